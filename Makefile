@@ -1,0 +1,37 @@
+# Every target bootstraps .venv itself, so `make generate` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+EXAMPLES := $(wildcard examples/*/spec)
+
+.PHONY: generate check test test-live lint bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+generate: $(STAMP)  ## validate spec/, write output/ (and each example's output/)
+	$(PY) -m generator generate
+	@for d in $(EXAMPLES); do $(PY) -m generator generate --spec $$d --out $${d%/spec}/output || exit $$?; done
+
+check: $(STAMP)  ## validate spec/, verify the SQL, fail if output/ is stale
+	$(PY) -m generator check
+	@for d in $(EXAMPLES); do $(PY) -m generator check --spec $$d --out $${d%/spec}/output || exit $$?; done
+
+test: $(STAMP)  ## all tests, against an embedded PostgreSQL 18 the suite starts (or $$PGSPEC_TEST_DSN)
+	$(PY) -m pytest
+
+test-live: $(STAMP)  ## only the tests that need a database
+	$(PY) -m pytest -m live
+
+lint: $(STAMP)  ## ruff and mypy over the code
+	$(PY) -m ruff check generator tests
+	$(PY) -m mypy
+
+clean:  ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""pgspec: schema-as-data for PostgreSQL (YAML spec -> verified DDL)."""

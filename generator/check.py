@@ -1,0 +1,469 @@
+"""Semantic rules over the model: names, types, references, SQL fragments. All mistakes reported at once.
+
+Each rule reports at the YAML position of the value at fault. Nothing here touches a database; SQL fragments are
+checked with PostgreSQL's parser (pglast) via ``sqlparse``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pglast import ast
+
+from . import sqlparse
+from .derive import BUILTIN_ROLES, Catalog, ReferenceSyntaxError, parse_reference
+from .diagnostics import Collector, Pos
+from .model import Column, Function, Grant, Index, Module, Policy, Schema, Table, Trigger, View
+from .sqlparse import SqlSyntaxError
+from .sqltext import MAX_IDENTIFIER_BYTES, PLAIN_NAME, PSEUDO_TYPES, QName, SqlType, TypeSyntaxError, parse_type
+from .sqltext import qname as to_qname
+
+# Schemas whose functions and relations PostgreSQL itself provides; references into them are not checked.
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
+_INDEX_KEY = re.compile(r"(?P<col>[a-z_][a-z0-9_]*)(?:\s+(?P<dir>asc|desc))?(?:\s+nulls\s+(?P<nulls>first|last))?\Z",
+                        re.IGNORECASE)
+_PRIVILEGES = {
+    "table": {"select", "insert", "update", "delete", "truncate", "references", "trigger", "all"},
+    "view": {"select", "insert", "update", "delete", "truncate", "references", "trigger", "all"},
+    "sequence": {"usage", "select", "update", "all"},
+    "function": {"execute", "all"},
+    "schema": {"usage", "create", "all"},
+}
+# Which YAML value types a column of each base type accepts as a literal (default or seed value).
+_LITERAL_KINDS: dict[str, tuple[type, ...]] = {
+    "integer": (int,), "bigint": (int,), "smallint": (int,), "numeric": (int, float), "real": (int, float),
+    "double precision": (int, float), "boolean": (bool,), "json": (dict, list, str, int, float, bool),
+    "jsonb": (dict, list, str, int, float, bool),
+}
+
+
+def check(schema: Schema) -> Catalog:
+    """Validate the whole spec; returns the catalog of resolved names or raises SpecError."""
+    catalog = Catalog(schema)
+    errors = Collector()
+    Checker(catalog, errors).run()
+    errors.raise_if_any()
+    return catalog
+
+
+class Checker:
+    def __init__(self, catalog: Catalog, errors: Collector) -> None:
+        self.catalog = catalog
+        self.errors = errors
+
+    def err(self, pos: Pos, message: str) -> None:
+        self.errors.error(pos, message)
+
+    def run(self) -> None:
+        self.check_duplicates()
+        for module in self.catalog.schema.modules:
+            self.check_module(module)
+
+    # -- names ---------------------------------------------------------------------------------------------------
+    def plain_name(self, name: str, pos: Pos, what: str) -> bool:
+        """Names SQL fragments use unquoted must be lower-case identifiers of at most 63 bytes."""
+        if not PLAIN_NAME.match(name):
+            self.err(pos, f"invalid {what} name {name!r}: use lower-case letters, digits and underscores, "
+                          "starting with a letter or underscore")
+            return False
+        return self.name_length(name, pos, what)
+
+    def name_length(self, name: str, pos: Pos, what: str) -> bool:
+        if not name or "\x00" in name:
+            self.err(pos, f"invalid {what} name {name!r}")
+            return False
+        if len(name.encode()) > MAX_IDENTIFIER_BYTES:
+            self.err(pos, f"{what} name {name!r} is longer than {MAX_IDENTIFIER_BYTES} bytes "
+                          "(PostgreSQL would silently truncate it)")
+            return False
+        return True
+
+    def qualified_name(self, text: str, pos: Pos, what: str) -> QName:
+        name = to_qname(text)
+        if text.count(".") > 1:
+            self.err(pos, f"invalid {what} name {text!r}: expected name or schema.name")
+        elif self.plain_name(name.name, pos, what) and name.schema not in self.catalog.schemas:
+            self.err(pos, f"{what} {text!r}: schema {name.schema!r} is not declared under `schemas:`")
+        return name
+
+    def check_duplicates(self) -> None:
+        """Relations share one namespace per schema (tables, views, sequences, indexes, key constraints)."""
+        seen: dict[tuple[str, ...], Pos] = {}
+
+        def claim(key: tuple[str, ...], pos: Pos, what: str) -> None:
+            if key in seen:
+                first = seen[key]
+                self.err(pos, f"duplicate {what} {key[-1]!r} (first defined at {first})")
+            else:
+                seen[key] = pos
+
+        for _, table in self.catalog.schema.all("tables"):
+            name = to_qname(table.name)
+            claim(("rel", name.schema, name.name), table.loc("name"), "relation")
+            for index in table.indexes:
+                claim(("rel", name.schema, index.name), index.loc("name"), "relation (index)")
+            for con in self.catalog.constraints(table):
+                if con.kind in ("primary key", "unique"):  # these create an index of the same name
+                    claim(("rel", name.schema, con.name), con.pos, "relation (constraint index)")
+        for kind, label in (("views", "relation"), ("sequences", "relation")):
+            for _, obj in self.catalog.schema.all(kind):
+                name = to_qname(obj.name)
+                claim(("rel", name.schema, name.name), obj.loc("name"), label)
+        for kind, label in (("functions", "function"), ("enums", "enum"), ("roles", "role"), ("schemas", "schema")):
+            for _, obj in self.catalog.schema.all(kind):
+                claim((kind, str(to_qname(obj.name)) if kind == "functions" else obj.name), obj.loc("name"), label)
+
+    # -- modules -------------------------------------------------------------------------------------------------
+    def check_module(self, module: Module) -> None:
+        for role in module.roles:
+            self.plain_name(role.name, role.loc("name"), "role")
+        for schema_def in module.schemas:
+            self.plain_name(schema_def.name, schema_def.loc("name"), "schema")
+            self.check_grants(schema_def.grants, "schema")
+        for enum in module.enums:
+            self.plain_name(enum.name, enum.loc("name"), "enum")
+            if not enum.values:
+                self.err(enum.loc("values"), f"enum {enum.name!r} has no values")
+            for dup in sorted({v for v in enum.values if enum.values.count(v) > 1}):
+                self.err(enum.loc("values"), f"enum {enum.name!r} lists {dup!r} twice")
+        for seq in module.sequences:
+            self.qualified_name(seq.name, seq.loc("name"), "sequence")
+            self.check_grants(seq.grants, "sequence")
+            if seq.increment == 0:
+                self.err(seq.loc("increment"), "sequence increment must not be 0")
+            if seq.min_value is not None and seq.max_value is not None and seq.min_value >= seq.max_value:
+                self.err(seq.loc("min_value"), "sequence min_value must be below max_value")
+            if seq.max_value is not None and seq.start > seq.max_value:
+                self.err(seq.loc("start"), "sequence start is above max_value")
+        for function in module.functions:
+            self.check_function(function)
+        for table in module.tables:
+            self.check_table(table)
+        for view in module.views:
+            self.check_view(view)
+
+    def check_grants(self, grants: Iterable[Grant], kind: str) -> None:
+        for grant in grants:
+            self.role_exists(grant.role, grant.loc("role"))
+            if not grant.privileges:
+                self.err(grant.loc("privileges"), f"grant to {grant.role!r} lists no privileges")
+            for privilege in grant.privileges:
+                if privilege not in _PRIVILEGES[kind]:
+                    self.err(grant.loc("privileges"), f"privilege {privilege!r} does not apply to a {kind} "
+                                                        f"(allowed: {', '.join(sorted(_PRIVILEGES[kind]))})")
+
+    def role_exists(self, role: str, pos: Pos) -> None:
+        if role not in self.catalog.roles and role not in BUILTIN_ROLES:
+            self.err(pos, f"unknown role {role!r} (declare it under `roles:`)")
+
+    # -- SQL fragments -------------------------------------------------------------------------------------------
+    def expression(self, text: str | None, pos: Pos, what: str) -> ast.Node | None:
+        if text is None:
+            return None
+        try:
+            node = sqlparse.parse_expression(text)
+        except SqlSyntaxError as exc:
+            self.err(pos, f"{what} does not parse: {exc}")
+            return None
+        self.references(sqlparse.references(node), pos, what)
+        return node
+
+    def references(self, refs: sqlparse.Refs, pos: Pos, what: str) -> None:
+        """Tables and functions a fragment names must exist, except PostgreSQL's own."""
+        declared = set(self.catalog.schemas)
+        for schema, name in sorted(refs.tables, key=str):
+            if schema in SYSTEM_SCHEMAS or (schema is None and name.startswith("pg_")):
+                continue
+            if self.catalog.resolve_relation(schema, name) is None:
+                shown = f"{schema}.{name}" if schema else name
+                self.err(pos, f"{what} refers to unknown table or view {shown!r}")
+        for schema, name in sorted(refs.functions, key=str):
+            if schema in declared and self.catalog.resolve_function(schema, name) is None:
+                self.err(pos, f"{what} calls unknown function {schema}.{name}()")
+
+    def columns_exist(self, node: ast.Node | None, table: Table, pos: Pos, what: str,
+                      row_vars: frozenset[str] = frozenset()) -> None:
+        """Column references of a row-local expression (CHECK, index predicate, trigger WHEN) must exist."""
+        if node is None:
+            return
+        names = {c.name for c in table.columns}
+        for n in sqlparse.walk(node):
+            if isinstance(n, ast.ColumnRef):
+                parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
+                if len(parts) == 2 and parts[0].lower() in row_vars:
+                    col = parts[1]
+                elif len(parts) == 1 and not row_vars:
+                    col = parts[0]
+                else:
+                    self.err(pos, f"{what}: cannot resolve {'.'.join(parts)!r}"
+                                  + (f" (use {' or '.join(sorted(row_vars)).upper()}.column)" if row_vars else ""))
+                    continue
+                if col not in names:
+                    self.err(pos, f"{what} refers to unknown column {col!r} of {table.name}")
+
+    # -- functions -----------------------------------------------------------------------------------------------
+    def check_function(self, function: Function) -> None:
+        name = self.qualified_name(function.name, function.loc("name"), "function")
+        for arg in function.args:
+            self.plain_name(arg.name, arg.loc("name"), "argument")
+            self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
+        self.type_of(function.returns, function.loc("returns"), allow_pseudo=True)
+        self.check_grants(function.grants, "function")
+        if function.security == "definer" and function.search_path != "":
+            self.err(function.loc("security"), f"SECURITY DEFINER function {function.name} must set "
+                                                 "`search_path: ''` and qualify every name it uses")
+        args = ", ".join(f"{a.name} {a.type}" for a in function.args)
+        probe = sqlparse.function_probe(name.sql, args, function.returns, function.language, function.body)
+        try:
+            refs = sqlparse.body_references(function.language, probe, function.body)
+        except SqlSyntaxError as exc:
+            self.err(function.loc("body"), f"body of {function.name} does not parse: {exc}")
+            return
+        if function.language == "sql":  # SQL bodies are resolved when created; PL/pgSQL only when run
+            self.references(refs, function.loc("body"), f"body of {function.name}")
+        if function.search_path == "":
+            unqualified = sorted(n for s, n in refs.tables if s is None)
+            if unqualified:
+                self.err(function.loc("body"), f"{function.name} pins search_path to '' but names "
+                                                 f"{', '.join(unqualified)} without a schema")
+
+    def type_of(self, text: str, pos: Pos, *, allow_pseudo: bool) -> SqlType | None:
+        try:
+            parsed = parse_type(text)
+        except TypeSyntaxError as exc:
+            self.err(pos, str(exc))
+            return None
+        if parsed.base in PSEUDO_TYPES and not allow_pseudo:
+            self.err(pos, f"{parsed.base} is only a function return type")
+            return None
+        return parsed
+
+    # -- tables --------------------------------------------------------------------------------------------------
+    def check_table(self, table: Table) -> None:
+        self.qualified_name(table.name, table.loc("name"), "table")
+        names = [c.name for c in table.columns]
+        for column in table.columns:
+            self.check_column(table, column)
+            if names.count(column.name) > 1:
+                self.err(column.loc("name"), f"duplicate column {column.name!r}")
+        if not table.columns:
+            self.err(table.loc("columns"), f"table {table.name} has no columns")
+        if table.primary_key and any(c.primary_key for c in table.columns):
+            self.err(table.loc("primary_key"), "primary key declared both on a column and on the table")
+        self.columns_listed(table, table.primary_key, table.loc("primary_key"), "primary key")
+        constraint_names: dict[str, Pos] = {}
+        for con in self.catalog.constraints(table):
+            if con.name in constraint_names:
+                self.err(con.pos, f"duplicate constraint name {con.name!r} on {table.name}")
+            constraint_names.setdefault(con.name, con.pos)
+            self.name_length(con.name, con.pos, "constraint")
+            self.columns_listed(table, con.columns, con.pos, con.kind)
+            if con.kind == "foreign key":
+                self.check_foreign_key(table, con.columns, con.ref_text or "", con.on_delete, con.pos)
+            elif con.kind == "check" and con.expr is not None:
+                node = self.expression(con.expr, con.pos, f"check {con.name!r}")
+                self.columns_exist(node, table, con.pos, f"check {con.name!r}")
+        for index in table.indexes:
+            self.check_index(table, index)
+        for trigger in table.triggers:
+            self.check_trigger(table, trigger)
+        policy_names = [p.name for p in table.policies]
+        for policy in table.policies:
+            self.check_policy(policy)
+            if policy_names.count(policy.name) > 1:
+                self.err(policy.loc("name"), f"duplicate policy {policy.name!r}")
+        self.check_grants(table.grants, "table")
+        self.check_seed(table)
+
+    def columns_listed(self, table: Table, columns: Iterable[str], pos: Pos, what: str) -> None:
+        names = {c.name for c in table.columns}
+        for col in columns:
+            if col not in names:
+                self.err(pos, f"{what} names unknown column {col!r} of {table.name}")
+
+    def check_column(self, table: Table, column: Column) -> None:
+        self.plain_name(column.name, column.loc("name"), "column")
+        ctype = self.type_of(column.type, column.loc("type"), allow_pseudo=False)
+        if column.default is not None and column.default_sql is not None:
+            self.err(column.loc("default_sql"), "use either `default` (a literal) or `default_sql`, not both")
+        if column.default_sql is not None:
+            node = self.expression(column.default_sql, column.loc("default_sql"), f"default of {column.name}")
+            if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
+                self.err(column.loc("default_sql"), f"default of {column.name} cannot refer to columns")
+        if (column.on_delete or column.on_update) and not column.references:
+            self.err(column.loc("on_delete" if column.on_delete else "on_update"),
+                     f"column {column.name}: on_delete/on_update need `references`")
+        if column.enum_constraint and not column.enum:
+            self.err(column.loc("enum_constraint"), f"column {column.name}: enum_constraint needs `enum`")
+        enum = None
+        if column.enum is not None:
+            enum = self.catalog.enums.get(column.enum)
+            if enum is None:
+                self.err(column.loc("enum"), f"unknown enum {column.enum!r}")
+            elif ctype is not None and ctype.max_length is not None:
+                for value in enum.values:
+                    if len(value) > ctype.max_length:
+                        self.err(column.loc("enum"), f"enum value {value!r} is longer than {column.type}")
+        if column.default is not None:
+            self.literal_fits(column, ctype, column.default, column.loc("default"), "default")
+            if enum is not None and column.default not in enum.values:
+                self.err(column.loc("default"), f"default {column.default!r} of {column.name} is not a value of "
+                                                  f"enum {enum.name} ({', '.join(enum.values)})")
+
+    def literal_fits(self, column: Column, ctype: SqlType | None, value: object, pos: Pos, what: str) -> None:
+        """A YAML literal must suit the column type (PostgreSQL would reject it at apply time)."""
+        if ctype is None or value is None:
+            return
+        if isinstance(value, str) and "\x00" in value:
+            self.err(pos, f"{what} for {column.name} contains a NUL character, which PostgreSQL text cannot hold")
+            return
+        kinds = _LITERAL_KINDS.get(ctype.base) if not ctype.array_dims else (list,)
+        if kinds is None:  # text-like and other types take their value as a string
+            kinds = (str,)
+        if ctype.array_dims and isinstance(value, list):
+            return
+        if isinstance(value, bool) and bool not in kinds:
+            self.err(pos, f"{what} for {column.name} ({ctype}) is a boolean")
+        elif not isinstance(value, kinds):
+            self.err(pos, f"{what} for {column.name} ({ctype}) must be {' or '.join(k.__name__ for k in kinds)}, "
+                          f"got {type(value).__name__} {value!r}")
+        elif ctype.max_length is not None and isinstance(value, str) and len(value) > ctype.max_length:
+            self.err(pos, f"{what} for {column.name} is longer than {ctype}")
+
+    def check_foreign_key(self, table: Table, columns: tuple[str, ...], ref_text: str, on_delete: str | None,
+                          pos: Pos) -> None:
+        try:
+            target_name, target_cols = parse_reference(ref_text)
+        except ReferenceSyntaxError as exc:
+            self.err(pos, str(exc))
+            return
+        target = self.catalog.tables.get(target_name)
+        if target is None:
+            self.err(pos, f"foreign key references unknown table {target_name}")
+            return
+        target_columns = {c.name: c for c in target.columns}
+        missing = [c for c in target_cols if c not in target_columns]
+        if missing:
+            self.err(pos, f"foreign key references unknown column(s) {', '.join(missing)} of {target_name}")
+            return
+        if len(target_cols) != len(columns):
+            self.err(pos, f"foreign key has {len(columns)} column(s) but references {len(target_cols)}")
+            return
+        keys = [set(c.columns) for c in self.catalog.constraints(target) if c.kind in ("primary key", "unique")]
+        if set(target_cols) not in keys:
+            self.err(pos, f"foreign key target {target_name}({', '.join(target_cols)}) is not a primary key or "
+                          "unique constraint")
+        own = {c.name: c for c in table.columns}
+        for mine, theirs in zip(columns, target_cols, strict=True):
+            if mine in own and _base(own[mine].type) != _base(target_columns[theirs].type):
+                self.err(pos, f"foreign key column {mine} ({own[mine].type}) does not match "
+                              f"{target_name}.{theirs} ({target_columns[theirs].type})")
+            if on_delete == "set null" and mine in own and own[mine].not_null:
+                self.err(pos, f"ON DELETE SET NULL on NOT NULL column {mine}")
+
+    def check_index(self, table: Table, index: Index) -> None:
+        self.plain_name(index.name, index.loc("name"), "index")
+        if not index.columns:
+            self.err(index.loc("columns"), f"index {index.name} has no columns")
+        for key in index.columns:
+            if key.startswith("("):
+                node = self.expression(key, index.loc("columns"), f"index {index.name} expression")
+                self.columns_exist(node, table, index.loc("columns"), f"index {index.name}")
+                continue
+            m = _INDEX_KEY.match(key.strip())
+            if not m:
+                self.err(index.loc("columns"), f"index key {key!r}: expected `column [ASC|DESC] "
+                                                 "[NULLS FIRST|LAST]` or `(expression)`")
+            elif m["col"] not in {c.name for c in table.columns}:
+                self.err(index.loc("columns"), f"index {index.name} names unknown column {m['col']!r}")
+        node = self.expression(index.where, index.loc("where"),
+                               f"index {index.name} predicate")
+        self.columns_exist(node, table, index.loc("where"), f"index {index.name} predicate")
+
+    def check_trigger(self, table: Table, trigger: Trigger) -> None:
+        self.plain_name(trigger.name, trigger.loc("name"), "trigger")
+        fname = to_qname(trigger.function)
+        function = self.catalog.functions.get(fname)
+        if function is None:
+            self.err(trigger.loc("function"), f"trigger {trigger.name} calls unknown function {trigger.function}")
+        elif function.returns.strip().lower() != "trigger" or function.args:
+            self.err(trigger.loc("function"), f"{trigger.function} is not a trigger function "
+                                                "(it must take no arguments and return trigger)")
+        if not trigger.events:
+            self.err(trigger.loc("events"), f"trigger {trigger.name} has no events")
+        for dup in sorted({e for e in trigger.events if trigger.events.count(e) > 1}):
+            self.err(trigger.loc("events"), f"event {dup} listed twice")
+        if trigger.columns and "update" not in trigger.events:
+            self.err(trigger.loc("columns"), "columns (UPDATE OF) need the update event")
+        self.columns_listed(table, trigger.columns, trigger.loc("columns"), f"trigger {trigger.name}")
+        if "truncate" in trigger.events and trigger.for_each == "row":
+            self.err(trigger.loc("events"), "truncate triggers must be `for_each: statement`")
+        if trigger.when is None:
+            return
+        if trigger.for_each == "statement":
+            self.err(trigger.loc("when"), "statement-level triggers cannot have a WHEN condition")
+            return
+        allowed = {"new", "old"}
+        if "insert" in trigger.events:
+            allowed.discard("old")
+        if "delete" in trigger.events:
+            allowed.discard("new")
+        node = self.expression(trigger.when, trigger.loc("when"), f"WHEN of trigger {trigger.name}")
+        self.columns_exist(node, table, trigger.loc("when"), f"WHEN of trigger {trigger.name}",
+                           row_vars=frozenset(allowed))
+
+    def check_policy(self, policy: Policy) -> None:
+        self.name_length(policy.name, policy.loc("name"), "policy")
+        for role in policy.roles:
+            self.role_exists(role, policy.loc("roles"))
+        if not policy.roles:
+            self.err(policy.loc("roles"), f"policy {policy.name!r} names no roles")
+        if policy.using is None and policy.with_check is None:
+            self.err(policy.pos, f"policy {policy.name!r} needs `using` or `with_check`")
+        if policy.command == "insert" and policy.using is not None:
+            self.err(policy.loc("using"), "an INSERT policy has only `with_check` (there are no existing rows)")
+        if policy.command in ("select", "delete") and policy.with_check is not None:
+            self.err(policy.loc("with_check"), f"a {policy.command.upper()} policy has only `using`")
+        self.expression(policy.using, policy.loc("using"), f"USING of policy {policy.name!r}")
+        self.expression(policy.with_check, policy.loc("with_check"), f"WITH CHECK of policy {policy.name!r}")
+
+    def check_seed(self, table: Table) -> None:
+        columns = {c.name: c for c in table.columns}
+        required = [c.name for c in table.columns
+                    if c.not_null and c.default is None and c.default_sql is None]
+        for row in table.seed:
+            for col, value in row.values.items():
+                column = columns.get(col)
+                if column is None:
+                    self.err(row.loc(col), f"seed row names unknown column {col!r} of {table.name}")
+                    continue
+                ctype = self.type_of(column.type, column.loc("type"), allow_pseudo=False)
+                self.literal_fits(column, ctype, value, row.loc(col), "seed value")
+                enum = self.catalog.enums.get(column.enum or "")
+                if enum is not None and value is not None and value not in enum.values:
+                    self.err(row.loc(col), f"seed value {value!r} is not a value of enum {enum.name}")
+                if value is None and column.not_null:
+                    self.err(row.loc(col), f"seed value for NOT NULL column {col} is null")
+            for col in required:
+                if col not in row.values:
+                    self.err(row.pos, f"seed row lacks NOT NULL column {col!r} (it has no default)")
+
+    # -- views ---------------------------------------------------------------------------------------------------
+    def check_view(self, view: View) -> None:
+        self.qualified_name(view.name, view.loc("name"), "view")
+        self.check_grants(view.grants, "view")
+        try:
+            node = sqlparse.parse_query(view.query)
+        except SqlSyntaxError as exc:
+            self.err(view.loc("query"), f"query of view {view.name} does not parse: {exc}")
+            return
+        self.references(sqlparse.references(node), view.loc("query"), f"view {view.name}")
+
+
+def _base(type_text: str) -> str:
+    try:
+        parsed = parse_type(type_text)
+    except TypeSyntaxError:
+        return type_text
+    return str(SqlType(parsed.base, (), parsed.array_dims))

@@ -1,0 +1,124 @@
+"""Command line: `python -m generator {generate,check,schema} ...` (also installed as `pgspec`).
+
+Exit codes: 0 success; 1 the check found a problem (stale output, verification mismatch); 2 the spec has
+mistakes or the command line is wrong. Spec mistakes are printed as FILE:LINE:COL: message, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .diagnostics import SpecError
+from .jsonschema import json_schema_text
+from .output import staleness, write_atomically, write_text_atomically
+from .pipeline import build
+from .verify import Mismatch
+
+EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
+SCHEMA_FILE = Path(__file__).parent / "spec.schema.json"
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
+    p.add_argument("--out", type=Path, default=Path("output"), help="output directory (default: output)")
+    p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
+                   help="postgres: include the platform prelude (default); supabase: leave out modules marked "
+                        "`platform: true`, which Supabase already provides")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m generator",
+        description="Schema-as-data for PostgreSQL: validate YAML specs and generate verified DDL.",
+        epilog="Exit codes: 0 ok, 1 check failed (stale or mismatching output), 2 spec errors or bad usage.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    g = sub.add_parser("generate", help="validate the spec, render SQL into the output directory, verify it",
+                       description="Validate the spec, render one SQL file per module plus schema.sql, verify the "
+                                   "SQL with pglast, and write it atomically. Nothing is written on any error.")
+    _common(g)
+    g.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    c = sub.add_parser("check", help="validate the spec and fail if the output directory is stale",
+                       description="Validate the spec, verify the rendered SQL against the model with pglast, and "
+                                   "fail (exit 1) naming each output file that differs from what generate writes.")
+    _common(c)
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    s = sub.add_parser("schema", help="print the JSON Schema of the YAML format",
+                       description="Print the JSON Schema derived from the model (editors use it for completion).")
+    s.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE.name} in the package instead")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            return cmd_generate(args)
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "schema":
+            return cmd_schema(args)
+    except SpecError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        n = len(exc.diagnostics)
+        print(f"{n} error{'s' if n != 1 else ''} in the spec; nothing written.", file=sys.stderr)
+        return EXIT_SPEC
+    raise AssertionError(args.command)
+
+
+def _print_mismatches(mismatches: list[Mismatch]) -> None:
+    for mismatch in mismatches:
+        for line in mismatch.lines():
+            print(line, file=sys.stderr)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    result = build(args.spec, include_platform=args.target == "postgres")
+    if result.mismatches:
+        _print_mismatches(result.mismatches)
+        print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
+        return EXIT_FAILED
+    changes = write_atomically(args.out, result.files)
+    schema_changed = write_text_atomically(SCHEMA_FILE, json_schema_text())
+    if not args.quiet:
+        touched = len(changes.changed) + len(changes.missing) + len(changes.extra)
+        print(f"{args.out}: {len(result.files)} files, {touched} changed"
+              + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
+              + (", JSON Schema updated" if schema_changed else "")
+              + f" ({time.perf_counter() - started:.2f} s)")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    result = build(args.spec, include_platform=args.target == "postgres")
+    problems: list[str] = []
+    for mismatch in result.mismatches:
+        problems += mismatch.lines()
+    problems += staleness(args.out, result.files).lines(args.out)
+    current_schema = SCHEMA_FILE.read_text(encoding="utf-8") if SCHEMA_FILE.exists() else None
+    if current_schema != json_schema_text():
+        problems.append(f"{SCHEMA_FILE}: out of date")
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        print("check failed: run `make generate` and commit the result.", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"{args.spec}: spec valid; {len(result.files)} output files verified and up to date "
+              f"({time.perf_counter() - started:.2f} s)")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    if args.write:
+        write_text_atomically(SCHEMA_FILE, json_schema_text())
+    else:
+        sys.stdout.write(json_schema_text())
+    return EXIT_OK

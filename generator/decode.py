@@ -1,0 +1,298 @@
+"""YAML nodes -> model objects, guided by the model's type hints and field metadata.
+
+PyYAML's composer gives every node a start mark; we keep it on each object (``pos``) and for each key's value
+(``at``), so later checks can point at the exact line. Unknown keys, duplicate keys and wrong value types are
+reported here, all at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+
+from .diagnostics import Collector, Pos
+from .model import Json, Module, Node, Sql
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def pos_of(file: str, node: yaml.Node) -> Pos:
+    return Pos(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+@cache
+def hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def spec_fields(cls: type) -> list[dataclasses.Field[Any]]:
+    """The user-visible fields of a model class (those with YAML keys)."""
+    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
+
+
+def key_field(cls: type) -> str | None:
+    return next((f.name for f in spec_fields(cls) if f.metadata.get("key")), None)
+
+
+def shorthand_field(cls: type) -> str | None:
+    return next((f.name for f in spec_fields(cls) if f.metadata.get("shorthand")), None)
+
+
+def describe(hint: Any) -> str:
+    """Human wording of what a type hint accepts, for error messages."""
+    origin = get_origin(hint)
+    if hint is Sql:
+        return "SQL text"
+    if hint is Json:
+        return "a value"
+    if hint is str:
+        return "a string"
+    if hint is bool:
+        return "true or false"
+    if hint is int:
+        return "an integer"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(hint))
+    if origin in (Union, types.UnionType):
+        return " or ".join(describe(a) for a in get_args(hint) if a is not type(None))
+    if origin is tuple:
+        return f"a list of {describe(get_args(hint)[0])}"
+    if dataclasses.is_dataclass(hint):
+        return "a mapping"
+    return str(hint)
+
+
+class Decoder:
+    def __init__(self, file: str, errors: Collector) -> None:
+        self.file = file
+        self.errors = errors
+        self._constructor = yaml.SafeLoader("")
+
+    def pos(self, node: yaml.Node) -> Pos:
+        return pos_of(self.file, node)
+
+    def fail(self, node: yaml.Node, message: str) -> None:
+        self.errors.error(self.pos(node), message)
+
+    # -- values -------------------------------------------------------------------------------------------------
+    def value(self, hint: Any, node: yaml.Node, what: str) -> Any:
+        """Decode one node as `hint`; on a mistake record it and return None."""
+        origin = get_origin(hint)
+        if origin in (Union, types.UnionType):
+            options = [a for a in get_args(hint) if a is not type(None)]
+            if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG:
+                return None
+            if len(options) == 1:
+                return self.value(options[0], node, what)
+            for option in options:  # e.g. `int | None`: try each without reporting
+                probe = Collector()
+                result = Decoder(self.file, probe).value(option, node, what)
+                if not probe.items:
+                    return result
+            self.fail(node, f"{what}: expected {describe(hint)}")
+            return None
+        if hint is Sql:
+            if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG or not str(node.value).strip():
+                self.fail(node, f"{what}: expected SQL text")
+                return None
+            return Sql(str(node.value).strip())
+        if hint is Json:
+            return self._constructor.construct_object(node, deep=True)
+        if hint is str:
+            if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
+                # Block scalars (`>` and `|`) end in a newline nobody means to keep in a name or comment.
+                return str(node.value).rstrip("\n") if node.style in (">", "|") else str(node.value)
+            self.fail(node, f"{what}: expected a string" + _got(node))
+            return None
+        if hint is bool:
+            if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL_TAG:
+                return bool(self._constructor.construct_object(node))
+            self.fail(node, f"{what}: expected true or false" + _got(node))
+            return None
+        if hint is int:
+            if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG:
+                return int(self._constructor.construct_object(node))
+            self.fail(node, f"{what}: expected an integer" + _got(node))
+            return None
+        if origin is Literal:
+            allowed = get_args(hint)
+            if isinstance(node, yaml.ScalarNode) and node.value in allowed and node.tag == _STR_TAG:
+                return node.value
+            if isinstance(node, yaml.ScalarNode):
+                close = difflib.get_close_matches(str(node.value), [str(a) for a in allowed], n=1)
+                hint_text = f" (did you mean {close[0]!r}?)" if close else ""
+                self.fail(node, f"{what}: {node.value!r} is not {describe(hint)}{hint_text}")
+            else:
+                self.fail(node, f"{what}: expected {describe(hint)}" + _got(node))
+            return None
+        if origin is tuple:
+            return self.sequence(get_args(hint)[0], node, what)
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            return self.obj(hint, node, what, name=None)
+        raise TypeError(f"model type {hint!r} has no decoder")  # a programming error, not a spec mistake
+
+    def sequence(self, item: Any, node: yaml.Node, what: str) -> tuple[Any, ...]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, f"{what}: expected a list" + _got(node))
+            return ()
+        values = [self.value(item, child, f"{what}[{i}]") for i, child in enumerate(node.value)]
+        return tuple(v for v in values if v is not None)
+
+    def keyed(self, item: type, node: yaml.Node, what: str) -> tuple[Any, ...]:
+        """A mapping from name to object; the name goes into the object's key field."""
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, f"{what}: expected a mapping from name to definition" + _got(node))
+            return ()
+        out = []
+        for key_node, value_node in self.pairs(node, what):
+            if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG):
+                self.fail(key_node, f"{what}: names must be strings" + _got(key_node))
+                continue
+            label = getattr(item, "LABEL", item.__name__.lower())
+            obj = self.obj(item, value_node, f"{label} {key_node.value!r}", name=(key_node.value, self.pos(key_node)))
+            if obj is not None:
+                out.append(obj)
+        return tuple(out)
+
+    def pairs(self, node: yaml.MappingNode, what: str) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Mapping entries, reporting duplicate keys (PyYAML would silently keep the last one)."""
+        seen: dict[Any, yaml.Node] = {}
+        out = []
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+            if key in seen:
+                first = self.pos(seen[key])
+                self.fail(key_node, f"{what}: duplicate key {key!r} (first defined at line {first.line})")
+                continue
+            seen[key] = key_node
+            out.append((key_node, value_node))
+        return out
+
+    def obj(self, cls: type, node: yaml.Node, what: str, name: tuple[str, Pos] | None) -> Any:
+        fields = {f.name: f for f in spec_fields(cls)}
+        kf, sf = key_field(cls), shorthand_field(cls)
+        values: dict[str, Any] = {}
+        at: dict[str, Pos] = {}
+        if name is not None and kf:
+            values[kf], at[kf] = name
+        if any(f.metadata.get("open") for f in fields.values()):
+            return self.open_mapping(cls, node, what)
+        if not isinstance(node, yaml.MappingNode):
+            if sf is None:
+                self.fail(node, f"{what}: expected a mapping" + _got(node))
+                return None
+            decoded = self.value(hints(cls)[sf], node, what)
+            if decoded is None:
+                return None
+            values[sf], at[sf] = decoded, self.pos(node)
+            return cls(pos=self.pos(node), at=at, **values)
+        ok = True
+        for key_node, value_node in self.pairs(node, what):
+            key = key_node.value
+            f = fields.get(key)
+            if f is None or key == kf:
+                known = [k for k in fields if k != kf]
+                close = difflib.get_close_matches(str(key), known, n=1)
+                suggestion = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(known)})"
+                self.fail(key_node, f"{what}: unknown key {key!r}{suggestion}")
+                ok = False
+                continue
+            hint = hints(cls)[key]
+            if f.metadata.get("keyed"):
+                decoded = self.keyed(get_args(hint)[0], value_node, f"{key}")
+            else:
+                before = len(self.errors.items)
+                decoded = self.value(hint, value_node, f"{what}: {key}")
+                if len(self.errors.items) != before:
+                    ok = False
+                    continue
+            values[key] = decoded
+            at[key] = self.pos(value_node)
+        for fname, f in fields.items():
+            if f.metadata.get("required") and fname not in values:
+                self.fail(node, f"{what}: missing required key {fname!r}")
+                ok = False
+        if not ok:
+            return None
+        return cls(pos=self.pos(node), at=at, **values)
+
+    def open_mapping(self, cls: type, node: yaml.Node, what: str) -> Any:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, f"{what}: expected a mapping from column to value" + _got(node))
+            return None
+        values: dict[str, Any] = {}
+        at: dict[str, Pos] = {}
+        for key_node, value_node in self.pairs(node, what):
+            key = str(key_node.value)
+            values[key] = self._constructor.construct_object(value_node, deep=True)
+            at[key] = self.pos(value_node)
+        return cls(pos=self.pos(node), at=at, values=values)
+
+
+def _got(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return ", got a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return ", got a list"
+    return f", got {node.value!r}" if node.tag != _NULL_TAG else ", got nothing"
+
+
+def compose(text: str, file: str, errors: Collector) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        errors.error(Pos(file, line, col), f"YAML syntax error: {exc.problem or exc.context}")
+    except yaml.YAMLError as exc:
+        errors.error(Pos(file, 1, 1), f"YAML error: {exc}")
+    return None
+
+
+def decode_module(path: Path, display: str, errors: Collector) -> Module | None:
+    """Read one spec file into a Module; mistakes go to `errors`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.error(Pos(display, 1, 1), f"cannot read spec file: {exc}")
+        return None
+    node = compose(text, display, errors)
+    if node is None:
+        if not errors.items:
+            errors.error(Pos(display, 1, 1), "spec file is empty")
+        return None
+    decoded: Module | None = Decoder(display, errors).obj(Module, node, "module", name=None)
+    return decoded
+
+
+def model_classes(root: type = Module) -> list[type[Node]]:
+    """Every model class reachable from `root`, in declaration-walk order (for the JSON Schema and docs)."""
+    seen: list[type[Node]] = []
+
+    def walk(hint: Any) -> None:
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            if hint not in seen:
+                seen.append(hint)  # type: ignore[arg-type]
+                for f in spec_fields(hint):
+                    walk(hints(hint)[f.name])
+            return
+        for arg in get_args(hint):
+            walk(arg)
+
+    walk(root)
+    return seen
+
+
+def open_field(cls: type) -> bool:
+    return any(f.metadata.get("open") for f in spec_fields(cls))
+

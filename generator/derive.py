@@ -1,0 +1,146 @@
+"""What the model implies: resolved names, the full constraint list of a table, lookups by qualified name.
+
+Pure functions of the model, shared by check, order, render and verify so each computes a constraint name or a
+reference target the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from .diagnostics import Pos
+from .model import Column, Enum, Function, Module, Role, Schema, SchemaDef, Sequence, Table, View
+from .sqltext import DEFAULT_SCHEMA, QName, literal, qname
+
+# Roles every PostgreSQL database has, usable in grants and policies without being declared.
+BUILTIN_ROLES = frozenset({"public"})
+_REFERENCE = re.compile(r"\s*(?P<table>[A-Za-z0-9_.]+)\s*\(\s*(?P<cols>[A-Za-z0-9_,\s]+)\)\s*\Z")
+
+
+class ReferenceSyntaxError(ValueError):
+    pass
+
+
+def parse_reference(text: str) -> tuple[QName, tuple[str, ...]]:
+    """`schema.table(col, ...)` -> (table, columns)."""
+    m = _REFERENCE.match(text)
+    if not m:
+        raise ReferenceSyntaxError(f"{text!r} is not of the form table(column, ...)")
+    return qname(m["table"]), tuple(c.strip() for c in m["cols"].split(","))
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A table constraint, whether declared on the table or implied by a column (`primary_key: true`, ...)."""
+
+    name: str
+    kind: str  # "primary key" | "unique" | "foreign key" | "check"
+    columns: tuple[str, ...]
+    pos: Pos
+    ref_text: str | None = None  # foreign keys: the target as written
+    on_delete: str | None = None
+    on_update: str | None = None
+    expr: str | None = None  # checks
+    note: str | None = None
+
+    @property
+    def reference(self) -> tuple[QName, tuple[str, ...]]:
+        assert self.ref_text is not None
+        return parse_reference(self.ref_text)
+
+
+def enum_check(column: Column, enum: Enum) -> str:
+    values = ", ".join(literal(v) for v in enum.values)
+    return f"{column.name} IN ({values})"
+
+
+def constraints(table: Table, enums: dict[str, Enum]) -> list[Constraint]:
+    """All constraints of a table in rendering order: primary key, unique, foreign keys, checks."""
+    base = qname(table.name).name
+    out: list[Constraint] = []
+    pk_cols = tuple(c.name for c in table.columns if c.primary_key) or table.primary_key
+    if pk_cols:
+        pk_pos = next((c.loc("primary_key") for c in table.columns if c.primary_key), table.loc("primary_key"))
+        out.append(Constraint(f"{base}_pkey", "primary key", pk_cols, pk_pos))
+    out += [Constraint(f"{base}_{c.name}_key", "unique", (c.name,), c.loc("unique"))
+            for c in table.columns if c.unique]
+    out += [Constraint(u.name, "unique", u.columns, u.pos) for u in table.unique]
+    out += [Constraint(f"{base}_{c.name}_fkey", "foreign key", (c.name,), c.loc("references"), c.references,
+                       c.on_delete, c.on_update) for c in table.columns if c.references]
+    out += [Constraint(fk.name, "foreign key", fk.columns, fk.pos, fk.references, fk.on_delete, fk.on_update,
+                       note=fk.note) for fk in table.foreign_keys]
+    for c in table.columns:
+        if c.enum and c.enum in enums:
+            out.append(Constraint(c.enum_constraint or f"valid_{c.name}", "check", (c.name,), c.loc("enum"),
+                                  expr=enum_check(c, enums[c.enum])))
+    out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note) for ch in table.checks]
+    return out
+
+
+class Catalog:
+    """Lookups over the whole spec by qualified name; the first definition wins (duplicates are check errors)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    def _index(self, kind: str) -> dict[QName, tuple[Module, object]]:
+        out: dict[QName, tuple[Module, object]] = {}
+        for module, obj in self.schema.all(kind):
+            out.setdefault(qname(obj.name), (module, obj))
+        return out
+
+    @cached_property
+    def tables(self) -> dict[QName, Table]:
+        return {k: v for k, (_, v) in self._index("tables").items() if isinstance(v, Table)}
+
+    @cached_property
+    def views(self) -> dict[QName, View]:
+        return {k: v for k, (_, v) in self._index("views").items() if isinstance(v, View)}
+
+    @cached_property
+    def functions(self) -> dict[QName, Function]:
+        return {k: v for k, (_, v) in self._index("functions").items() if isinstance(v, Function)}
+
+    @cached_property
+    def sequences(self) -> dict[QName, Sequence]:
+        return {k: v for k, (_, v) in self._index("sequences").items() if isinstance(v, Sequence)}
+
+    @cached_property
+    def enums(self) -> dict[str, Enum]:
+        out: dict[str, Enum] = {}
+        for _, e in self.schema.all("enums"):
+            out.setdefault(e.name, e)
+        return out
+
+    @cached_property
+    def roles(self) -> dict[str, Role]:
+        out: dict[str, Role] = {}
+        for _, r in self.schema.all("roles"):
+            out.setdefault(r.name, r)
+        return out
+
+    @cached_property
+    def schemas(self) -> dict[str, SchemaDef | None]:
+        out: dict[str, SchemaDef | None] = {DEFAULT_SCHEMA: None}
+        for _, s in self.schema.all("schemas"):
+            out.setdefault(s.name, s)
+        return out
+
+    def relation_columns(self, name: QName) -> list[str] | None:
+        """Column names of a table (views are opaque here: None)."""
+        table = self.tables.get(name)
+        return [c.name for c in table.columns] if table else None
+
+    def constraints(self, table: Table) -> list[Constraint]:
+        return constraints(table, self.enums)
+
+    def resolve_function(self, schema: str | None, name: str) -> QName | None:
+        """A call `schema.name(...)` or `name(...)` (search_path public) -> a declared function, if it is one."""
+        key = QName(schema or DEFAULT_SCHEMA, name)
+        return key if key in self.functions else None
+
+    def resolve_relation(self, schema: str | None, name: str) -> QName | None:
+        key = QName(schema or DEFAULT_SCHEMA, name)
+        return key if key in self.tables or key in self.views or key in self.sequences else None

@@ -1,0 +1,60 @@
+"""Source positions and the errors users see.
+
+Every mistake in a spec is reported as ``FILE:LINE:COL: message``. Code that finds mistakes collects
+:class:`Diagnostic` objects and raises :class:`SpecError` once with all of them, so a user sees every problem of a
+run at once instead of fixing them one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Pos:
+    """A place in a spec file; line and column count from 1, as editors show them."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NOWHERE = Pos("<builtin>", 0, 0)
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    pos: Pos
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pos}: {self.message}"
+
+
+class SpecError(Exception):
+    """One or more mistakes in the spec; the CLI prints them and exits 2."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = tuple(sorted(set(diagnostics)))
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class Collector:
+    """Accumulates diagnostics; ``raise_if_any`` turns them into one SpecError."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, pos: Pos, message: str) -> None:
+        self.items.append(Diagnostic(pos, message))
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.items.extend(diagnostics)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise SpecError(self.items)

@@ -1,0 +1,303 @@
+"""The schema model: one frozen class per object kind, declared once.
+
+Each field is declared with :func:`spec_field`; its name is the YAML key, its type hint and metadata drive the
+decoder (``decode.py``), the JSON Schema for editors (``jsonschema.py``) and the README's key reference. ``pos`` and
+``at`` carry source positions for diagnostics and take no part in equality.
+
+YAML shapes the metadata describes:
+- ``key``: this field receives the mapping key when the object is written as ``name: {...}`` in a keyed collection;
+- ``shorthand``: the object may be written as this one field's value alone (``checks: {positive: "n > 0"}``);
+- ``keyed``: a tuple field written in YAML as a mapping from name to item (names unique by construction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, NewType
+
+from .diagnostics import NOWHERE, Pos
+
+# SQL source text (an expression, a query or a function body). Any YAML scalar is accepted as its source text, so
+# `using: true` means the SQL `true`, not a YAML boolean.
+Sql = NewType("Sql", str)
+# A literal value (seed rows, column defaults): YAML scalars, or mappings/lists for json/jsonb columns.
+Json = NewType("Json", object)
+
+OnAction = Literal["cascade", "restrict", "no action", "set null", "set default"]
+Privilege = Literal[
+    "select", "insert", "update", "delete", "truncate", "references", "trigger", "usage", "execute", "create", "all"
+]
+
+
+def spec_field(
+    doc: str,
+    default: Any = None,
+    *,
+    key: bool = False,
+    shorthand: bool = False,
+    keyed: bool = False,
+    required: bool = False,
+) -> Any:
+    meta = {"doc": doc, "key": key, "shorthand": shorthand, "keyed": keyed, "required": required or key}
+    if isinstance(default, list | dict):
+        raise TypeError("use an immutable default")
+    return field(default=default, metadata=meta)
+
+
+def _pos() -> Any:
+    return field(default=NOWHERE, compare=False, repr=False, metadata={"internal": True})
+
+
+def _at() -> Any:
+    return field(default_factory=dict, compare=False, repr=False, metadata={"internal": True})
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base of every model class: where it was written, and where each of its keys was."""
+
+    pos: Pos = _pos()
+    at: Mapping[str, Pos] = _at()
+
+    def loc(self, key: str) -> Pos:
+        """Position of one key's value, falling back to the object's own position."""
+        return self.at.get(key, self.pos)
+
+
+@dataclass(frozen=True)
+class Grant(Node):
+    """Privileges of one role on the enclosing object (`role: [select, insert]`)."""
+
+    role: str = spec_field("Role receiving the privileges (`public` for every role).", key=True)
+    privileges: tuple[Privilege, ...] = spec_field("Privileges granted.", (), shorthand=True, required=True)
+
+
+@dataclass(frozen=True)
+class Role(Node):
+    name: str = spec_field("Role name (roles are cluster-wide; created only if missing).", key=True)
+    login: bool = spec_field("Whether the role may log in.", False)
+    bypass_rls: bool = spec_field("BYPASSRLS: the role ignores row-level security (service roles only).", False)
+    comment: str | None = spec_field("Description of the role (documentation only).")
+
+
+@dataclass(frozen=True)
+class SchemaDef(Node):
+    LABEL = "schema"
+    name: str = spec_field("Schema name.", key=True)
+    comment: str | None = spec_field("COMMENT ON SCHEMA.")
+    grants: tuple[Grant, ...] = spec_field("Privileges on the schema, e.g. `anon: [usage]`.", (), keyed=True)
+
+
+@dataclass(frozen=True)
+class Enum(Node):
+    """A named list of allowed values; a column using it gets a CHECK (col IN (...))."""
+
+    name: str = spec_field("Enum name, used by columns as `enum: NAME`.", key=True)
+    values: tuple[str, ...] = spec_field("Allowed values, in order.", (), shorthand=True, required=True)
+    comment: str | None = spec_field("What the values mean (documentation only).")
+
+
+@dataclass(frozen=True)
+class Sequence(Node):
+    name: str = spec_field("Sequence name, `schema.name` or `name` (public).", key=True)
+    type: Literal["smallint", "integer", "bigint"] = spec_field("Value type.", "bigint")
+    start: int = spec_field("First value.", 1)
+    increment: int = spec_field("Step.", 1)
+    min_value: int | None = spec_field("MINVALUE (default: the type's).")
+    max_value: int | None = spec_field("MAXVALUE (default: the type's).")
+    cache: int = spec_field("Values preallocated per session.", 1)
+    cycle: bool = spec_field("Wrap around at the limit.", False)
+    grants: tuple[Grant, ...] = spec_field("Privileges on the sequence.", (), keyed=True)
+    comment: str | None = spec_field("COMMENT ON SEQUENCE.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
+
+
+@dataclass(frozen=True)
+class Argument(Node):
+    name: str = spec_field("Argument name.", key=True)
+    type: str = spec_field("Argument type.", shorthand=True, required=True)
+
+
+@dataclass(frozen=True)
+class Function(Node):
+    name: str = spec_field("Function name, `schema.name` or `name` (public). Overloads are not supported.", key=True)
+    args: tuple[Argument, ...] = spec_field("Arguments in order, `name: type`.", (), keyed=True)
+    returns: str = spec_field("Return type (`trigger` for trigger functions).", required=True)
+    language: Literal["sql", "plpgsql"] = spec_field("Body language.", "plpgsql")
+    volatility: Literal["volatile", "stable", "immutable"] = spec_field("Volatility class.", "volatile")
+    security: Literal["invoker", "definer"] = spec_field("SECURITY INVOKER or DEFINER.", "invoker")
+    search_path: str | None = spec_field("SET search_path for calls ('' pins it empty: names must be qualified).")
+    strict: bool = spec_field("RETURNS NULL ON NULL INPUT.", False)
+    body: Sql = spec_field("Function body (without dollar quotes).", required=True)
+    grants: tuple[Grant, ...] = spec_field(
+        "EXECUTE grants. Functions are not executable by PUBLIC unless granted here.", (), keyed=True
+    )
+    comment: str | None = spec_field("COMMENT ON FUNCTION.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
+
+
+@dataclass(frozen=True)
+class Column(Node):
+    name: str = spec_field("Column name.", key=True)
+    type: str = spec_field("SQL type: text, varchar(n), integer, bigint, uuid, jsonb, timestamptz, text[], ...",
+                           required=True, shorthand=True)
+    not_null: bool = spec_field("NOT NULL.", False)
+    default: Json | None = spec_field("Literal default value (string, number, boolean, or a mapping for json).")
+    default_sql: Sql | None = spec_field("Default as a SQL expression, e.g. `now()` or `gen_random_uuid()`.")
+    primary_key: bool = spec_field("Single-column primary key (constraint TABLE_pkey).", False)
+    unique: bool = spec_field("Single-column UNIQUE constraint (named TABLE_COLUMN_key).", False)
+    references: str | None = spec_field("Foreign key target `table(column)` (constraint TABLE_COLUMN_fkey).")
+    on_delete: OnAction | None = spec_field("ON DELETE action of `references`.")
+    on_update: OnAction | None = spec_field("ON UPDATE action of `references`.")
+    enum: str | None = spec_field("Enum whose values this column is limited to (CHECK ... IN).")
+    enum_constraint: str | None = spec_field("Name of the enum's CHECK constraint (default: valid_COLUMN).")
+    comment: str | None = spec_field("COMMENT ON COLUMN.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment beside the column.")
+
+
+@dataclass(frozen=True)
+class Check(Node):
+    name: str = spec_field("Constraint name.", key=True)
+    expr: Sql = spec_field("Boolean SQL expression over the row.", shorthand=True, required=True)
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+
+@dataclass(frozen=True)
+class Unique(Node):
+    name: str = spec_field("Constraint name.", key=True)
+    columns: tuple[str, ...] = spec_field("Columns, in order.", (), shorthand=True, required=True)
+
+
+@dataclass(frozen=True)
+class ForeignKey(Node):
+    LABEL = "foreign key"
+    name: str = spec_field("Constraint name.", key=True)
+    columns: tuple[str, ...] = spec_field("Referencing columns.", (), required=True)
+    references: str = spec_field("Target `table(col, ...)`.", required=True)
+    on_delete: OnAction | None = spec_field("ON DELETE action.")
+    on_update: OnAction | None = spec_field("ON UPDATE action.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+
+@dataclass(frozen=True)
+class Index(Node):
+    name: str = spec_field("Index name (unique per schema).", key=True)
+    columns: tuple[str, ...] = spec_field(
+        "Keys: `col`, `col DESC`, `col NULLS FIRST`, or an expression in parentheses.", (), shorthand=True,
+        required=True,
+    )
+    method: Literal["btree", "gin", "gist", "hash", "brin"] = spec_field("Access method.", "btree")
+    unique: bool = spec_field("UNIQUE index.", False)
+    where: Sql | None = spec_field("Predicate of a partial index.")
+    comment: str | None = spec_field("COMMENT ON INDEX.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+
+TriggerEvent = Literal["insert", "update", "delete", "truncate"]
+
+
+@dataclass(frozen=True)
+class Trigger(Node):
+    name: str = spec_field("Trigger name.", key=True)
+    timing: Literal["before", "after", "instead of"] = spec_field("When it fires.", required=True)
+    events: tuple[TriggerEvent, ...] = spec_field("Events that fire it.", (), required=True)
+    columns: tuple[str, ...] = spec_field("UPDATE OF these columns only.", ())
+    for_each: Literal["row", "statement"] = spec_field("FOR EACH ROW or STATEMENT.", "row")
+    when: Sql | None = spec_field("WHEN condition (may use NEW/OLD).")
+    function: str = spec_field("Trigger function (`schema.name` or `name`).", required=True)
+    comment: str | None = spec_field("COMMENT ON TRIGGER.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+
+@dataclass(frozen=True)
+class Policy(Node):
+    name: str = spec_field("Policy name (any text, unique per table).", key=True)
+    command: Literal["all", "select", "insert", "update", "delete"] = spec_field("Command it applies to.", "all")
+    mode: Literal["permissive", "restrictive"] = spec_field("Permissive policies are OR-ed, restrictive AND-ed.",
+                                                              "permissive")
+    roles: tuple[str, ...] = spec_field("Roles it applies to.", (), required=True)
+    using: Sql | None = spec_field("USING: which existing rows are visible / affected.")
+    with_check: Sql | None = spec_field("WITH CHECK: which new rows may be written.")
+    comment: str | None = spec_field("COMMENT ON POLICY.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+
+@dataclass(frozen=True)
+class SeedRow(Node):
+    """One row of seed data: a mapping from column name to literal value (missing columns take DEFAULT)."""
+
+    LABEL = "seed row"
+
+    values: Mapping[str, Json] = field(default_factory=dict, metadata={"open": True, "doc": "Column values."})
+
+
+@dataclass(frozen=True)
+class Table(Node):
+    name: str = spec_field("Table name, `schema.name` or `name` (public).", key=True)
+    comment: str | None = spec_field("COMMENT ON TABLE.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above CREATE TABLE.")
+    columns: tuple[Column, ...] = spec_field("Columns in order, `name: {type: ...}` or `name: type`.", (),
+                                             keyed=True, required=True)
+    primary_key: tuple[str, ...] = spec_field("Composite primary key columns (TABLE_pkey).", ())
+    unique: tuple[Unique, ...] = spec_field("Named UNIQUE constraints, `name: [cols]`.", (), keyed=True)
+    foreign_keys: tuple[ForeignKey, ...] = spec_field("Named (composite) foreign keys.", (), keyed=True)
+    checks: tuple[Check, ...] = spec_field("Named CHECK constraints, `name: expression`.", (), keyed=True)
+    indexes: tuple[Index, ...] = spec_field("Indexes, `name: {columns: [...]}`.", (), keyed=True)
+    triggers: tuple[Trigger, ...] = spec_field("Triggers on this table.", (), keyed=True)
+    rls: Literal["off", "enabled", "forced"] = spec_field(
+        "Row-level security: enabled, or forced (applies to the table owner too).", "off"
+    )
+    policies: tuple[Policy, ...] = spec_field("RLS policies, keyed by name.", (), keyed=True)
+    grants: tuple[Grant, ...] = spec_field("Table privileges per role.", (), keyed=True)
+    seed: tuple[SeedRow, ...] = spec_field("Rows inserted when the schema is created.", ())
+
+
+@dataclass(frozen=True)
+class View(Node):
+    name: str = spec_field("View name, `schema.name` or `name` (public).", key=True)
+    query: Sql = spec_field("The SELECT the view shows.", required=True)
+    security_invoker: bool = spec_field(
+        "Run with the caller's rights so RLS applies (PostgreSQL 15+). Default true; false needs a strong reason.",
+        True,
+    )
+    security_barrier: bool = spec_field("Keep user functions from seeing rows before the view's filter.", False)
+    grants: tuple[Grant, ...] = spec_field("Privileges on the view.", (), keyed=True)
+    comment: str | None = spec_field("COMMENT ON VIEW.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+
+@dataclass(frozen=True)
+class Module(Node):
+    """One spec file; it renders into the output file of the same name."""
+
+    module: str = spec_field("Title of the module, shown in the output header.", required=True)
+    description: str | None = spec_field("What the module is for.")
+    platform: bool = spec_field(
+        "Platform prelude (roles, auth schema, ...) that Supabase already provides: left out by --target supabase.",
+        False,
+    )
+    roles: tuple[Role, ...] = spec_field("Database roles.", (), keyed=True)
+    schemas: tuple[SchemaDef, ...] = spec_field("Schemas other than public.", (), keyed=True)
+    enums: tuple[Enum, ...] = spec_field("Named value lists, `name: [a, b]`.", (), keyed=True)
+    sequences: tuple[Sequence, ...] = spec_field("Sequences.", (), keyed=True)
+    functions: tuple[Function, ...] = spec_field("Functions.", (), keyed=True)
+    tables: tuple[Table, ...] = spec_field("Tables with their constraints, indexes, triggers, RLS and policies.", (),
+                                           keyed=True)
+    views: tuple[View, ...] = spec_field("Views.", (), keyed=True)
+
+    @property
+    def stem(self) -> str:
+        """File name without directory and extension: names the output file."""
+        return self.pos.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The whole spec: modules in file-name order."""
+
+    modules: tuple[Module, ...]
+
+    def all(self, kind: str) -> list[tuple[Module, Any]]:
+        """Every top-level object of one kind (`tables`, `functions`, ...) with its module."""
+        return [(m, obj) for m in self.modules for obj in getattr(m, kind)]

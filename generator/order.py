@@ -1,0 +1,216 @@
+"""Dependency order: the spec becomes a list of render items, topologically sorted, each placed in an output module.
+
+An item is one unit of output (a table with its constraints, grants and comments; an index; a policy; ...). Its
+dependencies are read from the model and from the parse trees of its SQL fragments. Items are emitted in
+topological order, ties broken by a readable key (kind group, owning object, name), so the output is stable.
+
+Placement: an item goes to the module it is declared in, or to the first later module where all its dependencies
+exist. A trigger declared with its table in 03 whose function lives in 06 is emitted in 06, after the function.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import sqlparse
+from .derive import Catalog, parse_reference
+from .diagnostics import Collector, Pos
+from .model import Function, Grant, Index, Policy, Table, Trigger, View
+from .sqltext import QName, qname
+
+Key = tuple[str, str]  # (kind, identity)
+
+_GROUP = {"role": 0, "schema": 1, "sequence": 2, "function": 3, "table": 4, "view": 5}
+_TABLE_CHILD = {"table": 0, "index": 1, "trigger": 2, "rls": 3, "policy": 4, "seed": 5}
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+    key: Key
+    obj: Any
+    module: int  # index of the module it is declared in
+    pos: Pos
+    table: Table | None = None  # owning table of indexes, triggers, RLS, policies and seed rows
+    deps: frozenset[Key] = field(default_factory=frozenset)
+
+    @property
+    def sort_key(self) -> tuple[int, str, int, str]:
+        if self.table is not None or self.kind == "table":
+            owner = str(qname(self.table.name if self.table else self.obj.name))
+            return (_GROUP["table"], owner, _TABLE_CHILD[self.kind], self.key[1])
+        return (_GROUP[self.kind], self.key[1], 0, "")
+
+
+@dataclass(frozen=True)
+class Placed:
+    item: Item
+    module: int  # output module it is emitted in
+
+
+def build_items(catalog: Catalog) -> list[Item]:
+    items: list[Item] = []
+    for index, module in enumerate(catalog.schema.modules):
+        for role in module.roles:
+            items.append(Item("role", ("role", role.name), role, index, role.pos))
+        for schema_def in module.schemas:
+            items.append(Item("schema", ("schema", schema_def.name), schema_def, index, schema_def.pos,
+                              deps=_grant_deps(schema_def.grants)))
+        for seq in module.sequences:
+            name = qname(seq.name)
+            items.append(Item("sequence", ("sequence", str(name)), seq, index, seq.pos,
+                              deps=_schema_dep(name) | _grant_deps(seq.grants)))
+        for function in module.functions:
+            items.append(_function_item(catalog, function, index))
+        for table in module.tables:
+            items.extend(_table_items(catalog, table, index))
+        for view in module.views:
+            items.append(_view_item(catalog, view, index))
+    return items
+
+
+def _schema_dep(name: QName) -> frozenset[Key]:
+    return frozenset() if name.schema == "public" else frozenset({("schema", name.schema)})
+
+
+def _grant_deps(grants: tuple[Grant, ...]) -> frozenset[Key]:
+    return frozenset(("role", g.role) for g in grants if g.role != "public")
+
+
+def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
+    deps: set[Key] = set()
+    for schema, name in refs.tables:
+        rel = catalog.resolve_relation(schema, name)
+        if rel is not None:
+            kind = "table" if rel in catalog.tables else "view" if rel in catalog.views else "sequence"
+            deps.add((kind, str(rel)))
+    for schema, name in refs.functions:
+        fn = catalog.resolve_function(schema, name)
+        if fn is not None:
+            deps.add(("function", str(fn)))
+    return frozenset(deps)
+
+
+def _expr_deps(catalog: Catalog, *texts: str | None) -> frozenset[Key]:
+    refs = sqlparse.Refs()
+    for text in texts:
+        if text is not None:
+            refs.add(sqlparse.references(sqlparse.parse_expression(text)))
+    return _ref_deps(catalog, refs)
+
+
+def _function_item(catalog: Catalog, function: Function, module: int) -> Item:
+    name = qname(function.name)
+    deps = _schema_dep(name) | _grant_deps(function.grants)
+    if function.language == "sql":  # resolved at CREATE time; PL/pgSQL bodies only when they run
+        deps |= _ref_deps(catalog, sqlparse.statement_references(function.body))
+    deps -= {("function", str(name))}
+    return Item("function", ("function", str(name)), function, module, function.pos, deps=deps)
+
+
+def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
+    name = qname(table.name)
+    tkey: Key = ("table", str(name))
+    deps = set(_schema_dep(name) | _grant_deps(table.grants))
+    for con in catalog.constraints(table):
+        if con.kind == "foreign key" and con.ref_text:
+            target = parse_reference(con.ref_text)[0]
+            if target != name:
+                deps.add(("table", str(target)))
+        if con.expr:
+            deps |= _expr_deps(catalog, con.expr)
+    deps |= _expr_deps(catalog, *(c.default_sql for c in table.columns))
+    deps.discard(tkey)
+    items = [Item("table", tkey, table, module, table.pos, deps=frozenset(deps))]
+    for index in table.indexes:
+        items.append(_index_item(catalog, table, index, module))
+    for trigger in table.triggers:
+        items.append(_trigger_item(catalog, table, trigger, module))
+    if table.rls != "off":
+        items.append(Item("rls", ("rls", str(name)), table, module, table.loc("rls"), table,
+                          frozenset({tkey})))
+    for policy in table.policies:
+        items.append(_policy_item(catalog, table, policy, module))
+    if table.seed:
+        seed_deps = {tkey} | {("trigger", f"{name}.{t.name}") for t in table.triggers}
+        for con in catalog.constraints(table):  # rows that reference seeded rows come after them
+            if con.kind == "foreign key" and con.ref_text:
+                target = parse_reference(con.ref_text)[0]
+                if target != name and catalog.tables[target].seed:
+                    seed_deps.add(("seed", str(target)))
+        items.append(Item("seed", ("seed", str(name)), table, module, table.loc("seed"), table,
+                          frozenset(seed_deps)))
+    return items
+
+
+def _index_item(catalog: Catalog, table: Table, index: Index, module: int) -> Item:
+    name = qname(table.name)
+    exprs = [k for k in index.columns if k.startswith("(")]
+    deps = {("table", str(name))} | _expr_deps(catalog, index.where, *exprs)
+    return Item("index", ("index", f"{name.schema}.{index.name}"), index, module, index.pos, table,
+                frozenset(deps))
+
+
+def _trigger_item(catalog: Catalog, table: Table, trigger: Trigger, module: int) -> Item:
+    name = qname(table.name)
+    deps = {("table", str(name)), ("function", str(qname(trigger.function)))}
+    return Item("trigger", ("trigger", f"{name}.{trigger.name}"), trigger, module, trigger.pos, table,
+                frozenset(deps))
+
+
+def _policy_item(catalog: Catalog, table: Table, policy: Policy, module: int) -> Item:
+    name = qname(table.name)
+    deps = {("table", str(name)), ("rls", str(name))} if table.rls != "off" else {("table", str(name))}
+    deps |= {("role", r) for r in policy.roles if r != "public"}
+    deps |= _expr_deps(catalog, policy.using, policy.with_check)
+    return Item("policy", ("policy", f"{name}.{policy.name}"), policy, module, policy.pos, table,
+                frozenset(deps))
+
+
+def _view_item(catalog: Catalog, view: View, module: int) -> Item:
+    name = qname(view.name)
+    refs = sqlparse.references(sqlparse.parse_query(view.query))
+    deps = set(_schema_dep(name) | _grant_deps(view.grants) | _ref_deps(catalog, refs))
+    deps.discard(("view", str(name)))
+    return Item("view", ("view", str(name)), view, module, view.pos, deps=frozenset(deps))
+
+
+def order(catalog: Catalog) -> list[Placed]:
+    """Items in emission order with their output module; raises SpecError on a dependency cycle.
+
+    Modules are filled one after another. While filling module i, any item declared in module i or earlier whose
+    dependencies are all placed is ready; the ready item with the smallest sort key goes next. An item still
+    waiting at the end of module i moves on to module i+1 (its placement), after that module's own items allow it.
+    """
+    items = build_items(catalog)
+    by_key = {item.key: item for item in items}
+    waiting = {item.key: {d for d in item.deps if d in by_key} for item in items}
+    dependents: dict[Key, list[Key]] = {}
+    for key, deps in waiting.items():
+        for dep in deps:
+            dependents.setdefault(dep, []).append(key)
+    out: list[Placed] = []
+    placed: set[Key] = set()
+    ready: list[tuple[tuple[int, str, int, str], Key]] = []
+    for module in range(len(catalog.schema.modules)):
+        for item in items:
+            if item.module == module and not waiting[item.key]:
+                heapq.heappush(ready, (item.sort_key, item.key))
+        while ready:
+            _, key = heapq.heappop(ready)
+            placed.add(key)
+            out.append(Placed(by_key[key], module))
+            for dependent in dependents.get(key, []):
+                waiting[dependent].discard(key)
+                if not waiting[dependent] and by_key[dependent].module <= module:
+                    heapq.heappush(ready, (by_key[dependent].sort_key, dependent))
+    if len(out) != len(items):
+        errors = Collector()
+        for key, deps in sorted(waiting.items()):
+            if key not in placed:
+                names = ", ".join(f"{k} {n}" for k, n in sorted(deps))
+                errors.error(by_key[key].pos, f"dependency cycle: {key[0]} {key[1]} waits for {names}")
+        errors.raise_if_any()
+    return out

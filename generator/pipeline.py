@@ -1,0 +1,46 @@
+"""The pipeline, top to bottom: load -> check -> order -> render -> verify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .check import check
+from .derive import Catalog
+from .load import load_spec
+from .order import Placed, order
+from .render import OutputFile, render_outputs
+from .verify import Mismatch, verify_sql
+
+
+@dataclass(frozen=True)
+class Build:
+    catalog: Catalog
+    files: list[OutputFile]
+    mismatches: list[Mismatch]
+
+
+def build(spec_dir: Path, *, include_platform: bool = True) -> Build:
+    """Everything `generate` and `check` need, in memory; raises SpecError on a spec mistake."""
+    catalog = check(load_spec(spec_dir))
+    placed = order(catalog)
+    files = render_outputs(catalog, placed, include_platform=include_platform)
+    return Build(catalog, files, verify_files(catalog, placed, files, include_platform=include_platform))
+
+
+def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile], *,
+                 include_platform: bool = True) -> list[Mismatch]:
+    """Cross-check each module file against the items placed in it, and schema.sql against all of them."""
+    modules = catalog.schema.modules
+    kept = {i for i, m in enumerate(modules) if include_platform or not m.platform}
+    by_name = {f.name: f for f in files}
+    mismatches = []
+    for i in sorted(kept):
+        name = f"{modules[i].stem}.sql"
+        mismatch = verify_sql(name, by_name[name].text, [p for p in placed if p.module == i], catalog)
+        if mismatch:
+            mismatches.append(mismatch)
+    whole = verify_sql("schema.sql", by_name["schema.sql"].text, [p for p in placed if p.module in kept], catalog)
+    if whole:
+        mismatches.append(whole)
+    return mismatches

@@ -1,0 +1,245 @@
+"""Render placed items into SQL text, one Jinja template per item kind, and assemble the output files.
+
+Python prepares each template's context (names quoted, types canonical, constraints derived); templates hold only
+layout. Every item kind has exactly one renderer; a kind without one raises instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .derive import Catalog, parse_reference
+from .model import Function, Grant, Index, Module, Policy, Role, SchemaDef, Sequence, Table, Trigger, View
+from .order import Placed
+from .sqltext import dollar_quote, ident, literal, parse_type, qname
+
+TEMPLATES = Path(__file__).parent / "templates"
+GENERATOR = "pgspec (python -m generator generate)"
+_INDEX_KEY = re.compile(r"(?P<col>\S+)(?P<rest>.*)\Z", re.S)
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    autoescape=False,
+)
+_ENV.filters.update(ident=ident, literal=literal, dollar_quote=dollar_quote)
+
+Context = Callable[[Any, "Placed", Catalog], dict[str, Any]]
+_CONTEXTS: dict[str, Context] = {}
+
+
+def renders(kind: str) -> Callable[[Context], Context]:
+    """Register the context builder of one item kind; its template is `templates/<kind>.sql.j2`."""
+
+    def register(fn: Context) -> Context:
+        if kind in _CONTEXTS:
+            raise RuntimeError(f"renderer for {kind!r} registered twice")
+        _CONTEXTS[kind] = fn
+        return fn
+
+    return register
+
+
+def note_lines(note: str | None) -> list[str]:
+    """A reviewer note as SQL comment lines, wrapped for reading."""
+    if not note:
+        return []
+    lines: list[str] = []
+    for paragraph in note.strip().splitlines():
+        lines += textwrap.wrap(paragraph, 110) or [""]
+    return [f"-- {line}".rstrip() for line in lines]
+
+
+def grant_rows(target: str, grants: tuple[Grant, ...]) -> list[dict[str, str]]:
+    return [{"target": target, "privileges": ", ".join(p.upper() for p in g.privileges),
+             "role": "PUBLIC" if g.role == "public" else ident(g.role)} for g in grants]
+
+
+def signature(function: Function) -> str:
+    types = ", ".join(str(parse_type(a.type)) for a in function.args)
+    return f"{qname(function.name).sql}({types})"
+
+
+@renders("role")
+def _role(role: Role, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    return {"name": role.name, "login": role.login, "bypass_rls": role.bypass_rls}
+
+
+@renders("schema")
+def _schema(schema: SchemaDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    return {"name": ident(schema.name), "comment": schema.comment,
+            "grants": grant_rows(f"SCHEMA {ident(schema.name)}", schema.grants)}
+
+
+@renders("sequence")
+def _sequence(seq: Sequence, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    name = qname(seq.name).sql
+    return {"seq": seq, "name": name, "notes": note_lines(seq.note),
+            "grants": grant_rows(f"SEQUENCE {name}", seq.grants)}
+
+
+@renders("function")
+def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    sig = signature(function)
+    return {
+        "fn": function,
+        "name": qname(function.name).sql,
+        "args": ", ".join(f"{ident(a.name)} {parse_type(a.type)}" for a in function.args),
+        "returns": str(parse_type(function.returns)),
+        "body": dollar_quote("\n" + function.body.strip("\n") + "\n"),
+        "signature": sig,
+        "notes": note_lines(function.note),
+        "grants": grant_rows(f"FUNCTION {sig}", function.grants),
+    }
+
+
+@renders("table")
+def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    name = qname(table.name).sql
+    columns = []
+    for c in table.columns:
+        default = c.default_sql if c.default_sql is not None else (
+            literal(c.default) if c.default is not None else None)
+        columns.append({"name": ident(c.name), "type": str(parse_type(c.type)), "default": default,
+                        "not_null": c.not_null, "notes": note_lines(c.note)})
+    width = max(len(c["name"]) for c in columns)
+    constraints = []
+    for con in catalog.constraints(table):
+        row: dict[str, Any] = {"name": ident(con.name), "kind": con.kind, "notes": note_lines(con.note),
+                               "columns": ", ".join(ident(c) for c in con.columns), "expr": con.expr}
+        if con.kind == "foreign key":
+            target, target_cols = parse_reference(con.ref_text or "")
+            row.update(target=target.sql, target_columns=", ".join(ident(c) for c in target_cols),
+                       on_delete=(con.on_delete or "").upper(), on_update=(con.on_update or "").upper())
+        constraints.append(row)
+    comments = [{"target": f"TABLE {name}", "text": table.comment}] if table.comment else []
+    comments += [{"target": f"COLUMN {name}.{ident(c.name)}", "text": c.comment} for c in table.columns
+                 if c.comment]
+    return {"name": name, "columns": columns, "width": width, "constraints": constraints,
+            "notes": note_lines(table.note), "comments": comments,
+            "grants": grant_rows(f"TABLE {name}", table.grants)}
+
+
+@renders("index")
+def _index(index: Index, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    assert placed.item.table is not None
+    keys = []
+    for key in index.columns:
+        m = _INDEX_KEY.match(key.strip())
+        keys.append(key if key.startswith("(") or not m else ident(m["col"]) + m["rest"].upper())
+    return {"index": index, "name": ident(index.name), "table": qname(placed.item.table.name).sql,
+            "keys": ", ".join(keys), "notes": note_lines(index.note),
+            "schema": ident(qname(placed.item.table.name).schema)}
+
+
+@renders("trigger")
+def _trigger(trigger: Trigger, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    assert placed.item.table is not None
+    events = []
+    for event in trigger.events:
+        text = event.upper()
+        if event == "update" and trigger.columns:
+            text += " OF " + ", ".join(ident(c) for c in trigger.columns)
+        events.append(text)
+    return {"trigger": trigger, "name": ident(trigger.name), "table": qname(placed.item.table.name).sql,
+            "events": " OR ".join(events), "function": qname(trigger.function).sql,
+            "notes": note_lines(trigger.note)}
+
+
+@renders("rls")
+def _rls(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    return {"table": qname(table.name).sql, "force": table.rls == "forced"}
+
+
+@renders("policy")
+def _policy(policy: Policy, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    assert placed.item.table is not None
+    return {"policy": policy, "name": ident(policy.name), "table": qname(placed.item.table.name).sql,
+            "roles": ", ".join("PUBLIC" if r == "public" else ident(r) for r in policy.roles),
+            "notes": note_lines(policy.note)}
+
+
+@renders("seed")
+def _seed(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    used = {k for row in table.seed for k in row.values}
+    cols = [c.name for c in table.columns if c.name in used]
+    rows = [", ".join(literal(row.values[c]) if c in row.values else "DEFAULT" for c in cols) for row in table.seed]
+    return {"table": qname(table.name).sql, "columns": ", ".join(ident(c) for c in cols), "rows": rows}
+
+
+@renders("view")
+def _view(view: View, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    name = qname(view.name).sql
+    options = [f"security_invoker = {'true' if view.security_invoker else 'false'}"]
+    if view.security_barrier:
+        options.append("security_barrier = true")
+    return {"name": name, "options": ", ".join(options), "query": view.query.strip().rstrip(";").strip(),
+            "notes": note_lines(view.note), "comment": view.comment,
+            "grants": grant_rows(f"TABLE {name}", view.grants)}
+
+
+def render_item(placed: Placed, catalog: Catalog) -> str:
+    kind = placed.item.kind
+    if kind not in _CONTEXTS:
+        raise RuntimeError(f"no renderer for item kind {kind!r}")
+    context = _CONTEXTS[kind](placed.item.obj, placed, catalog)
+    return _ENV.get_template(f"{kind}.sql.j2").render(**context).strip("\n") + "\n"
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    name: str  # file name inside output/
+    text: str
+
+
+def header(file_name: str, sources: list[str], title: str, description: str | None) -> str:
+    lines = [f"-- {file_name}: {title}",
+             f"-- Generated by {GENERATOR} from {', '.join(sources)}.",
+             "-- Do not edit: change the spec and run `make generate`."]
+    if description:
+        lines.append("--")
+        lines += [f"-- {line}" for line in textwrap.wrap(" ".join(description.split()), 110)]
+    return "\n".join(lines) + "\n"
+
+
+def render_outputs(catalog: Catalog, placed: list[Placed], *, include_platform: bool = True) -> list[OutputFile]:
+    """Every output file: one per module (numbered like its spec file) and schema.sql with all of them."""
+    modules = catalog.schema.modules
+    bodies: dict[int, list[str]] = {i: [] for i in range(len(modules))}
+    sources: dict[int, set[str]] = {i: {m.pos.file} for i, m in enumerate(modules)}
+    for p in placed:
+        bodies[p.module].append(render_item(p, catalog))
+        sources[p.module].add(modules[p.item.module].pos.file)
+    files: list[OutputFile] = []
+    sections: list[str] = []
+    kept = [i for i, m in enumerate(modules) if include_platform or not m.platform]
+    for i in kept:
+        module = modules[i]
+        name = f"{module.stem}.sql"
+        body = "\n".join(bodies[i])
+        files.append(OutputFile(name, header(name, sorted(sources[i]), module.module, module.description)
+                                + ("\n" + body if body else "")))
+        sections.append(_section(module) + ("\n" + body if body else ""))
+    all_sources = sorted({m.pos.file for i, m in enumerate(modules) if i in kept})
+    files.append(OutputFile("schema.sql", header("schema.sql", all_sources, "the whole schema", _SCHEMA_NOTE)
+                            + "\n" + "\n".join(sections)))
+    return files
+
+
+_SCHEMA_NOTE = ("Every module below, in order. Apply to an empty database as a superuser in one transaction: "
+                "psql -v ON_ERROR_STOP=1 -1 -f schema.sql")
+
+
+def _section(module: Module) -> str:
+    bar = "-- " + "=" * 107
+    return f"{bar}\n-- {module.stem}: {module.module}\n{bar}\n"

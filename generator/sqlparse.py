@@ -1,0 +1,158 @@
+"""pglast helpers: parse the SQL fragments a spec holds and find what they refer to.
+
+The spec stores expressions, queries and function bodies as text. Here they are parsed with PostgreSQL's own parser
+(pglast) so mistakes surface at `check` time with the YAML position, and so dependencies (tables and functions an
+expression uses) are read from the parse tree, not guessed from text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast, parse_sql
+from pglast.parser import ParseError, parse_plpgsql_json
+
+from .sqltext import dollar_quote
+
+
+class SqlSyntaxError(ValueError):
+    """A fragment that PostgreSQL's parser rejects, or that is not the kind of SQL expected."""
+
+
+def _parse(text: str) -> tuple[Any, ...]:
+    try:
+        return tuple(parse_sql(text))
+    except ParseError as exc:
+        raise SqlSyntaxError(str(exc)) from None
+
+
+def parse_expression(text: str) -> ast.Node:
+    """One scalar expression (a CHECK, default, USING, WHEN, index predicate)."""
+    stmts = _parse(f"SELECT {text}")
+    stmt = stmts[0].stmt if len(stmts) == 1 else None
+    if not isinstance(stmt, ast.SelectStmt) or stmt.targetList is None or len(stmt.targetList) != 1:
+        raise SqlSyntaxError("expected a single SQL expression")
+    extra = [name for name in ("fromClause", "whereClause", "groupClause", "havingClause", "sortClause",
+                               "limitCount", "limitOffset", "windowClause", "lockingClause", "distinctClause")
+             if getattr(stmt, name)]
+    target = stmt.targetList[0]
+    if extra or target.name:
+        raise SqlSyntaxError("expected a single SQL expression, not a query")
+    node: ast.Node = target.val
+    return node
+
+
+def parse_query(text: str) -> ast.SelectStmt:
+    """One SELECT (a view body)."""
+    stmts = _parse(text)
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt):
+        raise SqlSyntaxError("expected exactly one SELECT statement")
+    stmt: ast.SelectStmt = stmts[0].stmt
+    return stmt
+
+
+def walk(node: Any) -> Iterator[ast.Node]:
+    """Every pglast node below `node`, depth first."""
+    if isinstance(node, ast.Node):
+        yield node
+        for slot in node.__slots__:
+            yield from walk(getattr(node, slot, None))
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from walk(item)
+
+
+@dataclass
+class Refs:
+    """Names a SQL fragment uses: (schema or None, name) pairs, and column names."""
+
+    tables: set[tuple[str | None, str]] = field(default_factory=set)
+    functions: set[tuple[str | None, str]] = field(default_factory=set)
+    columns: set[str] = field(default_factory=set)
+
+    def add(self, other: Refs) -> None:
+        self.tables |= other.tables
+        self.functions |= other.functions
+        self.columns |= other.columns
+
+
+def references(node: Any) -> Refs:
+    refs = Refs()
+    ctes = {n.ctename for n in walk(node) if isinstance(n, ast.CommonTableExpr)}
+    for n in walk(node):
+        if isinstance(n, ast.RangeVar) and not (n.schemaname is None and n.relname in ctes):
+            refs.tables.add((n.schemaname, n.relname))
+        elif isinstance(n, ast.FuncCall):
+            names = [s.sval for s in n.funcname]
+            refs.functions.add((names[0] if len(names) > 1 else None, names[-1]))
+        elif isinstance(n, ast.ColumnRef):
+            names = [f.sval for f in n.fields if isinstance(f, ast.String)]
+            if names:
+                refs.columns.add(names[-1])
+    return refs
+
+
+# PL/pgSQL stores each embedded SQL fragment with the raw-parse mode PostgreSQL will use for it.
+_MODE_STATEMENT, _MODE_EXPR = 0, 2
+
+
+def plpgsql_fragments(create_function_sql: str) -> list[str]:
+    """Parse a PL/pgSQL function and return the SQL statements embedded in it, each checked by the SQL parser.
+
+    `parse_plpgsql_json` only checks the PL/pgSQL structure; the SQL inside (queries, expressions, assignments) is
+    parsed here so that a typo in an INSERT inside a trigger is caught before any database sees it.
+    """
+    try:
+        tree = json.loads(parse_plpgsql_json(create_function_sql))
+    except ParseError as exc:
+        raise SqlSyntaxError(f"PL/pgSQL: {exc}") from None
+    statements = []
+    for expr in _json_nodes(tree, "PLpgSQL_expr"):
+        query, mode = expr.get("query", ""), expr.get("parseMode", _MODE_STATEMENT)
+        if mode == _MODE_STATEMENT:
+            text = query
+        elif mode == _MODE_EXPR:
+            text = f"SELECT {query}"
+        else:  # assignment `target := expression`
+            text = f"SELECT {query.split(':=', 1)[-1]}" if ":=" in query else f"SELECT {query}"
+        try:
+            _parse(text)
+        except SqlSyntaxError as exc:
+            raise SqlSyntaxError(f"PL/pgSQL body: {exc} in {query.strip()!r}") from None
+        statements.append(text)
+    return statements
+
+
+def _json_nodes(tree: Any, kind: str) -> Iterator[dict[str, Any]]:
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key == kind and isinstance(value, dict):
+                yield value
+            yield from _json_nodes(value, kind)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from _json_nodes(item, kind)
+
+
+def statement_references(text: str) -> Refs:
+    """What a list of SQL statements refers to."""
+    refs = Refs()
+    for raw in _parse(text):
+        refs.add(references(raw.stmt))
+    return refs
+
+
+def body_references(language: str, create_sql: str, body: str) -> Refs:
+    """What a function body refers to. SQL bodies are parsed as statements; PL/pgSQL via its embedded SQL."""
+    refs = Refs()
+    for text in plpgsql_fragments(create_sql) if language == "plpgsql" else [body]:
+        refs.add(statement_references(text))
+    return refs
+
+
+def function_probe(name: str, args: str, returns: str, language: str, body: str) -> str:
+    """A CREATE FUNCTION statement used only to hand a body to the PL/pgSQL parser."""
+    return f"CREATE FUNCTION {name}({args}) RETURNS {returns} LANGUAGE {language} AS {dollar_quote(body)}"

@@ -1,0 +1,132 @@
+"""SQL text: the one place where identifiers, names, literals and types are spelled.
+
+Templates never concatenate quotes themselves; they call these functions (registered as Jinja filters).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from pglast.stream import maybe_double_quote_name
+
+DEFAULT_SCHEMA = "public"
+MAX_IDENTIFIER_BYTES = 63
+# Names that SQL expressions in the spec refer to unquoted: tables, columns, functions, ... must be plain.
+PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+def ident(name: str) -> str:
+    """An identifier, double-quoted only when PostgreSQL needs it (pglast's rule: case, characters, keywords)."""
+    return str(maybe_double_quote_name(name))
+
+
+@dataclass(frozen=True, order=True)
+class QName:
+    """A schema-qualified name."""
+
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def sql(self) -> str:
+        return f"{ident(self.schema)}.{ident(self.name)}"
+
+
+def qname(text: str) -> QName:
+    """`schema.name` or `name` (in public)."""
+    schema, _, name = text.rpartition(".")
+    return QName(schema or DEFAULT_SCHEMA, name)
+
+
+def literal(value: object) -> str:
+    """A SQL literal for a YAML value: strings, numbers, booleans, null, and mappings/lists as JSON text."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if isinstance(value, str):
+        # standard_conforming_strings is on since PostgreSQL 9.1: only the quote needs doubling.
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def dollar_quote(body: str, tag: str = "function") -> str:
+    """Wrap a function body in dollar quotes whose tag does not occur in the body."""
+    candidate, n = tag, 0
+    while f"${candidate}$" in body:
+        n += 1
+        candidate = f"{tag}{n}"
+    return f"${candidate}${body}${candidate}$"
+
+
+# -- types ------------------------------------------------------------------------------------------------------
+# Canonical spelling of each accepted type; aliases map onto it. Sized types take their arguments in parentheses.
+_TYPE_ALIASES = {
+    "text": "text", "varchar": "varchar", "character varying": "varchar", "char": "char", "character": "char",
+    "integer": "integer", "int": "integer", "int4": "integer", "bigint": "bigint", "int8": "bigint",
+    "smallint": "smallint", "int2": "smallint", "boolean": "boolean", "bool": "boolean", "uuid": "uuid",
+    "jsonb": "jsonb", "json": "json", "inet": "inet", "cidr": "cidr", "bytea": "bytea", "date": "date",
+    "timestamptz": "timestamptz", "timestamp with time zone": "timestamptz",
+    "timestamp": "timestamp", "timestamp without time zone": "timestamp",
+    "time": "time", "interval": "interval", "numeric": "numeric", "decimal": "numeric", "real": "real",
+    "double precision": "double precision", "float8": "double precision", "citext": "citext",
+    "trigger": "trigger", "void": "void", "name": "name", "oid": "oid",
+    # PostgreSQL's internal names, as they appear in parse trees and catalogs
+    "bpchar": "char", "float4": "real",
+}
+_SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2)}
+_TYPE_RE = re.compile(r"\s*(?P<base>[a-z][a-z0-9 ]*?)\s*(?:\(\s*(?P<args>[0-9 ,]*)\))?\s*(?P<array>(?:\[\])*)\s*\Z")
+# Types a column may hold; `trigger` and `void` are only return types.
+PSEUDO_TYPES = frozenset({"trigger", "void"})
+
+
+@dataclass(frozen=True)
+class SqlType:
+    base: str
+    args: tuple[int, ...] = ()
+    array_dims: int = 0
+
+    def __str__(self) -> str:
+        args = f"({', '.join(map(str, self.args))})" if self.args else ""
+        return f"{self.base}{args}{'[]' * self.array_dims}"
+
+    @property
+    def element(self) -> SqlType:
+        return SqlType(self.base, self.args, 0)
+
+    @property
+    def max_length(self) -> int | None:
+        return self.args[0] if self.base in ("varchar", "char") and self.args and not self.array_dims else None
+
+
+class TypeSyntaxError(ValueError):
+    pass
+
+
+def parse_type(text: str) -> SqlType:
+    """Parse and canonicalise a type name; raises TypeSyntaxError with a readable reason."""
+    m = _TYPE_RE.match(text.lower())
+    if not m:
+        raise TypeSyntaxError(f"{text!r} is not a type name")
+    base_text = re.sub(r"\s+", " ", m["base"])
+    base = _TYPE_ALIASES.get(base_text)
+    if base is None:
+        raise TypeSyntaxError(f"unknown type {text!r} (known: {', '.join(sorted(set(_TYPE_ALIASES.values())))})")
+    args = tuple(int(a) for a in m["args"].split(",")) if m["args"] and m["args"].strip() else ()
+    if m["args"] is not None and not args:
+        raise TypeSyntaxError(f"{text!r}: empty type arguments")
+    lo_hi = _SIZED.get(base, (0, 0))
+    if args and not (lo_hi[0] <= len(args) <= lo_hi[1]):
+        raise TypeSyntaxError(f"{text!r}: {base} takes {'no' if not lo_hi[1] else lo_hi[1]} argument(s)")
+    if base in ("varchar", "char") and args and args[0] < 1:
+        raise TypeSyntaxError(f"{text!r}: length must be at least 1")
+    return SqlType(base, args, len(m["array"]) // 2)
