@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pglast import ast
-
 from . import sqlparse
+from .sqlparse import ast
 from .derive import BUILTIN_ROLES, Catalog, ReferenceSyntaxError, parse_reference
 from .diagnostics import Collector, Pos
 from .model import Column, Function, Grant, Index, Module, Policy, Schema, Table, Trigger, View

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from functools import cache
@@ -24,6 +25,17 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
 _NULL_TAG = "tag:yaml.org,2002:null"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+# Scalars a literal value (Json) may hold; anything else YAML can express (!!binary, !!set, custom tags) has no SQL
+# literal.
+_JSON_SCALAR_TAGS = frozenset({_NULL_TAG, _BOOL_TAG, _INT_TAG, _FLOAT_TAG, _STR_TAG})
+# How _got names what YAML made of an unquoted scalar, so `not_null: "true"` or a column named `on` explain
+# themselves.
+_TAG_WORDS = {_BOOL_TAG: "a boolean", _INT_TAG: "an integer", _FLOAT_TAG: "a number", _TIMESTAMP_TAG: "a date",
+              _NULL_TAG: "null"}
 
 
 def pos_of(file: str, node: yaml.Node) -> Pos:
@@ -107,21 +119,21 @@ class Decoder:
                 return None
             return Sql(str(node.value).strip())
         if hint is Json:
-            return self._constructor.construct_object(node, deep=True)
+            return self.literal(node, what, frozenset())
         if hint is str:
             if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
                 # Block scalars (`>` and `|`) end in a newline nobody means to keep in a name or comment.
                 return str(node.value).rstrip("\n") if node.style in (">", "|") else str(node.value)
-            self.fail(node, f"{what}: expected a string" + _got(node))
+            self.fail(node, f"{what}: expected a string" + _got(node, quote_hint=True))
             return None
         if hint is bool:
             if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL_TAG:
-                return bool(self._constructor.construct_object(node))
+                return self.scalar(node, what)
             self.fail(node, f"{what}: expected true or false" + _got(node))
             return None
         if hint is int:
             if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG:
-                return int(self._constructor.construct_object(node))
+                return self.scalar(node, what)
             self.fail(node, f"{what}: expected an integer" + _got(node))
             return None
         if origin is Literal:
@@ -141,6 +153,44 @@ class Decoder:
             return self.obj(hint, node, what, name=None)
         raise TypeError(f"model type {hint!r} has no decoder")  # a programming error, not a spec mistake
 
+    def scalar(self, node: yaml.ScalarNode, what: str) -> Any:
+        """The Python value of a scalar; None after reporting when an explicit tag does not fit (`!!int abc`)."""
+        try:
+            return self._constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError):
+            self.fail(node, f"{what}: {node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}")
+            return None
+
+    def literal(self, node: yaml.Node, what: str, enclosing: frozenset[int]) -> Any:
+        """A literal value as JSON-like data (dict, list, str, int, float, bool, None); None after reporting
+        anything else, so a spec that passes never makes rendering fail."""
+        if id(node) in enclosing:  # `&a [*a]`: PyYAML builds it, but it has no finite SQL literal
+            self.fail(node, f"{what}: a YAML alias refers to a value that contains it")
+            return None
+        inner = enclosing | {id(node)}
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+            return [self.literal(child, f"{what}[{i}]", inner) for i, child in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
+            out = {}
+            for key_node, value_node in self.pairs(node, what):
+                if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag in _JSON_SCALAR_TAGS):
+                    self.fail(key_node, f"{what}: keys must be plain scalars" + _got(key_node))
+                    continue
+                key = self.scalar(key_node, what)
+                out[key] = self.literal(value_node, f"{what}.{key}", inner)
+            return out
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG:
+            # An unquoted `2024-01-01` means that text (PostgreSQL parses it), not a Python date with no literal.
+            return node.value
+        if isinstance(node, yaml.ScalarNode) and node.tag in _JSON_SCALAR_TAGS:
+            value = self.scalar(node, what)
+            if isinstance(value, float) and not math.isfinite(value):
+                self.fail(node, f"{what}: {node.value!r} has no SQL literal; use default_sql, e.g. \"'NaN'::numeric\"")
+                return None
+            return value
+        self.fail(node, f"{what}: YAML tag {node.tag!r} has no SQL literal")
+        return None
+
     def sequence(self, item: Any, node: yaml.Node, what: str) -> tuple[Any, ...]:
         if not isinstance(node, yaml.SequenceNode):
             self.fail(node, f"{what}: expected a list" + _got(node))
@@ -156,7 +206,7 @@ class Decoder:
         out = []
         for key_node, value_node in self.pairs(node, what):
             if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG):
-                self.fail(key_node, f"{what}: names must be strings" + _got(key_node))
+                self.fail(key_node, f"{what}: names must be strings" + _got(key_node, quote_hint=True))
                 continue
             label = getattr(item, "LABEL", item.__name__.lower())
             obj = self.obj(item, value_node, f"{label} {key_node.value!r}", name=(key_node.value, self.pos(key_node)))
@@ -197,12 +247,14 @@ class Decoder:
             values[sf], at[sf] = decoded, self.pos(node)
             return cls(pos=self.pos(node), at=at, **values)
         ok = True
+        suggested: set[str] = set()  # keys offered as "did you mean": not reported again as missing
         for key_node, value_node in self.pairs(node, what):
             key = key_node.value
             f = fields.get(key)
             if f is None or key == kf:
                 known = [k for k in fields if k != kf]
                 close = difflib.get_close_matches(str(key), known, n=1)
+                suggested.update(close)
                 suggestion = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(known)})"
                 self.fail(key_node, f"{what}: unknown key {key!r}{suggestion}")
                 ok = False
@@ -219,7 +271,7 @@ class Decoder:
             values[key] = decoded
             at[key] = self.pos(value_node)
         for fname, f in fields.items():
-            if f.metadata.get("required") and fname not in values:
+            if f.metadata.get("required") and fname not in values and fname not in suggested:
                 self.fail(node, f"{what}: missing required key {fname!r}")
                 ok = False
         if not ok:

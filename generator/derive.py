@@ -11,7 +11,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from .diagnostics import Pos
-from .model import Column, Enum, Function, Module, Role, Schema, SchemaDef, Sequence, Table, View
+from .model import (
+    Check,
+    Column,
+    Enum,
+    ForeignKey,
+    Function,
+    Module,
+    Role,
+    Schema,
+    SchemaDef,
+    Sequence,
+    Table,
+    Unique,
+    View,
+)
 from .sqltext import DEFAULT_SCHEMA, QName, literal, qname
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
@@ -66,17 +80,23 @@ def constraints(table: Table, enums: dict[str, Enum]) -> list[Constraint]:
         out.append(Constraint(f"{base}_pkey", "primary key", pk_cols, pk_pos))
     out += [Constraint(f"{base}_{c.name}_key", "unique", (c.name,), c.loc("unique"))
             for c in table.columns if c.unique]
-    out += [Constraint(u.name, "unique", u.columns, u.pos) for u in table.unique]
+    # Table-level constraints in name order: where in the YAML mapping one was written must not change the output.
+    out += [Constraint(u.name, "unique", u.columns, u.pos) for u in sorted(table.unique, key=_name)]
     out += [Constraint(f"{base}_{c.name}_fkey", "foreign key", (c.name,), c.loc("references"), c.references,
                        c.on_delete, c.on_update) for c in table.columns if c.references]
     out += [Constraint(fk.name, "foreign key", fk.columns, fk.pos, fk.references, fk.on_delete, fk.on_update,
-                       note=fk.note) for fk in table.foreign_keys]
+                       note=fk.note) for fk in sorted(table.foreign_keys, key=_name)]
     for c in table.columns:
         if c.enum and c.enum in enums:
             out.append(Constraint(c.enum_constraint or f"valid_{c.name}", "check", (c.name,), c.loc("enum"),
                                   expr=enum_check(c, enums[c.enum])))
-    out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note) for ch in table.checks]
+    out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note)
+            for ch in sorted(table.checks, key=_name)]
     return out
+
+
+def _name(obj: Unique | ForeignKey | Check) -> str:
+    return obj.name
 
 
 class Catalog:

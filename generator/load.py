@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -37,6 +38,6 @@ def load_spec(spec_dir: Path) -> Schema:
     for path in files:
         module = decode_module(path, display_path(path), errors)
         if module is not None:
-            modules.append(module)
+            modules.append(dataclasses.replace(module, source=f"{spec_dir.name}/{path.name}"))
     errors.raise_if_any()
     return Schema(tuple(modules))

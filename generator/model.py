@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NewType
+from typing import Any, Literal, NewType, get_args
 
 from .diagnostics import NOWHERE, Pos
 
@@ -28,6 +28,7 @@ OnAction = Literal["cascade", "restrict", "no action", "set null", "set default"
 Privilege = Literal[
     "select", "insert", "update", "delete", "truncate", "references", "trigger", "usage", "execute", "create", "all"
 ]
+PRIVILEGE_ORDER: tuple[str, ...] = get_args(Privilege)
 
 
 def spec_field(
@@ -285,11 +286,13 @@ class Module(Node):
     tables: tuple[Table, ...] = spec_field("Tables with their constraints, indexes, triggers, RLS and policies.", (),
                                            keyed=True)
     views: tuple[View, ...] = spec_field("Views.", (), keyed=True)
+    # The file as output headers name it (`spec/03-x.yaml`): independent of the directory the tool runs in.
+    source: str = field(default="", compare=False, metadata={"internal": True})
 
     @property
     def stem(self) -> str:
         """File name without directory and extension: names the output file."""
-        return self.pos.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        return self.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ class Staleness:
 
 
 def staleness(out_dir: Path, files: list[OutputFile]) -> Staleness:
-    changed, missing = [], []
+    changed: list[str] = []
+    missing: list[str] = []
     for f in files:
         path = out_dir / f.name
         if not path.exists():
@@ -61,18 +62,18 @@ def write_atomically(out_dir: Path, files: list[OutputFile]) -> Staleness:
     temps: list[tuple[str, Path]] = []
     try:
         for f in files:
-            fd, tmp = tempfile.mkstemp(prefix=f".{f.name}.", suffix=".tmp", dir=out_dir)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{f.name}.", suffix=".tmp", dir=out_dir)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(f.text.encode("utf-8"))
-            os.chmod(tmp, 0o644)
-            temps.append((f.name, Path(tmp)))
-        for name, tmp in temps:
-            os.replace(tmp, out_dir / name)
-    finally:
-        for _, tmp in temps:
-            tmp.unlink(missing_ok=True)
-    for name in before.extra:
-        (out_dir / name).unlink()
+            os.chmod(tmp_name, 0o644)
+            temps.append((f.name, Path(tmp_name)))
+        for name, path in temps:
+            os.replace(path, out_dir / name)
+    finally:  # after a failure, no temporary file is left behind; renamed ones no longer exist
+        for _, path in temps:
+            path.unlink(missing_ok=True)
+    for extra in before.extra:
+        (out_dir / extra).unlink()
     return before
 
 

@@ -16,7 +16,20 @@ from typing import Any
 import jinja2
 
 from .derive import Catalog, parse_reference
-from .model import Function, Grant, Index, Module, Policy, Role, SchemaDef, Sequence, Table, Trigger, View
+from .model import (
+    PRIVILEGE_ORDER,
+    Function,
+    Grant,
+    Index,
+    Module,
+    Policy,
+    Role,
+    SchemaDef,
+    Sequence,
+    Table,
+    Trigger,
+    View,
+)
 from .order import Placed
 from .sqltext import dollar_quote, ident, literal, parse_type, qname
 
@@ -61,8 +74,11 @@ def note_lines(note: str | None) -> list[str]:
 
 
 def grant_rows(target: str, grants: tuple[Grant, ...]) -> list[dict[str, str]]:
-    return [{"target": target, "privileges": ", ".join(p.upper() for p in g.privileges),
-             "role": "PUBLIC" if g.role == "public" else ident(g.role)} for g in grants]
+    """GRANT statements ordered by role, privileges in PostgreSQL's order: declaration order must not matter."""
+    return [{"target": target,
+             "privileges": ", ".join(p.upper() for p in sorted(g.privileges, key=PRIVILEGE_ORDER.index)),
+             "role": "PUBLIC" if g.role == "public" else ident(g.role)}
+            for g in sorted(grants, key=lambda g: g.role)]
 
 
 def signature(function: Function) -> str:
@@ -112,7 +128,7 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
             literal(c.default) if c.default is not None else None)
         columns.append({"name": ident(c.name), "type": str(parse_type(c.type)), "default": default,
                         "not_null": c.not_null, "notes": note_lines(c.note)})
-    width = max(len(c["name"]) for c in columns)
+    width = max(len(ident(c.name)) for c in table.columns)
     constraints = []
     for con in catalog.constraints(table):
         row: dict[str, Any] = {"name": ident(con.name), "kind": con.kind, "notes": note_lines(con.note),
@@ -216,10 +232,10 @@ def render_outputs(catalog: Catalog, placed: list[Placed], *, include_platform: 
     """Every output file: one per module (numbered like its spec file) and schema.sql with all of them."""
     modules = catalog.schema.modules
     bodies: dict[int, list[str]] = {i: [] for i in range(len(modules))}
-    sources: dict[int, set[str]] = {i: {m.pos.file} for i, m in enumerate(modules)}
+    sources: dict[int, set[str]] = {i: {m.source} for i, m in enumerate(modules)}
     for p in placed:
         bodies[p.module].append(render_item(p, catalog))
-        sources[p.module].add(modules[p.item.module].pos.file)
+        sources[p.module].add(modules[p.item.module].source)
     files: list[OutputFile] = []
     sections: list[str] = []
     kept = [i for i, m in enumerate(modules) if include_platform or not m.platform]
@@ -230,7 +246,7 @@ def render_outputs(catalog: Catalog, placed: list[Placed], *, include_platform: 
         files.append(OutputFile(name, header(name, sorted(sources[i]), module.module, module.description)
                                 + ("\n" + body if body else "")))
         sections.append(_section(module) + ("\n" + body if body else ""))
-    all_sources = sorted({m.pos.file for i, m in enumerate(modules) if i in kept})
+    all_sources = sorted({m.source for i, m in enumerate(modules) if i in kept})
     files.append(OutputFile("schema.sql", header("schema.sql", all_sources, "the whole schema", _SCHEMA_NOTE)
                             + "\n" + "\n".join(sections)))
     return files

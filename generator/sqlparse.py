@@ -12,10 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import ast, parse_sql
+from pglast import ast as _pglast_ast
+from pglast import parse_sql
 from pglast.parser import ParseError, parse_plpgsql_json
 
 from .sqltext import dollar_quote
+
+# pglast's AST declares every attribute Optional, which would bury tree walks in None checks; the rest of the
+# generator uses its nodes through this untyped alias.
+ast: Any = _pglast_ast
 
 
 class SqlSyntaxError(ValueError):
@@ -123,14 +128,15 @@ def plpgsql_fragments(create_function_sql: str) -> list[str]:
         query, mode = expr.get("query", ""), expr.get("parseMode", _MODE_STATEMENT)
         if mode == _MODE_STATEMENT:
             text = query
-        elif mode == _MODE_EXPR:
-            text = f"SELECT {query}"
-        else:  # assignment `target := expression`
-            text = f"SELECT {query.split(':=', 1)[-1]}" if ":=" in query else f"SELECT {query}"
+        else:  # an expression, or an assignment `target := expression` (modes 3-5)
+            text = f"SELECT {query.split(':=', 1)[-1] if mode != _MODE_EXPR else query}"
         try:
-            _parse(text)
+            parsed = _parse(text)
         except SqlSyntaxError as exc:
             raise SqlSyntaxError(f"PL/pgSQL body: {exc} in {query.strip()!r}") from None
+        # `SELECT` with nothing after it is valid SQL, but an empty PL/pgSQL expression is not.
+        if mode != _MODE_STATEMENT and not getattr(parsed[0].stmt, "targetList", None):
+            raise SqlSyntaxError(f"PL/pgSQL body: missing expression in {query.strip()!r}")
         statements.append(text)
     return statements
 

@@ -8,16 +8,18 @@ so the comparison is by parse tree, not by spelling. PL/pgSQL bodies are parsed 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from pglast import ast, enums
+from pglast import enums
 from pglast.stream import RawStream
 
 from . import sqlparse
 from .derive import Catalog, parse_reference
-from .model import Function, Grant
-from .order import Placed
+from .model import Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, View
+from .order import Item, Placed
+from .sqlparse import ast
 from .sqltext import QName, SqlType, parse_type, qname
 
 
@@ -40,20 +42,20 @@ def canon_expr(text: str | None) -> str:
     return "" if text is None else canon(sqlparse.parse_expression(text))
 
 
-def _type(tn: ast.TypeName) -> str:
+def _type(tn: Any) -> str:
     names = [s.sval for s in tn.names]
     base = names[-1]
-    args = tuple(m.val.ival for m in (tn.typmods or ()) if isinstance(m, ast.A_Const))
+    args = tuple(m.val.ival for m in (tn.typmods or ()) if type(m) is ast.A_Const)
     parsed = parse_type(base)
     return str(SqlType(parsed.base, args, len(tn.arrayBounds or ())))
 
 
-def _int(node: ast.Node) -> int:
+def _int(node: Any) -> int:
     """An integer option value; the parser keeps integers beyond int32 as Float nodes holding the digits."""
-    return int(node.fval) if isinstance(node, ast.Float) else int(node.ival)
+    return int(node.fval) if type(node) is ast.Float else int(node.ival)
 
 
-def _rv(rv: ast.RangeVar) -> str:
+def _rv(rv: Any) -> str:
     return str(QName(rv.schemaname or "public", rv.relname))
 
 
@@ -70,74 +72,125 @@ def _signature(function: Function) -> str:
     return f"{qname(function.name)}({', '.join(_spec_type(a.type) for a in function.args)})"
 
 
+Expect = Callable[[Any, Item, Catalog], set[str]]
+_EXPECT: dict[str, Expect] = {}
+
+
+def expects(kind: str) -> Callable[[Expect], Expect]:
+    """Register what one item kind must put into the inventory; a kind without a rule fails loudly."""
+
+    def register(fn: Expect) -> Expect:
+        if kind in _EXPECT:
+            raise RuntimeError(f"expectation for {kind!r} registered twice")
+        _EXPECT[kind] = fn
+        return fn
+
+    return register
+
+
 def expected(placed: Iterable[Placed], catalog: Catalog) -> set[str]:
     out: set[str] = set()
     for p in placed:
-        item, obj = p.item, p.item.obj
-        if item.kind == "role":
-            out.add(f"role {obj.name} login={obj.login} bypassrls={obj.bypass_rls}")
-        elif item.kind == "schema":
-            out.add(f"schema {obj.name}")
-            out |= _grants("schema", obj.name, obj.grants)
-            out |= {f"comment schema {obj.name}"} if obj.comment else set()
-        elif item.kind == "sequence":
-            name = qname(obj.name)
-            out.add(f"sequence {name} start={obj.start} max={obj.max_value}")
-            out |= _grants("sequence", str(name), obj.grants)
-            out |= {f"comment sequence {name}"} if obj.comment else set()
-        elif item.kind == "function":
-            sig = _signature(obj)
-            out.add(f"function {sig} returns {_spec_type(obj.returns)} {obj.language} {obj.volatility} "
-                    f"security={obj.security} search_path={obj.search_path!r}")
-            out.add(f"revoke all on function {sig} from public")
-            out |= _grants("function", sig, obj.grants)
-            out |= {f"comment function {sig}"} if obj.comment else set()
-        elif item.kind == "table":
-            name = qname(obj.name)
-            out.add(f"table {name}")
-            for c in obj.columns:
-                default = c.default_sql if c.default_sql is not None else (
-                    None if c.default is None else "literal")
-                out.add(f"column {name}.{c.name} {_spec_type(c.type)} not_null={c.not_null} "
-                        f"default={'yes' if default else 'no'}")
-                out |= {f"comment column {name}.{c.name}"} if c.comment else set()
-            for con in catalog.constraints(obj):
-                line = f"constraint {name}.{con.name} {con.kind} ({', '.join(con.columns)})"
-                if con.kind == "foreign key":
-                    target, cols = parse_reference(con.ref_text or "")
-                    line += f" -> {target}({', '.join(cols)}) on delete {con.on_delete or 'no action'}"
-                if con.kind == "check":
-                    line = f"constraint {name}.{con.name} check {canon_expr(con.expr)}"
-                out.add(line)
-            out |= {f"comment table {name}"} if obj.comment else set()
-            out |= _grants("table", str(name), obj.grants)
-        elif item.kind == "index":
-            table = qname(item.table.name)
-            keys = ", ".join(k.split()[0] if not k.startswith("(") else canon_expr(k) for k in obj.columns)
-            out.add(f"index {table.schema}.{obj.name} on {table} using {obj.method} ({keys}) unique={obj.unique} "
-                    f"where {canon_expr(obj.where)}")
-        elif item.kind == "trigger":
-            table = qname(item.table.name)
-            out.add(f"trigger {table}.{obj.name} {obj.timing} {'/'.join(sorted(obj.events))} "
-                    f"each {obj.for_each} -> {qname(obj.function)} when {canon_expr(obj.when)}")
-        elif item.kind == "rls":
-            out.add(f"rls enable {qname(obj.name)}")
-            out |= {f"rls force {qname(obj.name)}"} if obj.rls == "forced" else set()
-        elif item.kind == "policy":
-            table = qname(item.table.name)
-            out.add(f"policy {table}.{obj.name!r} {obj.mode} for {obj.command} to {', '.join(sorted(obj.roles))} "
-                    f"using {canon_expr(obj.using)} check {canon_expr(obj.with_check)}")
-        elif item.kind == "seed":
-            out.add(f"seed {qname(obj.name)} rows={len(obj.seed)}")
-        elif item.kind == "view":
-            name = qname(obj.name)
-            out.add(f"view {name} security_invoker={obj.security_invoker} "
-                    f"query {canon(sqlparse.parse_query(obj.query))}")
-            out |= _grants("table", str(name), obj.grants)
-            out |= {f"comment view {name}"} if obj.comment else set()
-        else:
-            raise RuntimeError(f"verify has no rule for item kind {item.kind!r}")
+        if p.item.kind not in _EXPECT:
+            raise RuntimeError(f"verify has no rule for item kind {p.item.kind!r}")
+        out |= _EXPECT[p.item.kind](p.item.obj, p.item, catalog)
     return out
+
+
+def _owner(item: Item) -> QName:
+    assert item.table is not None, item.key
+    return qname(item.table.name)
+
+
+def _comment(kind: str, name: object, text: str | None) -> set[str]:
+    return {f"comment {kind} {name}"} if text else set()
+
+
+@expects("role")
+def _expect_role(role: Role, item: Item, catalog: Catalog) -> set[str]:
+    return {f"role {role.name} login={role.login} bypassrls={role.bypass_rls}"}
+
+
+@expects("schema")
+def _expect_schema(schema: SchemaDef, item: Item, catalog: Catalog) -> set[str]:
+    return ({f"schema {schema.name}"} | _grants("schema", schema.name, schema.grants)
+            | _comment("schema", schema.name, schema.comment))
+
+
+@expects("sequence")
+def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
+    name = qname(seq.name)
+    return ({f"sequence {name} start={seq.start} max={seq.max_value}"} | _grants("sequence", str(name), seq.grants)
+            | _comment("sequence", name, seq.comment))
+
+
+@expects("function")
+def _expect_function(fn: Function, item: Item, catalog: Catalog) -> set[str]:
+    sig = _signature(fn)
+    return ({f"function {sig} returns {_spec_type(fn.returns)} {fn.language} {fn.volatility} "
+             f"security={fn.security} search_path={fn.search_path!r}",
+             f"revoke all on function {sig} from public"}
+            | _grants("function", sig, fn.grants) | _comment("function", sig, fn.comment))
+
+
+@expects("table")
+def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
+    name = qname(table.name)
+    out = {f"table {name}"} | _grants("table", str(name), table.grants) | _comment("table", name, table.comment)
+    for c in table.columns:
+        has_default = c.default_sql is not None or c.default is not None
+        out.add(f"column {name}.{c.name} {_spec_type(c.type)} not_null={c.not_null} "
+                f"default={'yes' if has_default else 'no'}")
+        out |= _comment("column", f"{name}.{c.name}", c.comment)
+    for con in catalog.constraints(table):
+        if con.kind == "check":
+            out.add(f"constraint {name}.{con.name} check {canon_expr(con.expr)}")
+            continue
+        line = f"constraint {name}.{con.name} {con.kind} ({', '.join(con.columns)})"
+        if con.kind == "foreign key":
+            target, cols = parse_reference(con.ref_text or "")
+            line += f" -> {target}({', '.join(cols)}) on delete {con.on_delete or 'no action'}"
+        out.add(line)
+    return out
+
+
+@expects("index")
+def _expect_index(index: Index, item: Item, catalog: Catalog) -> set[str]:
+    table = _owner(item)
+    keys = ", ".join(canon_expr(k) if k.startswith("(") else k.split()[0] for k in index.columns)
+    return {f"index {table.schema}.{index.name} on {table} using {index.method} ({keys}) unique={index.unique} "
+            f"where {canon_expr(index.where)}"} | _comment("index", f"{table.schema}.{index.name}", index.comment)
+
+
+@expects("trigger")
+def _expect_trigger(trigger: Trigger, item: Item, catalog: Catalog) -> set[str]:
+    return {f"trigger {_owner(item)}.{trigger.name} {trigger.timing} {'/'.join(sorted(trigger.events))} "
+            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"}
+
+
+@expects("rls")
+def _expect_rls(table: Table, item: Item, catalog: Catalog) -> set[str]:
+    name = qname(table.name)
+    return {f"rls enable {name}"} | ({f"rls force {name}"} if table.rls == "forced" else set())
+
+
+@expects("policy")
+def _expect_policy(policy: Policy, item: Item, catalog: Catalog) -> set[str]:
+    return {f"policy {_owner(item)}.{policy.name!r} {policy.mode} for {policy.command} "
+            f"to {', '.join(sorted(policy.roles))} using {canon_expr(policy.using)} "
+            f"check {canon_expr(policy.with_check)}"}
+
+
+@expects("seed")
+def _expect_seed(table: Table, item: Item, catalog: Catalog) -> set[str]:
+    return {f"seed {qname(table.name)} rows={len(table.seed)}"}
+
+
+@expects("view")
+def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
+    name = qname(view.name)
+    return ({f"view {name} security_invoker={view.security_invoker} query {canon(sqlparse.parse_query(view.query))}"}
+            | _grants("table", str(name), view.grants) | _comment("view", name, view.comment))
 
 
 # -- found, from the SQL -----------------------------------------------------------------------------------------
@@ -163,113 +216,193 @@ def found(sql: str) -> set[str]:
     return out
 
 
-def _objname(obj: object) -> str:
+def _objname(obj: Any) -> str:
     if isinstance(obj, ast.RangeVar):
         return _rv(obj)
     if isinstance(obj, ast.ObjectWithArgs):
         return f"{'.'.join(s.sval for s in obj.objname)}({', '.join(_type(t) for t in obj.objargs or ())})"
     if isinstance(obj, ast.String):
-        return obj.sval
+        return str(obj.sval)
     if isinstance(obj, tuple | list):
         return ".".join(s.sval for s in obj)
     raise VerifyError(f"unexpected object {obj!r}")
 
 
-def _found_statement(stmt: ast.Node, text: str) -> set[str]:  # noqa: C901 - one branch per statement kind
+_HANDLERS: dict[type, Callable[[Any, str], set[str]]] = {}
+
+
+def handles(node_type: type) -> Callable[[Callable[[Any, str], set[str]]], Callable[[Any, str], set[str]]]:
+    """Register the inventory reader of one statement type (pglast trees are typed all-Optional: handlers take Any)."""
+
+    def register(fn: Callable[[Any, str], set[str]]) -> Callable[[Any, str], set[str]]:
+        if node_type in _HANDLERS:
+            raise RuntimeError(f"{node_type.__name__} registered twice")
+        _HANDLERS[node_type] = fn
+        return fn
+
+    return register
+
+
+def _found_statement(stmt: Any, text: str) -> set[str]:
+    handler = _HANDLERS.get(type(stmt))
+    return handler(stmt, text) if handler else {f"unexpected statement {type(stmt).__name__}"}
+
+
+@handles(ast.DoStmt)
+def _do_stmt(stmt: Any, text: str) -> set[str]:
+    return set()  # the role creation guard; the role itself is declared by the ALTER ROLE that follows
+
+
+@handles(ast.AlterRoleStmt)
+def _alter_role_stmt(stmt: Any, text: str) -> set[str]:
     out: set[str] = set()
-    if isinstance(stmt, ast.DoStmt):
-        return out  # role creation guard; the role itself is declared by the ALTER ROLE that follows
-    if isinstance(stmt, ast.AlterRoleStmt):
-        opts = {o.defname: o.arg.boolval for o in stmt.options}
-        out.add(f"role {stmt.role.rolename} login={opts['canlogin']} bypassrls={opts['bypassrls']}")
-    elif isinstance(stmt, ast.CreateSchemaStmt):
-        out.add(f"schema {stmt.schemaname}")
-    elif isinstance(stmt, ast.CreateSeqStmt):
-        opts = {o.defname: o.arg for o in stmt.options or ()}
-        maxv = _int(opts["maxvalue"]) if "maxvalue" in opts else None
-        out.add(f"sequence {_rv(stmt.sequence)} start={_int(opts['start'])} max={maxv}")
-    elif isinstance(stmt, ast.CreateFunctionStmt):
-        opts = {o.defname: o.arg for o in stmt.options}
-        name = ".".join(s.sval for s in stmt.funcname)
-        sig = f"{name}({', '.join(_type(p.argType) for p in stmt.parameters or ())})"
-        language = opts["language"].sval
-        search_path = None
-        if "set" in opts:
-            setting = opts["set"]
-            search_path = "".join(a.val.sval for a in setting.args) if setting.name == "search_path" else None
-        security = "definer" if "security" in opts and opts["security"].boolval else "invoker"
-        out.add(f"function {sig} returns {_type(stmt.returnType)} {language} {opts['volatility'].sval} "
-                f"security={security} search_path={search_path!r}")
-        body = opts["as"][0].sval
-        try:
-            if language == "plpgsql":
-                sqlparse.plpgsql_fragments(text)
-            else:
-                sqlparse.statement_references(body)
-        except sqlparse.SqlSyntaxError as exc:
-            raise VerifyError(f"function {sig}: {exc}") from None
-    elif isinstance(stmt, ast.CreateStmt):
-        table = _rv(stmt.relation)
-        out.add(f"table {table}")
-        for elt in stmt.tableElts:
-            if isinstance(elt, ast.ColumnDef):
-                kinds = {c.contype for c in elt.constraints or ()}
-                out.add(f"column {table}.{elt.colname} {_type(elt.typeName)} "
-                        f"not_null={enums.ConstrType.CONSTR_NOTNULL in kinds} "
-                        f"default={'yes' if enums.ConstrType.CONSTR_DEFAULT in kinds else 'no'}")
-            elif isinstance(elt, ast.Constraint):
-                out.add(_constraint(table, elt))
-    elif isinstance(stmt, ast.IndexStmt):
-        keys = ", ".join(p.name if p.name else canon(p.expr) for p in stmt.indexParams)
-        schema = stmt.relation.schemaname or "public"
-        out.add(f"index {schema}.{stmt.idxname} on {_rv(stmt.relation)} using {stmt.accessMethod or 'btree'} "
-                f"({keys}) unique={bool(stmt.unique)} where {canon(stmt.whereClause)}")
-    elif isinstance(stmt, ast.CreateTrigStmt):
-        events = sorted(name for bit, name in _EVENTS.items() if stmt.events & bit)
-        out.add(f"trigger {_rv(stmt.relation)}.{stmt.trigname} {_TIMING[stmt.timing]} {'/'.join(events)} "
-                f"each {'row' if stmt.row else 'statement'} -> {'.'.join(s.sval for s in stmt.funcname)} "
-                f"when {canon(stmt.whenClause)}")
-    elif isinstance(stmt, ast.AlterTableStmt):
-        for cmd in stmt.cmds:
-            if cmd.subtype == enums.AlterTableType.AT_EnableRowSecurity:
-                out.add(f"rls enable {_rv(stmt.relation)}")
-            elif cmd.subtype == enums.AlterTableType.AT_ForceRowSecurity:
-                out.add(f"rls force {_rv(stmt.relation)}")
-            else:
-                out.add(f"alter table {_rv(stmt.relation)} {cmd.subtype.name}")
-    elif isinstance(stmt, ast.CreatePolicyStmt):
-        roles = sorted("public" if r.roletype == enums.RoleSpecType.ROLESPEC_PUBLIC else r.rolename
-                       for r in stmt.roles)
-        out.add(f"policy {_rv(stmt.table)}.{stmt.policy_name!r} {'permissive' if stmt.permissive else 'restrictive'}"
-                f" for {stmt.cmd_name} to {', '.join(roles)} using {canon(stmt.qual)} "
-                f"check {canon(stmt.with_check)}")
-    elif isinstance(stmt, ast.ViewStmt):
-        opts = {o.defname: o.arg for o in stmt.options or ()}
-        invoker = "security_invoker" in opts and getattr(opts["security_invoker"], "sval", "") == "true"
-        out.add(f"view {_rv(stmt.view)} security_invoker={invoker} query {canon(stmt.query)}")
-    elif isinstance(stmt, ast.GrantStmt):
-        kind = _OBJ[stmt.objtype]
-        privileges = [p.priv_name for p in stmt.privileges] if stmt.privileges else ["all"]
-        for target in stmt.objects:
-            for grantee in stmt.grantees:
-                role = "public" if grantee.roletype == enums.RoleSpecType.ROLESPEC_PUBLIC else grantee.rolename
-                if stmt.is_grant:
-                    out |= {f"grant {p} on {kind} {_objname(target)} to {role}" for p in privileges}
-                else:
-                    out.add(f"revoke {' '.join(privileges)} on {kind} {_objname(target)} from {role}")
-    elif isinstance(stmt, ast.CommentStmt):
-        out.add(f"comment {_OBJ.get(stmt.objtype, str(stmt.objtype))} {_objname(stmt.object)}")
-    elif isinstance(stmt, ast.InsertStmt):
-        out.add(f"seed {_rv(stmt.relation)} rows={len(stmt.selectStmt.valuesLists)}")
-    else:
-        out.add(f"unexpected statement {type(stmt).__name__}")
+    opts = {o.defname: o.arg.boolval for o in stmt.options}
+    out.add(f"role {stmt.role.rolename} login={opts['canlogin']} bypassrls={opts['bypassrls']}")
     return out
 
+
+@handles(ast.CreateSchemaStmt)
+def _create_schema_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    out.add(f"schema {stmt.schemaname}")
+    return out
+
+
+@handles(ast.CreateSeqStmt)
+def _create_seq_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    opts = {o.defname: o.arg for o in stmt.options or ()}
+    maxv = _int(opts["maxvalue"]) if "maxvalue" in opts else None
+    out.add(f"sequence {_rv(stmt.sequence)} start={_int(opts['start'])} max={maxv}")
+    return out
+
+
+@handles(ast.CreateFunctionStmt)
+def _create_function_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    opts = {o.defname: o.arg for o in stmt.options}
+    name = ".".join(s.sval for s in stmt.funcname)
+    sig = f"{name}({', '.join(_type(p.argType) for p in stmt.parameters or ())})"
+    language = opts["language"].sval
+    search_path = None
+    if "set" in opts:
+        setting = opts["set"]
+        search_path = "".join(a.val.sval for a in setting.args) if setting.name == "search_path" else None
+    security = "definer" if "security" in opts and opts["security"].boolval else "invoker"
+    out.add(f"function {sig} returns {_type(stmt.returnType)} {language} {opts['volatility'].sval} "
+            f"security={security} search_path={search_path!r}")
+    body = opts["as"][0].sval
+    try:
+        if language == "plpgsql":
+            sqlparse.plpgsql_fragments(text)
+        else:
+            sqlparse.statement_references(body)
+    except sqlparse.SqlSyntaxError as exc:
+        raise VerifyError(f"function {sig}: {exc}") from None
+    return out
+
+
+@handles(ast.CreateStmt)
+def _create_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    table = _rv(stmt.relation)
+    out.add(f"table {table}")
+    for elt in stmt.tableElts:
+        if isinstance(elt, ast.ColumnDef):
+            kinds = {c.contype for c in elt.constraints or ()}
+            out.add(f"column {table}.{elt.colname} {_type(elt.typeName)} "
+                    f"not_null={enums.ConstrType.CONSTR_NOTNULL in kinds} "
+                    f"default={'yes' if enums.ConstrType.CONSTR_DEFAULT in kinds else 'no'}")
+        elif isinstance(elt, ast.Constraint):
+            out.add(_constraint(table, elt))
+    return out
+
+
+@handles(ast.IndexStmt)
+def _index_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    keys = ", ".join(p.name if p.name else canon(p.expr) for p in stmt.indexParams)
+    schema = stmt.relation.schemaname or "public"
+    out.add(f"index {schema}.{stmt.idxname} on {_rv(stmt.relation)} using {stmt.accessMethod or 'btree'} "
+            f"({keys}) unique={bool(stmt.unique)} where {canon(stmt.whereClause)}")
+    return out
+
+
+@handles(ast.CreateTrigStmt)
+def _create_trig_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    events = sorted(name for bit, name in _EVENTS.items() if stmt.events & bit)
+    out.add(f"trigger {_rv(stmt.relation)}.{stmt.trigname} {_TIMING[stmt.timing]} {'/'.join(events)} "
+            f"each {'row' if stmt.row else 'statement'} -> {'.'.join(s.sval for s in stmt.funcname)} "
+            f"when {canon(stmt.whenClause)}")
+    return out
+
+
+@handles(ast.AlterTableStmt)
+def _alter_table_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    for cmd in stmt.cmds:
+        if cmd.subtype == enums.AlterTableType.AT_EnableRowSecurity:
+            out.add(f"rls enable {_rv(stmt.relation)}")
+        elif cmd.subtype == enums.AlterTableType.AT_ForceRowSecurity:
+            out.add(f"rls force {_rv(stmt.relation)}")
+        else:
+            out.add(f"alter table {_rv(stmt.relation)} {cmd.subtype.name}")
+    return out
+
+
+@handles(ast.CreatePolicyStmt)
+def _create_policy_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    roles = sorted("public" if r.roletype == enums.RoleSpecType.ROLESPEC_PUBLIC else r.rolename
+                   for r in stmt.roles)
+    out.add(f"policy {_rv(stmt.table)}.{stmt.policy_name!r} {'permissive' if stmt.permissive else 'restrictive'}"
+            f" for {stmt.cmd_name} to {', '.join(roles)} using {canon(stmt.qual)} "
+            f"check {canon(stmt.with_check)}")
+    return out
+
+
+@handles(ast.ViewStmt)
+def _view_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    opts = {o.defname: o.arg for o in stmt.options or ()}
+    invoker = "security_invoker" in opts and getattr(opts["security_invoker"], "sval", "") == "true"
+    out.add(f"view {_rv(stmt.view)} security_invoker={invoker} query {canon(stmt.query)}")
+    return out
+
+
+@handles(ast.GrantStmt)
+def _grant_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    kind = _OBJ[stmt.objtype]
+    privileges = [p.priv_name for p in stmt.privileges] if stmt.privileges else ["all"]
+    for target in stmt.objects:
+        for grantee in stmt.grantees:
+            role = "public" if grantee.roletype == enums.RoleSpecType.ROLESPEC_PUBLIC else grantee.rolename
+            if stmt.is_grant:
+                out |= {f"grant {p} on {kind} {_objname(target)} to {role}" for p in privileges}
+            else:
+                out.add(f"revoke {' '.join(privileges)} on {kind} {_objname(target)} from {role}")
+    return out
+
+
+@handles(ast.CommentStmt)
+def _comment_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    out.add(f"comment {_OBJ.get(stmt.objtype, str(stmt.objtype))} {_objname(stmt.object)}")
+    return out
+
+
+@handles(ast.InsertStmt)
+def _insert_stmt(stmt: Any, text: str) -> set[str]:
+    out: set[str] = set()
+    out.add(f"seed {_rv(stmt.relation)} rows={len(stmt.selectStmt.valuesLists)}")
+    return out
 
 _FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 
 
-def _constraint(table: str, c: ast.Constraint) -> str:
+def _constraint(table: str, c: Any) -> str:
     t = enums.ConstrType
     cols = ", ".join(s.sval for s in (c.keys or c.fk_attrs or ()))
     if c.contype == t.CONSTR_PRIMARY:

@@ -94,7 +94,8 @@ def test_triggers_and_functions(schema_db: str) -> None:
     assert len(SEED.triggers) == 6
     for name, table in SEED.triggers.items():
         assert (name, table) in triggers
-    functions = {r[0] for r in _rows(schema_db, "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace")}
+    functions = {r[0] for r in _rows(schema_db, "SELECT proname FROM pg_proc "
+                                                "WHERE pronamespace = 'public'::regnamespace")}
     assert len(SEED.functions) == 5 and set(SEED.functions) <= functions
 
 
@@ -109,7 +110,8 @@ def test_policies(schema_db: str) -> None:
             assert "split from its single INSERT policy" in SPEC_TEXT
         else:
             assert (table, name) in policies, f"policy {name!r} on {table} is missing"
-    rls = _rows(schema_db, "SELECT relname FROM pg_class WHERE relrowsecurity AND relnamespace = 'public'::regnamespace")
+    rls = _rows(schema_db, "SELECT relname FROM pg_class "
+                           "WHERE relrowsecurity AND relnamespace = 'public'::regnamespace")
     assert set(SEED.tables) <= {r[0] for r in rls}
 
 
