@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint bench clean help
+.PHONY: generate check test test-live lint docs clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,3 +35,7 @@ lint: $(STAMP)  ## ruff and mypy over the code
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+docs: $(STAMP)  ## refresh the README's YAML key reference from the model
+	$(PY) -c "import re,pathlib,generator.jsonschema as j; p=pathlib.Path('README.md'); t=p.read_text(); \
+	p.write_text(re.sub(r'(?s)(<!-- reference:start -->\n).*(<!-- reference:end -->)', lambda m: m[1]+j.reference_markdown()+m[2], t))"

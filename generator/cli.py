@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .diagnostics import SpecError
-from .jsonschema import json_schema_text
+from .jsonschema import json_schema_text, reference_markdown
 from .output import staleness, write_atomically, write_text_atomically
 from .pipeline import build
 from .verify import Mismatch
@@ -50,6 +50,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the JSON Schema of the YAML format",
                        description="Print the JSON Schema derived from the model (editors use it for completion).")
     s.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE.name} in the package instead")
+    s.add_argument("--markdown", action="store_true", help="print the key reference (as in the README) instead")
     return p
 
 
@@ -117,7 +118,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    if args.write:
+    if args.markdown:
+        sys.stdout.write(reference_markdown())
+    elif args.write:
         write_text_atomically(SCHEMA_FILE, json_schema_text())
     else:
         sys.stdout.write(json_schema_text())

@@ -82,3 +82,55 @@ def json_schema() -> dict[str, Any]:
 
 def json_schema_text() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=False) + "\n"
+
+
+def _md_type(hint: Any) -> str:
+    origin = get_origin(hint)
+    if hint is Sql:
+        return "SQL"
+    if hint is Json:
+        return "value"
+    if origin is Literal:
+        return " \\| ".join(f"`{a}`" for a in get_args(hint))
+    if origin in (Union, types.UnionType):
+        return " \\| ".join(_md_type(a) for a in get_args(hint) if a is not type(None))
+    if origin is tuple:
+        return f"list of {_md_type(get_args(hint)[0])}"
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return f"[{_label(hint)}](#{_label(hint).replace(' ', '-')})"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _label(cls: type) -> str:
+    return str(getattr(cls, "LABEL", cls.__name__.lower()))
+
+
+def reference_markdown() -> str:
+    """The README's key reference, from the same declarations as the JSON Schema."""
+    out: list[str] = []
+    for cls in model_classes(Module):
+        out.append(f"#### {_label(cls)}")
+        doc = (cls.__doc__ or "").strip()
+        if doc and not doc.startswith(cls.__name__ + "("):
+            out.append(doc)
+        if open_field(cls):
+            out.append("")
+            continue
+        kf, sf = key_field(cls), shorthand_field(cls)
+        if kf:
+            out.append(f"Written as `NAME: {{...}}` under its parent; the key is the {kf}."
+                       + (f" Shorthand: `NAME: <{sf}>`." if sf else ""))
+        out += ["", "| key | type | default | meaning |", "|---|---|---|---|"]
+        for f in spec_fields(cls):
+            if f.name == kf:
+                continue
+            hint = hints(cls)[f.name]
+            if f.metadata.get("keyed"):
+                kind = f"mapping of name to {_md_type(get_args(hint)[0])}"
+            else:
+                kind = _md_type(hint)
+            default = "required" if f.metadata.get("required") else (
+                "" if f.default in (None, ()) or f.default is dataclasses.MISSING else f"`{json.dumps(f.default)}`")
+            out.append(f"| `{f.name}` | {kind} | {default} | {f.metadata.get('doc', '')} |")
+        out.append("")
+    return "\n".join(out)

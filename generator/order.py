@@ -193,19 +193,33 @@ def order(catalog: Catalog) -> list[Placed]:
             dependents.setdefault(dep, []).append(key)
     out: list[Placed] = []
     placed: set[Key] = set()
-    ready: list[tuple[tuple[int, str, int, str], Key]] = []
+    emitted_tables: dict[str, int] = {}  # table key -> emission number
+    ready: list[tuple[Any, ...]] = []
+
+    def push(item: Item) -> None:
+        # Children (indexes, triggers, RLS, policies, seed rows) of a table already emitted go first, grouped by
+        # that table and in its emission order, so each table reads as one block; everything else by sort key.
+        owner = ("table", str(qname(item.table.name))) if item.table is not None else None
+        if owner is not None and owner[1] in emitted_tables:
+            key: tuple[Any, ...] = (0, emitted_tables[owner[1]], *item.sort_key[2:])
+        else:
+            key = (1, *item.sort_key)
+        heapq.heappush(ready, (key, item.key))
+
     for module in range(len(catalog.schema.modules)):
         for item in items:
             if item.module == module and not waiting[item.key]:
-                heapq.heappush(ready, (item.sort_key, item.key))
+                push(item)
         while ready:
             _, key = heapq.heappop(ready)
             placed.add(key)
             out.append(Placed(by_key[key], module))
+            if key[0] == "table":
+                emitted_tables[key[1]] = len(emitted_tables)
             for dependent in dependents.get(key, []):
                 waiting[dependent].discard(key)
                 if not waiting[dependent] and by_key[dependent].module <= module:
-                    heapq.heappush(ready, (by_key[dependent].sort_key, dependent))
+                    push(by_key[dependent])
     if len(out) != len(items):
         errors = Collector()
         for key, deps in sorted(waiting.items()):

@@ -31,7 +31,7 @@ from .model import (
     View,
 )
 from .order import Placed
-from .sqltext import dollar_quote, ident, literal, parse_type, qname
+from .sqltext import dollar_quote, ident, literal, parse_type, qname, value_literal
 
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATOR = "pgspec (python -m generator generate)"
@@ -73,12 +73,17 @@ def note_lines(note: str | None) -> list[str]:
     return [f"-- {line}".rstrip() for line in lines]
 
 
-def grant_rows(target: str, grants: tuple[Grant, ...]) -> list[dict[str, str]]:
-    """GRANT statements ordered by role, privileges in PostgreSQL's order: declaration order must not matter."""
-    return [{"target": target,
-             "privileges": ", ".join(p.upper() for p in sorted(g.privileges, key=PRIVILEGE_ORDER.index)),
+def acl(target: str, grants: tuple[Grant, ...], catalog: Catalog, *, exact: bool = True) -> dict[str, Any]:
+    """The privileges of one object: grants ordered by role, privileges in PostgreSQL's order.
+
+    `exact`: first revoke everything from PUBLIC and every role the spec declares, so the grants are the whole
+    truth even where the platform pre-grants (Supabase's default privileges give anon ALL on new tables).
+    """
+    revoke = ", ".join(["PUBLIC"] + [ident(r) for r in sorted(catalog.roles)]) if exact else None
+    rows = [{"privileges": ", ".join(p.upper() for p in sorted(g.privileges, key=PRIVILEGE_ORDER.index)),
              "role": "PUBLIC" if g.role == "public" else ident(g.role)}
             for g in sorted(grants, key=lambda g: g.role)]
+    return {"target": target, "revoke": revoke, "grants": rows}
 
 
 def signature(function: Function) -> str:
@@ -94,14 +99,14 @@ def _role(role: Role, placed: Placed, catalog: Catalog) -> dict[str, Any]:
 @renders("schema")
 def _schema(schema: SchemaDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {"name": ident(schema.name), "comment": schema.comment,
-            "grants": grant_rows(f"SCHEMA {ident(schema.name)}", schema.grants)}
+            "acl": acl(f"SCHEMA {ident(schema.name)}", schema.grants, catalog, exact=False)}
 
 
 @renders("sequence")
 def _sequence(seq: Sequence, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     name = qname(seq.name).sql
     return {"seq": seq, "name": name, "notes": note_lines(seq.note),
-            "grants": grant_rows(f"SEQUENCE {name}", seq.grants)}
+            "acl": acl(f"SEQUENCE {name}", seq.grants, catalog)}
 
 
 @renders("function")
@@ -115,7 +120,7 @@ def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str,
         "body": dollar_quote("\n" + function.body.strip("\n") + "\n"),
         "signature": sig,
         "notes": note_lines(function.note),
-        "grants": grant_rows(f"FUNCTION {sig}", function.grants),
+        "acl": acl(f"FUNCTION {sig}", function.grants, catalog),
     }
 
 
@@ -125,7 +130,7 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     columns = []
     for c in table.columns:
         default = c.default_sql if c.default_sql is not None else (
-            literal(c.default) if c.default is not None else None)
+            value_literal(c.default, parse_type(c.type)) if c.default is not None else None)
         columns.append({"name": ident(c.name), "type": str(parse_type(c.type)), "default": default,
                         "not_null": c.not_null, "notes": note_lines(c.note)})
     width = max(len(ident(c.name)) for c in table.columns)
@@ -143,7 +148,7 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
                  if c.comment]
     return {"name": name, "columns": columns, "width": width, "constraints": constraints,
             "notes": note_lines(table.note), "comments": comments,
-            "grants": grant_rows(f"TABLE {name}", table.grants)}
+            "acl": acl(f"TABLE {name}", table.grants, catalog)}
 
 
 @renders("index")
@@ -189,7 +194,9 @@ def _policy(policy: Policy, placed: Placed, catalog: Catalog) -> dict[str, Any]:
 def _seed(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     used = {k for row in table.seed for k in row.values}
     cols = [c.name for c in table.columns if c.name in used]
-    rows = [", ".join(literal(row.values[c]) if c in row.values else "DEFAULT" for c in cols) for row in table.seed]
+    types = {c.name: parse_type(c.type) for c in table.columns}
+    rows = [", ".join(value_literal(row.values[c], types[c]) if c in row.values else "DEFAULT" for c in cols)
+            for row in table.seed]
     return {"table": qname(table.name).sql, "columns": ", ".join(ident(c) for c in cols), "rows": rows}
 
 
@@ -201,7 +208,7 @@ def _view(view: View, placed: Placed, catalog: Catalog) -> dict[str, Any]:
         options.append("security_barrier = true")
     return {"name": name, "options": ", ".join(options), "query": view.query.strip().rstrip(";").strip(),
             "notes": note_lines(view.note), "comment": view.comment,
-            "grants": grant_rows(f"TABLE {name}", view.grants)}
+            "acl": acl(f"TABLE {name}", view.grants, catalog)}
 
 
 def render_item(placed: Placed, catalog: Catalog) -> str:

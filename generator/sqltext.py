@@ -51,12 +51,37 @@ def literal(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     if isinstance(value, str):
         # standard_conforming_strings is on since PostgreSQL 9.1: only the quote needs doubling.
         return "'" + value.replace("'", "''") + "'"
     raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def array_text(items: list[object]) -> str:
+    """PostgreSQL's array input syntax for a YAML list: {"a","b"}, elements double-quoted, NULL for None."""
+    def element(item: object) -> str:
+        if item is None:
+            return "NULL"
+        if isinstance(item, list):
+            return array_text(item)
+        text = literal(item) if isinstance(item, bool) else str(item)
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "{" + ",".join(element(i) for i in items) + "}"
+
+
+def value_literal(value: object, column_type: SqlType) -> str:
+    """A YAML value as a literal for a column of `column_type` (defaults and seed rows).
+
+    json/jsonb columns take any YAML value as JSON (a string becomes a JSON string); array columns take lists in
+    PostgreSQL's array syntax; everything else is a plain literal.
+    """
+    if value is None:
+        return "NULL"
+    if column_type.base in ("json", "jsonb") and not column_type.array_dims:
+        return literal(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+    if column_type.array_dims and isinstance(value, list):
+        return literal(array_text(value))
+    return literal(value)
 
 
 def dollar_quote(body: str, tag: str = "function") -> str:

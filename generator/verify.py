@@ -64,8 +64,14 @@ def _spec_type(text: str) -> str:
 
 
 # -- expected, from the model ------------------------------------------------------------------------------------
-def _grants(kind: str, target: str, grants: Iterable[Grant]) -> set[str]:
-    return {f"grant {p} on {kind} {target} to {g.role}" for g in grants for p in g.privileges}
+def _grants(kind: str, target: str, grants: Iterable[Grant], revoke_from: Iterable[str] = ()) -> set[str]:
+    """The object's ACL: each granted privilege, and the blanket revokes that make the grants exact."""
+    return ({f"grant {p} on {kind} {target} to {g.role}" for g in grants for p in g.privileges}
+            | {f"revoke all on {kind} {target} from {role}" for role in revoke_from})
+
+
+def _revoked(catalog: Catalog) -> list[str]:
+    return ["public", *catalog.roles]
 
 
 def _signature(function: Function) -> str:
@@ -120,7 +126,8 @@ def _expect_schema(schema: SchemaDef, item: Item, catalog: Catalog) -> set[str]:
 @expects("sequence")
 def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
     name = qname(seq.name)
-    return ({f"sequence {name} start={seq.start} max={seq.max_value}"} | _grants("sequence", str(name), seq.grants)
+    return ({f"sequence {name} start={seq.start} max={seq.max_value}"}
+            | _grants("sequence", str(name), seq.grants, _revoked(catalog))
             | _comment("sequence", name, seq.comment))
 
 
@@ -128,15 +135,15 @@ def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
 def _expect_function(fn: Function, item: Item, catalog: Catalog) -> set[str]:
     sig = _signature(fn)
     return ({f"function {sig} returns {_spec_type(fn.returns)} {fn.language} {fn.volatility} "
-             f"security={fn.security} search_path={fn.search_path!r}",
-             f"revoke all on function {sig} from public"}
-            | _grants("function", sig, fn.grants) | _comment("function", sig, fn.comment))
+             f"security={fn.security} search_path={fn.search_path!r}"}
+            | _grants("function", sig, fn.grants, _revoked(catalog)) | _comment("function", sig, fn.comment))
 
 
 @expects("table")
 def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
     name = qname(table.name)
-    out = {f"table {name}"} | _grants("table", str(name), table.grants) | _comment("table", name, table.comment)
+    out = ({f"table {name}"} | _grants("table", str(name), table.grants, _revoked(catalog))
+           | _comment("table", name, table.comment))
     for c in table.columns:
         has_default = c.default_sql is not None or c.default is not None
         out.add(f"column {name}.{c.name} {_spec_type(c.type)} not_null={c.not_null} "
@@ -190,7 +197,7 @@ def _expect_seed(table: Table, item: Item, catalog: Catalog) -> set[str]:
 def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
     name = qname(view.name)
     return ({f"view {name} security_invoker={view.security_invoker} query {canon(sqlparse.parse_query(view.query))}"}
-            | _grants("table", str(name), view.grants) | _comment("view", name, view.comment))
+            | _grants("table", str(name), view.grants, _revoked(catalog)) | _comment("view", name, view.comment))
 
 
 # -- found, from the SQL -----------------------------------------------------------------------------------------
@@ -382,7 +389,7 @@ def _grant_stmt(stmt: Any, text: str) -> set[str]:
             if stmt.is_grant:
                 out |= {f"grant {p} on {kind} {_objname(target)} to {role}" for p in privileges}
             else:
-                out.add(f"revoke {' '.join(privileges)} on {kind} {_objname(target)} from {role}")
+                out |= {f"revoke {p} on {kind} {_objname(target)} from {role}" for p in privileges}
     return out
 
 

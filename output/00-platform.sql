@@ -55,7 +55,7 @@ SELECT coalesce(
     nullif(current_setting('request.jwt.claim.sub', true), '')
 )::uuid
 $function$;
-REVOKE ALL ON FUNCTION auth.uid() FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth.uid() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION auth.uid() TO anon;
 GRANT EXECUTE ON FUNCTION auth.uid() TO authenticated;
 GRANT EXECUTE ON FUNCTION auth.uid() TO service_role;
@@ -72,7 +72,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_updated_at_column() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.update_updated_at_column() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.update_updated_at_column() IS 'BEFORE UPDATE trigger function that stamps updated_at.';
 
 CREATE TABLE auth.users (
@@ -82,6 +82,7 @@ CREATE TABLE auth.users (
     CONSTRAINT users_pkey PRIMARY KEY (id)
 );
 COMMENT ON TABLE auth.users IS 'Accounts (a minimal stand-in for Supabase''s auth.users).';
+REVOKE ALL ON TABLE auth.users FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE auth.users TO service_role;
 
 CREATE TABLE public.tenants (
@@ -91,8 +92,11 @@ CREATE TABLE public.tenants (
     CONSTRAINT tenants_pkey PRIMARY KEY (id)
 );
 COMMENT ON TABLE public.tenants IS 'Customer organisations; tickets belong to a tenant.';
+REVOKE ALL ON TABLE public.tenants FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.tenants TO service_role;
+
+ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
 
 CREATE TABLE public.tenant_members (
     tenant_id  uuid NOT NULL,
@@ -103,8 +107,15 @@ CREATE TABLE public.tenant_members (
     CONSTRAINT tenant_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users (id) ON DELETE CASCADE
 );
 COMMENT ON TABLE public.tenant_members IS 'Which users (customers) belong to which tenants.';
+REVOKE ALL ON TABLE public.tenant_members FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.tenant_members TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.tenant_members TO service_role;
+
+CREATE POLICY "Members can view their tenants" ON public.tenants
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (id IN (SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())));
 
 CREATE INDEX idx_tenant_members_user ON public.tenant_members (user_id);
 
@@ -116,14 +127,6 @@ CREATE POLICY "Users can view their own memberships" ON public.tenant_members
     TO authenticated
     USING (user_id = (SELECT auth.uid()));
 
-ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY "Members can view their tenants" ON public.tenants
-    AS PERMISSIVE
-    FOR SELECT
-    TO authenticated
-    USING (id IN (SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())));
-
 CREATE TABLE public.user_roles (
     user_id    uuid NOT NULL,
     role_name  text NOT NULL,
@@ -133,6 +136,7 @@ CREATE TABLE public.user_roles (
     CONSTRAINT valid_role_name CHECK (role_name IN ('platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent'))
 );
 COMMENT ON TABLE public.user_roles IS 'Staff roles of users: platform_admin, support_admin, support_manager, support_lead, support_agent. A user without a row here is a customer.';
+REVOKE ALL ON TABLE public.user_roles FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.user_roles TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.user_roles TO service_role;
 

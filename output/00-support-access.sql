@@ -23,7 +23,7 @@ SELECT EXISTS (
       AND ur.role_name = ANY (role_names)
 )
 $function$;
-REVOKE ALL ON FUNCTION public.has_any_role(text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.has_any_role(text[]) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO authenticated;
 GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO service_role;
 COMMENT ON FUNCTION public.has_any_role(text[]) IS 'Whether the calling user holds any of the given staff roles.';
@@ -39,7 +39,7 @@ CREATE FUNCTION public.is_support_staff()
 AS $function$
 SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_agent'])
 $function$;
-REVOKE ALL ON FUNCTION public.is_support_staff() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.is_support_staff() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.is_support_staff() TO authenticated;
 GRANT EXECUTE ON FUNCTION public.is_support_staff() TO service_role;
 COMMENT ON FUNCTION public.is_support_staff() IS 'Whether the calling user is support staff (platform_admin, support_admin, support_manager, support_agent).';

@@ -27,6 +27,7 @@ CREATE TABLE public.support_ticket_categories (
 COMMENT ON TABLE public.support_ticket_categories IS 'Categories a ticket can be filed under.';
 COMMENT ON COLUMN public.support_ticket_categories.color IS 'Hex colour code such as #EF4444.';
 COMMENT ON COLUMN public.support_ticket_categories.icon IS 'Icon identifier.';
+REVOKE ALL ON TABLE public.support_ticket_categories FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO service_role;
 

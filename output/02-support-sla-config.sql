@@ -35,6 +35,7 @@ COMMENT ON TABLE public.support_sla_config IS 'SLA targets per ticket priority.'
 COMMENT ON COLUMN public.support_sla_config.first_response_minutes IS 'Minutes allowed until the first staff response.';
 COMMENT ON COLUMN public.support_sla_config.resolution_minutes IS 'Minutes allowed until resolution.';
 COMMENT ON COLUMN public.support_sla_config.escalate_to_role IS 'Staff role a ticket escalates to when its SLA is at risk.';
+REVOKE ALL ON TABLE public.support_sla_config FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO service_role;
 

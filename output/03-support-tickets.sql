@@ -14,6 +14,7 @@ CREATE SEQUENCE public.support_ticket_number_seq
     MAXVALUE 9999999999999999
     CACHE 1;
 COMMENT ON SEQUENCE public.support_ticket_number_seq IS 'Source of ticket numbers (TKT-00000001 ...).';
+REVOKE ALL ON SEQUENCE public.support_ticket_number_seq FROM PUBLIC, anon, authenticated, service_role;
 
 -- Deviation from SPEC-131: targets count from the ticket's created_at (not from the time of the statement) and
 -- are recomputed when the priority changes (SPEC-131 computes them on insert only).
@@ -43,7 +44,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.calculate_sla_targets() IS 'BEFORE INSERT / UPDATE OF priority trigger function setting SLA targets from support_sla_config.';
 
 -- Deviation from SPEC-131: the number is always generated (a client-supplied one is not trusted, so the trigger
@@ -63,7 +64,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT trigger function assigning the next ticket number.';
 
 -- Deviation from SPEC-131: resolved_at and closed_at are set by the status change itself and cleared when the
@@ -103,7 +104,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_ticket_metrics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.update_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.update_ticket_metrics() IS 'BEFORE UPDATE trigger function maintaining resolution timestamps, metrics and last activity.';
 
 -- Deviation from SPEC-131: its idx_support_tickets_ticket_number is left out; the UNIQUE constraint on
@@ -162,6 +163,7 @@ COMMENT ON COLUMN public.support_tickets.ticket_number IS 'Generated TKT-0000000
 COMMENT ON COLUMN public.support_tickets.customer_id IS 'The requester.';
 COMMENT ON COLUMN public.support_tickets.team IS 'Team handling the ticket: technical, billing, sales, ...';
 COMMENT ON COLUMN public.support_tickets.channel_metadata IS 'Channel-specific data.';
+REVOKE ALL ON TABLE public.support_tickets FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE ON TABLE public.support_tickets TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_tickets TO service_role;
 

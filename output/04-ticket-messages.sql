@@ -45,7 +45,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_ticket_last_activity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.update_ticket_last_activity() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.update_ticket_last_activity() IS 'AFTER INSERT trigger function on ticket_messages; bumps the ticket and records the first response.';
 
 CREATE TABLE public.ticket_messages (
@@ -76,6 +76,7 @@ COMMENT ON TABLE public.ticket_messages IS 'Messages on a ticket; internal ones 
 COMMENT ON COLUMN public.ticket_messages.message_html IS 'Rich-text HTML version.';
 COMMENT ON COLUMN public.ticket_messages.is_internal IS 'Internal notes are visible to staff only.';
 COMMENT ON COLUMN public.ticket_messages.email_message_id IS 'For e-mail threading.';
+REVOKE ALL ON TABLE public.ticket_messages FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT ON TABLE public.ticket_messages TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ticket_messages TO service_role;
 

@@ -31,6 +31,7 @@ CREATE TABLE public.ticket_attachments (
 );
 COMMENT ON TABLE public.ticket_attachments IS 'Files attached to a ticket, optionally to one of its messages.';
 COMMENT ON COLUMN public.ticket_attachments.file_size IS 'Size in bytes (at most 25 MiB).';
+REVOKE ALL ON TABLE public.ticket_attachments FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT ON TABLE public.ticket_attachments TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ticket_attachments TO service_role;
 

@@ -20,8 +20,14 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.log_attachment_activity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.log_attachment_activity() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.log_attachment_activity() IS 'AFTER INSERT trigger function on ticket_attachments recording attachment_added.';
+
+-- Not in SPEC-131: records the attachment_added activity it lists.
+CREATE TRIGGER log_ticket_attachment_added
+    AFTER INSERT ON public.ticket_attachments
+    FOR EACH ROW
+    EXECUTE FUNCTION public.log_attachment_activity();
 
 -- Deviation from SPEC-131: SECURITY DEFINER, because users have no INSERT on the activity log (with SPEC-131's
 -- version a customer cannot even create a ticket). It records every activity type the log defines for ticket
@@ -96,7 +102,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.log_ticket_activity() IS 'AFTER INSERT OR UPDATE trigger function on support_tickets writing the activity log.';
 
 -- Declared with its table; emitted in 06 after its function, as in SPEC-131.
@@ -125,23 +131,9 @@ CREATE TABLE public.ticket_activity_log (
     CONSTRAINT valid_activity_type CHECK (activity_type IN ('created', 'status_changed', 'priority_changed', 'assigned', 'unassigned', 'category_changed', 'comment_added', 'note_added', 'resolved', 'closed', 'reopened', 'escalated', 'tag_added', 'tag_removed', 'attachment_added'))
 );
 COMMENT ON TABLE public.ticket_activity_log IS 'Audit trail of ticket changes; written only by triggers.';
+REVOKE ALL ON TABLE public.ticket_activity_log FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.ticket_activity_log TO authenticated;
 GRANT SELECT ON TABLE public.ticket_activity_log TO service_role;
-
--- Not in SPEC-131: one insert statement instead of one per activity type.
-CREATE FUNCTION public.add_ticket_activity(p_ticket_id uuid, p_user_id uuid, p_activity_type text, p_description text, p_field_changed text, p_old_value text, p_new_value text)
-    RETURNS void
-    LANGUAGE sql
-    VOLATILE
-    SECURITY INVOKER
-    SET search_path = ''
-AS $function$
-INSERT INTO public.ticket_activity_log
-    (ticket_id, user_id, activity_type, description, field_changed, old_value, new_value)
-VALUES (p_ticket_id, p_user_id, p_activity_type, p_description, p_field_changed, p_old_value, p_new_value)
-$function$;
-REVOKE ALL ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) FROM PUBLIC;
-COMMENT ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) IS 'Appends one activity row. Executable by no role; called only from SECURITY DEFINER trigger functions.';
 
 CREATE INDEX idx_ticket_activity_log_created ON public.ticket_activity_log (created_at DESC);
 
@@ -165,8 +157,17 @@ CREATE POLICY "Support staff can view all activity logs" ON public.ticket_activi
     TO authenticated
     USING ((SELECT public.is_support_staff()));
 
--- Not in SPEC-131: records the attachment_added activity it lists.
-CREATE TRIGGER log_ticket_attachment_added
-    AFTER INSERT ON public.ticket_attachments
-    FOR EACH ROW
-    EXECUTE FUNCTION public.log_attachment_activity();
+-- Not in SPEC-131: one insert statement instead of one per activity type.
+CREATE FUNCTION public.add_ticket_activity(p_ticket_id uuid, p_user_id uuid, p_activity_type text, p_description text, p_field_changed text, p_old_value text, p_new_value text)
+    RETURNS void
+    LANGUAGE sql
+    VOLATILE
+    SECURITY INVOKER
+    SET search_path = ''
+AS $function$
+INSERT INTO public.ticket_activity_log
+    (ticket_id, user_id, activity_type, description, field_changed, old_value, new_value)
+VALUES (p_ticket_id, p_user_id, p_activity_type, p_description, p_field_changed, p_old_value, p_new_value)
+$function$;
+REVOKE ALL ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) IS 'Appends one activity row. Executable by no role; called only from SECURITY DEFINER trigger functions.';

@@ -32,6 +32,7 @@ COMMENT ON TABLE public.support_canned_responses IS 'Reusable replies for suppor
 COMMENT ON COLUMN public.support_canned_responses.shortcut IS 'Quick access shortcut such as /welcome.';
 COMMENT ON COLUMN public.support_canned_responses.is_public IS 'Available to all agents.';
 COMMENT ON COLUMN public.support_canned_responses.team IS 'Limit to a specific team.';
+REVOKE ALL ON TABLE public.support_canned_responses FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO service_role;
 

@@ -58,7 +58,7 @@ SELECT coalesce(
     nullif(current_setting('request.jwt.claim.sub', true), '')
 )::uuid
 $function$;
-REVOKE ALL ON FUNCTION auth.uid() FROM PUBLIC;
+REVOKE ALL ON FUNCTION auth.uid() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION auth.uid() TO anon;
 GRANT EXECUTE ON FUNCTION auth.uid() TO authenticated;
 GRANT EXECUTE ON FUNCTION auth.uid() TO service_role;
@@ -75,7 +75,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_updated_at_column() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.update_updated_at_column() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.update_updated_at_column() IS 'BEFORE UPDATE trigger function that stamps updated_at.';
 
 CREATE TABLE auth.users (
@@ -85,6 +85,7 @@ CREATE TABLE auth.users (
     CONSTRAINT users_pkey PRIMARY KEY (id)
 );
 COMMENT ON TABLE auth.users IS 'Accounts (a minimal stand-in for Supabase''s auth.users).';
+REVOKE ALL ON TABLE auth.users FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE auth.users TO service_role;
 
 CREATE TABLE public.tenants (
@@ -94,8 +95,11 @@ CREATE TABLE public.tenants (
     CONSTRAINT tenants_pkey PRIMARY KEY (id)
 );
 COMMENT ON TABLE public.tenants IS 'Customer organisations; tickets belong to a tenant.';
+REVOKE ALL ON TABLE public.tenants FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.tenants TO service_role;
+
+ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
 
 CREATE TABLE public.tenant_members (
     tenant_id  uuid NOT NULL,
@@ -106,8 +110,15 @@ CREATE TABLE public.tenant_members (
     CONSTRAINT tenant_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users (id) ON DELETE CASCADE
 );
 COMMENT ON TABLE public.tenant_members IS 'Which users (customers) belong to which tenants.';
+REVOKE ALL ON TABLE public.tenant_members FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.tenant_members TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.tenant_members TO service_role;
+
+CREATE POLICY "Members can view their tenants" ON public.tenants
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (id IN (SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())));
 
 CREATE INDEX idx_tenant_members_user ON public.tenant_members (user_id);
 
@@ -119,14 +130,6 @@ CREATE POLICY "Users can view their own memberships" ON public.tenant_members
     TO authenticated
     USING (user_id = (SELECT auth.uid()));
 
-ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY "Members can view their tenants" ON public.tenants
-    AS PERMISSIVE
-    FOR SELECT
-    TO authenticated
-    USING (id IN (SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())));
-
 CREATE TABLE public.user_roles (
     user_id    uuid NOT NULL,
     role_name  text NOT NULL,
@@ -136,6 +139,7 @@ CREATE TABLE public.user_roles (
     CONSTRAINT valid_role_name CHECK (role_name IN ('platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent'))
 );
 COMMENT ON TABLE public.user_roles IS 'Staff roles of users: platform_admin, support_admin, support_manager, support_lead, support_agent. A user without a row here is a customer.';
+REVOKE ALL ON TABLE public.user_roles FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.user_roles TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.user_roles TO service_role;
 
@@ -169,7 +173,7 @@ SELECT EXISTS (
       AND ur.role_name = ANY (role_names)
 )
 $function$;
-REVOKE ALL ON FUNCTION public.has_any_role(text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.has_any_role(text[]) FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO authenticated;
 GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO service_role;
 COMMENT ON FUNCTION public.has_any_role(text[]) IS 'Whether the calling user holds any of the given staff roles.';
@@ -185,7 +189,7 @@ CREATE FUNCTION public.is_support_staff()
 AS $function$
 SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_agent'])
 $function$;
-REVOKE ALL ON FUNCTION public.is_support_staff() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.is_support_staff() FROM PUBLIC, anon, authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.is_support_staff() TO authenticated;
 GRANT EXECUTE ON FUNCTION public.is_support_staff() TO service_role;
 COMMENT ON FUNCTION public.is_support_staff() IS 'Whether the calling user is support staff (platform_admin, support_admin, support_manager, support_agent).';
@@ -217,6 +221,7 @@ CREATE TABLE public.support_ticket_categories (
 COMMENT ON TABLE public.support_ticket_categories IS 'Categories a ticket can be filed under.';
 COMMENT ON COLUMN public.support_ticket_categories.color IS 'Hex colour code such as #EF4444.';
 COMMENT ON COLUMN public.support_ticket_categories.icon IS 'Icon identifier.';
+REVOKE ALL ON TABLE public.support_ticket_categories FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO service_role;
 
@@ -291,6 +296,7 @@ COMMENT ON TABLE public.support_sla_config IS 'SLA targets per ticket priority.'
 COMMENT ON COLUMN public.support_sla_config.first_response_minutes IS 'Minutes allowed until the first staff response.';
 COMMENT ON COLUMN public.support_sla_config.resolution_minutes IS 'Minutes allowed until resolution.';
 COMMENT ON COLUMN public.support_sla_config.escalate_to_role IS 'Staff role a ticket escalates to when its SLA is at risk.';
+REVOKE ALL ON TABLE public.support_sla_config FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO service_role;
 
@@ -336,6 +342,7 @@ CREATE SEQUENCE public.support_ticket_number_seq
     MAXVALUE 9999999999999999
     CACHE 1;
 COMMENT ON SEQUENCE public.support_ticket_number_seq IS 'Source of ticket numbers (TKT-00000001 ...).';
+REVOKE ALL ON SEQUENCE public.support_ticket_number_seq FROM PUBLIC, anon, authenticated, service_role;
 
 -- Deviation from SPEC-131: targets count from the ticket's created_at (not from the time of the statement) and
 -- are recomputed when the priority changes (SPEC-131 computes them on insert only).
@@ -365,7 +372,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.calculate_sla_targets() IS 'BEFORE INSERT / UPDATE OF priority trigger function setting SLA targets from support_sla_config.';
 
 -- Deviation from SPEC-131: the number is always generated (a client-supplied one is not trusted, so the trigger
@@ -385,7 +392,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT trigger function assigning the next ticket number.';
 
 -- Deviation from SPEC-131: resolved_at and closed_at are set by the status change itself and cleared when the
@@ -425,7 +432,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_ticket_metrics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.update_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.update_ticket_metrics() IS 'BEFORE UPDATE trigger function maintaining resolution timestamps, metrics and last activity.';
 
 -- Deviation from SPEC-131: its idx_support_tickets_ticket_number is left out; the UNIQUE constraint on
@@ -484,6 +491,7 @@ COMMENT ON COLUMN public.support_tickets.ticket_number IS 'Generated TKT-0000000
 COMMENT ON COLUMN public.support_tickets.customer_id IS 'The requester.';
 COMMENT ON COLUMN public.support_tickets.team IS 'Team handling the ticket: technical, billing, sales, ...';
 COMMENT ON COLUMN public.support_tickets.channel_metadata IS 'Channel-specific data.';
+REVOKE ALL ON TABLE public.support_tickets FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE ON TABLE public.support_tickets TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_tickets TO service_role;
 
@@ -625,7 +633,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_ticket_last_activity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.update_ticket_last_activity() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.update_ticket_last_activity() IS 'AFTER INSERT trigger function on ticket_messages; bumps the ticket and records the first response.';
 
 CREATE TABLE public.ticket_messages (
@@ -656,6 +664,7 @@ COMMENT ON TABLE public.ticket_messages IS 'Messages on a ticket; internal ones 
 COMMENT ON COLUMN public.ticket_messages.message_html IS 'Rich-text HTML version.';
 COMMENT ON COLUMN public.ticket_messages.is_internal IS 'Internal notes are visible to staff only.';
 COMMENT ON COLUMN public.ticket_messages.email_message_id IS 'For e-mail threading.';
+REVOKE ALL ON TABLE public.ticket_messages FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT ON TABLE public.ticket_messages TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ticket_messages TO service_role;
 
@@ -746,6 +755,7 @@ CREATE TABLE public.ticket_attachments (
 );
 COMMENT ON TABLE public.ticket_attachments IS 'Files attached to a ticket, optionally to one of its messages.';
 COMMENT ON COLUMN public.ticket_attachments.file_size IS 'Size in bytes (at most 25 MiB).';
+REVOKE ALL ON TABLE public.ticket_attachments FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT ON TABLE public.ticket_attachments TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ticket_attachments TO service_role;
 
@@ -801,8 +811,14 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.log_attachment_activity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.log_attachment_activity() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.log_attachment_activity() IS 'AFTER INSERT trigger function on ticket_attachments recording attachment_added.';
+
+-- Not in SPEC-131: records the attachment_added activity it lists.
+CREATE TRIGGER log_ticket_attachment_added
+    AFTER INSERT ON public.ticket_attachments
+    FOR EACH ROW
+    EXECUTE FUNCTION public.log_attachment_activity();
 
 -- Deviation from SPEC-131: SECURITY DEFINER, because users have no INSERT on the activity log (with SPEC-131's
 -- version a customer cannot even create a ticket). It records every activity type the log defines for ticket
@@ -877,7 +893,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.log_ticket_activity() IS 'AFTER INSERT OR UPDATE trigger function on support_tickets writing the activity log.';
 
 -- Declared with its table; emitted in 06 after its function, as in SPEC-131.
@@ -906,23 +922,9 @@ CREATE TABLE public.ticket_activity_log (
     CONSTRAINT valid_activity_type CHECK (activity_type IN ('created', 'status_changed', 'priority_changed', 'assigned', 'unassigned', 'category_changed', 'comment_added', 'note_added', 'resolved', 'closed', 'reopened', 'escalated', 'tag_added', 'tag_removed', 'attachment_added'))
 );
 COMMENT ON TABLE public.ticket_activity_log IS 'Audit trail of ticket changes; written only by triggers.';
+REVOKE ALL ON TABLE public.ticket_activity_log FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.ticket_activity_log TO authenticated;
 GRANT SELECT ON TABLE public.ticket_activity_log TO service_role;
-
--- Not in SPEC-131: one insert statement instead of one per activity type.
-CREATE FUNCTION public.add_ticket_activity(p_ticket_id uuid, p_user_id uuid, p_activity_type text, p_description text, p_field_changed text, p_old_value text, p_new_value text)
-    RETURNS void
-    LANGUAGE sql
-    VOLATILE
-    SECURITY INVOKER
-    SET search_path = ''
-AS $function$
-INSERT INTO public.ticket_activity_log
-    (ticket_id, user_id, activity_type, description, field_changed, old_value, new_value)
-VALUES (p_ticket_id, p_user_id, p_activity_type, p_description, p_field_changed, p_old_value, p_new_value)
-$function$;
-REVOKE ALL ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) FROM PUBLIC;
-COMMENT ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) IS 'Appends one activity row. Executable by no role; called only from SECURITY DEFINER trigger functions.';
 
 CREATE INDEX idx_ticket_activity_log_created ON public.ticket_activity_log (created_at DESC);
 
@@ -946,11 +948,20 @@ CREATE POLICY "Support staff can view all activity logs" ON public.ticket_activi
     TO authenticated
     USING ((SELECT public.is_support_staff()));
 
--- Not in SPEC-131: records the attachment_added activity it lists.
-CREATE TRIGGER log_ticket_attachment_added
-    AFTER INSERT ON public.ticket_attachments
-    FOR EACH ROW
-    EXECUTE FUNCTION public.log_attachment_activity();
+-- Not in SPEC-131: one insert statement instead of one per activity type.
+CREATE FUNCTION public.add_ticket_activity(p_ticket_id uuid, p_user_id uuid, p_activity_type text, p_description text, p_field_changed text, p_old_value text, p_new_value text)
+    RETURNS void
+    LANGUAGE sql
+    VOLATILE
+    SECURITY INVOKER
+    SET search_path = ''
+AS $function$
+INSERT INTO public.ticket_activity_log
+    (ticket_id, user_id, activity_type, description, field_changed, old_value, new_value)
+VALUES (p_ticket_id, p_user_id, p_activity_type, p_description, p_field_changed, p_old_value, p_new_value)
+$function$;
+REVOKE ALL ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) IS 'Appends one activity row. Executable by no role; called only from SECURITY DEFINER trigger functions.';
 
 -- ===========================================================================================================
 -- 07-support-canned-responses: Canned responses
@@ -984,6 +995,7 @@ COMMENT ON TABLE public.support_canned_responses IS 'Reusable replies for suppor
 COMMENT ON COLUMN public.support_canned_responses.shortcut IS 'Quick access shortcut such as /welcome.';
 COMMENT ON COLUMN public.support_canned_responses.is_public IS 'Available to all agents.';
 COMMENT ON COLUMN public.support_canned_responses.team IS 'Limit to a specific team.';
+REVOKE ALL ON TABLE public.support_canned_responses FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO service_role;
 
@@ -1048,6 +1060,7 @@ SELECT
 FROM public.support_tickets t
 WHERE t.status NOT IN ('closed', 'cancelled');
 COMMENT ON VIEW public.v_active_tickets_with_sla IS 'Open tickets with their SLA status and the minutes left until each target.';
+REVOKE ALL ON TABLE public.v_active_tickets_with_sla FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.v_active_tickets_with_sla TO authenticated;
 GRANT SELECT ON TABLE public.v_active_tickets_with_sla TO service_role;
 
@@ -1068,5 +1081,6 @@ FROM public.support_tickets
 WHERE assigned_to IS NOT NULL
 GROUP BY assigned_to;
 COMMENT ON VIEW public.v_agent_ticket_stats IS 'Ticket counts and averages per assigned agent.';
+REVOKE ALL ON TABLE public.v_agent_ticket_stats FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON TABLE public.v_agent_ticket_stats TO authenticated;
 GRANT SELECT ON TABLE public.v_agent_ticket_stats TO service_role;

@@ -24,16 +24,18 @@ NAME = TEXT.filter(lambda s: 0 < len(s.encode()) <= 63)
 TRICKY = ["'", "''", "\\", "\\'", "$$", "$function$", "\n", "-- not a comment", "/* x */", "é€😀", "\"", " "]
 
 
-def _spec(tmp: Path, value: str, comment: str, default: str, policy: str) -> Path:
+def _spec(tmp: Path, value: str, comment: str, default: str, policy: str, items: list[str] | None = None) -> Path:
     module = {
         "module": "quoting",
         "tables": {"t": {
             "comment": comment,
             "columns": {"id": {"type": "integer", "primary_key": True},
-                        "s": {"type": "text", "default": default, "comment": comment}},
+                        "s": {"type": "text", "default": default, "comment": comment},
+                        "tags": {"type": "text[]"},
+                        "doc": {"type": "jsonb"}},
             "rls": "enabled",
             "policies": {policy: {"command": "select", "roles": ["public"], "using": "true"}},
-            "seed": [{"id": 1, "s": value}],
+            "seed": [{"id": 1, "s": value, "tags": items or [], "doc": {"v": value, "items": items or []}}],
         }},
     }
     text = yaml.safe_dump(module, allow_unicode=True, sort_keys=False)
@@ -77,17 +79,19 @@ def test_text_round_trips_through_pglast(tmp_path_factory: Any, value: str, comm
 
 
 # One database serves every example: each runs in a transaction that is rolled back, so examples cannot interfere.
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(value=st.one_of(TEXT, st.sampled_from(TRICKY)), comment=st.one_of(TEXT.filter(bool), st.sampled_from(TRICKY)))
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(TEXT, st.sampled_from(TRICKY)), comment=st.one_of(TEXT.filter(bool), st.sampled_from(TRICKY)),
+       items=st.lists(st.one_of(TEXT, st.sampled_from(TRICKY + ["NULL", "{}", ","])), max_size=4))
 def test_text_round_trips_through_postgres(tmp_path_factory: Any, pg_server: live.Server, empty_db: str,
-                                           value: str, comment: str) -> None:
-    spec = _spec(tmp_path_factory.mktemp("q"), value, comment, value, "p")
+                                           value: str, comment: str, items: list[str]) -> None:
+    """Also arrays (text[] seed values, PostgreSQL's own array syntax) and jsonb documents."""
+    spec = _spec(tmp_path_factory.mktemp("q"), value, comment, value, "p", items)
     sql = next(f.text for f in build(spec).files if f.name == "schema.sql")
     with psycopg.connect(empty_db) as conn:
         conn.execute(sql.encode())
-        stored = conn.execute("SELECT s, obj_description('public.t'::regclass) FROM public.t").fetchone()
+        stored = conn.execute("SELECT s, tags, doc, obj_description('public.t'::regclass) FROM public.t").fetchone()
         conn.execute("INSERT INTO public.t (id) VALUES (2)")
         defaulted = conn.execute("SELECT s FROM public.t WHERE id = 2").fetchone()
         conn.rollback()
-    assert stored == (value, comment)
+    assert stored == (value, items, {"v": value, "items": items}, comment)
     assert defaulted == (value,)
