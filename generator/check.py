@@ -7,14 +7,27 @@ checked with PostgreSQL's parser (pglast) via ``sqlparse``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from . import sqlparse
-from .sqlparse import ast
-from .derive import BUILTIN_ROLES, Catalog, ReferenceSyntaxError, parse_reference
+from .derive import BUILTIN_ROLES, Catalog, Constraint, ReferenceSyntaxError, parse_reference
 from .diagnostics import Collector, Pos
-from .model import Column, Function, Grant, Index, Module, Policy, Schema, Table, Trigger, View
-from .sqlparse import SqlSyntaxError
+from .model import (
+    Check,
+    Column,
+    ForeignKey,
+    Function,
+    Grant,
+    Index,
+    Module,
+    Policy,
+    Schema,
+    Table,
+    Trigger,
+    Unique,
+    View,
+)
+from .sqlparse import SqlSyntaxError, ast
 from .sqltext import MAX_IDENTIFIER_BYTES, PLAIN_NAME, PSEUDO_TYPES, QName, SqlType, TypeSyntaxError, parse_type
 from .sqltext import qname as to_qname
 
@@ -35,6 +48,11 @@ _LITERAL_KINDS: dict[str, tuple[type, ...]] = {
     "double precision": (int, float), "boolean": (bool,), "json": (dict, list, str, int, float, bool),
     "jsonb": (dict, list, str, int, float, bool),
 }
+# Integer literals beyond these bounds (exclusive of the upper one) fail when the schema is applied.
+_INT_LIMITS = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+# sqlparse.parse_expression parses an expression as `SELECT <expression>`, so pglast's error offsets count from there.
+_EXPRESSION_PREFIX = len("SELECT ")
+_AT_INDEX = re.compile(r", at index (\d+)\Z")
 
 
 def check(schema: Schema) -> Catalog:
@@ -104,7 +122,8 @@ class Checker:
                 claim(("rel", name.schema, index.name), index.loc("name"), "relation (index)")
             for con in self.catalog.constraints(table):
                 if con.kind in ("primary key", "unique"):  # these create an index of the same name
-                    claim(("rel", name.schema, con.name), con.pos, "relation (constraint index)")
+                    claim(("rel", name.schema, con.name), declared_at(table, con)("name"),
+                          "relation (constraint index)")
         for kind, label in (("views", "relation"), ("sequences", "relation")):
             for _, obj in self.catalog.schema.all(kind):
                 name = to_qname(obj.name)
@@ -163,7 +182,7 @@ class Checker:
         try:
             node = sqlparse.parse_expression(text)
         except SqlSyntaxError as exc:
-            self.err(pos, f"{what} does not parse: {exc}")
+            self.err(pos, f"{what} does not parse: {sql_error(exc, text, _EXPRESSION_PREFIX)}")
             return None
         self.references(sqlparse.references(node), pos, what)
         return node
@@ -217,7 +236,9 @@ class Checker:
         try:
             refs = sqlparse.body_references(function.language, probe, function.body)
         except SqlSyntaxError as exc:
-            self.err(function.loc("body"), f"body of {function.name} does not parse: {exc}")
+            # PL/pgSQL messages carry no offset into the body (its parser gives none, or names the statement).
+            reason = sql_error(exc, function.body) if function.language == "sql" else str(exc)
+            self.err(function.loc("body"), f"body of {function.name} does not parse: {reason}")
             return
         if function.language == "sql":  # SQL bodies are resolved when created; PL/pgSQL only when run
             self.references(refs, function.loc("body"), f"body of {function.name}")
@@ -253,16 +274,17 @@ class Checker:
         self.columns_listed(table, table.primary_key, table.loc("primary_key"), "primary key")
         constraint_names: dict[str, Pos] = {}
         for con in self.catalog.constraints(table):
+            at = declared_at(table, con)
             if con.name in constraint_names:
-                self.err(con.pos, f"duplicate constraint name {con.name!r} on {table.name}")
+                self.err(at("name"), f"duplicate constraint name {con.name!r} on {table.name}")
             constraint_names.setdefault(con.name, con.pos)
-            self.name_length(con.name, con.pos, "constraint")
-            self.columns_listed(table, con.columns, con.pos, con.kind)
+            self.name_length(con.name, at("name"), "constraint")
+            self.columns_listed(table, con.columns, at("columns"), con.kind)
             if con.kind == "foreign key":
-                self.check_foreign_key(table, con.columns, con.ref_text or "", con.on_delete, con.pos)
+                self.check_foreign_key(table, con, at)
             elif con.kind == "check" and con.expr is not None:
-                node = self.expression(con.expr, con.pos, f"check {con.name!r}")
-                self.columns_exist(node, table, con.pos, f"check {con.name!r}")
+                node = self.expression(con.expr, at("expr"), f"check {con.name!r}")
+                self.columns_exist(node, table, at("expr"), f"check {con.name!r}")
         for index in table.indexes:
             self.check_index(table, index)
         for trigger in table.triggers:
@@ -306,7 +328,8 @@ class Checker:
                         self.err(column.loc("enum"), f"enum value {value!r} is longer than {column.type}")
         if column.default is not None:
             self.literal_fits(column, ctype, column.default, column.loc("default"), "default")
-            if enum is not None and column.default not in enum.values:
+            allowed: tuple[object, ...] = enum.values if enum is not None else ()  # compared with any literal
+            if enum is not None and column.default not in allowed:
                 self.err(column.loc("default"), f"default {column.default!r} of {column.name} is not a value of "
                                                   f"enum {enum.name} ({', '.join(enum.values)})")
 
@@ -329,11 +352,14 @@ class Checker:
                           f"got {type(value).__name__} {value!r}")
         elif ctype.max_length is not None and isinstance(value, str) and len(value) > ctype.max_length:
             self.err(pos, f"{what} for {column.name} is longer than {ctype}")
+        elif isinstance(value, int) and ctype.base in _INT_LIMITS and not \
+                -_INT_LIMITS[ctype.base] <= value < _INT_LIMITS[ctype.base]:
+            self.err(pos, f"{what} {value} for {column.name} is out of range for {ctype}")
 
-    def check_foreign_key(self, table: Table, columns: tuple[str, ...], ref_text: str, on_delete: str | None,
-                          pos: Pos) -> None:
+    def check_foreign_key(self, table: Table, con: Constraint, at: Callable[[str], Pos]) -> None:
+        columns, on_delete, pos = con.columns, con.on_delete, at("references")
         try:
-            target_name, target_cols = parse_reference(ref_text)
+            target_name, target_cols = parse_reference(con.ref_text or "")
         except ReferenceSyntaxError as exc:
             self.err(pos, str(exc))
             return
@@ -356,10 +382,10 @@ class Checker:
         own = {c.name: c for c in table.columns}
         for mine, theirs in zip(columns, target_cols, strict=True):
             if mine in own and _base(own[mine].type) != _base(target_columns[theirs].type):
-                self.err(pos, f"foreign key column {mine} ({own[mine].type}) does not match "
-                              f"{target_name}.{theirs} ({target_columns[theirs].type})")
+                self.err(at("columns"), f"foreign key column {mine} ({own[mine].type}) does not match "
+                                        f"{target_name}.{theirs} ({target_columns[theirs].type})")
             if on_delete == "set null" and mine in own and own[mine].not_null:
-                self.err(pos, f"ON DELETE SET NULL on NOT NULL column {mine}")
+                self.err(at("on_delete"), f"ON DELETE SET NULL on NOT NULL column {mine}")
 
     def check_index(self, table: Table, index: Index) -> None:
         self.plain_name(index.name, index.loc("name"), "index")
@@ -440,7 +466,8 @@ class Checker:
                 ctype = self.type_of(column.type, column.loc("type"), allow_pseudo=False)
                 self.literal_fits(column, ctype, value, row.loc(col), "seed value")
                 enum = self.catalog.enums.get(column.enum or "")
-                if enum is not None and value is not None and value not in enum.values:
+                allowed: tuple[object, ...] = enum.values if enum is not None else ()  # compared with any literal
+                if enum is not None and value is not None and value not in allowed:
                     self.err(row.loc(col), f"seed value {value!r} is not a value of enum {enum.name}")
                 if value is None and column.not_null:
                     self.err(row.loc(col), f"seed value for NOT NULL column {col} is null")
@@ -455,9 +482,34 @@ class Checker:
         try:
             node = sqlparse.parse_query(view.query)
         except SqlSyntaxError as exc:
-            self.err(view.loc("query"), f"query of view {view.name} does not parse: {exc}")
+            self.err(view.loc("query"), f"query of view {view.name} does not parse: {sql_error(exc, view.query)}")
             return
         self.references(sqlparse.references(node), view.loc("query"), f"view {view.name}")
+
+
+def declared_at(table: Table, con: Constraint) -> Callable[[str], Pos]:
+    """Where one key of a constraint is written. A constraint declared on the table has a position per key (its
+    name, columns, references, expr); one a column implies (`unique: true`) has only that column key's."""
+    by_kind: dict[str, tuple[Unique | ForeignKey | Check, ...]] = {
+        "unique": table.unique, "foreign key": table.foreign_keys, "check": table.checks}
+    declared = by_kind.get(con.kind, ())
+    node = next((d for d in declared if d.name == con.name and d.pos == con.pos), None)
+    if node is None:
+        return lambda _key: con.pos
+    return node.loc
+
+
+def sql_error(exc: SqlSyntaxError, text: str, prefix: int = 0) -> str:
+    """pglast's message, its `at index N` (an offset into the text parsed, which may begin with `prefix` characters
+    sqlparse added) turned into a line and column of the SQL as written in the spec."""
+    message = str(exc)
+    m = _AT_INDEX.search(message)
+    index = int(m[1]) - prefix if m else -1
+    if m is None or not 0 <= index <= len(text):
+        return message
+    line, col = text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+    where = f"line {line}, column {col}" if "\n" in text else f"column {col}"
+    return f"{message[:m.start()]} ({where} of the SQL text)"
 
 
 def _base(type_text: str) -> str:

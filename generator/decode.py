@@ -19,7 +19,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 
 from .diagnostics import Collector, Pos
-from .model import Json, Module, Node, Sql
+from .model import Json, Module, Sql
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -43,7 +43,7 @@ def pos_of(file: str, node: yaml.Node) -> Pos:
 
 
 @cache
-def hints(cls: type) -> dict[str, Any]:
+def hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
@@ -188,7 +188,7 @@ class Decoder:
                 self.fail(node, f"{what}: {node.value!r} has no SQL literal; use default_sql, e.g. \"'NaN'::numeric\"")
                 return None
             return value
-        self.fail(node, f"{what}: YAML tag {node.tag!r} has no SQL literal")
+        self.fail(node, f"{what}: a YAML {_short_tag(node.tag)} value has no SQL literal")
         return None
 
     def sequence(self, item: Any, node: yaml.Node, what: str) -> tuple[Any, ...]:
@@ -248,8 +248,14 @@ class Decoder:
             return cls(pos=self.pos(node), at=at, **values)
         ok = True
         suggested: set[str] = set()  # keys offered as "did you mean": not reported again as missing
+        present = set(values)  # keys given (even with a wrong value, whose error says it all) and the name
         for key_node, value_node in self.pairs(node, what):
+            if not isinstance(key_node, yaml.ScalarNode):  # `[a, b]: x` is valid YAML, but no key name
+                self.fail(key_node, f"{what}: expected a key name" + _got(key_node))
+                ok = False
+                continue
             key = key_node.value
+            present.add(key)
             f = fields.get(key)
             if f is None or key == kf:
                 known = [k for k in fields if k != kf]
@@ -271,7 +277,7 @@ class Decoder:
             values[key] = decoded
             at[key] = self.pos(value_node)
         for fname, f in fields.items():
-            if f.metadata.get("required") and fname not in values and fname not in suggested:
+            if f.metadata.get("required") and fname not in present and fname not in suggested:
                 self.fail(node, f"{what}: missing required key {fname!r}")
                 ok = False
         if not ok:
@@ -284,19 +290,36 @@ class Decoder:
             return None
         values: dict[str, Any] = {}
         at: dict[str, Pos] = {}
+        before = len(self.errors.items)
         for key_node, value_node in self.pairs(node, what):
-            key = str(key_node.value)
-            values[key] = self._constructor.construct_object(value_node, deep=True)
-            at[key] = self.pos(value_node)
+            if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == _STR_TAG):
+                self.fail(key_node, f"{what}: column names must be strings" + _got(key_node, quote_hint=True))
+                continue
+            values[key_node.value] = self.literal(value_node, f"{what}: {key_node.value}", frozenset())
+            at[key_node.value] = self.pos(value_node)
+        if len(self.errors.items) != before:
+            return None
         return cls(pos=self.pos(node), at=at, values=values)
 
 
-def _got(node: yaml.Node) -> str:
+def _got(node: yaml.Node, *, quote_hint: bool = False) -> str:
+    """`, got ...` for an error message; names what YAML read an unquoted scalar as (`on` is a boolean)."""
     if isinstance(node, yaml.MappingNode):
         return ", got a mapping"
     if isinstance(node, yaml.SequenceNode):
         return ", got a list"
-    return f", got {node.value!r}" if node.tag != _NULL_TAG else ", got nothing"
+    if node.tag == _NULL_TAG:
+        return ", got nothing"
+    if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
+        quoted = "quoted " if node.style in ("'", '"') else ""
+        return f", got {node.value!r} (a {quoted}string)"
+    kind = _TAG_WORDS.get(node.tag, f"tagged {_short_tag(node.tag)}")
+    return f", got {node.value!r}, which YAML reads as {kind}" + (" (quote it to mean text)" if quote_hint else "")
+
+
+def _short_tag(tag: str) -> str:
+    """A tag as users write it: `!!binary`, `!custom`."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def compose(text: str, file: str, errors: Collector) -> yaml.Node | None:
@@ -305,7 +328,14 @@ def compose(text: str, file: str, errors: Collector) -> yaml.Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        errors.error(Pos(file, line, col), f"YAML syntax error: {exc.problem or exc.context}")
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        context = exc.context_mark
+        if exc.problem and exc.context and context and (context.line + 1, context.column + 1) != (line, col):
+            # The problem is where the parser gave up; what it was reading (an unclosed `{`) may be lines above.
+            message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+        if exc.problem and "<block end>" in exc.problem:
+            message += "; check the indentation"
+        errors.error(Pos(file, line, col), message)
     except yaml.YAMLError as exc:
         errors.error(Pos(file, 1, 1), f"YAML error: {exc}")
     return None
@@ -327,14 +357,14 @@ def decode_module(path: Path, display: str, errors: Collector) -> Module | None:
     return decoded
 
 
-def model_classes(root: type = Module) -> list[type[Node]]:
+def model_classes(root: type = Module) -> list[type]:
     """Every model class reachable from `root`, in declaration-walk order (for the JSON Schema and docs)."""
-    seen: list[type[Node]] = []
+    seen: list[type] = []
 
     def walk(hint: Any) -> None:
         if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             if hint not in seen:
-                seen.append(hint)  # type: ignore[arg-type]
+                seen.append(hint)
                 for f in spec_fields(hint):
                     walk(hints(hint)[f.name])
             return

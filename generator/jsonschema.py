@@ -125,10 +125,7 @@ def reference_markdown() -> str:
             if f.name == kf:
                 continue
             hint = hints(cls)[f.name]
-            if f.metadata.get("keyed"):
-                kind = f"mapping of name to {_md_type(get_args(hint)[0])}"
-            else:
-                kind = _md_type(hint)
+            kind = f"mapping of name to {_md_type(get_args(hint)[0])}" if f.metadata.get("keyed") else _md_type(hint)
             default = "required" if f.metadata.get("required") else (
                 "" if f.default in (None, ()) or f.default is dataclasses.MISSING else f"`{json.dumps(f.default)}`")
             out.append(f"| `{f.name}` | {kind} | {default} | {f.metadata.get('doc', '')} |")
