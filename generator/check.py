@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from . import sqlparse
+from .access import check_access
 from .derive import BUILTIN_ROLES, Catalog, Constraint, ReferenceSyntaxError, parse_reference
 from .diagnostics import Collector, Pos
 from .model import (
@@ -60,6 +61,7 @@ def check(schema: Schema) -> Catalog:
     catalog = Catalog(schema)
     errors = Collector()
     Checker(catalog, errors).run()
+    check_access(catalog, errors)
     errors.raise_if_any()
     return catalog
 
@@ -128,7 +130,8 @@ class Checker:
             for _, obj in self.catalog.schema.all(kind):
                 name = to_qname(obj.name)
                 claim(("rel", name.schema, name.name), obj.loc("name"), label)
-        for kind, label in (("functions", "function"), ("enums", "enum"), ("roles", "role"), ("schemas", "schema")):
+        for kind, label in (("functions", "function"), ("enums", "enum"), ("roles", "role"), ("schemas", "schema"),
+                            ("actors", "actor")):
             for _, obj in self.catalog.schema.all(kind):
                 claim((kind, str(to_qname(obj.name)) if kind == "functions" else obj.name), obj.loc("name"), label)
 

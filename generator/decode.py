@@ -191,6 +191,13 @@ class Decoder:
         self.fail(node, f"{what}: a YAML {_short_tag(node.tag)} value has no SQL literal")
         return None
 
+    def field_value(self, f: dataclasses.Field[Any], hint: Any, node: yaml.Node, what: str) -> Any:
+        """A field's value; a `one_or_many` list field also accepts its single item (`select: own`)."""
+        if f.metadata.get("one_or_many") and not isinstance(node, yaml.SequenceNode):
+            item = self.value(get_args(hint)[0], node, what)
+            return None if item is None else (item,)
+        return self.value(hint, node, what)
+
     def sequence(self, item: Any, node: yaml.Node, what: str) -> tuple[Any, ...]:
         if not isinstance(node, yaml.SequenceNode):
             self.fail(node, f"{what}: expected a list" + _got(node))
@@ -241,7 +248,7 @@ class Decoder:
             if sf is None:
                 self.fail(node, f"{what}: expected a mapping" + _got(node))
                 return None
-            decoded = self.value(hints(cls)[sf], node, what)
+            decoded = self.field_value(fields[sf], hints(cls)[sf], node, what)
             if decoded is None:
                 return None
             values[sf], at[sf] = decoded, self.pos(node)
@@ -270,7 +277,7 @@ class Decoder:
                 decoded = self.keyed(get_args(hint)[0], value_node, f"{key}")
             else:
                 before = len(self.errors.items)
-                decoded = self.value(hint, value_node, f"{what}: {key}")
+                decoded = self.field_value(f, hint, value_node, f"{what}: {key}")
                 if len(self.errors.items) != before:
                     ok = False
                     continue

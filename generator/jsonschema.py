@@ -41,6 +41,15 @@ def _type_schema(hint: Any) -> dict[str, Any]:
     raise TypeError(f"no JSON Schema for {hint!r}")
 
 
+def _field_schema(cls: type, f: dataclasses.Field[Any]) -> dict[str, Any]:
+    hint = hints(cls)[f.name]
+    if f.metadata.get("keyed"):
+        return {"type": "object", "additionalProperties": {"$ref": f"#/$defs/{get_args(hint)[0].__name__}"}}
+    if f.metadata.get("one_or_many"):  # a list, or its single item
+        return {"anyOf": [_type_schema(hint), _type_schema(get_args(hint)[0])]}
+    return _type_schema(hint)
+
+
 def _class_schema(cls: type) -> dict[str, Any]:
     if open_field(cls):
         return {"type": "object", "description": cls.__doc__ or "", "additionalProperties": True}
@@ -50,13 +59,7 @@ def _class_schema(cls: type) -> dict[str, Any]:
     for f in spec_fields(cls):
         if f.name == kf:
             continue
-        hint = hints(cls)[f.name]
-        if f.metadata.get("keyed"):
-            item = get_args(hint)[0]
-            schema: dict[str, Any] = {"type": "object", "additionalProperties": {"$ref": f"#/$defs/{item.__name__}"}}
-        else:
-            schema = _type_schema(hint)
-        schema = {**schema, "description": f.metadata.get("doc", "")}
+        schema = {**_field_schema(cls, f), "description": f.metadata.get("doc", "")}
         if f.default is not None and f.default is not dataclasses.MISSING and not isinstance(f.default, tuple):
             schema["default"] = f.default
         props[f.name] = schema
@@ -67,7 +70,8 @@ def _class_schema(cls: type) -> dict[str, Any]:
         body["required"] = required
     sf = shorthand_field(cls)
     if sf is not None:  # the object may be written as its shorthand field's value alone
-        return {"anyOf": [body, _type_schema(hints(cls)[sf])], "description": (cls.__doc__ or "").strip()}
+        shorthand = _field_schema(cls, next(f for f in spec_fields(cls) if f.name == sf))
+        return {"anyOf": [body, shorthand], "description": (cls.__doc__ or "").strip()}
     if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("):
         body["description"] = cls.__doc__.strip()
     return body

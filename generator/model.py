@@ -39,8 +39,10 @@ def spec_field(
     shorthand: bool = False,
     keyed: bool = False,
     required: bool = False,
+    one_or_many: bool = False,
 ) -> Any:
-    meta = {"doc": doc, "key": key, "shorthand": shorthand, "keyed": keyed, "required": required or key}
+    meta = {"doc": doc, "key": key, "shorthand": shorthand, "keyed": keyed, "required": required or key,
+            "one_or_many": one_or_many}
     if isinstance(default, list | dict):
         raise TypeError("use an immutable default")
     return field(default=default, metadata=meta)
@@ -233,6 +235,76 @@ class SeedRow(Node):
     values: Mapping[str, Json] = field(default_factory=dict, metadata={"open": True, "doc": "Column values."})
 
 
+AccessLevel = Literal["all", "own", "author", "tenant", "none"]
+COMMANDS = ("select", "insert", "update", "delete")
+
+
+@dataclass(frozen=True)
+class Condition(Node):
+    """A column (or a path through foreign keys, `ticket_id.priority`) and the values it must have."""
+
+    path: str = spec_field("Column, or FK column followed by a column of the referenced table.", key=True)
+    values: tuple[Json, ...] = spec_field("Allowed values (null allowed as a value).", (), shorthand=True,
+                                          required=True)
+
+
+@dataclass(frozen=True)
+class AccessRule(Node):
+    """Which rows (and columns) one actor may use with one command. Several rules for a command are OR-ed."""
+
+    LABEL = "access rule"
+    rows: tuple[AccessLevel, ...] = spec_field(
+        "Row level(s), all of which must hold: all; own (the `own` path leads to the user); author (the `author` "
+        "path leads to the user); tenant (the `tenant` path leads to a tenant of the user); none.",
+        (), shorthand=True, required=True, one_or_many=True)
+    when: tuple[Condition, ...] = spec_field("Further conditions on the (existing) row.", (), keyed=True)
+    columns: tuple[str, ...] = spec_field("insert/update: the only columns the actor may set (empty: any).", ())
+    values: tuple[Condition, ...] = spec_field("update: the values those columns may be set to.", (), keyed=True)
+
+
+@dataclass(frozen=True)
+class ActorAccess(Node):
+    """One actor's intended access to a table or view, per command. Written `actor: none` for all commands."""
+
+    LABEL = "actor"
+    actor: str = spec_field("Actor name (declared under the module's `actors:`).", key=True)
+    every: AccessLevel | None = spec_field("The level of every command not listed.", shorthand=True)
+    select: tuple[AccessRule, ...] = spec_field("Rows the actor can read.", (), one_or_many=True)
+    insert: tuple[AccessRule, ...] = spec_field("Rows the actor can insert.", (), one_or_many=True)
+    update: tuple[AccessRule, ...] = spec_field("Rows (and columns) the actor can update.", (), one_or_many=True)
+    delete: tuple[AccessRule, ...] = spec_field("Rows the actor can delete.", (), one_or_many=True)
+
+    def rules(self, command: str) -> tuple[AccessRule, ...]:
+        """The rules of one command; a command not listed takes `every` (none when that is not given)."""
+        if command in self.at:
+            return tuple(getattr(self, command))
+        return (AccessRule(pos=self.pos, rows=(self.every or "none",)),)
+
+
+@dataclass(frozen=True)
+class Access(Node):
+    """The intended access matrix of a table or view: a statement of intent, proven live against the policies.
+
+    It is written independently of the policies and never used to generate them.
+    """
+
+    LABEL = "access"
+    own: str | None = spec_field("Path to the owning user's id: a column, or `fk_column.column` through a foreign "
+                                 "key (a message is the customer's when its ticket is: `ticket_id.customer_id`).")
+    author: str | None = spec_field("Path to the id of the user who wrote the row (a message's user_id).")
+    tenant: str | None = spec_field("Path to the row's tenant id, like `own`.")
+    actors: tuple[ActorAccess, ...] = spec_field("Access per actor.", (), keyed=True, required=True)
+
+
+@dataclass(frozen=True)
+class Actor(Node):
+    """Someone the access matrix speaks about, and the database role their requests run as."""
+
+    name: str = spec_field("Actor name, used as a key in `access:`.", key=True)
+    role: str = spec_field("Database role the actor's requests use (SET ROLE).", required=True, shorthand=True)
+    comment: str | None = spec_field("Who this is.")
+
+
 @dataclass(frozen=True)
 class Table(Node):
     name: str = spec_field("Table name, `schema.name` or `name` (public).", key=True)
@@ -252,6 +324,7 @@ class Table(Node):
     policies: tuple[Policy, ...] = spec_field("RLS policies, keyed by name.", (), keyed=True)
     grants: tuple[Grant, ...] = spec_field("Table privileges per role.", (), keyed=True)
     seed: tuple[SeedRow, ...] = spec_field("Rows inserted when the schema is created.", ())
+    access: Access | None = spec_field("Intended access per actor and command (proven by the live tests).")
 
 
 @dataclass(frozen=True)
@@ -264,6 +337,7 @@ class View(Node):
     )
     security_barrier: bool = spec_field("Keep user functions from seeing rows before the view's filter.", False)
     grants: tuple[Grant, ...] = spec_field("Privileges on the view.", (), keyed=True)
+    access: Access | None = spec_field("Intended access per actor (select) through the view.")
     comment: str | None = spec_field("COMMENT ON VIEW.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
 
@@ -279,6 +353,8 @@ class Module(Node):
         False,
     )
     roles: tuple[Role, ...] = spec_field("Database roles.", (), keyed=True)
+    actors: tuple[Actor, ...] = spec_field("Actors of the access matrix (who uses the database, as which role).",
+                                           (), keyed=True)
     schemas: tuple[SchemaDef, ...] = spec_field("Schemas other than public.", (), keyed=True)
     enums: tuple[Enum, ...] = spec_field("Named value lists, `name: [a, b]`.", (), keyed=True)
     sequences: tuple[Sequence, ...] = spec_field("Sequences.", (), keyed=True)

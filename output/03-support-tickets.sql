@@ -47,6 +47,56 @@ $function$;
 REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.calculate_sla_targets() IS 'BEFORE INSERT / UPDATE OF priority trigger function setting SLA targets from support_sla_config.';
 
+-- Not in SPEC-131, whose customers could not update tickets at all but could set any column on insert
+-- (assignment, SLA metrics, resolution and satisfaction timestamps, status). A customer is a signed-in user
+-- without a staff role; statements run by trigger functions as their owner (current_user is not the API role)
+-- and service jobs are not limited. On insert, staff-owned columns must keep their defaults; on update, a
+-- customer may rate a resolved/closed ticket or cancel an active one, and change nothing else.
+CREATE FUNCTION public.enforce_customer_ticket_rules()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY INVOKER
+    SET search_path = ''
+AS $function$
+DECLARE
+    changed text[];
+BEGIN
+    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
+        ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']) THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.assigned_to IS NOT NULL OR NEW.assigned_at IS NOT NULL OR NEW.team IS NOT NULL
+            OR NEW.first_response_at IS NOT NULL OR NEW.resolved_at IS NOT NULL OR NEW.closed_at IS NOT NULL
+            OR NEW.response_time_minutes IS NOT NULL OR NEW.resolution_time_minutes IS NOT NULL
+            OR NEW.satisfaction_rating IS NOT NULL OR NEW.satisfaction_comment IS NOT NULL
+            OR NEW.satisfaction_submitted_at IS NOT NULL OR coalesce(NEW.reopened_count, 0) <> 0
+            OR NEW.status <> 'new' OR NEW.created_at <> now()
+            OR NEW.updated_at IS DISTINCT FROM now() OR NEW.last_activity_at IS DISTINCT FROM now() THEN
+            RAISE EXCEPTION 'customers cannot set staff-managed ticket columns'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT coalesce(array_agg(n.key), '{}') INTO changed
+    FROM jsonb_each(to_jsonb(NEW)) AS n
+    WHERE n.value IS DISTINCT FROM to_jsonb(OLD) -> n.key;
+    IF changed <@ ARRAY['satisfaction_rating', 'satisfaction_comment', 'satisfaction_submitted_at']
+        AND OLD.status IN ('resolved', 'closed') THEN
+        RETURN NEW;
+    END IF;
+    IF changed <@ ARRAY['status'] AND NEW.status = 'cancelled'
+        AND OLD.status IN ('new', 'open', 'in_progress', 'waiting_customer', 'waiting_internal') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'customers may only rate a resolved ticket or cancel an open one (changed: %)', changed
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$function$;
+REVOKE ALL ON FUNCTION public.enforce_customer_ticket_rules() FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION public.enforce_customer_ticket_rules() IS 'Limits what customers may set on their tickets (staff-owned columns, allowed status changes).';
+
 -- Deviation from SPEC-131: the number is always generated (a client-supplied one is not trusted, so the trigger
 -- has no WHEN), and numbers past 8 digits are not truncated (SPEC-131's lpad(.., 8) cuts 123456789 to 12345678,
 -- producing duplicates). SECURITY DEFINER so that callers need no privilege on the sequence.
@@ -205,6 +255,14 @@ CREATE TRIGGER calculate_ticket_sla_targets
     FOR EACH ROW
     EXECUTE FUNCTION public.calculate_sla_targets();
 
+-- Not in SPEC-131. Triggers fire in name order: this one runs after calculate_ticket_sla_targets (which only
+-- reacts to priority changes, themselves forbidden to customers) and before the triggers that stamp ticket
+-- numbers, metrics and timestamps, so it sees exactly what the customer's statement changed.
+CREATE TRIGGER enforce_customer_ticket_rules
+    BEFORE INSERT OR UPDATE ON public.support_tickets
+    FOR EACH ROW
+    EXECUTE FUNCTION public.enforce_customer_ticket_rules();
+
 -- Deviation from SPEC-131: no WHEN (NEW.ticket_number IS NULL); the number is always generated.
 CREATE TRIGGER generate_support_ticket_number
     BEFORE INSERT ON public.support_tickets
@@ -234,11 +292,35 @@ CREATE POLICY "Customers can create tickets" ON public.support_tickets
             SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())
         ));
 
+-- Not in SPEC-131: customers rate their resolved or closed tickets and cancel open ones. Which columns and
+-- transitions are allowed is enforced by the trigger enforce_customer_ticket_rules.
+CREATE POLICY "Customers can update their own tickets" ON public.support_tickets
+    AS PERMISSIVE
+    FOR UPDATE
+    TO authenticated
+    USING (customer_id = (SELECT auth.uid()))
+    WITH CHECK (customer_id = (SELECT auth.uid()));
+
 CREATE POLICY "Customers can view their own tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR SELECT
     TO authenticated
     USING (customer_id = (SELECT auth.uid()));
+
+CREATE POLICY "Escalation targets can update escalated tickets" ON public.support_tickets
+    AS PERMISSIVE
+    FOR UPDATE
+    TO authenticated
+    USING (priority = ANY ((SELECT public.escalated_priorities())::text[]))
+    WITH CHECK (priority = ANY ((SELECT public.escalated_priorities())::text[]));
+
+-- Not in SPEC-131: staff whose role is the SLA escalation target of a priority (support_lead for medium and low)
+-- see and work those tickets.
+CREATE POLICY "Escalation targets can view escalated tickets" ON public.support_tickets
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (priority = ANY ((SELECT public.escalated_priorities())::text[]));
 
 -- Not in SPEC-131: staff open tickets on behalf of customers (phone and e-mail intake).
 CREATE POLICY "Support staff can create tickets" ON public.support_tickets

@@ -124,6 +124,20 @@ CREATE POLICY "Customers can view non-internal messages on their tickets" ON pub
     USING (NOT is_internal
         AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
 
+CREATE POLICY "Escalation targets can add messages to escalated tickets" ON public.ticket_messages
+    AS PERMISSIVE
+    FOR INSERT
+    TO authenticated
+    WITH CHECK (user_id = (SELECT auth.uid())
+        AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
+
+-- Not in SPEC-131: the escalation target of a ticket's priority works its conversation.
+CREATE POLICY "Escalation targets can view messages of escalated tickets" ON public.ticket_messages
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
+
 CREATE POLICY "Support staff can create messages" ON public.ticket_messages
     AS PERMISSIVE
     FOR INSERT

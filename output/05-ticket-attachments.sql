@@ -4,6 +4,30 @@
 --
 -- Files attached to tickets and messages.
 
+-- Not in SPEC-131, where the uploader sets is_public, virus_scanned and scan_result. Applies to signed-in users
+-- without a staff role, like enforce_customer_ticket_rules.
+CREATE FUNCTION public.enforce_customer_attachment_rules()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY INVOKER
+    SET search_path = ''
+AS $function$
+BEGIN
+    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
+        ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']) THEN
+        RETURN NEW;
+    END IF;
+    IF coalesce(NEW.is_public, false) OR coalesce(NEW.virus_scanned, false) OR NEW.scan_result IS NOT NULL THEN
+        RAISE EXCEPTION 'customers cannot set the visibility or scan results of an attachment'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$function$;
+REVOKE ALL ON FUNCTION public.enforce_customer_attachment_rules() FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION public.enforce_customer_attachment_rules() IS 'Keeps customers from setting an attachment''s visibility or virus-scan results.';
+
 CREATE TABLE public.ticket_attachments (
     id             uuid DEFAULT gen_random_uuid(),
     ticket_id      uuid NOT NULL,
@@ -41,6 +65,11 @@ CREATE INDEX idx_ticket_attachments_ticket ON public.ticket_attachments (ticket_
 
 CREATE INDEX idx_ticket_attachments_uploaded_by ON public.ticket_attachments (uploaded_by);
 
+CREATE TRIGGER enforce_customer_attachment_rules
+    BEFORE INSERT ON public.ticket_attachments
+    FOR EACH ROW
+    EXECUTE FUNCTION public.enforce_customer_attachment_rules();
+
 ALTER TABLE public.ticket_attachments ENABLE ROW LEVEL SECURITY;
 
 -- Deviation from SPEC-131: attachments of internal notes stay hidden from customers.
@@ -51,6 +80,12 @@ CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket
     USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
         AND (message_id IS NULL
              OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)));
+
+CREATE POLICY "Escalation targets can view attachments of escalated tickets" ON public.ticket_attachments
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
 
 CREATE POLICY "Support staff can view all attachments" ON public.ticket_attachments
     AS PERMISSIVE
@@ -66,4 +101,8 @@ CREATE POLICY "Users can upload attachments to tickets" ON public.ticket_attachm
     TO authenticated
     WITH CHECK (uploaded_by = (SELECT auth.uid())
         AND ((SELECT public.is_support_staff())
-             OR ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))));
+             OR ((ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+                  OR ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])))
+                 AND (message_id IS NULL
+                      OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)
+                      OR (SELECT public.has_any_role(ARRAY['support_lead']))))));

@@ -145,11 +145,19 @@ CREATE INDEX idx_ticket_activity_log_user ON public.ticket_activity_log (user_id
 
 ALTER TABLE public.ticket_activity_log ENABLE ROW LEVEL SECURITY;
 
+-- Deviation from SPEC-131: customers do not see that internal notes were written.
 CREATE POLICY "Customers can view activity logs on their tickets" ON public.ticket_activity_log
     AS PERMISSIVE
     FOR SELECT
     TO authenticated
-    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
+    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+        AND activity_type <> 'note_added');
+
+CREATE POLICY "Escalation targets can view activity of escalated tickets" ON public.ticket_activity_log
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
 
 CREATE POLICY "Support staff can view all activity logs" ON public.ticket_activity_log
     AS PERMISSIVE

@@ -66,7 +66,8 @@ CREATE POLICY "Support staff can view canned responses" ON public.support_canned
     AS PERMISSIVE
     FOR SELECT
     TO authenticated
-    USING ((SELECT public.is_support_staff())
+    USING ((SELECT public.has_any_role(
+            ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']))
         AND is_active
         AND (is_public
              OR created_by = (SELECT auth.uid())

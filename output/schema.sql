@@ -329,6 +329,27 @@ INSERT INTO public.support_sla_config (priority, display_name, color, first_resp
     ('medium', 'Medium', '#3B82F6', 240, 1440, 80, 'support_lead', 3),
     ('low', 'Low', '#6B7280', 1440, 4320, 85, 'support_lead', 4);
 
+-- Not in SPEC-131, where support_lead is an escalation target in support_sla_config but has no access at all.
+-- Policies call it as (SELECT public.escalated_priorities()), so it runs once per statement. SECURITY DEFINER:
+-- it reads user_roles and the SLA configuration whatever their RLS.
+CREATE FUNCTION public.escalated_priorities()
+    RETURNS text[]
+    LANGUAGE sql
+    STABLE
+    SECURITY DEFINER
+    SET search_path = ''
+AS $function$
+SELECT coalesce(array_agg(DISTINCT c.priority::text), '{}')
+FROM public.support_sla_config c
+JOIN public.user_roles ur ON ur.role_name = c.escalate_to_role
+WHERE ur.user_id = (SELECT auth.uid())
+  AND c.is_active
+$function$;
+REVOKE ALL ON FUNCTION public.escalated_priorities() FROM PUBLIC, anon, authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.escalated_priorities() TO authenticated;
+GRANT EXECUTE ON FUNCTION public.escalated_priorities() TO service_role;
+COMMENT ON FUNCTION public.escalated_priorities() IS 'Ticket priorities whose SLA escalates to one of the calling user''s staff roles.';
+
 -- ===========================================================================================================
 -- 03-support-tickets: Support tickets
 -- ===========================================================================================================
@@ -374,6 +395,56 @@ END;
 $function$;
 REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.calculate_sla_targets() IS 'BEFORE INSERT / UPDATE OF priority trigger function setting SLA targets from support_sla_config.';
+
+-- Not in SPEC-131, whose customers could not update tickets at all but could set any column on insert
+-- (assignment, SLA metrics, resolution and satisfaction timestamps, status). A customer is a signed-in user
+-- without a staff role; statements run by trigger functions as their owner (current_user is not the API role)
+-- and service jobs are not limited. On insert, staff-owned columns must keep their defaults; on update, a
+-- customer may rate a resolved/closed ticket or cancel an active one, and change nothing else.
+CREATE FUNCTION public.enforce_customer_ticket_rules()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY INVOKER
+    SET search_path = ''
+AS $function$
+DECLARE
+    changed text[];
+BEGIN
+    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
+        ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']) THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.assigned_to IS NOT NULL OR NEW.assigned_at IS NOT NULL OR NEW.team IS NOT NULL
+            OR NEW.first_response_at IS NOT NULL OR NEW.resolved_at IS NOT NULL OR NEW.closed_at IS NOT NULL
+            OR NEW.response_time_minutes IS NOT NULL OR NEW.resolution_time_minutes IS NOT NULL
+            OR NEW.satisfaction_rating IS NOT NULL OR NEW.satisfaction_comment IS NOT NULL
+            OR NEW.satisfaction_submitted_at IS NOT NULL OR coalesce(NEW.reopened_count, 0) <> 0
+            OR NEW.status <> 'new' OR NEW.created_at <> now()
+            OR NEW.updated_at IS DISTINCT FROM now() OR NEW.last_activity_at IS DISTINCT FROM now() THEN
+            RAISE EXCEPTION 'customers cannot set staff-managed ticket columns'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT coalesce(array_agg(n.key), '{}') INTO changed
+    FROM jsonb_each(to_jsonb(NEW)) AS n
+    WHERE n.value IS DISTINCT FROM to_jsonb(OLD) -> n.key;
+    IF changed <@ ARRAY['satisfaction_rating', 'satisfaction_comment', 'satisfaction_submitted_at']
+        AND OLD.status IN ('resolved', 'closed') THEN
+        RETURN NEW;
+    END IF;
+    IF changed <@ ARRAY['status'] AND NEW.status = 'cancelled'
+        AND OLD.status IN ('new', 'open', 'in_progress', 'waiting_customer', 'waiting_internal') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'customers may only rate a resolved ticket or cancel an open one (changed: %)', changed
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$function$;
+REVOKE ALL ON FUNCTION public.enforce_customer_ticket_rules() FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION public.enforce_customer_ticket_rules() IS 'Limits what customers may set on their tickets (staff-owned columns, allowed status changes).';
 
 -- Deviation from SPEC-131: the number is always generated (a client-supplied one is not trusted, so the trigger
 -- has no WHEN), and numbers past 8 digits are not truncated (SPEC-131's lpad(.., 8) cuts 123456789 to 12345678,
@@ -533,6 +604,14 @@ CREATE TRIGGER calculate_ticket_sla_targets
     FOR EACH ROW
     EXECUTE FUNCTION public.calculate_sla_targets();
 
+-- Not in SPEC-131. Triggers fire in name order: this one runs after calculate_ticket_sla_targets (which only
+-- reacts to priority changes, themselves forbidden to customers) and before the triggers that stamp ticket
+-- numbers, metrics and timestamps, so it sees exactly what the customer's statement changed.
+CREATE TRIGGER enforce_customer_ticket_rules
+    BEFORE INSERT OR UPDATE ON public.support_tickets
+    FOR EACH ROW
+    EXECUTE FUNCTION public.enforce_customer_ticket_rules();
+
 -- Deviation from SPEC-131: no WHEN (NEW.ticket_number IS NULL); the number is always generated.
 CREATE TRIGGER generate_support_ticket_number
     BEFORE INSERT ON public.support_tickets
@@ -562,11 +641,35 @@ CREATE POLICY "Customers can create tickets" ON public.support_tickets
             SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())
         ));
 
+-- Not in SPEC-131: customers rate their resolved or closed tickets and cancel open ones. Which columns and
+-- transitions are allowed is enforced by the trigger enforce_customer_ticket_rules.
+CREATE POLICY "Customers can update their own tickets" ON public.support_tickets
+    AS PERMISSIVE
+    FOR UPDATE
+    TO authenticated
+    USING (customer_id = (SELECT auth.uid()))
+    WITH CHECK (customer_id = (SELECT auth.uid()));
+
 CREATE POLICY "Customers can view their own tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR SELECT
     TO authenticated
     USING (customer_id = (SELECT auth.uid()));
+
+CREATE POLICY "Escalation targets can update escalated tickets" ON public.support_tickets
+    AS PERMISSIVE
+    FOR UPDATE
+    TO authenticated
+    USING (priority = ANY ((SELECT public.escalated_priorities())::text[]))
+    WITH CHECK (priority = ANY ((SELECT public.escalated_priorities())::text[]));
+
+-- Not in SPEC-131: staff whose role is the SLA escalation target of a priority (support_lead for medium and low)
+-- see and work those tickets.
+CREATE POLICY "Escalation targets can view escalated tickets" ON public.support_tickets
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (priority = ANY ((SELECT public.escalated_priorities())::text[]));
 
 -- Not in SPEC-131: staff open tickets on behalf of customers (phone and e-mail intake).
 CREATE POLICY "Support staff can create tickets" ON public.support_tickets
@@ -712,6 +815,20 @@ CREATE POLICY "Customers can view non-internal messages on their tickets" ON pub
     USING (NOT is_internal
         AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
 
+CREATE POLICY "Escalation targets can add messages to escalated tickets" ON public.ticket_messages
+    AS PERMISSIVE
+    FOR INSERT
+    TO authenticated
+    WITH CHECK (user_id = (SELECT auth.uid())
+        AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
+
+-- Not in SPEC-131: the escalation target of a ticket's priority works its conversation.
+CREATE POLICY "Escalation targets can view messages of escalated tickets" ON public.ticket_messages
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
+
 CREATE POLICY "Support staff can create messages" ON public.ticket_messages
     AS PERMISSIVE
     FOR INSERT
@@ -727,6 +844,30 @@ CREATE POLICY "Support staff can view all messages" ON public.ticket_messages
 -- ===========================================================================================================
 -- 05-ticket-attachments: Ticket attachments
 -- ===========================================================================================================
+
+-- Not in SPEC-131, where the uploader sets is_public, virus_scanned and scan_result. Applies to signed-in users
+-- without a staff role, like enforce_customer_ticket_rules.
+CREATE FUNCTION public.enforce_customer_attachment_rules()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY INVOKER
+    SET search_path = ''
+AS $function$
+BEGIN
+    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
+        ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']) THEN
+        RETURN NEW;
+    END IF;
+    IF coalesce(NEW.is_public, false) OR coalesce(NEW.virus_scanned, false) OR NEW.scan_result IS NOT NULL THEN
+        RAISE EXCEPTION 'customers cannot set the visibility or scan results of an attachment'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$function$;
+REVOKE ALL ON FUNCTION public.enforce_customer_attachment_rules() FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION public.enforce_customer_attachment_rules() IS 'Keeps customers from setting an attachment''s visibility or virus-scan results.';
 
 CREATE TABLE public.ticket_attachments (
     id             uuid DEFAULT gen_random_uuid(),
@@ -765,6 +906,11 @@ CREATE INDEX idx_ticket_attachments_ticket ON public.ticket_attachments (ticket_
 
 CREATE INDEX idx_ticket_attachments_uploaded_by ON public.ticket_attachments (uploaded_by);
 
+CREATE TRIGGER enforce_customer_attachment_rules
+    BEFORE INSERT ON public.ticket_attachments
+    FOR EACH ROW
+    EXECUTE FUNCTION public.enforce_customer_attachment_rules();
+
 ALTER TABLE public.ticket_attachments ENABLE ROW LEVEL SECURITY;
 
 -- Deviation from SPEC-131: attachments of internal notes stay hidden from customers.
@@ -775,6 +921,12 @@ CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket
     USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
         AND (message_id IS NULL
              OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)));
+
+CREATE POLICY "Escalation targets can view attachments of escalated tickets" ON public.ticket_attachments
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
 
 CREATE POLICY "Support staff can view all attachments" ON public.ticket_attachments
     AS PERMISSIVE
@@ -790,7 +942,11 @@ CREATE POLICY "Users can upload attachments to tickets" ON public.ticket_attachm
     TO authenticated
     WITH CHECK (uploaded_by = (SELECT auth.uid())
         AND ((SELECT public.is_support_staff())
-             OR ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))));
+             OR ((ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+                  OR ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])))
+                 AND (message_id IS NULL
+                      OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)
+                      OR (SELECT public.has_any_role(ARRAY['support_lead']))))));
 
 -- ===========================================================================================================
 -- 06-ticket-activity-log: Ticket activity log
@@ -936,11 +1092,19 @@ CREATE INDEX idx_ticket_activity_log_user ON public.ticket_activity_log (user_id
 
 ALTER TABLE public.ticket_activity_log ENABLE ROW LEVEL SECURITY;
 
+-- Deviation from SPEC-131: customers do not see that internal notes were written.
 CREATE POLICY "Customers can view activity logs on their tickets" ON public.ticket_activity_log
     AS PERMISSIVE
     FOR SELECT
     TO authenticated
-    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
+    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+        AND activity_type <> 'note_added');
+
+CREATE POLICY "Escalation targets can view activity of escalated tickets" ON public.ticket_activity_log
+    AS PERMISSIVE
+    FOR SELECT
+    TO authenticated
+    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
 
 CREATE POLICY "Support staff can view all activity logs" ON public.ticket_activity_log
     AS PERMISSIVE
@@ -1029,7 +1193,8 @@ CREATE POLICY "Support staff can view canned responses" ON public.support_canned
     AS PERMISSIVE
     FOR SELECT
     TO authenticated
-    USING ((SELECT public.is_support_staff())
+    USING ((SELECT public.has_any_role(
+            ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']))
         AND is_active
         AND (is_public
              OR created_by = (SELECT auth.uid())
