@@ -202,8 +202,14 @@ class Decoder:
         if not isinstance(node, yaml.SequenceNode):
             self.fail(node, f"{what}: expected a list" + _got(node))
             return ()
-        values = [self.value(item, child, f"{what}[{i}]") for i, child in enumerate(node.value)]
-        return tuple(v for v in values if v is not None)
+        values = []
+        for i, child in enumerate(node.value):
+            before = len(self.errors.items)
+            value = self.value(item, child, f"{what}[{i}]")
+            # None is a mistake already reported, except for a literal list item, where it is YAML's null.
+            if len(self.errors.items) == before and (value is not None or item is Json):
+                values.append(value)
+        return tuple(values)
 
     def keyed(self, item: type, node: yaml.Node, what: str) -> tuple[Any, ...]:
         """A mapping from name to object; the name goes into the object's key field."""
