@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from . import sqlparse
 from .access import check_access
@@ -294,7 +295,7 @@ class Checker:
             self.check_trigger(table, trigger)
         policy_names = [p.name for p in table.policies]
         for policy in table.policies:
-            self.check_policy(policy)
+            self.check_policy(table, policy)
             if policy_names.count(policy.name) > 1:
                 self.err(policy.loc("name"), f"duplicate policy {policy.name!r}")
         self.check_grants(table.grants, "table")
@@ -441,7 +442,7 @@ class Checker:
         self.columns_exist(node, table, trigger.loc("when"), f"WHEN of trigger {trigger.name}",
                            row_vars=frozenset(allowed))
 
-    def check_policy(self, policy: Policy) -> None:
+    def check_policy(self, table: Table, policy: Policy) -> None:
         self.name_length(policy.name, policy.loc("name"), "policy")
         for role in policy.roles:
             self.role_exists(role, policy.loc("roles"))
@@ -453,8 +454,42 @@ class Checker:
             self.err(policy.loc("using"), "an INSERT policy has only `with_check` (there are no existing rows)")
         if policy.command in ("select", "delete") and policy.with_check is not None:
             self.err(policy.loc("with_check"), f"a {policy.command.upper()} policy has only `using`")
-        self.expression(policy.using, policy.loc("using"), f"USING of policy {policy.name!r}")
-        self.expression(policy.with_check, policy.loc("with_check"), f"WITH CHECK of policy {policy.name!r}")
+        for key, label in (("using", "USING"), ("with_check", "WITH CHECK")):
+            what = f"{label} of policy {policy.name!r}"
+            node = self.expression(getattr(policy, key), policy.loc(key), what)
+            if node is not None:
+                self.policy_columns(table, node, policy.loc(key), what)
+                self.policy_initplans(node, policy.loc(key), what)
+
+    def policy_columns(self, table: Table, node: Any, pos: Pos, what: str) -> None:
+        """Column references outside sub-queries are the row's own columns: a typo there only fails at apply time."""
+        names = {c.name for c in table.columns}
+        own = {to_qname(table.name).name}
+        for n in sqlparse.walk(node, into_subqueries=False):
+            if isinstance(n, ast.ColumnRef):
+                parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
+                column = parts[-1] if len(parts) == 1 or (len(parts) == 2 and parts[0] in own) else None
+                if column is None or column not in names:
+                    self.err(pos, f"{what} refers to unknown column {'.'.join(parts)!r} of {table.name}")
+
+    def policy_initplans(self, node: Any, pos: Pos, what: str) -> None:
+        """auth.uid(), current_setting() and STABLE helpers called without a column argument give the same answer
+        for every row: written bare, PostgreSQL calls them once per row; as `(SELECT f())` once per statement."""
+        for n in sqlparse.walk(node, into_subqueries=False):
+            if not isinstance(n, ast.FuncCall):
+                continue
+            if any(isinstance(a, ast.ColumnRef) for arg in (n.args or ()) for a in sqlparse.walk(arg)):
+                continue
+            names = [s.sval for s in n.funcname]
+            schema, name = (names[0] if len(names) > 1 else None), names[-1]
+            declared = self.catalog.resolve_function(schema, name)
+            function = self.catalog.functions.get(declared) if declared else None
+            per_statement = (schema == "auth" or name == "current_setting"
+                             or (function is not None and function.volatility != "volatile"))
+            if per_statement:
+                call = sqlparse.deparse(n)
+                self.err(pos, f"{what} calls {call} once per row: write (SELECT {call}) so PostgreSQL evaluates it "
+                              "once per statement")
 
     def check_seed(self, table: Table) -> None:
         columns = {c.name: c for c in table.columns}

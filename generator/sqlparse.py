@@ -15,6 +15,7 @@ from typing import Any
 from pglast import ast as _pglast_ast
 from pglast import parse_sql
 from pglast.parser import ParseError, parse_plpgsql_json
+from pglast.stream import RawStream
 
 from .sqltext import dollar_quote
 
@@ -68,15 +69,23 @@ def parse_query(text: str) -> ast.SelectStmt:
     return stmt
 
 
-def walk(node: Any) -> Iterator[ast.Node]:
-    """Every pglast node below `node`, depth first."""
+def walk(node: Any, *, into_subqueries: bool = True) -> Iterator[Any]:
+    """Every pglast node below `node`, depth first; optionally not into sub-selects (whose column names belong
+    to their own FROM, not to the row an expression is about)."""
     if isinstance(node, ast.Node):
         yield node
         for slot in node.__slots__:
-            yield from walk(getattr(node, slot, None))
+            if not into_subqueries and isinstance(node, ast.SubLink) and slot == "subselect":
+                continue
+            yield from walk(getattr(node, slot, None), into_subqueries=into_subqueries)
     elif isinstance(node, list | tuple):
         for item in node:
-            yield from walk(item)
+            yield from walk(item, into_subqueries=into_subqueries)
+
+
+def deparse(node: Any) -> str:
+    """A parse tree back to SQL text, in pglast's canonical spelling."""
+    return "" if node is None else str(RawStream()(node))
 
 
 @dataclass

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pglast import enums
-from pglast.stream import RawStream
 
 from . import sqlparse
 from .derive import Catalog, parse_reference
@@ -34,8 +33,8 @@ class Mismatch:
                 + [f"{self.file}: not in spec: {u}" for u in self.unexpected])
 
 
-def canon(node: ast.Node | None) -> str:
-    return "" if node is None else str(RawStream()(node))
+def canon(node: Any) -> str:
+    return sqlparse.deparse(node)
 
 
 def canon_expr(text: str | None) -> str:
