@@ -36,6 +36,5 @@ lint: $(STAMP)  ## ruff and mypy over the code
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-docs: $(STAMP)  ## refresh the README's YAML key reference from the model
-	$(PY) -c "import re,pathlib,generator.jsonschema as j; p=pathlib.Path('README.md'); t=p.read_text(); \
-	p.write_text(re.sub(r'(?s)(<!-- reference:start -->\n).*(<!-- reference:end -->)', lambda m: m[1]+j.reference_markdown()+m[2], t))"
+docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, access matrix)
+	$(PY) -m generator docs --readme README.md

@@ -130,3 +130,41 @@ def _check_rule(catalog: Catalog, name: QName, access: Access, rule: AccessRule,
     for condition in rule.values:
         if rule.columns and condition.path not in rule.columns:
             errors.error(condition.loc("path"), f"values given for {condition.path!r}, which is not in `columns`")
+
+
+def describe_rule(rule: AccessRule) -> str:
+    """One rule in a few words: `own`, `own+tenant, columns: a, b`, `all where priority in (medium, low)`."""
+    text = "+".join(rule.rows)
+    if rule.when:
+        text += " where " + " and ".join(f"{c.path} in ({', '.join(_word(v) for v in c.values)})"
+                                         for c in rule.when)
+    if rule.columns:
+        text += f"; only {', '.join(rule.columns)}"
+    if rule.values:
+        text += "; to " + ", ".join(f"{c.path} = {' or '.join(_word(v) for v in c.values)}" for c in rule.values)
+    return text
+
+
+def _word(value: object) -> str:
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def access_markdown(catalog: Catalog) -> str:
+    """The whole matrix as Markdown tables, one per table or view (for the README and reviewers)."""
+    actors = [a.name for _, a in catalog.schema.all("actors")]
+    out: list[str] = []
+    for _, obj in [*catalog.schema.all("tables"), *catalog.schema.all("views")]:
+        access: Access | None = obj.access
+        if access is None:
+            continue
+        commands = COMMANDS if isinstance(obj, Table) else ("select",)
+        paths = ", ".join(f"{k}: `{getattr(access, k)}`" for k in ("own", "author", "tenant") if getattr(access, k))
+        out += [f"**{obj.name}**" + (f" ({paths})" if paths else ""), "",
+                "| actor | " + " | ".join(commands) + " |", "|---" * (len(commands) + 1) + "|"]
+        by_actor = {a.actor: a for a in access.actors}
+        for actor in actors:
+            entry = by_actor.get(actor)
+            cells = [" or ".join(describe_rule(r) for r in entry.rules(c)) if entry else "?" for c in commands]
+            out.append(f"| {actor} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)

@@ -12,10 +12,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .access import access_markdown
+from .check import check
 from .diagnostics import SpecError
 from .jsonschema import json_schema_text, reference_markdown
+from .load import load_spec
 from .output import staleness, write_atomically, write_text_atomically
 from .pipeline import build
+from .readme import refresh
 from .verify import Mismatch
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
@@ -51,6 +55,14 @@ def parser() -> argparse.ArgumentParser:
                        description="Print the JSON Schema derived from the model (editors use it for completion).")
     s.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE.name} in the package instead")
     s.add_argument("--markdown", action="store_true", help="print the key reference (as in the README) instead")
+    a = sub.add_parser("access", help="print the spec's access matrix as Markdown tables",
+                       description="Print the access matrix (who may select, insert, update, delete what) of the "
+                                   "spec, one table per table or view.")
+    a.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
+    d = sub.add_parser("docs", help="rewrite the generated sections of the README",
+                       description="Rewrite the README's generated sections (YAML key reference, access matrix).")
+    d.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
+    d.add_argument("--readme", type=Path, default=Path("README.md"), help="file to update (default: README.md)")
     return p
 
 
@@ -63,6 +75,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "schema":
             return cmd_schema(args)
+        if args.command == "access":
+            sys.stdout.write(access_markdown(check(load_spec(args.spec))))
+            return EXIT_OK
+        if args.command == "docs":
+            changed = write_text_atomically(args.readme, refresh(args.readme.read_text(encoding="utf-8"),
+                                                                 check(load_spec(args.spec))))
+            print(f"{args.readme}: {'updated' if changed else 'up to date'}")
+            return EXIT_OK
     except SpecError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
