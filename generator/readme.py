@@ -23,5 +23,9 @@ def refresh(text: str, catalog: Catalog) -> str:
         if not pattern.search(text):
             raise ValueError(f"README has no <!-- {name}:start --> ... <!-- {name}:end --> section")
         content = produce(catalog)
-        text = pattern.sub(lambda m, c=content: m[1] + c + m[2], text)
+
+        def replace(m: re.Match[str], content: str = content) -> str:
+            return m[1] + content + m[2]
+
+        text = pattern.sub(replace, text)
     return text
