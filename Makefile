@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs clean help
+.PHONY: generate check test test-live lint docs bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,7 +30,7 @@ test-live: $(STAMP)  ## only the tests that need a database
 	$(PY) -m pytest -m live
 
 lint: $(STAMP)  ## ruff and mypy over the code
-	$(PY) -m ruff check generator tests
+	$(PY) -m ruff check generator tests bench
 	$(PY) -m mypy
 
 clean:  ## remove the virtualenv and caches
@@ -38,3 +38,6 @@ clean:  ## remove the virtualenv and caches
 
 docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, access matrix)
 	$(PY) -m generator docs --readme README.md
+
+bench: $(STAMP)  ## RLS overhead benchmark on the SPEC-131 schema; writes bench/RESULTS.md
+	$(PY) bench/rls_overhead.py
