@@ -71,6 +71,7 @@ class Checker:
     def __init__(self, catalog: Catalog, errors: Collector) -> None:
         self.catalog = catalog
         self.errors = errors
+        self._role_helpers: dict[QName, str] | None = None
 
     def err(self, pos: Pos, message: str) -> None:
         self.errors.error(pos, message)
@@ -460,6 +461,7 @@ class Checker:
             if node is not None:
                 self.policy_columns(table, node, policy.loc(key), what)
                 self.policy_initplans(node, policy.loc(key), what)
+                self.policy_role_subqueries(node, policy.loc(key), what)
 
     def policy_columns(self, table: Table, node: Any, pos: Pos, what: str) -> None:
         """Column references outside sub-queries are the row's own columns: a typo there only fails at apply time."""
@@ -471,6 +473,32 @@ class Checker:
                 column = parts[-1] if len(parts) == 1 or (len(parts) == 2 and parts[0] in own) else None
                 if column is None or column not in names:
                     self.err(pos, f"{what} refers to unknown column {'.'.join(parts)!r} of {table.name}")
+
+    def policy_role_subqueries(self, node: Any, pos: Pos, what: str) -> None:
+        """A sub-query on a table that a STABLE boolean helper already reads (user_roles behind has_any_role)
+        repeats the helper's role check inline: one helper keeps every policy's rule the same."""
+        helpers = self.role_helpers()
+        for schema, name in sorted(sqlparse.references(node).tables, key=str):
+            relation = self.catalog.resolve_relation(schema, name)
+            if relation is not None and relation in helpers:
+                self.err(pos, f"{what} queries {relation} directly: use {helpers[relation]}() instead")
+
+    def role_helpers(self) -> dict[QName, str]:
+        """Tables read by STABLE SQL functions returning boolean (role-check helpers), with one such helper each."""
+        if self._role_helpers is None:
+            self._role_helpers = {}
+            for name, function in sorted(self.catalog.functions.items()):
+                if function.language != "sql" or function.volatility != "stable" or function.returns != "boolean":
+                    continue
+                try:
+                    refs = sqlparse.statement_references(function.body)
+                except SqlSyntaxError:
+                    continue  # reported by check_function
+                for schema, table in refs.tables:
+                    relation = self.catalog.resolve_relation(schema, table)
+                    if relation is not None:
+                        self._role_helpers.setdefault(relation, str(name))
+        return self._role_helpers
 
     def policy_initplans(self, node: Any, pos: Pos, what: str) -> None:
         """auth.uid(), current_setting() and STABLE helpers called without a column argument give the same answer
