@@ -1,4 +1,4 @@
-"""Command line: `python -m generator {generate,check,schema} ...` (also installed as `pgspec`).
+"""Command line: `python -m generator {generate,check,lint,schema,...} ...` (also installed as `pgspec`).
 
 Exit codes: 0 success; 1 the check found a problem (stale output, verification mismatch); 2 the spec has
 mistakes or the command line is wrong. Spec mistakes are printed as FILE:LINE:COL: message, never as a traceback.
@@ -12,6 +12,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import drift
+from . import lint as linting
 from .access import access_markdown
 from .check import check
 from .diagnostics import SpecError
@@ -63,6 +65,18 @@ def parser() -> argparse.ArgumentParser:
                        description="Rewrite the README's generated sections (YAML key reference, access matrix).")
     d.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
     d.add_argument("--readme", type=Path, default=Path("README.md"), help="file to update (default: README.md)")
+    li = sub.add_parser("lint", help="report likely mistakes (unindexed foreign keys, per-row auth.uid(), ...)",
+                        description="Run the lint rules over the spec, or over a live database with --db. Findings "
+                                    "print as FILE:LINE:COL (spec) or schema.object (database): RULE-ID severity: "
+                                    "message (hint). Exit 1 on an error-severity finding.")
+    linting.add_arguments(li)
+    ve = sub.add_parser("verify", help="compare a live database with the spec (drift detection)",
+                        description="Read a live database's catalog back into the model and compare it with the "
+                                    "spec: one line per difference, naming the object (`index public.x: missing "
+                                    "in database`). SQL fragments are compared by parse tree, not by spelling.",
+                        epilog="Exit codes: 0 no drift (prints `no drift`), 1 drift, 2 spec errors or the database "
+                               "cannot be read.")
+    drift.add_arguments(ve)
     return p
 
 
@@ -75,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "schema":
             return cmd_schema(args)
+        if args.command == "lint":
+            return linting.main(args)
+        if args.command == "verify":
+            return drift.main(args)
         if args.command == "access":
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK
@@ -130,6 +148,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     if problems:
         print("check failed: run `make generate` and commit the result.", file=sys.stderr)
+        return EXIT_FAILED
+    if linting.check_spec(result.catalog):  # prints error and warning findings
+        print("check failed: lint errors (`python -m generator lint --explain RULE-ID` explains each rule).",
+              file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
         print(f"{args.spec}: spec valid; {len(result.files)} output files verified and up to date "

@@ -77,6 +77,25 @@ class Grant(Node):
 
 
 @dataclass(frozen=True)
+class Suppression(Node):
+    """One lint rule not reported on this object, and why (`RULE-ID: reason`)."""
+
+    LABEL = "suppression"
+    rule: str = spec_field("Lint rule id (`python -m generator lint --rules` lists them).", key=True)
+    reason: str = spec_field("Why the finding is intended here (required, not empty).", shorthand=True,
+                             required=True)
+
+
+@dataclass(frozen=True)
+class Lint(Node):
+    """Lint findings an object is meant to have (see the README's Lint rules)."""
+
+    ignore: tuple[Suppression, ...] = spec_field(
+        "Rules not reported on this object, `RULE-ID: reason`. A suppression that suppresses nothing, names an "
+        "unknown rule or gives no reason is itself reported.", (), keyed=True)
+
+
+@dataclass(frozen=True)
 class Role(Node):
     name: str = spec_field("Role name (roles are cluster-wide; created only if missing).", key=True)
     login: bool = spec_field("Whether the role may log in.", False)
@@ -138,6 +157,7 @@ class Function(Node):
     )
     comment: str | None = spec_field("COMMENT ON FUNCTION.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
+    lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
 
 
 @dataclass(frozen=True)
@@ -195,6 +215,7 @@ class Index(Node):
     where: Sql | None = spec_field("Predicate of a partial index.")
     comment: str | None = spec_field("COMMENT ON INDEX.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+    lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
 
 
 TriggerEvent = Literal["insert", "update", "delete", "truncate"]
@@ -224,6 +245,7 @@ class Policy(Node):
     with_check: Sql | None = spec_field("WITH CHECK: which new rows may be written.")
     comment: str | None = spec_field("COMMENT ON POLICY.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+    lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
 
 
 @dataclass(frozen=True)
@@ -325,6 +347,7 @@ class Table(Node):
     grants: tuple[Grant, ...] = spec_field("Table privileges per role.", (), keyed=True)
     seed: tuple[SeedRow, ...] = spec_field("Rows inserted when the schema is created.", ())
     access: Access | None = spec_field("Intended access per actor and command (proven by the live tests).")
+    lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
 
 
 @dataclass(frozen=True)
@@ -340,6 +363,7 @@ class View(Node):
     access: Access | None = spec_field("Intended access per actor (select) through the view.")
     comment: str | None = spec_field("COMMENT ON VIEW.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+    lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,15 @@ GRANT USAGE ON SCHEMA auth TO authenticated;
 GRANT USAGE ON SCHEMA auth TO service_role;
 
 -- Supabase semantics: the `sub` of the request.jwt.claims JSON setting, falling back to the legacy
--- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL.
+-- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL. search_path pinned empty (lint rule
+-- function_search_path_mutable): the body uses only pg_catalog. The SET keeps PostgreSQL from inlining it, which
+-- costs nothing where it is called as (SELECT auth.uid()), once per statement.
 CREATE FUNCTION auth.uid()
     RETURNS uuid
     LANGUAGE sql
     STABLE
     SECURITY INVOKER
+    SET search_path = ''
 AS $function$
 SELECT coalesce(
     nullif(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', ''),
@@ -61,11 +64,14 @@ GRANT EXECUTE ON FUNCTION auth.uid() TO authenticated;
 GRANT EXECUTE ON FUNCTION auth.uid() TO service_role;
 COMMENT ON FUNCTION auth.uid() IS 'The calling user''s id, from the JWT claims of the request (NULL when anonymous).';
 
+-- SPEC-131 uses this function without defining it. search_path pinned empty (lint rule
+-- function_search_path_mutable): now() is pg_catalog.now(), which an empty search_path still finds.
 CREATE FUNCTION public.update_updated_at_column()
     RETURNS trigger
     LANGUAGE plpgsql
     VOLATILE
     SECURITY INVOKER
+    SET search_path = ''
 AS $function$
 BEGIN
     NEW.updated_at := now();

@@ -99,7 +99,10 @@ COMMENT ON FUNCTION public.enforce_customer_ticket_rules() IS 'Limits what custo
 
 -- Deviation from SPEC-131: the number is always generated (a client-supplied one is not trusted, so the trigger
 -- has no WHEN), and numbers past 8 digits are not truncated (SPEC-131's lpad(.., 8) cuts 123456789 to 12345678,
--- producing duplicates). SECURITY DEFINER so that callers need no privilege on the sequence.
+-- producing duplicates). Deviation from SPEC-131: an UPDATE keeps the ticket's number (SPEC-131 lets any client
+-- that may update a ticket renumber it to any text, e.g. a duplicate-looking 'TKT-1'); the new value is ignored
+-- rather than refused, so clients that write whole rows back keep working. SECURITY DEFINER so that callers need
+-- no privilege on the sequence.
 CREATE FUNCTION public.generate_ticket_number()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -108,14 +111,19 @@ CREATE FUNCTION public.generate_ticket_number()
     SET search_path = ''
 AS $function$
 DECLARE
-    n bigint := nextval('public.support_ticket_number_seq');
+    n bigint;
 BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        NEW.ticket_number := OLD.ticket_number;
+        RETURN NEW;
+    END IF;
+    n := nextval('public.support_ticket_number_seq');
     NEW.ticket_number := 'TKT-' || CASE WHEN n < 100000000 THEN lpad(n::text, 8, '0') ELSE n::text END;
     RETURN NEW;
 END;
 $function$;
 REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role;
-COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT trigger function assigning the next ticket number.';
+COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT / UPDATE OF ticket_number trigger function assigning the next ticket number.';
 
 -- Deviation from SPEC-131: resolved_at and closed_at are set by the status change itself and cleared when the
 -- ticket is reopened; reopened_count counts every return from resolved/closed to an active status (SPEC-131
@@ -263,9 +271,10 @@ CREATE TRIGGER enforce_customer_ticket_rules
     FOR EACH ROW
     EXECUTE FUNCTION public.enforce_customer_ticket_rules();
 
--- Deviation from SPEC-131: no WHEN (NEW.ticket_number IS NULL); the number is always generated.
+-- Deviation from SPEC-131: no WHEN (NEW.ticket_number IS NULL); the number is always generated. Also fires on
+-- UPDATE OF ticket_number, to keep the number a ticket was given.
 CREATE TRIGGER generate_support_ticket_number
-    BEFORE INSERT ON public.support_tickets
+    BEFORE INSERT OR UPDATE OF ticket_number ON public.support_tickets
     FOR EACH ROW
     EXECUTE FUNCTION public.generate_ticket_number();
 

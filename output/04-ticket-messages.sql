@@ -6,8 +6,11 @@
 
 -- Deviation from SPEC-131: SECURITY DEFINER, because it updates support_tickets, which a customer may not update
 -- (SPEC-131's version silently updates nothing for customers). The first response is the first public message
--- written by support staff (SPEC-131 counts any non-internal message, the customer's own included). It also
--- writes the comment_added / note_added / escalated activity that SPEC-131 lists but never records.
+-- written by support staff (SPEC-131 counts any non-internal message, the customer's own included). Deviation
+-- from SPEC-131: a staff member who opened a ticket as a customer (a tenant member asking for help) does not
+-- answer it with their own messages; the first response is a public staff message by someone other than the
+-- ticket's customer. It also writes the comment_added / note_added / escalated activity that SPEC-131 lists but
+-- never records.
 CREATE FUNCTION public.update_ticket_last_activity()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -26,7 +29,8 @@ BEGIN
     UPDATE public.support_tickets t
     SET last_activity_at = now(),
         first_response_at = CASE
-            WHEN t.first_response_at IS NULL AND by_staff AND NOT NEW.is_internal THEN NEW.created_at
+            WHEN t.first_response_at IS NULL AND by_staff AND NOT NEW.is_internal
+                AND t.customer_id IS DISTINCT FROM NEW.user_id THEN NEW.created_at
             ELSE t.first_response_at
         END
     WHERE t.id = NEW.ticket_id;

@@ -46,12 +46,15 @@ GRANT USAGE ON SCHEMA auth TO authenticated;
 GRANT USAGE ON SCHEMA auth TO service_role;
 
 -- Supabase semantics: the `sub` of the request.jwt.claims JSON setting, falling back to the legacy
--- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL.
+-- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL. search_path pinned empty (lint rule
+-- function_search_path_mutable): the body uses only pg_catalog. The SET keeps PostgreSQL from inlining it, which
+-- costs nothing where it is called as (SELECT auth.uid()), once per statement.
 CREATE FUNCTION auth.uid()
     RETURNS uuid
     LANGUAGE sql
     STABLE
     SECURITY INVOKER
+    SET search_path = ''
 AS $function$
 SELECT coalesce(
     nullif(nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', ''),
@@ -64,11 +67,14 @@ GRANT EXECUTE ON FUNCTION auth.uid() TO authenticated;
 GRANT EXECUTE ON FUNCTION auth.uid() TO service_role;
 COMMENT ON FUNCTION auth.uid() IS 'The calling user''s id, from the JWT claims of the request (NULL when anonymous).';
 
+-- SPEC-131 uses this function without defining it. search_path pinned empty (lint rule
+-- function_search_path_mutable): now() is pg_catalog.now(), which an empty search_path still finds.
 CREATE FUNCTION public.update_updated_at_column()
     RETURNS trigger
     LANGUAGE plpgsql
     VOLATILE
     SECURITY INVOKER
+    SET search_path = ''
 AS $function$
 BEGIN
     NEW.updated_at := now();
@@ -448,7 +454,10 @@ COMMENT ON FUNCTION public.enforce_customer_ticket_rules() IS 'Limits what custo
 
 -- Deviation from SPEC-131: the number is always generated (a client-supplied one is not trusted, so the trigger
 -- has no WHEN), and numbers past 8 digits are not truncated (SPEC-131's lpad(.., 8) cuts 123456789 to 12345678,
--- producing duplicates). SECURITY DEFINER so that callers need no privilege on the sequence.
+-- producing duplicates). Deviation from SPEC-131: an UPDATE keeps the ticket's number (SPEC-131 lets any client
+-- that may update a ticket renumber it to any text, e.g. a duplicate-looking 'TKT-1'); the new value is ignored
+-- rather than refused, so clients that write whole rows back keep working. SECURITY DEFINER so that callers need
+-- no privilege on the sequence.
 CREATE FUNCTION public.generate_ticket_number()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -457,14 +466,19 @@ CREATE FUNCTION public.generate_ticket_number()
     SET search_path = ''
 AS $function$
 DECLARE
-    n bigint := nextval('public.support_ticket_number_seq');
+    n bigint;
 BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        NEW.ticket_number := OLD.ticket_number;
+        RETURN NEW;
+    END IF;
+    n := nextval('public.support_ticket_number_seq');
     NEW.ticket_number := 'TKT-' || CASE WHEN n < 100000000 THEN lpad(n::text, 8, '0') ELSE n::text END;
     RETURN NEW;
 END;
 $function$;
 REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role;
-COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT trigger function assigning the next ticket number.';
+COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT / UPDATE OF ticket_number trigger function assigning the next ticket number.';
 
 -- Deviation from SPEC-131: resolved_at and closed_at are set by the status change itself and cleared when the
 -- ticket is reopened; reopened_count counts every return from resolved/closed to an active status (SPEC-131
@@ -612,9 +626,10 @@ CREATE TRIGGER enforce_customer_ticket_rules
     FOR EACH ROW
     EXECUTE FUNCTION public.enforce_customer_ticket_rules();
 
--- Deviation from SPEC-131: no WHEN (NEW.ticket_number IS NULL); the number is always generated.
+-- Deviation from SPEC-131: no WHEN (NEW.ticket_number IS NULL); the number is always generated. Also fires on
+-- UPDATE OF ticket_number, to keep the number a ticket was given.
 CREATE TRIGGER generate_support_ticket_number
-    BEFORE INSERT ON public.support_tickets
+    BEFORE INSERT OR UPDATE OF ticket_number ON public.support_tickets
     FOR EACH ROW
     EXECUTE FUNCTION public.generate_ticket_number();
 
@@ -697,8 +712,11 @@ CREATE POLICY "Support staff can view all tickets" ON public.support_tickets
 
 -- Deviation from SPEC-131: SECURITY DEFINER, because it updates support_tickets, which a customer may not update
 -- (SPEC-131's version silently updates nothing for customers). The first response is the first public message
--- written by support staff (SPEC-131 counts any non-internal message, the customer's own included). It also
--- writes the comment_added / note_added / escalated activity that SPEC-131 lists but never records.
+-- written by support staff (SPEC-131 counts any non-internal message, the customer's own included). Deviation
+-- from SPEC-131: a staff member who opened a ticket as a customer (a tenant member asking for help) does not
+-- answer it with their own messages; the first response is a public staff message by someone other than the
+-- ticket's customer. It also writes the comment_added / note_added / escalated activity that SPEC-131 lists but
+-- never records.
 CREATE FUNCTION public.update_ticket_last_activity()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -717,7 +735,8 @@ BEGIN
     UPDATE public.support_tickets t
     SET last_activity_at = now(),
         first_response_at = CASE
-            WHEN t.first_response_at IS NULL AND by_staff AND NOT NEW.is_internal THEN NEW.created_at
+            WHEN t.first_response_at IS NULL AND by_staff AND NOT NEW.is_internal
+                AND t.customer_id IS DISTINCT FROM NEW.user_id THEN NEW.created_at
             ELSE t.first_response_at
         END
     WHERE t.id = NEW.ticket_id;

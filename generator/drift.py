@@ -1,0 +1,916 @@
+"""Drift: what differs between a spec and a live database, one readable line per difference.
+
+The database is read back into model objects (``introspect.py``) and compared with the spec, object by object:
+roles, schemas, sequences, functions, tables (columns, constraints, indexes, triggers, RLS, policies, grants,
+comments) and views. Each difference is one line naming the object:
+
+    index public.idx_x: missing in database
+    column public.t.c: type varchar(10) in spec, text in database
+    policy public.t."name": USING differs: spec (...) database (...)
+
+SQL fragments (defaults, CHECKs, policy USING / WITH CHECK, index predicates, trigger WHEN, view queries) are
+compared by parse tree (pglast), after both sides are brought to one normal form that undoes what PostgreSQL does
+to an expression when it stores it (see ``Canon``). Function bodies are stored verbatim and compared as text,
+without leading and trailing whitespace. Seed rows are data, not schema, and are not compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pglast import enums
+
+from . import introspect, model, sqlparse
+from .check import check
+from .derive import Catalog, Constraint, ReferenceSyntaxError, parse_reference
+from .introspect import DatabaseError, Snapshot, search_path_items
+from .load import load_spec
+from .model import Column, Function, Grant, Index, Policy, Role, SchemaDef, Table, Trigger, View
+from .sqlparse import SqlSyntaxError, ast
+from .sqltext import DEFAULT_SCHEMA, QName, TypeSyntaxError, ident, literal, parse_type, qname, value_literal
+
+# (schema, relation) -> its column names, or None when unknown.
+Columns = Callable[[QName], Sequence[str] | None]
+# (type as SQL, literal text) -> the literal as the database prints a value of that type.
+Constant = Callable[[str, str], str]
+
+
+def same_constant(type_sql: str, value: str) -> str:
+    return value
+
+
+# -- the normal form of SQL fragments -------------------------------------------------------------------------------
+# What PostgreSQL does to an expression it stores, and how the normal form undoes it (both sides go through it):
+# - casts it adds ('x'::text, (col)::text, ::character varying, (60)::numeric, ARRAY[...]::text[]): every cast is
+#   dropped, after a typed literal has been respelled the way the server prints it (interval '15 minutes' is
+#   '00:15:00', jsonb keys are sorted, a regclass loses its schema). So a change that only adds or removes a cast
+#   is not reported; a changed value is.
+# - constants: 1, 1.5, true and '-1'::integer are all kept as their text;
+# - `x IN (a, b)` is stored as `x = ANY (ARRAY[a, b])`, `NOT IN` as `<> ALL`, a one-element IN as `=`;
+#   BETWEEN as two comparisons; LIKE as the ~~ operator;
+# - parentheses it adds, and nested AND/OR (flattened);
+# - names: public and pg_catalog qualification of tables and functions (the reading session's search_path is
+#   public), and column references, which it qualifies in sub-queries and views but not at the top of a policy
+#   expression: every column reference is qualified with the table or alias it resolves to, on both sides;
+# - `t.*` in a view is stored as the column list; output names it adds (`(SELECT auth.uid() AS uid)`, `AS text`)
+#   are added on the spec side too, by PostgreSQL's own naming rule (FigureColname);
+# - ORDER BY / GROUP BY by output name or position are stored as the expression.
+_LOCAL_TYPES = frozenset({"text", "varchar", "bpchar", "name", "unknown", "int2", "int4", "int8", "numeric",
+                          "float4", "float8", "oid"})
+_BOOLEAN_WORDS = {"t": "true", "true": "true", "y": "true", "yes": "true", "on": "true", "1": "true",
+                  "f": "false", "false": "false", "n": "false", "no": "false", "off": "false", "0": "false"}
+_REGCLASS_FUNCTIONS = frozenset({"nextval", "currval", "setval"})
+# CURRENT_TIMESTAMP, CURRENT_USER, ... are named after themselves (SVFOP_CURRENT_TIME_N: current_time).
+_VALUE_FUNCTIONS = {op: op.name.removeprefix("SVFOP_").removesuffix("_N").lower() for op in enums.SQLValueFunctionOp}
+_K = enums.A_Expr_Kind
+
+
+def _names(nodes: Any) -> tuple[str, ...]:
+    return tuple(n.sval for n in nodes or () if isinstance(n, ast.String))
+
+
+def _string(value: str) -> Any:
+    return ast.String(sval=value)
+
+
+def _is_text_const(node: Any) -> bool:
+    return isinstance(node, ast.A_Const) and isinstance(node.val, ast.String)
+
+
+def figure_colname(node: Any) -> str:
+    """The output name PostgreSQL gives an unnamed SELECT item (parser/parse_target.c, FigureColname)."""
+    name, strength = _figure(node)
+    return name if strength else "?column?"
+
+
+def _figure(node: Any) -> tuple[str, int]:
+    if isinstance(node, ast.ColumnRef | ast.A_Indirection):
+        names = _names(node.fields if isinstance(node, ast.ColumnRef) else node.indirection)
+        if names:
+            return names[-1], 2
+        return _figure(node.arg) if isinstance(node, ast.A_Indirection) else ("", 0)
+    if isinstance(node, ast.TypeCast):
+        name, strength = _figure(node.arg)
+        return (name, strength) if strength > 1 else (_names(node.typeName.names)[-1], 1)
+    if isinstance(node, ast.CaseExpr):
+        name, strength = _figure(node.defresult)
+        return (name, strength) if strength > 1 else ("case", 1)
+    if isinstance(node, ast.CollateClause):
+        return _figure(node.arg)
+    if isinstance(node, ast.SubLink):
+        return _figure_sublink(node)
+    fixed = _fixed_name(node)
+    return (fixed, 2) if fixed else ("", 0)
+
+
+def _figure_sublink(node: Any) -> tuple[str, int]:
+    kind = enums.SubLinkType
+    if node.subLinkType == kind.EXISTS_SUBLINK:
+        return "exists", 2
+    if node.subLinkType == kind.ARRAY_SUBLINK:
+        return "array", 2
+    if node.subLinkType == kind.EXPR_SUBLINK:
+        select = node.subselect
+        while select.op and select.larg is not None:  # a set operation is named by its first branch
+            select = select.larg
+        if select.targetList:
+            first = select.targetList[0]
+            return first.name or figure_colname(first.val), 2
+    return "", 0
+
+
+def _fixed_name(node: Any) -> str | None:
+    if isinstance(node, ast.FuncCall):
+        return str(_names(node.funcname)[-1])
+    if isinstance(node, ast.A_Expr) and node.kind == _K.AEXPR_NULLIF:
+        return "nullif"
+    if isinstance(node, ast.SQLValueFunction):
+        return _VALUE_FUNCTIONS.get(node.op)
+    if isinstance(node, ast.MinMaxExpr):
+        return "greatest" if node.op == enums.MinMaxOp.IS_GREATEST else "least"
+    names = {ast.A_ArrayExpr: "array", ast.RowExpr: "row", ast.CoalesceExpr: "coalesce",
+             ast.GroupingFunc: "grouping"}
+    return names.get(type(node))
+
+
+@dataclass
+class _Source:
+    """A FROM item a column reference may belong to: the name it is referred to by, and its columns (None when
+    not known, as for a set-returning function without a column list)."""
+
+    refname: str
+    columns: tuple[str, ...] | None
+
+
+class Canon:
+    """Brings SQL fragments to the normal form described above: `expression()` (or `query()`) of two fragments
+    is the same text when PostgreSQL would store them alike (within the limits listed there).
+
+    `columns` resolves relations to their columns (to qualify column references and expand `*`); `constant`
+    respells typed literals as the server prints them (introspect.Constants)."""
+
+    def __init__(self, columns: Columns, constant: Constant = same_constant) -> None:
+        self.columns = columns
+        self.constant = constant
+        self.ctes: dict[str, tuple[str, ...] | None] = {}
+
+    def expression(self, text: str, table: QName | None = None, *, cast_to: str | None = None) -> str:
+        """An expression evaluated on the rows of `table` (CHECK, default, USING, index predicate), or on NEW/OLD
+        (trigger WHEN: no table). `cast_to`: the type a bare literal takes (a column default's type)."""
+        node = sqlparse.parse_expression(text)
+        if cast_to is not None and _is_text_const(node):
+            node = ast.TypeCast(arg=node, typeName=sqlparse.parse_expression(f"NULL::{cast_to}").typeName)
+        levels = [[_Source(table.name, self._known(self.columns(table)))]] if table else []
+        return self._normal(node, levels)
+
+    def query(self, text: str) -> str:
+        return self._normal(sqlparse.parse_query(text.strip().rstrip(";")), [])
+
+    def _normal(self, node: Any, levels: list[list[_Source]]) -> str:
+        self.ctes = {}
+        _name_outputs(node)
+        node = self._rewrite(node)
+        self._scope(node, levels)
+        return sqlparse.deparse(node)
+
+    @staticmethod
+    def _known(columns: Sequence[str] | None) -> tuple[str, ...] | None:
+        return tuple(columns) if columns is not None else None
+
+    # -- rewrites, bottom-up --------------------------------------------------------------------------------------
+    def _rewrite(self, node: Any) -> Any:
+        if isinstance(node, tuple | list):
+            return tuple(self._rewrite(n) for n in node)
+        if not isinstance(node, ast.Node):
+            return node
+        for slot in node.__slots__:
+            value = getattr(node, slot, None)
+            if isinstance(value, ast.Node | tuple | list):
+                setattr(node, slot, self._rewrite(value))
+        rule = _RULES.get(type(node))
+        return rule(self, node) if rule else node
+
+    def _const(self, node: Any) -> Any:
+        value = node.val
+        if isinstance(value, ast.Integer):
+            node.val = _string(str(value.ival))
+        elif isinstance(value, ast.Float):
+            node.val = _string(str(value.fval))
+        elif isinstance(value, ast.Boolean):
+            node.val = _string("true" if value.boolval else "false")
+        return node
+
+    def _cast(self, node: Any) -> Any:
+        if _is_text_const(node.arg):
+            node.arg.val.sval = self._typed_literal(node.typeName, node.arg.val.sval)
+        return node.arg
+
+    def _typed_literal(self, type_name: Any, value: str) -> str:
+        base, is_array = _names(type_name.names)[-1], bool(type_name.arrayBounds)
+        if not is_array and base in _LOCAL_TYPES:
+            return value
+        if not is_array and base == "bool":
+            return _BOOLEAN_WORDS.get(value.strip().lower(), value)
+        return self.constant(sqlparse.deparse(type_name), value)
+
+    def _a_expr(self, node: Any) -> Any:
+        if node.kind == _K.AEXPR_IN:
+            return _in_list(node)
+        if node.kind in (_K.AEXPR_BETWEEN, _K.AEXPR_NOT_BETWEEN):
+            low, high = node.rexpr
+            between = node.kind == _K.AEXPR_BETWEEN
+            parts = (_op(">=" if between else "<", node.lexpr, low),
+                     _op("<=" if between else ">", copy.deepcopy(node.lexpr), high))
+            return _bool(enums.BoolExprType.AND_EXPR if between else enums.BoolExprType.OR_EXPR, parts)
+        if node.kind in (_K.AEXPR_LIKE, _K.AEXPR_ILIKE):
+            node.kind = _K.AEXPR_OP
+        return node
+
+    def _bool_expr(self, node: Any) -> Any:
+        args: list[Any] = []
+        for arg in node.args:
+            same = isinstance(arg, ast.BoolExpr) and arg.boolop == node.boolop != enums.BoolExprType.NOT_EXPR
+            args += list(arg.args) if same else [arg]
+        node.args = tuple(args)
+        return node
+
+    def _func_call(self, node: Any) -> Any:
+        names = _names(node.funcname)
+        # extract(), overlaps, ... in SQL syntax are printed from their pg_catalog name: keep it on both sides.
+        if len(names) > 1 and names[0] in ("public", "pg_catalog") and \
+                node.funcformat != enums.CoercionForm.COERCE_SQL_SYNTAX:
+            node.funcname = tuple(_string(n) for n in names[1:])
+        # nextval('seq') is stored as nextval('seq'::regclass), spelt relative to the search_path.
+        if names[-1] in _REGCLASS_FUNCTIONS and node.args and _is_text_const(node.args[0]):
+            node.args[0].val.sval = self.constant("regclass", node.args[0].val.sval)
+        return node
+
+    def _row(self, node: Any) -> Any:
+        node.row_format = enums.CoercionForm.COERCE_EXPLICIT_CALL  # (a, b) and ROW(a, b) are the same row
+        return node
+
+    # -- names: qualify every column reference -------------------------------------------------------------------
+    def _scope(self, node: Any, levels: list[list[_Source]]) -> None:
+        if isinstance(node, tuple | list):
+            for item in node:
+                self._scope(item, levels)
+        elif isinstance(node, ast.SelectStmt):
+            self._select(node, levels)
+        elif isinstance(node, ast.ColumnRef):
+            _qualify(node, levels)
+        elif isinstance(node, ast.Node):
+            for slot in node.__slots__:
+                self._scope(getattr(node, slot, None), levels)
+
+    def _select(self, stmt: Any, levels: list[list[_Source]]) -> None:
+        if stmt.withClause is not None:
+            for cte in stmt.withClause.ctes:
+                self._scope(cte.ctequery, levels)
+                self.ctes[cte.ctename] = _names(cte.aliascolnames) or _output_names(cte.ctequery)
+        if stmt.op:  # UNION / INTERSECT / EXCEPT
+            self._select(stmt.larg, levels)
+            self._select(stmt.rarg, levels)
+            return
+        if stmt.valuesLists:
+            self._scope(stmt.valuesLists, levels)
+            return
+        sources: list[_Source] = []
+        quals: list[Any] = []
+        for item in stmt.fromClause or ():
+            self._from_item(item, sources, quals, levels)
+        inner = [sources, *levels]
+        stmt.targetList = _expand_stars(stmt.targetList, sources)
+        for target in stmt.targetList or ():
+            self._scope(target.val, inner)
+        targets = list(stmt.targetList or ())
+        stmt.groupClause = tuple(_group_item(g, targets, sources) for g in stmt.groupClause or ()) or None
+        for sort in stmt.sortClause or ():
+            sort.node = _sort_item(sort.node, targets)
+        for part in (quals, stmt.whereClause, stmt.groupClause, stmt.havingClause, stmt.sortClause,
+                     stmt.windowClause, stmt.distinctClause, stmt.limitCount, stmt.limitOffset):
+            self._scope(part, inner)
+
+    def _from_item(self, item: Any, sources: list[_Source], quals: list[Any], levels: list[list[_Source]]) -> None:
+        alias = item.alias.aliasname if getattr(item, "alias", None) is not None else None
+        aliased_columns = _names(item.alias.colnames) if alias is not None else ()
+        if isinstance(item, ast.RangeVar):
+            sources.append(_Source(alias or item.relname, aliased_columns or self._relation(item)))
+            if item.schemaname in ("public", "pg_catalog"):
+                item.schemaname = None
+        elif isinstance(item, ast.RangeSubselect):
+            self._scope(item.subquery, [sources, *levels] if item.lateral else levels)
+            sources.append(_Source(alias or "", aliased_columns or _output_names(item.subquery)))
+        elif isinstance(item, ast.JoinExpr):
+            self._from_item(item.larg, sources, quals, levels)
+            self._from_item(item.rarg, sources, quals, levels)
+            quals.append(item.quals)
+        elif isinstance(item, ast.RangeFunction):
+            self._scope(item.functions, [sources, *levels] if item.lateral else levels)
+            sources.append(_Source(alias or "", aliased_columns or None))
+
+    def _relation(self, rv: Any) -> tuple[str, ...] | None:
+        if rv.schemaname is None and rv.relname in self.ctes:
+            return self.ctes[rv.relname]
+        schema = rv.schemaname or DEFAULT_SCHEMA
+        return self._known(self.columns(QName(schema, rv.relname)))
+
+
+def _op(name: str, left: Any, right: Any) -> Any:
+    return ast.A_Expr(kind=_K.AEXPR_OP, name=(_string(name),), lexpr=left, rexpr=right)
+
+
+def _bool(boolop: Any, args: Sequence[Any]) -> Any:
+    return args[0] if len(args) == 1 else ast.BoolExpr(boolop=boolop, args=tuple(args))
+
+
+def _in_list(node: Any) -> Any:
+    """`x IN (...)` as PostgreSQL stores it: the items without column references become one `= ANY (ARRAY[...])`
+    when there are several of them; every other item gets its own comparison (parse_expr.c, transformAExprIn)."""
+    name = _names(node.name)[0]
+    constants: list[Any] = []
+    others: list[Any] = []
+    for item in node.rexpr:
+        (others if any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(item)) else constants).append(item)
+    parts: list[Any] = []
+    if len(constants) > 1:
+        kind = _K.AEXPR_OP_ANY if name == "=" else _K.AEXPR_OP_ALL
+        parts.append(ast.A_Expr(kind=kind, name=(_string(name),), lexpr=node.lexpr,
+                                rexpr=ast.A_ArrayExpr(elements=tuple(constants))))
+        items = others
+    else:
+        items = list(node.rexpr)
+    parts += [_op(name, copy.deepcopy(node.lexpr), i) for i in items]
+    return _bool(enums.BoolExprType.OR_EXPR if name == "=" else enums.BoolExprType.AND_EXPR, parts)
+
+
+_RULES: dict[type, Callable[[Canon, Any], Any]] = {
+    ast.A_Const: Canon._const, ast.TypeCast: Canon._cast, ast.A_Expr: Canon._a_expr,
+    ast.BoolExpr: Canon._bool_expr, ast.FuncCall: Canon._func_call, ast.RowExpr: Canon._row,
+}
+
+
+def _name_outputs(node: Any) -> None:
+    """Give every unnamed SELECT item the name PostgreSQL gives it (and then prints with AS)."""
+    for select in sqlparse.walk(node):
+        if isinstance(select, ast.SelectStmt):
+            for target in select.targetList or ():
+                if target.name is None and not _is_star(target.val):
+                    target.name = figure_colname(target.val)
+
+
+def _is_star(node: Any) -> bool:
+    return isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.A_Star)
+
+
+def _output_names(select: Any) -> tuple[str, ...] | None:
+    while select.op and select.larg is not None:
+        select = select.larg
+    if select.valuesLists:
+        return tuple(f"column{i}" for i in range(1, len(select.valuesLists[0]) + 1))
+    names = tuple(t.name for t in select.targetList or ())
+    return None if any(n is None for n in names) else names
+
+
+def _expand_stars(targets: Any, sources: list[_Source]) -> Any:
+    """`*` and `t.*` as the column lists PostgreSQL stores for them (when the columns are known)."""
+    if not targets or not any(_is_star(t.val) for t in targets):
+        return targets
+    out: list[Any] = []
+    for target in targets:
+        qualifier = _names(target.val.fields) if _is_star(target.val) else None
+        chosen = [s for s in sources if not qualifier or s.refname == qualifier[-1]]
+        if qualifier is None or not chosen or any(s.columns is None for s in chosen):
+            out.append(target)
+            continue
+        out += [ast.ResTarget(name=c, val=ast.ColumnRef(fields=(_string(s.refname), _string(c))))
+                for s in chosen for c in s.columns or ()]
+    return tuple(out)
+
+
+def _qualify(ref: Any, levels: list[list[_Source]]) -> None:
+    """Qualify a column reference with the FROM item it resolves to: the innermost level that has the column (a
+    sub-query's own tables before the outer ones); failing that, the innermost level's only item of unknown
+    columns. An ambiguous or unresolvable name stays as written."""
+    if any(isinstance(f, ast.A_Star) for f in ref.fields):
+        return
+    names = _names(ref.fields)
+    if len(names) > 2:  # schema.table.column: the table is enough
+        ref.fields = tuple(_string(n) for n in names[-2:])
+    if len(names) != 1:
+        return
+    column = names[0]
+    for level in levels:
+        hits = [s for s in level if s.columns is not None and column in s.columns]
+        if hits:
+            if len(hits) == 1:
+                ref.fields = (_string(hits[0].refname), _string(column))
+            return
+    for level in levels:
+        unknown = [s for s in level if s.columns is None]
+        if unknown:
+            if len(unknown) == 1 and unknown[0].refname:
+                ref.fields = (_string(unknown[0].refname), _string(column))
+            return
+
+
+def _position(node: Any, targets: list[Any]) -> Any | None:
+    """The SELECT item an ORDER BY / GROUP BY position (`ORDER BY 2`) stands for (constants are text by now)."""
+    if _is_text_const(node) and node.val.sval.isdigit() and 0 < int(node.val.sval) <= len(targets):
+        return copy.deepcopy(targets[int(node.val.sval) - 1].val)
+    return None
+
+
+def _output_alias(node: Any, targets: list[Any]) -> Any | None:
+    if isinstance(node, ast.ColumnRef) and len(node.fields) == 1 and isinstance(node.fields[0], ast.String):
+        named = [t for t in targets if t.name == node.fields[0].sval]
+        if len(named) == 1:
+            return copy.deepcopy(named[0].val)
+    return None
+
+
+def _sort_item(node: Any, targets: list[Any]) -> Any:
+    """ORDER BY looks up output names first (then input columns); PostgreSQL stores the expression."""
+    for found in (_position(node, targets), _output_alias(node, targets)):
+        if found is not None:
+            return found
+    return node
+
+
+def _group_item(node: Any, targets: list[Any], sources: list[_Source]) -> Any:
+    """GROUP BY looks up input columns first, then output names; PostgreSQL stores the expression."""
+    found = _position(node, targets)
+    return found if found is not None else _group_by_name(node, targets, sources)
+
+
+def _group_by_name(node: Any, targets: list[Any], sources: list[_Source]) -> Any:
+    names = _names(node.fields) if isinstance(node, ast.ColumnRef) else ()
+    if len(names) == 1 and not any(s.columns is not None and names[0] in s.columns for s in sources):
+        found = _output_alias(node, targets)
+        if found is not None:
+            return found
+    return node
+
+
+# -- comparing -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Difference:
+    subject: str  # the object: `column public.t.c`, `policy public.t."name"`, ...
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.message}"
+
+
+MISSING = "missing in database"
+EXTRA = "in database, not in spec"
+_LONG = 100  # a fragment longer than this is shown as an excerpt around the first difference
+_SEQUENCE_MAX = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
+
+K = TypeVar("K")
+S = TypeVar("S")
+D = TypeVar("D")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _quoted(value: str | None) -> str:
+    return "none" if value is None else literal(value)
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return f"({', '.join(map(str, value))})"
+    return str(value)
+
+
+def excerpt(a: str, b: str, width: int = 40) -> tuple[str, str]:
+    """Two long texts cut down to where they differ, with some context, so a line stays readable."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    lo = max(0, start - width)
+
+    def cut(text: str) -> str:
+        hi = min(len(text), len(text) - end + width)
+        return ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
+
+    return cut(a), cut(b)
+
+
+def _type(text: str) -> str:
+    try:
+        return str(parse_type(text))
+    except TypeSyntaxError:
+        return text
+
+
+def _policy_name(table: QName, name: str) -> str:
+    """Policy names are any text: always double-quoted, so the name's end is visible."""
+    quoted = '"' + name.replace('"', '""') + '"'
+    return f"{table}.{quoted}"
+
+
+class _Drift:
+    """One comparison of a spec with a database snapshot; `run()` returns the differences in a stable order."""
+
+    def __init__(self, catalog: Catalog, db: Snapshot, constant: Constant, skip: frozenset[str]) -> None:
+        self.catalog = catalog
+        self.db = db
+        self.skip = skip  # `kind name` of objects neither side is asked about (--target supabase: the platform)
+        spec_columns = {name: tuple(c.name for c in t.columns) for name, t in catalog.tables.items()}
+
+        def spec_side(name: QName) -> Sequence[str] | None:
+            return spec_columns.get(name) or db.relation_columns.get(name)
+
+        def db_side(name: QName) -> Sequence[str] | None:
+            return db.relation_columns.get(name) or spec_columns.get(name)
+
+        # Each side resolves names against its own columns first: that is what PostgreSQL resolved them against.
+        self.spec_sql = Canon(spec_side, constant)
+        self.db_sql = Canon(db_side, constant)
+        self.out: list[Difference] = []
+
+    def run(self) -> list[Difference]:
+        module = self.db.module
+        self.pair("role", self.spec("role", self.catalog.roles.values()), {r.name: r for r in module.roles},
+                  str, self.role)
+        self.pair("schema", self.spec("schema", self.catalog.schemas.items()),
+                  {s.name: s for s in module.schemas if s.name in self.spec_schema_names()}, str, self.schema)
+        self.pair("sequence", self.spec("sequence", self.catalog.sequences.values()),
+                  self.database("sequence", module.sequences), str, self.sequence)
+        self.functions()
+        self.pair("table", self.spec("table", self.catalog.tables.values()), self.database("table", module.tables),
+                  str, self.table)
+        self.pair("view", self.spec("view", self.catalog.views.values()), self.database("view", module.views), str,
+                  self.view)
+        return self.out
+
+    # -- plumbing ---------------------------------------------------------------------------------------------------
+    def add(self, subject: str, message: str) -> None:
+        self.out.append(Difference(subject, message))
+
+    def spec(self, kind: str, objects: Iterable[Any]) -> dict[Any, Any]:
+        """The spec's objects of one kind, keyed as the database's are (QName, or a name for roles/schemas)."""
+        out: dict[Any, Any] = {}
+        for item in objects:
+            name, obj = item if isinstance(item, tuple) else (item.name, item)
+            if obj is None:  # public: in every spec, declared by none
+                continue
+            key = name if kind in ("role", "schema") else qname(obj.name)
+            if f"{kind} {key}" not in self.skip:
+                out[key] = obj
+        return out
+
+    def database(self, kind: str, objects: Iterable[Any]) -> dict[QName, Any]:
+        """The database's objects of one kind, keyed by qualified name."""
+        return {qname(o.name): o for o in objects if f"{kind} {qname(o.name)}" not in self.skip}
+
+    def spec_schema_names(self) -> set[str]:
+        return {n for n, s in self.catalog.schemas.items() if s is not None and f"schema {n}" not in self.skip}
+
+    def pair(self, kind: str, spec: Mapping[K, S], db: Mapping[K, D], show: Callable[[K], str],
+             compare: Callable[[str, S, D], None], *, ordered: bool = False) -> None:
+        """Report what only one side has; compare what both have. Keys in name order, or (ordered) spec order
+        followed by the database's extras."""
+        keys = [*spec, *(k for k in db if k not in spec)] if ordered else sorted(set(spec) | set(db), key=str)
+        for key in keys:
+            subject = f"{kind} {show(key)}"
+            if key not in db:
+                self.add(subject, MISSING)
+            elif key not in spec:
+                self.add(subject, EXTRA)
+            else:
+                compare(subject, spec[key], db[key])
+
+    def value(self, subject: str, what: str, spec: object, db: object) -> None:
+        if spec != db:
+            self.add(subject, f"{what} {_shown(spec)} in spec, {_shown(db)} in database")
+
+    def comment(self, subject: str, spec: str | None, db: str | None) -> None:
+        if (spec or None) != (db or None):
+            self.add(subject, f"comment {_quoted(spec or None)} in spec, {_quoted(db or None)} in database")
+
+    def fragment(self, subject: str, what: str, spec: str | None, db: str | None,
+                 normal: Callable[[Canon, str], str]) -> None:
+        """Compare two SQL fragments by normal form; report them as written, or (long ones) in normal form around
+        the first difference."""
+        a, b = self.normal_pair(spec, db, normal)
+        if a == b:
+            return
+        shown = (_flat(spec) if spec is not None else "none", _flat(db) if db is not None else "none")
+        if max(len(shown[0]), len(shown[1])) > _LONG:
+            shown = excerpt(a or "none", b or "none")
+        self.add(subject, f"{what} differs: spec ({shown[0]}) database ({shown[1]})")
+
+    def normal_pair(self, spec: str | None, db: str | None,
+                    normal: Callable[[Canon, str], str]) -> tuple[str | None, str | None]:
+        """Both sides in normal form, each resolved against its own columns (None stays None)."""
+        def one(canon: Canon, text: str | None) -> str | None:
+            if text is None:
+                return None
+            try:
+                return normal(canon, text)
+            except SqlSyntaxError:  # not parseable (a server newer than pglast): compare the spelling
+                return _flat(text).lower()
+
+        return one(self.spec_sql, spec), one(self.db_sql, db)
+
+    def grants(self, on: str, kind: str, spec: Iterable[Grant], db: Iterable[Grant]) -> None:
+        everything = self.db.all_privileges.get(kind, ())
+        want = {(g.role, p) for g in spec for p in (everything if "all" in g.privileges else g.privileges)}
+        have = {(g.role, p) for g in db for p in g.privileges}
+        for role, privilege in sorted(want ^ have):
+            grantee = "PUBLIC" if role == "public" else ident(role)
+            self.add(f"grant {privilege.upper()} on {on} to {grantee}", MISSING if (role, privilege) in want else EXTRA)
+
+    # -- roles, schemas, sequences -------------------------------------------------------------------------------
+    def role(self, subject: str, spec: Role, db: Role) -> None:
+        self.value(subject, "login", spec.login, db.login)
+        self.value(subject, "bypass_rls", spec.bypass_rls, db.bypass_rls)
+
+    def schema(self, subject: str, spec: SchemaDef, db: SchemaDef) -> None:
+        self.comment(subject, spec.comment, db.comment)
+        self.grants(f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
+
+    def sequence(self, subject: str, spec: model.Sequence, db: model.Sequence) -> None:
+        low, high = _sequence_bounds(spec)
+        for what, want, have in (("type", spec.type, db.type), ("start", spec.start, db.start),
+                                 ("increment", spec.increment, db.increment), ("min_value", low, db.min_value),
+                                 ("max_value", high, db.max_value), ("cache", spec.cache, db.cache),
+                                 ("cycle", spec.cycle, db.cycle)):
+            self.value(subject, what, want, have)
+        self.grants(f"sequence {qname(spec.name)}", "sequence", spec.grants, db.grants)
+        self.comment(subject, spec.comment, db.comment)
+
+    # -- functions --------------------------------------------------------------------------------------------------
+    def functions(self) -> None:
+        spec = self.spec("function", self.catalog.functions.values())
+        db: dict[QName, list[Function]] = {}
+        for fn in self.db.module.functions:
+            if f"function {qname(fn.name)}" not in self.skip:
+                db.setdefault(qname(fn.name), []).append(fn)
+        for name in sorted(set(spec) | set(db)):
+            found = db.get(name, [])
+            want = spec.get(name)
+            # Overloads are not in the spec: the database's function of the same argument types is the one.
+            match = next((f for f in found if want and _arg_types(f) == _arg_types(want)), found[0] if found else None)
+            for other in found:
+                if other is not match or want is None:
+                    self.add(f"function {_signature(other)}", EXTRA)
+            if want is not None and match is None:
+                self.add(f"function {_signature(want)}", MISSING)
+            elif want is not None and match is not None:
+                self.function(f"function {_signature(want)}", want, match)
+
+    def function(self, subject: str, spec: Function, db: Function) -> None:
+        def args(fn: Function) -> tuple[str, ...]:
+            return tuple(f"{a.name} {_type(a.type)}".strip() for a in fn.args)
+
+        self.value(subject, "arguments", args(spec), args(db))
+        self.value(subject, "returns", _type(spec.returns), _type(db.returns))
+        for what in ("language", "volatility", "security", "strict"):
+            self.value(subject, what, getattr(spec, what), getattr(db, what))
+        want_path = None if spec.search_path is None else search_path_items(spec.search_path)
+        have_path = None if db.search_path is None else search_path_items(db.search_path)
+        if want_path != have_path:
+            self.value(subject, "search_path", _quoted(spec.search_path), _quoted(db.search_path))
+        if spec.body.strip() != db.body.strip():
+            self.add(subject, _body_difference(spec.body, db.body))
+        self.grants(f"function {_signature(spec)}", "function", spec.grants, db.grants)
+        self.comment(subject, spec.comment, db.comment)
+
+    # -- tables -----------------------------------------------------------------------------------------------------
+    def table(self, subject: str, spec: Table, db: Table) -> None:
+        name = qname(spec.name)
+        keys = {c for con in self.catalog.constraints(spec) if con.kind == "primary key" for c in con.columns}
+        self.pair("column", {c.name: c for c in spec.columns}, {c.name: c for c in db.columns},
+                  lambda c: f"{name}.{c}", lambda s, a, b: self.column(s, name, a, b, a.name in keys),
+                  ordered=True)
+        for (table, column), privileges in sorted(self.db.column_grants.items()):
+            for grant in privileges if table == name else ():
+                for privilege in grant.privileges:
+                    grantee = "PUBLIC" if grant.role == "public" else ident(grant.role)
+                    self.add(f"grant {privilege.upper()} ({ident(column)}) on {name} to {grantee}", EXTRA)
+        self.pair("constraint", {c.name: c for c in self.catalog.constraints(spec)},
+                  {c.name: c for c in self.db.constraints.get(name, ())}, lambda c: f"{name}.{c}",
+                  lambda s, a, b: self.constraint(s, name, a, b))
+        self.pair("index", {i.name: i for i in spec.indexes}, {i.name: i for i in db.indexes},
+                  lambda i: f"{name.schema}.{i}", lambda s, a, b: self.index(s, name, a, b))
+        self.pair("trigger", {t.name: t for t in spec.triggers}, {t.name: t for t in db.triggers},
+                  lambda t: f"{name}.{t}", lambda s, a, b: self.trigger(s, name, a, b))
+        self.rls(subject, spec, db)
+        self.pair("policy", {p.name: p for p in spec.policies}, {p.name: p for p in db.policies},
+                  lambda p: _policy_name(name, p), lambda s, a, b: self.policy(s, name, a, b))
+        self.grants(str(name), "table", spec.grants, db.grants)
+        self.comment(subject, spec.comment, db.comment)
+
+    def column(self, subject: str, table: QName, spec: Column, db: Column, in_primary_key: bool) -> None:
+        want_type = _type(spec.type)
+        self.value(subject, "type", want_type, _type(db.type))
+        not_null = spec.not_null or in_primary_key  # PRIMARY KEY makes its columns NOT NULL
+        if not_null != db.not_null:
+            self.add(subject, f"{'NOT NULL' if not_null else 'nullable'} in spec, "
+                              f"{'NOT NULL' if db.not_null else 'nullable'} in database")
+        default = spec.default_sql if spec.default_sql is not None else (
+            value_literal(spec.default, parse_type(spec.type)) if spec.default is not None else None)
+        want, have = self.normal_pair(default, db.default_sql, lambda c, t: c.expression(t, table, cast_to=want_type))
+        if want != have:
+            self.add(subject, f"default {_shown(default and _flat(default))} in spec, "
+                              f"{_shown(db.default_sql and _flat(db.default_sql))} in database")
+        self.comment(subject, spec.comment, db.comment)
+
+    def constraint(self, subject: str, table: QName, spec: Constraint, db: Constraint) -> None:
+        if spec.kind != db.kind:
+            self.add(subject, f"{spec.kind} in spec, {db.kind} in database")
+            return
+        if spec.kind in ("primary key", "unique", "foreign key"):  # a CHECK's columns are the spec's bookkeeping
+            self.value(subject, "columns", spec.columns, db.columns)
+        if spec.kind == "foreign key":
+            self.value(subject, "references", _reference(spec.ref_text), _reference(db.ref_text))
+            self.value(subject, "ON DELETE", spec.on_delete or "no action", db.on_delete or "no action")
+            self.value(subject, "ON UPDATE", spec.on_update or "no action", db.on_update or "no action")
+        if spec.kind == "check":
+            self.fragment(subject, "CHECK", spec.expr, db.expr, lambda c, t: c.expression(t, table))
+
+    def index(self, subject: str, table: QName, spec: Index, db: Index) -> None:
+        self.value(subject, "unique", spec.unique, db.unique)
+        self.value(subject, "method", spec.method, db.method)
+        self.value(subject, "keys", self.index_keys(self.spec_sql, table, spec.columns),
+                   self.index_keys(self.db_sql, table, db.columns))
+        self.fragment(subject, "WHERE", spec.where, db.where, lambda c, t: c.expression(t, table))
+        self.comment(subject, spec.comment, db.comment)
+
+    @staticmethod
+    def index_keys(canon: Canon, table: QName, keys: Sequence[str]) -> tuple[str, ...]:
+        """Index keys in one spelling: `col`, `col DESC`, `(expression)`, NULLS only where not the default."""
+        try:
+            stmt = sqlparse.split_statements(f"CREATE INDEX i ON t ({', '.join(keys)})")[0][0]
+        except SqlSyntaxError:
+            return tuple(_flat(k) for k in keys)
+        out = []
+        for elem in stmt.indexParams:
+            text = elem.name if elem.name else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
+            text += "".join(f" {n}" for n in _names(elem.opclass))
+            desc = elem.ordering == enums.SortByDir.SORTBY_DESC
+            text += " DESC" if desc else ""
+            nulls_first = {enums.SortByNulls.SORTBY_NULLS_FIRST: True,
+                           enums.SortByNulls.SORTBY_NULLS_LAST: False}.get(elem.nulls_ordering, desc)
+            text += "" if nulls_first == desc else " NULLS FIRST" if nulls_first else " NULLS LAST"
+            out.append(text)
+        return tuple(out)
+
+    def trigger(self, subject: str, table: QName, spec: Trigger, db: Trigger) -> None:
+        self.value(subject, "timing", spec.timing, db.timing)
+        self.value(subject, "events", _events(spec.events), _events(db.events))
+        self.value(subject, "UPDATE OF", tuple(spec.columns), tuple(db.columns))
+        self.value(subject, "for each", spec.for_each, db.for_each)
+        self.value(subject, "function", qname(spec.function), qname(db.function))
+        self.fragment(subject, "WHEN", spec.when, db.when, lambda c, t: c.expression(t))
+        if (table, db.name) in self.db.disabled_triggers:
+            self.add(subject, "enabled in spec, disabled in database")
+        self.comment(subject, spec.comment, db.comment)
+
+    def rls(self, subject: str, spec: Table, db: Table) -> None:
+        enabled, forced = spec.rls != "off", spec.rls == "forced"
+        db_enabled, db_forced = db.rls != "off", qname(db.name) in self.db.rls_forced
+        if enabled != db_enabled:
+            self.add(subject, f"RLS {'enabled' if enabled else 'disabled'} in spec, "
+                              f"{'enabled' if db_enabled else 'disabled'} in database")
+        if forced != db_forced:
+            self.add(subject, f"RLS {'forced' if forced else 'not forced'} in spec, "
+                              f"{'forced' if db_forced else 'not forced'} in database")
+
+    def policy(self, subject: str, table: QName, spec: Policy, db: Policy) -> None:
+        self.value(subject, "command", spec.command, db.command)
+        self.value(subject, "mode", spec.mode, db.mode)
+        self.value(subject, "roles", tuple(sorted(spec.roles)), tuple(sorted(db.roles)))
+        self.fragment(subject, "USING", spec.using, db.using, lambda c, t: c.expression(t, table))
+        self.fragment(subject, "WITH CHECK", spec.with_check, db.with_check, lambda c, t: c.expression(t, table))
+        self.comment(subject, spec.comment, db.comment)
+
+    # -- views ------------------------------------------------------------------------------------------------------
+    def view(self, subject: str, spec: View, db: View) -> None:
+        self.fragment(subject, "query", spec.query, db.query, Canon.query)
+        self.value(subject, "security_invoker", spec.security_invoker, db.security_invoker)
+        self.value(subject, "security_barrier", spec.security_barrier, db.security_barrier)
+        self.grants(str(qname(spec.name)), "table", spec.grants, db.grants)
+        self.comment(subject, spec.comment, db.comment)
+
+
+def _sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
+    """MINVALUE and MAXVALUE, with PostgreSQL's defaults where the spec leaves them out."""
+    top = _SEQUENCE_MAX.get(seq.type, 0)
+    ascending = seq.increment > 0
+    low = seq.min_value if seq.min_value is not None else 1 if ascending else -top - 1
+    high = seq.max_value if seq.max_value is not None else top if ascending else -1
+    return low, high
+
+
+def _arg_types(fn: Function) -> tuple[str, ...]:
+    return tuple(_type(a.type) for a in fn.args)
+
+
+def _signature(fn: Function) -> str:
+    return f"{qname(fn.name)}({', '.join(_arg_types(fn))})"
+
+
+def _events(events: Iterable[str]) -> tuple[str, ...]:
+    order = ("insert", "update", "delete", "truncate")
+    return tuple(sorted(set(events), key=order.index))
+
+
+def _reference(text: str | None) -> str:
+    try:
+        target, columns = parse_reference(text or "")
+    except ReferenceSyntaxError:
+        return text or ""
+    return f"{target}({', '.join(columns)})"
+
+
+def _body_difference(spec: str, db: str) -> str:
+    lines = zip_longest(spec.strip().splitlines(), db.strip().splitlines())
+    for number, (a, b) in enumerate(lines, 1):
+        if a != b:
+            return (f"body differs at line {number}: spec {_quoted(a.strip()) if a is not None else '(end)'} "
+                    f"database {_quoted(b.strip()) if b is not None else '(end)'}")
+    return "body differs"
+
+
+# -- entry points --------------------------------------------------------------------------------------------------
+def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str], list[str], frozenset[str]]:
+    """What to read and what to leave alone: the schemas (public plus the declared ones) and roles of the spec,
+    and, without the platform modules (--target supabase), the `kind name` of every object they declare, which
+    the database has but the spec does not ask about."""
+    skipped: set[str] = set()
+    for module in catalog.schema.modules:
+        if include_platform or not module.platform:
+            continue
+        skipped |= {f"role {r.name}" for r in module.roles} | {f"schema {s.name}" for s in module.schemas}
+        for kind in ("sequence", "function", "table", "view"):
+            skipped |= {f"{kind} {qname(o.name)}" for o in getattr(module, f"{kind}s")}
+    schemas = sorted(n for n in catalog.schemas if f"schema {n}" not in skipped)
+    roles = sorted(n for n in catalog.roles if f"role {n}" not in skipped)
+    return schemas, roles, frozenset(skipped)
+
+
+def compare(catalog: Catalog, snapshot: Snapshot, constant: Constant = same_constant, *,
+            skip: frozenset[str] = frozenset()) -> list[Difference]:
+    """The differences between a checked spec and a database snapshot."""
+    return _Drift(catalog, snapshot, constant, skip).run()
+
+
+def verify(dsn: str, catalog: Catalog, *, include_platform: bool = True) -> list[Difference]:
+    """Read the database at `dsn` and compare it with the spec; raises DatabaseError when it cannot be read."""
+    schemas, roles, skip = scope(catalog, include_platform=include_platform)
+    with introspect.connect(dsn) as conn:
+        snapshot = introspect.read(conn, schemas, roles)
+        return compare(catalog, snapshot, introspect.Constants(conn), skip=skip)
+
+
+# -- command line ---------------------------------------------------------------------------------------------------
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="DSN", required=True,
+                   help="the database to verify: a libpq connection string or URI, e.g. "
+                        "'host=localhost dbname=app user=postgres' or postgresql://user@host/app")
+    p.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
+    p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
+                   help="supabase: leave out the objects of modules marked `platform: true`, which Supabase "
+                        "provides (default: postgres, everything)")
+
+
+def main(args: argparse.Namespace) -> int:
+    """`python -m generator verify`: 0 no drift, 1 drift (one line each on stdout), 2 the database cannot be
+    read. A SpecError propagates to the CLI, which prints it and exits 2."""
+    started = time.perf_counter()
+    catalog = check(load_spec(args.spec))
+    try:
+        differences = verify(args.db, catalog, include_platform=args.target == "postgres")
+    except DatabaseError as exc:
+        print(f"verify: cannot read the database: {exc}", file=sys.stderr)
+        return 2
+    for difference in differences:
+        print(difference)
+    if differences:
+        n = len(differences)
+        print(f"{n} difference{'s' if n != 1 else ''} between {args.spec} and the database "
+              f"({time.perf_counter() - started:.2f} s)", file=sys.stderr)
+        return 1
+    print("no drift")
+    return 0

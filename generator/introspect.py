@@ -1,0 +1,398 @@
+"""Read a live database's catalog back into the model classes the YAML builds.
+
+The result is a :class:`Snapshot`: a ``Schema`` of one module holding the tables (columns, keys, checks, indexes,
+triggers, RLS, policies, grants, comments), views, functions, sequences, schemas and roles of the database, as
+model objects, so the code that reads a spec can read a database too (``drift.py`` compares the two). What the
+model has no field for (a primary key's real name, FORCE without ENABLE, a disabled trigger, column privileges)
+is kept beside it.
+
+Only the schemas and roles the caller names are read: the spec's schemas (public plus the declared ones) and the
+spec's roles, since roles are cluster-wide and a database has many the spec never mentions.
+
+Texts are kept as PostgreSQL prints them (expressions via pg_get_expr, views via pg_get_viewdef, CHECKs via
+pg_get_constraintdef); indexes and triggers are read as the CREATE statements PostgreSQL writes for them and
+parsed with pglast. The session's search_path is `public`, so names in public print unqualified and every other
+schema's are qualified: the same convention for every text read.
+
+One catalog query per object kind lives in ``generator/sql/*.sql``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, cast
+
+import psycopg
+from psycopg import sql
+
+from . import model, sqlparse
+from .derive import Constraint
+from .diagnostics import NOWHERE
+from .model import (
+    PRIVILEGE_ORDER,
+    Argument,
+    Check,
+    Column,
+    ForeignKey,
+    Function,
+    Grant,
+    Index,
+    Module,
+    Policy,
+    Role,
+    Schema,
+    SchemaDef,
+    Sql,
+    Table,
+    Trigger,
+    Unique,
+    View,
+)
+from .sqlparse import SqlSyntaxError, ast
+from .sqltext import DEFAULT_SCHEMA, QName, TypeSyntaxError, ident, parse_type
+
+CONNECT_TIMEOUT = 5  # seconds: an unreachable server should fail fast, not hang a CI job
+# The search_path of the reading session: public names print unqualified, every other schema's qualified.
+SESSION_SEARCH_PATH = DEFAULT_SCHEMA
+
+
+class DatabaseError(Exception):
+    """The database cannot be reached or read; the message is one line."""
+
+
+@cache
+def query(kind: str) -> str:
+    """The catalog query of one object kind (`generator/sql/KIND.sql`)."""
+    return resources.files("generator").joinpath("sql", f"{kind}.sql").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A database as the spec sees it: model objects, plus what the model has no field for."""
+
+    schema: Schema
+    # Every constraint of each table with its real name and kind (primary key, unique, foreign key, check, exclude).
+    constraints: Mapping[QName, tuple[Constraint, ...]]
+    # Tables with FORCE ROW LEVEL SECURITY, whether or not RLS is enabled (the model only knows "forced" = both).
+    rls_forced: frozenset[QName]
+    disabled_triggers: frozenset[tuple[QName, str]]
+    # Column-level privileges, (table, column) -> grants; the spec has none.
+    column_grants: Mapping[tuple[QName, str], tuple[Grant, ...]]
+    # Column names of each table and view, in order (expressions are resolved against them).
+    relation_columns: Mapping[QName, tuple[str, ...]]
+    # What GRANT ALL means per kind on this server: table, sequence, function, schema.
+    all_privileges: Mapping[str, tuple[str, ...]]
+
+    @property
+    def module(self) -> Module:
+        return self.schema.modules[0]
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def connect(dsn: str) -> psycopg.Connection[Any]:
+    """A read-only session with the search_path the texts are read under."""
+    try:
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                               application_name="pgspec verify")
+    except psycopg.Error as exc:
+        raise DatabaseError(one_line(exc)) from None
+    try:
+        conn.execute(sql.SQL("SET search_path = {}").format(sql.Identifier(SESSION_SEARCH_PATH)))
+        conn.execute("SET default_transaction_read_only = on")
+    except psycopg.Error as exc:
+        conn.close()
+        raise DatabaseError(one_line(exc)) from None
+    return conn
+
+
+def read_database(dsn: str, schemas: Sequence[str], roles: Sequence[str] = ()) -> Snapshot:
+    """Connect, read, disconnect."""
+    with connect(dsn) as conn:
+        return read(conn, schemas, roles)
+
+
+def read(conn: psycopg.Connection[Any], schemas: Sequence[str], roles: Sequence[str] = ()) -> Snapshot:
+    """Everything in `schemas`, and the `roles` that exist, from one consistent snapshot of the catalog."""
+    try:
+        with conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return _Reader(conn, list(schemas)).read(list(roles))
+    except psycopg.Error as exc:
+        raise DatabaseError(one_line(exc)) from None
+    except SqlSyntaxError as exc:  # a server newer than pglast's parser printed something it cannot read
+        raise DatabaseError(f"cannot parse what the server printed: {one_line(exc)}") from None
+
+
+class Constants:
+    """Spells a typed literal as the database prints it: '15 minutes' as an interval is '00:15:00', a jsonb literal
+    has its keys sorted. PostgreSQL stores such constants already converted, so only the server can say whether a
+    spec's literal is the one it holds. Unconvertible values are returned unchanged."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[str, str], str] = {}
+
+    def __call__(self, type_sql: str, value: str) -> str:
+        key = (type_sql, value)
+        if key not in self.cache:
+            statement = sql.SQL("SELECT CAST(%s::text AS {})::text").format(sql.SQL(type_sql))
+            try:
+                row = self.conn.execute(statement, (value,)).fetchone()
+            except psycopg.Error:
+                row = None
+            self.cache[key] = str(row[0]) if row and row[0] is not None else value
+        return self.cache[key]
+
+
+# -- building model objects --------------------------------------------------------------------------------------
+_COMMAND = {"r": "select", "a": "insert", "w": "update", "d": "delete", "*": "all"}
+_FK_ACTION = {"a": None, "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+_VOLATILITY = {"v": "volatile", "s": "stable", "i": "immutable"}
+_CONSTRAINT_KIND = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclude"}
+_ACL_KIND = {"r": "table", "s": "sequence", "f": "function", "n": "schema"}
+_TRUE = frozenset({"true", "on", "yes", "1"})
+# pg_get_constraintdef of a CHECK: `CHECK (expr)` and possibly flags after it.
+_CHECK = re.compile(r"CHECK \((?P<expr>.*)\)(?:\s+(?:NO INHERIT|NOT VALID|NOT ENFORCED))*\s*\Z", re.S)
+_TIMING = {2: "before", 64: "instead of"}  # TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSTEAD; neither: after
+_EVENTS = ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+
+
+def canonical_type(text: str) -> str:
+    """A type as the spec spells it (`character varying(20)` -> `varchar(20)`); unknown types stay as printed."""
+    try:
+        return str(parse_type(text))
+    except TypeSyntaxError:
+        return text
+
+
+def grants(rows: Sequence[Sequence[str]]) -> tuple[Grant, ...]:
+    """ACL rows (role, privilege) as one Grant per role, privileges in PostgreSQL's order."""
+    by_role: dict[str, set[str]] = {}
+    for role, privilege in rows:
+        by_role.setdefault(role, set()).add(privilege)
+
+    def order(p: str) -> tuple[int, str]:
+        return (PRIVILEGE_ORDER.index(p) if p in PRIVILEGE_ORDER else len(PRIVILEGE_ORDER), p)
+
+    # aclexplode spells privileges PostgreSQL's way; one the spec has no name for (MAINTAIN) still counts.
+    return tuple(Grant(role=role, privileges=cast(Any, tuple(sorted(privs, key=order))))
+                 for role, privs in sorted(by_role.items()))
+
+
+def search_path_items(text: str) -> tuple[str, ...]:
+    """The schemas of a search_path setting: `a, "b c"` -> (a, b c). Empty names are dropped, so `''` (the spec's
+    way to pin it empty) and `""` (how PostgreSQL stores that) are both ()."""
+    items = re.findall(r'\s*("(?:[^"]|"")*"|[^,]*)\s*(?:,|\Z)', text.strip())
+    out = []
+    for item in items:
+        item = item.strip()
+        if item.startswith('"') and item.endswith('"') and len(item) > 1:
+            item = item[1:-1].replace('""', '"')
+        elif item.startswith("'") and item.endswith("'") and len(item) > 1:
+            item = item[1:-1]
+        if item:
+            out.append(item)
+    return tuple(out)
+
+
+def _bool_option(options: Sequence[str], name: str) -> bool:
+    values = [o.split("=", 1)[1].lower() for o in options if o.split("=", 1)[0] == name and "=" in o]
+    return bool(values) and values[-1] in _TRUE
+
+
+def _statement(text: str) -> Any:
+    """The one statement PostgreSQL printed (CREATE INDEX, CREATE TRIGGER, ...), parsed."""
+    return sqlparse.split_statements(text)[0][0]
+
+
+def _names(nodes: Any) -> tuple[str, ...]:
+    return tuple(n.sval for n in nodes or () if isinstance(n, ast.String))
+
+
+def index_key(elem: Any) -> str:
+    """One key of an index as the spec writes it: `col`, `col DESC`, `(expression)`, with opclass and NULLS."""
+    text = ident(elem.name) if elem.name else f"({sqlparse.deparse(elem.expr)})"
+    if elem.opclass:
+        text += " " + ".".join(_names(elem.opclass))
+    if elem.ordering == 2:  # SORTBY_DESC
+        text += " DESC"
+    if elem.nulls_ordering:  # SORTBY_NULLS_FIRST = 1, SORTBY_NULLS_LAST = 2
+        text += " NULLS FIRST" if elem.nulls_ordering == 1 else " NULLS LAST"
+    return text
+
+
+def constraint(name: str, kind: str, definition: str) -> Constraint:
+    """A constraint from its pg_get_constraintdef text, as derive.Constraint (the spec side's representation)."""
+    label = _CONSTRAINT_KIND[kind]
+    if kind == "c":
+        m = _CHECK.match(definition)
+        return Constraint(name, label, (), NOWHERE, expr=m["expr"] if m else definition)
+    if kind == "x":
+        return Constraint(name, label, (), NOWHERE, expr=definition)
+    node = _statement(f"ALTER TABLE t ADD CONSTRAINT c {definition}").cmds[0].def_
+    if kind == "f":
+        target = QName(node.pktable.schemaname or DEFAULT_SCHEMA, node.pktable.relname)
+        reference = f"{target}({', '.join(_names(node.pk_attrs))})"
+        return Constraint(name, label, _names(node.fk_attrs), NOWHERE, reference,
+                          _FK_ACTION[node.fk_del_action], _FK_ACTION[node.fk_upd_action])
+    return Constraint(name, label, _names(node.keys), NOWHERE)
+
+
+@dataclass
+class _Relation:
+    """A table or view being assembled from several catalog queries."""
+
+    name: QName
+    kind: str
+    rls_enabled: bool
+    rls_forced: bool
+    options: list[str]
+    query: str | None
+    comment: str | None
+    grants: tuple[Grant, ...]
+    columns: list[Column] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+
+    def table(self) -> Table:
+        rls = "forced" if self.rls_enabled and self.rls_forced else "enabled" if self.rls_enabled else "off"
+        by_kind: dict[str, list[Constraint]] = {}
+        for c in self.constraints:
+            by_kind.setdefault(c.kind, []).append(c)
+        primary = by_kind.get("primary key", [])
+        return Table(
+            name=str(self.name), comment=self.comment, columns=tuple(self.columns),
+            primary_key=primary[0].columns if primary else (),
+            unique=tuple(Unique(name=c.name, columns=c.columns) for c in by_kind.get("unique", [])),
+            foreign_keys=tuple(ForeignKey(name=c.name, columns=c.columns, references=c.ref_text or "",
+                                          on_delete=cast(Any, c.on_delete), on_update=cast(Any, c.on_update))
+                               for c in by_kind.get("foreign key", [])),
+            checks=tuple(Check(name=c.name, expr=Sql(c.expr or "")) for c in by_kind.get("check", [])),
+            indexes=tuple(self.indexes), triggers=tuple(self.triggers), rls=cast(Any, rls),
+            policies=tuple(self.policies), grants=self.grants)
+
+    def view(self) -> View:
+        return View(name=str(self.name), query=Sql((self.query or "").strip().rstrip(";").strip()),
+                    security_invoker=_bool_option(self.options, "security_invoker"),
+                    security_barrier=_bool_option(self.options, "security_barrier"),
+                    grants=self.grants, comment=self.comment)
+
+
+class _Reader:
+    def __init__(self, conn: psycopg.Connection[Any], schemas: list[str]) -> None:
+        self.conn = conn
+        self.schemas = schemas
+        self.relations: dict[int, _Relation] = {}
+        self.disabled: set[tuple[QName, str]] = set()
+        self.column_grants: dict[tuple[QName, str], tuple[Grant, ...]] = {}
+
+    def rows(self, kind: str, **params: Any) -> list[tuple[Any, ...]]:
+        return self.conn.execute(query(kind), params).fetchall()
+
+    def read(self, roles: list[str]) -> Snapshot:
+        self.read_relations()
+        oids = list(self.relations)
+        self.read_columns(oids)
+        self.read_constraints(oids)
+        self.read_indexes(oids)
+        self.read_triggers(oids)
+        self.read_policies(oids)
+        tables = [r for r in self.relations.values() if r.kind != "v"]
+        views = [r for r in self.relations.values() if r.kind == "v"]
+        module = Module(
+            module="database",
+            roles=tuple(Role(name=n, login=login, bypass_rls=bypass)
+                        for n, login, bypass in self.rows("roles", roles=roles)),
+            schemas=tuple(SchemaDef(name=n, comment=comment, grants=grants(acl))
+                          for n, comment, acl in self.rows("schemas", schemas=self.schemas)),
+            sequences=tuple(self.sequence(*row) for row in self.rows("sequences", schemas=self.schemas)),
+            functions=tuple(self.function(*row) for row in self.rows("functions", schemas=self.schemas)),
+            tables=tuple(r.table() for r in tables), views=tuple(r.view() for r in views))
+        return Snapshot(
+            schema=Schema((module,)),
+            constraints={r.name: tuple(r.constraints) for r in tables},
+            rls_forced=frozenset(r.name for r in tables if r.rls_forced),
+            disabled_triggers=frozenset(self.disabled),
+            column_grants=self.column_grants,
+            relation_columns={r.name: tuple(c.name for c in r.columns) for r in self.relations.values()},
+            all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")})
+
+    def read_relations(self) -> None:
+        for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl in self.rows(
+                "relations", schemas=self.schemas):
+            self.relations[oid] = _Relation(QName(schema, name), kind, rls, forced, list(options), viewdef,
+                                            comment, grants(acl))
+
+    def read_columns(self, oids: list[int]) -> None:
+        for oid, name, type_text, not_null, default, comment, acl in self.rows("columns", oids=oids):
+            rel = self.relations[oid]
+            rel.columns.append(Column(name=name, type=canonical_type(type_text), not_null=not_null,
+                                      default_sql=Sql(default) if default is not None else None, comment=comment))
+            if acl:
+                self.column_grants[(rel.name, name)] = grants(acl)
+
+    def read_constraints(self, oids: list[int]) -> None:
+        for oid, name, kind, definition in self.rows("constraints", oids=oids):
+            self.relations[oid].constraints.append(constraint(name, kind, definition))
+
+    def read_indexes(self, oids: list[int]) -> None:
+        for oid, name, definition, predicate, comment in self.rows("indexes", oids=oids):
+            stmt = _statement(definition)
+            self.relations[oid].indexes.append(Index(
+                name=name, columns=tuple(index_key(e) for e in stmt.indexParams),
+                method=cast(Any, stmt.accessMethod or "btree"), unique=bool(stmt.unique),
+                where=Sql(predicate) if predicate is not None else None, comment=comment))
+
+    def read_triggers(self, oids: list[int]) -> None:
+        for oid, name, definition, fn_schema, fn_name, enabled, comment in self.rows("triggers", oids=oids):
+            rel = self.relations[oid]
+            stmt = _statement(definition)
+            rel.triggers.append(Trigger(
+                name=name, timing=cast(Any, _TIMING.get(stmt.timing, "after")),
+                events=cast(Any, tuple(event for bit, event in _EVENTS if stmt.events & bit)),
+                columns=_names(stmt.columns), for_each="row" if stmt.row else "statement",
+                when=Sql(sqlparse.deparse(stmt.whenClause)) if stmt.whenClause is not None else None,
+                function=str(QName(fn_schema, fn_name)), comment=comment))
+            if enabled == "D":
+                self.disabled.add((rel.name, name))
+
+    def read_policies(self, oids: list[int]) -> None:
+        for oid, name, cmd, permissive, roles, using, with_check, comment in self.rows("policies", oids=oids):
+            self.relations[oid].policies.append(Policy(
+                name=name, command=cast(Any, _COMMAND[cmd]), mode="permissive" if permissive else "restrictive",
+                roles=tuple(roles), using=Sql(using) if using is not None else None,
+                with_check=Sql(with_check) if with_check is not None else None, comment=comment))
+
+    @staticmethod
+    def function(schema: str, name: str, args: list[list[str]], returns: str, language: str, volatility: str,
+                 definer: bool, strict: bool, config: list[str], body: str, comment: str | None,
+                 acl: list[list[str]]) -> Function:
+        setting = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
+        # In the spec's spelling: `''` when pinned empty (stored as `""`), names quoted only where needed.
+        search_path = None if setting is None else ", ".join(ident(s) for s in search_path_items(setting))
+        # language and volatility may lie beyond the spec's choices (c, internal, ...): the model types are
+        # Literals, the database's values are what they are.
+        return Function(name=str(QName(schema, name)),
+                        args=tuple(Argument(name=n, type=canonical_type(t)) for n, t in args),
+                        returns=canonical_type(returns), language=cast(Any, language),
+                        volatility=cast(Any, _VOLATILITY.get(volatility, volatility)),
+                        security="definer" if definer else "invoker", search_path=search_path, strict=strict,
+                        body=Sql(body), grants=grants(acl), comment=comment)
+
+    @staticmethod
+    def sequence(schema: str, name: str, type_text: str, start: int, increment: int, min_value: int,
+                 max_value: int, cache_size: int, cycle: bool, comment: str | None,
+                 acl: list[list[str]]) -> model.Sequence:
+        return model.Sequence(name=str(QName(schema, name)), type=cast(Any, canonical_type(type_text)),
+                              start=start, increment=increment, min_value=min_value, max_value=max_value,
+                              cache=cache_size, cycle=cycle, grants=grants(acl), comment=comment)
+

@@ -1,0 +1,974 @@
+"""Lint: splinter-class rules over the model, for a spec or for a live database.
+
+A finding is not a spec mistake (those stop `check` with exit 2): the schema is valid, but something in it is likely
+unintended, slow or unsafe, such as an unindexed foreign key, a policy calling auth.uid() once per row, or a view that
+bypasses row-level security. Every rule reads the model (``model.py``) through a ``Catalog``, so the same code lints
+a spec and a live database read back into model objects (``read_database``); only the place a finding names
+differs: ``FILE:LINE:COL`` in a spec, ``schema.object`` in a database.
+
+A finding that is meant is suppressed beside its object with a reason, ``lint: {ignore: {RULE-ID: "why"}}``; a
+suppression with no reason, an unknown rule or nothing to suppress is itself reported (``bad_suppression``).
+
+Layout: the rule registry; the context rules share (parsed policy expressions, index shapes); one function per
+rule; suppressions; the runner; output; the command line; reading a live database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from pglast.enums.parsenodes import A_Expr_Kind
+from pglast.enums.primnodes import BoolExprType, NullTestType
+
+from . import sqlparse
+from .check import check, declared_at
+from .derive import Catalog, Constraint, ReferenceSyntaxError
+from .diagnostics import NOWHERE, Pos
+from .load import load_spec
+from .model import (
+    Column,
+    ForeignKey,
+    Function,
+    Grant,
+    Index,
+    Lint,
+    Module,
+    Policy,
+    Schema,
+    Sql,
+    Table,
+    Unique,
+    View,
+)
+from .sqlparse import SqlSyntaxError, ast
+from .sqltext import QName, qname
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+# Schemas an API (PostgREST, Supabase) serves by default: their tables are reachable by anon and authenticated.
+API_SCHEMAS = ("public",)
+# Roles whose EXECUTE on a SECURITY DEFINER function lets a caller who never signed in run it.
+ANONYMOUS_ROLES = frozenset({"anon", "public"})
+COMMANDS = ("select", "insert", "update", "delete")
+
+
+# -- registry -------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Hit:
+    """What a rule reports; the runner adds the rule's id and (unless the hit overrides it) its severity."""
+
+    where: str  # schema.object, the name a database finding is printed with
+    pos: Pos  # the YAML place of the offending object or value (NOWHERE for a database)
+    message: str
+    hint: str
+    subjects: tuple[str, ...]  # keys of the objects whose `lint: ignore` may suppress it (see Context.*_key)
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    pos: Pos
+    where: str
+    rule: str
+    severity: Severity
+    message: str
+    hint: str
+    subjects: tuple[str, ...] = field(compare=False)
+
+    def text(self) -> str:
+        place = self.where if self.pos == NOWHERE else str(self.pos)
+        return f"{place}: {self.rule} {self.severity}: {self.message} ({self.hint})"
+
+    def as_json(self) -> dict[str, Any]:
+        located = self.pos != NOWHERE
+        return {"rule": self.rule, "severity": self.severity, "object": self.where,
+                "file": self.pos.file if located else None, "line": self.pos.line if located else None,
+                "col": self.pos.col if located else None, "message": self.message, "hint": self.hint}
+
+
+RuleCheck = Callable[["Context"], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str  # one line: what it finds
+    why: str
+    fix: str
+    on: str  # where a suppression goes
+    check: RuleCheck
+    severity_note: str = ""
+    after_suppressions: bool = False  # runs once suppressions are applied (it judges them)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, severity: Severity, title: str, *, why: str, fix: str, on: str, severity_note: str = "",
+         after_suppressions: bool = False) -> Callable[[RuleCheck], RuleCheck]:
+    """Register one rule; the registry's order is the order of the README's rule table."""
+    def register(fn: RuleCheck) -> RuleCheck:
+        RULES[rule_id] = Rule(rule_id, severity, title, " ".join(why.split()), " ".join(fix.split()), on, fn,
+                              severity_note, after_suppressions)
+        return fn
+    return register
+
+
+# -- what rules share -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IndexKey:
+    column: str | None  # a plain column key; None for an expression
+    text: str  # normalised: `col`, `col DESC`, `(expression)`
+
+
+@dataclass(frozen=True)
+class IndexShape:
+    """An index as the rules compare it: a declared index, or the one a PRIMARY KEY / UNIQUE constraint creates."""
+
+    name: str
+    keys: tuple[IndexKey, ...]
+    method: str
+    unique: bool
+    predicate: Any  # parse tree of the partial-index predicate, or None
+    predicate_text: str | None  # normalised, for comparison
+    index: Index | None  # None for a constraint's index (never reported: the constraint needs it)
+    constraint: str | None = None
+
+    def describe(self) -> str:
+        keys = ", ".join(k.text for k in self.keys)
+        what = f"the {self.constraint} constraint {self.name}" if self.constraint else f"index {self.name}"
+        return f"{what} ({keys})"
+
+
+_INDEX_KEY = re.compile(r'(?P<col>[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\s+(?P<dir>asc|desc))?'
+                        r"(?:\s+nulls\s+(?P<nulls>first|last))?\Z", re.IGNORECASE)
+
+
+def normal_sql(text: str) -> str:
+    """An expression in pglast's canonical spelling, so `(a IS NULL)` from a catalog equals `a is null` in YAML."""
+    try:
+        return sqlparse.deparse(sqlparse.parse_expression(text))
+    except SqlSyntaxError:
+        return " ".join(text.split()).lower()
+
+
+def index_key(text: str) -> IndexKey:
+    m = _INDEX_KEY.match(text.strip())
+    if m is None:
+        return IndexKey(None, f"({normal_sql(text)})")
+    column = m["col"].strip('"')
+    desc = (m["dir"] or "asc").lower() == "desc"
+    # NULLS FIRST is the default of DESC and NULLS LAST of ASC: only a non-default placement changes the index.
+    nulls = (m["nulls"] or ("first" if desc else "last")).lower()
+    suffix = (" DESC" if desc else "") + ("" if nulls == ("first" if desc else "last") else f" NULLS {nulls.upper()}")
+    return IndexKey(column, column + suffix)
+
+
+class Context:
+    """The catalog being linted, with the parsing and lookups several rules need, computed once."""
+
+    def __init__(self, catalog: Catalog, api_schemas: Iterable[str] = API_SCHEMAS) -> None:
+        self.catalog = catalog
+        self.api_schemas = frozenset(api_schemas)
+        self._expressions: dict[str, Any] = {}
+        self._shapes: dict[int, list[IndexShape]] = {}  # by id() of the table, which lives as long as the catalog
+        # Filled in by the runner before the rules that judge suppressions run.
+        self.holders: dict[str, Lint] = {}
+        self.used: set[tuple[str, str]] = set()
+
+    # Keys naming an object the same way in a spec and in a database, so a spec's suppressions apply to both.
+    @staticmethod
+    def table_key(name: QName) -> str:
+        return f"table:{name}"
+
+    @staticmethod
+    def index_key(table: QName, index: Index) -> str:
+        return f"index:{table.schema}.{index.name}"
+
+    @staticmethod
+    def policy_key(table: QName, policy: Policy) -> str:
+        return f"policy:{table}:{policy.name}"
+
+    @staticmethod
+    def view_key(name: QName) -> str:
+        return f"view:{name}"
+
+    @staticmethod
+    def function_key(name: QName) -> str:
+        return f"function:{name}"
+
+    @cached_property
+    def tables(self) -> list[tuple[QName, Table]]:
+        return [(qname(t.name), t) for _, t in self.catalog.schema.all("tables")]
+
+    @cached_property
+    def views(self) -> list[tuple[QName, View]]:
+        return [(qname(v.name), v) for _, v in self.catalog.schema.all("views")]
+
+    @cached_property
+    def functions(self) -> list[tuple[QName, Function]]:
+        return [(qname(f.name), f) for _, f in self.catalog.schema.all("functions")]
+
+    def policies(self) -> Iterator[tuple[QName, Table, Policy]]:
+        for name, table in self.tables:
+            for policy in table.policies:
+                yield name, table, policy
+
+    def policy_subjects(self, name: QName, policy: Policy) -> tuple[str, ...]:
+        return self.policy_key(name, policy), self.table_key(name)
+
+    def expression(self, text: str | None) -> Any:
+        """The parse tree of a policy expression or index predicate; None when absent or (in a database written
+        by hand) not parseable, which `check` has already refused for a spec."""
+        if text is None:
+            return None
+        if text not in self._expressions:
+            try:
+                self._expressions[text] = sqlparse.parse_expression(text)
+            except SqlSyntaxError:
+                self._expressions[text] = None
+        return self._expressions[text]
+
+    def constraints(self, table: Table) -> list[Constraint]:
+        return self.catalog.constraints(table)
+
+    def index_shapes(self, table: Table) -> list[IndexShape]:
+        """Every index of a table: those its PRIMARY KEY and UNIQUE constraints create, then the declared ones."""
+        if id(table) not in self._shapes:
+            self._shapes[id(table)] = self._index_shapes(table)
+        return self._shapes[id(table)]
+
+    def _index_shapes(self, table: Table) -> list[IndexShape]:
+        shapes = [IndexShape(c.name, tuple(IndexKey(col, col) for col in c.columns), "btree", True, None, None, None,
+                             c.kind.upper())
+                  for c in self.constraints(table) if c.kind in ("primary key", "unique")]
+        for index in table.indexes:
+            predicate = self.expression(index.where)
+            shapes.append(IndexShape(index.name, tuple(index_key(k) for k in index.columns), index.method,
+                                     index.unique, predicate, normal_sql(index.where) if index.where else None,
+                                     index))
+        return shapes
+
+    def indexed_leading(self, table: Table, column: str) -> bool:
+        """Whether some btree or hash index of the table starts with `column`."""
+        return any(s.keys and s.keys[0].column == column and s.method in ("btree", "hash")
+                   for s in self.index_shapes(table))
+
+
+def call_name(node: Any) -> tuple[str | None, str]:
+    names = [s.sval for s in node.funcname]
+    return (names[0] if len(names) > 1 else None), names[-1]
+
+
+def is_identity_call(node: Any) -> bool:
+    """auth.uid(), auth.role(), auth.jwt(), ... and current_setting(): the same answer for every row of a statement,
+    as long as no column is among the arguments."""
+    if not isinstance(node, ast.FuncCall):
+        return False
+    schema, name = call_name(node)
+    named = schema == "auth" or (name == "current_setting" and schema in (None, "pg_catalog"))
+    return named and not any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node.args))
+
+
+def is_wrapper(sub: Any) -> bool:
+    """`(SELECT f())`: a sub-select without FROM, which PostgreSQL runs once per statement as an init plan."""
+    return isinstance(sub, ast.SelectStmt) and not sub.fromClause and bool(sub.targetList)
+
+
+def per_row_calls(node: Any, wrapped: bool = False) -> Iterator[Any]:
+    """Identity calls not inside a `(SELECT ...)` wrapper, looking into sub-queries too: inside `EXISTS (SELECT 1
+    FROM user_roles WHERE user_id = auth.uid())` the call runs once per row the sub-query scans."""
+    if isinstance(node, ast.SubLink):
+        yield from per_row_calls(node.testexpr, wrapped)
+        yield from per_row_calls(node.subselect, is_wrapper(node.subselect))
+        return
+    if isinstance(node, ast.Node):
+        if not wrapped and is_identity_call(node):
+            yield node
+            return
+        for slot in node.__slots__:
+            yield from per_row_calls(getattr(node, slot, None), wrapped)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from per_row_calls(item, wrapped)
+
+
+def is_user_id(node: Any) -> bool:
+    """An expression standing for the requesting user: auth.uid() or current_setting(...), wrapped or not, cast
+    or not, with no column and no table in it."""
+    nodes = list(sqlparse.walk(node))
+    if any(isinstance(n, ast.ColumnRef | ast.RangeVar) for n in nodes):
+        return False
+    return any(is_identity_call(n) for n in nodes)
+
+
+def row_column(node: Any, table: QName) -> str | None:
+    """The column a ColumnRef names when it is the policy's own row (`col` or `table.col`)."""
+    if not isinstance(node, ast.ColumnRef):
+        return None
+    parts = [f.sval for f in node.fields if isinstance(f, ast.String)]
+    if len(parts) == 1 or (len(parts) == 2 and parts[0] == table.name):
+        return str(parts[-1])
+    return None
+
+
+def user_id_columns(node: Any, table: QName) -> Iterator[str]:
+    """Row columns compared with `=` to the requesting user's id, outside sub-queries (inside one, the column
+    belongs to the sub-query's tables)."""
+    for n in sqlparse.walk(node, into_subqueries=False):
+        if not (isinstance(n, ast.A_Expr) and n.kind == A_Expr_Kind.AEXPR_OP and [s.sval for s in n.name] == ["="]):
+            continue
+        for side, other in ((n.lexpr, n.rexpr), (n.rexpr, n.lexpr)):
+            column = row_column(side, table)
+            if column is not None and is_user_id(other):
+                yield column
+
+
+def only_not_null(predicate: Any, columns: Sequence[str]) -> bool:
+    """A partial-index predicate that keeps every row a foreign-key check looks for: `col IS NOT NULL` tests on the
+    key's columns (the check never looks for NULL), alone or AND-ed."""
+    if isinstance(predicate, ast.BoolExpr) and predicate.boolop == BoolExprType.AND_EXPR:
+        return all(only_not_null(arg, columns) for arg in predicate.args)
+    if isinstance(predicate, ast.NullTest) and predicate.nulltesttype == NullTestType.IS_NOT_NULL:
+        return isinstance(predicate.arg, ast.ColumnRef) and predicate.arg.fields[-1].sval in columns
+    return False
+
+
+def covers(shape: IndexShape, columns: Sequence[str]) -> bool:
+    """Whether an index finds the rows referencing a key: its leading columns are the key's columns, in any
+    order."""
+    if shape.predicate is not None and not only_not_null(shape.predicate, columns):
+        return False
+    if shape.method == "hash":
+        return len(columns) == 1 and shape.keys[0].column == columns[0]
+    lead = shape.keys[:len(columns)]
+    return shape.method == "btree" and len(lead) == len(columns) and {k.column for k in lead} == set(columns)
+
+
+def redundant_with(shape: IndexShape, other: IndexShape) -> bool:
+    """Whether `other` makes `shape` unnecessary: same method and predicate, and `shape`'s keys are `other`'s or
+    (btree) a prefix of them. A UNIQUE index is only made redundant by an identical UNIQUE one; of two identical
+    declared indexes, the second by name is the redundant one."""
+    if shape is other or shape.method != other.method or shape.predicate_text != other.predicate_text:
+        return False
+    if shape.keys == other.keys:
+        if shape.unique and not other.unique:
+            return False
+        return other.index is None or other.unique > shape.unique or other.name < shape.name
+    prefix = other.keys[:len(shape.keys)] == shape.keys
+    return prefix and shape.method == "btree" and not shape.unique
+
+
+_VARCHAR_N = re.compile(r"\s*(varchar|character varying)\s*\(\s*(\d+)\s*\)", re.IGNORECASE)
+_TIMESTAMP = re.compile(r"\s*timestamp\s*(\(\s*\d+\s*\))?(\s+without\s+time\s+zone)?\s*(\[\s*\])*\s*\Z", re.IGNORECASE)
+
+
+def column_where(name: QName, column: Column) -> str:
+    return f"{name}.{column.name}"
+
+
+# -- rules ----------------------------------------------------------------------------------------------------------
+@rule("unindexed_foreign_keys", "warning", "foreign key with no index whose leading columns are its columns",
+      why="""Deleting or updating a referenced row makes PostgreSQL look up the referencing rows; without an index
+      on the foreign key's columns that is a scan of the whole referencing table, once per referenced row (a user
+      deletion scanning every ticket). Joins along the key need the same index.""",
+      fix="""Add an index whose leading columns are the foreign key's columns (a partial index `WHERE col IS NOT
+      NULL` also serves).""",
+      on="the table")
+def unindexed_foreign_keys(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        shapes = ctx.index_shapes(table)
+        for con in ctx.constraints(table):
+            if con.kind == "foreign key" and not any(covers(s, con.columns) for s in shapes):
+                cols = ", ".join(con.columns)
+                yield Hit(str(name), declared_at(table, con)("name"),
+                          f"foreign key {con.name} ({cols}) of {name} has no index", f"add an index on ({cols})",
+                          (ctx.table_key(name),))
+
+
+@rule("duplicate_index", "warning", "index duplicating a PRIMARY KEY/UNIQUE index, or a prefix of another index",
+      why="""An index with the same keys as a PRIMARY KEY or UNIQUE constraint's index, or whose keys are a prefix
+      of another btree index with the same predicate, serves no query the other does not, yet every write
+      maintains it and it takes space and cache.""",
+      fix="""Drop it; the index named in the finding serves the same lookups. Keep it only when it is much smaller
+      and hot, and say so in a suppression.""",
+      on="the index or its table")
+def duplicate_index(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        shapes = ctx.index_shapes(table)
+        for shape in shapes:
+            if shape.index is None:
+                continue
+            other = next((o for o in shapes if redundant_with(shape, o)), None)
+            if other is not None:
+                verb = "duplicates" if other.keys == shape.keys else "is a prefix of"
+                yield Hit(f"{name.schema}.{shape.name}", shape.index.loc("name"),
+                          f"{shape.describe()} on {name} {verb} {other.describe()}",
+                          f"drop {shape.name}", (ctx.index_key(name, shape.index), ctx.table_key(name)))
+
+
+@rule("auth_rls_initplan", "warning", "policy calling auth.uid(), auth.role() or current_setting() once per row",
+      why="""Written bare, auth.uid() (or auth.role(), auth.jwt(), current_setting()) in a policy is evaluated for
+      every row the query reads, sub-queries included, although its answer is the same for the whole statement.
+      On large tables that is the most common RLS slowdown.""",
+      fix="""Wrap the call in a sub-select, `(select auth.uid())`: PostgreSQL then evaluates it once per statement
+      (an init plan) and compares each row with the result.""",
+      on="the policy or its table")
+def auth_rls_initplan(ctx: Context) -> Iterator[Hit]:
+    for name, _, policy in ctx.policies():
+        # One finding per policy (USING and WITH CHECK together), at the first expression with such a call.
+        per_key = {k: {sqlparse.deparse(c) for c in per_row_calls(ctx.expression(getattr(policy, k)))}
+                   for k in ("using", "with_check")}
+        keys = [k for k, found in per_key.items() if found]
+        if keys:
+            calls = sorted(set().union(*per_key.values()))
+            yield Hit(str(name), policy.loc(keys[0]),
+                      f"policy {policy.name!r} on {name} calls {', '.join(calls)} once per row",
+                      f"write (select {calls[0]})", ctx.policy_subjects(name, policy))
+
+
+@rule("multiple_permissive_policies", "warning", "several permissive policies for one role and command on a table",
+      why="""PostgreSQL evaluates every permissive policy that applies to a role and command and ORs the results,
+      so each extra policy is evaluated for every row, even when an earlier one already allowed it.""",
+      fix="""Merge them into one policy whose expression ORs the conditions, or make the narrower ones
+      RESTRICTIVE where they are meant to limit. Separate policies per audience are sometimes clearer: then
+      suppress with the reason.""",
+      on="the table (or one of the policies)")
+def multiple_permissive_policies(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        permissive = [p for p in table.policies if p.mode == "permissive"]
+        roles = sorted({r for p in permissive for r in p.roles})
+        for role in roles:
+            for command in COMMANDS:
+                applying = [p for p in permissive if p.command in (command, "all")
+                            and (role in p.roles or "public" in p.roles)]
+                if len(applying) > 1:
+                    names = ", ".join(repr(p.name) for p in applying)
+                    yield Hit(str(name), applying[1].loc("name"),  # the policy that makes them several
+                              f"{len(applying)} permissive {command.upper()} policies for {role} on {name}: {names}",
+                              "merge them into one policy, or suppress with the reason they are separate",
+                              (ctx.table_key(name), *(ctx.policy_key(name, p) for p in applying)))
+
+
+@rule("rls_enabled_no_policy", "info", "row-level security enabled but no policy",
+      why="""With RLS enabled and no policy, every role except the owner and BYPASSRLS roles sees no rows and can
+      write none. That is right for a table only trusted back-end jobs use, and a mistake otherwise.""",
+      fix="""Add the policies the table's users need, or suppress with the reason (e.g. service_role only).""",
+      on="the table")
+def rls_enabled_no_policy(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        if table.rls != "off" and not table.policies:
+            yield Hit(str(name), table.loc("rls"), f"{name} has row-level security enabled but no policy",
+                      "add a policy, or suppress if only BYPASSRLS roles use it", (ctx.table_key(name),))
+
+
+@rule("policy_exists_rls_disabled", "error", "policies on a table without row-level security",
+      why="""Policies are ignored until row-level security is enabled on their table, so the table is open to every
+      role with privileges on it while the policies suggest otherwise.""",
+      fix="""Enable row-level security (`rls: enabled`; ALTER TABLE ... ENABLE ROW LEVEL SECURITY).""",
+      on="the table")
+def policy_exists_rls_disabled(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        if table.rls == "off" and table.policies:
+            yield Hit(str(name), table.loc("policies"),
+                      f"{name} has {len(table.policies)} polic{'y' if len(table.policies) == 1 else 'ies'} but "
+                      "row-level security is not enabled, so none applies", "enable row-level security",
+                      (ctx.table_key(name),))
+
+
+@rule("rls_disabled_in_public", "error", "table in an API-exposed schema without row-level security",
+      why="""Tables in a schema the API serves (public) can be read and written by anon and authenticated as far
+      as their privileges go; without row-level security nothing limits which rows. On Supabase those roles get
+      every privilege on new tables by default.""",
+      fix="""Enable row-level security and add policies (with no policy only the owner and BYPASSRLS roles can use
+      the table), or move the table to a schema the API does not expose.""",
+      on="the table")
+def rls_disabled_in_public(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        if name.schema in ctx.api_schemas and table.rls == "off":
+            yield Hit(str(name), table.loc("name"),
+                      f"{name} is in the API-exposed schema {name.schema} without row-level security",
+                      "enable row-level security and add policies", (ctx.table_key(name),))
+
+
+@rule("security_definer_view", "error", "view without security_invoker (it runs with its owner's rights)",
+      why="""A view runs its query with its owner's rights unless it is created WITH (security_invoker = true)
+      (PostgreSQL 15+). The owner usually bypasses row-level security, so anyone allowed to select from the view
+      reads every row of the tables behind it.""",
+      fix="""Create the view WITH (security_invoker = true) (`security_invoker: true`, the default in a spec), or
+      revoke it from API roles.""",
+      on="the view")
+def security_definer_view(ctx: Context) -> Iterator[Hit]:
+    for name, view in ctx.views:
+        if not view.security_invoker:
+            yield Hit(str(name), view.loc("security_invoker"),
+                      f"view {name} runs with its owner's rights, bypassing the row-level security of its tables",
+                      "create it WITH (security_invoker = true)", (ctx.view_key(name),))
+
+
+@rule("function_search_path_mutable", "warning", "function without a fixed search_path",
+      severity_note="error when SECURITY DEFINER",
+      why="""A function without `SET search_path` resolves unqualified names with the caller's search_path, which
+      the caller controls: a table or operator they create earlier on the path runs in place of the intended one.
+      For a SECURITY DEFINER function that runs the caller's object with the owner's rights.""",
+      fix="""Pin it: `search_path: ''` in the spec (SET search_path = '') and schema-qualify every table the body
+      names (pg_catalog is always searched first).""",
+      on="the function")
+def function_search_path_mutable(ctx: Context) -> Iterator[Hit]:
+    for name, function in ctx.functions:
+        if function.search_path is None:
+            definer = function.security == "definer"
+            yield Hit(str(name), function.loc("name"),
+                      f"{'SECURITY DEFINER ' if definer else ''}function {name} has no fixed search_path",
+                      "pin it with `search_path: ''` (SET search_path = '') and qualify the names it uses",
+                      (ctx.function_key(name),),
+                      "error" if definer else None)
+
+
+@rule("anon_security_definer_function_executable", "error", "SECURITY DEFINER function executable by anon or PUBLIC",
+      why="""A SECURITY DEFINER function runs with its owner's rights, past row-level security; if anon (or PUBLIC,
+      which includes anon) may execute it, anyone who can reach the API can call it without signing in.
+      PostgreSQL grants EXECUTE to PUBLIC on every new function unless it is revoked.""",
+      fix="""Revoke EXECUTE from PUBLIC and anon and grant it to the roles that need it (in a spec, do not list
+      anon or public under the function's grants), or make it SECURITY INVOKER.""",
+      on="the function")
+def anon_security_definer_function_executable(ctx: Context) -> Iterator[Hit]:
+    for name, function in ctx.functions:
+        if function.security != "definer" or function.returns.strip().lower() == "trigger":
+            continue  # a trigger function cannot be called directly
+        grants = [g for g in function.grants if g.role in ANONYMOUS_ROLES and {"execute", "all"} & set(g.privileges)]
+        if grants:
+            yield Hit(str(name), grants[0].loc("role"),
+                      f"SECURITY DEFINER function {name} is executable by {', '.join(g.role for g in grants)}",
+                      "grant EXECUTE to authenticated (or the roles that need it) only", (ctx.function_key(name),))
+
+
+@rule("no_primary_key", "warning", "table without a primary key",
+      why="""Without a primary key a row has no stable identity: clients and replication (logical replication of
+      UPDATE and DELETE) cannot address one row, and duplicates go unnoticed.""",
+      fix="""Declare a primary key (`primary_key: true` on a column, or `primary_key: [cols]`).""",
+      on="the table")
+def no_primary_key(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        if not any(c.kind == "primary key" for c in ctx.constraints(table)):
+            yield Hit(str(name), table.loc("name"), f"{name} has no primary key", "declare one",
+                      (ctx.table_key(name),))
+
+
+@rule("auth_users_fk_no_on_delete", "warning", "foreign key to auth.users without an ON DELETE action",
+      why="""Deleting a user (an account closure, a GDPR request) fails while any row references them with the
+      default NO ACTION, and the error names a table the person deleting the user may never have heard of.""",
+      fix="""Choose what a deletion means for the row: ON DELETE CASCADE (the row belongs to the user), SET NULL
+      (the row outlives them), or RESTRICT if deleting such a user must be refused on purpose.""",
+      on="the table")
+def auth_users_fk_no_on_delete(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        for con in ctx.constraints(table):
+            if con.kind != "foreign key" or con.on_delete not in (None, "no action"):
+                continue
+            try:
+                target, _ = con.reference
+            except ReferenceSyntaxError:
+                continue
+            if target == QName("auth", "users"):
+                yield Hit(str(name), declared_at(table, con)("name"),
+                          f"foreign key {con.name} ({', '.join(con.columns)}) of {name} references auth.users "
+                          "without an ON DELETE action, so deleting a user fails",
+                          "choose ON DELETE SET NULL or CASCADE", (ctx.table_key(name),))
+
+
+@rule("timestamp_without_time_zone", "warning", "column of type timestamp (without time zone)",
+      why="""`timestamp` stores a wall-clock reading with no zone: the same instant is stored differently by
+      sessions in different time zones, and comparisons with now() depend on the session's TimeZone.""",
+      fix="""Use timestamptz (timestamp with time zone), which stores an instant.""",
+      on="the table")
+def timestamp_without_time_zone(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        for column in table.columns:
+            if _TIMESTAMP.match(column.type):
+                yield Hit(column_where(name, column), column.loc("type"),
+                          f"column {column_where(name, column)} is {column.type}, without time zone",
+                          "use timestamptz", (ctx.table_key(name),))
+
+
+@rule("varchar_length", "info", "varchar(n) where text with a CHECK would do",
+      why="""In PostgreSQL varchar(n) is text with a length check that can only be changed with an ALTER of the
+      column type; it is not faster or smaller than text. A CHECK (char_length(col) <= n) says the same and can be
+      changed cheaply.""",
+      fix="""Use text, with a CHECK on char_length when the limit is a business rule.""",
+      on="the table")
+def varchar_length(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        for column in table.columns:
+            m = _VARCHAR_N.match(column.type)
+            if m:
+                yield Hit(column_where(name, column), column.loc("type"),
+                          f"column {column_where(name, column)} is {column.type}",
+                          f"text with CHECK (char_length({column.name}) <= {m[2]}) says the same",
+                          (ctx.table_key(name),))
+
+
+@rule("policy_to_public", "warning", "policy TO public (anon included) where TO authenticated was likely meant",
+      why="""A policy TO public applies to every role, anon included: requests that never signed in get whatever
+      it allows. Policies are nearly always meant for signed-in users (authenticated) or for named roles.""",
+      fix="""Name the roles: `roles: [authenticated]` (TO authenticated), or `[anon, authenticated]` when
+      anonymous access is really meant, and say so.""",
+      on="the policy or its table")
+def policy_to_public(ctx: Context) -> Iterator[Hit]:
+    for name, _, policy in ctx.policies():
+        if "public" in policy.roles:
+            yield Hit(str(name), policy.loc("roles"),
+                      f"policy {policy.name!r} on {name} applies to public, which includes anon",
+                      "name the roles, e.g. TO authenticated", ctx.policy_subjects(name, policy))
+
+
+@rule("unindexed_policy_column", "warning", "policy compares an unindexed column with the user's id",
+      why="""A USING clause like `owner_id = (select auth.uid())` is a filter on every query of the table; without
+      an index starting with that column each query reads the whole table and filters it. Only the row's own
+      columns outside sub-queries count, and only USING clauses (WITH CHECK tests a new row, it reads none).""",
+      fix="""Add an index whose first column is the compared column.""",
+      on="the policy or its table")
+def unindexed_policy_column(ctx: Context) -> Iterator[Hit]:
+    for name, table, policy in ctx.policies():
+        node = ctx.expression(policy.using)
+        if node is None:
+            continue
+        for column in sorted(set(user_id_columns(node, name))):
+            if not ctx.indexed_leading(table, column):
+                yield Hit(f"{name}.{column}", policy.loc("using"),
+                          f"policy {policy.name!r} on {name} compares {column} with the user's id, and no index "
+                          f"starts with {column}", f"add an index on ({column})", ctx.policy_subjects(name, policy))
+
+
+@rule("bad_suppression", "warning", "suppression with no reason, an unknown rule, or nothing to suppress",
+      why="""A suppression documents why a finding is intended. Without a reason it documents nothing (and does not
+      suppress); one naming an unknown rule is a typo; one that suppresses nothing is stale, and would hide the
+      next real finding of its rule on that object.""",
+      fix="""Give the reason, correct the rule id (`lint --rules`), or remove the suppression.""",
+      on="(cannot be suppressed)", after_suppressions=True)
+def bad_suppression(ctx: Context) -> Iterator[Hit]:
+    for key, settings in sorted(ctx.holders.items()):
+        for s in settings.ignore:
+            where = key.split(":", 1)[1]
+            if s.rule not in RULES:
+                close = difflib.get_close_matches(s.rule, list(RULES), n=1)
+                yield Hit(where, s.loc("rule"), f"suppression of unknown rule {s.rule!r}",
+                          f"did you mean {close[0]!r}?" if close else "see `lint --rules`", ())
+            elif not s.reason.strip():
+                yield Hit(where, s.loc("reason"), f"suppression of {s.rule} gives no reason, so it does not apply",
+                          "say why the finding is intended", ())
+            elif (key, s.rule) not in ctx.used:
+                yield Hit(where, s.loc("rule"), f"suppression of {s.rule} suppresses nothing on {where}",
+                          "remove it", ())
+
+
+# -- suppressions ---------------------------------------------------------------------------------------------------
+def suppression_holders(catalog: Catalog) -> dict[str, Lint]:
+    """The `lint:` settings of every object of a spec, by object key."""
+    out: dict[str, Lint] = {}
+    for _, table in catalog.schema.all("tables"):
+        name = qname(table.name)
+        candidates: list[tuple[str, Lint | None]] = [(Context.table_key(name), table.lint)]
+        candidates += [(Context.index_key(name, i), i.lint) for i in table.indexes]
+        candidates += [(Context.policy_key(name, p), p.lint) for p in table.policies]
+        out.update({k: v for k, v in candidates if v is not None})
+    out.update({Context.view_key(qname(v.name)): v.lint for _, v in catalog.schema.all("views") if v.lint})
+    out.update({Context.function_key(qname(f.name)): f.lint for _, f in catalog.schema.all("functions") if f.lint})
+    return out
+
+
+def suppressed_by(finding: Finding, holders: dict[str, Lint]) -> str | None:
+    """The key of the object whose suppression (with a reason) covers the finding."""
+    for key in finding.subjects:
+        settings = holders.get(key)
+        if settings and any(s.rule == finding.rule and s.reason.strip() for s in settings.ignore):
+            return key
+    return None
+
+
+# -- runner ---------------------------------------------------------------------------------------------------------
+def _run(r: Rule, ctx: Context) -> list[Finding]:
+    return [Finding(h.pos, h.where, r.id, h.severity or r.severity, h.message, h.hint, h.subjects)
+            for h in r.check(ctx)]
+
+
+def lint(catalog: Catalog, *, api_schemas: Iterable[str] = API_SCHEMAS, suppressions: Catalog | None = None,
+         judge_suppressions: bool = True) -> list[Finding]:
+    """Every finding of every rule, minus the suppressed ones, sorted by place.
+
+    `suppressions` is the spec whose `lint:` settings apply (default: the linted catalog itself); a database has
+    none of its own. `judge_suppressions` reports bad ones (meaningful only when the spec itself is linted).
+    """
+    ctx = Context(catalog, api_schemas)
+    raw = [f for r in RULES.values() if not r.after_suppressions for f in _run(r, ctx)]
+    ctx.holders = suppression_holders(suppressions or catalog)
+    findings = []
+    for finding in raw:
+        key = suppressed_by(finding, ctx.holders)
+        if key is None:
+            findings.append(finding)
+        else:
+            ctx.used.add((key, finding.rule))
+    if judge_suppressions:
+        findings += [f for r in RULES.values() if r.after_suppressions for f in _run(r, ctx)]
+    return sorted(findings)
+
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    out: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        out[f.severity] += 1
+    return out
+
+
+# -- output ---------------------------------------------------------------------------------------------------------
+def explain(rule_id: str) -> str:
+    r = RULES[rule_id]
+    severity = r.severity + (f"; {r.severity_note}" if r.severity_note else "")
+    suppress = ("It cannot be suppressed." if r.after_suppressions else
+                f'To keep a finding on purpose, suppress it on {r.on} with the reason: '
+                f'`lint: {{ignore: {{{r.id}: "why this is intended"}}}}`.')
+    return f"{r.id} ({severity}): {r.title}.\n\n{r.why} Fix: {r.fix} {suppress}\n"
+
+
+def rules_markdown() -> str:
+    """The rule table of the README (a test keeps the two equal)."""
+    rows = ["| rule | severity | finds | suppress on |", "|---|---|---|---|"]
+    for r in RULES.values():
+        severity = r.severity + (f" ({r.severity_note})" if r.severity_note else "")
+        rows.append(f"| `{r.id}` | {severity} | {r.title} | {r.on} |")
+    return "\n".join(rows) + "\n"
+
+
+def summary(findings: Sequence[Finding], seconds: float, what: str) -> str:
+    n = counts(findings)
+    return (f"{what}: {n['error']} error(s), {n['warning']} warning(s), {n['info']} info "
+            f"({seconds:.2f} s)")
+
+
+# -- command line ---------------------------------------------------------------------------------------------------
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", type=Path, default=None,
+                   help="spec directory (default: spec); with --db, the spec whose suppressions apply")
+    p.add_argument("--db", metavar="DSN", help="lint this live database instead of the spec")
+    p.add_argument("--schema", action="append", metavar="NAME",
+                   help="with --db: lint only this schema (repeatable; default: every non-system schema)")
+    p.add_argument("--api-schema", action="append", metavar="NAME",
+                   help="schema the API exposes (repeatable; default: public)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--min-severity", choices=SEVERITIES, default="info",
+                   help="print findings of at least this severity (default: info, everything)")
+    p.add_argument("--explain", metavar="RULE-ID", help="explain one rule and its fix, then exit")
+    p.add_argument("--rules", action="store_true", help="print the rule table (Markdown), then exit")
+
+
+def main(args: argparse.Namespace) -> int:
+    """`python -m generator lint`: exit 1 on any error-severity finding, 0 otherwise, 2 on bad usage. SpecError
+    (a spec that does not load or check) propagates to the CLI, which prints it and exits 2."""
+    if args.rules:
+        sys.stdout.write(rules_markdown())
+        return 0
+    if args.explain:
+        if args.explain not in RULES:
+            close = difflib.get_close_matches(args.explain, list(RULES), n=1)
+            print(f"unknown rule {args.explain!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+                  file=sys.stderr)
+            return 2
+        sys.stdout.write(explain(args.explain))
+        return 0
+    started = time.perf_counter()
+    api = args.api_schema or API_SCHEMAS
+    if args.db:
+        spec = check(load_spec(args.spec)) if args.spec else None
+        try:
+            catalog = Catalog(read_database(args.db, args.schema or ()))
+        except DatabaseError as exc:
+            print(f"lint --db: {exc}", file=sys.stderr)
+            return 2
+        findings = lint(catalog, api_schemas=api, suppressions=spec, judge_suppressions=False)
+        what = "database"
+    else:
+        spec_dir = args.spec or Path("spec")
+        findings = lint(check(load_spec(spec_dir)), api_schemas=api)
+        what = str(spec_dir)
+    shown = [f for f in findings if SEVERITIES.index(f.severity) <= SEVERITIES.index(args.min_severity)]
+    if args.format == "json":
+        json.dump([f.as_json() for f in shown], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for finding in shown:
+            print(finding.text())
+    print(summary(findings, time.perf_counter() - started, what), file=sys.stderr)
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def check_spec(catalog: Catalog) -> bool:
+    """For `check`: print error and warning findings of a checked spec to stderr; True when one is an error."""
+    findings = lint(catalog)
+    for finding in findings:
+        if finding.severity != "info":
+            print(finding.text(), file=sys.stderr)
+    return any(f.severity == "error" for f in findings)
+
+
+# -- reading a live database ----------------------------------------------------------------------------------------
+# Until generator/introspect.py lands, lint --db reads the catalog itself, into the same model classes, with only
+# what the rules look at (no defaults, checks, triggers, comments or table grants).
+class DatabaseError(Exception):
+    pass
+
+
+_SCHEMAS = """
+SELECT n.oid FROM pg_namespace n
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
+  AND (cardinality(%(schemas)s::text[]) = 0 OR n.nspname = ANY (%(schemas)s::text[]))"""
+# Objects an extension created belong to the extension, not to the schema being linted.
+_NOT_EXTENSION = """NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = '{catalog}'::regclass AND d.objid = {oid}
+                   AND d.deptype = 'e')"""
+_RELATIONS = f"""
+SELECT c.oid, n.nspname, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity,
+       coalesce(c.reloptions, '{{}}'), CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid, true) END
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition AND n.oid IN ({_SCHEMAS})
+  AND {_NOT_EXTENSION.format(catalog="pg_class", oid="c.oid")}
+ORDER BY n.nspname, c.relname"""
+_COLUMNS = """
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute a WHERE a.attrelid = ANY (%(oids)s) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum"""
+_CONSTRAINTS = """
+SELECT con.conrelid, con.conname, con.contype,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
+       fn.nspname || '.' || fc.relname,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
+       con.confdeltype
+FROM pg_constraint con
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.conrelid = ANY (%(oids)s) AND con.contype IN ('p', 'u', 'f')
+ORDER BY con.conrelid, con.conname"""
+# Indexes a constraint owns are represented by the constraint (PRIMARY KEY, UNIQUE) or not at all (EXCLUDE).
+# pg_get_indexdef(..., k, true) spells one key without its ordering, which indoption holds (bit 0: DESC).
+_INDEXES = """
+SELECT i.indrelid, ic.relname, am.amname, i.indisunique, pg_get_expr(i.indpred, i.indrelid),
+       ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN '(' || pg_get_indexdef(i.indexrelid, k, true) || ')'
+                         ELSE pg_get_indexdef(i.indexrelid, k, true) END
+                    || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END
+             FROM generate_series(1, i.indnkeyatts) k ORDER BY k)
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+WHERE i.indrelid = ANY (%(oids)s)
+  AND NOT EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x'))
+ORDER BY i.indrelid, ic.relname"""
+_POLICIES = """
+SELECT p.polrelid, p.polname, p.polcmd, p.polpermissive,
+       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END FROM unnest(p.polroles) r ORDER BY 1),
+       pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+FROM pg_policy p WHERE p.polrelid = ANY (%(oids)s)
+ORDER BY p.polrelid, p.polname"""
+# A function with no ACL is executable by PUBLIC: acldefault() spells that out.
+_FUNCTIONS = f"""
+SELECT n.nspname, p.proname, pg_get_function_result(p.oid), l.lanname, p.prosecdef, p.provolatile,
+       coalesce(p.proconfig, '{{}}'), coalesce(p.prosrc, ''),
+       ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END
+             FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+             WHERE a.privilege_type = 'EXECUTE' ORDER BY 1)
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+WHERE p.prokind IN ('f', 'p') AND n.oid IN ({_SCHEMAS}) AND {_NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid")}
+ORDER BY n.nspname, p.proname, p.oid"""
+_COMMAND = {"r": "select", "a": "insert", "w": "update", "d": "delete", "*": "all"}
+_ON_DELETE = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+_VOLATILITY = {"v": "volatile", "s": "stable", "i": "immutable"}
+_TRUE_OPTIONS = ("true", "on", "yes", "1")
+
+
+@dataclass
+class _Relation:
+    schema: str
+    name: str
+    kind: str
+    rls: str
+    options: list[str]
+    query: str | None
+    columns: list[Column] = field(default_factory=list)
+    primary_key: tuple[str, ...] = ()
+    unique: list[Unique] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+
+    def table(self) -> Table:
+        return Table(name=f"{self.schema}.{self.name}", columns=tuple(self.columns), primary_key=self.primary_key,
+                     unique=tuple(self.unique), foreign_keys=tuple(self.foreign_keys), indexes=tuple(self.indexes),
+                     rls=cast(Any, self.rls), policies=tuple(self.policies))
+
+    def view(self) -> View:
+        invoker = any(o.lower() in {f"security_invoker={v}" for v in _TRUE_OPTIONS} for o in self.options)
+        return View(name=f"{self.schema}.{self.name}", query=Sql(self.query or ""), security_invoker=invoker)
+
+
+def read_database(dsn: str, schemas: Sequence[str] = ()) -> Schema:
+    """The tables (columns, keys, indexes, RLS, policies), views and functions of a live database as one module."""
+    import psycopg  # only lint --db needs a driver
+
+    try:
+        with psycopg.connect(dsn) as conn:
+            return _read(conn, list(schemas))
+    except psycopg.Error as exc:
+        raise DatabaseError(str(exc).strip()) from None
+
+
+def _read(conn: Any, schemas: list[str]) -> Schema:
+    relations: dict[int, _Relation] = {}
+    for oid, schema, name, kind, rls, forced, options, query in conn.execute(_RELATIONS, {"schemas": schemas}):
+        relations[oid] = _Relation(schema, name, kind, "forced" if rls and forced else "enabled" if rls else "off",
+                                   list(options), query)
+    params = {"oids": list(relations)}
+    for oid, name, type_text in conn.execute(_COLUMNS, params):
+        relations[oid].columns.append(Column(name=name, type=type_text))
+    for oid, name, kind, cols, ref_table, ref_cols, on_delete in conn.execute(_CONSTRAINTS, params):
+        _add_constraint(relations[oid], name, kind, tuple(cols), ref_table, tuple(ref_cols), on_delete)
+    for oid, name, method, unique, predicate, keys in conn.execute(_INDEXES, params):
+        relations[oid].indexes.append(Index(name=name, columns=tuple(keys), method=method, unique=unique,
+                                            where=predicate))
+    for oid, name, cmd, permissive, roles, using, with_check in conn.execute(_POLICIES, params):
+        relations[oid].policies.append(Policy(
+            name=name, command=cast(Any, _COMMAND[cmd]), mode="permissive" if permissive else "restrictive",
+            roles=tuple(roles), using=using, with_check=with_check))
+    functions = [_function(*row) for row in conn.execute(_FUNCTIONS, {"schemas": schemas})]
+    tables = tuple(r.table() for r in relations.values() if r.kind != "v")
+    views = tuple(r.view() for r in relations.values() if r.kind == "v")
+    return Schema((Module(module="database", tables=tables, views=views, functions=tuple(functions)),))
+
+
+def _add_constraint(rel: _Relation, name: str, kind: str, cols: tuple[str, ...], ref_table: str | None,
+                    ref_cols: tuple[str, ...], on_delete: str) -> None:
+    if kind == "p":
+        rel.primary_key = cols
+    elif kind == "u":
+        rel.unique.append(Unique(name=name, columns=cols))
+    else:
+        reference = f"{ref_table}({', '.join(ref_cols)})"
+        rel.foreign_keys.append(ForeignKey(name=name, columns=cols, references=reference,
+                                           on_delete=cast(Any, _ON_DELETE[on_delete])))
+
+
+def _function(schema: str, name: str, returns: str, language: str, definer: bool, volatility: str,
+              config: list[str], body: str, executors: list[str]) -> Function:
+    search_path = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
+    # language and volatility come from the catalog, beyond the spec's choices (c, internal, ...): cast.
+    return Function(name=f"{schema}.{name}", returns=returns, language=cast(Any, language),
+                    volatility=cast(Any, _VOLATILITY[volatility]), security="definer" if definer else "invoker",
+                    search_path=search_path, body=Sql(body),
+                    grants=tuple(Grant(role=r, privileges=("execute",)) for r in executors))

@@ -1,0 +1,16 @@
+-- Sequences of the covered schemas, except those a column owns (serial, identity: the column is the spec's
+-- object) or an extension owns, with their parameters, comment and privileges (owner left out).
+SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
+       s.seqcache, s.seqcycle,
+       obj_description(c.oid, 'pg_class'),
+       ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
+                          lower(a.privilege_type)]
+             FROM aclexplode(coalesce(c.relacl, acldefault('s', c.relowner))) a
+             WHERE a.grantee <> c.relowner)
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY (%(schemas)s::text[])
+  AND NOT EXISTS (SELECT FROM pg_depend d
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))
+ORDER BY n.nspname, c.relname
