@@ -19,6 +19,7 @@ from .check import check
 from .diagnostics import SpecError
 from .jsonschema import json_schema_text, reference_markdown
 from .load import load_spec
+from .migrate import command as migrate_command
 from .output import staleness, write_atomically, write_text_atomically
 from .pipeline import build
 from .readme import refresh
@@ -77,6 +78,21 @@ def parser() -> argparse.ArgumentParser:
                         epilog="Exit codes: 0 no drift (prints `no drift`), 1 drift, 2 spec errors or the database "
                                "cannot be read.")
     drift.add_arguments(ve)
+    pl = sub.add_parser("plan", help="print the SQL that brings a database (or an older spec) to the spec",
+                        description="Compare a live database (--db) or another spec (--from DIR|GIT-REV) with the "
+                                    "spec and print the migration script: ordered by dependencies, each statement "
+                                    "commented with its change and hazards. Apply it with "
+                                    "`psql -X -v ON_ERROR_STOP=1 -f FILE`.",
+                        epilog="Exit codes: 0 plan printed, 1 the plan needs a hazard that was not allowed "
+                               "(--allow-hazard), 2 spec errors, bad usage or the database cannot be read.")
+    migrate_command.add_arguments(pl, apply=False)
+    ap = sub.add_parser("apply", help="plan, print, apply to a live database, then verify",
+                        description="Plan against the database, print the plan, apply it (its transactional part "
+                                    "in one transaction: on failure nothing is applied and the failing statement "
+                                    "is named), then verify that the database matches the spec.",
+                        epilog="Exit codes: 0 applied and verified (or nothing to do), 1 refused hazard, failed "
+                               "statement or remaining drift, 2 spec errors, bad usage or unreadable database.")
+    migrate_command.add_arguments(ap, apply=True)
     return p
 
 
@@ -93,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return linting.main(args)
         if args.command == "verify":
             return drift.main(args)
+        if args.command == "plan":
+            return migrate_command.plan_main(args)
+        if args.command == "apply":
+            return migrate_command.apply_main(args)
         if args.command == "access":
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK

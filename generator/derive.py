@@ -58,6 +58,7 @@ class Constraint:
     on_update: str | None = None
     expr: str | None = None  # checks
     note: str | None = None
+    renamed_from: str | None = None  # plans: the constraint's former name
 
     @property
     def reference(self) -> tuple[QName, tuple[str, ...]]:
@@ -81,16 +82,17 @@ def constraints(table: Table, enums: dict[str, Enum]) -> list[Constraint]:
     out += [Constraint(f"{base}_{c.name}_key", "unique", (c.name,), c.loc("unique"))
             for c in table.columns if c.unique]
     # Table-level constraints in name order: where in the YAML mapping one was written must not change the output.
-    out += [Constraint(u.name, "unique", u.columns, u.pos) for u in sorted(table.unique, key=_name)]
+    out += [Constraint(u.name, "unique", u.columns, u.pos, renamed_from=u.renamed_from)
+            for u in sorted(table.unique, key=_name)]
     out += [Constraint(f"{base}_{c.name}_fkey", "foreign key", (c.name,), c.loc("references"), c.references,
                        c.on_delete, c.on_update) for c in table.columns if c.references]
     out += [Constraint(fk.name, "foreign key", fk.columns, fk.pos, fk.references, fk.on_delete, fk.on_update,
-                       note=fk.note) for fk in sorted(table.foreign_keys, key=_name)]
+                       note=fk.note, renamed_from=fk.renamed_from) for fk in sorted(table.foreign_keys, key=_name)]
     for c in table.columns:
         if c.enum and c.enum in enums:
             out.append(Constraint(c.enum_constraint or f"valid_{c.name}", "check", (c.name,), c.loc("enum"),
                                   expr=enum_check(c, enums[c.enum])))
-    out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note)
+    out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note, renamed_from=ch.renamed_from)
             for ch in sorted(table.checks, key=_name)]
     return out
 

@@ -460,10 +460,28 @@ def _group_by_name(node: Any, targets: list[Any], sources: list[_Source]) -> Any
 
 
 # -- comparing -----------------------------------------------------------------------------------------------------
+class Subject(str):
+    """The text naming an object (`column public.t.c`), carrying what a planner needs to act on it: the object's
+    kind and key as `pair` saw them (a QName, a name, or (table, name) for a table's parts)."""
+
+    kind: str
+    key: Any
+
+    def __new__(cls, text: str, kind: str, key: Any) -> Subject:
+        self = super().__new__(cls, text)
+        self.kind = kind
+        self.key = key
+        return self
+
+
 @dataclass(frozen=True)
 class Difference:
     subject: str  # the object: `column public.t.c`, `policy public.t."name"`, ...
     message: str
+    kind: str = ""  # the object's kind: role, schema, sequence, function, table, column, constraint, index, ...
+    key: Any = None  # its key in that kind (see Subject)
+    what: str = ""  # missing, extra, or the field that differs (type, USING, grant, comment, ...)
+    detail: Any = None  # grants: (role, privilege)
 
     def __str__(self) -> str:
         return f"{self.subject}: {self.message}"
@@ -563,8 +581,9 @@ class _Drift:
         return self.out
 
     # -- plumbing ---------------------------------------------------------------------------------------------------
-    def add(self, subject: str, message: str) -> None:
-        self.out.append(Difference(subject, message))
+    def add(self, subject: str, message: str, what: str, detail: Any = None) -> None:
+        kind, key = (subject.kind, subject.key) if isinstance(subject, Subject) else ("", None)
+        self.out.append(Difference(str(subject), message, kind, key, what, detail))
 
     def spec(self, kind: str, objects: Iterable[Any]) -> dict[Any, Any]:
         """The spec's objects of one kind, keyed as the database's are (QName, or a name for roles/schemas)."""
@@ -591,21 +610,22 @@ class _Drift:
         followed by the database's extras."""
         keys = [*spec, *(k for k in db if k not in spec)] if ordered else sorted(set(spec) | set(db), key=str)
         for key in keys:
-            subject = f"{kind} {show(key)}"
+            subject = Subject(f"{kind} {show(key)}", kind, key)
             if key not in db:
-                self.add(subject, MISSING)
+                self.add(subject, MISSING, "missing")
             elif key not in spec:
-                self.add(subject, EXTRA)
+                self.add(subject, EXTRA, "extra")
             else:
                 compare(subject, spec[key], db[key])
 
     def value(self, subject: str, what: str, spec: object, db: object) -> None:
         if spec != db:
-            self.add(subject, f"{what} {_shown(spec)} in spec, {_shown(db)} in database")
+            self.add(subject, f"{what} {_shown(spec)} in spec, {_shown(db)} in database", what)
 
     def comment(self, subject: str, spec: str | None, db: str | None) -> None:
         if (spec or None) != (db or None):
-            self.add(subject, f"comment {_quoted(spec or None)} in spec, {_quoted(db or None)} in database")
+            self.add(subject, f"comment {_quoted(spec or None)} in spec, {_quoted(db or None)} in database",
+                     "comment")
 
     def fragment(self, subject: str, what: str, spec: str | None, db: str | None,
                  normal: Callable[[Canon, str], str]) -> None:
@@ -617,7 +637,7 @@ class _Drift:
         shown = (_flat(spec) if spec is not None else "none", _flat(db) if db is not None else "none")
         if max(len(shown[0]), len(shown[1])) > _LONG:
             shown = excerpt(a or "none", b or "none")
-        self.add(subject, f"{what} differs: spec ({shown[0]}) database ({shown[1]})")
+        self.add(subject, f"{what} differs: spec ({shown[0]}) database ({shown[1]})", what)
 
     def normal_pair(self, spec: str | None, db: str | None,
                     normal: Callable[[Canon, str], str]) -> tuple[str | None, str | None]:
@@ -632,13 +652,17 @@ class _Drift:
 
         return one(self.spec_sql, spec), one(self.db_sql, db)
 
-    def grants(self, on: str, kind: str, spec: Iterable[Grant], db: Iterable[Grant]) -> None:
+    def grants(self, owner: str, on: str, kind: str, spec: Iterable[Grant], db: Iterable[Grant]) -> None:
+        """Privileges of the object `owner` names, one difference per (role, privilege), kind `grant`."""
         everything = self.db.all_privileges.get(kind, ())
         want = {(g.role, p) for g in spec for p in (everything if "all" in g.privileges else g.privileges)}
         have = {(g.role, p) for g in db for p in g.privileges}
         for role, privilege in sorted(want ^ have):
             grantee = "PUBLIC" if role == "public" else ident(role)
-            self.add(f"grant {privilege.upper()} on {on} to {grantee}", MISSING if (role, privilege) in want else EXTRA)
+            subject = Subject(f"grant {privilege.upper()} on {on} to {grantee}", "grant",
+                              (getattr(owner, "kind", ""), getattr(owner, "key", None)))
+            missing = (role, privilege) in want
+            self.add(subject, MISSING if missing else EXTRA, "missing" if missing else "extra", (role, privilege))
 
     # -- roles, schemas, sequences -------------------------------------------------------------------------------
     def role(self, subject: str, spec: Role, db: Role) -> None:
@@ -647,16 +671,16 @@ class _Drift:
 
     def schema(self, subject: str, spec: SchemaDef, db: SchemaDef) -> None:
         self.comment(subject, spec.comment, db.comment)
-        self.grants(f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
+        self.grants(subject, f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
 
     def sequence(self, subject: str, spec: model.Sequence, db: model.Sequence) -> None:
-        low, high = _sequence_bounds(spec)
+        low, high = sequence_bounds(spec)
         for what, want, have in (("type", spec.type, db.type), ("start", spec.start, db.start),
                                  ("increment", spec.increment, db.increment), ("min_value", low, db.min_value),
                                  ("max_value", high, db.max_value), ("cache", spec.cache, db.cache),
                                  ("cycle", spec.cycle, db.cycle)):
             self.value(subject, what, want, have)
-        self.grants(f"sequence {qname(spec.name)}", "sequence", spec.grants, db.grants)
+        self.grants(subject, f"sequence {qname(spec.name)}", "sequence", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
 
     # -- functions --------------------------------------------------------------------------------------------------
@@ -673,11 +697,11 @@ class _Drift:
             match = next((f for f in found if want and _arg_types(f) == _arg_types(want)), found[0] if found else None)
             for other in found:
                 if other is not match or want is None:
-                    self.add(f"function {_signature(other)}", EXTRA)
+                    self.add(Subject(f"function {_signature(other)}", "function", _identity(other)), EXTRA, "extra")
             if want is not None and match is None:
-                self.add(f"function {_signature(want)}", MISSING)
+                self.add(Subject(f"function {_signature(want)}", "function", _identity(want)), MISSING, "missing")
             elif want is not None and match is not None:
-                self.function(f"function {_signature(want)}", want, match)
+                self.function(Subject(f"function {_signature(want)}", "function", _identity(want)), want, match)
 
     def function(self, subject: str, spec: Function, db: Function) -> None:
         def args(fn: Function) -> tuple[str, ...]:
@@ -692,33 +716,34 @@ class _Drift:
         if want_path != have_path:
             self.value(subject, "search_path", _quoted(spec.search_path), _quoted(db.search_path))
         if spec.body.strip() != db.body.strip():
-            self.add(subject, _body_difference(spec.body, db.body))
-        self.grants(f"function {_signature(spec)}", "function", spec.grants, db.grants)
+            self.add(subject, _body_difference(spec.body, db.body), "body")
+        self.grants(subject, f"function {_signature(spec)}", "function", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
 
     # -- tables -----------------------------------------------------------------------------------------------------
     def table(self, subject: str, spec: Table, db: Table) -> None:
         name = qname(spec.name)
         keys = {c for con in self.catalog.constraints(spec) if con.kind == "primary key" for c in con.columns}
-        self.pair("column", {c.name: c for c in spec.columns}, {c.name: c for c in db.columns},
-                  lambda c: f"{name}.{c}", lambda s, a, b: self.column(s, name, a, b, a.name in keys),
+        self.pair("column", {(name, c.name): c for c in spec.columns}, {(name, c.name): c for c in db.columns},
+                  lambda c: f"{name}.{c[1]}", lambda s, a, b: self.column(s, name, a, b, a.name in keys),
                   ordered=True)
         for (table, column), privileges in sorted(self.db.column_grants.items()):
             for grant in privileges if table == name else ():
                 for privilege in grant.privileges:
                     grantee = "PUBLIC" if grant.role == "public" else ident(grant.role)
-                    self.add(f"grant {privilege.upper()} ({ident(column)}) on {name} to {grantee}", EXTRA)
-        self.pair("constraint", {c.name: c for c in self.catalog.constraints(spec)},
-                  {c.name: c for c in self.db.constraints.get(name, ())}, lambda c: f"{name}.{c}",
+                    self.add(Subject(f"grant {privilege.upper()} ({ident(column)}) on {name} to {grantee}",
+                                     "column grant", (name, column)), EXTRA, "extra", (grant.role, privilege))
+        self.pair("constraint", {(name, c.name): c for c in self.catalog.constraints(spec)},
+                  {(name, c.name): c for c in self.db.constraints.get(name, ())}, lambda c: f"{name}.{c[1]}",
                   lambda s, a, b: self.constraint(s, name, a, b))
-        self.pair("index", {i.name: i for i in spec.indexes}, {i.name: i for i in db.indexes},
-                  lambda i: f"{name.schema}.{i}", lambda s, a, b: self.index(s, name, a, b))
-        self.pair("trigger", {t.name: t for t in spec.triggers}, {t.name: t for t in db.triggers},
-                  lambda t: f"{name}.{t}", lambda s, a, b: self.trigger(s, name, a, b))
+        self.pair("index", {(name, i.name): i for i in spec.indexes}, {(name, i.name): i for i in db.indexes},
+                  lambda i: f"{name.schema}.{i[1]}", lambda s, a, b: self.index(s, name, a, b))
+        self.pair("trigger", {(name, t.name): t for t in spec.triggers}, {(name, t.name): t for t in db.triggers},
+                  lambda t: f"{name}.{t[1]}", lambda s, a, b: self.trigger(s, name, a, b))
         self.rls(subject, spec, db)
-        self.pair("policy", {p.name: p for p in spec.policies}, {p.name: p for p in db.policies},
-                  lambda p: _policy_name(name, p), lambda s, a, b: self.policy(s, name, a, b))
-        self.grants(str(name), "table", spec.grants, db.grants)
+        self.pair("policy", {(name, p.name): p for p in spec.policies}, {(name, p.name): p for p in db.policies},
+                  lambda p: _policy_name(name, p[1]), lambda s, a, b: self.policy(s, name, a, b))
+        self.grants(subject, str(name), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
 
     def column(self, subject: str, table: QName, spec: Column, db: Column, in_primary_key: bool) -> None:
@@ -727,18 +752,18 @@ class _Drift:
         not_null = spec.not_null or in_primary_key  # PRIMARY KEY makes its columns NOT NULL
         if not_null != db.not_null:
             self.add(subject, f"{'NOT NULL' if not_null else 'nullable'} in spec, "
-                              f"{'NOT NULL' if db.not_null else 'nullable'} in database")
+                              f"{'NOT NULL' if db.not_null else 'nullable'} in database", "not_null")
         default = spec.default_sql if spec.default_sql is not None else (
             value_literal(spec.default, parse_type(spec.type)) if spec.default is not None else None)
         want, have = self.normal_pair(default, db.default_sql, lambda c, t: c.expression(t, table, cast_to=want_type))
         if want != have:
             self.add(subject, f"default {_shown(default and _flat(default))} in spec, "
-                              f"{_shown(db.default_sql and _flat(db.default_sql))} in database")
+                              f"{_shown(db.default_sql and _flat(db.default_sql))} in database", "default")
         self.comment(subject, spec.comment, db.comment)
 
     def constraint(self, subject: str, table: QName, spec: Constraint, db: Constraint) -> None:
         if spec.kind != db.kind:
-            self.add(subject, f"{spec.kind} in spec, {db.kind} in database")
+            self.add(subject, f"{spec.kind} in spec, {db.kind} in database", "kind")
             return
         if spec.kind in ("primary key", "unique", "foreign key"):  # a CHECK's columns are the spec's bookkeeping
             self.value(subject, "columns", spec.columns, db.columns)
@@ -784,7 +809,7 @@ class _Drift:
         self.value(subject, "function", qname(spec.function), qname(db.function))
         self.fragment(subject, "WHEN", spec.when, db.when, lambda c, t: c.expression(t))
         if (table, db.name) in self.db.disabled_triggers:
-            self.add(subject, "enabled in spec, disabled in database")
+            self.add(subject, "enabled in spec, disabled in database", "disabled")
         self.comment(subject, spec.comment, db.comment)
 
     def rls(self, subject: str, spec: Table, db: Table) -> None:
@@ -792,10 +817,10 @@ class _Drift:
         db_enabled, db_forced = db.rls != "off", qname(db.name) in self.db.rls_forced
         if enabled != db_enabled:
             self.add(subject, f"RLS {'enabled' if enabled else 'disabled'} in spec, "
-                              f"{'enabled' if db_enabled else 'disabled'} in database")
+                              f"{'enabled' if db_enabled else 'disabled'} in database", "rls")
         if forced != db_forced:
             self.add(subject, f"RLS {'forced' if forced else 'not forced'} in spec, "
-                              f"{'forced' if db_forced else 'not forced'} in database")
+                              f"{'forced' if db_forced else 'not forced'} in database", "force")
 
     def policy(self, subject: str, table: QName, spec: Policy, db: Policy) -> None:
         self.value(subject, "command", spec.command, db.command)
@@ -810,11 +835,11 @@ class _Drift:
         self.fragment(subject, "query", spec.query, db.query, Canon.query)
         self.value(subject, "security_invoker", spec.security_invoker, db.security_invoker)
         self.value(subject, "security_barrier", spec.security_barrier, db.security_barrier)
-        self.grants(str(qname(spec.name)), "table", spec.grants, db.grants)
+        self.grants(subject, str(qname(spec.name)), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
 
 
-def _sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
+def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
     """MINVALUE and MAXVALUE, with PostgreSQL's defaults where the spec leaves them out."""
     top = _SEQUENCE_MAX.get(seq.type, 0)
     ascending = seq.increment > 0
@@ -825,6 +850,11 @@ def _sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
 
 def _arg_types(fn: Function) -> tuple[str, ...]:
     return tuple(_type(a.type) for a in fn.args)
+
+
+def _identity(fn: Function) -> tuple[QName, tuple[str, ...]]:
+    """A function's identity: its name and argument types (what DROP FUNCTION names)."""
+    return qname(fn.name), _arg_types(fn)
 
 
 def _signature(fn: Function) -> str:

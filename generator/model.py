@@ -144,6 +144,9 @@ class Argument(Node):
 @dataclass(frozen=True)
 class Function(Node):
     name: str = spec_field("Function name, `schema.name` or `name` (public). Overloads are not supported.", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     args: tuple[Argument, ...] = spec_field("Arguments in order, `name: type`.", (), keyed=True)
     returns: str = spec_field("Return type (`trigger` for trigger functions).", required=True)
     language: Literal["sql", "plpgsql"] = spec_field("Body language.", "plpgsql")
@@ -163,6 +166,9 @@ class Function(Node):
 @dataclass(frozen=True)
 class Column(Node):
     name: str = spec_field("Column name.", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     type: str = spec_field("SQL type: text, varchar(n), integer, bigint, uuid, jsonb, timestamptz, text[], ...",
                            required=True, shorthand=True)
     not_null: bool = spec_field("NOT NULL.", False)
@@ -177,11 +183,17 @@ class Column(Node):
     enum_constraint: str | None = spec_field("Name of the enum's CHECK constraint (default: valid_COLUMN).")
     comment: str | None = spec_field("COMMENT ON COLUMN.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment beside the column.")
+    using: Sql | None = spec_field(
+        "For plans: the expression converting old values when the type changes (ALTER COLUMN ... TYPE ... "
+        "USING), e.g. `status::integer`. Without it PostgreSQL's assignment cast is used.")
 
 
 @dataclass(frozen=True)
 class Check(Node):
     name: str = spec_field("Constraint name.", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     expr: Sql = spec_field("Boolean SQL expression over the row.", shorthand=True, required=True)
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
 
@@ -189,6 +201,9 @@ class Check(Node):
 @dataclass(frozen=True)
 class Unique(Node):
     name: str = spec_field("Constraint name.", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     columns: tuple[str, ...] = spec_field("Columns, in order.", (), shorthand=True, required=True)
 
 
@@ -196,6 +211,9 @@ class Unique(Node):
 class ForeignKey(Node):
     LABEL = "foreign key"
     name: str = spec_field("Constraint name.", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     columns: tuple[str, ...] = spec_field("Referencing columns.", (), required=True)
     references: str = spec_field("Target `table(col, ...)`.", required=True)
     on_delete: OnAction | None = spec_field("ON DELETE action.")
@@ -206,6 +224,9 @@ class ForeignKey(Node):
 @dataclass(frozen=True)
 class Index(Node):
     name: str = spec_field("Index name (unique per schema).", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     columns: tuple[str, ...] = spec_field(
         "Keys: `col`, `col DESC`, `col NULLS FIRST`, or an expression in parentheses.", (), shorthand=True,
         required=True,
@@ -237,6 +258,9 @@ class Trigger(Node):
 @dataclass(frozen=True)
 class Policy(Node):
     name: str = spec_field("Policy name (any text, unique per table).", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     command: Literal["all", "select", "insert", "update", "delete"] = spec_field("Command it applies to.", "all")
     mode: Literal["permissive", "restrictive"] = spec_field("Permissive policies are OR-ed, restrictive AND-ed.",
                                                               "permissive")
@@ -330,6 +354,9 @@ class Actor(Node):
 @dataclass(frozen=True)
 class Table(Node):
     name: str = spec_field("Table name, `schema.name` or `name` (public).", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     comment: str | None = spec_field("COMMENT ON TABLE.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above CREATE TABLE.")
     columns: tuple[Column, ...] = spec_field("Columns in order, `name: {type: ...}` or `name: type`.", (),
@@ -353,6 +380,9 @@ class Table(Node):
 @dataclass(frozen=True)
 class View(Node):
     name: str = spec_field("View name, `schema.name` or `name` (public).", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     query: Sql = spec_field("The SELECT the view shows.", required=True)
     security_invoker: bool = spec_field(
         "Run with the caller's rights so RLS applies (PostgreSQL 15+). Default true; false needs a strong reason.",

@@ -119,6 +119,7 @@ def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str,
         "returns": str(parse_type(function.returns)),
         "body": dollar_quote("\n" + function.body.strip("\n") + "\n"),
         "signature": sig,
+        "replace": False,
         "notes": note_lines(function.note),
         "acl": acl(f"FUNCTION {sig}", function.grants, catalog),
     }
@@ -159,7 +160,7 @@ def _index(index: Index, placed: Placed, catalog: Catalog) -> dict[str, Any]:
         m = _INDEX_KEY.match(key.strip())
         keys.append(key if key.startswith("(") or not m else ident(m["col"]) + m["rest"].upper())
     return {"index": index, "name": ident(index.name), "table": qname(placed.item.table.name).sql,
-            "keys": ", ".join(keys), "notes": note_lines(index.note),
+            "keys": ", ".join(keys), "notes": note_lines(index.note), "concurrently": False,
             "schema": ident(qname(placed.item.table.name).schema)}
 
 
@@ -211,12 +212,19 @@ def _view(view: View, placed: Placed, catalog: Catalog) -> dict[str, Any]:
             "acl": acl(f"TABLE {name}", view.grants, catalog)}
 
 
-def render_item(placed: Placed, catalog: Catalog) -> str:
+def render_item(placed: Placed, catalog: Catalog, **variant: Any) -> str:
+    """One item as SQL. `variant` sets the template's switches for plans (a function's `replace`, an index's
+    `concurrently`); the output files use the defaults."""
     kind = placed.item.kind
     if kind not in _CONTEXTS:
         raise RuntimeError(f"no renderer for item kind {kind!r}")
-    context = _CONTEXTS[kind](placed.item.obj, placed, catalog)
-    return _ENV.get_template(f"{kind}.sql.j2").render(**context).strip("\n") + "\n"
+    context = _CONTEXTS[kind](placed.item.obj, placed, catalog) | variant
+    return render_template(f"{kind}.sql.j2", context)
+
+
+def render_template(name: str, context: dict[str, Any]) -> str:
+    """A template under templates/ rendered with `context`, without leading and trailing blank lines."""
+    return _ENV.get_template(name).render(**context).strip("\n") + "\n"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,493 @@
+"""Typed changes: one frozen class per kind of step a plan can take, each rendered by its own template.
+
+A change knows its SQL (`sql()`, through the registry below) and a one-line description for the plan's comment.
+Where it goes in the script and which hazards it carries are decided elsewhere (planner.py, hazards.py), from
+its class, never from its SQL text. Objects created from the spec render through the output's own templates
+(`render.render_item`), so a table a plan creates is exactly the table `generate` writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+from ..derive import Catalog
+from ..model import Column
+from ..order import Item, Placed
+from ..render import render_item, render_template
+from ..sqltext import QName, ident
+
+
+@dataclass(frozen=True)
+class Change:
+    """Base of every change. Subclasses are registered with a template (or a renderer) by `renders`."""
+
+    def describe(self) -> str:
+        raise NotImplementedError(type(self).__name__)
+
+    @property
+    def transactional(self) -> bool:
+        """False for statements PostgreSQL refuses inside a transaction block (CONCURRENTLY)."""
+        return not getattr(self, "concurrently", False)
+
+
+C = TypeVar("C", bound=type[Change])
+Renderer = Callable[[Any, Catalog], str]
+_RENDERERS: dict[type[Change], Renderer] = {}
+
+
+def renders(template: str | None = None) -> Callable[[C], C]:
+    """Register a change class: rendered by `templates/plan/TEMPLATE.sql.j2` with its fields (SQL-quoted by the
+    class's `context()` when it has one), or, without a template, by its `render(catalog)` method."""
+
+    def register(cls: C) -> C:
+        if cls in _RENDERERS:
+            raise RuntimeError(f"renderer for {cls.__name__} registered twice")
+        if template is None:
+            _RENDERERS[cls] = lambda change, catalog: change.render(catalog)
+        else:
+            def render(change: Any, catalog: Catalog) -> str:
+                context = change.context() if hasattr(change, "context") else \
+                    {f.name: getattr(change, f.name) for f in fields(change)}
+                return render_template(f"plan/{template}.sql.j2", context)
+            _RENDERERS[cls] = render
+        return cls
+
+    return register
+
+
+def sql(change: Change, catalog: Catalog) -> str:
+    """The SQL of one change; a class without a renderer is an error, never skipped."""
+    renderer = _RENDERERS.get(type(change))
+    if renderer is None:
+        raise RuntimeError(f"no renderer for change {type(change).__name__}")
+    return renderer(change, catalog)
+
+
+def registered() -> list[type[Change]]:
+    return list(_RENDERERS)
+
+
+# -- objects created from the spec, through the output's templates ----------------------------------------------
+@dataclass(frozen=True)
+class Create(Change):
+    """An object of the spec, created as `generate` writes it (with its grants and comments)."""
+
+    item: Item
+
+    def describe(self) -> str:
+        return f"create {self.item.kind} {self.item.key[1]}"
+
+    def render(self, catalog: Catalog) -> str:
+        return render_item(Placed(self.item, 0), catalog)
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateRole(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateSchema(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateSequence(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateFunction(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
+class ReplaceFunction(Create):
+    """CREATE OR REPLACE FUNCTION: same name and argument types, new body or attributes; grants stay."""
+
+    def describe(self) -> str:
+        return f"replace function {self.item.key[1]}"
+
+    def render(self, catalog: Catalog) -> str:
+        return render_item(Placed(self.item, 0), catalog, replace=True, notes=[])
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateTable(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateIndex(Create):
+    concurrently: bool = False
+
+    def render(self, catalog: Catalog) -> str:
+        return render_item(Placed(self.item, 0), catalog, concurrently=self.concurrently)
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateTrigger(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
+class EnableRls(Create):
+    """Row-level security of a table the plan creates (ENABLE, and FORCE when the spec forces it)."""
+
+    def describe(self) -> str:
+        return f"enable row-level security on {self.item.key[1]}"
+
+
+@renders()
+@dataclass(frozen=True)
+class CreatePolicy(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateView(Create):
+    pass
+
+
+# -- renames ----------------------------------------------------------------------------------------------------
+@renders("rename")
+@dataclass(frozen=True)
+class Rename(Change):
+    kind: str  # table, view, function, column, constraint, index, policy
+    old: str
+    new: str
+    table: QName | None = None
+    schema: str = "public"
+    args: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        where = f" on {self.table}" if self.table and self.kind != "index" else ""
+        return f"rename {self.kind} {self.old} to {self.new}{where}"
+
+    def context(self) -> dict[str, Any]:
+        target = f"{QName(self.schema, self.old).sql}"
+        if self.kind == "function":
+            target += f"({', '.join(self.args)})"
+        return {"kind": self.kind, "old": self.old, "new": self.new, "target": target,
+                "table": self.table.sql if self.table else None}
+
+
+# -- drops ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Drop(Change):
+    """DROP of a whole object, by name."""
+
+    WHAT = ""
+
+    def target(self) -> str:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return f"drop {self.WHAT.lower()} {self.target()}"
+
+    def context(self) -> dict[str, Any]:
+        return {"what": self.WHAT, "target": self.target(), "concurrently": getattr(self, "concurrently", False),
+                "if_exists": getattr(self, "concurrently", False)}
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropSchema(Drop):
+    WHAT = "SCHEMA"
+    name: str
+
+    def target(self) -> str:
+        return ident(self.name)
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropSequence(Drop):
+    WHAT = "SEQUENCE"
+    name: QName
+
+    def target(self) -> str:
+        return self.name.sql
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropFunction(Drop):
+    WHAT = "FUNCTION"
+    name: QName
+    args: tuple[str, ...]
+
+    def target(self) -> str:
+        return f"{self.name.sql}({', '.join(self.args)})"
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropTable(Drop):
+    WHAT = "TABLE"
+    name: QName
+
+    def target(self) -> str:
+        return self.name.sql
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropView(Drop):
+    WHAT = "VIEW"
+    name: QName
+
+    def target(self) -> str:
+        return self.name.sql
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropIndex(Drop):
+    WHAT = "INDEX"
+    name: QName  # schema and index name
+    table: QName
+    concurrently: bool = False
+
+    def target(self) -> str:
+        return self.name.sql
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropTrigger(Drop):
+    WHAT = "TRIGGER"
+    table: QName
+    name: str
+
+    def target(self) -> str:
+        return f"{ident(self.name)} ON {self.table.sql}"
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropPolicy(Drop):
+    WHAT = "POLICY"
+    table: QName
+    name: str
+
+    def target(self) -> str:
+        return f"{ident(self.name)} ON {self.table.sql}"
+
+
+# -- tables and their parts -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableChange(Change):
+    """A change of one table (ALTER TABLE ...): the template gets `table` quoted and the other fields as they are."""
+
+    table: QName
+
+    def context(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["table"] = self.table.sql
+        return out
+
+
+@renders("add_column")
+@dataclass(frozen=True)
+class AddColumn(TableChange):
+    column: str
+    type: str
+    default: str | None
+    not_null: bool
+    spec: Column | None = None  # the column as declared (hazards read its default)
+
+    def describe(self) -> str:
+        return f"add column {self.table}.{self.column}"
+
+
+@renders("drop_column")
+@dataclass(frozen=True)
+class DropColumn(TableChange):
+    column: str
+
+    def describe(self) -> str:
+        return f"drop column {self.table}.{self.column}"
+
+
+@renders("alter_column_type")
+@dataclass(frozen=True)
+class AlterColumnType(TableChange):
+    column: str
+    type: str
+    old_type: str
+    using: str | None
+
+    def describe(self) -> str:
+        return f"change type of column {self.table}.{self.column} from {self.old_type} to {self.type}"
+
+
+@renders("set_default")
+@dataclass(frozen=True)
+class SetDefault(TableChange):
+    column: str
+    default: str | None
+
+    def describe(self) -> str:
+        return f"{'drop' if self.default is None else 'set'} default of column {self.table}.{self.column}"
+
+
+@renders("set_not_null")
+@dataclass(frozen=True)
+class SetNotNull(TableChange):
+    column: str
+    not_null: bool
+
+    def describe(self) -> str:
+        return f"{'set' if self.not_null else 'drop'} NOT NULL on column {self.table}.{self.column}"
+
+
+@renders("add_constraint")
+@dataclass(frozen=True)
+class AddConstraint(TableChange):
+    name: str
+    kind: str  # primary key, unique, foreign key, check
+    columns: str = ""  # quoted, comma-separated
+    target: str | None = None
+    target_columns: str | None = None
+    on_delete: str | None = None
+    on_update: str | None = None
+    expr: str | None = None
+    not_valid: bool = False
+
+    def describe(self) -> str:
+        return f"add {self.kind} constraint {self.name} on {self.table}" + (" (NOT VALID)" if self.not_valid else "")
+
+
+@renders("validate_constraint")
+@dataclass(frozen=True)
+class ValidateConstraint(TableChange):
+    name: str
+
+    def describe(self) -> str:
+        return f"validate constraint {self.name} on {self.table}"
+
+
+@renders("drop_constraint")
+@dataclass(frozen=True)
+class DropConstraint(TableChange):
+    name: str
+    kind: str = ""
+    if_exists: bool = False
+
+    def describe(self) -> str:
+        return f"drop {self.kind + ' ' if self.kind else ''}constraint {self.name} on {self.table}"
+
+
+@renders("set_rls")
+@dataclass(frozen=True)
+class SetRls(TableChange):
+    what: str  # enable | force
+    on: bool
+
+    def describe(self) -> str:
+        verb = {("enable", True): "enable", ("enable", False): "disable", ("force", True): "force",
+                ("force", False): "stop forcing"}[(self.what, self.on)]
+        return f"{verb} row-level security on {self.table}"
+
+
+@renders("enable_trigger")
+@dataclass(frozen=True)
+class EnableTrigger(TableChange):
+    name: str
+
+    def describe(self) -> str:
+        return f"enable trigger {self.name} on {self.table}"
+
+
+@renders("alter_policy")
+@dataclass(frozen=True)
+class AlterPolicy(TableChange):
+    name: str
+    roles: str  # quoted, comma-separated
+    using: str | None
+    with_check: str | None
+
+    def describe(self) -> str:
+        return f"alter policy {self.name!r} on {self.table}"
+
+
+# -- other objects ----------------------------------------------------------------------------------------------
+@renders("alter_role")
+@dataclass(frozen=True)
+class AlterRole(Change):
+    name: str
+    login: bool
+    bypass_rls: bool
+
+    def describe(self) -> str:
+        return f"alter role {self.name}"
+
+
+@renders("alter_sequence")
+@dataclass(frozen=True)
+class AlterSequence(Change):
+    name: QName
+    options: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"alter sequence {self.name}"
+
+    def context(self) -> dict[str, Any]:
+        return {"sequence": self.name.sql, "options": self.options}
+
+
+@renders("set_view_options")
+@dataclass(frozen=True)
+class SetViewOptions(Change):
+    name: QName
+    options: str
+    security_invoker: bool
+
+    def describe(self) -> str:
+        return f"set options of view {self.name}"
+
+    def context(self) -> dict[str, Any]:
+        return {"view": self.name.sql, "options": self.options}
+
+
+@renders("grant")
+@dataclass(frozen=True)
+class Grant(Change):
+    """GRANT (grant=True) or REVOKE of one privilege of one role on one object (or one column of it)."""
+
+    target: str  # `TABLE public.t`, `FUNCTION public.f(uuid)`, ...
+    privilege: str
+    role: str
+    grant: bool
+    column: str | None = None
+
+    def describe(self) -> str:
+        return f"{'grant' if self.grant else 'revoke'} {self.privilege.upper()} on {self.target} " \
+               f"{'to' if self.grant else 'from'} {self.role}"
+
+    def context(self) -> dict[str, Any]:
+        return {"target": self.target, "privilege": self.privilege, "grant": self.grant, "column": self.column,
+                "role": "PUBLIC" if self.role == "public" else ident(self.role)}
+
+
+@renders("comment")
+@dataclass(frozen=True)
+class Comment(Change):
+    target: str  # `TABLE public.t`, `COLUMN public.t.c`, `POLICY "p" ON public.t`, ...
+    text: str | None
+
+    def describe(self) -> str:
+        return f"{'set' if self.text else 'remove'} comment on {self.target}"

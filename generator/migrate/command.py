@@ -1,0 +1,225 @@
+"""`plan` and `apply` on the command line.
+
+    python -m generator plan --db DSN            the script that brings a live database to the spec
+    python -m generator plan --from DIR|GIT-REV  the script between two specs, no database needed
+    python -m generator apply --db DSN           plan, print, apply, verify
+
+Exit codes: 0 plan printed (or applied and verified); 1 the plan needs a hazard that was not allowed, or apply
+failed, or the database does not match the spec afterwards; 2 spec errors, bad usage, or the database cannot
+be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from .. import drift, introspect
+from ..check import check
+from ..derive import Catalog
+from ..diagnostics import Collector, Pos
+from ..introspect import DatabaseError
+from ..load import load_spec, spec_files
+from ..model import Schema
+from . import database
+from .hazards import KINDS, REFUSED_BY_DEFAULT
+from .planner import Options, Plan, plan
+from .script import Timeouts, as_json, script
+from .snapshot import of_spec
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_arguments(p: argparse.ArgumentParser, *, apply: bool) -> None:
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db", metavar="DSN",
+                       help="the live database to bring to the spec (libpq connection string or URI)")
+    if not apply:
+        where.add_argument("--from", dest="source", metavar="DIR|GIT-REV",
+                           help="plan from another spec instead of a database: a spec directory, or a git "
+                                "revision whose copy of the --spec directory is used (e.g. HEAD, main)")
+    p.add_argument("--spec", default="spec", metavar="DIR|GIT-REV",
+                   help="the spec to plan towards (default: spec); a git revision takes that revision's copy")
+    p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
+                   help="supabase: leave alone the objects of modules marked `platform: true`")
+    p.add_argument("--allow-hazard", action="append", default=[], metavar="KIND",
+                   choices=(*KINDS, "all"),
+                   help=f"accept a hazard kind ({', '.join(KINDS)}, or all); repeatable. Only data-loss is "
+                        "refused unless allowed; the others are named in the plan")
+    p.add_argument("--online", action="store_true",
+                   help="prefer online operations: CREATE/DROP INDEX CONCURRENTLY, constraints added NOT VALID "
+                        "and validated after the transaction, SET NOT NULL through a validated CHECK, "
+                        "lock_timeout and statement_timeout set first")
+    p.add_argument("--lock-timeout", default=Timeouts.lock, metavar="DURATION",
+                   help=f"with --online: lock_timeout (default {Timeouts.lock})")
+    p.add_argument("--statement-timeout", default=Timeouts.statement, metavar="DURATION",
+                   help=f"with --online: statement_timeout (default {Timeouts.statement})")
+    p.add_argument("--format", choices=("sql", "json"), default="sql", help="output format (default: sql)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the plan to FILE instead of stdout")
+
+
+# -- the two sides ----------------------------------------------------------------------------------------------
+def resolve_spec(text: str, spec_dir: Path | None = None) -> tuple[Catalog, str]:
+    """A checked spec from a directory, or from a git revision (the copy of `spec_dir` at that revision; a
+    revision without it is an empty spec, so a project's first migration creates everything)."""
+    path = Path(text)
+    if path.is_dir() and not spec_files(path):  # nothing declared yet: a first plan creates everything
+        return check(Schema(())), str(path)
+    if path.is_dir() or spec_dir is None:
+        return check(load_spec(path)), str(path)
+    return _spec_at_revision(text, spec_dir)
+
+
+def _spec_at_revision(rev: str, spec_dir: Path) -> tuple[Catalog, str]:
+    errors = Collector()
+    base = spec_dir.resolve()
+    top = _git(["rev-parse", "--show-toplevel"], base if base.is_dir() else Path.cwd())
+    if top is None:
+        errors.error(Pos(rev, 1, 1), "neither a spec directory nor a git revision (not in a git repository)")
+        errors.raise_if_any()
+    assert top is not None
+    root = Path(top.decode().strip())
+    relative = base.relative_to(root).as_posix()
+    if _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], root) is None:
+        errors.error(Pos(rev, 1, 1), "neither a spec directory nor a git revision")
+        errors.raise_if_any()
+    archive = _git(["archive", "--format=tar", rev, "--", relative], root)
+    label = f"{rev}:{relative}"
+    if archive is None:  # the revision has no spec directory yet
+        return check(Schema(())), label
+    with tempfile.TemporaryDirectory(prefix="pgspec-rev-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        extracted = Path(tmp) / relative
+        if not extracted.is_dir() or not spec_files(extracted):
+            return check(Schema(())), label
+        return check(load_spec(extracted)), label
+
+
+def _git(args: list[str], cwd: Path) -> bytes | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+# -- plan -------------------------------------------------------------------------------------------------------
+def _options(args: argparse.Namespace) -> Options:
+    return Options(online=args.online)
+
+
+def refused(p: Plan, allowed: list[str]) -> list[str]:
+    """`hazard-kind: reason` of each hazard the plan needs and the user did not allow."""
+    accepted = set(KINDS) if "all" in allowed else set(allowed)
+    return [f"{h.kind}: {h.reason}" for s in p.steps for h in s.hazards
+            if h.kind in REFUSED_BY_DEFAULT and h.kind not in accepted]
+
+
+def _emit(args: argparse.Namespace, p: Plan, title: str, refusals: list[str]) -> None:
+    if args.format == "json":
+        text = json.dumps(as_json(p, refused=refusals), indent=2) + "\n"
+    else:
+        text = script(p, title=title, timeouts=Timeouts(args.lock_timeout, args.statement_timeout))
+    if args.output:
+        from ..output import write_text_atomically
+        write_text_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def _report_refusals(refusals: list[str]) -> None:
+    for line in refusals:
+        print(f"refused: {line}", file=sys.stderr)
+    kinds = sorted({r.split(":", 1)[0] for r in refusals})
+    print(f"the plan needs {', '.join(kinds)}: review it, then run again with "
+          + " ".join(f"--allow-hazard {k}" for k in kinds), file=sys.stderr)
+
+
+def plan_main(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    spec_dir = Path(args.spec) if Path(args.spec).is_dir() else Path("spec")
+    new, new_label = resolve_spec(args.spec, spec_dir)
+    include_platform = args.target == "postgres"
+    if args.source is not None:
+        old_catalog, old_label = resolve_spec(args.source, spec_dir)
+        skip = drift.scope(new, include_platform=include_platform)[2] | \
+            drift.scope(old_catalog, include_platform=include_platform)[2]
+        p = plan(new, of_spec(old_catalog), options=_options(args), skip=skip)
+        title = f"pgspec plan from {old_label} to {new_label}"
+    else:
+        try:
+            with introspect.connect(args.db) as conn:
+                db = database.read(conn, new, include_platform=include_platform)
+                p = plan(new, db.snapshot, options=_options(args), rows=db.rows, constant=database.constants(conn),
+                         skip=db.skip)
+        except DatabaseError as exc:
+            print(f"plan: cannot read the database: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        title = f"pgspec plan from the database to {new_label}"
+    refusals = refused(p, args.allow_hazard)
+    if refusals:
+        _report_refusals(refusals)
+        if args.format == "json":
+            _emit(args, p, title, refusals)
+        return EXIT_FAILED
+    _emit(args, p, title, refusals)
+    print(f"plan: {len(p.steps)} change{'s' if len(p.steps) != 1 else ''} "
+          f"({time.perf_counter() - started:.2f} s)", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- apply ------------------------------------------------------------------------------------------------------
+def apply_main(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    args.source = None
+    spec_dir = Path(args.spec) if Path(args.spec).is_dir() else Path("spec")
+    new, new_label = resolve_spec(args.spec, spec_dir)
+    include_platform = args.target == "postgres"
+    try:
+        with introspect.connect(args.db) as conn:
+            db = database.read(conn, new, include_platform=include_platform)
+            p = plan(new, db.snapshot, options=_options(args), rows=db.rows, constant=database.constants(conn),
+                     skip=db.skip)
+    except DatabaseError as exc:
+        print(f"apply: cannot read the database: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    refusals = refused(p, args.allow_hazard)
+    if refusals:
+        _report_refusals(refusals)
+        print("apply: nothing applied.", file=sys.stderr)
+        return EXIT_FAILED
+    _emit(args, p, f"pgspec apply to the database from {new_label}", refusals)
+    if p.empty:
+        print("apply: nothing to do", file=sys.stderr)
+        return EXIT_OK
+    try:
+        database.apply(args.db, p)
+    except database.ApplyError as exc:
+        print(f"apply failed, nothing applied: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (DatabaseError, psycopg.Error) as exc:
+        print(f"apply: {introspect.one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        differences = drift.verify(args.db, new, include_platform=include_platform)
+    except DatabaseError as exc:
+        print(f"apply: applied, but the database cannot be read back: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for difference in differences:
+        print(f"after apply: {difference}", file=sys.stderr)
+    if differences:
+        print(f"apply: applied {len(p.steps)} changes, but {len(differences)} differences remain", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"apply: {len(p.steps)} change{'s' if len(p.steps) != 1 else ''} applied and verified "
+          f"({time.perf_counter() - started:.2f} s)", file=sys.stderr)
+    return EXIT_OK

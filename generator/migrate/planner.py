@@ -1,0 +1,557 @@
+"""From differences to an ordered list of typed changes.
+
+Every difference `drift.compare` reports between the spec and the (renamed) old snapshot becomes changes here:
+a missing object is created through the output's templates, an extra one dropped, a changed field altered in
+place where PostgreSQL can (ALTER POLICY, ALTER COLUMN, CREATE OR REPLACE FUNCTION, ALTER VIEW SET, ...), and
+replaced (drop + create) where it cannot. A replaced object takes its dependants with it: what depends on it in
+the old dependency graph (read from the model and from parsed SQL, as `order.py` builds it) is dropped before it
+and created again after it.
+
+Order, in phases: renames; drops of dependants (old graph, dependants first); creates and alters (new graph,
+the order `generate` writes); drops of base objects (old graph, dependants first); and with --online, what must
+run outside the transaction (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .. import drift
+from ..derive import Catalog, Constraint, parse_reference
+from ..drift import Constant, Difference, same_constant
+from ..introspect import Snapshot
+from ..model import Column, Policy, View
+from ..order import Item, Key, build_items, order
+from ..render import signature
+from ..sqltext import QName, ident, parse_type, qname, value_literal
+from . import changes as ch
+from .hazards import Facts, Hazard, hazards
+from .snapshot import apply_renames, mentions
+
+RENAME, DROP_DEPENDANT, CHANGE, DROP, AFTER = range(5)
+PHASES = ("renames", "drops of dependants", "changes", "drops", "outside the transaction")
+# Steps of the changes of one table, in the order they must run.
+_STEP = {ch.DropConstraint: 1, ch.DropColumn: 2, ch.AddColumn: 3, ch.AlterColumnType: 4, ch.SetDefault: 5,
+         ch.SetNotNull: 6, ch.AddConstraint: 7, ch.SetRls: 8, ch.ValidateConstraint: 9}
+_CONSTRAINT_ORDER = {"primary key": 0, "unique": 1, "check": 2, "foreign key": 3}
+_RECREATABLE = frozenset({"view", "policy", "trigger", "function", "index"})
+
+
+@dataclass(frozen=True)
+class Options:
+    online: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    change: ch.Change
+    phase: int
+    anchor: Key  # the object (in the old or new dependency graph) whose position orders the change
+    step: int = 0
+    hazards: tuple[Hazard, ...] = ()
+
+    @property
+    def transactional(self) -> bool:
+        return self.phase != AFTER
+
+
+@dataclass(frozen=True)
+class Plan:
+    catalog: Catalog  # the spec planned towards (objects it creates render from it)
+    steps: tuple[Step, ...]
+    notes: tuple[str, ...] = ()  # what the plan leaves alone, by name
+    online: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps
+
+    def hazard_kinds(self) -> set[str]:
+        return {h.kind for s in self.steps for h in s.hazards}
+
+
+def _ranks(items: Iterable[Item]) -> dict[Key, int]:
+    """Topological positions in a dependency graph that may have cycles (a database can): ties and cycles are
+    broken by the items' sort keys, so the result is deterministic."""
+    by_key = {i.key: i for i in items}
+    waiting = {k: {d for d in i.deps if d in by_key and d != k} for k, i in by_key.items()}
+    dependents: dict[Key, list[Key]] = {}
+    for k, deps in waiting.items():
+        for d in deps:
+            dependents.setdefault(d, []).append(k)
+    ready = [(by_key[k].sort_key, k) for k, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
+    out: dict[Key, int] = {}
+    while len(out) < len(by_key):
+        if not ready:  # a cycle: take the smallest waiting item
+            k = min((k for k in by_key if k not in out), key=lambda k: (by_key[k].sort_key, k))
+            heapq.heappush(ready, (by_key[k].sort_key, k))
+        _, k = heapq.heappop(ready)
+        if k in out:
+            continue
+        out[k] = len(out)
+        for dep in dependents.get(k, ()):
+            waiting[dep].discard(k)
+            if not waiting[dep] and dep not in out:
+                heapq.heappush(ready, (by_key[dep].sort_key, dep))
+    return out
+
+
+def _graph_key(kind: str, key: Any) -> Key:
+    """The dependency-graph key (order.py) of the object a difference names."""
+    if kind == "function":
+        return ("function", str(key[0]))
+    if kind in ("index",):
+        return ("index", f"{key[0].schema}.{key[1]}")
+    if kind in ("trigger", "policy"):
+        return (kind, f"{key[0]}.{key[1]}")
+    if kind in ("column", "constraint", "column grant"):
+        return ("table", str(key[0]))
+    if kind == "grant":
+        return _graph_key(*key)
+    return (kind, str(key))
+
+
+def _default_sql(column: Column) -> str | None:
+    if column.default_sql is not None:
+        return column.default_sql
+    return value_literal(column.default, parse_type(column.type)) if column.default is not None else None
+
+
+def _constraint_change(table: QName, con: Constraint, *, not_valid: bool = False) -> ch.AddConstraint:
+    target = target_columns = None
+    if con.kind == "foreign key" and con.ref_text:
+        ref, cols = parse_reference(con.ref_text)
+        target, target_columns = ref.sql, ", ".join(ident(c) for c in cols)
+    return ch.AddConstraint(table, con.name, con.kind, ", ".join(ident(c) for c in con.columns), target,
+                            target_columns, (con.on_delete or "").upper() or None,
+                            (con.on_update or "").upper() or None, con.expr, not_valid)
+
+
+def _roles(policy: Policy) -> str:
+    return ", ".join("PUBLIC" if r == "public" else ident(r) for r in policy.roles)
+
+
+def _grant_target(owner_kind: str, owner_key: Any, catalog: Catalog, old: Catalog) -> str:
+    if owner_kind == "schema":
+        return f"SCHEMA {ident(owner_key)}"
+    if owner_kind == "sequence":
+        return f"SEQUENCE {owner_key.sql}"
+    if owner_kind == "function":
+        name, types = owner_key
+        return f"FUNCTION {name.sql}({', '.join(types)})"
+    return f"TABLE {owner_key.sql}"
+
+
+@dataclass
+class _Planner:
+    new: Catalog
+    old: Snapshot
+    options: Options
+    facts: Facts
+    renames: list[ch.Rename] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    replaced: set[Key] = field(default_factory=set)  # graph keys dropped and created again
+    created: set[Key] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.old_catalog = Catalog(self.old.schema)
+        self.new_items = {i.key: i for i in build_items(self.new)}
+        self.old_items = {i.key: i for i in build_items(self.old_catalog)}
+        self.new_rank = {p.item.key: n for n, p in enumerate(order(self.new))}
+        self.old_rank = _ranks(self.old_items.values())
+        self.dependants: dict[Key, set[Key]] = {}
+        for item in self.old_items.values():
+            for dep in item.deps:
+                self.dependants.setdefault(dep, set()).add(item.key)
+        self.old_tables = {qname(t.name): t for t in self.old.module.tables}
+        self.old_views = {qname(v.name): v for v in self.old.module.views}
+
+    # -- emitting ---------------------------------------------------------------------------------------------------
+    def add(self, change: ch.Change, phase: int, anchor: Key, step: int = 0) -> None:
+        self.steps.append(Step(change, phase, anchor, step))
+
+    def create(self, key: Key, cls: type[ch.Create], **extra: Any) -> None:
+        item = self.new_items[key]
+        if cls is ch.CreateIndex and self.options.online and item.table is not None \
+                and qname(item.table.name) not in self.facts.new_tables:
+            self.add(ch.CreateIndex(item, concurrently=True), AFTER, key, 1)
+        else:
+            self.add(cls(item, **extra), CHANGE, key)
+        self.created.add(key)
+
+    def ordered(self) -> list[Step]:
+        def sort_key(s: Step) -> tuple[Any, ...]:
+            if s.phase in (DROP_DEPENDANT, DROP):
+                rank = -self.old_rank.get(s.anchor, -1)
+            elif s.phase == RENAME:
+                rank = 0
+            else:
+                rank = self.new_rank.get(s.anchor, len(self.new_rank))
+            sub = s.step
+            if isinstance(s.change, ch.AddConstraint):
+                sub = (s.step, _CONSTRAINT_ORDER.get(s.change.kind, 9))  # type: ignore[assignment]
+            elif isinstance(s.change, ch.Grant | ch.Comment):
+                sub = (20, 0)  # type: ignore[assignment]
+            else:
+                sub = (sub, 0)  # type: ignore[assignment]
+            return (s.phase, rank, sub, s.change.describe())
+
+        # Python's sort is stable: changes that tie keep the order they were planned in (renames, in particular).
+        out = sorted(self.steps, key=sort_key)
+        return [replace(s, hazards=hazards(s.change, self.facts)) for s in out]
+
+    # -- the differences --------------------------------------------------------------------------------------------
+    def run(self, differences: list[Difference]) -> Plan:
+        for r in self.renames:
+            self.add(r, RENAME, ("rename", ""))
+        by_object: dict[tuple[str, Any], list[Difference]] = {}
+        for d in differences:
+            by_object.setdefault((d.kind, d.key), []).append(d)
+        # Replacements first, so that the alters of replaced objects can be left out.
+        self.replace_all(_graph_key(kind, key) for (kind, key), diffs in by_object.items()
+                         if self.needs_replacement(kind, key, {d.what for d in diffs}))
+        for (kind, key), diffs in by_object.items():
+            handler = getattr(self, f"on_{kind.replace(' ', '_')}")
+            handler(key, diffs)
+        return Plan(self.new, tuple(self.ordered()), tuple(self.notes), self.options.online)
+
+    def needs_replacement(self, kind: str, key: Any, what: set[str]) -> bool:
+        """Whether PostgreSQL cannot make this object's change in place (it is then dropped and created)."""
+        if "missing" in what or "extra" in what:
+            return False
+        replace_when = {
+            "function": {"arguments", "returns"},
+            "index": {"unique", "method", "keys", "WHERE"},
+            "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "WHEN"},
+            "policy": {"command", "mode"},
+            "view": {"query"},
+        }.get(kind, set())
+        return bool(what & replace_when) or (kind == "policy" and self.policy_clause_removed(key))
+
+    def policy_clause_removed(self, key: tuple[QName, str]) -> bool:
+        """ALTER POLICY can set USING / WITH CHECK but not remove them."""
+        table, name = key
+        new = next(p for p in self.new.tables[table].policies if p.name == name)
+        old = next(p for p in self.old_tables[table].policies if p.name == name)
+        return (new.using is None and old.using is not None) or (new.with_check is None and old.with_check is not None)
+
+    def replace_all(self, keys: Iterable[Key]) -> None:
+        """Replace these objects (drop, then create from the spec) and, transitively, what depends on them in the
+        old graph and is still in the spec."""
+        todo = list(keys)
+        added: list[Key] = []
+        while todo:
+            key = todo.pop()
+            if key in self.replaced:
+                continue
+            self.replaced.add(key)
+            added.append(key)
+            todo += [d for d in self.dependants.get(key, ()) if d[0] in _RECREATABLE and d in self.new_items]
+        for key in sorted(added):
+            self.drop_old(key, DROP_DEPENDANT)
+            self.create(key, _CREATE[key[0]])
+
+    def rebuild_users_of_column(self, table: QName, column: str) -> None:
+        """Views, policies and triggers that use a column whose type changes or that is dropped: PostgreSQL
+        refuses both while they exist, so they are dropped first and created again after."""
+        users = []
+        for dep in sorted(self.dependants.get(("table", str(table)), ())):
+            if dep[0] not in ("view", "policy", "trigger") or dep not in self.new_items:
+                continue
+            if any(mentions(t, column) for t in _texts(self.old_items[dep].obj)):
+                users.append(dep)
+        self.replace_all(users)
+
+    def drop_old(self, key: Key, phase: int) -> None:
+        """DROP of an object of the old side, by its graph key."""
+        item = self.old_items[key]
+        obj = item.obj
+        change: ch.Change
+        if key[0] == "view":
+            change = ch.DropView(qname(obj.name))
+        elif key[0] == "function":
+            change = ch.DropFunction(qname(obj.name), tuple(str(parse_type(a.type)) for a in obj.args))
+        elif key[0] == "policy":
+            assert item.table is not None
+            change = ch.DropPolicy(qname(item.table.name), obj.name)
+        elif key[0] == "trigger":
+            assert item.table is not None
+            change = ch.DropTrigger(qname(item.table.name), obj.name)
+        elif key[0] == "index":
+            assert item.table is not None
+            table = qname(item.table.name)
+            if self.options.online:
+                self.add(ch.DropIndex(QName(table.schema, obj.name), table, concurrently=True), AFTER, key, 0)
+                return
+            change = ch.DropIndex(QName(table.schema, obj.name), table)
+        else:
+            raise AssertionError(key)
+        self.add(change, phase, key)
+
+    def skip(self, kind: str, key: Any) -> bool:
+        """Changes to an object that is replaced or created whole are part of its CREATE."""
+        return _graph_key(kind, key) in self.replaced
+
+    # -- one handler per difference kind ----------------------------------------------------------------------------
+    def on_role(self, name: str, diffs: list[Difference]) -> None:
+        what = {d.what for d in diffs}
+        if "missing" in what:
+            self.create(("role", name), ch.CreateRole)
+        elif "extra" in what:
+            self.notes.append(f"role {name} is no longer declared; roles are cluster-wide and are not dropped")
+        else:
+            role = self.new.roles[name]
+            self.add(ch.AlterRole(name, role.login, role.bypass_rls), CHANGE, ("role", name))
+
+    def on_schema(self, name: str, diffs: list[Difference]) -> None:
+        for d in diffs:
+            if d.what == "missing":
+                self.create(("schema", name), ch.CreateSchema)
+            elif d.what == "extra":
+                self.add(ch.DropSchema(name), DROP, ("schema", name))
+            elif d.what == "comment":
+                spec = self.new.schemas[name]
+                self.add(ch.Comment(f"SCHEMA {ident(name)}", spec.comment if spec else None), CHANGE,
+                         ("schema", name))
+
+    def on_grant(self, key: tuple[str, Any], diffs: list[Difference]) -> None:
+        owner_kind, owner_key = key
+        if self.skip(owner_kind, owner_key):
+            return
+        target = _grant_target(owner_kind, owner_key, self.new, self.old_catalog)
+        for d in diffs:
+            role, privilege = d.detail
+            self.add(ch.Grant(target, privilege, role, d.what == "missing"), CHANGE,
+                     _graph_key(owner_kind, owner_key))
+
+    def on_column_grant(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
+        table, column = key
+        for d in diffs:
+            role, privilege = d.detail
+            self.add(ch.Grant(f"TABLE {table.sql}", privilege, role, False, column), CHANGE, ("table", str(table)))
+
+    def on_sequence(self, name: QName, diffs: list[Difference]) -> None:
+        key: Key = ("sequence", str(name))
+        options: list[str] = []
+        for d in diffs:
+            if d.what == "missing":
+                self.create(key, ch.CreateSequence)
+            elif d.what == "extra":
+                self.add(ch.DropSequence(name), DROP, key)
+            elif d.what == "comment":
+                self.add(ch.Comment(f"SEQUENCE {name.sql}", self.new.sequences[name].comment), CHANGE, key)
+            else:
+                options.append(d.what)
+        if options:
+            seq = self.new.sequences[name]
+            low, high = drift.sequence_bounds(seq)
+            spelled = {"type": f"AS {seq.type}", "start": f"START WITH {seq.start}",
+                       "increment": f"INCREMENT BY {seq.increment}", "min_value": f"MINVALUE {low}",
+                       "max_value": f"MAXVALUE {high}", "cache": f"CACHE {seq.cache}",
+                       "cycle": "CYCLE" if seq.cycle else "NO CYCLE"}
+            self.add(ch.AlterSequence(name, tuple(spelled[o] for o in spelled if o in options)), CHANGE, key)
+
+    def on_function(self, key: tuple[QName, tuple[str, ...]], diffs: list[Difference]) -> None:
+        name, types = key
+        gkey: Key = ("function", str(name))
+        what = {d.what for d in diffs}
+        if "missing" in what:
+            if gkey not in self.replaced:
+                self.create(gkey, ch.CreateFunction)
+            return
+        if "extra" in what:
+            # A function whose argument types changed is another function: the old one goes at the end, after
+            # whatever used it was moved to the new one (policies, triggers and views calling it are rebuilt).
+            self.add(ch.DropFunction(name, types), DROP, gkey)
+            self.replace_users_of(gkey)
+            return
+        if gkey in self.replaced:
+            return
+        if what & {"language", "volatility", "security", "strict", "search_path", "body"}:
+            self.add(ch.ReplaceFunction(self.new_items[gkey]), CHANGE, gkey)
+        if "comment" in what:
+            self.add(ch.Comment(f"FUNCTION {signature(self.new.functions[name])}",
+                                self.new.functions[name].comment), CHANGE, gkey)
+
+    def replace_users_of(self, key: Key) -> None:
+        self.replace_all(d for d in self.dependants.get(key, ()) if d[0] in _RECREATABLE and d in self.new_items
+                         and d != key)
+
+    def on_table(self, name: QName, diffs: list[Difference]) -> None:
+        key: Key = ("table", str(name))
+        for d in diffs:
+            if d.what == "missing":
+                self.create(key, ch.CreateTable)
+                for child in sorted(k for k, i in self.new_items.items()
+                                    if i.table is not None and qname(i.table.name) == name and k[0] != "seed"):
+                    if child not in self.created:
+                        self.create(child, _CREATE[child[0]])
+            elif d.what == "extra":
+                self.add(ch.DropTable(name), DROP, key)
+            elif d.what in ("rls", "force"):
+                spec = self.new.tables[name]
+                on = spec.rls != "off" if d.what == "rls" else spec.rls == "forced"
+                self.add(ch.SetRls(name, "enable" if d.what == "rls" else "force", on), CHANGE, key, _STEP[ch.SetRls])
+            elif d.what == "comment":
+                self.add(ch.Comment(f"TABLE {name.sql}", self.new.tables[name].comment), CHANGE, key)
+
+    def on_column(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
+        table, column = key
+        tkey: Key = ("table", str(table))
+        what = {d.what for d in diffs}
+        if "extra" in what:
+            self.rebuild_users_of_column(table, column)
+            self.add(ch.DropColumn(table, column), CHANGE, tkey, _STEP[ch.DropColumn])
+            return
+        spec = next(c for c in self.new.tables[table].columns if c.name == column)
+        in_key = any(column in con.columns for con in self.new.constraints(self.new.tables[table])
+                     if con.kind == "primary key")
+        if "missing" in what:
+            self.add(ch.AddColumn(table, column, str(parse_type(spec.type)), _default_sql(spec),
+                                  spec.not_null or in_key, spec), CHANGE, tkey, _STEP[ch.AddColumn])
+            if spec.comment:
+                self.add(ch.Comment(f"COLUMN {table.sql}.{ident(column)}", spec.comment), CHANGE, tkey)
+            return
+        old = next(c for c in self.old_tables[table].columns if c.name == column)
+        if "type" in what:
+            self.rebuild_users_of_column(table, column)
+            self.add(ch.AlterColumnType(table, column, str(parse_type(spec.type)), old.type, spec.using), CHANGE,
+                     tkey, _STEP[ch.AlterColumnType])
+        if "default" in what:
+            self.add(ch.SetDefault(table, column, _default_sql(spec)), CHANGE, tkey, _STEP[ch.SetDefault])
+        if "not_null" in what:
+            not_null = spec.not_null or in_key
+            if not_null and self.options.online:
+                self.online_not_null(table, column)
+            else:
+                self.add(ch.SetNotNull(table, column, not_null), CHANGE, tkey, _STEP[ch.SetNotNull])
+        if "comment" in what:
+            self.add(ch.Comment(f"COLUMN {table.sql}.{ident(column)}", spec.comment), CHANGE, tkey)
+
+    def online_not_null(self, table: QName, column: str) -> None:
+        """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated under a weaker lock,
+        lets SET NOT NULL skip the scan (PostgreSQL 12+); the check is dropped afterwards."""
+        tkey: Key = ("table", str(table))
+        name = f"{column}_not_null_pgspec"[:63]
+        self.add(ch.AddConstraint(table, name, "check", expr=f"{ident(column)} IS NOT NULL", not_valid=True),
+                 CHANGE, tkey, _STEP[ch.AddConstraint])
+        self.add(ch.ValidateConstraint(table, name), AFTER, tkey, 2)
+        self.add(ch.SetNotNull(table, column, True), AFTER, tkey, 3)
+        self.add(ch.DropConstraint(table, name, "check"), AFTER, tkey, 4)
+
+    def on_constraint(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
+        table, name = key
+        tkey: Key = ("table", str(table))
+        what = {d.what for d in diffs}
+        if "missing" not in what:
+            old = next(c for c in self.old.constraints[table] if c.name == name)
+            # A foreign key goes with the dependants, before the keys and tables it references change.
+            phase, step = (DROP_DEPENDANT, 0) if old.kind == "foreign key" else (CHANGE, _STEP[ch.DropConstraint])
+            self.add(ch.DropConstraint(table, name, old.kind), phase, tkey, step)
+        if "extra" not in what:
+            con = next(c for c in self.new.constraints(self.new.tables[table]) if c.name == name)
+            online = self.options.online and con.kind in ("check", "foreign key")
+            self.add(_constraint_change(table, con, not_valid=online), CHANGE, tkey, _STEP[ch.AddConstraint])
+            if online:
+                self.add(ch.ValidateConstraint(table, name), AFTER, tkey, 2)
+
+    def on_index(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
+        table, name = key
+        gkey = _graph_key("index", key)
+        what = {d.what for d in diffs}
+        if "extra" in what:
+            self.drop_old(gkey, DROP_DEPENDANT)
+        elif "missing" in what:
+            self.create(gkey, ch.CreateIndex)
+        elif "comment" in what and gkey not in self.replaced:
+            index = next(i for i in self.new.tables[table].indexes if i.name == name)
+            self.add(ch.Comment(f"INDEX {ident(table.schema)}.{ident(name)}", index.comment), CHANGE, gkey)
+
+    def on_trigger(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
+        table, name = key
+        gkey = _graph_key("trigger", key)
+        what = {d.what for d in diffs}
+        if "extra" in what:
+            self.drop_old(gkey, DROP_DEPENDANT)
+            return
+        if "missing" in what:
+            self.create(gkey, ch.CreateTrigger)
+            return
+        if gkey in self.replaced:
+            return
+        if "disabled" in what:
+            self.add(ch.EnableTrigger(table, name), CHANGE, gkey)
+        if "comment" in what:
+            trigger = next(t for t in self.new.tables[table].triggers if t.name == name)
+            self.add(ch.Comment(f"TRIGGER {ident(name)} ON {table.sql}", trigger.comment), CHANGE, gkey)
+
+    def on_policy(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
+        table, name = key
+        gkey = _graph_key("policy", key)
+        what = {d.what for d in diffs}
+        if "extra" in what:
+            self.drop_old(gkey, DROP_DEPENDANT)
+            return
+        if "missing" in what:
+            self.create(gkey, ch.CreatePolicy)
+            return
+        if gkey in self.replaced:
+            return
+        policy = next(p for p in self.new.tables[table].policies if p.name == name)
+        if what & {"roles", "USING", "WITH CHECK"}:
+            self.add(ch.AlterPolicy(table, name, _roles(policy), policy.using, policy.with_check), CHANGE, gkey)
+        if "comment" in what:
+            self.add(ch.Comment(f"POLICY {ident(name)} ON {table.sql}", policy.comment), CHANGE, gkey)
+
+    def on_view(self, name: QName, diffs: list[Difference]) -> None:
+        key: Key = ("view", str(name))
+        what = {d.what for d in diffs}
+        if "extra" in what:
+            self.drop_old(key, DROP_DEPENDANT)
+            return
+        if "missing" in what:
+            if key not in self.replaced:
+                self.create(key, ch.CreateView)
+            return
+        if key in self.replaced:
+            return
+        view = self.new.views[name]
+        if what & {"security_invoker", "security_barrier"}:
+            options = f"security_invoker = {'true' if view.security_invoker else 'false'}, " \
+                      f"security_barrier = {'true' if view.security_barrier else 'false'}"
+            self.add(ch.SetViewOptions(name, options, view.security_invoker), CHANGE, key)
+        if "comment" in what:
+            self.add(ch.Comment(f"VIEW {name.sql}", view.comment), CHANGE, key)
+
+
+def _texts(obj: Any) -> list[str | None]:
+    """The SQL a view, policy or trigger holds, where a column it uses is named."""
+    if isinstance(obj, View):
+        return [obj.query]
+    if isinstance(obj, Policy):
+        return [obj.using, obj.with_check]
+    return [obj.when, *obj.columns]
+
+
+_CREATE: dict[str, type[ch.Create]] = {
+    "role": ch.CreateRole, "schema": ch.CreateSchema, "sequence": ch.CreateSequence, "function": ch.CreateFunction,
+    "table": ch.CreateTable, "index": ch.CreateIndex, "trigger": ch.CreateTrigger, "rls": ch.EnableRls,
+    "policy": ch.CreatePolicy, "view": ch.CreateView,
+}
+
+
+def plan(new: Catalog, old: Snapshot, *, options: Options = Options(), rows: Mapping[QName, int] | None = None,
+         constant: Constant = same_constant, skip: frozenset[str] = frozenset()) -> Plan:
+    """The plan that brings `old` (a database snapshot, or an older spec's) to the spec `new`."""
+    renamed, renames = apply_renames(new, old)
+    differences = drift.compare(new, renamed, constant, skip=skip)
+    new_tables = frozenset(d.key for d in differences if d.kind == "table" and d.what == "missing")
+    planner = _Planner(new, renamed, options, Facts(rows, new_tables))
+    planner.renames = [ch.Rename(r.kind, r.old, r.new, r.table, r.schema, r.args) for r in renames]
+    return planner.run(differences)
+

@@ -1,0 +1,315 @@
+"""The old side of a plan as a Snapshot: a spec read as if it were a database, and declared renames applied.
+
+`plan --from DIR|REV` has no database: the older spec is turned into the Snapshot that introspecting a database
+built from it would give (defaults as SQL, primary-key columns NOT NULL, GRANT ALL expanded, the constraint names
+the generator derives), so the one comparison (`drift.compare`) serves both `plan --db` and `plan --from`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import model, sqlparse
+from ..derive import Catalog, parse_reference
+from ..drift import scope, sequence_bounds
+from ..introspect import Snapshot
+from ..model import Column, Function, Grant, Index, Module, Policy, Schema, Sql, Table, View
+from ..sqlparse import SqlSyntaxError, ast
+from ..sqltext import QName, parse_type, qname, value_literal
+
+# What GRANT ALL means when no server can be asked (PostgreSQL 17+: relations have MAINTAIN too). Both sides of a
+# spec-to-spec plan expand ALL with the same list, so the exact list only has to be a superset of the spec's.
+OFFLINE_ALL_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
+    "table": ("insert", "select", "update", "delete", "truncate", "references", "trigger", "maintain"),
+    "sequence": ("usage", "select", "update"),
+    "function": ("execute",),
+    "schema": ("usage", "create"),
+}
+
+
+def _expand(grants: tuple[Grant, ...], kind: str) -> tuple[Grant, ...]:
+    everything = OFFLINE_ALL_PRIVILEGES[kind]
+    return tuple(replace(g, privileges=everything if "all" in g.privileges else g.privileges)  # type: ignore[arg-type]
+                 for g in grants)
+
+
+def _table(table: Table, catalog: Catalog) -> Table:
+    keys = {c for con in catalog.constraints(table) if con.kind == "primary key" for c in con.columns}
+    columns = []
+    for c in table.columns:
+        default = c.default_sql if c.default_sql is not None else (
+            Sql(value_literal(c.default, parse_type(c.type))) if c.default is not None else None)
+        columns.append(replace(c, default=None, default_sql=default, not_null=c.not_null or c.name in keys))
+    return replace(table, columns=tuple(columns), grants=_expand(table.grants, "table"))
+
+
+def _sequence(seq: model.Sequence) -> model.Sequence:
+    low, high = sequence_bounds(seq)  # the database reports PostgreSQL's defaults where the spec has none
+    return replace(seq, min_value=low, max_value=high, grants=_expand(seq.grants, "sequence"))
+
+
+def of_spec(catalog: Catalog) -> Snapshot:
+    """The Snapshot a database built from this (checked) spec's output would give."""
+    schema = catalog.schema
+    tables = [_table(t, catalog) for _, t in schema.all("tables")]
+    module = Module(
+        module="spec",
+        roles=tuple(r for _, r in schema.all("roles")),
+        schemas=tuple(replace(s, grants=_expand(s.grants, "schema")) for _, s in schema.all("schemas")),
+        sequences=tuple(_sequence(s) for _, s in schema.all("sequences")),
+        functions=tuple(replace(f, grants=_expand(f.grants, "function")) for _, f in schema.all("functions")),
+        tables=tuple(tables),
+        views=tuple(replace(v, grants=_expand(v.grants, "table")) for _, v in schema.all("views")),
+    )
+    return Snapshot(
+        schema=Schema((module,)),
+        constraints={qname(t.name): tuple(catalog.constraints(t)) for _, t in schema.all("tables")},
+        rls_forced=frozenset(qname(t.name) for t in tables if t.rls == "forced"),
+        disabled_triggers=frozenset(),
+        column_grants={},
+        relation_columns={qname(t.name): tuple(c.name for c in t.columns) for t in tables},
+        all_privileges=OFFLINE_ALL_PRIVILEGES,
+    )
+
+
+def read_scope(catalog: Catalog, *, include_platform: bool) -> tuple[list[str], list[str], frozenset[str]]:
+    """What a plan reads from a database: the spec's schemas and roles (as `verify`), and what it leaves alone."""
+    return scope(catalog, include_platform=include_platform)
+
+
+# -- declared renames --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rename:
+    """One declared rename found applicable: the database has `old` and not `new`."""
+
+    kind: str  # table, view, function, column, constraint, index, policy
+    old: str
+    new: str
+    table: QName | None = None  # the owning table of columns, constraints, indexes and policies
+    schema: str = "public"  # tables, views, functions, indexes: the schema
+    args: tuple[str, ...] = ()  # functions: argument types
+
+
+def _rename_in_text(text: str | None, old: str, new: str, *, expression: bool = True) -> str | None:
+    """A SQL fragment with column references named `old` renamed: what PostgreSQL shows after RENAME COLUMN."""
+    if text is None:
+        return None
+    try:
+        node = sqlparse.parse_expression(text) if expression else sqlparse.parse_query(text)
+    except SqlSyntaxError:
+        return text
+    hit = False
+    for ref in sqlparse.walk(node):
+        if isinstance(ref, ast.ColumnRef) and ref.fields and isinstance(ref.fields[-1], ast.String) \
+                and ref.fields[-1].sval == old:
+            ref.fields = (*ref.fields[:-1], ast.String(sval=new))
+            hit = True
+    return sqlparse.deparse(node) if hit else text
+
+
+def _rename_key(key: str, old: str, new: str) -> str:
+    """An index key `col DESC` or `(expression)` with column `old` renamed."""
+    if key.startswith("("):
+        return f"({_rename_in_text(key[1:-1], old, new)})"
+    head, _, rest = key.partition(" ")
+    return f"{new} {rest}".strip() if head == old else key
+
+
+class _Renamer:
+    """Applies the spec's `renamed_from:` declarations to a snapshot, kind by kind."""
+
+    def __init__(self, catalog: Catalog, snapshot: Snapshot) -> None:
+        self.catalog = catalog
+        module = snapshot.module
+        self.tables = {qname(t.name): t for t in module.tables}
+        self.views = {qname(v.name): v for v in module.views}
+        self.functions = list(module.functions)
+        self.constraints = {k: list(v) for k, v in snapshot.constraints.items()}
+        self.relation_columns = dict(snapshot.relation_columns)
+        self.rls_forced = set(snapshot.rls_forced)
+        self.disabled = set(snapshot.disabled_triggers)
+        self.column_grants = dict(snapshot.column_grants)
+        self.snapshot = snapshot
+        self.out: list[Rename] = []
+
+    def run(self) -> tuple[Snapshot, list[Rename]]:
+        for table in self.catalog.tables.values():
+            if table.renamed_from:
+                self.table(table)
+        for view in self.catalog.views.values():
+            if view.renamed_from:
+                self.view(view)
+        for function in self.catalog.functions.values():
+            if function.renamed_from:
+                self.function(function)
+        for name, table in self.catalog.tables.items():
+            if name not in self.tables:
+                continue
+            for column in table.columns:
+                if column.renamed_from:
+                    self.column(name, column)
+            for con in self.catalog.constraints(table):
+                if con.renamed_from:
+                    self.constraint(name, con.renamed_from, con.name)
+            for index in table.indexes:
+                if index.renamed_from:
+                    self.index(name, index)
+            for policy in table.policies:
+                if policy.renamed_from:
+                    self.policy(name, policy)
+        module = replace(self.snapshot.module, tables=tuple(self.tables.values()), views=tuple(self.views.values()),
+                         functions=tuple(self.functions))
+        return dataclasses.replace(
+            self.snapshot, schema=Schema((module,)), constraints={k: tuple(v) for k, v in self.constraints.items()},
+            rls_forced=frozenset(self.rls_forced), disabled_triggers=frozenset(self.disabled),
+            column_grants=self.column_grants, relation_columns=self.relation_columns), self.out
+
+    # -- relations --------------------------------------------------------------------------------------------------
+    def table(self, spec: Table) -> None:
+        new = qname(spec.name)
+        old = QName(new.schema, spec.renamed_from or "")
+        if old not in self.tables or new in self.tables or new in self.views:
+            return
+        self.out.append(Rename("table", old.name, new.name, schema=new.schema))
+        self.tables = {(new if k == old else k): (replace(t, name=str(new)) if k == old else t)
+                       for k, t in self.tables.items()}
+        self._move(old, new)
+        # Names the generator derives from the table name follow it (TABLE_pkey, TABLE_COL_fkey, ...).
+        derived = {c.name for c in self.catalog.constraints(spec)}
+        for con in list(self.constraints.get(new, ())):
+            if con.name.startswith(f"{old.name}_"):
+                renamed = new.name + con.name[len(old.name):]
+                if renamed in derived:
+                    self.constraint(new, con.name, renamed)
+        self._retarget_references(old, new)
+
+    def view(self, spec: View) -> None:
+        new = qname(spec.name)
+        old = QName(new.schema, spec.renamed_from or "")
+        if old not in self.views or new in self.views or new in self.tables:
+            return
+        self.out.append(Rename("view", old.name, new.name, schema=new.schema))
+        self.views = {(new if k == old else k): (replace(v, name=str(new)) if k == old else v)
+                      for k, v in self.views.items()}
+        self._move(old, new)
+
+    def _move(self, old: QName, new: QName) -> None:
+        if old in self.constraints:
+            self.constraints[new] = self.constraints.pop(old)
+        if old in self.relation_columns:
+            self.relation_columns[new] = self.relation_columns.pop(old)
+        if old in self.rls_forced:
+            self.rls_forced.discard(old)
+            self.rls_forced.add(new)
+        self.disabled = {(new if t == old else t, n) for t, n in self.disabled}
+        self.column_grants = {(new if t == old else t, c): g for (t, c), g in self.column_grants.items()}
+
+    def _retarget_references(self, old: QName, new: QName, column: tuple[str, str] | None = None) -> None:
+        """Foreign keys name their target table and columns: PostgreSQL follows a rename, so does the snapshot."""
+        for cons in self.constraints.values():
+            for i, con in enumerate(cons):
+                if con.kind != "foreign key" or not con.ref_text:
+                    continue
+                target, cols = parse_reference(con.ref_text)
+                if target != old:
+                    continue
+                if column is not None:
+                    cols = tuple(column[1] if c == column[0] else c for c in cols)
+                cons[i] = replace(con, ref_text=f"{new}({', '.join(cols)})")
+
+    # -- functions --------------------------------------------------------------------------------------------------
+    def function(self, spec: Function) -> None:
+        new = qname(spec.name)
+        old = QName(new.schema, spec.renamed_from or "")
+        types = tuple(str(parse_type(a.type)) for a in spec.args)
+
+        def same(fn: Function, name: QName) -> bool:
+            return qname(fn.name) == name and tuple(str(parse_type(a.type)) for a in fn.args) == types
+
+        if not any(same(f, old) for f in self.functions) or any(same(f, new) for f in self.functions):
+            return
+        self.out.append(Rename("function", old.name, new.name, schema=new.schema, args=types))
+        self.functions = [replace(f, name=str(new)) if same(f, old) else f for f in self.functions]
+        self.tables = {k: replace(t, triggers=tuple(replace(tr, function=str(new)) if qname(tr.function) == old
+                                                    else tr for tr in t.triggers))
+                       for k, t in self.tables.items()}
+
+    # -- the parts of a table ---------------------------------------------------------------------------------------
+    def column(self, table: QName, spec: Column) -> None:
+        db = self.tables[table]
+        old, new = spec.renamed_from or "", spec.name
+        names = [c.name for c in db.columns]
+        if old not in names or new in names:
+            return
+        self.out.append(Rename("column", old, new, table=table))
+
+        def text(value: str | None) -> Any:
+            return _rename_in_text(value, old, new)
+
+        self.tables[table] = replace(
+            db,
+            columns=tuple(replace(c, name=new) if c.name == old else replace(c, default_sql=text(c.default_sql))
+                          for c in db.columns),
+            indexes=tuple(replace(i, columns=tuple(_rename_key(k, old, new) for k in i.columns), where=text(i.where))
+                          for i in db.indexes),
+            triggers=tuple(replace(t, columns=tuple(new if c == old else c for c in t.columns), when=t.when)
+                           for t in db.triggers),
+            policies=tuple(replace(p, using=text(p.using), with_check=text(p.with_check)) for p in db.policies))
+        self.relation_columns[table] = tuple(new if c == old else c for c in self.relation_columns.get(table, ()))
+        self.column_grants = {(t, new if (t == table and c == old) else c): g
+                              for (t, c), g in self.column_grants.items()}
+        cons = self.constraints.get(table, [])
+        for i, con in enumerate(cons):
+            cons[i] = replace(con, columns=tuple(new if c == old else c for c in con.columns),
+                              expr=text(con.expr) if con.kind == "check" else con.expr)
+        self._retarget_references(table, table, (old, new))
+        # Constraint names derived from the column follow it (TABLE_COL_key, TABLE_COL_fkey, valid_COL).
+        spec_names = {c.name for c in self.catalog.constraints(self.catalog.tables[table])}
+        for con in list(cons):
+            for before, after in ((f"_{old}_", f"_{new}_"), (f"valid_{old}", f"valid_{new}")):
+                if before in con.name:
+                    renamed = con.name.replace(before, after, 1)
+                    if renamed in spec_names:
+                        self.constraint(table, con.name, renamed)
+
+    def constraint(self, table: QName, old: str, new: str) -> None:
+        cons = self.constraints.get(table, [])
+        names = [c.name for c in cons]
+        if old not in names or new in names:
+            return
+        self.out.append(Rename("constraint", old, new, table=table))
+        # A primary key or unique constraint owns an index of its name: RENAME CONSTRAINT renames it too.
+        self.constraints[table] = [replace(c, name=new) if c.name == old else c for c in cons]
+
+    def index(self, table: QName, spec: Index) -> None:
+        db = self.tables[table]
+        old, new = spec.renamed_from or "", spec.name
+        if old not in {i.name for i in db.indexes} or new in {i.name for i in db.indexes}:
+            return
+        self.out.append(Rename("index", old, new, table=table, schema=table.schema))
+        self.tables[table] = replace(db, indexes=tuple(replace(i, name=new) if i.name == old else i
+                                                       for i in db.indexes))
+
+    def policy(self, table: QName, spec: Policy) -> None:
+        db = self.tables[table]
+        old, new = spec.renamed_from or "", spec.name
+        if old not in {p.name for p in db.policies} or new in {p.name for p in db.policies}:
+            return
+        self.out.append(Rename("policy", old, new, table=table))
+        self.tables[table] = replace(db, policies=tuple(replace(p, name=new) if p.name == old else p
+                                                        for p in db.policies))
+
+
+def apply_renames(catalog: Catalog, snapshot: Snapshot) -> tuple[Snapshot, list[Rename]]:
+    """The snapshot with each applicable `renamed_from:` applied, and the renames, in a stable order."""
+    return _Renamer(catalog, snapshot).run()
+
+
+# Used by the planner to spot SQL text that mentions a column (a dependant to rebuild when the column changes).
+def mentions(text: str | None, word: str) -> bool:
+    return text is not None and re.search(rf"(?<![\w$]){re.escape(word)}(?![\w$])", text) is not None
+
