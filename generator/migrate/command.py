@@ -158,10 +158,7 @@ def plan_main(args: argparse.Namespace) -> int:
         title = f"pgspec plan from {old_label} to {new_label}"
     else:
         try:
-            with introspect.connect(args.db) as conn:
-                db = database.read(conn, new, include_platform=include_platform)
-                p = plan(new, db.snapshot, options=_options(args), rows=db.rows, constant=database.constants(conn),
-                         skip=db.skip)
+            p = database.plan_database(args.db, new, options=_options(args), include_platform=include_platform)
         except DatabaseError as exc:
             print(f"plan: cannot read the database: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -186,10 +183,7 @@ def apply_main(args: argparse.Namespace) -> int:
     new, new_label = resolve_spec(args.spec, spec_dir)
     include_platform = args.target == "postgres"
     try:
-        with introspect.connect(args.db) as conn:
-            db = database.read(conn, new, include_platform=include_platform)
-            p = plan(new, db.snapshot, options=_options(args), rows=db.rows, constant=database.constants(conn),
-                     skip=db.skip)
+        p = database.plan_database(args.db, new, options=_options(args), include_platform=include_platform)
     except DatabaseError as exc:
         print(f"apply: cannot read the database: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -17,7 +17,7 @@ from ..derive import Catalog
 from ..drift import Constant
 from ..introspect import DatabaseError, Snapshot, one_line
 from ..sqltext import QName
-from .planner import Plan
+from .planner import Options, Plan, plan
 from .script import Rendered, rendered
 from .snapshot import read_scope
 
@@ -43,6 +43,15 @@ def read(conn: psycopg.Connection[Any], catalog: Catalog, *, include_platform: b
 
 def constants(conn: psycopg.Connection[Any]) -> Constant:
     return introspect.Constants(conn)
+
+
+def plan_database(dsn: str, catalog: Catalog, *, options: Options | None = None,
+                  include_platform: bool = True) -> Plan:
+    """The plan from the database at `dsn` to the spec; raises DatabaseError when it cannot be read."""
+    with introspect.connect(dsn) as conn:
+        db = read(conn, catalog, include_platform=include_platform)
+        return plan(catalog, db.snapshot, options=options or Options(), rows=db.rows, constant=constants(conn),
+                    skip=db.skip)
 
 
 class ApplyError(Exception):

@@ -29,7 +29,7 @@ from ..render import signature
 from ..sqltext import QName, ident, parse_type, qname, value_literal
 from . import changes as ch
 from .hazards import Facts, Hazard, hazards
-from .snapshot import apply_renames, mentions
+from .snapshot import Declared, apply_renames, mentions
 
 RENAME, DROP_DEPENDANT, CHANGE, DROP, AFTER = range(5)
 PHASES = ("renames", "drops of dependants", "changes", "drops", "outside the transaction")
@@ -207,8 +207,8 @@ class _Planner:
 
     # -- the differences --------------------------------------------------------------------------------------------
     def run(self, differences: list[Difference]) -> Plan:
-        for r in self.renames:
-            self.add(r, RENAME, ("rename", ""))
+        for n, r in enumerate(self.renames):  # in the order they were found: a table before its parts
+            self.add(r, RENAME, ("rename", ""), n)
         by_object: dict[tuple[str, Any], list[Difference]] = {}
         for d in differences:
             by_object.setdefault((d.kind, d.key), []).append(d)
@@ -546,12 +546,14 @@ _CREATE: dict[str, type[ch.Create]] = {
 
 
 def plan(new: Catalog, old: Snapshot, *, options: Options = Options(), rows: Mapping[QName, int] | None = None,
-         constant: Constant = same_constant, skip: frozenset[str] = frozenset()) -> Plan:
-    """The plan that brings `old` (a database snapshot, or an older spec's) to the spec `new`."""
-    renamed, renames = apply_renames(new, old)
+         constant: Constant = same_constant, skip: frozenset[str] = frozenset(),
+         renames: list[Declared] | None = None) -> Plan:
+    """The plan that brings `old` (a database snapshot, or an older spec's) to the spec `new`. `renames`: the
+    renames to look for (default: what `new` declares; a down migration passes the forward ones inverted)."""
+    renamed, found = apply_renames(new, old, renames)
     differences = drift.compare(new, renamed, constant, skip=skip)
     new_tables = frozenset(d.key for d in differences if d.kind == "table" and d.what == "missing")
     planner = _Planner(new, renamed, options, Facts(rows, new_tables))
-    planner.renames = [ch.Rename(r.kind, r.old, r.new, r.table, r.schema, r.args) for r in renames]
+    planner.renames = [ch.Rename(r.kind, r.old, r.new, r.table, r.schema, r.args) for r in found]
     return planner.run(differences)
 

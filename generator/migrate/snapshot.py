@@ -17,7 +17,7 @@ from .. import model, sqlparse
 from ..derive import Catalog, parse_reference
 from ..drift import scope, sequence_bounds
 from ..introspect import Snapshot
-from ..model import Column, Function, Grant, Index, Module, Policy, Schema, Sql, Table, View
+from ..model import Function, Grant, Module, Schema, Sql, Table
 from ..sqlparse import SqlSyntaxError, ast
 from ..sqltext import QName, parse_type, qname, value_literal
 
@@ -136,31 +136,16 @@ class _Renamer:
         self.snapshot = snapshot
         self.out: list[Rename] = []
 
-    def run(self) -> tuple[Snapshot, list[Rename]]:
-        for table in self.catalog.tables.values():
-            if table.renamed_from:
-                self.table(table)
-        for view in self.catalog.views.values():
-            if view.renamed_from:
-                self.view(view)
-        for function in self.catalog.functions.values():
-            if function.renamed_from:
-                self.function(function)
-        for name, table in self.catalog.tables.items():
-            if name not in self.tables:
+    def run(self, declarations: list[Declared]) -> tuple[Snapshot, list[Rename]]:
+        for d in declarations:
+            if d.kind in ("column", "constraint", "index", "policy") and (d.table is None
+                                                                          or d.table not in self.tables):
                 continue
-            for column in table.columns:
-                if column.renamed_from:
-                    self.column(name, column)
-            for con in self.catalog.constraints(table):
-                if con.renamed_from:
-                    self.constraint(name, con.renamed_from, con.name)
-            for index in table.indexes:
-                if index.renamed_from:
-                    self.index(name, index)
-            for policy in table.policies:
-                if policy.renamed_from:
-                    self.policy(name, policy)
+            if d.kind in ("table", "view", "function"):
+                getattr(self, d.kind)(QName(d.schema, d.new), QName(d.schema, d.old))
+            else:
+                assert d.table is not None
+                getattr(self, d.kind)(d.table, d.old, d.new)
         module = replace(self.snapshot.module, tables=tuple(self.tables.values()), views=tuple(self.views.values()),
                          functions=tuple(self.functions))
         return dataclasses.replace(
@@ -169,9 +154,8 @@ class _Renamer:
             column_grants=self.column_grants, relation_columns=self.relation_columns), self.out
 
     # -- relations --------------------------------------------------------------------------------------------------
-    def table(self, spec: Table) -> None:
-        new = qname(spec.name)
-        old = QName(new.schema, spec.renamed_from or "")
+    def table(self, new: QName, old: QName) -> None:
+        spec = self.catalog.tables[new]
         if old not in self.tables or new in self.tables or new in self.views:
             return
         self.out.append(Rename("table", old.name, new.name, schema=new.schema))
@@ -187,9 +171,7 @@ class _Renamer:
                     self.constraint(new, con.name, renamed)
         self._retarget_references(old, new)
 
-    def view(self, spec: View) -> None:
-        new = qname(spec.name)
-        old = QName(new.schema, spec.renamed_from or "")
+    def view(self, new: QName, old: QName) -> None:
         if old not in self.views or new in self.views or new in self.tables:
             return
         self.out.append(Rename("view", old.name, new.name, schema=new.schema))
@@ -222,9 +204,8 @@ class _Renamer:
                 cons[i] = replace(con, ref_text=f"{new}({', '.join(cols)})")
 
     # -- functions --------------------------------------------------------------------------------------------------
-    def function(self, spec: Function) -> None:
-        new = qname(spec.name)
-        old = QName(new.schema, spec.renamed_from or "")
+    def function(self, new: QName, old: QName) -> None:
+        spec = self.catalog.functions[new]
         types = tuple(str(parse_type(a.type)) for a in spec.args)
 
         def same(fn: Function, name: QName) -> bool:
@@ -239,9 +220,8 @@ class _Renamer:
                        for k, t in self.tables.items()}
 
     # -- the parts of a table ---------------------------------------------------------------------------------------
-    def column(self, table: QName, spec: Column) -> None:
+    def column(self, table: QName, old: str, new: str) -> None:
         db = self.tables[table]
-        old, new = spec.renamed_from or "", spec.name
         names = [c.name for c in db.columns]
         if old not in names or new in names:
             return
@@ -285,18 +265,16 @@ class _Renamer:
         # A primary key or unique constraint owns an index of its name: RENAME CONSTRAINT renames it too.
         self.constraints[table] = [replace(c, name=new) if c.name == old else c for c in cons]
 
-    def index(self, table: QName, spec: Index) -> None:
+    def index(self, table: QName, old: str, new: str) -> None:
         db = self.tables[table]
-        old, new = spec.renamed_from or "", spec.name
         if old not in {i.name for i in db.indexes} or new in {i.name for i in db.indexes}:
             return
         self.out.append(Rename("index", old, new, table=table, schema=table.schema))
         self.tables[table] = replace(db, indexes=tuple(replace(i, name=new) if i.name == old else i
                                                        for i in db.indexes))
 
-    def policy(self, table: QName, spec: Policy) -> None:
+    def policy(self, table: QName, old: str, new: str) -> None:
         db = self.tables[table]
-        old, new = spec.renamed_from or "", spec.name
         if old not in {p.name for p in db.policies} or new in {p.name for p in db.policies}:
             return
         self.out.append(Rename("policy", old, new, table=table))
@@ -304,9 +282,46 @@ class _Renamer:
                                                         for p in db.policies))
 
 
-def apply_renames(catalog: Catalog, snapshot: Snapshot) -> tuple[Snapshot, list[Rename]]:
-    """The snapshot with each applicable `renamed_from:` applied, and the renames, in a stable order."""
-    return _Renamer(catalog, snapshot).run()
+@dataclass(frozen=True)
+class Declared:
+    """A `renamed_from:` of the spec: `old` became `new` (tables, views, functions: in `schema`; the parts of a
+    table: in `table`, by its new name)."""
+
+    kind: str
+    old: str
+    new: str
+    schema: str = "public"
+    table: QName | None = None
+
+
+def declared(catalog: Catalog) -> list[Declared]:
+    """Every rename the spec declares: relations and functions first, then the parts of tables."""
+    out: list[Declared] = []
+    for kind, objects in (("table", catalog.tables), ("view", catalog.views), ("function", catalog.functions)):
+        for name, obj in objects.items():
+            if obj.renamed_from:
+                out.append(Declared(kind, obj.renamed_from, name.name, name.schema))
+    for name, table in catalog.tables.items():
+        parts: list[tuple[str, list[Any]]] = [("column", list(table.columns)),
+                                              ("constraint", catalog.constraints(table)),
+                                              ("index", list(table.indexes)), ("policy", list(table.policies))]
+        for kind, objs in parts:
+            out += [Declared(kind, o.renamed_from, o.name, table=name) for o in objs if o.renamed_from]
+    return out
+
+
+def inverted(declarations: list[Declared]) -> list[Declared]:
+    """The same renames undone (a down migration): the parts of a renamed table are found under its old name."""
+    tables = {QName(d.schema, d.new): QName(d.schema, d.old) for d in declarations if d.kind == "table"}
+    return [replace(d, old=d.new, new=d.old, table=tables.get(d.table, d.table) if d.table else None)
+            for d in declarations]
+
+
+def apply_renames(catalog: Catalog, snapshot: Snapshot,
+                  declarations: list[Declared] | None = None) -> tuple[Snapshot, list[Rename]]:
+    """The snapshot with each applicable rename applied (by default the ones `catalog` declares), and the
+    renames, in the order they must run."""
+    return _Renamer(catalog, snapshot).run(declared(catalog) if declarations is None else declarations)
 
 
 # Used by the planner to spot SQL text that mentions a column (a dependant to rebuild when the column changes).

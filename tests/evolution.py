@@ -1,0 +1,436 @@
+"""The evolution corpus: a small base spec and edits to it, each with the rows that exist before and what must
+hold after the migration. Expectations are written from the edit's intent (the data a user expects to keep, the
+user a changed policy must admit or deny), never from the plan the tool produces.
+
+Assertions are `(sql, expected)`; a query prefixed `AS <who>:` runs as role authenticated with app.user_id set to
+that user (ann or bob), inside a rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ANN = "00000000-0000-4000-8000-00000000000a"
+BOB = "00000000-0000-4000-8000-00000000000b"
+USERS = {"ann": ANN, "bob": BOB}
+
+BASE: dict[str, Any] = {
+    "module": "Evolution base",
+    "roles": {"anon": {}, "authenticated": {}},
+    "sequences": {"invoice_number_seq": {"start": 1000}},
+    "functions": {
+        "current_user_id": {
+            "returns": "uuid", "language": "sql", "volatility": "stable",
+            "body": "SELECT nullif(current_setting('app.user_id', true), '')::uuid",
+            "grants": {"authenticated": ["execute"]},
+        },
+        "touch_updated_at": {
+            "returns": "trigger",
+            "body": "BEGIN\n  NEW.updated_at := now();\n  RETURN NEW;\nEND;",
+        },
+    },
+    "tables": {
+        "accounts": {
+            "columns": {
+                "id": {"type": "uuid", "primary_key": True, "default_sql": "gen_random_uuid()"},
+                "email": {"type": "varchar(100)", "not_null": True, "unique": True},
+                "name": "text",
+                "status": {"type": "text", "not_null": True, "default": "active"},
+                "created_at": {"type": "timestamptz", "not_null": True, "default_sql": "now()"},
+            },
+            "checks": {"email_has_at": "position('@' in email) > 1"},
+            "grants": {"authenticated": ["select"]},
+        },
+        "projects": {
+            "columns": {
+                "id": {"type": "bigint", "primary_key": True},
+                "owner_id": {"type": "uuid", "not_null": True, "references": "accounts(id)"},
+                "title": {"type": "varchar(50)", "not_null": True},
+                "budget": "integer",
+                "updated_at": "timestamptz",
+            },
+            "indexes": {"idx_projects_owner": ["owner_id"]},
+            "triggers": {"projects_touch": {"timing": "before", "events": ["update"],
+                                            "function": "touch_updated_at"}},
+            "rls": "enabled",
+            "policies": {
+                "Owners see their projects": {
+                    "command": "select", "roles": ["authenticated"],
+                    "using": "owner_id = (SELECT current_user_id())",
+                },
+            },
+            "grants": {"authenticated": ["select", "insert", "update"]},
+        },
+    },
+    "views": {
+        "v_projects": {
+            "query": "SELECT p.id, p.title, p.owner_id FROM public.projects p",
+            "grants": {"authenticated": ["select"]},
+        },
+    },
+}
+
+ROWS = f"""
+INSERT INTO public.accounts (id, email, name) VALUES ('{ANN}', 'ann@example.com', 'Ann'),
+                                                     ('{BOB}', 'bob@example.com', 'Bob');
+INSERT INTO public.projects (id, owner_id, title, budget) VALUES (1, '{ANN}', 'Alpha', 100),
+                                                                 (2, '{BOB}', 'Beta', NULL),
+                                                                 (3, '{ANN}', 'Gamma', 5);
+"""
+
+# Data kept: every case that does not drop them keeps these counts, both ways.
+KEPT = [("SELECT count(*) FROM public.accounts", 2), ("SELECT count(*) FROM public.projects", 3)]
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    edit: Edit
+    checks: list[tuple[str, Any]] = field(default_factory=list)  # after the forward migration
+    hazards: frozenset[str] = frozenset()  # kinds the forward plan must name
+    not_hazards: frozenset[str] = frozenset()  # kinds it must not
+    changes: frozenset[str] = frozenset()  # change classes the forward plan must use
+    not_changes: frozenset[str] = frozenset()  # and must not
+    rows: str = ROWS
+    kept: bool = True  # whether KEPT holds after both migrations
+    before: Edit | None = None  # an edit of BASE giving the old spec (default: BASE itself)
+
+    def old(self) -> dict[str, Any]:
+        spec = copy.deepcopy(BASE)
+        if self.before:
+            self.before(spec)
+        return spec
+
+    def after(self) -> dict[str, Any]:
+        spec = self.old()
+        self.edit(spec)
+        return spec
+
+
+def T(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    return spec["tables"][name]
+
+
+def col(spec: dict[str, Any], table: str, name: str) -> dict[str, Any]:
+    c = T(spec, table)["columns"][name]
+    if isinstance(c, str):
+        c = T(spec, table)["columns"][name] = {"type": c}
+    return c
+
+
+def _set(path: str, value: Any) -> Edit:
+    """An edit setting one value, `tables.accounts.comment` style (missing mappings are created)."""
+    def edit(spec: dict[str, Any]) -> None:
+        *parents, last = path.split("/")
+        node = spec
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return edit
+
+
+def _drop(path: str) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        *parents, last = path.split("/")
+        node = spec
+        for p in parents:
+            node = node[p]
+        del node[last]
+    return edit
+
+
+def _chain(*edits: Edit) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        for e in edits:
+            e(spec)
+    return edit
+
+
+def _column(table: str, name: str, **changes: Any) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        c = col(spec, table, name)
+        for k, v in changes.items():
+            if v is None:
+                c.pop(k, None)
+            else:
+                c[k] = v
+    return edit
+
+
+def _rename_column(table: str, old: str, new: str) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        columns = T(spec, table)["columns"]
+        items = [(new if k == old else k, v) for k, v in columns.items()]
+        T(spec, table)["columns"] = dict(items)
+        c = col(spec, table, new)
+        c["renamed_from"] = old
+    return edit
+
+
+def _rename_key(path: str, old: str, new: str, fix: Edit | None = None) -> Edit:
+    def edit(spec: dict[str, Any]) -> None:
+        node = spec
+        for p in path.split("/"):
+            node = node[p]
+        value = node.pop(old)
+        value = {"columns": value} if isinstance(value, list) else \
+            ({"expr": value} if isinstance(value, str) else value)
+        value["renamed_from"] = old
+        node[new] = value
+        if fix:
+            fix(spec)
+    return edit
+
+
+POLICY = "tables/projects/policies/Owners see their projects"
+AS_ANN_COUNT = "AS ann: SELECT count(*) FROM public.projects"
+AS_BOB_COUNT = "AS bob: SELECT count(*) FROM public.projects"
+
+CASES: list[Case] = [
+    # -- columns --------------------------------------------------------------------------------------------------
+    Case("add_nullable_column", _set("tables/accounts/columns/phone", "text"),
+         [("SELECT count(*) FROM public.accounts WHERE phone IS NULL", 2)],
+         not_hazards=frozenset({"data-loss", "rewrite"}), changes=frozenset({"AddColumn"})),
+    Case("add_column_with_default", _set("tables/accounts/columns/plan", {"type": "text", "default": "free"}),
+         [("SELECT count(*) FROM public.accounts WHERE plan = 'free'", 2)], not_hazards=frozenset({"data-loss"})),
+    Case("add_not_null_column_with_default",
+         _set("tables/projects/columns/archived", {"type": "boolean", "not_null": True, "default": False}),
+         [("SELECT count(*) FROM public.projects WHERE NOT archived", 3),
+          ("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'projects' "
+           "AND column_name = 'archived'", "NO")]),
+    Case("add_column_volatile_default",
+         _set("tables/projects/columns/token", {"type": "uuid", "not_null": True, "default_sql": "gen_random_uuid()"}),
+         [("SELECT count(DISTINCT token) FROM public.projects", 3)], hazards=frozenset({"rewrite", "lock"})),
+    Case("drop_column", _drop("tables/projects/columns/budget"),
+         [("SELECT count(*) FROM information_schema.columns WHERE table_name = 'projects' "
+           "AND column_name = 'budget'", 0)],
+         hazards=frozenset({"data-loss"}), changes=frozenset({"DropColumn"})),
+    Case("widen_varchar", _column("projects", "title", type="varchar(200)"),
+         [("SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'projects' "
+           "AND column_name = 'title'", 200), ("SELECT title FROM public.projects WHERE id = 1", "Alpha")],
+         not_hazards=frozenset({"data-loss", "rewrite"})),
+    Case("narrow_varchar", _column("projects", "title", type="varchar(10)"),
+         [("SELECT title FROM public.projects WHERE id = 3", "Gamma")], hazards=frozenset({"data-loss"})),
+    Case("integer_to_bigint", _column("projects", "budget", type="bigint"),
+         [("SELECT sum(budget) FROM public.projects", 105)], hazards=frozenset({"rewrite"}),
+         not_hazards=frozenset({"data-loss"})),
+    Case("text_to_integer_using",
+         _chain(_set("tables/accounts/columns/age", "text"),
+                _column("accounts", "age", type="integer", using="nullif(age, '')::integer")),
+         [("SELECT count(*) FROM public.accounts WHERE age IS NULL", 2)],
+         rows=ROWS),
+    Case("set_default", _column("projects", "budget", default=0),
+         [(f"INSERT INTO public.projects (id, owner_id, title) VALUES (9, '{ANN}', 'New') RETURNING budget", 0)],
+         changes=frozenset({"SetDefault"})),
+    Case("drop_default", _column("accounts", "status", default=None),
+         [("SELECT column_default FROM information_schema.columns WHERE table_name = 'accounts' "
+           "AND column_name = 'status'", None)]),
+    Case("set_not_null", _column("accounts", "name", not_null=True),
+         [("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'accounts' "
+           "AND column_name = 'name'", "NO")], changes=frozenset({"SetNotNull"})),
+    Case("drop_not_null", _column("projects", "title", not_null=None),
+         [("SELECT is_nullable FROM information_schema.columns WHERE table_name = 'projects' "
+           "AND column_name = 'title'", "YES")]),
+    Case("column_comment", _column("accounts", "email", comment="Where we write to"),
+         [("SELECT col_description('public.accounts'::regclass, 2)", "Where we write to")],
+         not_hazards=frozenset({"data-loss", "lock", "authz"}), changes=frozenset({"Comment"})),
+    Case("change_type_under_a_view", _column("projects", "title", type="text"),
+         [("SELECT title FROM public.v_projects WHERE id = 2", "Beta")]),
+    # -- constraints ----------------------------------------------------------------------------------------------
+    Case("add_check", _set("tables/projects/checks", {"budget_positive": "budget IS NULL OR budget >= 0"}),
+         [(f"INSERT INTO public.projects (id, owner_id, title, budget) VALUES (8, '{ANN}', 'x', -1)",
+           "check_violation")]),
+    Case("drop_check", _drop("tables/accounts/checks"),
+         [("INSERT INTO public.accounts (email) VALUES ('no-at-sign') RETURNING email", "no-at-sign")]),
+    Case("change_check", _set("tables/accounts/checks/email_has_at", "position('@' in email) > 2"),
+         [("INSERT INTO public.accounts (email) VALUES ('a@b')", "check_violation"),
+          ("INSERT INTO public.accounts (email) VALUES ('ab@c') RETURNING email", "ab@c")]),
+    Case("add_unique", _set("tables/projects/unique", {"projects_owner_title_key": ["owner_id", "title"]}),
+         [(f"INSERT INTO public.projects (id, owner_id, title) VALUES (8, '{ANN}', 'Alpha')", "unique_violation")],
+         hazards=frozenset({"index-build"})),
+    Case("drop_unique", _column("accounts", "email", unique=None),
+         [("INSERT INTO public.accounts (email) VALUES ('ann@example.com') RETURNING email", "ann@example.com")]),
+    Case("fk_on_delete_cascade", _column("projects", "owner_id", on_delete="cascade"),
+         [(f"WITH d AS (DELETE FROM public.accounts WHERE id = '{ANN}' RETURNING 1) "
+           "SELECT count(*) FROM d", 1)]),
+    Case("add_foreign_key",
+         _set("tables/projects/columns/parent_id", {"type": "bigint", "references": "projects(id)",
+                                                    "on_delete": "set null"}),
+         [(f"INSERT INTO public.projects (id, owner_id, title, parent_id) VALUES (8, '{ANN}', 'x', 42)",
+           "foreign_key_violation")]),
+    Case("composite_primary_key_to_column_key",
+         _set("tables/memberships", {"columns": {"account_id": {"type": "uuid", "not_null": True},
+                                                 "project_id": {"type": "bigint", "not_null": True}},
+                                     "primary_key": ["account_id", "project_id"]}),
+         [(f"INSERT INTO public.memberships VALUES ('{ANN}', 1), ('{ANN}', 1)", "unique_violation")]),
+    # -- indexes --------------------------------------------------------------------------------------------------
+    Case("add_index", _set("tables/projects/indexes/idx_projects_title", ["title"]),
+         [("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_projects_title'", 1)],
+         hazards=frozenset({"index-build"}), changes=frozenset({"CreateIndex"})),
+    Case("drop_index", _drop("tables/projects/indexes/idx_projects_owner"),
+         [("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_projects_owner'", 0)],
+         not_hazards=frozenset({"data-loss"})),
+    Case("partial_index", _set("tables/projects/indexes/idx_projects_owner",
+                               {"columns": ["owner_id"], "where": "budget IS NOT NULL"}),
+         [("SELECT indexdef LIKE '%WHERE (budget IS NOT NULL)%' FROM pg_indexes "
+           "WHERE indexname = 'idx_projects_owner'", True)],
+         changes=frozenset({"DropIndex", "CreateIndex"})),
+    Case("index_comment", _set("tables/projects/indexes/idx_projects_owner",
+                               {"columns": ["owner_id"], "comment": "Owner lookups"}),
+         [("SELECT obj_description('public.idx_projects_owner'::regclass, 'pg_class')", "Owner lookups")],
+         not_changes=frozenset({"DropIndex"})),
+    # -- tables ---------------------------------------------------------------------------------------------------
+    Case("add_table",
+         _set("tables/tags", {"columns": {"id": {"type": "integer", "primary_key": True},
+                                          "label": {"type": "text", "not_null": True}},
+                              "grants": {"authenticated": ["select"]}}),
+         [("INSERT INTO public.tags VALUES (1, 'red') RETURNING label", "red"),
+          ("AS ann: SELECT count(*) FROM public.tags", 0)]),
+    Case("drop_table", _chain(_drop("tables/projects"), _drop("views/v_projects")),
+         [("SELECT to_regclass('public.projects') IS NULL", True)], hazards=frozenset({"data-loss"}), kept=False),
+    Case("table_comment", _set("tables/accounts/comment", "People"),
+         [("SELECT obj_description('public.accounts'::regclass, 'pg_class')", "People")]),
+    # -- triggers and functions -----------------------------------------------------------------------------------
+    Case("add_trigger", _chain(
+        _set("functions/lower_email", {"returns": "trigger",
+                                       "body": "BEGIN\n  NEW.email := lower(NEW.email);\n  RETURN NEW;\nEND;"}),
+        _set("tables/accounts/triggers", {"accounts_lower_email": {"timing": "before", "events": ["insert"],
+                                                                   "function": "lower_email"}})),
+         [("INSERT INTO public.accounts (email) VALUES ('Cy@Example.com') RETURNING email", "cy@example.com")]),
+    Case("drop_trigger", _drop("tables/projects/triggers"),
+         [("UPDATE public.projects SET title = 'A2' WHERE id = 1 RETURNING updated_at", None)]),
+    Case("change_trigger_events", _set("tables/projects/triggers/projects_touch/events", ["insert", "update"]),
+         [(f"INSERT INTO public.projects (id, owner_id, title) VALUES (7, '{ANN}', 'T') "
+           "RETURNING updated_at IS NOT NULL", True)],
+         changes=frozenset({"DropTrigger", "CreateTrigger"})),
+    Case("replace_function_body",
+         _set("functions/touch_updated_at/body",
+              "BEGIN\n  NEW.updated_at := '2001-02-03 04:05:06+00';\n  RETURN NEW;\nEND;"),
+         [("UPDATE public.projects SET title = 'A2' WHERE id = 1 RETURNING updated_at = '2001-02-03 04:05:06+00'",
+           True)],
+         changes=frozenset({"ReplaceFunction"}), not_changes=frozenset({"DropFunction", "DropTrigger"})),
+    Case("function_argument_type_changes_under_a_policy",
+         _chain(_set("functions/owner_matches", {
+             "args": {"owner": "text"}, "returns": "boolean", "language": "sql", "volatility": "stable",
+             "body": "SELECT owner = (SELECT current_user_id())::text", "grants": {"authenticated": ["execute"]}}),
+                _set(f"{POLICY}/using", "owner_matches(owner_id::text)")),
+         [(AS_ANN_COUNT, 2), (AS_BOB_COUNT, 1)], changes=frozenset({"DropFunction", "CreateFunction"}),
+         before=_chain(_set("functions/owner_matches", {
+             "args": {"owner": "uuid"}, "returns": "boolean", "language": "sql", "volatility": "stable",
+             "body": "SELECT owner = (SELECT current_user_id())", "grants": {"authenticated": ["execute"]}}),
+                _set(f"{POLICY}/using", "owner_matches(owner_id)"))),
+    Case("function_returns_changes_under_a_trigger",
+         _chain(_set("functions/current_user_id/returns", "text"),
+                _set("functions/current_user_id/body", "SELECT nullif(current_setting('app.user_id', true), '')"),
+                _set(f"{POLICY}/using", "owner_id::text = (SELECT current_user_id())")),
+         [(AS_ANN_COUNT, 2)], changes=frozenset({"DropFunction", "CreateFunction"})),
+    Case("add_function", _set("functions/answer", {"returns": "integer", "language": "sql",
+                                                   "volatility": "immutable", "body": "SELECT 42",
+                                                   "grants": {"authenticated": ["execute"]}}),
+         [("AS ann: SELECT public.answer()", 42)]),
+    Case("drop_function", _chain(
+        _drop("tables/projects/triggers"), _drop("functions/touch_updated_at")),
+         [("SELECT count(*) FROM pg_proc WHERE proname = 'touch_updated_at'", 0)]),
+    Case("function_security_definer", _chain(_set("functions/current_user_id/security", "definer"),
+                                             _set("functions/current_user_id/search_path", "")),
+         [("SELECT prosecdef FROM pg_proc WHERE proname = 'current_user_id'", True)],
+         hazards=frozenset({"authz"}), changes=frozenset({"ReplaceFunction"})),
+    # -- row-level security and policies --------------------------------------------------------------------------
+    Case("policy_using_changes", _set(f"{POLICY}/using", "owner_id = (SELECT current_user_id()) OR budget IS NULL"),
+         [(AS_ANN_COUNT, 3), (AS_BOB_COUNT, 1)],
+         hazards=frozenset({"authz"}), changes=frozenset({"AlterPolicy"}), not_changes=frozenset({"DropPolicy"})),
+    Case("policy_roles_change", _set(f"{POLICY}/roles", ["anon"]),
+         [(AS_ANN_COUNT, 0)], changes=frozenset({"AlterPolicy"}), not_changes=frozenset({"DropPolicy"})),
+    Case("policy_command_changes", _set(f"{POLICY}/command", "all"),
+         [(AS_ANN_COUNT, 2), ("AS ann: UPDATE public.projects SET budget = 1 RETURNING id", 1)],
+         changes=frozenset({"DropPolicy", "CreatePolicy"})),
+    Case("add_policy", _set("tables/projects/policies/Owners add projects",
+                            {"command": "insert", "roles": ["authenticated"],
+                             "with_check": "owner_id = (SELECT current_user_id())"}),
+         [(f"AS ann: INSERT INTO public.projects (id, owner_id, title) VALUES (5, '{ANN}', 'Mine') RETURNING id", 5),
+          (f"AS ann: INSERT INTO public.projects (id, owner_id, title) VALUES (6, '{BOB}', 'His')",
+           "insufficient_privilege")]),
+    Case("drop_policy", _drop(POLICY), [(AS_ANN_COUNT, 0)], hazards=frozenset({"authz"})),
+    Case("disable_rls", _chain(_drop("tables/projects/policies"), _set("tables/projects/rls", "off")),
+         [(AS_BOB_COUNT, 3)], hazards=frozenset({"authz"})),
+    Case("force_rls", _set("tables/projects/rls", "forced"),
+         [("SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.projects'::regclass", True)]),
+    Case("enable_rls_with_policy", _chain(
+        _set("tables/accounts/rls", "enabled"),
+        _set("tables/accounts/policies", {"Self": {"command": "select", "roles": ["authenticated"],
+                                                   "using": "id = (SELECT current_user_id())"}})),
+         [("AS ann: SELECT count(*) FROM public.accounts", 1)]),
+    # -- views ----------------------------------------------------------------------------------------------------
+    Case("change_view_query", _set("views/v_projects/query",
+                                   "SELECT p.id, p.title, p.owner_id, p.budget FROM public.projects p"),
+         [("SELECT budget FROM public.v_projects WHERE id = 1", 100)]),
+    Case("view_security_invoker_off", _set("views/v_projects/security_invoker", False),
+         [("AS bob: SELECT count(*) FROM public.v_projects", 3)],
+         hazards=frozenset({"authz"}), changes=frozenset({"SetViewOptions"})),
+    Case("add_view", _set("views/v_accounts", {"query": "SELECT a.id, a.email FROM public.accounts a"}),
+         [("SELECT count(*) FROM public.v_accounts", 2)]),
+    Case("drop_view", _drop("views/v_projects"), [("SELECT to_regclass('public.v_projects') IS NULL", True)]),
+    # -- grants, sequences, schemas, roles ------------------------------------------------------------------------
+    Case("grant_more", _set("tables/accounts/grants/authenticated", ["select", "update"]),
+         [("SELECT has_table_privilege('authenticated', 'public.accounts', 'UPDATE')", True)],
+         hazards=frozenset({"authz"}), changes=frozenset({"Grant"})),
+    Case("revoke", _set("tables/projects/grants/authenticated", ["select"]),
+         [("SELECT has_table_privilege('authenticated', 'public.projects', 'INSERT')", False)]),
+    Case("function_grant", _set("functions/current_user_id/grants", {"authenticated": ["execute"],
+                                                                      "anon": ["execute"]}),
+         [("SELECT has_function_privilege('anon', 'public.current_user_id()', 'EXECUTE')", True)]),
+    Case("alter_sequence", _set("sequences/invoice_number_seq", {"start": 1000, "increment": 10}),
+         [("SELECT increment FROM information_schema.sequences WHERE sequence_name = 'invoice_number_seq'", "10")],
+         changes=frozenset({"AlterSequence"})),
+    Case("add_sequence", _set("sequences/order_seq", {"start": 5}),
+         [("SELECT nextval('public.order_seq')", 5)]),
+    Case("drop_sequence", _drop("sequences"), [("SELECT to_regclass('public.invoice_number_seq') IS NULL", True)],
+         hazards=frozenset({"data-loss"})),
+    Case("add_schema_with_table", _chain(
+        _set("schemas", {"billing": {"comment": "Money", "grants": {"authenticated": ["usage"]}}}),
+        _set("tables/billing.invoices", {"columns": {"id": {"type": "bigint", "primary_key": True,
+                                                            "default_sql": "nextval('invoice_number_seq')"}}})),
+         [("INSERT INTO billing.invoices DEFAULT VALUES RETURNING id", 1000)]),
+    Case("add_role_with_grant", _chain(_set("roles/pgspec_auditor", {"bypass_rls": True}),
+                                       _set("tables/accounts/grants/pgspec_auditor", ["select"])),
+         [("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'pgspec_auditor'", True),
+          ("SELECT has_table_privilege('pgspec_auditor', 'public.accounts', 'SELECT')", True)]),
+    # -- renames --------------------------------------------------------------------------------------------------
+    Case("rename_table", _rename_key("tables", "projects", "initiatives", _set(
+        "views/v_projects/query", "SELECT p.id, p.title, p.owner_id FROM public.initiatives p")),
+         [("SELECT count(*) FROM public.initiatives", 3),
+          ("SELECT count(*) FROM pg_constraint WHERE conname = 'initiatives_pkey'", 1),
+          ("SELECT count(*) FROM pg_constraint WHERE conname = 'initiatives_owner_id_fkey'", 1)],
+         not_hazards=frozenset({"data-loss"}), changes=frozenset({"Rename"}),
+         not_changes=frozenset({"DropTable", "CreateTable"}), kept=False),
+    Case("rename_column", _chain(_rename_column("projects", "budget", "cost")),
+         [("SELECT sum(cost) FROM public.projects", 105)],
+         not_hazards=frozenset({"data-loss"}), not_changes=frozenset({"DropColumn", "AddColumn"})),
+    Case("rename_fk_column", _chain(_rename_column("projects", "owner_id", "account_id"),
+                                    _set("tables/projects/indexes/idx_projects_owner", ["account_id"]),
+                                    _set(f"{POLICY}/using", "account_id = (SELECT current_user_id())"),
+                                    _set("views/v_projects/query",
+                                         "SELECT p.id, p.title, p.account_id AS owner_id FROM public.projects p")),
+         [(AS_ANN_COUNT, 2), ("SELECT count(*) FROM pg_constraint WHERE conname = 'projects_account_id_fkey'", 1)],
+         not_hazards=frozenset({"data-loss"}), not_changes=frozenset({"DropColumn", "DropConstraint"})),
+    Case("rename_index", _rename_key("tables/projects/indexes", "idx_projects_owner", "projects_owner_idx"),
+         [("SELECT count(*) FROM pg_indexes WHERE indexname = 'projects_owner_idx'", 1)],
+         not_changes=frozenset({"DropIndex", "CreateIndex"})),
+    Case("rename_check", _rename_key("tables/accounts/checks", "email_has_at", "accounts_email_check"),
+         [("SELECT count(*) FROM pg_constraint WHERE conname = 'accounts_email_check'", 1)],
+         not_changes=frozenset({"DropConstraint"})),
+    Case("rename_policy", _rename_key("tables/projects/policies", "Owners see their projects", "owner_reads"),
+         [(AS_ANN_COUNT, 2), ("SELECT count(*) FROM pg_policies WHERE policyname = 'owner_reads'", 1)],
+         not_changes=frozenset({"DropPolicy"})),
+    Case("rename_view", _rename_key("views", "v_projects", "project_list"),
+         [("SELECT count(*) FROM public.project_list", 3)], not_changes=frozenset({"DropView"})),
+    Case("rename_function", _chain(
+        _rename_key("functions", "current_user_id", "request_user_id"),
+        _set(f"{POLICY}/using", "owner_id = (SELECT request_user_id())")),
+         [(AS_ANN_COUNT, 2)], not_changes=frozenset({"DropFunction"})),
+]
