@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs bench clean help
+.PHONY: generate check test test-live lint docs bench clean help migration
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,6 +32,10 @@ test-live: $(STAMP)  ## only the tests that need a database
 lint: $(STAMP)  ## ruff and mypy over the code
 	$(PY) -m ruff check generator tests bench
 	$(PY) -m mypy
+
+migration: $(STAMP)  ## write migrations/NNNN_$$NAME.sql and .down.sql from the YAML changes since $$FROM (default HEAD)
+	@test -n "$(NAME)" || { echo "usage: make migration NAME=what_it_does [FROM=git-rev-or-dir] [ALLOW=data-loss]" >&2; exit 2; }
+	$(PY) -m generator migration $(NAME) --from $(or $(FROM),HEAD) $(if $(ALLOW),--allow-hazard $(ALLOW))
 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

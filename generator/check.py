@@ -12,7 +12,7 @@ from typing import Any
 
 from . import sqlparse
 from .access import check_access
-from .derive import BUILTIN_ROLES, Catalog, Constraint, ReferenceSyntaxError, parse_reference
+from .derive import BUILTIN_ROLES, SEED_REGISTRY_SCHEMA, Catalog, Constraint, ReferenceSyntaxError, parse_reference
 from .diagnostics import Collector, Pos
 from .model import (
     Check,
@@ -143,6 +143,9 @@ class Checker:
             self.plain_name(role.name, role.loc("name"), "role")
         for schema_def in module.schemas:
             self.plain_name(schema_def.name, schema_def.loc("name"), "schema")
+            if schema_def.name == SEED_REGISTRY_SCHEMA:
+                self.err(schema_def.loc("name"), f"schema {SEED_REGISTRY_SCHEMA!r} is the tool's own (it records "
+                                                 "seed rows): choose another name")
             self.check_grants(schema_def.grants, "schema")
         for enum in module.enums:
             self.plain_name(enum.name, enum.loc("name"), "enum")

@@ -93,6 +93,13 @@ def parser() -> argparse.ArgumentParser:
                         epilog="Exit codes: 0 applied and verified (or nothing to do), 1 refused hazard, failed "
                                "statement or remaining drift, 2 spec errors, bad usage or unreadable database.")
     migrate_command.add_arguments(ap, apply=True)
+    mi = sub.add_parser("migration", help="write migrations/NNNN_NAME.sql and its .down.sql from a YAML change",
+                        description="Plan from an earlier spec (--from, default HEAD: the last commit) to the "
+                                    "spec, and back, without a database; write both scripts, numbered after the "
+                                    "last migration in --dir.",
+                        epilog="Exit codes: 0 written (or nothing to migrate), 1 the migration needs a hazard "
+                               "that was not allowed, 2 spec errors or bad usage.")
+    migrate_command.add_migration_arguments(mi)
     return p
 
 
@@ -113,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return migrate_command.plan_main(args)
         if args.command == "apply":
             return migrate_command.apply_main(args)
+        if args.command == "migration":
+            return migrate_command.migration_main(args)
         if args.command == "access":
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK

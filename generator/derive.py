@@ -6,7 +6,9 @@ reference target the same way.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -95,6 +97,31 @@ def constraints(table: Table, enums: dict[str, Enum]) -> list[Constraint]:
     out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note, renamed_from=ch.renamed_from)
             for ch in sorted(table.checks, key=_name)]
     return out
+
+
+# The schema and table where generated SQL and plans record which rows are seed rows (see `seed_key`).
+SEED_REGISTRY_SCHEMA = "pgspec"
+
+
+def seed_key(table: Table, constraints: list[Constraint]) -> tuple[str, ...]:
+    """The columns that identify a table's seed rows: the first primary key or unique constraint whose columns
+    every seed row gives; failing that, every column the rows give (a changed row is then a new row)."""
+    given = [set(row.values) for row in table.seed]
+    for con in constraints:
+        if con.kind in ("primary key", "unique") and all(set(con.columns) <= g for g in given):
+            return con.columns
+    return tuple(c.name for c in table.columns if any(c.name in g for g in given))
+
+
+def seed_key_text(values: Mapping[str, object], key: tuple[str, ...]) -> str:
+    """A seed row's key as recorded (JSON text, keys sorted): the same text from a spec row and from the
+    registry's jsonb read back."""
+    return json.dumps({k: values.get(k) for k in key}, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def seed_fingerprint(values: Mapping[str, object]) -> str:
+    """Every value a seed row gives, as one text: two rows with the same fingerprint are the same row."""
+    return json.dumps(dict(values), sort_keys=True, default=str, separators=(",", ":"))
 
 
 def _name(obj: Unique | ForeignKey | Check) -> str:

@@ -86,6 +86,10 @@ class Snapshot:
     relation_columns: Mapping[QName, tuple[str, ...]]
     # What GRANT ALL means per kind on this server: table, sequence, function, schema.
     all_privileges: Mapping[str, tuple[str, ...]]
+    # Seed rows recorded in the seed registry, per table: key (derive.seed_key_text) -> fingerprint of the row
+    # (seed_fingerprint of the values it holds; MISSING_ROW when the row is gone). Filled by plans.
+    seeds: Mapping[QName, Mapping[str, str]] = field(default_factory=dict)
+    seed_registry: bool = False  # whether the registry table exists
 
     @property
     def module(self) -> Module:

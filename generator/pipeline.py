@@ -9,7 +9,7 @@ from .check import check
 from .derive import Catalog
 from .load import load_spec
 from .order import Placed, order
-from .render import OutputFile, render_outputs
+from .render import OutputFile, registry_module, render_outputs
 from .verify import Mismatch, verify_sql
 
 
@@ -34,13 +34,16 @@ def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile]
     modules = catalog.schema.modules
     kept = {i for i, m in enumerate(modules) if include_platform or not m.platform}
     by_name = {f.name: f for f in files}
+    registry = registry_module(placed, kept)
     mismatches = []
     for i in sorted(kept):
         name = f"{modules[i].stem}.sql"
-        mismatch = verify_sql(name, by_name[name].text, [p for p in placed if p.module == i], catalog)
+        mismatch = verify_sql(name, by_name[name].text, [p for p in placed if p.module == i], catalog,
+                              registry=i == registry)
         if mismatch:
             mismatches.append(mismatch)
-    whole = verify_sql("schema.sql", by_name["schema.sql"].text, [p for p in placed if p.module in kept], catalog)
+    whole = verify_sql("schema.sql", by_name["schema.sql"].text, [p for p in placed if p.module in kept], catalog,
+                       registry=registry is not None)
     if whole:
         mismatches.append(whole)
     return mismatches

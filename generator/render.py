@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from .derive import Catalog, parse_reference
+from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference, seed_key, seed_key_text
 from .model import (
     PRIVILEGE_ORDER,
     Function,
@@ -198,7 +198,19 @@ def _seed(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     types = {c.name: parse_type(c.type) for c in table.columns}
     rows = [", ".join(value_literal(row.values[c], types[c]) if c in row.values else "DEFAULT" for c in cols)
             for row in table.seed]
-    return {"table": qname(table.name).sql, "columns": ", ".join(ident(c) for c in cols), "rows": rows}
+    key = seed_key(table, catalog.constraints(table))
+    return {"table": qname(table.name).sql, "columns": ", ".join(ident(c) for c in cols), "rows": rows,
+            "registry": ident(SEED_REGISTRY_SCHEMA), "table_name": literal(str(qname(table.name))),
+            "keys": [literal(seed_key_text(row.values, key)) + "::jsonb" for row in table.seed]}
+
+
+def registry_module(placed: list[Placed], kept: set[int]) -> int | None:
+    """The output module that creates the seed registry: the first (kept) one with seed rows."""
+    return next((p.module for p in placed if p.item.kind == "seed" and p.module in kept), None)
+
+
+def seed_registry() -> str:
+    return render_template("seed_registry.sql.j2", {"schema": ident(SEED_REGISTRY_SCHEMA)})
 
 
 @renders("view")
@@ -248,12 +260,16 @@ def render_outputs(catalog: Catalog, placed: list[Placed], *, include_platform: 
     modules = catalog.schema.modules
     bodies: dict[int, list[str]] = {i: [] for i in range(len(modules))}
     sources: dict[int, set[str]] = {i: {m.source} for i, m in enumerate(modules)}
+    kept = [i for i, m in enumerate(modules) if include_platform or not m.platform]
+    registry = registry_module(placed, set(kept))
     for p in placed:
+        if p.item.kind == "seed" and p.module == registry:
+            bodies[p.module].append(seed_registry())
+            registry = None
         bodies[p.module].append(render_item(p, catalog))
         sources[p.module].add(modules[p.item.module].source)
     files: list[OutputFile] = []
     sections: list[str] = []
-    kept = [i for i, m in enumerate(modules) if include_platform or not m.platform]
     for i in kept:
         module = modules[i]
         name = f"{module.stem}.sql"

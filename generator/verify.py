@@ -15,7 +15,7 @@ from typing import Any
 from pglast import enums
 
 from . import sqlparse
-from .derive import Catalog, parse_reference
+from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference
 from .model import Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, View
 from .order import Item, Placed
 from .sqlparse import ast
@@ -189,7 +189,8 @@ def _expect_policy(policy: Policy, item: Item, catalog: Catalog) -> set[str]:
 
 @expects("seed")
 def _expect_seed(table: Table, item: Item, catalog: Catalog) -> set[str]:
-    return {f"seed {qname(table.name)} rows={len(table.seed)}"}
+    return {f"seed {qname(table.name)} rows={len(table.seed)}",
+            f"seed keys {qname(table.name)} rows={len(table.seed)}"}
 
 
 @expects("view")
@@ -205,6 +206,9 @@ _OBJ = {enums.ObjectType.OBJECT_TABLE: "table", enums.ObjectType.OBJECT_FUNCTION
         enums.ObjectType.OBJECT_COLUMN: "column", enums.ObjectType.OBJECT_VIEW: "view"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
+
+
+SEED_REGISTRY = f"seed registry {SEED_REGISTRY_SCHEMA}.seed_rows"
 
 
 class VerifyError(Exception):
@@ -269,6 +273,8 @@ def _alter_role_stmt(stmt: Any, text: str) -> set[str]:
 
 @handles(ast.CreateSchemaStmt)
 def _create_schema_stmt(stmt: Any, text: str) -> set[str]:
+    if stmt.schemaname == SEED_REGISTRY_SCHEMA and stmt.if_not_exists:
+        return {SEED_REGISTRY}
     out: set[str] = set()
     out.add(f"schema {stmt.schemaname}")
     return out
@@ -310,6 +316,8 @@ def _create_function_stmt(stmt: Any, text: str) -> set[str]:
 
 @handles(ast.CreateStmt)
 def _create_stmt(stmt: Any, text: str) -> set[str]:
+    if stmt.relation.schemaname == SEED_REGISTRY_SCHEMA and stmt.if_not_exists:
+        return {SEED_REGISTRY}
     out: set[str] = set()
     table = _rv(stmt.relation)
     out.add(f"table {table}")
@@ -401,8 +409,12 @@ def _comment_stmt(stmt: Any, text: str) -> set[str]:
 
 @handles(ast.InsertStmt)
 def _insert_stmt(stmt: Any, text: str) -> set[str]:
+    rows = stmt.selectStmt.valuesLists
+    if stmt.relation.schemaname == SEED_REGISTRY_SCHEMA:
+        tables = {r[0].val.sval for r in rows if isinstance(r[0], ast.A_Const)}
+        return {f"seed keys {t} rows={len(rows)}" for t in tables}
     out: set[str] = set()
-    out.add(f"seed {_rv(stmt.relation)} rows={len(stmt.selectStmt.valuesLists)}")
+    out.add(f"seed {_rv(stmt.relation)} rows={len(rows)}")
     return out
 
 _FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
@@ -424,9 +436,11 @@ def _constraint(table: str, c: Any) -> str:
     return f"constraint {table}.{c.conname} {c.contype.name}"
 
 
-def verify_sql(file: str, sql: str, placed: Iterable[Placed], catalog: Catalog) -> Mismatch | None:
-    """Compare one output file's SQL with the items placed in it; None when they agree."""
-    want = expected(placed, catalog)
+def verify_sql(file: str, sql: str, placed: Iterable[Placed], catalog: Catalog, *,
+               registry: bool = False) -> Mismatch | None:
+    """Compare one output file's SQL with the items placed in it (and the seed registry when the file creates
+    it); None when they agree."""
+    want = expected(placed, catalog) | ({SEED_REGISTRY} if registry else set())
     try:
         got = found(sql)
     except VerifyError as exc:

@@ -67,6 +67,12 @@ INSERT INTO public.support_sla_config (priority, display_name, color, first_resp
     ('high', 'High', '#F59E0B', 60, 480, 75, 'support_manager', 2),
     ('medium', 'Medium', '#3B82F6', 240, 1440, 80, 'support_lead', 3),
     ('low', 'Low', '#6B7280', 1440, 4320, 85, 'support_lead', 4);
+INSERT INTO pgspec.seed_rows (table_name, key) VALUES
+    ('public.support_sla_config', '{"priority":"critical"}'::jsonb),
+    ('public.support_sla_config', '{"priority":"high"}'::jsonb),
+    ('public.support_sla_config', '{"priority":"medium"}'::jsonb),
+    ('public.support_sla_config', '{"priority":"low"}'::jsonb)
+    ON CONFLICT DO NOTHING;
 
 -- Not in SPEC-131, where support_lead is an escalation target in support_sla_config but has no access at all.
 -- Policies call it as (SELECT public.escalated_priorities()), so it runs once per statement. SECURITY DEFINER:

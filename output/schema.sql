@@ -257,6 +257,15 @@ CREATE POLICY "Support categories are viewable by authenticated users" ON public
     TO authenticated
     USING (true);
 
+-- Seed rows are recorded in pgspec.seed_rows (the tool's own schema), so that a plan can tell them from rows
+-- the application wrote: a seed row removed from the spec is deleted by the next plan; other rows never are.
+CREATE SCHEMA IF NOT EXISTS pgspec;
+CREATE TABLE IF NOT EXISTS pgspec.seed_rows (
+    table_name text NOT NULL,
+    key        jsonb NOT NULL,
+    CONSTRAINT seed_rows_pkey PRIMARY KEY (table_name, key)
+);
+
 INSERT INTO public.support_ticket_categories (name, slug, description, color, icon, sort_order) VALUES
     ('Technical Issue', 'technical-issue', 'Technical problems and bugs', '#EF4444', 'bug', 1),
     ('Billing', 'billing', 'Billing and payment inquiries', '#10B981', 'credit-card', 2),
@@ -266,6 +275,16 @@ INSERT INTO public.support_ticket_categories (name, slug, description, color, ic
     ('Performance', 'performance', 'System performance concerns', '#F97316', 'zap', 6),
     ('Security', 'security', 'Security and privacy issues', '#DC2626', 'shield', 7),
     ('General Inquiry', 'general-inquiry', 'General questions and inquiries', '#6B7280', 'message-circle', 8);
+INSERT INTO pgspec.seed_rows (table_name, key) VALUES
+    ('public.support_ticket_categories', '{"slug":"technical-issue"}'::jsonb),
+    ('public.support_ticket_categories', '{"slug":"billing"}'::jsonb),
+    ('public.support_ticket_categories', '{"slug":"feature-request"}'::jsonb),
+    ('public.support_ticket_categories', '{"slug":"account-management"}'::jsonb),
+    ('public.support_ticket_categories', '{"slug":"integration"}'::jsonb),
+    ('public.support_ticket_categories', '{"slug":"performance"}'::jsonb),
+    ('public.support_ticket_categories', '{"slug":"security"}'::jsonb),
+    ('public.support_ticket_categories', '{"slug":"general-inquiry"}'::jsonb)
+    ON CONFLICT DO NOTHING;
 
 -- ===========================================================================================================
 -- 02-support-sla-config: Support SLA configuration
@@ -334,6 +353,12 @@ INSERT INTO public.support_sla_config (priority, display_name, color, first_resp
     ('high', 'High', '#F59E0B', 60, 480, 75, 'support_manager', 2),
     ('medium', 'Medium', '#3B82F6', 240, 1440, 80, 'support_lead', 3),
     ('low', 'Low', '#6B7280', 1440, 4320, 85, 'support_lead', 4);
+INSERT INTO pgspec.seed_rows (table_name, key) VALUES
+    ('public.support_sla_config', '{"priority":"critical"}'::jsonb),
+    ('public.support_sla_config', '{"priority":"high"}'::jsonb),
+    ('public.support_sla_config', '{"priority":"medium"}'::jsonb),
+    ('public.support_sla_config', '{"priority":"low"}'::jsonb)
+    ON CONFLICT DO NOTHING;
 
 -- Not in SPEC-131, where support_lead is an escalation target in support_sla_config but has no access at all.
 -- Policies call it as (SELECT public.escalated_priorities()), so it runs once per statement. SECURITY DEFINER:

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from ..derive import Catalog
+from ..derive import SEED_REGISTRY_SCHEMA, Catalog
 from ..model import Column
 from ..order import Item, Placed
-from ..render import render_item, render_template
+from ..render import render_item, render_template, seed_registry
 from ..sqltext import QName, ident
 
 
@@ -349,6 +349,7 @@ class SetDefault(TableChange):
 class SetNotNull(TableChange):
     column: str
     not_null: bool
+    proven: bool = False  # a validated CHECK (col IS NOT NULL) exists: PostgreSQL skips the scan
 
     def describe(self) -> str:
         return f"{'set' if self.not_null else 'drop'} NOT NULL on column {self.table}.{self.column}"
@@ -491,3 +492,68 @@ class Comment(Change):
 
     def describe(self) -> str:
         return f"{'set' if self.text else 'remove'} comment on {self.target}"
+
+
+# -- seed rows --------------------------------------------------------------------------------------------------
+@renders()
+@dataclass(frozen=True)
+class InsertSeedRows(Create):
+    """Seed rows the database does not have yet (the item's table carries just those rows), recorded in the
+    seed registry."""
+
+    def describe(self) -> str:
+        n = len(self.item.obj.seed)
+        return f"insert {n} seed row{'s' if n != 1 else ''} into {self.item.key[1]}"
+
+
+@renders("update_seed_row")
+@dataclass(frozen=True)
+class UpdateSeedRow(TableChange):
+    key: str  # the row's key as recorded (JSON)
+    assignments: str  # `col = value, ...`
+    where: str  # the key as a condition
+
+    def describe(self) -> str:
+        return f"update seed row {self.key} of {self.table}"
+
+
+@renders("delete_seed_row")
+@dataclass(frozen=True)
+class DeleteSeedRow(TableChange):
+    key: str
+    where: str
+
+    def describe(self) -> str:
+        return f"delete seed row {self.key} of {self.table}"
+
+    def context(self) -> dict[str, Any]:
+        return {"table": self.table.sql, "where": self.where, "key": self.key, "table_name": str(self.table),
+                "registry": ident(SEED_REGISTRY_SCHEMA)}
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateSeedRegistry(Change):
+    def describe(self) -> str:
+        return f"create the seed registry {SEED_REGISTRY_SCHEMA}.seed_rows"
+
+    def render(self, catalog: Catalog) -> str:
+        return seed_registry()
+
+
+@renders("seed_registry_rows")
+@dataclass(frozen=True)
+class SeedRegistryRows(Change):
+    """The registry's rows of a table that is dropped (forgotten) or renamed (moved to its new name)."""
+
+    table: QName
+    new_name: QName | None = None
+
+    def describe(self) -> str:
+        if self.new_name is None:
+            return f"forget the seed rows of {self.table}"
+        return f"record the seed rows of {self.table} under {self.new_name}"
+
+    def context(self) -> dict[str, Any]:
+        return {"registry": ident(SEED_REGISTRY_SCHEMA), "table_name": str(self.table),
+                "new_name": str(self.new_name) if self.new_name else None}

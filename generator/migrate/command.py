@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -30,11 +31,12 @@ from ..diagnostics import Collector, Pos
 from ..introspect import DatabaseError
 from ..load import load_spec, spec_files
 from ..model import Schema
+from ..output import write_text_atomically
 from . import database
 from .hazards import KINDS, REFUSED_BY_DEFAULT
 from .planner import Options, Plan, plan
 from .script import Timeouts, as_json, script
-from .snapshot import of_spec
+from .snapshot import declared, inverted, of_spec
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -131,7 +133,6 @@ def _emit(args: argparse.Namespace, p: Plan, title: str, refusals: list[str]) ->
     else:
         text = script(p, title=title, timeouts=Timeouts(args.lock_timeout, args.statement_timeout))
     if args.output:
-        from ..output import write_text_atomically
         write_text_atomically(args.output, text)
     else:
         sys.stdout.write(text)
@@ -216,4 +217,60 @@ def apply_main(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"apply: {len(p.steps)} change{'s' if len(p.steps) != 1 else ''} applied and verified "
           f"({time.perf_counter() - started:.2f} s)", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- migration files --------------------------------------------------------------------------------------------
+_MIGRATION_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
+_NUMBERED = re.compile(r"(\d{4})_.*\.sql\Z")
+
+
+def add_migration_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="what the migration does, in lower-case words joined by _ (add_ticket_tags)")
+    p.add_argument("--from", dest="source", default="HEAD", metavar="DIR|GIT-REV",
+                   help="the spec the migration starts from (default: HEAD, the last commit)")
+    p.add_argument("--spec", default="spec", metavar="DIR", help="the spec it migrates to (default: spec)")
+    p.add_argument("--dir", type=Path, default=Path("migrations"), help="where to write (default: migrations)")
+    p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
+                   help="supabase: leave alone the objects of modules marked `platform: true`")
+    p.add_argument("--allow-hazard", action="append", default=[], metavar="KIND", choices=(*KINDS, "all"),
+                   help="accept a hazard kind of the up migration (the down migration undoes it and may lose "
+                        "what the up migration added: that is named in its comments, never refused)")
+    p.add_argument("--online", action="store_true", help="prefer online operations (see `plan --help`)")
+
+
+def next_number(directory: Path) -> int:
+    numbers = [int(m[1]) for p in directory.glob("*.sql") if (m := _NUMBERED.match(p.name))] \
+        if directory.is_dir() else []
+    return max(numbers, default=0) + 1
+
+
+def migration_main(args: argparse.Namespace) -> int:
+    """`pgspec migration NAME`: the plan from --from to --spec and its reverse, as two numbered files."""
+    if not _MIGRATION_NAME.match(args.name):
+        print(f"migration: name {args.name!r}: use lower-case letters, digits and _", file=sys.stderr)
+        return EXIT_USAGE
+    spec_dir = Path(args.spec)
+    new, new_label = resolve_spec(args.spec, spec_dir)
+    old, old_label = resolve_spec(args.source, spec_dir)
+    include_platform = args.target == "postgres"
+    skip = drift.scope(new, include_platform=include_platform)[2] | \
+        drift.scope(old, include_platform=include_platform)[2]
+    options = Options(online=args.online)
+    up = plan(new, of_spec(old), options=options, skip=skip)
+    if up.empty:
+        print(f"migration: {old_label} and {new_label} declare the same schema; nothing written", file=sys.stderr)
+        return EXIT_OK
+    refusals = refused(up, args.allow_hazard)
+    if refusals:
+        _report_refusals(refusals)
+        return EXIT_FAILED
+    down = plan(old, of_spec(new), options=options, skip=skip, renames=inverted(declared(new)))
+    stem = f"{next_number(args.dir):04d}_{args.name}"
+    files = [(args.dir / f"{stem}.sql", script(up, title=f"{stem}: from {old_label} to {new_label}")),
+             (args.dir / f"{stem}.down.sql", script(down, title=f"{stem} (down): from {new_label} to {old_label}"))]
+    args.dir.mkdir(parents=True, exist_ok=True)
+    for path, text in files:
+        write_text_atomically(path, text)
+        print(f"migration: wrote {path}", file=sys.stderr)
     return EXIT_OK

@@ -7,19 +7,24 @@ nothing applied; the statements that cannot run in a transaction follow, each co
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from .. import introspect, sqlparse
-from ..derive import Catalog
+from ..derive import SEED_REGISTRY_SCHEMA, Catalog, seed_fingerprint, seed_key, seed_key_text
 from ..drift import Constant
 from ..introspect import DatabaseError, Snapshot, one_line
-from ..sqltext import QName
+from ..model import Table
+from ..sqltext import QName, parse_type, qname, value_literal
 from .planner import Options, Plan, plan
 from .script import Rendered, rendered
-from .snapshot import read_scope
+from .snapshot import CHANGED_ROW, MISSING_ROW, read_scope
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,55 @@ def read(conn: psycopg.Connection[Any], catalog: Catalog, *, include_platform: b
                                                                      {"schemas": schemas}).fetchall()}
     except psycopg.Error as exc:
         raise DatabaseError(one_line(exc)) from None
-    return Database(snapshot, rows, skip)
+    seeds, registry = _read_seeds(conn, catalog)
+    return Database(dataclasses.replace(snapshot, seeds=seeds, seed_registry=registry), rows, skip)
+
+
+def _read_seeds(conn: psycopg.Connection[Any], catalog: Catalog) -> tuple[dict[QName, dict[str, str]], bool]:
+    """The registry's rows per table, each with the fingerprint of the spec row of the same key when the
+    database row still holds exactly those values (so the planner sees "unchanged"), else a marker."""
+    registry = f"{SEED_REGISTRY_SCHEMA}.seed_rows"
+    try:
+        if conn.execute("SELECT to_regclass(%s)", (registry,)).fetchone() == (None,):
+            return {}, False
+        entries = conn.execute(f"SELECT table_name, key::text FROM {registry} ORDER BY 1, 2").fetchall()
+    except psycopg.Error as exc:
+        raise DatabaseError(one_line(exc)) from None
+    renamed = {QName(n.schema, t.renamed_from): n for n, t in catalog.tables.items() if t.renamed_from}
+    out: dict[QName, dict[str, str]] = {}
+    for table_name, key_json in entries:
+        in_db = qname(table_name)
+        name = in_db if in_db in catalog.tables else renamed.get(in_db, in_db)
+        key_text = json.dumps(json.loads(key_json), sort_keys=True, separators=(",", ":"))
+        out.setdefault(name, {})[key_text] = _seed_state(conn, catalog.tables.get(name), in_db, key_text, catalog)
+    return out, True
+
+
+def _seed_state(conn: psycopg.Connection[Any], table: Table | None, in_db: QName, key_text: str,
+                catalog: Catalog) -> str:
+    if table is None:
+        return CHANGED_ROW
+    key = seed_key(table, catalog.constraints(table))
+    row = next((r for r in table.seed if seed_key_text(r.values, key) == key_text), None)
+    if row is None:
+        return CHANGED_ROW  # the spec no longer has it: the planner deletes it
+    types = {c.name: c.type for c in table.columns}
+
+    def same(columns: Iterable[str]) -> sql.Composable:
+        return sql.SQL(" AND ").join(
+            sql.SQL("{} IS NOT DISTINCT FROM CAST({} AS {})").format(
+                sql.Identifier(c), sql.SQL(value_literal(row.values.get(c), parse_type(types[c]))),
+                sql.SQL(str(parse_type(types[c])))) for c in columns) if columns else sql.SQL("true")
+
+    query = sql.SQL("SELECT count(*) FILTER (WHERE {}), count(*) FROM {}.{} WHERE {}").format(
+        same(list(row.values)), sql.Identifier(in_db.schema), sql.Identifier(in_db.name), same(key))
+    try:
+        found = conn.execute(query).fetchone()
+    except psycopg.Error:  # a column the database does not have yet: the row must change
+        return CHANGED_ROW
+    if found and found[0]:
+        return seed_fingerprint(row.values)
+    return CHANGED_ROW if found and found[1] else MISSING_ROW
 
 
 def constants(conn: psycopg.Connection[Any]) -> Constant:

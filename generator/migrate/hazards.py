@@ -88,7 +88,8 @@ def _lock(table: QName, facts: Facts, what: str) -> list[Hazard]:
 
 # -- rules ------------------------------------------------------------------------------------------------------
 @rule(ch.Comment, ch.AlterRole, ch.CreateRole, ch.CreateSchema, ch.DropSchema, ch.DropView, ch.DropFunction,
-      ch.AlterSequence, ch.ValidateConstraint, ch.EnableTrigger)
+      ch.AlterSequence, ch.ValidateConstraint, ch.EnableTrigger, ch.InsertSeedRows, ch.UpdateSeedRow,
+      ch.CreateSeedRegistry, ch.SeedRegistryRows)
 def _none(change: Any, facts: Facts) -> list[Hazard]:
     return []
 
@@ -193,6 +194,11 @@ def _drop_sequence(change: ch.DropSequence, facts: Facts) -> list[Hazard]:
     return [Hazard("data-loss", f"sequence {change.name} and its position are dropped")]
 
 
+@rule(ch.DeleteSeedRow)
+def _delete_seed(change: ch.DeleteSeedRow, facts: Facts) -> list[Hazard]:
+    return [Hazard("data-loss", f"seed row {change.key} of {change.table} is deleted (the spec no longer has it)")]
+
+
 @rule(ch.DropColumn)
 def _drop_column(change: ch.DropColumn, facts: Facts) -> list[Hazard]:
     return [Hazard("data-loss", f"column {change.table}.{change.column} and its values are dropped")] + \
@@ -228,7 +234,8 @@ def _set_default(change: ch.SetDefault, facts: Facts) -> list[Hazard]:
 
 @rule(ch.SetNotNull)
 def _set_not_null(change: ch.SetNotNull, facts: Facts) -> list[Hazard]:
-    return _lock(change.table, facts, "while every row is checked" if change.not_null else "(brief: no scan)")
+    scans = change.not_null and not change.proven
+    return _lock(change.table, facts, "while every row is checked" if scans else "(brief: no scan)")
 
 
 @rule(ch.AddConstraint)

@@ -15,12 +15,13 @@ run outside the transaction (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT).
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import drift
-from ..derive import Catalog, Constraint, parse_reference
+from ..derive import Catalog, Constraint, parse_reference, seed_fingerprint, seed_key, seed_key_text
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
 from ..model import Column, Policy, View
@@ -29,7 +30,7 @@ from ..render import signature
 from ..sqltext import QName, ident, parse_type, qname, value_literal
 from . import changes as ch
 from .hazards import Facts, Hazard, hazards
-from .snapshot import Declared, apply_renames, mentions
+from .snapshot import MISSING_ROW, Declared, apply_renames, mentions
 
 RENAME, DROP_DEPENDANT, CHANGE, DROP, AFTER = range(5)
 PHASES = ("renames", "drops of dependants", "changes", "drops", "outside the transaction")
@@ -152,6 +153,7 @@ class _Planner:
     old: Snapshot
     options: Options
     facts: Facts
+    skip: frozenset[str] = frozenset()  # `kind name` of objects the plan leaves alone (--target supabase)
     renames: list[ch.Rename] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -189,7 +191,7 @@ class _Planner:
             if s.phase in (DROP_DEPENDANT, DROP):
                 rank = -self.old_rank.get(s.anchor, -1)
             elif s.phase == RENAME:
-                rank = 0
+                rank = -1
             else:
                 rank = self.new_rank.get(s.anchor, len(self.new_rank))
             sub = s.step
@@ -218,6 +220,7 @@ class _Planner:
         for (kind, key), diffs in by_object.items():
             handler = getattr(self, f"on_{kind.replace(' ', '_')}")
             handler(key, diffs)
+        self.seeds()
         return Plan(self.new, tuple(self.ordered()), tuple(self.notes), self.options.online)
 
     def needs_replacement(self, kind: str, key: Any, what: set[str]) -> bool:
@@ -293,7 +296,7 @@ class _Planner:
             raise AssertionError(key)
         self.add(change, phase, key)
 
-    def skip(self, kind: str, key: Any) -> bool:
+    def is_replaced(self, kind: str, key: Any) -> bool:
         """Changes to an object that is replaced or created whole are part of its CREATE."""
         return _graph_key(kind, key) in self.replaced
 
@@ -321,7 +324,7 @@ class _Planner:
 
     def on_grant(self, key: tuple[str, Any], diffs: list[Difference]) -> None:
         owner_kind, owner_key = key
-        if self.skip(owner_kind, owner_key):
+        if self.is_replaced(owner_kind, owner_key):
             return
         target = _grant_target(owner_kind, owner_key, self.new, self.old_catalog)
         for d in diffs:
@@ -441,7 +444,7 @@ class _Planner:
         self.add(ch.AddConstraint(table, name, "check", expr=f"{ident(column)} IS NOT NULL", not_valid=True),
                  CHANGE, tkey, _STEP[ch.AddConstraint])
         self.add(ch.ValidateConstraint(table, name), AFTER, tkey, 2)
-        self.add(ch.SetNotNull(table, column, True), AFTER, tkey, 3)
+        self.add(ch.SetNotNull(table, column, True, proven=True), AFTER, tkey, 3)
         self.add(ch.DropConstraint(table, name, "check"), AFTER, tkey, 4)
 
     def on_constraint(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
@@ -508,6 +511,54 @@ class _Planner:
         if "comment" in what:
             self.add(ch.Comment(f"POLICY {ident(name)} ON {table.sql}", policy.comment), CHANGE, gkey)
 
+    def seeds(self) -> None:
+        """Seed rows by key: insert what the registry lacks, update what changed, delete what the spec dropped
+        (only rows the registry names: rows the application wrote are never touched)."""
+        have = {n: rows for n, rows in self.old.seeds.items() if f"table {n}" not in self.skip}
+        wanted = {name: t for name, t in self.new.tables.items() if t.seed and f"table {name}" not in self.skip}
+        if wanted and not self.old.seed_registry:  # created just before the first seed rows, as in the output
+            first = min((("seed", str(n)) for n in wanted), key=lambda k: self.new_rank.get(k, 0))
+            self.add(ch.CreateSeedRegistry(), CHANGE, first, 0)
+        for n, r in enumerate(self.renames):
+            if r.kind == "table" and QName(r.schema, r.new) in have:
+                self.add(ch.SeedRegistryRows(QName(r.schema, r.old), QName(r.schema, r.new)), RENAME,
+                         ("rename", ""), len(self.renames) + n)
+        for name, table in wanted.items():
+            key: Key = ("seed", str(name))
+            if name in self.facts.new_tables:
+                self.add(ch.InsertSeedRows(self.new_items[key]), CHANGE, key, 3)
+                continue
+            columns = seed_key(table, self.new.constraints(table))
+            types = {c.name: c.type for c in table.columns}
+            recorded = have.get(name, {})
+            missing = []
+            for row in table.seed:
+                key_text = seed_key_text(row.values, columns)
+                state = recorded.get(key_text)
+                if state is None or state == MISSING_ROW:
+                    missing.append(row)
+                elif state != seed_fingerprint(row.values):
+                    assignments = ", ".join(f"{ident(c)} = {value_literal(v, parse_type(types[c]))}"
+                                            for c, v in row.values.items() if c not in columns)
+                    if assignments:
+                        self.add(ch.UpdateSeedRow(name, key_text, assignments, _key_condition(key_text, types)),
+                                 CHANGE, key, 2)
+            if missing:
+                item = self.new_items[key]
+                self.add(ch.InsertSeedRows(replace(item, obj=replace(table, seed=tuple(missing)))), CHANGE, key, 3)
+        for name, recorded in have.items():
+            spec = self.new.tables.get(name)
+            if spec is None:
+                if name in self.old_tables:
+                    self.add(ch.SeedRegistryRows(name), DROP, ("table", str(name)))
+                continue
+            kept = {seed_key_text(r.values, seed_key(spec, self.new.constraints(spec))) for r in spec.seed}
+            old_table = self.old_tables.get(name, spec)
+            types = {c.name: c.type for c in old_table.columns}
+            for key_text in sorted(set(recorded) - kept):
+                self.add(ch.DeleteSeedRow(name, key_text, _key_condition(key_text, types)), CHANGE,
+                         ("seed", str(name)), 1)
+
     def on_view(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("view", str(name))
         what = {d.what for d in diffs}
@@ -538,6 +589,15 @@ def _texts(obj: Any) -> list[str | None]:
     return [obj.when, *obj.columns]
 
 
+def _key_condition(key_text: str, types: Mapping[str, str]) -> str:
+    """`col = value AND ...` for a seed row's recorded key."""
+    parts = []
+    for column, value in sorted(json.loads(key_text).items()):
+        parts.append(f"{ident(column)} IS NULL" if value is None else
+                     f"{ident(column)} = {value_literal(value, parse_type(types[column]))}")
+    return " AND ".join(parts) or "true"
+
+
 _CREATE: dict[str, type[ch.Create]] = {
     "role": ch.CreateRole, "schema": ch.CreateSchema, "sequence": ch.CreateSequence, "function": ch.CreateFunction,
     "table": ch.CreateTable, "index": ch.CreateIndex, "trigger": ch.CreateTrigger, "rls": ch.EnableRls,
@@ -553,7 +613,7 @@ def plan(new: Catalog, old: Snapshot, *, options: Options = Options(), rows: Map
     renamed, found = apply_renames(new, old, renames)
     differences = drift.compare(new, renamed, constant, skip=skip)
     new_tables = frozenset(d.key for d in differences if d.kind == "table" and d.what == "missing")
-    planner = _Planner(new, renamed, options, Facts(rows, new_tables))
+    planner = _Planner(new, renamed, options, Facts(rows, new_tables), skip)
     planner.renames = [ch.Rename(r.kind, r.old, r.new, r.table, r.schema, r.args) for r in found]
     return planner.run(differences)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import model, sqlparse
-from ..derive import Catalog, parse_reference
+from ..derive import Catalog, parse_reference, seed_fingerprint, seed_key, seed_key_text
 from ..drift import scope, sequence_bounds
 from ..introspect import Snapshot
 from ..model import Function, Grant, Module, Schema, Sql, Table
@@ -73,7 +73,15 @@ def of_spec(catalog: Catalog) -> Snapshot:
         column_grants={},
         relation_columns={qname(t.name): tuple(c.name for c in t.columns) for t in tables},
         all_privileges=OFFLINE_ALL_PRIVILEGES,
+        seeds={qname(t.name): spec_seeds(catalog, t) for _, t in schema.all("tables") if t.seed},
+        seed_registry=any(t.seed for _, t in schema.all("tables")),
     )
+
+
+def spec_seeds(catalog: Catalog, table: Table) -> dict[str, str]:
+    """A table's seed rows as the registry would hold them: key -> fingerprint."""
+    key = seed_key(table, catalog.constraints(table))
+    return {seed_key_text(row.values, key): seed_fingerprint(row.values) for row in table.seed}
 
 
 def read_scope(catalog: Catalog, *, include_platform: bool) -> tuple[list[str], list[str], frozenset[str]]:
@@ -133,6 +141,7 @@ class _Renamer:
         self.rls_forced = set(snapshot.rls_forced)
         self.disabled = set(snapshot.disabled_triggers)
         self.column_grants = dict(snapshot.column_grants)
+        self.seeds = dict(snapshot.seeds)
         self.snapshot = snapshot
         self.out: list[Rename] = []
 
@@ -151,7 +160,7 @@ class _Renamer:
         return dataclasses.replace(
             self.snapshot, schema=Schema((module,)), constraints={k: tuple(v) for k, v in self.constraints.items()},
             rls_forced=frozenset(self.rls_forced), disabled_triggers=frozenset(self.disabled),
-            column_grants=self.column_grants, relation_columns=self.relation_columns), self.out
+            column_grants=self.column_grants, relation_columns=self.relation_columns, seeds=self.seeds), self.out
 
     # -- relations --------------------------------------------------------------------------------------------------
     def table(self, new: QName, old: QName) -> None:
@@ -180,6 +189,8 @@ class _Renamer:
         self._move(old, new)
 
     def _move(self, old: QName, new: QName) -> None:
+        if old in self.seeds:
+            self.seeds[new] = self.seeds.pop(old)
         if old in self.constraints:
             self.constraints[new] = self.constraints.pop(old)
         if old in self.relation_columns:
@@ -322,6 +333,11 @@ def apply_renames(catalog: Catalog, snapshot: Snapshot,
     """The snapshot with each applicable rename applied (by default the ones `catalog` declares), and the
     renames, in the order they must run."""
     return _Renamer(catalog, snapshot).run(declared(catalog) if declarations is None else declarations)
+
+
+# Seed registry states a database can report instead of a row's fingerprint (see Snapshot.seeds).
+MISSING_ROW = "<missing>"  # the registry names a row the table no longer has
+CHANGED_ROW = "<changed>"  # the row no longer holds the values the spec gives it (or the spec dropped it)
 
 
 # Used by the planner to spot SQL text that mentions a column (a dependant to rebuild when the column changes).

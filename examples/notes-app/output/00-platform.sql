@@ -60,7 +60,21 @@ CREATE TABLE auth.users (
 COMMENT ON TABLE auth.users IS 'Accounts (a minimal stand-in for Supabase''s auth.users).';
 REVOKE ALL ON TABLE auth.users FROM PUBLIC, anon, authenticated;
 
+-- Seed rows are recorded in pgspec.seed_rows (the tool's own schema), so that a plan can tell them from rows
+-- the application wrote: a seed row removed from the spec is deleted by the next plan; other rows never are.
+CREATE SCHEMA IF NOT EXISTS pgspec;
+CREATE TABLE IF NOT EXISTS pgspec.seed_rows (
+    table_name text NOT NULL,
+    key        jsonb NOT NULL,
+    CONSTRAINT seed_rows_pkey PRIMARY KEY (table_name, key)
+);
+
 INSERT INTO auth.users (id, email) VALUES
     ('00000000-0000-4000-8000-00000000a11c', 'alice@example.com'),
     ('00000000-0000-4000-8000-000000000b0b', 'bob@example.com'),
     ('00000000-0000-4000-8000-0000000ca201', 'carol@example.com');
+INSERT INTO pgspec.seed_rows (table_name, key) VALUES
+    ('auth.users', '{"id":"00000000-0000-4000-8000-00000000a11c"}'::jsonb),
+    ('auth.users', '{"id":"00000000-0000-4000-8000-000000000b0b"}'::jsonb),
+    ('auth.users', '{"id":"00000000-0000-4000-8000-0000000ca201"}'::jsonb)
+    ON CONFLICT DO NOTHING;
