@@ -12,7 +12,15 @@ from typing import Any
 
 from . import sqlparse
 from .access import check_access
-from .derive import BUILTIN_ROLES, SEED_REGISTRY_SCHEMA, Catalog, Constraint, ReferenceSyntaxError, parse_reference
+from .derive import (
+    BUILTIN_ROLES,
+    SEED_REGISTRY_SCHEMA,
+    Catalog,
+    Constraint,
+    ReferenceSyntaxError,
+    parse_reference,
+    seed_key_text,
+)
 from .diagnostics import Collector, Pos
 from .model import (
     Check,
@@ -543,6 +551,23 @@ class Checker:
             for col in required:
                 if col not in row.values:
                     self.err(row.pos, f"seed row lacks NOT NULL column {col!r} (it has no default)")
+        self.check_seed_keys(table)
+
+    def check_seed_keys(self, table: Table) -> None:
+        """Two seed rows with the same primary key or unique values: PostgreSQL refuses the second."""
+        for con in self.catalog.constraints(table):
+            if con.kind not in ("primary key", "unique"):
+                continue
+            seen: dict[str, Pos] = {}
+            for row in table.seed:
+                if not set(con.columns) <= set(row.values) or any(row.values[c] is None for c in con.columns):
+                    continue  # NULLs are distinct; a missing column takes its default (unknown here)
+                key = seed_key_text(row.values, con.columns)
+                if key in seen:
+                    self.err(row.pos, f"seed row repeats {con.kind} {con.name} ({', '.join(con.columns)}) of the "
+                                      f"row at {seen[key]}")
+                else:
+                    seen[key] = row.pos
 
     # -- views ---------------------------------------------------------------------------------------------------
     def check_view(self, view: View) -> None:

@@ -141,6 +141,10 @@ def _fixed_name(node: Any) -> str | None:
     return names.get(type(node))
 
 
+_MEMO: dict[tuple[Any, ...], str] = {}
+_MEMO_SIZE = 100_000
+
+
 @dataclass
 class _Source:
     """A FROM item a column reference may belong to: the name it is referred to by, and its columns (None when
@@ -157,14 +161,30 @@ class Canon:
     `columns` resolves relations to their columns (to qualify column references and expand `*`); `constant`
     respells typed literals as the server prints them (introspect.Constants)."""
 
-    def __init__(self, columns: Columns, constant: Constant = same_constant) -> None:
+    def __init__(self, columns: Columns, constant: Constant = same_constant, memo: Any = None) -> None:
         self.columns = columns
         self.constant = constant
         self.ctes: dict[str, tuple[str, ...] | None] = {}
+        # What the normal form depends on besides the text (the relations' columns, the server's constants):
+        # with it, results are remembered across comparisons (plans compare the same fragments many times).
+        self.memo = memo
 
     def expression(self, text: str, table: QName | None = None, *, cast_to: str | None = None) -> str:
         """An expression evaluated on the rows of `table` (CHECK, default, USING, index predicate), or on NEW/OLD
         (trigger WHEN: no table). `cast_to`: the type a bare literal takes (a column default's type)."""
+        return self._remembered(("expression", text, table, cast_to), lambda: self._expression(text, table, cast_to))
+
+    def _remembered(self, key: tuple[Any, ...], compute: Callable[[], str]) -> str:
+        if self.memo is None:
+            return compute()
+        key = (*key, self.memo)
+        if key not in _MEMO:
+            if len(_MEMO) > _MEMO_SIZE:
+                _MEMO.clear()
+            _MEMO[key] = compute()
+        return _MEMO[key]
+
+    def _expression(self, text: str, table: QName | None, cast_to: str | None) -> str:
         node = sqlparse.parse_expression(text)
         if cast_to is not None and _is_text_const(node):
             node = ast.TypeCast(arg=node, typeName=sqlparse.parse_expression(f"NULL::{cast_to}").typeName)
@@ -172,7 +192,8 @@ class Canon:
         return self._normal(node, levels)
 
     def query(self, text: str) -> str:
-        return self._normal(sqlparse.parse_query(text.strip().rstrip(";")), [])
+        return self._remembered(("query", text),
+                                lambda: self._normal(sqlparse.parse_query(text.strip().rstrip(";")), []))
 
     def _normal(self, node: Any, levels: list[list[_Source]]) -> str:
         self.ctes = {}
@@ -561,8 +582,14 @@ class _Drift:
             return db.relation_columns.get(name) or spec_columns.get(name)
 
         # Each side resolves names against its own columns first: that is what PostgreSQL resolved them against.
-        self.spec_sql = Canon(spec_side, constant)
-        self.db_sql = Canon(db_side, constant)
+        # Normal forms are remembered per (columns of both sides, constants) when the constants are the server's
+        # (introspect.Constants, whose answers depend on the server only) or none.
+        memo = None
+        if constant is same_constant or hasattr(constant, "server_key"):
+            memo = (hash((tuple(sorted(spec_columns.items())), tuple(sorted(db.relation_columns.items())))),
+                    getattr(constant, "server_key", None))
+        self.spec_sql = Canon(spec_side, constant, ("spec", memo) if memo else None)
+        self.db_sql = Canon(db_side, constant, ("db", memo) if memo else None)
         self.out: list[Difference] = []
 
     def run(self) -> list[Difference]:

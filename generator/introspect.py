@@ -142,6 +142,11 @@ class Constants:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
         self.cache: dict[tuple[str, str], str] = {}
+        # The answers depend on the server (its version and settings such as DateStyle and IntervalStyle), not on
+        # the database: comparisons may remember normal forms per server.
+        info = conn.info
+        self.server_key = (info.server_version, info.parameter_status("DateStyle"),
+                           info.parameter_status("IntervalStyle"), info.host, info.port)
 
     def __call__(self, type_sql: str, value: str) -> str:
         key = (type_sql, value)

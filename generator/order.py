@@ -10,6 +10,7 @@ exist. A trigger declared with its table in 03 whose function lives in 06 is emi
 
 from __future__ import annotations
 
+import functools
 import heapq
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,11 +94,18 @@ def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
     return frozenset(deps)
 
 
+@functools.lru_cache(maxsize=65536)
+def _expression_refs(text: str) -> sqlparse.Refs:
+    """What one expression refers to (parsed once per text: plans build dependency graphs again and again).
+    Callers only read the result."""
+    return sqlparse.references(sqlparse.parse_expression(text))
+
+
 def _expr_deps(catalog: Catalog, *texts: str | None) -> frozenset[Key]:
     refs = sqlparse.Refs()
     for text in texts:
         if text is not None:
-            refs.add(sqlparse.references(sqlparse.parse_expression(text)))
+            refs.add(_expression_refs(text))
     return _ref_deps(catalog, refs)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .. import drift
+from .. import drift, sqlparse
 from ..derive import Catalog, Constraint, parse_reference, seed_fingerprint, seed_key, seed_key_text
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
@@ -65,6 +65,7 @@ class Plan:
     steps: tuple[Step, ...]
     notes: tuple[str, ...] = ()  # what the plan leaves alone, by name
     online: bool = False
+    differences: tuple[Difference, ...] = ()  # what `verify` reports for the same two sides
 
     @property
     def empty(self) -> bool:
@@ -162,9 +163,10 @@ class _Planner:
 
     def __post_init__(self) -> None:
         self.old_catalog = Catalog(self.old.schema)
-        self.new_items = {i.key: i for i in build_items(self.new)}
+        placed = order(self.new)
+        self.new_items = {p.item.key: p.item for p in placed}
+        self.new_rank = {p.item.key: n for n, p in enumerate(placed)}
         self.old_items = {i.key: i for i in build_items(self.old_catalog)}
-        self.new_rank = {p.item.key: n for n, p in enumerate(order(self.new))}
         self.old_rank = _ranks(self.old_items.values())
         self.dependants: dict[Key, set[Key]] = {}
         for item in self.old_items.values():
@@ -221,7 +223,7 @@ class _Planner:
             handler = getattr(self, f"on_{kind.replace(' ', '_')}")
             handler(key, diffs)
         self.seeds()
-        return Plan(self.new, tuple(self.ordered()), tuple(self.notes), self.options.online)
+        return Plan(self.new, tuple(self.ordered()), tuple(self.notes), self.options.online, tuple(differences))
 
     def needs_replacement(self, kind: str, key: Any, what: set[str]) -> bool:
         """Whether PostgreSQL cannot make this object's change in place (it is then dropped and created)."""
@@ -266,7 +268,8 @@ class _Planner:
         for dep in sorted(self.dependants.get(("table", str(table)), ())):
             if dep[0] not in ("view", "policy", "trigger") or dep not in self.new_items:
                 continue
-            if any(mentions(t, column) for t in _texts(self.old_items[dep].obj)):
+            obj = self.old_items[dep].obj
+            if any(mentions(t, column) for t in _texts(obj)) or (isinstance(obj, View) and _selects_star(obj.query)):
                 users.append(dep)
         self.replace_all(users)
 
@@ -578,6 +581,16 @@ class _Planner:
             self.add(ch.SetViewOptions(name, options, view.security_invoker), CHANGE, key)
         if "comment" in what:
             self.add(ch.Comment(f"VIEW {name.sql}", view.comment), CHANGE, key)
+
+
+def _selects_star(query: str) -> bool:
+    """Whether a view selects `*` or `t.*`: it then uses every column of its tables."""
+    try:
+        tree = sqlparse.parse_query(query.strip().rstrip(";"))
+    except sqlparse.SqlSyntaxError:
+        return True
+    return any(isinstance(n, sqlparse.ast.ColumnRef) and isinstance(n.fields[-1], sqlparse.ast.A_Star)
+               for n in sqlparse.walk(tree))
 
 
 def _texts(obj: Any) -> list[str | None]:
