@@ -379,6 +379,8 @@ CASES: list[Case] = [
     Case("grant_more", _set("tables/accounts/grants/authenticated", ["select", "update"]),
          [("SELECT has_table_privilege('authenticated', 'public.accounts', 'UPDATE')", True)],
          hazards=frozenset({"authz"}), changes=frozenset({"Grant"})),
+    Case("grant_all", _set("tables/accounts/grants/authenticated", ["all"]),
+         [("SELECT has_table_privilege('authenticated', 'public.accounts', 'TRUNCATE')", True)]),
     Case("revoke", _set("tables/projects/grants/authenticated", ["select"]),
          [("SELECT has_table_privilege('authenticated', 'public.projects', 'INSERT')", False)]),
     Case("function_grant", _set("functions/current_user_id/grants", {"authenticated": ["execute"],

@@ -330,10 +330,30 @@ class _Planner:
         if self.is_replaced(owner_kind, owner_key):
             return
         target = _grant_target(owner_kind, owner_key, self.new, self.old_catalog)
+        # A role granted ALL gets GRANT ALL (what ALL means depends on the server: MAINTAIN is PostgreSQL 17+).
+        everything = {g.role for g in self.spec_grants(owner_kind, owner_key) if "all" in g.privileges}
+        done: set[str] = set()
         for d in diffs:
             role, privilege = d.detail
+            if d.what == "missing" and role in everything:
+                if role not in done:
+                    self.add(ch.Grant(target, "all", role, True), CHANGE, _graph_key(owner_kind, owner_key))
+                    done.add(role)
+                continue
             self.add(ch.Grant(target, privilege, role, d.what == "missing"), CHANGE,
                      _graph_key(owner_kind, owner_key))
+
+    def spec_grants(self, kind: str, key: Any) -> tuple[Any, ...]:
+        """The grants the spec declares on an object a grant difference names."""
+        if kind == "function":
+            return self.new.functions[key[0]].grants
+        if kind == "schema":
+            spec = self.new.schemas.get(key)
+            return spec.grants if spec else ()
+        relations: dict[str, Mapping[QName, Any]] = {"sequence": self.new.sequences, "table": self.new.tables,
+                                                     "view": self.new.views}
+        objects = relations.get(kind, {})
+        return objects[key].grants if key in objects else ()
 
     def on_column_grant(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
         table, column = key
