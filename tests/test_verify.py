@@ -8,7 +8,7 @@ import pytest
 
 from generator.order import order
 from generator.pipeline import Build
-from generator.verify import expected, found, verify_sql
+from generator.verify import SEED_REGISTRY, expected, found, verify_sql
 
 
 def _schema_sql(spec_build: Build) -> str:
@@ -16,7 +16,7 @@ def _schema_sql(spec_build: Build) -> str:
 
 
 def _check(spec_build: Build, sql: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    mismatch = verify_sql("schema.sql", sql, order(spec_build.catalog), spec_build.catalog)
+    mismatch = verify_sql("schema.sql", sql, order(spec_build.catalog), spec_build.catalog, registry=True)
     assert mismatch is not None, "tampering went unnoticed"
     return mismatch.missing, mismatch.unexpected
 
@@ -30,7 +30,7 @@ def test_inventory_is_complete(spec_build: Build) -> None:
     kinds = {line.split()[0] for line in found(_schema_sql(spec_build))}
     assert kinds == {"role", "schema", "function", "revoke", "grant", "comment", "table", "column", "constraint",
                      "index", "trigger", "rls", "policy", "view", "seed", "sequence"}
-    assert expected(order(spec_build.catalog), spec_build.catalog) == found(_schema_sql(spec_build))
+    assert expected(order(spec_build.catalog), spec_build.catalog) | {SEED_REGISTRY} == found(_schema_sql(spec_build))
 
 
 def test_dropped_policy_is_missing(spec_build: Build) -> None:
@@ -51,6 +51,16 @@ def test_view_without_security_invoker_differs(spec_build: Build) -> None:
     sql = _schema_sql(spec_build).replace("WITH (security_invoker = true)", "", 1)
     missing, unexpected = _check(spec_build, sql)
     assert "security_invoker=True" in missing[0] and "security_invoker=False" in unexpected[0]
+
+
+def test_seed_registry_is_verified(spec_build: Build) -> None:
+    """The registry statements are part of the inventory: leaving out a seed row's key is a mismatch."""
+    low = """'{"priority":"medium"}'::jsonb),\n    ('public.support_sla_config', '{"priority":"low"}'::jsonb)"""
+    assert low in _schema_sql(spec_build)
+    sql = _schema_sql(spec_build).replace(low, """'{"priority":"medium"}'::jsonb)""")
+    missing, unexpected = _check(spec_build, sql)
+    assert missing == ("seed keys public.support_sla_config rows=4",)
+    assert unexpected == ("seed keys public.support_sla_config rows=3",)
 
 
 def test_extra_grant_is_unexpected(spec_build: Build) -> None:
