@@ -258,3 +258,22 @@ def test_plan_from_output_dir_matches_generate(tmp_path: Path) -> None:
     expected = [line for line in (OUTPUT / "schema.sql").read_text().splitlines()
                 if line.startswith(("CREATE ", "ALTER ROLE", "INSERT"))]
     assert created == expected
+
+
+def test_objects_the_spec_cannot_declare_are_named_and_left_alone(base_db: tuple[str, Path]) -> None:
+    dsn, spec = base_db
+    live.apply_sql(dsn, """
+        CREATE TYPE public.mood AS ENUM ('ok', 'meh');
+        CREATE MATERIALIZED VIEW public.project_count AS SELECT count(*) AS n FROM public.projects;
+        CREATE PROCEDURE public.noop() LANGUAGE sql AS 'SELECT 1';
+        CREATE TABLE public.bookings (during tsrange, EXCLUDE USING gist (during WITH &&));
+        ALTER TABLE public.projects ADD CONSTRAINT no_overlap EXCLUDE USING gist (int8range(id, id + 1) WITH &&);
+        CREATE EXTENSION IF NOT EXISTS citext;
+    """)
+    result = run("plan", "--db", dsn, "--spec", str(spec), "--allow-hazard", "all")
+    assert result.returncode == 0, result.stderr
+    for name in ("enum type public.mood", "materialized view public.project_count", "procedure public.noop()",
+                 "exclusion constraint public.projects.no_overlap", "extension citext"):
+        assert f"-- Left alone: not modelled by the spec language: {name}" in result.stdout
+    # The table the spec does not declare is dropped (with data-loss named); the rest stays.
+    assert [s.strip() for s in statements(result.stdout)] == ["BEGIN", "DROP TABLE public.bookings", "COMMIT"]

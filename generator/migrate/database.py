@@ -32,6 +32,7 @@ class Database:
     snapshot: Snapshot
     rows: dict[QName, int]
     skip: frozenset[str]
+    unmodelled: tuple[str, ...] = ()  # `kind name` of what the spec language cannot declare (left alone)
 
 
 def read(conn: psycopg.Connection[Any], catalog: Catalog, *, include_platform: bool) -> Database:
@@ -44,7 +45,12 @@ def read(conn: psycopg.Connection[Any], catalog: Catalog, *, include_platform: b
     except psycopg.Error as exc:
         raise DatabaseError(one_line(exc)) from None
     seeds, registry = _read_seeds(conn, catalog)
-    return Database(dataclasses.replace(snapshot, seeds=seeds, seed_registry=registry), rows, skip)
+    try:
+        unmodelled = tuple(f"{kind} {name}" for kind, name in
+                           conn.execute(introspect.query("unmodelled"), {"schemas": schemas}).fetchall())
+    except psycopg.Error as exc:
+        raise DatabaseError(one_line(exc)) from None
+    return Database(dataclasses.replace(snapshot, seeds=seeds, seed_registry=registry), rows, skip, unmodelled)
 
 
 def _read_seeds(conn: psycopg.Connection[Any], catalog: Catalog) -> tuple[dict[QName, dict[str, str]], bool]:
@@ -104,7 +110,7 @@ def plan_database(dsn: str, catalog: Catalog, *, options: Options | None = None,
     with introspect.connect(dsn) as conn:
         db = read(conn, catalog, include_platform=include_platform)
         return plan(catalog, db.snapshot, options=options or Options(), rows=db.rows, constant=constants(conn),
-                    skip=db.skip)
+                    skip=db.skip, notes=[f"not modelled by the spec language: {u}" for u in db.unmodelled])
 
 
 class ApplyError(Exception):

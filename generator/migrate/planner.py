@@ -476,6 +476,8 @@ class _Planner:
         what = {d.what for d in diffs}
         if "missing" not in what:
             old = next(c for c in self.old.constraints[table] if c.name == name)
+            if old.kind == "exclude":  # not modelled: named among the plan's notes, never dropped
+                return
             # A foreign key goes with the dependants, before the keys and tables it references change.
             phase, step = (DROP_DEPENDANT, 0) if old.kind == "foreign key" else (CHANGE, _STEP[ch.DropConstraint])
             self.add(ch.DropConstraint(table, name, old.kind), phase, tkey, step)
@@ -640,7 +642,7 @@ _CREATE: dict[str, type[ch.Create]] = {
 
 def plan(new: Catalog, old: Snapshot, *, options: Options = Options(), rows: Mapping[QName, int] | None = None,
          constant: Constant = same_constant, skip: frozenset[str] = frozenset(),
-         renames: list[Declared] | None = None) -> Plan:
+         renames: list[Declared] | None = None, notes: Iterable[str] = ()) -> Plan:
     """The plan that brings `old` (a database snapshot, or an older spec's) to the spec `new`. `renames`: the
     renames to look for (default: what `new` declares; a down migration passes the forward ones inverted)."""
     renamed, found = apply_renames(new, old, renames)
@@ -648,5 +650,6 @@ def plan(new: Catalog, old: Snapshot, *, options: Options = Options(), rows: Map
     new_tables = frozenset(d.key for d in differences if d.kind == "table" and d.what == "missing")
     planner = _Planner(new, renamed, options, Facts(rows, new_tables), skip)
     planner.renames = [ch.Rename(r.kind, r.old, r.new, r.table, r.schema, r.args) for r in found]
+    planner.notes = list(notes)
     return planner.run(differences)
 

@@ -1,4 +1,4 @@
--- Functions and procedures of the covered schemas, except what an extension owns: input arguments (name, type),
+-- Functions of the covered schemas (procedures and aggregates are read by unmodelled.sql), except what an extension owns: input arguments (name, type),
 -- result, language, volatility, security, strictness, settings (search_path), body, comment and EXECUTE
 -- privileges. A NULL ACL means the defaults, which include EXECUTE for PUBLIC; the owner is left out.
 SELECT n.nspname, p.proname,
@@ -16,7 +16,7 @@ SELECT n.nspname, p.proname,
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
-WHERE p.prokind IN ('f', 'p') AND n.nspname = ANY (%(schemas)s::text[])
+WHERE p.prokind = 'f' AND n.nspname = ANY (%(schemas)s::text[])
   AND NOT EXISTS (SELECT FROM pg_depend d
                   WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
 ORDER BY n.nspname, p.proname, p.oid

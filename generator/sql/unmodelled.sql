@@ -1,0 +1,37 @@
+-- Objects of the covered schemas (and extensions, database-wide) that the spec language cannot declare yet: a plan
+-- names them and leaves them alone. Extension members are left out (the extension is named instead).
+SELECT kind, name FROM (
+    SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'c' THEN 'composite type' WHEN 'd' THEN 'domain'
+                          WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type' END AS kind,
+           format('%%I.%%I', n.nspname, t.typname) AS name, t.oid AS oid, 'pg_type'::regclass AS catalog
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND t.typtype IN ('e', 'c', 'd', 'r', 'm')
+      AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
+    UNION ALL
+    SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table'
+                          WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END,
+           format('%%I.%%I', n.nspname, c.relname), c.oid, 'pg_class'::regclass
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (%(schemas)s::text[])
+      AND (c.relkind IN ('m', 'f') OR (c.relkind IN ('r', 'p') AND c.relispartition))
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function' WHEN 'p' THEN 'procedure' END,
+           format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), p.oid,
+           'pg_proc'::regclass
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND p.prokind IN ('a', 'w', 'p')
+    UNION ALL
+    SELECT 'exclusion constraint', format('%%I.%%I.%%I', n.nspname, c.relname, k.conname), k.oid,
+           'pg_constraint'::regclass
+    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND k.contype = 'x'
+    UNION ALL
+    SELECT 'rule', format('%%I on %%I.%%I', r.rulename, n.nspname, c.relname), r.oid, 'pg_rewrite'::regclass
+    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND r.rulename <> '_RETURN'
+) objects
+WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = objects.catalog AND d.objid = objects.oid
+                  AND d.deptype = 'e')
+UNION ALL
+SELECT 'extension', e.extname FROM pg_extension e WHERE e.extname <> 'plpgsql'
+ORDER BY 1, 2
