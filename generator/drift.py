@@ -683,7 +683,8 @@ class _Drift:
         """Privileges of the object `owner` names, one difference per (role, privilege), kind `grant`."""
         everything = self.db.all_privileges.get(kind, ())
         want = {(g.role, p) for g in spec for p in (everything if "all" in g.privileges else g.privileges)}
-        have = {(g.role, p) for g in db for p in g.privileges}
+        # A database never reports ALL; an older spec read as a snapshot (plan --from) may.
+        have = {(g.role, p) for g in db for p in (everything if "all" in g.privileges else g.privileges)}
         for role, privilege in sorted(want ^ have):
             grantee = "PUBLIC" if role == "public" else ident(role)
             subject = Subject(f"grant {privilege.upper()} on {on} to {grantee}", "grant",

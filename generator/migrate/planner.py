@@ -199,8 +199,10 @@ class _Planner:
             sub = s.step
             if isinstance(s.change, ch.AddConstraint):
                 sub = (s.step, _CONSTRAINT_ORDER.get(s.change.kind, 9))  # type: ignore[assignment]
-            elif isinstance(s.change, ch.Grant | ch.Comment):
-                sub = (20, 0)  # type: ignore[assignment]
+            elif isinstance(s.change, ch.Grant):
+                sub = (20, int(s.change.grant))  # type: ignore[assignment]  # revokes first: REVOKE ALL, then GRANT
+            elif isinstance(s.change, ch.Comment):
+                sub = (21, 0)  # type: ignore[assignment]
             else:
                 sub = (sub, 0)  # type: ignore[assignment]
             return (s.phase, rank, sub, s.change.describe())
@@ -330,30 +332,26 @@ class _Planner:
         if self.is_replaced(owner_kind, owner_key):
             return
         target = _grant_target(owner_kind, owner_key, self.new, self.old_catalog)
-        # A role granted ALL gets GRANT ALL (what ALL means depends on the server: MAINTAIN is PostgreSQL 17+).
-        everything = {g.role for g in self.spec_grants(owner_kind, owner_key) if "all" in g.privileges}
+        anchor = _graph_key(owner_kind, owner_key)
+        # ALL stays ALL (what it means depends on the server: MAINTAIN is PostgreSQL 17+): a role the spec grants
+        # ALL gets GRANT ALL; a role that had ALL (an older spec) and keeps less gets REVOKE ALL, then its grants.
+        wanted = {g.role: g.privileges for g in _grants(self.new, owner_kind, owner_key)}
+        had_all = {g.role for g in _grants(self.old_catalog, owner_kind, owner_key) if "all" in g.privileges}
         done: set[str] = set()
         for d in diffs:
             role, privilege = d.detail
-            if d.what == "missing" and role in everything:
-                if role not in done:
-                    self.add(ch.Grant(target, "all", role, True), CHANGE, _graph_key(owner_kind, owner_key))
-                    done.add(role)
+            if role in done:
                 continue
-            self.add(ch.Grant(target, privilege, role, d.what == "missing"), CHANGE,
-                     _graph_key(owner_kind, owner_key))
-
-    def spec_grants(self, kind: str, key: Any) -> tuple[Any, ...]:
-        """The grants the spec declares on an object a grant difference names."""
-        if kind == "function":
-            return self.new.functions[key[0]].grants
-        if kind == "schema":
-            spec = self.new.schemas.get(key)
-            return spec.grants if spec else ()
-        relations: dict[str, Mapping[QName, Any]] = {"sequence": self.new.sequences, "table": self.new.tables,
-                                                     "view": self.new.views}
-        objects = relations.get(kind, {})
-        return objects[key].grants if key in objects else ()
+            if d.what == "missing" and "all" in wanted.get(role, ()):
+                self.add(ch.Grant(target, "all", role, True), CHANGE, anchor)
+                done.add(role)
+            elif d.what == "extra" and role in had_all:
+                self.add(ch.Grant(target, "all", role, False), CHANGE, anchor)
+                for kept in wanted.get(role, ()):
+                    self.add(ch.Grant(target, kept, role, True), CHANGE, anchor)
+                done.add(role)
+            elif role not in had_all or d.what == "missing":
+                self.add(ch.Grant(target, privilege, role, d.what == "missing"), CHANGE, anchor)
 
     def on_column_grant(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
         table, column = key
@@ -622,6 +620,20 @@ def _texts(obj: Any) -> list[str | None]:
     if isinstance(obj, Policy):
         return [obj.using, obj.with_check]
     return [obj.when, *obj.columns]
+
+
+def _grants(side: Catalog, kind: str, key: Any) -> tuple[Any, ...]:
+    """The grants one side declares on the object a grant difference names."""
+    if kind == "function":
+        fn = side.functions.get(key[0])
+        return fn.grants if fn is not None else ()
+    if kind == "schema":
+        schema = side.schemas.get(key)
+        return schema.grants if schema else ()
+    relations: dict[str, Mapping[QName, Any]] = {"sequence": side.sequences, "table": side.tables,
+                                                 "view": side.views}
+    objects = relations.get(kind, {})
+    return objects[key].grants if key in objects else ()
 
 
 def _key_condition(key_text: str, types: Mapping[str, str]) -> str:

@@ -17,24 +17,19 @@ from .. import model, sqlparse
 from ..derive import Catalog, parse_reference, seed_fingerprint, seed_key, seed_key_text
 from ..drift import scope, sequence_bounds
 from ..introspect import Snapshot
-from ..model import Function, Grant, Module, Schema, Sql, Table
+from ..model import Function, Module, Schema, Sql, Table
 from ..sqlparse import SqlSyntaxError, ast
 from ..sqltext import QName, parse_type, qname, value_literal
 
-# What GRANT ALL means when no server can be asked (PostgreSQL 17+: relations have MAINTAIN too). Both sides of a
-# spec-to-spec plan expand ALL with the same list, so the exact list only has to be a superset of the spec's.
+# What GRANT ALL means when no server can be asked (PostgreSQL 17+: relations have MAINTAIN too). Grants keep
+# ALL as written (drift expands it on both sides with this list); plans then GRANT or REVOKE ALL as such, which
+# means the right thing on every server.
 OFFLINE_ALL_PRIVILEGES: Mapping[str, tuple[str, ...]] = {
     "table": ("insert", "select", "update", "delete", "truncate", "references", "trigger", "maintain"),
     "sequence": ("usage", "select", "update"),
     "function": ("execute",),
     "schema": ("usage", "create"),
 }
-
-
-def _expand(grants: tuple[Grant, ...], kind: str) -> tuple[Grant, ...]:
-    everything = OFFLINE_ALL_PRIVILEGES[kind]
-    return tuple(replace(g, privileges=everything if "all" in g.privileges else g.privileges)  # type: ignore[arg-type]
-                 for g in grants)
 
 
 def _table(table: Table, catalog: Catalog) -> Table:
@@ -44,12 +39,12 @@ def _table(table: Table, catalog: Catalog) -> Table:
         default = c.default_sql if c.default_sql is not None else (
             Sql(value_literal(c.default, parse_type(c.type))) if c.default is not None else None)
         columns.append(replace(c, default=None, default_sql=default, not_null=c.not_null or c.name in keys))
-    return replace(table, columns=tuple(columns), grants=_expand(table.grants, "table"))
+    return replace(table, columns=tuple(columns))
 
 
 def _sequence(seq: model.Sequence) -> model.Sequence:
     low, high = sequence_bounds(seq)  # the database reports PostgreSQL's defaults where the spec has none
-    return replace(seq, min_value=low, max_value=high, grants=_expand(seq.grants, "sequence"))
+    return replace(seq, min_value=low, max_value=high)
 
 
 def of_spec(catalog: Catalog) -> Snapshot:
@@ -59,11 +54,11 @@ def of_spec(catalog: Catalog) -> Snapshot:
     module = Module(
         module="spec",
         roles=tuple(r for _, r in schema.all("roles")),
-        schemas=tuple(replace(s, grants=_expand(s.grants, "schema")) for _, s in schema.all("schemas")),
+        schemas=tuple(s for _, s in schema.all("schemas")),
         sequences=tuple(_sequence(s) for _, s in schema.all("sequences")),
-        functions=tuple(replace(f, grants=_expand(f.grants, "function")) for _, f in schema.all("functions")),
+        functions=tuple(f for _, f in schema.all("functions")),
         tables=tuple(tables),
-        views=tuple(replace(v, grants=_expand(v.grants, "table")) for _, v in schema.all("views")),
+        views=tuple(v for _, v in schema.all("views")),
     )
     return Snapshot(
         schema=Schema((module,)),
