@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pglast import ast, parse_sql
 
 from generator import live
+from generator.derive import SEED_REGISTRY_SCHEMA
 from generator.pipeline import build
 
 # PostgreSQL text cannot hold NUL; surrogates are not valid UTF-8. Everything else is fair game.
@@ -52,11 +53,11 @@ def _parsed_values(sql: str) -> dict[str, Any]:
         stmt = raw.stmt
         if isinstance(stmt, ast.CommentStmt):
             found["comments"].append(stmt.comment)
-        elif isinstance(stmt, ast.InsertStmt):
+        elif isinstance(stmt, ast.InsertStmt) and stmt.relation.schemaname != SEED_REGISTRY_SCHEMA:
             found["seed"] = stmt.selectStmt.valuesLists[0][1].val.sval
         elif isinstance(stmt, ast.CreatePolicyStmt):
             found["policy"] = stmt.policy_name
-        elif isinstance(stmt, ast.CreateStmt):
+        elif isinstance(stmt, ast.CreateStmt) and stmt.relation.schemaname != SEED_REGISTRY_SCHEMA:
             column = stmt.tableElts[1]
             found["default"] = next(c.raw_expr.val.sval for c in column.constraints if c.raw_expr is not None)
     return found
