@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 generate: $(STAMP)  ## validate spec/, write output/ (and each example's output/)
 	$(PY) -m generator generate
+	$(PY) -m generator schema --write generator/spec.schema.json
 	@for d in $(EXAMPLES); do $(PY) -m generator generate --spec $$d --out $${d%/spec}/output || exit $$?; done
 
 check: $(STAMP)  ## validate spec/, verify the SQL, fail if output/ is stale

@@ -17,6 +17,7 @@ from . import lint as linting
 from .access import access_markdown
 from .check import check
 from .diagnostics import SpecError
+from .editorschema import stale_schemas
 from .jsonschema import json_schema_text, reference_markdown
 from .load import load_spec
 from .output import staleness, write_atomically, write_text_atomically
@@ -25,7 +26,6 @@ from .readme import refresh
 from .verify import Mismatch
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
-SCHEMA_FILE = Path(__file__).parent / "spec.schema.json"
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m generator",
+        prog="pgspec",
         description="Schema-as-data for PostgreSQL: validate YAML specs and generate verified DDL.",
         epilog="Exit codes: 0 ok, 1 check failed (stale or mismatching output), 2 spec errors or bad usage.",
     )
@@ -55,7 +55,9 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     s = sub.add_parser("schema", help="print the JSON Schema of the YAML format",
                        description="Print the JSON Schema derived from the model (editors use it for completion).")
-    s.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE.name} in the package instead")
+    s.add_argument("--write", type=Path, metavar="PATH",
+                   help="write it to PATH (e.g. spec.schema.json beside spec/, named by the spec files' "
+                        "yaml-language-server modeline) instead of printing it")
     s.add_argument("--markdown", action="store_true", help="print the key reference (as in the README) instead")
     a = sub.add_parser("access", help="print the spec's access matrix as Markdown tables",
                        description="Print the access matrix (who may select, insert, update, delete what) of the "
@@ -101,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                  check(load_spec(args.spec))))
             print(f"{args.readme}: {'updated' if changed else 'up to date'}")
             return EXIT_OK
+    except OSError as exc:  # a file or directory named on the command line that cannot be read or written
+        print(f"pgspec {args.command}: {exc}", file=sys.stderr)
+        return EXIT_SPEC
     except SpecError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -124,12 +129,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
         return EXIT_FAILED
     changes = write_atomically(args.out, result.files)
-    schema_changed = write_text_atomically(SCHEMA_FILE, json_schema_text())
     if not args.quiet:
         touched = len(changes.changed) + len(changes.missing) + len(changes.extra)
         print(f"{args.out}: {len(result.files)} files, {touched} changed"
               + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
-              + (", JSON Schema updated" if schema_changed else "")
               + f" ({time.perf_counter() - started:.2f} s)")
     return EXIT_OK
 
@@ -141,16 +144,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     for mismatch in result.mismatches:
         problems += mismatch.lines()
     problems += staleness(args.out, result.files).lines(args.out)
-    current_schema = SCHEMA_FILE.read_text(encoding="utf-8") if SCHEMA_FILE.exists() else None
-    if current_schema != json_schema_text():
-        problems.append(f"{SCHEMA_FILE}: out of date")
+    problems += [stale.line() for stale in stale_schemas(args.spec)]
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
-        print("check failed: run `make generate` and commit the result.", file=sys.stderr)
+        print("check failed: run `pgspec generate` and commit the result.", file=sys.stderr)
         return EXIT_FAILED
     if linting.check_spec(result.catalog):  # prints error and warning findings
-        print("check failed: lint errors (`python -m generator lint --explain RULE-ID` explains each rule).",
+        print("check failed: lint errors (`pgspec lint --explain RULE-ID` explains each rule).",
               file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
@@ -163,7 +164,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     if args.markdown:
         sys.stdout.write(reference_markdown())
     elif args.write:
-        write_text_atomically(SCHEMA_FILE, json_schema_text())
+        changed = write_text_atomically(args.write, json_schema_text())
+        print(f"{args.write}: {'written' if changed else 'up to date'}")
     else:
         sys.stdout.write(json_schema_text())
     return EXIT_OK

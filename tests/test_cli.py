@@ -14,7 +14,7 @@ import yaml
 from conftest import OUTPUT, ROOT, SPEC
 from specs import write_spec
 
-from generator.cli import SCHEMA_FILE
+from generator.editorschema import PACKAGED_SCHEMA as SCHEMA_FILE
 from generator.jsonschema import json_schema_text
 from generator.pipeline import build
 
@@ -133,3 +133,37 @@ def test_json_schema_rejects_a_typo() -> None:
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"module": "x", "tables": {"t": {"columns": {"a": {"type": "text", "nullabel": True}}}}},
                             schema)
+
+
+def test_schema_write_and_check_keep_the_editor_schema_current(tmp_path: Path) -> None:
+    """The package never rewrites its schema; a project's copy is written on request and checked by `check`."""
+    spec = write_spec(tmp_path, {"01-x.yaml": {"module": "x", "schemas": {"app": {}},
+                                               "tables": {"app.t": {"columns": {"a": "text"}}}}})
+    spec_file = spec / "01-x.yaml"
+    spec_file.write_text("# yaml-language-server: $schema=../spec.schema.json\n" + spec_file.read_text())
+    packaged = SCHEMA_FILE.read_bytes()
+    assert run("generate", cwd=tmp_path).returncode == 0
+    assert SCHEMA_FILE.read_bytes() == packaged and not (tmp_path / "spec.schema.json").exists()
+    missing = run("check", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "spec.schema.json: missing (editor JSON Schema; run `pgspec schema --write spec.schema.json`)" \
+        in missing.stderr
+    written = run("schema", "--write", "spec.schema.json", cwd=tmp_path)
+    assert written.returncode == 0 and (tmp_path / "spec.schema.json").read_text() == json_schema_text()
+    assert run("check", cwd=tmp_path).returncode == 0
+    (tmp_path / "spec.schema.json").write_text(json_schema_text().replace('"COMMENT ON TABLE."', '"old"'))
+    stale = run("check", cwd=tmp_path)
+    assert stale.returncode == 1 and "spec.schema.json: out of date" in stale.stderr
+
+
+def test_unwritable_path_is_a_clean_usage_error(tmp_path: Path) -> None:
+    result = run("schema", "--write", str(tmp_path / "no-such-dir" / "spec.schema.json"))
+    assert result.returncode == 2
+    assert "No such file or directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_header_names_the_installed_command() -> None:
+    for path in OUTPUT.glob("*.sql"):
+        head = path.read_text().splitlines()[:3]
+        assert head[2] == "-- Do not edit: change the spec and run `pgspec generate`.", path
+        assert "make generate" not in path.read_text()
