@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import drift
+from . import drift, scaffold
 from . import lint as linting
 from .access import access_markdown
 from .check import check
@@ -79,6 +79,13 @@ def parser() -> argparse.ArgumentParser:
                         epilog="Exit codes: 0 no drift (prints `no drift`), 1 drift, 2 spec errors or the database "
                                "cannot be read.")
     drift.add_arguments(ve)
+    ini = sub.add_parser("init", help="start a new project: spec/ with a platform and an example module, ...",
+                         description="Write a starter project into DIR: spec/ with the platform module for plain "
+                                     "PostgreSQL and one example module, spec.schema.json for editors (named by "
+                                     "each spec file's modeline), a Makefile, a README and a .gitignore. Refuses "
+                                     "to overwrite anything.",
+                         epilog="Exit codes: 0 written, 2 DIR already holds a project (nothing written).")
+    scaffold.add_arguments(ini)
     return p
 
 
@@ -95,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return linting.main(args)
         if args.command == "verify":
             return drift.main(args)
+        if args.command == "init":
+            return scaffold.main(args)
         if args.command == "access":
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK
