@@ -23,6 +23,7 @@ from .load import load_spec
 from .output import staleness, write_atomically, write_text_atomically
 from .pipeline import build
 from .readme import refresh
+from .schemadocs import DOCS_PATTERN, docs_files, write_docs
 from .verify import Mismatch
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
@@ -53,6 +54,8 @@ def parser() -> argparse.ArgumentParser:
                                    "fail (exit 1) naming each output file that differs from what generate writes.")
     _common(c)
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    c.add_argument("--docs", type=Path, metavar="DIR",
+                   help="also fail when the schema docs in DIR (written by `docs --out DIR`) are stale")
     s = sub.add_parser("schema", help="print the JSON Schema of the YAML format",
                        description="Print the JSON Schema derived from the model (editors use it for completion).")
     s.add_argument("--write", type=Path, metavar="PATH",
@@ -63,10 +66,18 @@ def parser() -> argparse.ArgumentParser:
                        description="Print the access matrix (who may select, insert, update, delete what) of the "
                                    "spec, one table per table or view.")
     a.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
-    d = sub.add_parser("docs", help="rewrite the generated sections of the README",
-                       description="Rewrite the README's generated sections (YAML key reference, access matrix).")
+    d = sub.add_parser("docs", help="write schema docs (Markdown + ER diagrams), or refresh the README's sections",
+                       description="--out DIR: write one Markdown page per module (Mermaid ER diagram, columns, "
+                                   "constraints, indexes, triggers, policies, access matrix) and index.md with the "
+                                   "whole diagram; `check --docs DIR` fails when they are stale. --readme FILE "
+                                   "(the default when --out is not given: README.md): rewrite the README's "
+                                   "generated sections (YAML key reference, access matrix).")
     d.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
-    d.add_argument("--readme", type=Path, default=Path("README.md"), help="file to update (default: README.md)")
+    d.add_argument("--out", type=Path, metavar="DIR", help="write the schema docs into DIR")
+    d.add_argument("--images", action="store_true",
+                   help="with --out: also draw the whole diagram as schema.svg and schema.png with Graphviz "
+                        "(needs pip graphviz and the `dot` program; skipped with a note when missing)")
+    d.add_argument("--readme", type=Path, metavar="FILE", help="rewrite the generated sections of FILE")
     li = sub.add_parser("lint", help="report likely mistakes (unindexed foreign keys, per-row auth.uid(), ...)",
                         description="Run the lint rules over the spec, or over a live database with --db. Findings "
                                     "print as FILE:LINE:COL (spec) or schema.object (database): RULE-ID severity: "
@@ -108,10 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK
         if args.command == "docs":
-            changed = write_text_atomically(args.readme, refresh(args.readme.read_text(encoding="utf-8"),
-                                                                 check(load_spec(args.spec))))
-            print(f"{args.readme}: {'updated' if changed else 'up to date'}")
-            return EXIT_OK
+            return cmd_docs(args)
     except OSError as exc:  # a file or directory named on the command line that cannot be read or written
         print(f"pgspec {args.command}: {exc}", file=sys.stderr)
         return EXIT_SPEC
@@ -154,6 +162,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         problems += mismatch.lines()
     problems += staleness(args.out, result.files).lines(args.out)
     problems += [stale.line() for stale in stale_schemas(args.spec)]
+    if args.docs is not None:
+        problems += [f"{line} (run `pgspec docs --out {args.docs}`)"
+                     for line in staleness(args.docs, docs_files(result.catalog), DOCS_PATTERN).lines(args.docs)]
     for line in problems:
         print(line, file=sys.stderr)
     if problems:
@@ -177,4 +188,16 @@ def cmd_schema(args: argparse.Namespace) -> int:
         print(f"{args.write}: {'written' if changed else 'up to date'}")
     else:
         sys.stdout.write(json_schema_text())
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    catalog = check(load_spec(args.spec))
+    if args.out is not None:
+        for line in write_docs(catalog, args.out, images=args.images):
+            print(line)
+    readme = args.readme if args.readme is not None or args.out is not None else Path("README.md")
+    if readme is not None:
+        changed = write_text_atomically(readme, refresh(readme.read_text(encoding="utf-8"), catalog))
+        print(f"{readme}: {'updated' if changed else 'up to date'}")
     return EXIT_OK

@@ -40,7 +40,9 @@ class Staleness:
                 + [f"{out_dir / n}: no longer generated" for n in self.extra])
 
 
-def staleness(out_dir: Path, files: list[OutputFile]) -> Staleness:
+def staleness(out_dir: Path, files: list[OutputFile], pattern: str = "*.sql") -> Staleness:
+    """What differs between `files` and `out_dir`; a file matching `pattern` that this tool generated but no
+    longer produces is `extra` (generated SQL is `*.sql`, generated docs `*.md`)."""
     changed: list[str] = []
     missing: list[str] = []
     for f in files:
@@ -50,15 +52,15 @@ def staleness(out_dir: Path, files: list[OutputFile]) -> Staleness:
         elif path.read_bytes() != f.text.encode("utf-8"):
             changed.append(f.name)
     wanted = {f.name for f in files}
-    extra = sorted(p.name for p in out_dir.glob("*.sql") if p.name not in wanted and is_generated(p)) \
+    extra = sorted(p.name for p in out_dir.glob(pattern) if p.name not in wanted and is_generated(p)) \
         if out_dir.is_dir() else []
     return Staleness(tuple(changed), tuple(missing), tuple(extra))
 
 
-def write_atomically(out_dir: Path, files: list[OutputFile]) -> Staleness:
+def write_atomically(out_dir: Path, files: list[OutputFile], pattern: str = "*.sql") -> Staleness:
     """Write every file (temp file + rename); returns what changed."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    before = staleness(out_dir, files)
+    before = staleness(out_dir, files, pattern)
     temps: list[tuple[str, Path]] = []
     try:
         for f in files:
@@ -79,11 +81,16 @@ def write_atomically(out_dir: Path, files: list[OutputFile]) -> Staleness:
 
 def write_text_atomically(path: Path, text: str) -> bool:
     """Write one file atomically when its content differs; returns whether it changed."""
-    if path.exists() and path.read_text(encoding="utf-8") == text:
+    return write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> bool:
+    """Write one file (text or an image) atomically when its content differs; returns whether it changed."""
+    if path.exists() and path.read_bytes() == data:
         return False
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
     os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return True

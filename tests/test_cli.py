@@ -24,8 +24,8 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["check"], ["schema"], ["init"], ["lint"], ["verify"], ["access"],
-                                     ["docs"]])
+@pytest.mark.parametrize("command", [[], ["generate"], ["check"], ["schema"], ["init"], ["lint"], ["verify"],
+                                     ["access"], ["docs"]])
 def test_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
