@@ -20,9 +20,10 @@ from .diagnostics import SpecError
 from .editorschema import stale_schemas
 from .jsonschema import json_schema_text, reference_markdown
 from .load import load_spec
-from .output import staleness, write_atomically, write_text_atomically
+from .output import Staleness, staleness, write_atomically, write_text_atomically
 from .pipeline import build
 from .readme import refresh
+from .report import Record, add_format_argument, emit, spec_error_records
 from .schemadocs import DOCS_PATTERN, docs_files, write_docs
 from .verify import Mismatch
 
@@ -54,6 +55,7 @@ def parser() -> argparse.ArgumentParser:
                                    "fail (exit 1) naming each output file that differs from what generate writes.")
     _common(c)
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    add_format_argument(c)
     c.add_argument("--docs", type=Path, metavar="DIR",
                    help="also fail when the schema docs in DIR (written by `docs --out DIR`) are stale")
     s = sub.add_parser("schema", help="print the JSON Schema of the YAML format",
@@ -124,8 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pgspec {args.command}: {exc}", file=sys.stderr)
         return EXIT_SPEC
     except SpecError as exc:
-        for diagnostic in exc.diagnostics:
-            print(diagnostic, file=sys.stderr)
+        emit(spec_error_records(exc.diagnostics), getattr(args, "format", "text"), text_stream=sys.stderr)
         n = len(exc.diagnostics)
         print(f"{n} error{'s' if n != 1 else ''} in the spec; nothing written.", file=sys.stderr)
         return EXIT_SPEC
@@ -157,27 +158,35 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = build(args.spec, include_platform=args.target == "postgres")
-    problems: list[str] = []
-    for mismatch in result.mismatches:
-        problems += mismatch.lines()
-    problems += staleness(args.out, result.files).lines(args.out)
-    problems += [stale.line() for stale in stale_schemas(args.spec)]
+    records = [Record("mismatch", line, file=m.file) for m in result.mismatches
+               for line in [*(f"missing from SQL: {x}" for x in m.missing),
+                            *(f"not in spec: {x}" for x in m.unexpected)]]
+    records += _stale_records(staleness(args.out, result.files), args.out)
+    records += [stale.record() for stale in stale_schemas(args.spec)]
     if args.docs is not None:
-        problems += [f"{line} (run `pgspec docs --out {args.docs}`)"
-                     for line in staleness(args.docs, docs_files(result.catalog), DOCS_PATTERN).lines(args.docs)]
-    for line in problems:
-        print(line, file=sys.stderr)
-    if problems:
+        records += _stale_records(staleness(args.docs, docs_files(result.catalog), DOCS_PATTERN), args.docs,
+                                  fix=f"run `pgspec docs --out {args.docs}`")
+    if records:
+        emit(records, args.format, text_stream=sys.stderr)
         print("check failed: run `pgspec generate` and commit the result.", file=sys.stderr)
         return EXIT_FAILED
-    if linting.check_spec(result.catalog):  # prints error and warning findings
+    findings = [f for f in linting.lint(result.catalog) if f.severity != "info"]
+    emit([f.record() for f in findings], args.format, text_stream=sys.stderr)
+    if any(f.severity == "error" for f in findings):
         print("check failed: lint errors (`pgspec lint --explain RULE-ID` explains each rule).",
               file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
         print(f"{args.spec}: spec valid; {len(result.files)} output files verified and up to date "
-              f"({time.perf_counter() - started:.2f} s)")
+              f"({time.perf_counter() - started:.2f} s)", file=sys.stderr if args.format != "text" else sys.stdout)
     return EXIT_OK
+
+
+def _stale_records(stale: Staleness, out_dir: Path, fix: str | None = None) -> list[Record]:
+    return [Record("stale", what, file=str(out_dir / name), hint=fix)
+            for what, names in (("out of date", stale.changed), ("missing", stale.missing),
+                                ("no longer generated", stale.extra))
+            for name in names]
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .jsonschema import SCHEMA_ID, json_schema_text
 from .load import display_path, spec_files
+from .report import Record
 
 # The copy shipped inside the package (package data); this repository's spec files point at it.
 PACKAGED_SCHEMA = Path(__file__).parent / "spec.schema.json"
@@ -51,9 +52,10 @@ class StaleSchema:
     path: Path
     problem: str  # "missing" or "out of date"
 
-    def line(self) -> str:
+    def record(self) -> Record:
         shown = display_path(self.path)
-        return f"{shown}: {self.problem} (editor JSON Schema; run `pgspec schema --write {shown}`)"
+        return Record("stale", self.problem, file=shown,
+                      hint=f"editor JSON Schema; run `pgspec schema --write {shown}`")
 
 
 def stale_schemas(spec_dir: Path) -> list[StaleSchema]:

@@ -1,57 +1,21 @@
 """The package as users get it: a wheel built from the sources, installed into a fresh virtualenv outside the
 repository, its `pgspec` command run from other directories. Nothing may be written into the installed package.
 
-The wheel and the virtualenv are built once per test session (about 15 s); the virtualenv gets no pip of its own
-(the suite's pip installs into it with --python), which saves most of the time.
+The wheel and the virtualenv are built once per test session (conftest.py: `wheel`, `venv`; about 15 s).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 from conftest import ROOT
+from conftest import run_isolated as _run
 
 from generator.jsonschema import json_schema_text
 
 EXAMPLE = ROOT / "examples" / "notes-app"
-
-
-def _run(command: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # so the package directory must stay byte-identical
-    return subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, check=False, env=env)
-
-
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A wheel built from a copy of the sources (an in-tree build would leave build/ behind in the checkout)."""
-    src = tmp_path_factory.mktemp("src")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "generator", src / "generator", ignore=shutil.ignore_patterns("__pycache__"))
-    dist = tmp_path_factory.mktemp("dist")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                  "--wheel-dir", dist, src], cwd=src)
-    assert built.returncode == 0, built.stdout + built.stderr
-    (found,) = dist.glob("pgspec-*.whl")
-    return found
-
-
-@pytest.fixture(scope="session")
-def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with the wheel (and its dependencies) installed; returns its bin directory."""
-    root = tmp_path_factory.mktemp("venv")
-    made = _run([sys.executable, "-m", "venv", "--without-pip", root], cwd=root)
-    assert made.returncode == 0, made.stderr
-    installed = _run([sys.executable, "-m", "pip", "--python", root / "bin" / "python", "install", "--quiet",
-                      wheel], cwd=root)
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    return root / "bin"
 
 
 def _package_dir(venv: Path) -> Path:

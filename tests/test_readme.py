@@ -72,3 +72,28 @@ def test_generated_sections_are_current(spec_build: Build) -> None:
 def test_setup_is_two_commands() -> None:
     setup = _block("## Set-up (two commands)", "sh")
     assert [line.split("#")[0].strip() for line in setup.splitlines()] == ["make generate", "make test"]
+
+
+def test_command_table_lists_every_command() -> None:
+    """Every subcommand of the CLI has a row in the README's command table, and the exit codes one table."""
+    from generator.cli import parser
+
+    commands = next(a for a in parser()._actions if a.dest == "command").choices
+    assert commands is not None
+    table = README.split("## Command line", 1)[1].split("**Exit codes**", 1)[0]
+    for name in commands:
+        assert f"| `{name}" in table, f"{name} is missing from the README's command table"
+    codes = _block_table(README.split("**Exit codes**", 1)[1])
+    assert [row[0] for row in codes] == ["0", "1", "2"]
+
+
+def _block_table(text: str) -> list[list[str]]:
+    """The body rows of the first Markdown table in `text`."""
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[first + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
