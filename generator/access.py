@@ -151,20 +151,26 @@ def _word(value: object) -> str:
 
 def access_markdown(catalog: Catalog) -> str:
     """The whole matrix as Markdown tables, one per table or view (for the README and reviewers)."""
-    actors = [a.name for _, a in catalog.schema.all("actors")]
     out: list[str] = []
     for _, obj in [*catalog.schema.all("tables"), *catalog.schema.all("views")]:
-        access: Access | None = obj.access
-        if access is None:
-            continue
-        commands = COMMANDS if isinstance(obj, Table) else ("select",)
-        paths = ", ".join(f"{k}: `{getattr(access, k)}`" for k in ("own", "author", "tenant") if getattr(access, k))
-        out += [f"**{obj.name}**" + (f" ({paths})" if paths else ""), "",
-                "| actor | " + " | ".join(commands) + " |", "|---" * (len(commands) + 1) + "|"]
-        by_actor = {a.actor: a for a in access.actors}
-        for actor in actors:
-            entry = by_actor.get(actor)
-            cells = [" or ".join(describe_rule(r) for r in entry.rules(c)) if entry else "?" for c in commands]
-            out.append(f"| {actor} | " + " | ".join(cells) + " |")
-        out.append("")
+        out += object_access_markdown(catalog, obj)
     return "\n".join(out)
+
+
+def object_access_markdown(catalog: Catalog, obj: Table | View) -> list[str]:
+    """One table or view's matrix as Markdown lines (none without an `access:` block); the schema docs use it."""
+    access: Access | None = obj.access
+    if access is None:
+        return []
+    actors = [a.name for _, a in catalog.schema.all("actors")]
+    commands = COMMANDS if isinstance(obj, Table) else ("select",)
+    paths = ", ".join(f"{k}: `{getattr(access, k)}`" for k in ("own", "author", "tenant") if getattr(access, k))
+    out = [f"**{obj.name}**" + (f" ({paths})" if paths else ""), "",
+           "| actor | " + " | ".join(commands) + " |", "|---" * (len(commands) + 1) + "|"]
+    by_actor = {a.actor: a for a in access.actors}
+    for actor in actors:
+        entry = by_actor.get(actor)
+        cells = [" or ".join(describe_rule(r) for r in entry.rules(c)) if entry else "?" for c in commands]
+        out.append(f"| {actor} | " + " | ".join(cells) + " |")
+    out.append("")
+    return out

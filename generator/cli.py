@@ -12,21 +12,23 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import drift
+from . import drift, scaffold
 from . import lint as linting
 from .access import access_markdown
 from .check import check
 from .diagnostics import SpecError
+from .editorschema import stale_schemas
 from .jsonschema import json_schema_text, reference_markdown
 from .load import load_spec
 from .migrate import command as migrate_command
-from .output import staleness, write_atomically, write_text_atomically
+from .output import Staleness, staleness, write_atomically, write_text_atomically
 from .pipeline import build
 from .readme import refresh
+from .report import Record, add_format_argument, emit, spec_error_records
+from .schemadocs import DOCS_PATTERN, docs_files, write_docs
 from .verify import Mismatch
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
-SCHEMA_FILE = Path(__file__).parent / "spec.schema.json"
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -39,7 +41,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m generator",
+        prog="pgspec",
         description="Schema-as-data for PostgreSQL: validate YAML specs and generate verified DDL.",
         epilog="Exit codes: 0 ok, 1 check failed (stale or mismatching output), 2 spec errors or bad usage.",
     )
@@ -54,18 +56,31 @@ def parser() -> argparse.ArgumentParser:
                                    "fail (exit 1) naming each output file that differs from what generate writes.")
     _common(c)
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    add_format_argument(c)
+    c.add_argument("--docs", type=Path, metavar="DIR",
+                   help="also fail when the schema docs in DIR (written by `docs --out DIR`) are stale")
     s = sub.add_parser("schema", help="print the JSON Schema of the YAML format",
                        description="Print the JSON Schema derived from the model (editors use it for completion).")
-    s.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE.name} in the package instead")
+    s.add_argument("--write", type=Path, metavar="PATH",
+                   help="write it to PATH (e.g. spec.schema.json beside spec/, named by the spec files' "
+                        "yaml-language-server modeline) instead of printing it")
     s.add_argument("--markdown", action="store_true", help="print the key reference (as in the README) instead")
     a = sub.add_parser("access", help="print the spec's access matrix as Markdown tables",
                        description="Print the access matrix (who may select, insert, update, delete what) of the "
                                    "spec, one table per table or view.")
     a.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
-    d = sub.add_parser("docs", help="rewrite the generated sections of the README",
-                       description="Rewrite the README's generated sections (YAML key reference, access matrix).")
+    d = sub.add_parser("docs", help="write schema docs (Markdown + ER diagrams), or refresh the README's sections",
+                       description="--out DIR: write one Markdown page per module (Mermaid ER diagram, columns, "
+                                   "constraints, indexes, triggers, policies, access matrix) and index.md with the "
+                                   "whole diagram; `check --docs DIR` fails when they are stale. --readme FILE "
+                                   "(the default when --out is not given: README.md): rewrite the README's "
+                                   "generated sections (YAML key reference, access matrix).")
     d.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
-    d.add_argument("--readme", type=Path, default=Path("README.md"), help="file to update (default: README.md)")
+    d.add_argument("--out", type=Path, metavar="DIR", help="write the schema docs into DIR")
+    d.add_argument("--images", action="store_true",
+                   help="with --out: also draw the whole diagram as schema.svg and schema.png with Graphviz "
+                        "(needs pip graphviz and the `dot` program; skipped with a note when missing)")
+    d.add_argument("--readme", type=Path, metavar="FILE", help="rewrite the generated sections of FILE")
     li = sub.add_parser("lint", help="report likely mistakes (unindexed foreign keys, per-row auth.uid(), ...)",
                         description="Run the lint rules over the spec, or over a live database with --db. Findings "
                                     "print as FILE:LINE:COL (spec) or schema.object (database): RULE-ID severity: "
@@ -100,6 +115,13 @@ def parser() -> argparse.ArgumentParser:
                         epilog="Exit codes: 0 written (or nothing to migrate), 1 the migration needs a hazard "
                                "that was not allowed, 2 spec errors or bad usage.")
     migrate_command.add_migration_arguments(mi)
+    ini = sub.add_parser("init", help="start a new project: spec/ with a platform and an example module, ...",
+                         description="Write a starter project into DIR: spec/ with the platform module for plain "
+                                     "PostgreSQL and one example module, spec.schema.json for editors (named by "
+                                     "each spec file's modeline), a Makefile, a README and a .gitignore. Refuses "
+                                     "to overwrite anything.",
+                         epilog="Exit codes: 0 written, 2 DIR already holds a project (nothing written).")
+    scaffold.add_arguments(ini)
     return p
 
 
@@ -122,17 +144,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return migrate_command.apply_main(args)
         if args.command == "migration":
             return migrate_command.migration_main(args)
+        if args.command == "init":
+            return scaffold.main(args)
         if args.command == "access":
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK
         if args.command == "docs":
-            changed = write_text_atomically(args.readme, refresh(args.readme.read_text(encoding="utf-8"),
-                                                                 check(load_spec(args.spec))))
-            print(f"{args.readme}: {'updated' if changed else 'up to date'}")
-            return EXIT_OK
+            return cmd_docs(args)
+    except OSError as exc:  # a file or directory named on the command line that cannot be read or written
+        print(f"pgspec {args.command}: {exc}", file=sys.stderr)
+        return EXIT_SPEC
     except SpecError as exc:
-        for diagnostic in exc.diagnostics:
-            print(diagnostic, file=sys.stderr)
+        emit(spec_error_records(exc.diagnostics), getattr(args, "format", "text"), text_stream=sys.stderr)
         n = len(exc.diagnostics)
         print(f"{n} error{'s' if n != 1 else ''} in the spec; nothing written.", file=sys.stderr)
         return EXIT_SPEC
@@ -153,12 +176,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
         return EXIT_FAILED
     changes = write_atomically(args.out, result.files)
-    schema_changed = write_text_atomically(SCHEMA_FILE, json_schema_text())
     if not args.quiet:
         touched = len(changes.changed) + len(changes.missing) + len(changes.extra)
         print(f"{args.out}: {len(result.files)} files, {touched} changed"
               + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
-              + (", JSON Schema updated" if schema_changed else "")
               + f" ({time.perf_counter() - started:.2f} s)")
     return EXIT_OK
 
@@ -166,33 +187,55 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = build(args.spec, include_platform=args.target == "postgres")
-    problems: list[str] = []
-    for mismatch in result.mismatches:
-        problems += mismatch.lines()
-    problems += staleness(args.out, result.files).lines(args.out)
-    current_schema = SCHEMA_FILE.read_text(encoding="utf-8") if SCHEMA_FILE.exists() else None
-    if current_schema != json_schema_text():
-        problems.append(f"{SCHEMA_FILE}: out of date")
-    for line in problems:
-        print(line, file=sys.stderr)
-    if problems:
-        print("check failed: run `make generate` and commit the result.", file=sys.stderr)
+    records = [Record("mismatch", line, file=m.file) for m in result.mismatches
+               for line in [*(f"missing from SQL: {x}" for x in m.missing),
+                            *(f"not in spec: {x}" for x in m.unexpected)]]
+    records += _stale_records(staleness(args.out, result.files), args.out)
+    records += [stale.record() for stale in stale_schemas(args.spec)]
+    if args.docs is not None:
+        records += _stale_records(staleness(args.docs, docs_files(result.catalog), DOCS_PATTERN), args.docs,
+                                  fix=f"run `pgspec docs --out {args.docs}`")
+    if records:
+        emit(records, args.format, text_stream=sys.stderr)
+        print("check failed: run `pgspec generate` and commit the result.", file=sys.stderr)
         return EXIT_FAILED
-    if linting.check_spec(result.catalog):  # prints error and warning findings
-        print("check failed: lint errors (`python -m generator lint --explain RULE-ID` explains each rule).",
+    findings = [f for f in linting.lint(result.catalog) if f.severity != "info"]
+    emit([f.record() for f in findings], args.format, text_stream=sys.stderr)
+    if any(f.severity == "error" for f in findings):
+        print("check failed: lint errors (`pgspec lint --explain RULE-ID` explains each rule).",
               file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
         print(f"{args.spec}: spec valid; {len(result.files)} output files verified and up to date "
-              f"({time.perf_counter() - started:.2f} s)")
+              f"({time.perf_counter() - started:.2f} s)", file=sys.stderr if args.format != "text" else sys.stdout)
     return EXIT_OK
+
+
+def _stale_records(stale: Staleness, out_dir: Path, fix: str | None = None) -> list[Record]:
+    return [Record("stale", what, file=str(out_dir / name), hint=fix)
+            for what, names in (("out of date", stale.changed), ("missing", stale.missing),
+                                ("no longer generated", stale.extra))
+            for name in names]
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
     if args.markdown:
         sys.stdout.write(reference_markdown())
     elif args.write:
-        write_text_atomically(SCHEMA_FILE, json_schema_text())
+        changed = write_text_atomically(args.write, json_schema_text())
+        print(f"{args.write}: {'written' if changed else 'up to date'}")
     else:
         sys.stdout.write(json_schema_text())
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    catalog = check(load_spec(args.spec))
+    if args.out is not None:
+        for line in write_docs(catalog, args.out, images=args.images):
+            print(line)
+    readme = args.readme if args.readme is not None or args.out is not None else Path("README.md")
+    if readme is not None:
+        changed = write_text_atomically(readme, refresh(readme.read_text(encoding="utf-8"), catalog))
+        print(f"{readme}: {'updated' if changed else 'up to date'}")
     return EXIT_OK

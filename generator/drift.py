@@ -34,6 +34,7 @@ from .derive import Catalog, Constraint, ReferenceSyntaxError, parse_reference
 from .introspect import DatabaseError, Snapshot, search_path_items
 from .load import load_spec
 from .model import Column, Function, Grant, Index, Policy, Role, SchemaDef, Table, Trigger, View
+from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import DEFAULT_SCHEMA, QName, TypeSyntaxError, ident, literal, parse_type, qname, value_literal
 
@@ -951,6 +952,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
                    help="supabase: leave out the objects of modules marked `platform: true`, which Supabase "
                         "provides (default: postgres, everything)")
+    add_format_argument(p)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -963,12 +965,11 @@ def main(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         print(f"verify: cannot read the database: {exc}", file=sys.stderr)
         return 2
-    for difference in differences:
-        print(difference)
+    emit([Record("drift", d.message, object=d.subject) for d in differences], args.format)
     if differences:
         n = len(differences)
         print(f"{n} difference{'s' if n != 1 else ''} between {args.spec} and the database "
               f"({time.perf_counter() - started:.2f} s)", file=sys.stderr)
         return 1
-    print("no drift")
+    print("no drift", file=sys.stdout if args.format == "text" else sys.stderr)
     return 0

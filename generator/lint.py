@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import re
 import sys
 import time
@@ -50,6 +49,7 @@ from .model import (
     Unique,
     View,
 )
+from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import QName, qname
 
@@ -89,11 +89,10 @@ class Finding:
         place = self.where if self.pos == NOWHERE else str(self.pos)
         return f"{place}: {self.rule} {self.severity}: {self.message} ({self.hint})"
 
-    def as_json(self) -> dict[str, Any]:
-        located = self.pos != NOWHERE
-        return {"rule": self.rule, "severity": self.severity, "object": self.where,
-                "file": self.pos.file if located else None, "line": self.pos.line if located else None,
-                "col": self.pos.col if located else None, "message": self.message, "hint": self.hint}
+    def record(self) -> Record:
+        """The finding for report.emit (text, json, github)."""
+        return Record.at("lint", self.pos, self.message, severity=self.severity, rule=self.rule, object=self.where,
+                         hint=self.hint)
 
 
 RuleCheck = Callable[["Context"], Iterable[Hit]]
@@ -766,7 +765,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --db: lint only this schema (repeatable; default: every non-system schema)")
     p.add_argument("--api-schema", action="append", metavar="NAME",
                    help="schema the API exposes (repeatable; default: public)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_format_argument(p)
     p.add_argument("--min-severity", choices=SEVERITIES, default="info",
                    help="print findings of at least this severity (default: info, everything)")
     p.add_argument("--explain", metavar="RULE-ID", help="explain one rule and its fix, then exit")
@@ -803,23 +802,9 @@ def main(args: argparse.Namespace) -> int:
         findings = lint(check(load_spec(spec_dir)), api_schemas=api)
         what = str(spec_dir)
     shown = [f for f in findings if SEVERITIES.index(f.severity) <= SEVERITIES.index(args.min_severity)]
-    if args.format == "json":
-        json.dump([f.as_json() for f in shown], sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        for finding in shown:
-            print(finding.text())
+    emit([f.record() for f in shown], args.format)
     print(summary(findings, time.perf_counter() - started, what), file=sys.stderr)
     return 1 if any(f.severity == "error" for f in findings) else 0
-
-
-def check_spec(catalog: Catalog) -> bool:
-    """For `check`: print error and warning findings of a checked spec to stderr; True when one is an error."""
-    findings = lint(catalog)
-    for finding in findings:
-        if finding.severity != "info":
-            print(finding.text(), file=sys.stderr)
-    return any(f.severity == "error" for f in findings)
 
 
 # -- reading a live database ----------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ def load_spec(spec_dir: Path) -> Schema:
     """All modules of a spec directory; raises SpecError listing every decoding mistake."""
     errors = Collector()
     if not spec_dir.is_dir():
-        errors.error(Pos(display_path(spec_dir), 1, 1), "spec directory not found")
+        errors.error(Pos(display_path(spec_dir), 1, 1), "spec directory not found (run pgspec in a project's "
+                                                         "directory, or start one with `pgspec init`)")
         errors.raise_if_any()
     files = spec_files(spec_dir)
     if not files:

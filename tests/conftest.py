@@ -9,6 +9,9 @@ test summary.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +93,40 @@ def empty_db(pg_server: live.Server) -> Iterator[str]:
     dsn = live.create_database(pg_server, name)
     yield dsn
     live.drop_database(pg_server, name)
+
+
+# -- the package as users install it (test_install.py, test_precommit.py) -------------------------------------------
+def run_isolated(command: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}  # so the package directory must stay byte-identical
+    return subprocess.run([str(c) for c in command], cwd=cwd, capture_output=True, text=True, check=False, env=env)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a copy of the sources (an in-tree build would leave build/ behind in the checkout)."""
+    src = tmp_path_factory.mktemp("src")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "generator", src / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    dist = tmp_path_factory.mktemp("dist")
+    built = run_isolated([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                          "--wheel-dir", dist, src], cwd=src)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (found,) = dist.glob("pgspec-*.whl")
+    return found
+
+
+@pytest.fixture(scope="session")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with the wheel (and its dependencies) installed; returns its bin directory. It gets no
+    pip of its own (the suite's pip installs into it with --python), which saves most of the time."""
+    root = tmp_path_factory.mktemp("venv")
+    made = run_isolated([sys.executable, "-m", "venv", "--without-pip", root], cwd=root)
+    assert made.returncode == 0, made.stderr
+    installed = run_isolated([sys.executable, "-m", "pip", "--python", root / "bin" / "python", "install",
+                              "--quiet", wheel], cwd=root)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    return root / "bin"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
