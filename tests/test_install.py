@@ -71,3 +71,8 @@ def test_installed_pgspec_renders_what_the_sources_render(venv: Path, tmp_path: 
     assert written.returncode == 0, written.stderr
     checked = _run([venv / "pgspec", "check"], cwd=project)
     assert checked.returncode == 0, checked.stderr
+    # Plans render through templates of their own (templates/plan/): shipped too.
+    (project / "empty").mkdir()
+    planned = _run([venv / "pgspec", "plan", "--from", "empty", "--allow-hazard", "all"], cwd=project)
+    assert planned.returncode == 0, planned.stderr
+    assert "CREATE TABLE public.notes" in planned.stdout
