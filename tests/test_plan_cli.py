@@ -277,3 +277,14 @@ def test_objects_the_spec_cannot_declare_are_named_and_left_alone(base_db: tuple
         assert f"-- Left alone: not modelled by the spec language: {name}" in result.stdout
     # The table the spec does not declare is dropped (with data-loss named); the rest stays.
     assert [s.strip() for s in statements(result.stdout)] == ["BEGIN", "DROP TABLE public.bookings", "COMMIT"]
+
+
+def test_github_format_annotates_each_hazard(tmp_path: Path) -> None:
+    old = write_spec(tmp_path / "old", {"01-base.yaml": BASE})
+    spec = edited(tmp_path, {"tables/projects/columns/budget": None})
+    result = run("plan", "--from", str(old), "--spec", str(spec), "--format", "github")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "::error title=data-loss::drop column public.projects.budget: column public.projects.budget and its " \
+           "values are dropped" in lines
+    assert any(line.startswith("::warning title=lock::drop column public.projects.budget") for line in lines)

@@ -32,6 +32,7 @@ from ..introspect import DatabaseError
 from ..load import load_spec, spec_files
 from ..model import Schema
 from ..output import write_text_atomically
+from ..report import Record, emit
 from . import database
 from .hazards import KINDS, REFUSED_BY_DEFAULT
 from .planner import Options, Plan, plan
@@ -65,7 +66,9 @@ def add_arguments(p: argparse.ArgumentParser, *, apply: bool) -> None:
                    help=f"with --online: lock_timeout (default {Timeouts.lock})")
     p.add_argument("--statement-timeout", default=Timeouts.statement, metavar="DURATION",
                    help=f"with --online: statement_timeout (default {Timeouts.statement})")
-    p.add_argument("--format", choices=("sql", "json"), default="sql", help="output format (default: sql)")
+    p.add_argument("--format", choices=("sql", "json", "github"), default="sql",
+                   help="sql (default: the script), json (changes, SQL and hazards), or github (one workflow "
+                        "annotation per hazard, ::warning or ::error for a refused one, for a pull request)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the plan to FILE instead of stdout")
 
 
@@ -128,6 +131,9 @@ def refused(p: Plan, allowed: list[str]) -> list[str]:
 
 
 def _emit(args: argparse.Namespace, p: Plan, title: str, refusals: list[str]) -> None:
+    if args.format == "github":
+        emit(hazard_records(p, args.allow_hazard), "github")
+        return
     if args.format == "json":
         text = json.dumps(as_json(p, refused=refusals), indent=2) + "\n"
     else:
@@ -136,6 +142,14 @@ def _emit(args: argparse.Namespace, p: Plan, title: str, refusals: list[str]) ->
         write_text_atomically(args.output, text)
     else:
         sys.stdout.write(text)
+
+
+def hazard_records(p: Plan, allowed: list[str]) -> list[Record]:
+    """One record per hazard of the plan: an error when refused, a warning otherwise."""
+    accepted = set(KINDS) if "all" in allowed else set(allowed)
+    return [Record("plan", h.reason, rule=h.kind, object=s.change.describe(),
+                   severity="error" if h.kind in REFUSED_BY_DEFAULT and h.kind not in accepted else "warning")
+            for s in p.steps for h in s.hazards]
 
 
 def _report_refusals(refusals: list[str]) -> None:
@@ -167,7 +181,7 @@ def plan_main(args: argparse.Namespace) -> int:
     refusals = refused(p, args.allow_hazard)
     if refusals:
         _report_refusals(refusals)
-        if args.format == "json":
+        if args.format in ("json", "github"):
             _emit(args, p, title, refusals)
         return EXIT_FAILED
     _emit(args, p, title, refusals)

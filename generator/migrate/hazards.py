@@ -83,7 +83,7 @@ def covered() -> set[type[ch.Change]]:
 
 def _lock(table: QName, facts: Facts, what: str) -> list[Hazard]:
     populated = facts.populated(table)
-    return [Hazard("lock", f"ACCESS EXCLUSIVE on {table} ({populated}) {what}")] if populated else []
+    return [Hazard("lock", f"ACCESS EXCLUSIVE on {table} ({populated}) {what}".rstrip())] if populated else []
 
 
 # -- rules ------------------------------------------------------------------------------------------------------
