@@ -130,7 +130,7 @@ def _set(path: str, value: Any) -> Edit:
         node = spec
         for p in parents:
             node = node.setdefault(p, {})
-        node[last] = value
+        node[last] = copy.deepcopy(value)  # edits may change it later: each spec gets its own
     return edit
 
 
@@ -241,6 +241,20 @@ CASES: list[Case] = [
          not_hazards=frozenset({"data-loss", "lock", "authz"}), changes=frozenset({"Comment"})),
     Case("change_type_under_a_view", _column("projects", "title", type="text"),
          [("SELECT title FROM public.v_projects WHERE id = 2", "Beta")]),
+    Case("column_added_in_the_middle_of_the_yaml",
+         lambda spec: T(spec, "accounts").__setitem__("columns", dict(
+             [*list(T(spec, "accounts")["columns"].items())[:2], ("nickname", {"type": "text"}),
+              *list(T(spec, "accounts")["columns"].items())[2:]])),
+         [("SELECT attnum FROM pg_attribute WHERE attrelid = 'public.accounts'::regclass AND attname = 'nickname'",
+           6)], changes=frozenset({"AddColumn"})),
+    Case("enum_value_added",
+         _set("enums/account_status", ["active", "suspended", "closed"]),
+         [("INSERT INTO public.accounts (email, status) VALUES ('c@example.com', 'closed') RETURNING status",
+           "closed"), ("INSERT INTO public.accounts (email, status) VALUES ('d@example.com', 'gone')",
+                       "check_violation")],
+         changes=frozenset({"DropConstraint", "AddConstraint"}),
+         before=_chain(_set("enums", {"account_status": ["active", "suspended"]}),
+                       _column("accounts", "status", enum="account_status"))),
     # -- constraints ----------------------------------------------------------------------------------------------
     Case("add_check", _set("tables/projects/checks", {"budget_positive": "budget IS NULL OR budget >= 0"}),
          [(f"INSERT INTO public.projects (id, owner_id, title, budget) VALUES (8, '{ANN}', 'x', -1)",
@@ -447,6 +461,12 @@ CASES: list[Case] = [
                                          "SELECT p.id, p.title, p.account_id AS owner_id FROM public.projects p")),
          [(AS_ANN_COUNT, 2), ("SELECT count(*) FROM pg_constraint WHERE conname = 'projects_account_id_fkey'", 1)],
          not_hazards=frozenset({"data-loss"}), not_changes=frozenset({"DropColumn", "DropConstraint"})),
+    Case("rename_unique", _rename_key("tables/projects/unique", "projects_owner_title_key", "projects_title_once",
+                                      None),
+         [("SELECT count(*) FROM pg_constraint WHERE conname = 'projects_title_once'", 1),
+          ("SELECT count(*) FROM pg_indexes WHERE indexname = 'projects_title_once'", 1)],
+         not_changes=frozenset({"DropConstraint", "AddConstraint"}),
+         before=_set("tables/projects/unique", {"projects_owner_title_key": ["owner_id", "title"]})),
     Case("rename_index", _rename_key("tables/projects/indexes", "idx_projects_owner", "projects_owner_idx"),
          [("SELECT count(*) FROM pg_indexes WHERE indexname = 'projects_owner_idx'", 1)],
          not_changes=frozenset({"DropIndex", "CreateIndex"})),
