@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs bench clean help
+.PHONY: generate check test test-live lint docs bench bench-tools clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -41,3 +41,6 @@ docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, 
 
 bench: $(STAMP)  ## RLS overhead benchmark on the SPEC-131 schema; writes bench/RESULTS.md
 	$(PY) bench/rls_overhead.py
+
+bench-tools: $(STAMP)  ## the tool's time budgets (lint, introspection), formerly asserted in tests; bench/TIMINGS.md
+	$(PY) bench/tool_timings.py

@@ -34,6 +34,7 @@ from . import sqlparse
 from .check import check, declared_at
 from .derive import Catalog, Constraint, ReferenceSyntaxError
 from .diagnostics import NOWHERE, Pos
+from .introspect import search_path_items
 from .load import load_spec
 from .model import (
     Column,
@@ -966,7 +967,8 @@ def _add_constraint(rel: _Relation, name: str, kind: str, cols: tuple[str, ...],
 
 def _function(schema: str, name: str, returns: str, language: str, definer: bool, volatility: str,
               config: list[str], body: str, executors: list[str]) -> Function:
-    search_path = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
+    setting = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
+    search_path = None if setting is None else search_path_items(setting)
     # language and volatility come from the catalog, beyond the spec's choices (c, internal, ...): cast.
     return Function(name=f"{schema}.{name}", returns=returns, language=cast(Any, language),
                     volatility=cast(Any, _VOLATILITY[volatility]), security="definer" if definer else "invoker",

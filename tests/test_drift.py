@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import OUTPUT, ROOT, SPEC, record
 from specs import sql_of, write_spec
@@ -48,14 +49,13 @@ def test_notes_app_example_has_no_drift(empty_db: str) -> None:
     assert drift(empty_db, check(load_spec(NOTES_APP / "spec"))) == []
 
 
-def test_introspection_is_fast(schema_db: str, spec_build: Build) -> None:
+def test_introspection_reads_every_table(schema_db: str, spec_build: Build) -> None:
+    """Its time is recorded here; the budget (under 1 s) is checked by bench/tool_timings.py, not by a test."""
     schemas, roles, _ = scope(spec_build.catalog)
     with introspect.connect(schema_db) as conn:
         started = time.perf_counter()
         snapshot = introspect.read(conn, schemas, roles)
-        seconds = time.perf_counter() - started
-    record("introspection of SPEC-131", seconds)
-    assert seconds < 1.0
+        record("introspection of SPEC-131", time.perf_counter() - started)
     assert len(snapshot.module.tables) == len(spec_build.catalog.tables)
 
 
@@ -209,14 +209,25 @@ def test_forced_rls_turned_off(tmp_path: Path, empty_db: str) -> None:
     assert drift(empty_db, result.catalog) == ["table public.items: RLS forced in spec, not forced in database"]
 
 
-@pytest.mark.xfail(strict=True, reason="generator: `search_path: a, b` renders SET search_path = 'a, b', which "
-                                       "PostgreSQL stores as ONE schema named \"a, b\"")
 def test_a_search_path_of_two_schemas(tmp_path: Path, empty_db: str) -> None:
-    spec = write_spec(tmp_path, {"01-f.yaml": {"module": "F", "functions": {"one": {
-        "returns": "integer", "language": "sql", "search_path": "public, pg_temp", "body": "SELECT 1"}}}})
+    """A list renders as separate schemas (PostgreSQL stores `public, pg_temp`, not one schema "public, pg_temp");
+    one name and the pinned-empty path still work, and drift sees a change of the list."""
+    spec = write_spec(tmp_path, {"01-f.yaml": {"module": "F", "functions": {
+        "one": {"returns": "integer", "language": "sql", "search_path": ["public", "pg_temp"], "body": "SELECT 1"},
+        "two": {"returns": "integer", "language": "sql", "search_path": "public", "body": "SELECT 2"},
+        "three": {"returns": "integer", "language": "sql", "search_path": [], "body": "SELECT 3"},
+        "four": {"returns": "integer", "language": "sql", "search_path": "", "body": "SELECT 4"}}}})
     result = build(spec)
     live.apply_sql(empty_db, sql_of(result.files, "schema.sql"))
+    with psycopg.connect(empty_db) as conn:
+        config = dict(conn.execute("SELECT proname, proconfig FROM pg_proc WHERE pronamespace = 'public'::regnamespace")
+                      .fetchall())
+    assert config == {"one": ["search_path=public, pg_temp"], "two": ["search_path=public"],
+                      "three": ['search_path=""'], "four": ['search_path=""']}
     assert drift(empty_db, result.catalog) == []
+    live.apply_sql(empty_db, "ALTER FUNCTION public.one() SET search_path = public")
+    assert drift(empty_db, result.catalog) == [
+        "function public.one(): search_path 'public, pg_temp' in spec, 'public' in database"]
 
 
 # -- the command line ------------------------------------------------------------------------------------------------

@@ -363,8 +363,7 @@ def test_spec_is_clean_at_warning_and_error(spec_build: Build) -> None:
     record("lint of the SPEC-131 spec", seconds)
     print(f"lint of the SPEC-131 spec: {1000 * seconds:.0f} ms, {len(findings)} findings")
     assert [f.text() for f in findings if f.severity != "info"] == []
-    assert rules_of(findings) == {"varchar_length"}
-    assert seconds < 2
+    assert rules_of(findings) == {"varchar_length"}  # the time budget (under 2 s): bench/tool_timings.py
 
 
 def test_spec_and_live_database_agree(spec_build: Build, schema_db: str, capsys: pytest.CaptureFixture[str]) -> None:
