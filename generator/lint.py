@@ -262,8 +262,10 @@ class Context:
         return shapes
 
     def indexed_leading(self, table: Table, column: str) -> bool:
-        """Whether some btree or hash index of the table starts with `column`."""
+        """Whether some btree or hash index of the table starts with `column` and holds every row the comparison
+        can match (a partial index on another condition does not: `WHERE code = 'x'` misses the other rows)."""
         return any(s.keys and s.keys[0].column == column and s.method in ("btree", "hash")
+                   and (s.predicate is None or only_not_null(s.predicate, (column,)))
                    for s in self.index_shapes(table))
 
 
