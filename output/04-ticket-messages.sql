@@ -67,9 +67,11 @@ CREATE TABLE public.ticket_messages (
     has_attachments  boolean DEFAULT false,
     email_message_id varchar(255),
     metadata         jsonb,
+    -- Deviation from SPEC-131: NOT NULL; messages are ordered by it.
     created_at       timestamptz DEFAULT now() NOT NULL,
     updated_at       timestamptz DEFAULT now(),
     edited_at        timestamptz,
+    -- Deviation from SPEC-131: ON DELETE SET NULL, so deleting a user keeps the messages they edited.
     edited_by        uuid,
     CONSTRAINT ticket_messages_pkey PRIMARY KEY (id),
     CONSTRAINT ticket_messages_id_ticket_id_key UNIQUE (id, ticket_id),
