@@ -50,8 +50,11 @@ COMMENT ON FUNCTION public.calculate_sla_targets() IS 'BEFORE INSERT / UPDATE OF
 -- Not in SPEC-131, whose customers could not update tickets at all but could set any column on insert
 -- (assignment, SLA metrics, resolution and satisfaction timestamps, status). A customer is a signed-in user
 -- without a staff role; statements run by trigger functions as their owner (current_user is not the API role)
--- and service jobs are not limited. On insert, staff-owned columns must keep their defaults; on update, a
--- customer may rate a resolved/closed ticket or cancel an active one, and change nothing else.
+-- and service jobs are not limited. A staff member who is also a tenant member is held to the customer rules
+-- where their staff role grants nothing (found by the access proof: a support_lead, who may not open tickets,
+-- opened one as a tenant member with status, assignment and rating set). On insert, staff-owned columns must
+-- keep their defaults; on update, a customer may rate a resolved/closed ticket or cancel an active one, and
+-- change nothing else.
 CREATE FUNCTION public.enforce_customer_ticket_rules()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -62,8 +65,11 @@ AS $function$
 DECLARE
     changed text[];
 BEGIN
-    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
-        ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']) THEN
+    -- Staff whose own role grants the statement are not limited; others (a support_lead opening a ticket
+    -- as a tenant member, or changing their own ticket outside the priorities escalated to them) are
+    -- held to the customer rules, as the customer policies are what admits them.
+    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.is_support_staff()
+        OR (TG_OP = 'UPDATE' AND OLD.priority = ANY (public.escalated_priorities())) THEN
         RETURN NEW;
     END IF;
     IF TG_OP = 'INSERT' THEN
