@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs bench bench-tools clean help
+.PHONY: generate check test test-live lint docs bench bench-tools mutation mutation-smoke clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,13 +34,21 @@ lint: $(STAMP)  ## ruff and mypy over the code
 	$(PY) -m mypy
 
 clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants
 
 docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, access matrix)
 	$(PY) -m generator docs --readme README.md
 
 bench: $(STAMP)  ## RLS overhead benchmark on the SPEC-131 schema; writes bench/RESULTS.md
 	$(PY) bench/rls_overhead.py
+
+mutation: $(STAMP)  ## mutmut over the pure modules (long: run it on a quiet machine); bench/mutation/, bench/RESULTS.md
+	$(PY) -m pip install --quiet --disable-pip-version-check 'mutmut==3.8.1'
+	$(PY) bench/mutation.py
+
+mutation-smoke: $(STAMP)  ## a small mutmut sample (the access module), under 3 minutes; writes nothing
+	$(PY) -m pip install --quiet --disable-pip-version-check 'mutmut==3.8.1'
+	$(PY) bench/mutation.py --smoke 'generator.access.*'
 
 bench-tools: $(STAMP)  ## the tool's time budgets (lint, introspection), formerly asserted in tests; bench/TIMINGS.md
 	$(PY) bench/tool_timings.py
