@@ -7,9 +7,14 @@ column that references nothing, the tables each step starts from, and how a rule
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from specs import write_spec
 
 from generator.access import PathError, Step, describe_rule, resolve_path
+from generator.check import check
+from generator.load import load_spec
 from generator.model import AccessRule, Condition
 from generator.pipeline import Build
 from generator.sqltext import QName
@@ -51,3 +56,15 @@ def test_a_column_of_a_composite_foreign_key_is_followed_when_its_target_is_uniq
     attachments = QName("public", "ticket_attachments")
     assert resolve_path(spec_build.catalog, attachments, "message_id.user_id") == [
         Step(attachments, "message_id", MESSAGES, "id"), Step(MESSAGES, "user_id", QName("auth", "users"), "id")]
+
+
+def test_a_foreign_key_to_a_unique_column_is_followed(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, {"01-m.yaml": {"module": "M", "tables": {
+        "teams": {"columns": {"id": {"type": "integer", "primary_key": True},
+                              "code": {"type": "text", "unique": True}, "lead": {"type": "uuid"}}},
+        "members": {"columns": {"id": {"type": "integer", "primary_key": True},
+                                "team_code": {"type": "text", "references": "teams(code)"}}}}}})
+    catalog = check(load_spec(spec))
+    members, teams = QName("public", "members"), QName("public", "teams")
+    assert resolve_path(catalog, members, "team_code.lead") == [
+        Step(members, "team_code", teams, "code"), Step(teams, "lead", None, None)]
