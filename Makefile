@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs bench clean help migration
+.PHONY: generate check test test-live lint docs bench bench-tools mutation mutation-smoke clean help migration
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,10 +40,21 @@ migration: $(STAMP)  ## write migrations/NNNN_$$NAME.sql and .down.sql from the 
 	$(PY) -m generator migration $(NAME) --from $(or $(FROM),HEAD) $(if $(ALLOW),--allow-hazard $(ALLOW))
 
 clean:  ## remove the virtualenv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants
 
 docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, access matrix)
 	$(PY) -m generator docs --readme README.md
 
 bench: $(STAMP)  ## RLS overhead benchmark on the SPEC-131 schema; writes bench/RESULTS.md
 	$(PY) bench/rls_overhead.py
+
+mutation: $(STAMP)  ## mutmut over the pure modules (long: run it on a quiet machine); bench/mutation/, bench/RESULTS.md
+	$(PY) -m pip install --quiet --disable-pip-version-check 'mutmut==3.8.1'
+	$(PY) bench/mutation.py
+
+mutation-smoke: $(STAMP)  ## a small mutmut sample (access.resolve_path's mutants); writes nothing
+	$(PY) -m pip install --quiet --disable-pip-version-check 'mutmut==3.8.1'
+	$(PY) bench/mutation.py --smoke 'generator.access.x_resolve_path*'
+
+bench-tools: $(STAMP)  ## the tool's time budgets (lint, introspection), formerly asserted in tests; bench/TIMINGS.md
+	$(PY) bench/tool_timings.py

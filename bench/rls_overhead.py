@@ -108,7 +108,10 @@ def main() -> None:
         lines.append(f"| {label} | {rows} | {with_rls:.2f} | {without:.2f} | {with_rls / without:.1f}x |")
     text = "\n".join(lines) + "\n"
     print(text)
-    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    results_md = ROOT / "bench" / "RESULTS.md"
+    # Keep the sections other benchmarks own (bench/mutation.py writes the mutation score after this one).
+    kept = results_md.read_text().partition("<!-- mutation:start -->") if results_md.exists() else ("", "", "")
+    results_md.write_text(text + ("\n" + kept[1] + kept[2] if kept[1] else ""))
 
 
 if __name__ == "__main__":

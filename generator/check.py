@@ -244,7 +244,8 @@ class Checker:
             self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
         self.type_of(function.returns, function.loc("returns"), allow_pseudo=True)
         self.check_grants(function.grants, "function")
-        if function.security == "definer" and function.search_path != "":
+        self.check_search_path(function)
+        if function.security == "definer" and function.search_path != ():
             self.err(function.loc("security"), f"SECURITY DEFINER function {function.name} must set "
                                                  "`search_path: ''` and qualify every name it uses")
         args = ", ".join(f"{a.name} {a.type}" for a in function.args)
@@ -258,11 +259,23 @@ class Checker:
             return
         if function.language == "sql":  # SQL bodies are resolved when created; PL/pgSQL only when run
             self.references(refs, function.loc("body"), f"body of {function.name}")
-        if function.search_path == "":
+        if function.search_path == ():
             unqualified = sorted(n for s, n in refs.tables if s is None)
             if unqualified:
                 self.err(function.loc("body"), f"{function.name} pins search_path to '' but names "
                                                  f"{', '.join(unqualified)} without a schema")
+
+    def check_search_path(self, function: Function) -> None:
+        """One schema per item: PostgreSQL would take `public, pg_temp` written as one item for ONE schema of that
+        name (SET search_path = 'public, pg_temp'), silently leaving every name unresolvable."""
+        for item in function.search_path or ():
+            if "," in item:
+                parts = ", ".join(part.strip() for part in item.split(","))
+                self.err(function.loc("search_path"), f"{function.name}: search_path item {item!r} is one schema "
+                                                       f"name containing a comma; write a list: [{parts}]")
+            elif not item.strip():
+                self.err(function.loc("search_path"), f"{function.name}: search_path has an empty schema name "
+                                                       "(only `''` alone, or `[]`, pins it empty)")
 
     def type_of(self, text: str, pos: Pos, *, allow_pseudo: bool) -> SqlType | None:
         try:

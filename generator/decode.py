@@ -60,6 +60,13 @@ def shorthand_field(cls: type) -> str | None:
     return next((f.name for f in spec_fields(cls) if f.metadata.get("shorthand")), None)
 
 
+def list_hint(hint: Any) -> Any:
+    """The tuple type of a list field, also when it is optional (`tuple[str, ...] | None`)."""
+    if get_origin(hint) in (Union, types.UnionType):
+        return next(a for a in get_args(hint) if get_origin(a) is tuple)
+    return hint
+
+
 def describe(hint: Any) -> str:
     """Human wording of what a type hint accepts, for error messages."""
     origin = get_origin(hint)
@@ -194,7 +201,9 @@ class Decoder:
     def field_value(self, f: dataclasses.Field[Any], hint: Any, node: yaml.Node, what: str) -> Any:
         """A field's value; a `one_or_many` list field also accepts its single item (`select: own`)."""
         if f.metadata.get("one_or_many") and not isinstance(node, yaml.SequenceNode):
-            item = self.value(get_args(hint)[0], node, what)
+            if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG and type(None) in get_args(hint):
+                return None
+            item = self.value(get_args(list_hint(hint))[0], node, what)
             return None if item is None else (item,)
         return self.value(hint, node, what)
 

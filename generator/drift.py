@@ -31,7 +31,7 @@ from pglast import enums
 from . import introspect, model, sqlparse
 from .check import check
 from .derive import Catalog, Constraint, ReferenceSyntaxError, parse_reference
-from .introspect import DatabaseError, Snapshot, search_path_items
+from .introspect import DatabaseError, Snapshot
 from .load import load_spec
 from .model import Column, Function, Grant, Index, Policy, Role, SchemaDef, Table, Trigger, View
 from .report import Record, add_format_argument, emit
@@ -740,10 +740,9 @@ class _Drift:
         self.value(subject, "returns", _type(spec.returns), _type(db.returns))
         for what in ("language", "volatility", "security", "strict"):
             self.value(subject, what, getattr(spec, what), getattr(db, what))
-        want_path = None if spec.search_path is None else search_path_items(spec.search_path)
-        have_path = None if db.search_path is None else search_path_items(db.search_path)
-        if want_path != have_path:
-            self.value(subject, "search_path", _quoted(spec.search_path), _quoted(db.search_path))
+        if spec.search_path != db.search_path:
+            self.value(subject, "search_path", *(_quoted(None if p is None else ", ".join(p))
+                                                 for p in (spec.search_path, db.search_path)))
         if spec.body.strip() != db.body.strip():
             self.add(subject, _body_difference(spec.body, db.body), "body")
         self.grants(subject, f"function {_signature(spec)}", "function", spec.grants, db.grants)

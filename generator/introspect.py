@@ -386,8 +386,8 @@ class _Reader:
                  definer: bool, strict: bool, config: list[str], body: str, comment: str | None,
                  acl: list[list[str]]) -> Function:
         setting = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
-        # In the spec's spelling: `''` when pinned empty (stored as `""`), names quoted only where needed.
-        search_path = None if setting is None else ", ".join(ident(s) for s in search_path_items(setting))
+        # As the model holds it: one item per schema, () when pinned empty (stored as `""`).
+        search_path = None if setting is None else search_path_items(setting)
         # language and volatility may lie beyond the spec's choices (c, internal, ...): the model types are
         # Literals, the database's values are what they are.
         return Function(name=str(QName(schema, name)),

@@ -11,7 +11,7 @@ import json
 import types
 from typing import Any, Literal, Union, get_args, get_origin
 
-from .decode import hints, key_field, model_classes, open_field, shorthand_field, spec_fields
+from .decode import hints, key_field, list_hint, model_classes, open_field, shorthand_field, spec_fields
 from .model import Json, Module, Sql
 
 SCHEMA_ID = "https://pgspec.dev/spec.schema.json"
@@ -46,7 +46,7 @@ def _field_schema(cls: type, f: dataclasses.Field[Any]) -> dict[str, Any]:
     if f.metadata.get("keyed"):
         return {"type": "object", "additionalProperties": {"$ref": f"#/$defs/{get_args(hint)[0].__name__}"}}
     if f.metadata.get("one_or_many"):  # a list, or its single item
-        return {"anyOf": [_type_schema(hint), _type_schema(get_args(hint)[0])]}
+        return {"anyOf": [_type_schema(hint), _type_schema(get_args(list_hint(hint))[0])]}
     return _type_schema(hint)
 
 

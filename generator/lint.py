@@ -33,6 +33,7 @@ from . import sqlparse
 from .check import check, declared_at
 from .derive import Catalog, Constraint, ReferenceSyntaxError
 from .diagnostics import NOWHERE, Pos
+from .introspect import search_path_items
 from .load import load_spec
 from .model import (
     Column,
@@ -260,8 +261,10 @@ class Context:
         return shapes
 
     def indexed_leading(self, table: Table, column: str) -> bool:
-        """Whether some btree or hash index of the table starts with `column`."""
+        """Whether some btree or hash index of the table starts with `column` and holds every row the comparison
+        can match (a partial index on another condition does not: `WHERE code = 'x'` misses the other rows)."""
         return any(s.keys and s.keys[0].column == column and s.method in ("btree", "hash")
+                   and (s.predicate is None or only_not_null(s.predicate, (column,)))
                    for s in self.index_shapes(table))
 
 
@@ -951,7 +954,8 @@ def _add_constraint(rel: _Relation, name: str, kind: str, cols: tuple[str, ...],
 
 def _function(schema: str, name: str, returns: str, language: str, definer: bool, volatility: str,
               config: list[str], body: str, executors: list[str]) -> Function:
-    search_path = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
+    setting = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
+    search_path = None if setting is None else search_path_items(setting)
     # language and volatility come from the catalog, beyond the spec's choices (c, internal, ...): cast.
     return Function(name=f"{schema}.{name}", returns=returns, language=cast(Any, language),
                     volatility=cast(Any, _VOLATILITY[volatility]), security="definer" if definer else "invoker",

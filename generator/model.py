@@ -152,7 +152,9 @@ class Function(Node):
     language: Literal["sql", "plpgsql"] = spec_field("Body language.", "plpgsql")
     volatility: Literal["volatile", "stable", "immutable"] = spec_field("Volatility class.", "volatile")
     security: Literal["invoker", "definer"] = spec_field("SECURITY INVOKER or DEFINER.", "invoker")
-    search_path: str | None = spec_field("SET search_path for calls ('' pins it empty: names must be qualified).")
+    search_path: tuple[str, ...] | None = spec_field(
+        "SET search_path for calls: a list of schemas, or one schema; `''` (or `[]`) pins it empty, so every name "
+        "must be qualified.", one_or_many=True)
     strict: bool = spec_field("RETURNS NULL ON NULL INPUT.", False)
     body: Sql = spec_field("Function body (without dollar quotes).", required=True)
     grants: tuple[Grant, ...] = spec_field(
@@ -161,6 +163,11 @@ class Function(Node):
     comment: str | None = spec_field("COMMENT ON FUNCTION.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
     lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
+
+    def __post_init__(self) -> None:
+        # `search_path: ''` is the spelling of an empty path; one form, (), for every comparison downstream.
+        if self.search_path == ("",):
+            object.__setattr__(self, "search_path", ())
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,8 @@ def _create_function_stmt(stmt: Any, text: str) -> set[str]:
     search_path = None
     if "set" in opts:
         setting = opts["set"]
-        search_path = "".join(a.val.sval for a in setting.args) if setting.name == "search_path" else None
+        # One argument per schema; `''` (an empty name) is how the empty path is written.
+        search_path = tuple(a.val.sval for a in setting.args if a.val.sval) if setting.name == "search_path" else None
     security = "definer" if "security" in opts and opts["security"].boolval else "invoker"
     out.add(f"function {sig} returns {_type(stmt.returnType)} {language} {opts['volatility'].sval} "
             f"security={security} search_path={search_path!r}")

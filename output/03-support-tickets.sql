@@ -50,8 +50,11 @@ COMMENT ON FUNCTION public.calculate_sla_targets() IS 'BEFORE INSERT / UPDATE OF
 -- Not in SPEC-131, whose customers could not update tickets at all but could set any column on insert
 -- (assignment, SLA metrics, resolution and satisfaction timestamps, status). A customer is a signed-in user
 -- without a staff role; statements run by trigger functions as their owner (current_user is not the API role)
--- and service jobs are not limited. On insert, staff-owned columns must keep their defaults; on update, a
--- customer may rate a resolved/closed ticket or cancel an active one, and change nothing else.
+-- and service jobs are not limited. A staff member who is also a tenant member is held to the customer rules
+-- where their staff role grants nothing (found by the access proof: a support_lead, who may not open tickets,
+-- opened one as a tenant member with status, assignment and rating set). On insert, staff-owned columns must
+-- keep their defaults; on update, a customer may rate a resolved/closed ticket or cancel an active one, and
+-- change nothing else.
 CREATE FUNCTION public.enforce_customer_ticket_rules()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -62,17 +65,18 @@ AS $function$
 DECLARE
     changed text[];
 BEGIN
-    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
-        ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']) THEN
+    -- Staff whose own role grants the statement are not limited; others (a support_lead opening a ticket
+    -- as a tenant member, or changing their own ticket outside the priorities escalated to them) are
+    -- held to the customer rules, as the customer policies are what admits them.
+    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.is_support_staff()
+        OR (TG_OP = 'UPDATE' AND OLD.priority = ANY (public.escalated_priorities())) THEN
         RETURN NEW;
     END IF;
     IF TG_OP = 'INSERT' THEN
+        -- created_at, first response, resolution and metrics: protect_ticket_metrics, for every API caller.
         IF NEW.assigned_to IS NOT NULL OR NEW.assigned_at IS NOT NULL OR NEW.team IS NOT NULL
-            OR NEW.first_response_at IS NOT NULL OR NEW.resolved_at IS NOT NULL OR NEW.closed_at IS NOT NULL
-            OR NEW.response_time_minutes IS NOT NULL OR NEW.resolution_time_minutes IS NOT NULL
             OR NEW.satisfaction_rating IS NOT NULL OR NEW.satisfaction_comment IS NOT NULL
-            OR NEW.satisfaction_submitted_at IS NOT NULL OR coalesce(NEW.reopened_count, 0) <> 0
-            OR NEW.status <> 'new' OR NEW.created_at <> now()
+            OR NEW.satisfaction_submitted_at IS NOT NULL OR NEW.status <> 'new'
             OR NEW.updated_at IS DISTINCT FROM now() OR NEW.last_activity_at IS DISTINCT FROM now() THEN
             RAISE EXCEPTION 'customers cannot set staff-managed ticket columns'
                 USING ERRCODE = 'insufficient_privilege';
@@ -125,9 +129,51 @@ $function$;
 REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role;
 COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT / UPDATE OF ticket_number trigger function assigning the next ticket number.';
 
+-- Not in SPEC-131, where any client may write created_at, first_response_at, resolved_at, closed_at and the
+-- metrics computed from them, so SLA metrics could be forged (an agent answering 5 hours late recording a
+-- 1-minute response). These columns belong to the server: created_at is the time of the INSERT, the first
+-- response is stamped by update_ticket_last_activity, resolution times and metrics by update_ticket_metrics. An
+-- API caller (role authenticated) may not set them on insert nor change them on update (writing back the value a
+-- row has is no change); service jobs (service_role, e.g. importing tickets raised by e-mail earlier) and the
+-- trigger functions (running as their owner) are trusted.
+CREATE FUNCTION public.protect_ticket_metrics()
+    RETURNS trigger
+    LANGUAGE plpgsql
+    VOLATILE
+    SECURITY INVOKER
+    SET search_path = ''
+AS $function$
+BEGIN
+    IF current_user <> 'authenticated' THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.created_at <> now() OR NEW.first_response_at IS NOT NULL OR NEW.resolved_at IS NOT NULL
+            OR NEW.closed_at IS NOT NULL OR NEW.response_time_minutes IS NOT NULL
+            OR NEW.resolution_time_minutes IS NOT NULL OR coalesce(NEW.reopened_count, 0) <> 0 THEN
+            RAISE EXCEPTION 'the creation time, first response, resolution and metrics of a ticket are set by '
+                            'the server' USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    ELSIF NEW.created_at IS DISTINCT FROM OLD.created_at
+        OR NEW.first_response_at IS DISTINCT FROM OLD.first_response_at
+        OR NEW.resolved_at IS DISTINCT FROM OLD.resolved_at OR NEW.closed_at IS DISTINCT FROM OLD.closed_at
+        OR NEW.response_time_minutes IS DISTINCT FROM OLD.response_time_minutes
+        OR NEW.resolution_time_minutes IS DISTINCT FROM OLD.resolution_time_minutes
+        OR NEW.reopened_count IS DISTINCT FROM OLD.reopened_count THEN
+        RAISE EXCEPTION 'the creation time, first response, resolution and metrics of a ticket are set by '
+                        'the server' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$function$;
+REVOKE ALL ON FUNCTION public.protect_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role;
+COMMENT ON FUNCTION public.protect_ticket_metrics() IS 'Refuses API callers that write a ticket''s creation time, first response, resolution or metrics.';
+
 -- Deviation from SPEC-131: resolved_at and closed_at are set by the status change itself and cleared when the
 -- ticket is reopened; reopened_count counts every return from resolved/closed to an active status (SPEC-131
--- counts only a return to 'open' and never sets resolved_at). Minutes are whole minutes elapsed (floor).
+-- counts only a return to 'open' and never sets resolved_at). Minutes are whole minutes elapsed (floor). Metrics
+-- cannot overflow: the minutes are bigint (any two timestamps are less than 2^63 minutes apart) and left NULL
+-- when either end is infinite; reopened_count stops at the integer maximum instead of failing the update.
 CREATE FUNCTION public.update_ticket_metrics()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -144,7 +190,7 @@ BEGIN
             NEW.resolved_at := coalesce(NEW.resolved_at, now());
         ELSIF OLD.status IN ('resolved', 'closed')
             AND NEW.status IN ('new', 'open', 'in_progress', 'waiting_customer', 'waiting_internal') THEN
-            NEW.reopened_count := coalesce(OLD.reopened_count, 0) + 1;
+            NEW.reopened_count := least(coalesce(OLD.reopened_count, 0), 2147483646) + 1;
             NEW.resolved_at := NULL;
             NEW.closed_at := NULL;
             NEW.resolution_time_minutes := NULL;
@@ -152,10 +198,12 @@ BEGIN
     END IF;
 
     IF NEW.first_response_at IS NOT NULL AND OLD.first_response_at IS NULL THEN
-        NEW.response_time_minutes := floor(extract(epoch FROM NEW.first_response_at - NEW.created_at) / 60);
+        NEW.response_time_minutes := CASE WHEN isfinite(NEW.first_response_at) AND isfinite(NEW.created_at)
+            THEN floor(extract(epoch FROM NEW.first_response_at - NEW.created_at) / 60) END;
     END IF;
     IF NEW.resolved_at IS NOT NULL AND OLD.resolved_at IS NULL THEN
-        NEW.resolution_time_minutes := floor(extract(epoch FROM NEW.resolved_at - NEW.created_at) / 60);
+        NEW.resolution_time_minutes := CASE WHEN isfinite(NEW.resolved_at) AND isfinite(NEW.created_at)
+            THEN floor(extract(epoch FROM NEW.resolved_at - NEW.created_at) / 60) END;
     END IF;
 
     NEW.last_activity_at := now();
@@ -190,8 +238,10 @@ CREATE TABLE public.support_tickets (
     first_response_at         timestamptz,
     resolved_at               timestamptz,
     closed_at                 timestamptz,
-    response_time_minutes     integer,
-    resolution_time_minutes   integer,
+    -- Deviation from SPEC-131: bigint (SPEC-131: integer), so no pair of timestamps overflows it.
+    response_time_minutes     bigint,
+    -- Deviation from SPEC-131: bigint (SPEC-131: integer), so no pair of timestamps overflows it.
+    resolution_time_minutes   bigint,
     reopened_count            integer DEFAULT 0,
     satisfaction_rating       integer,
     satisfaction_comment      text,
@@ -277,6 +327,13 @@ CREATE TRIGGER generate_support_ticket_number
     BEFORE INSERT OR UPDATE OF ticket_number ON public.support_tickets
     FOR EACH ROW
     EXECUTE FUNCTION public.generate_ticket_number();
+
+-- Not in SPEC-131. Fires after enforce_customer_ticket_rules and before update_support_ticket_metrics (name
+-- order), so it sees what the caller's statement wrote, not what the metrics trigger computes.
+CREATE TRIGGER protect_support_ticket_metrics
+    BEFORE INSERT OR UPDATE ON public.support_tickets
+    FOR EACH ROW
+    EXECUTE FUNCTION public.protect_ticket_metrics();
 
 CREATE TRIGGER update_support_ticket_metrics
     BEFORE UPDATE ON public.support_tickets

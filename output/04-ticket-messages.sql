@@ -10,7 +10,9 @@
 -- from SPEC-131: a staff member who opened a ticket as a customer (a tenant member asking for help) does not
 -- answer it with their own messages; the first response is a public staff message by someone other than the
 -- ticket's customer. It also writes the comment_added / note_added / escalated activity that SPEC-131 lists but
--- never records.
+-- never records. The first response is stamped with the server's time (now(), the time of the message's
+-- transaction), as in SPEC-131, never with the message's created_at: a client may write any created_at into its
+-- message, and an agent answering 5 hours late must not record a 1-minute response time.
 CREATE FUNCTION public.update_ticket_last_activity()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -30,7 +32,7 @@ BEGIN
     SET last_activity_at = now(),
         first_response_at = CASE
             WHEN t.first_response_at IS NULL AND by_staff AND NOT NEW.is_internal
-                AND t.customer_id IS DISTINCT FROM NEW.user_id THEN NEW.created_at
+                AND t.customer_id IS DISTINCT FROM NEW.user_id THEN now()
             ELSE t.first_response_at
         END
     WHERE t.id = NEW.ticket_id;
@@ -65,9 +67,11 @@ CREATE TABLE public.ticket_messages (
     has_attachments  boolean DEFAULT false,
     email_message_id varchar(255),
     metadata         jsonb,
+    -- Deviation from SPEC-131: NOT NULL; messages are ordered by it.
     created_at       timestamptz DEFAULT now() NOT NULL,
     updated_at       timestamptz DEFAULT now(),
     edited_at        timestamptz,
+    -- Deviation from SPEC-131: ON DELETE SET NULL, so deleting a user keeps the messages they edited.
     edited_by        uuid,
     CONSTRAINT ticket_messages_pkey PRIMARY KEY (id),
     CONSTRAINT ticket_messages_id_ticket_id_key UNIQUE (id, ticket_id),

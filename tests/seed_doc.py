@@ -9,11 +9,25 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pglast import ast
+from pglast import ast, enums
 
-from generator.sqlparse import split_statements
+from generator.sqlparse import deparse, split_statements
 
 _BLOCK = re.compile(r"```sql\n(.*?)```", re.S)
+
+
+@dataclass(frozen=True)
+class SeedColumn:
+    """A column as SPEC-131's CREATE TABLE writes it."""
+
+    name: str
+    type: str  # as written, lower case: `varchar(100)`, `timestamp with time zone`, `text[]`
+    not_null: bool  # NOT NULL or PRIMARY KEY
+    default: str | None  # the DEFAULT expression, deparsed
+    primary_key: bool
+    unique: bool
+    references: str | None  # `table(column)`
+    on_delete: str | None  # `cascade`, ... or None (NO ACTION)
 
 
 @dataclass
@@ -26,6 +40,9 @@ class SeedInventory:
     views: list[str] = field(default_factory=list)
     seed_rows: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     statements: list[str] = field(default_factory=list)  # the raw SQL, statement by statement
+    columns: dict[str, list[SeedColumn]] = field(default_factory=dict)  # table -> its columns, in order
+    # table -> CHECK name (as PostgreSQL names an unnamed one: TABLE_COLUMN_check) -> expression, deparsed
+    checks: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def schema_sql_blocks(doc: Path) -> list[str]:
@@ -50,6 +67,7 @@ def read_seed(doc: Path) -> SeedInventory:
             inv.statements.append(text)
             if isinstance(stmt, ast.CreateStmt):
                 inv.tables.append(stmt.relation.relname)
+                _read_table(inv, stmt)
             elif isinstance(stmt, ast.IndexStmt):
                 cols = tuple(p.name for p in stmt.indexParams)
                 inv.indexes[stmt.idxname] = (stmt.relation.relname, cols)
@@ -67,3 +85,39 @@ def read_seed(doc: Path) -> SeedInventory:
                         for values in stmt.selectStmt.valuesLists]
                 inv.seed_rows.setdefault(stmt.relation.relname, []).extend(rows)
     return inv
+
+
+_ACTIONS = {"c": "cascade", "n": "set null", "d": "set default", "r": "restrict", "a": None}
+
+
+def _type_text(type_name: ast.TypeName) -> str:
+    names = [n.sval for n in type_name.names if n.sval != "pg_catalog"]
+    text = {"bpchar": "char", "int4": "integer", "int8": "bigint", "bool": "boolean", "timestamptz":
+            "timestamp with time zone"}.get(names[-1], names[-1])
+    if type_name.typmods:
+        text += "(" + ", ".join(str(_const(m)) for m in type_name.typmods) + ")"
+    return text + "[]" * len(type_name.arrayBounds or ())
+
+
+def _read_table(inv: SeedInventory, stmt: ast.CreateStmt) -> None:
+    table = stmt.relation.relname
+    columns, checks = [], {}
+    for element in stmt.tableElts:
+        if isinstance(element, ast.Constraint):  # table-level: SPEC-131 has only named CHECKs here
+            checks[element.conname] = deparse(element.raw_expr)
+            continue
+        kinds = {c.contype: c for c in element.constraints or ()}
+        C = enums.ConstrType
+        fk = kinds.get(C.CONSTR_FOREIGN)
+        default = kinds.get(C.CONSTR_DEFAULT)
+        if C.CONSTR_CHECK in kinds:
+            check = kinds[C.CONSTR_CHECK]
+            checks[check.conname or f"{table}_{element.colname}_check"] = deparse(check.raw_expr)
+        columns.append(SeedColumn(
+            element.colname, _type_text(element.typeName),
+            C.CONSTR_NOTNULL in kinds or C.CONSTR_PRIMARY in kinds,
+            deparse(default.raw_expr) if default else None, C.CONSTR_PRIMARY in kinds, C.CONSTR_UNIQUE in kinds,
+            f"{'.'.join(filter(None, (fk.pktable.schemaname, fk.pktable.relname)))}({fk.pk_attrs[0].sval})"
+            if fk else None, _ACTIONS[fk.fk_del_action] if fk else None))
+    inv.columns[table] = columns
+    inv.checks[table] = checks

@@ -6,11 +6,13 @@
   SQL defaults, enum value lists (the catalog's enums);
 - the columns that BEFORE INSERT row triggers assign (`NEW.col := ...` statements in the PL/pgSQL parse
   trees of the trigger functions' bodies);
-- every constraint (generator.derive), as a `Gate`, in the order PostgreSQL checks them: a value too long for its
-  varchar (while the INSERT's values are coerced, before any trigger), NOT NULL (column order, after BEFORE
-  triggers), CHECK (by constraint name), UNIQUE/PRIMARY KEY (index creation order, as the DDL declares them; then
-  UNIQUE indexes on plain columns),
-  FOREIGN KEY (end of statement, in the order the DDL declares them);
+- every constraint, read from the YAML model here (`spec_constraints`, by the naming the model's field docs
+  state; never from generator.derive, so a derive bug cannot agree with itself), plus, for SPEC-131's tables,
+  the CHECKs of SPEC-131's own SQL (`extra_checks`, from docs/seed), as a `Gate`, in the order PostgreSQL checks
+  them: a value too long for its varchar (while the INSERT's values are coerced, before any trigger), NOT NULL
+  (column order, after BEFORE triggers), CHECK (by constraint name), UNIQUE/PRIMARY KEY (index creation order, as
+  the DDL declares them; then UNIQUE indexes on plain columns), FOREIGN KEY (end of statement, in the order the
+  DDL declares them);
 - CHECK expressions, parsed with pglast (`generator.sqlparse.parse_expression`) and interpreted (`Interpreted`):
   comparisons between columns and constants, AND/OR/NOT, IN lists, BETWEEN, IS [NOT] NULL and POSIX regex matches
   (`~`). A check outside these forms is kept with the reason (`Gate.uninterpretable`); the oracle then answers
@@ -38,8 +40,8 @@ from hypothesis import strategies as st
 from pglast.parser import parse_plpgsql_json
 from psycopg.types.json import Jsonb
 
-from generator.derive import Catalog, Constraint
-from generator.model import Column, Function, Table
+from generator.derive import Catalog
+from generator.model import Column, Enum, Function, Table
 from generator.sqlparse import SqlSyntaxError, ast, function_probe, parse_expression
 from generator.sqltext import QName, qname
 
@@ -387,9 +389,12 @@ class TableModel:
     unreachable: Mapping[str, str]  # gate label -> why no row can be rejected by it first
 
     @classmethod
-    def of(cls, catalog: Catalog, name: QName) -> TableModel:
+    def of(cls, catalog: Catalog, name: QName, extra_checks: Mapping[str, str] | None = None) -> TableModel:
+        """`extra_checks`: CHECKs the table must have whatever the spec says (name -> SQL), e.g. SPEC-131's own;
+        one the spec also declares under that name is taken from here."""
         table = catalog.tables[name]
-        constraints = catalog.constraints(table)
+        constraints = [c for c in spec_constraints(table, catalog.enums) if c.name not in (extra_checks or {})]
+        constraints += [SpecConstraint(n, "check", (), expr) for n, expr in (extra_checks or {}).items()]
         pk = {c for con in constraints if con.kind == "primary key" for c in con.columns}
         set_by = trigger_assignments(catalog, table)
         columns = tuple(ColumnModel(
@@ -415,6 +420,51 @@ class TableModel:
         keys = [(self.name, g.columns) for g in self.gates if g.kind == "unique"]
         keys += [g.target for g in self.gates if g.target]
         return list(dict.fromkeys(keys))
+
+
+@dataclass(frozen=True)
+class SpecConstraint:
+    """A constraint as the spec's YAML states it."""
+
+    name: str
+    kind: str  # "primary key" | "unique" | "foreign key" | "check"
+    columns: tuple[str, ...]
+    expr: str | None = None  # checks
+    reference: tuple[QName, tuple[str, ...]] | None = None  # foreign keys: target relation and columns
+
+
+_REFERENCE = re.compile(r"\s*([\w.]+)\s*\(([^)]*)\)\s*\Z")
+
+
+def _reference(text: str) -> tuple[QName, tuple[str, ...]]:
+    m = _REFERENCE.match(text)
+    assert m, f"not `table(col, ...)`: {text!r}"
+    return qname(m[1]), tuple(c.strip() for c in m[2].split(","))
+
+
+def spec_constraints(table: Table, enums: Mapping[str, Enum]) -> list[SpecConstraint]:
+    """Every constraint of a table from its YAML, named as the model's field docs say (`primary_key`: TABLE_pkey;
+    `unique`: TABLE_COLUMN_key; `references`: TABLE_COLUMN_fkey; `enum`: a CHECK named `enum_constraint` or
+    valid_COLUMN), in the order the DDL declares them: the primary key, unique constraints (columns in column order,
+    then the table's `unique:` by name), foreign keys (columns, then `foreign_keys:` by name), checks."""
+    base = qname(table.name).name
+    out: list[SpecConstraint] = []
+    key = tuple(c.name for c in table.columns if c.primary_key) or tuple(table.primary_key)
+    if key:
+        out.append(SpecConstraint(f"{base}_pkey", "primary key", key))
+    out += [SpecConstraint(f"{base}_{c.name}_key", "unique", (c.name,)) for c in table.columns if c.unique]
+    out += [SpecConstraint(u.name, "unique", tuple(u.columns)) for u in sorted(table.unique, key=lambda u: u.name)]
+    out += [SpecConstraint(f"{base}_{c.name}_fkey", "foreign key", (c.name,), reference=_reference(c.references))
+            for c in table.columns if c.references]
+    out += [SpecConstraint(fk.name, "foreign key", tuple(fk.columns), reference=_reference(fk.references))
+            for fk in sorted(table.foreign_keys, key=lambda fk: fk.name)]
+    for c in table.columns:
+        if c.enum:
+            values = ", ".join("'" + v.replace("'", "''") + "'" for v in enums[c.enum].values)
+            out.append(SpecConstraint(c.enum_constraint or f"valid_{c.name}", "check", (c.name,),
+                                      f"{c.name} IN ({values})"))
+    out += [SpecConstraint(ch.name, "check", (), ch.expr) for ch in table.checks]
+    return out
 
 
 def trigger_assignments(catalog: Catalog, table: Table) -> dict[str, str]:
@@ -471,7 +521,7 @@ def _default(column: Column) -> Any:
     return Jsonb(value) if isinstance(value, dict | list) and column.type == "jsonb" else value
 
 
-def _check_gate(con: Constraint) -> Gate:
+def _check_gate(con: SpecConstraint) -> Gate:
     assert con.expr is not None
     try:
         interpreted = interpret_check(con.expr)
@@ -488,7 +538,8 @@ def _unique_index_gate(table: Table, name: str, keys: tuple[str, ...], where: st
     return Gate("unique", name, keys)
 
 
-def _target(catalog: Catalog, con: Constraint) -> tuple[QName, tuple[str, ...]]:
+def _target(catalog: Catalog, con: SpecConstraint) -> tuple[QName, tuple[str, ...]]:
+    assert con.reference is not None, con.name
     relation, columns = con.reference
     if relation not in catalog.tables:
         raise ValueError(f"{con.name}: target {relation} is not a table of the spec")

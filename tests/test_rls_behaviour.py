@@ -121,3 +121,17 @@ def test_deleting_users_keeps_everyone_elses_tickets(conn: psycopg.Connection[An
         (str(tickets[leaving]), None, None), (str(tickets[staying]), staying, None)}
     assert _one(conn, "SELECT count(*) FROM public.support_canned_responses WHERE created_by IS NULL") == 1
     assert _one(conn, "SELECT count(*) FROM public.tenant_members WHERE user_id = %s", (leaving,)) == 0
+
+
+def test_api_roles_have_no_privilege_that_bypasses_row_level_security(schema_db: str) -> None:
+    """SPEC-131: "RLS policies ensure data separation". TRUNCATE empties a table without consulting its policies,
+    so no API role may hold it on any table, whatever the grants say."""
+    with psycopg.connect(schema_db) as c:
+        held = c.execute("""
+            SELECT r.rolname, n.nspname || '.' || t.relname
+            FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+            CROSS JOIN pg_roles r
+            WHERE t.relkind = 'r' AND n.nspname IN ('public', 'auth') AND r.rolname IN ('anon', 'authenticated')
+              AND has_table_privilege(r.oid, t.oid, 'TRUNCATE')""").fetchall()
+        tables = _one(c, "SELECT count(*) FROM pg_tables WHERE schemaname IN ('public', 'auth')")
+    assert tables >= 10 and held == []

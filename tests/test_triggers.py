@@ -128,11 +128,11 @@ def update_ticket(conn: Conn, user: str, ticket_id: str, **changes: Any) -> date
 
 
 def post(conn: Conn, user: str, ticket_id: str, text: str = "Hello", internal: bool = False,
-         kind: str = "comment") -> datetime:
+         kind: str = "comment", **columns: Any) -> datetime:
     """The user writes a message on the ticket; returns the time it was written."""
     with request(conn, user) as now:
         insert(conn, "ticket_messages", {"ticket_id": ticket_id, "user_id": user, "message": text,
-                                         "is_internal": internal, "message_type": kind})
+                                         "is_internal": internal, "message_type": kind, **columns})
     return now
 
 
@@ -310,6 +310,84 @@ def test_first_response_is_the_first_public_message_of_support_staff(conn: Conn)
     row = ticket(conn, t)
     assert row["first_response_at"] == replied
     assert row["response_time_minutes"] == whole_minutes(replied - row["created_at"]) == 90
+
+
+def test_a_forged_message_time_does_not_forge_the_response_time(conn: Conn) -> None:
+    """Issue 13: a client may write any created_at into its message; the first response is the time the server
+    received the staff member's answer, as SPEC-131's trigger has it (first_response_at = NOW())."""
+    tenant = make_tenant(conn)
+    customer = make_customer(conn, tenant)
+    agent = make_staff(conn, "support_agent")
+    t = import_ticket(conn, customer, tenant, age=timedelta(hours=5))
+    created = ticket(conn, t)["created_at"]
+    post(conn, customer, t, "Still waiting", created_at=created + timedelta(minutes=1))  # as the customer
+    assert (ticket(conn, t)["first_response_at"], ticket(conn, t)["response_time_minutes"]) == (None, None)
+    replied = post(conn, agent, t, "Sorry, on it", created_at=created + timedelta(minutes=1))  # as the agent
+    row = ticket(conn, t)
+    assert row["first_response_at"] == replied
+    assert row["response_time_minutes"] == whole_minutes(replied - created) == 300
+
+
+@pytest.mark.parametrize("who", ["customer", "agent"])
+def test_api_callers_cannot_write_the_server_timestamps_and_metrics(conn: Conn, who: str) -> None:
+    """Issue 13: the creation time, first response, resolution and metrics of a ticket are the server's; a
+    customer or an agent writing them through the API is refused (42501), on insert and on update."""
+    tenant = make_tenant(conn)
+    customer = make_customer(conn, tenant)
+    user = customer if who == "customer" else make_staff(conn, "support_agent")
+    t = import_ticket(conn, customer, tenant, age=timedelta(hours=5))
+    update_ticket(conn, user, t, status="cancelled" if who == "customer" else "resolved")
+    before = ticket(conn, t)
+    forged: dict[str, Any] = {
+        "created_at": before["created_at"] + timedelta(hours=4, minutes=59),
+        "first_response_at": before["created_at"] + timedelta(minutes=1), "resolved_at": PAST, "closed_at": PAST,
+        "response_time_minutes": 1, "resolution_time_minutes": 1, "reopened_count": 7}
+    for column, value in forged.items():
+        with pytest.raises(errors.InsufficientPrivilege):
+            update_ticket(conn, user, t, **{column: value})
+        with pytest.raises(errors.InsufficientPrivilege):
+            open_ticket(conn, customer if who == "customer" else user, tenant, **{column: value})
+    assert ticket(conn, t) == before
+    if who == "agent":  # writing back the value a row has is no change (clients that write whole rows keep working)
+        update_ticket(conn, user, t, created_at=before["created_at"], resolved_at=before["resolved_at"])
+
+
+def metrics(conn: Conn, ticket_id: str) -> dict[str, Any]:
+    """The metric columns (a creation time before year 1 or infinite has no Python datetime)."""
+    row = conn.cursor(row_factory=dict_row).execute(
+        "SELECT first_response_at, resolved_at, response_time_minutes, resolution_time_minutes, reopened_count "
+        "FROM public.support_tickets WHERE id = %s", (ticket_id,)).fetchone()
+    assert row is not None
+    return row
+
+
+def test_metrics_cannot_overflow(conn: Conn) -> None:
+    """Issue 13: a ticket imported with the earliest timestamp still gets its response and resolution minutes (no
+    integer overflow fails the staff member's message or status change); an infinite creation time leaves them
+    unknown instead of failing; the reopen counter stops at its maximum instead of failing the reopen."""
+    tenant = make_tenant(conn)
+    customer = make_customer(conn, tenant)
+    agent = make_staff(conn, "support_agent")
+    t = import_ticket(conn, customer, tenant, created_at="4713-01-01 00:00:00+00 BC")  # PostgreSQL's earliest year
+    replied = post(conn, agent, t, "Sorry for the wait")
+    resolved = update_ticket(conn, agent, t, status="resolved")
+    row = metrics(conn, t)
+    # Seconds since 1970 of the creation time (Python's datetime stops at year 1); 6,700 years are ~3.5e9 minutes.
+    created = value(conn, "SELECT extract(epoch FROM created_at) FROM public.support_tickets WHERE id = %s", (t,))
+    assert row["response_time_minutes"] == math.floor((replied.timestamp() - float(created)) / 60) > 2**31
+    assert row["resolution_time_minutes"] == math.floor((resolved.timestamp() - float(created)) / 60) > 2**31
+
+    endless = import_ticket(conn, customer, tenant, created_at="-infinity")
+    post(conn, agent, endless, "Hello")
+    update_ticket(conn, agent, endless, status="resolved")
+    row = metrics(conn, endless)
+    assert row["first_response_at"] is not None and row["resolved_at"] is not None
+    assert (row["response_time_minutes"], row["resolution_time_minutes"]) == (None, None)
+
+    with request(conn, None, "service_role"):
+        conn.execute("UPDATE public.support_tickets SET reopened_count = 2147483647 WHERE id = %s", (t,))
+    update_ticket(conn, agent, t, status="open")
+    assert metrics(conn, t)["reopened_count"] == 2**31 - 1
 
 
 def test_staff_member_asking_for_help_does_not_answer_their_own_ticket(conn: Conn) -> None:

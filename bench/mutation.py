@@ -1,0 +1,118 @@
+"""Mutation testing of the pure modules with mutmut: the score per module and the surviving mutants.
+
+`make mutation` runs every mutant of the modules listed under [tool.mutmut] only_mutate in pyproject.toml (check,
+derive, order, render, verify, drift, lint, access; the live harness is left out), each against the tests that
+need no database and that cover the mutated function (mutmut selects them from a coverage run). It then writes:
+
+- bench/mutation/score.json: killed / survived / no tests / timeout per module, and the score;
+- bench/mutation/survivors-MODULE.txt: each surviving mutant as a diff (`mutmut show`), to be killed by a new test
+  or explained as equivalent in bench/RESULTS.md;
+- the table between the `mutation:start` / `mutation:end` markers of bench/RESULTS.md.
+
+`make mutation-smoke` (under 3 minutes) runs only the mutants named by the patterns given on the command line
+(default: generator.access.x_resolve_path*, 44 mutants) and reports them, without touching the committed
+results. `bench/mutation.py --report PATTERN...` writes the results of earlier runs without running mutmut.
+
+mutmut runs under `nice -n 19` (the machines have 2 shared cores) with 2 children. The score counts a timeout as
+killed (mutmut's convention) and leaves out mutants no test reaches ("no tests"), which are listed apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTMUT = [sys.executable, "-m", "mutmut"]
+OUT = ROOT / "bench" / "mutation"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
+          24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "killed", None: "not checked"}
+
+
+def run_mutmut(patterns: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "2", *patterns], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def statuses(patterns: list[str]) -> dict[str, str]:
+    """mutant name -> status, from mutmut's meta files (those matching the patterns)."""
+    out = {}
+    for meta in sorted((ROOT / "mutants" / "generator").glob("*.py.meta")):
+        for name, code in json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"].items():
+            if any(re.fullmatch(p.replace(".", r"\.").replace("*", ".*"), name) for p in patterns):
+                out[name] = STATUS.get(code, "suspicious")
+    return out
+
+
+def module_of(mutant: str) -> str:
+    return mutant.split(".")[1]
+
+
+def summary(found: dict[str, str]) -> dict[str, dict[str, int | float]]:
+    table: dict[str, dict[str, int | float]] = {}
+    for module in sorted({module_of(m) for m in found}):
+        counts = Counter(s for m, s in found.items() if module_of(m) == module)
+        tested = counts["killed"] + counts["timeout"] + counts["survived"]
+        table[module] = {**counts, "score": round(100 * (counts["killed"] + counts["timeout"]) / tested, 1)
+                         if tested else 0.0}
+    return table
+
+
+def markdown(table: dict[str, dict[str, int | float]], seconds: float) -> str:
+    took = f", {seconds / 60:.0f} min" if seconds else ""
+    lines = ["<!-- mutation:start -->", f"## Mutation score (mutmut, `make mutation`{took})", "",
+             "| module | killed | survived | timeout | no tests | score |", "|---|---|---|---|---|---|"]
+    for module, c in table.items():
+        lines.append(f"| {module} | {c.get('killed', 0)} | {c.get('survived', 0)} | {c.get('timeout', 0)} | "
+                     f"{c.get('no tests', 0)} | {c['score']} % |")
+    lines += ["", "Survivors: bench/mutation/survivors-MODULE.txt (each a diff); see the notes below the table.",
+              "<!-- mutation:end -->"]
+    return "\n".join(lines)
+
+
+def write_survivors(found: dict[str, str]) -> None:
+    for module in sorted({module_of(m) for m in found}):
+        survivors = sorted(m for m, s in found.items() if module_of(m) == module and s in ("survived", "no tests"))
+        parts = []
+        for mutant in survivors:
+            shown = subprocess.run([*MUTMUT, "show", mutant], cwd=ROOT, capture_output=True, text=True, check=False)
+            parts.append(f"# {mutant} ({found[mutant]})\n{shown.stdout.strip()}\n")
+        (OUT / f"survivors-{module}.txt").write_text("\n".join(parts), encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    smoke = argv[:1] == ["--smoke"]
+    report_only = argv[:1] == ["--report"]  # write the results of earlier runs (e.g. one module at a time)
+    patterns = argv[1:] if smoke or report_only else ["generator.*"]
+    if smoke and not patterns:
+        patterns = ["generator.access.x_resolve_path*"]
+    seconds = 0.0 if report_only else run_mutmut(patterns)
+    found = statuses(patterns)
+    table = summary(found)
+    print(json.dumps(table, indent=2))
+    print(f"{len(found)} mutants in {seconds:.0f} s")
+    if smoke:
+        return 0 if found else 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "score.json").write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    write_survivors(found)
+    text = RESULTS.read_text(encoding="utf-8")
+    block = markdown(table, seconds)
+    if "<!-- mutation:start -->" in text:
+        text = re.sub(r"<!-- mutation:start -->.*?<!-- mutation:end -->", lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
