@@ -296,7 +296,7 @@ _counter = iter(range(1_000_000))
 
 
 # No shrinking: a failure reports the mutations it applied at once (shrinking live migrations takes minutes).
-@settings(max_examples=max(1, MUTATION_BUDGET // 5), deadline=None,
+@settings(max_examples=max(1, MUTATION_BUDGET // 4), deadline=None,
           phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
