@@ -22,6 +22,7 @@ from .jsonschema import json_schema_text, reference_markdown
 from .load import load_spec
 from .migrate import command as migrate_command
 from .output import Staleness, staleness, write_atomically, write_text_atomically
+from .outputdiff import ObjectChanges, object_changes
 from .pipeline import build
 from .readme import refresh
 from .report import Record, add_format_argument, emit, spec_error_records
@@ -51,6 +52,7 @@ def parser() -> argparse.ArgumentParser:
                                    "SQL with pglast, and write it atomically. Nothing is written on any error.")
     _common(g)
     g.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    add_format_argument(g)
     c = sub.add_parser("check", help="validate the spec and fail if the output directory is stale",
                        description="Validate the spec, verify the rendered SQL against the model with pglast, and "
                                    "fail (exit 1) naming each output file that differs from what generate writes.")
@@ -175,13 +177,33 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _print_mismatches(result.mismatches)
         print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
         return EXIT_FAILED
+    objects = object_changes(args.out, result.files)
     changes = write_atomically(args.out, result.files)
-    if not args.quiet:
-        touched = len(changes.changed) + len(changes.missing) + len(changes.extra)
-        print(f"{args.out}: {len(result.files)} files, {touched} changed"
-              + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
-              + f" ({time.perf_counter() - started:.2f} s)")
+    if args.quiet:
+        return EXIT_OK
+    touched = len(changes.changed) + len(changes.missing) + len(changes.extra)
+    summary = (f"{args.out}: {len(result.files)} files, {touched} changed"
+               + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
+               + f" ({time.perf_counter() - started:.2f} s)")
+    print(summary, file=sys.stdout if args.format == "text" else sys.stderr)
+    records = _change_records(args.out, changes, objects)
+    if args.format == "text":  # the summary line already counts the files
+        records = [r for r in records if r.kind != "file" or r.severity != "info"]
+    emit(records, args.format)
     return EXIT_OK
+
+
+def _change_records(out_dir: Path, files: Staleness, objects: ObjectChanges) -> list[Record]:
+    """What generate changed: objects first (what a reviewer reads), then the files written or removed."""
+    records = [Record("object", what, severity="info", object=name)
+               for what, names in (("added", objects.added), ("removed", objects.removed),
+                                   ("changed", objects.changed)) for name in names]
+    records += [Record("file", what, severity="info", file=str(out_dir / name))
+                for what, names in (("written", files.missing), ("written", files.changed),
+                                    ("removed", files.extra)) for name in names]
+    records += [Record("file", "does not parse, so its objects were not compared", severity="warning",
+                       file=str(out_dir / name)) for name in objects.unreadable]
+    return records
 
 
 def cmd_check(args: argparse.Namespace) -> int:
