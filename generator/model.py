@@ -183,7 +183,8 @@ class Column(Node):
     default_sql: Sql | None = spec_field("Default as a SQL expression, e.g. `now()` or `gen_random_uuid()`.")
     primary_key: bool = spec_field("Single-column primary key (constraint TABLE_pkey).", False)
     unique: bool = spec_field("Single-column UNIQUE constraint (named TABLE_COLUMN_key).", False)
-    references: str | None = spec_field("Foreign key target `table(column)` (constraint TABLE_COLUMN_fkey).")
+    references: str | None = spec_field(
+        "Foreign key target `table(column)`, or `schema.table(column)` outside public (constraint TABLE_COLUMN_fkey).")
     on_delete: OnAction | None = spec_field("ON DELETE action of `references`.")
     on_update: OnAction | None = spec_field("ON UPDATE action of `references`.")
     enum: str | None = spec_field("Enum whose values this column is limited to (CHECK ... IN).")
