@@ -189,6 +189,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     records = _change_records(args.out, changes, objects)
     if args.format == "text":  # the summary line already counts the files
         records = [r for r in records if r.kind != "file" or r.severity != "info"]
+        if len(changes.missing) == len(result.files):  # a first run: every object is new, a list would say nothing
+            records = [Record("object", f"{len(objects.added)} objects, all new", severity="info")]
     emit(records, args.format)
     return EXIT_OK
 
