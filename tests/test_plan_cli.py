@@ -288,3 +288,16 @@ def test_github_format_annotates_each_hazard(tmp_path: Path) -> None:
     assert "::error title=data-loss::drop column public.projects.budget: column public.projects.budget and its " \
            "values are dropped" in lines
     assert any(line.startswith("::warning title=lock::drop column public.projects.budget") for line in lines)
+
+
+def test_not_null_column_without_default_is_refused_while_the_table_has_rows(base_db: tuple[str, Path],
+                                                                              tmp_path: Path) -> None:
+    """ADD COLUMN ... NOT NULL with no default fails on a table with rows; the plan says so before it runs."""
+    dsn, _ = base_db
+    spec = edited(tmp_path, {"tables/projects/columns/code": {"type": "text", "not_null": True}})
+    refused = run("plan", "--db", dsn, "--spec", str(spec))
+    assert refused.returncode == 1
+    assert "public.projects.code is NOT NULL without a default, so adding it fails" in refused.stderr
+    live.apply_sql(dsn, "TRUNCATE public.projects CASCADE")
+    empty = run("apply", "--db", dsn, "--spec", str(spec))  # an emptied table has no data pages left
+    assert empty.returncode == 0, empty.stderr

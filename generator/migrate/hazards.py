@@ -1,6 +1,7 @@
 """Hazards: what a change risks, named per change class (never read from SQL text).
 
-- data-loss: rows or values may be lost or refused (drop table/column/seed row, a narrowing type change);
+- data-loss: rows or values may be lost or refused (drop table/column/seed row, a narrowing type change, a NOT
+  NULL column without a default added to a table with rows);
 - rewrite: the table is rewritten (a type change that is not binary-compatible, a volatile default);
 - lock: ACCESS EXCLUSIVE on a table that has rows (measured from the catalog; unknown without a database);
 - index-build: an index built on a table that has rows, blocking writes while it builds (non-concurrent);
@@ -208,6 +209,12 @@ def _drop_column(change: ch.DropColumn, facts: Facts) -> list[Hazard]:
 @rule(ch.AddColumn)
 def _add_column(change: ch.AddColumn, facts: Facts) -> list[Hazard]:
     out = _lock(change.table, facts, "")
+    populated = facts.populated(change.table)
+    if change.not_null and change.default is None and populated:
+        # PostgreSQL fills existing rows with NULL, which NOT NULL refuses: the statement fails on any row.
+        out.append(Hazard("data-loss", f"{change.table}.{change.column} is NOT NULL without a default, so adding "
+                                       f"it fails unless the table is empty ({populated}); give it a default, or "
+                                       "add it nullable, fill it, then set NOT NULL"))
     if change.default is not None and any(f"{fn}(" in change.default.lower() for fn in VOLATILE_DEFAULTS) \
             and facts.populated(change.table):
         out.append(Hazard("rewrite", f"{change.table} is rewritten to fill the volatile default of "
