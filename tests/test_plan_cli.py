@@ -155,7 +155,9 @@ def test_apply_failure_names_the_statement_and_applies_nothing(base_db: tuple[st
     spec = edited(tmp_path, {"tables/accounts/comment": "People",
                              "tables/accounts/columns/phone": {"type": "text", "not_null": True}})
     before = [str(d) for d in verify(dsn, check(load_spec(spec)))]
-    result = run("apply", "--db", dsn, "--spec", str(spec))
+    refused = run("apply", "--db", dsn, "--spec", str(spec))
+    assert refused.returncode == 1 and "apply: nothing applied." in refused.stderr  # the plan sees it coming
+    result = run("apply", "--db", dsn, "--spec", str(spec), "--allow-hazard", "data-loss")
     assert result.returncode == 1
     assert "apply failed, nothing applied: add column public.accounts.phone" in result.stderr
     assert "in: ALTER TABLE public.accounts ADD COLUMN phone text NOT NULL" in result.stderr
