@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -38,6 +39,19 @@ _TIMINGS: dict[str, list[float]] = {}
 
 def record(name: str, seconds: float) -> None:
     _TIMINGS.setdefault(name, []).append(seconds)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist each worker sends its timings to the controller, which prints them all.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["pgspec_timings"] = _TIMINGS
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    for name, values in getattr(node, "workeroutput", {}).get("pgspec_timings", {}).items():
+        _TIMINGS.setdefault(name, []).extend(values)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

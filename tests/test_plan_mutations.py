@@ -36,7 +36,7 @@ from generator.pipeline import build
 
 Spec = dict[str, dict[str, Any]]  # file name -> module
 NOTES_APP = ROOT / "examples" / "notes-app" / "spec"
-MUTATIONS_RUN: list[str] = []  # names of the mutations applied in this session (counted by the last test)
+MUTATIONS_RUN: list[str] = []  # names of the mutations applied by the test's examples
 MUTATION_BUDGET = int(os.environ.get("PGSPEC_PLAN_MUTATIONS", "100"))
 
 
@@ -295,42 +295,45 @@ def converge(dsn: str, catalog: Any, p: Any) -> None:
 _counter = iter(range(1_000_000))
 
 
-# No shrinking: a failure reports the mutations it applied at once (shrinking live migrations takes minutes).
-@settings(max_examples=max(1, MUTATION_BUDGET // 4), deadline=None,
-          phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_random_mutations_migrate_both_ways(data: st.DataObject, pg_server: live.Server,
-                                           originals: dict[str, tuple[Spec, str]], tmp_path_factory: Any) -> None:
-    source = data.draw(st.sampled_from(sorted(SOURCES)))
-    original, template = originals[source]
-    spec = copy.deepcopy(original)
-    names = data.draw(st.lists(st.sampled_from(sorted(MUTATIONS)), min_size=4, max_size=8))
-    applied = [MUTATIONS[n](spec, data) for n in names]
-    root = tmp_path_factory.mktemp("mutation")
-    try:
-        new = check(load_spec(write(spec, root / "new")))
-    except SpecError:
-        assume(False)
-        return
-    old = check(load_spec(SOURCES[source]))
-    name = f"pgspec_mut{os.getpid()}_{next(_counter)}"
-    dsn = live.create_database(pg_server, name, template=template)
-    try:
-        note = f"{source}: {'; '.join(a for a in applied if a)}"
-        forward = database.plan_database(dsn, new)
-        converge(dsn, new, forward)
-        back = plan(old, of_spec(new), renames=inverted(declared(new)))
-        converge(dsn, old, back)
-        MUTATIONS_RUN.extend(applied)
-    except AssertionError as exc:
-        raise AssertionError(f"{note}\n{exc}") from None
-    finally:
-        live.drop_database(pg_server, name)
+def test_random_mutations_migrate_both_ways(pg_server: live.Server, originals: dict[str, tuple[Spec, str]],
+                                           tmp_path_factory: Any) -> None:
+    """At least the budgeted number of mutations (PGSPEC_PLAN_MUTATIONS, default 100), of many kinds, each
+    planned forward against the live database and back between the specs; both converge."""
+    MUTATIONS_RUN.clear()
 
+    # No shrinking: a failure reports the mutations it applied at once (shrinking live migrations takes minutes).
+    @settings(max_examples=max(1, MUTATION_BUDGET // 4), deadline=None,
+              phases=[Phase.explicit, Phase.reuse, Phase.generate],
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                     HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def mutate(data: st.DataObject) -> None:
+        source = data.draw(st.sampled_from(sorted(SOURCES)))
+        original, template = originals[source]
+        spec = copy.deepcopy(original)
+        names = data.draw(st.lists(st.sampled_from(sorted(MUTATIONS)), min_size=4, max_size=8))
+        applied = [MUTATIONS[n](spec, data) for n in names]
+        root = tmp_path_factory.mktemp("mutation")
+        try:
+            new = check(load_spec(write(spec, root / "new")))
+        except SpecError:
+            assume(False)
+            return
+        old = check(load_spec(SOURCES[source]))
+        name = f"pgspec_mut{os.getpid()}_{next(_counter)}"
+        dsn = live.create_database(pg_server, name, template=template)
+        try:
+            note = f"{source}: {'; '.join(a for a in applied if a)}"
+            forward = database.plan_database(dsn, new)
+            converge(dsn, new, forward)
+            back = plan(old, of_spec(new), renames=inverted(declared(new)))
+            converge(dsn, old, back)
+            MUTATIONS_RUN.extend(applied)
+        except AssertionError as exc:
+            raise AssertionError(f"{note}\n{exc}") from None
+        finally:
+            live.drop_database(pg_server, name)
 
-def test_mutations_ran() -> None:
-    """The run above applied at least the budgeted number of mutations (PGSPEC_PLAN_MUTATIONS, default 100)."""
+    mutate()
     assert len(MUTATIONS_RUN) >= MUTATION_BUDGET, len(MUTATIONS_RUN)
     assert len({m.split(" ")[0] for m in MUTATIONS_RUN}) >= 10  # many kinds, not one repeated
