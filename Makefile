@@ -1,5 +1,7 @@
 # Every target bootstraps .venv itself, so `make generate` and `make test` work on a fresh clone.
 PYTHON ?= python3
+# pytest-xdist workers for make test (each starts its own embedded PostgreSQL); JOBS=0 runs in one process.
+JOBS   ?= auto
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
@@ -26,10 +28,10 @@ check: $(STAMP)  ## validate spec/, verify the SQL, fail if output/ or docs/sche
 	@for d in $(EXAMPLES); do $(PY) -m generator check --spec $$d --out $${d%/spec}/output || exit $$?; done
 
 test: $(STAMP)  ## all tests, against an embedded PostgreSQL 18 the suite starts (or $$PGSPEC_TEST_DSN)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 test-live: $(STAMP)  ## only the tests that need a database
-	$(PY) -m pytest -m live
+	$(PY) -m pytest -m live -n $(JOBS) --dist loadgroup
 
 lint: $(STAMP)  ## ruff and mypy over the code
 	$(PY) -m ruff check generator tests bench
