@@ -79,7 +79,6 @@ class Checker:
     def __init__(self, catalog: Catalog, errors: Collector) -> None:
         self.catalog = catalog
         self.errors = errors
-        self._role_helpers: dict[QName, str] | None = None
 
     def err(self, pos: Pos, message: str) -> None:
         self.errors.error(pos, message)
@@ -99,6 +98,10 @@ class Checker:
         return self.name_length(name, pos, what)
 
     def name_length(self, name: str, pos: Pos, what: str) -> bool:
+        """A name over 63 bytes stays an error, not a lint: PostgreSQL truncates it (with a mere NOTICE), so the
+        database's object has another name than the spec's. `verify --db`, drift and plans would then look for an
+        object that cannot exist and report it missing forever, and two long names sharing 63 bytes would collide:
+        the output would be wrong, which is what `check` refuses."""
         if not name or "\x00" in name:
             self.err(pos, f"invalid {what} name {name!r}")
             return False
@@ -245,9 +248,6 @@ class Checker:
         self.type_of(function.returns, function.loc("returns"), allow_pseudo=True)
         self.check_grants(function.grants, "function")
         self.check_search_path(function)
-        if function.security == "definer" and function.search_path != ():
-            self.err(function.loc("security"), f"SECURITY DEFINER function {function.name} must set "
-                                                 "`search_path: ''` and qualify every name it uses")
         args = ", ".join(f"{a.name} {a.type}" for a in function.args)
         probe = sqlparse.function_probe(name.sql, args, function.returns, function.language, function.body)
         try:
@@ -484,8 +484,6 @@ class Checker:
             node = self.expression(getattr(policy, key), policy.loc(key), what)
             if node is not None:
                 self.policy_columns(table, node, policy.loc(key), what)
-                self.policy_initplans(node, policy.loc(key), what)
-                self.policy_role_subqueries(node, policy.loc(key), what)
 
     def policy_columns(self, table: Table, node: Any, pos: Pos, what: str) -> None:
         """Column references outside sub-queries are the row's own columns: a typo there only fails at apply time."""
@@ -497,51 +495,6 @@ class Checker:
                 column = parts[-1] if len(parts) == 1 or (len(parts) == 2 and parts[0] in own) else None
                 if column is None or column not in names:
                     self.err(pos, f"{what} refers to unknown column {'.'.join(parts)!r} of {table.name}")
-
-    def policy_role_subqueries(self, node: Any, pos: Pos, what: str) -> None:
-        """A sub-query on a table that a STABLE boolean helper already reads (user_roles behind has_any_role)
-        repeats the helper's role check inline: one helper keeps every policy's rule the same."""
-        helpers = self.role_helpers()
-        for schema, name in sorted(sqlparse.references(node).tables, key=str):
-            relation = self.catalog.resolve_relation(schema, name)
-            if relation is not None and relation in helpers:
-                self.err(pos, f"{what} queries {relation} directly: use {helpers[relation]}() instead")
-
-    def role_helpers(self) -> dict[QName, str]:
-        """Tables read by STABLE SQL functions returning boolean (role-check helpers), with one such helper each."""
-        if self._role_helpers is None:
-            self._role_helpers = {}
-            for name, function in sorted(self.catalog.functions.items()):
-                if function.language != "sql" or function.volatility != "stable" or function.returns != "boolean":
-                    continue
-                try:
-                    refs = sqlparse.statement_references(function.body)
-                except SqlSyntaxError:
-                    continue  # reported by check_function
-                for schema, table in refs.tables:
-                    relation = self.catalog.resolve_relation(schema, table)
-                    if relation is not None:
-                        self._role_helpers.setdefault(relation, str(name))
-        return self._role_helpers
-
-    def policy_initplans(self, node: Any, pos: Pos, what: str) -> None:
-        """auth.uid(), current_setting() and STABLE helpers called without a column argument give the same answer
-        for every row: written bare, PostgreSQL calls them once per row; as `(SELECT f())` once per statement."""
-        for n in sqlparse.walk(node, into_subqueries=False):
-            if not isinstance(n, ast.FuncCall):
-                continue
-            if any(isinstance(a, ast.ColumnRef) for arg in (n.args or ()) for a in sqlparse.walk(arg)):
-                continue
-            names = [s.sval for s in n.funcname]
-            schema, name = (names[0] if len(names) > 1 else None), names[-1]
-            declared = self.catalog.resolve_function(schema, name)
-            function = self.catalog.functions.get(declared) if declared else None
-            per_statement = (schema == "auth" or name == "current_setting"
-                             or (function is not None and function.volatility != "volatile"))
-            if per_statement:
-                call = sqlparse.deparse(n)
-                self.err(pos, f"{what} calls {call} once per row: write (SELECT {call}) so PostgreSQL evaluates it "
-                              "once per statement")
 
     def check_seed(self, table: Table) -> None:
         columns = {c.name: c for c in table.columns}
