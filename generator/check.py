@@ -252,6 +252,8 @@ class Checker:
         probe = sqlparse.function_probe(name.sql, args, function.returns, function.language, function.body)
         try:
             refs = sqlparse.body_references(function.language, probe, function.body)
+        except sqlparse.PlpgsqlUnsupported:
+            return  # PostgreSQL may accept what pglast cannot read: lint's plpgsql_body_unchecked says so
         except SqlSyntaxError as exc:
             # PL/pgSQL messages carry no offset into the body (its parser gives none, or names the statement).
             reason = sql_error(exc, function.body) if function.language == "sql" else str(exc)
@@ -260,7 +262,12 @@ class Checker:
         if function.language == "sql":  # SQL bodies are resolved when created; PL/pgSQL only when run
             self.references(refs, function.loc("body"), f"body of {function.name}")
         if function.search_path == ():
-            unqualified = sorted(n for s, n in refs.tables if s is None)
+            # Row types of declared variables are resolved when the function is created, with its search_path.
+            declared = {d.relation for d in sqlparse.plpgsql_declarations(function.body)} \
+                if function.language == "plpgsql" else set()
+            row_types = {r for r in declared if r is not None and r[0] is None
+                         and self.catalog.resolve_relation(*r) is not None}
+            unqualified = sorted({n for s, n in refs.tables | row_types if s is None})
             if unqualified:
                 self.err(function.loc("body"), f"{function.name} pins search_path to '' but names "
                                                  f"{', '.join(unqualified)} without a schema")
@@ -301,6 +308,7 @@ class Checker:
         if table.primary_key and any(c.primary_key for c in table.columns):
             self.err(table.loc("primary_key"), "primary key declared both on a column and on the table")
         self.columns_listed(table, table.primary_key, table.loc("primary_key"), "primary key")
+        self.check_duplicate_keys(table)
         constraint_names: dict[str, Pos] = {}
         for con in self.catalog.constraints(table):
             at = declared_at(table, con)
@@ -325,6 +333,25 @@ class Checker:
                 self.err(policy.loc("name"), f"duplicate policy {policy.name!r}")
         self.check_grants(table.grants, "table")
         self.check_seed(table)
+
+    def check_duplicate_keys(self, table: Table) -> None:
+        """A UNIQUE constraint on exactly the columns (in the same order) of the primary key or of an earlier UNIQUE
+        one: CREATE TABLE keeps only the first of them (ALTER TABLE ... ADD keeps both), so the database would not
+        hold what the spec says, and `verify --db` would report drift on our own output. Refused, not folded: one
+        of the two declarations is meaningless, and the spec should say which constraint it means."""
+        first: dict[tuple[str, ...], Constraint] = {}
+        for con in self.catalog.constraints(table):
+            if con.kind not in ("primary key", "unique"):
+                continue
+            earlier = first.setdefault(con.columns, con)
+            if earlier is con:
+                continue
+            hint = ("the primary key already makes it unique; remove `unique`" if earlier.kind == "primary key"
+                    else "remove one of them")
+            self.err(declared_at(table, con)("columns"),
+                     f"UNIQUE {con.name} ({', '.join(con.columns)}) repeats the {earlier.kind.upper()} "
+                     f"{earlier.name} of {table.name}: PostgreSQL keeps only the first when it creates the table "
+                     f"({hint})")
 
     def columns_listed(self, table: Table, columns: Iterable[str], pos: Pos, what: str) -> None:
         names = {c.name for c in table.columns}

@@ -589,6 +589,29 @@ def security_definer_search_path_not_empty(ctx: Context) -> Iterator[Hit]:
                       "pin it with `search_path: ''` and qualify the names it uses", (ctx.function_key(name),))
 
 
+@rule("plpgsql_body_unchecked", "warning", "PL/pgSQL body that pglast's parser cannot read, so its SQL goes unchecked",
+      why="""`check` and `verify` parse every PL/pgSQL body with pglast and check the SQL inside it before any
+      database sees it. pglast's PL/pgSQL parser resolves some names itself and gives up on what it cannot
+      resolve, although PostgreSQL may accept the body: such a body is not refused, but a typo in it only shows
+      when the schema is applied (or when the function runs).""",
+      fix="""Nothing to change if the live tests apply and run the function; suppress with that reason. Otherwise
+      simplify what pglast cannot read (the message names it).""",
+      on="the function")
+def plpgsql_body_unchecked(ctx: Context) -> Iterator[Hit]:
+    for name, function in ctx.functions:
+        if function.language != "plpgsql":
+            continue
+        args = ", ".join(f"{a.name} {a.type}" for a in function.args)
+        try:
+            sqlparse.plpgsql_fragments(sqlparse.function_probe(name.sql, args, function.returns, "plpgsql",
+                                                               function.body))
+        except sqlparse.PlpgsqlUnsupported as exc:
+            yield Hit(str(name), function.loc("body"), f"the body of {name} is not checked: {exc}",
+                      "make sure a live test applies it", (ctx.function_key(name),))
+        except SqlSyntaxError:
+            continue  # refused by `check` in a spec; a database's body is PostgreSQL's business
+
+
 @rule("anon_security_definer_function_executable", "error", "SECURITY DEFINER function executable by anon or PUBLIC",
       why="""A SECURITY DEFINER function runs with its owner's rights, past row-level security; if anon (or PUBLIC,
       which includes anon) may execute it, anyone who can reach the API can call it without signing in.

@@ -84,6 +84,8 @@ ROLE = {"role_name": {"type": "text"}}
 INLINE = "EXISTS (SELECT 1 FROM public.roles r WHERE r.user_id = (SELECT auth.uid()) AND r.role_name = 'admin')"
 ADMIN = {"is_admin": {"returns": "boolean", "language": "sql", "volatility": "stable", "search_path": "",
                       "body": f"SELECT {INLINE}"}}
+ARRAY_OF_ROWS = {"returns": "integer", "language": "plpgsql", "search_path": "",
+                 "body": "DECLARE v public.t[]; BEGIN RETURN cardinality(v); END"}
 CASES = [
     Case("unindexed_foreign_keys",
          {"tables": {"parent": table(), "child": table({"parent_id": {"type": "uuid", "references": "parent(id)",
@@ -162,6 +164,13 @@ CASES = [
          "CREATE FUNCTION public.g() RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = public "
          "AS 'SELECT 1'; REVOKE EXECUTE ON FUNCTION public.g() FROM PUBLIC;",
          "ALTER FUNCTION public.g() SET search_path = '';", "public.g"),
+    Case("plpgsql_body_unchecked",  # pglast takes an array of a row type for an array of `record`
+         {"functions": {"f": ARRAY_OF_ROWS}},
+         {"functions": {"f": {**ARRAY_OF_ROWS, "body": "DECLARE v integer[]; BEGIN RETURN cardinality(v); END"}}},
+         "CREATE FUNCTION public.arr() RETURNS integer LANGUAGE plpgsql SET search_path = '' AS "
+         "$$ DECLARE v public.t[]; BEGIN RETURN cardinality(v); END $$;",
+         "CREATE OR REPLACE FUNCTION public.arr() RETURNS integer LANGUAGE plpgsql SET search_path = '' AS "
+         "$$ DECLARE v integer[]; BEGIN RETURN cardinality(v); END $$;", "public.arr"),
     Case("anon_security_definer_function_executable",
          {"functions": {"f": {"returns": "integer", "language": "sql", "body": "SELECT 1", "search_path": "",
                               "security": "definer", "grants": {"anon": ["execute"]}}}},
@@ -363,6 +372,12 @@ BOUNDARIES = [
              {"functions": {"f": {**DEFINER, "security": "invoker", "search_path": "public"}}}, False),
     Boundary("security_definer_search_path_not_empty", "definer-without-a-path",  # function_search_path_mutable's
              {"functions": {"f": {k: v for k, v in DEFINER.items() if k != "search_path"}}}, False),
+    # "PL/pgSQL body that pglast's parser cannot read"
+    Boundary("plpgsql_body_unchecked", "row-type-of-another-schema-and-its-fields",
+             {"functions": {"f": {**ARRAY_OF_ROWS, "body": "DECLARE u auth.users%ROWTYPE; BEGIN u.id := NULL; "
+                                                           "RETURN 1; END"}}}, False),
+    Boundary("plpgsql_body_unchecked", "sql-function",
+             {"functions": {"f": {**ARRAY_OF_ROWS, "language": "sql", "body": "SELECT 1"}}}, False),
     # "SECURITY DEFINER function executable by anon or PUBLIC"
     Boundary("anon_security_definer_function_executable", "granted-to-public",
              {"functions": {"f": {"returns": "integer", "language": "sql", "body": "SELECT 1", "search_path": "",
