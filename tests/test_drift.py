@@ -68,6 +68,43 @@ def test_supabase_target_leaves_the_platform_alone(schema_db: str, spec_build: B
     assert len(drift(schema_db, spec_build.catalog)) == 3
 
 
+# A platform module (Supabase provides it) whose auth.users carries two triggers: one calling the app's function
+# (module 01), which the output emits in 01 and so also for --target supabase, and one calling a platform function.
+PLATFORM_WITH_APP_TRIGGER = {
+    "00-platform.yaml": {
+        "module": "Platform", "platform": True, "schemas": {"auth": {}},
+        "functions": {"auth.audit": {"returns": "trigger", "search_path": "", "body": "BEGIN RETURN NEW; END"}},
+        "tables": {"auth.users": {
+            "columns": {"id": {"type": "uuid", "primary_key": True}},
+            "triggers": {"on_user_created": {"timing": "after", "events": ["insert"],
+                                             "function": "public.handle_new_user"},
+                         "platform_audit": {"timing": "after", "events": ["insert"], "function": "auth.audit"}}}}},
+    "01-app.yaml": {
+        "module": "App",
+        "functions": {"handle_new_user": {
+            "returns": "trigger", "security": "definer", "search_path": "",
+            "body": "BEGIN INSERT INTO public.profiles (id) VALUES (NEW.id); RETURN NEW; END"}},
+        "tables": {"profiles": {"columns": {"id": {"type": "uuid", "primary_key": True}}}}},
+}
+
+
+def test_supabase_target_checks_what_the_spec_puts_on_platform_tables(tmp_path: Path, empty_db: str) -> None:
+    spec = write_spec(tmp_path, PLATFORM_WITH_APP_TRIGGER)
+    full, supabase = build(spec), build(spec, include_platform=False)
+    assert "CREATE TRIGGER on_user_created" in sql_of(supabase.files, "schema.sql")  # what verify must check
+    live.apply_sql(empty_db, sql_of(full.files, "schema.sql")
+                   + "CREATE TABLE auth.sessions (id integer);")  # one of the platform's own, not the spec's business
+    assert drift(empty_db, full.catalog, include_platform=False) == []
+    live.apply_sql(empty_db, "DROP TRIGGER platform_audit ON auth.users")  # the platform's own trigger
+    assert drift(empty_db, full.catalog, include_platform=False) == []
+    live.apply_sql(empty_db, "DROP TRIGGER on_user_created ON auth.users")
+    assert drift(empty_db, full.catalog, include_platform=False) == [
+        "trigger auth.users.on_user_created: missing in database"]
+    assert "trigger auth.users.on_user_created: missing in database" in drift(empty_db, full.catalog)
+    live.apply_sql(empty_db, "DROP TABLE auth.users")
+    assert drift(empty_db, full.catalog, include_platform=False) == ["table auth.users: missing in database"]
+
+
 # -- one change, one line ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Change:
@@ -403,7 +440,9 @@ def small_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 DRIFT_SOURCE = Path(introspect.__file__).with_name("drift.py")
 PLUMBING = {"__init__", "add", "spec", "database", "spec_schema_names", "pair", "value", "comment",
-            "fragment", "normal_pair", "grants", "index_keys"}
+            "fragment", "normal_pair", "grants", "index_keys",
+            # the children of platform tables: test_supabase_target_checks_what_the_spec_puts_on_platform_tables
+            "platform_children", "children_of", "child"}
 
 
 def compared_fields() -> set[str]:
