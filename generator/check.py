@@ -38,7 +38,17 @@ from .model import (
     View,
 )
 from .sqlparse import SqlSyntaxError, ast
-from .sqltext import MAX_IDENTIFIER_BYTES, PLAIN_NAME, PSEUDO_TYPES, QName, SqlType, TypeSyntaxError, parse_type
+from .sqltext import (
+    MAX_IDENTIFIER_BYTES,
+    PLAIN_NAME,
+    PSEUDO_TYPES,
+    QName,
+    Returns,
+    SqlType,
+    TypeSyntaxError,
+    parse_returns,
+    parse_type,
+)
 from .sqltext import qname as to_qname
 
 # Schemas whose functions and relations PostgreSQL itself provides; references into them are not checked.
@@ -242,14 +252,20 @@ class Checker:
     # -- functions -----------------------------------------------------------------------------------------------
     def check_function(self, function: Function) -> None:
         name = self.qualified_name(function.name, function.loc("name"), "function")
-        for arg in function.args:
-            self.plain_name(arg.name, arg.loc("name"), "argument")
-            self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
-        self.type_of(function.returns, function.loc("returns"), allow_pseudo=True)
+        self.check_arguments(function)
+        returns = self.returns_of(function)
         self.check_grants(function.grants, "function")
         self.check_search_path(function)
+        if function.rows is not None and returns is not None and not returns.setof:
+            self.err(function.loc("rows"), f"{function.name}: `rows` applies only to a set-returning function "
+                                             "(`returns: setof ...` or `table(...)`)")
+        for key in ("cost", "rows"):
+            value = getattr(function, key)
+            if value is not None and value <= 0:
+                self.err(function.loc(key), f"{function.name}: `{key}` must be positive")
         args = ", ".join(f"{a.name} {a.type}" for a in function.args)
-        probe = sqlparse.function_probe(name.sql, args, function.returns, function.language, function.body)
+        probe = sqlparse.function_probe(name.sql, args, str(returns) if returns else function.returns,
+                                        function.language, function.body)
         try:
             refs = sqlparse.body_references(function.language, probe, function.body)
         except sqlparse.PlpgsqlUnsupported:
@@ -271,6 +287,38 @@ class Checker:
             if unqualified:
                 self.err(function.loc("body"), f"{function.name} pins search_path to '' but names "
                                                  f"{', '.join(unqualified)} without a schema")
+
+    def check_arguments(self, function: Function) -> None:
+        defaulted: str | None = None
+        for arg in function.args:
+            self.plain_name(arg.name, arg.loc("name"), "argument")
+            self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
+            if arg.default is not None:
+                defaulted = arg.name
+                what = f"default of argument {arg.name}"
+                node = self.expression(arg.default, arg.loc("default"), what)
+                if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
+                    self.err(arg.loc("default"), f"{what} cannot refer to columns or other arguments")
+            elif defaulted is not None:
+                self.err(arg.loc("name"), f"argument {arg.name} of {function.name} needs a default: it follows "
+                                          f"{defaulted}, which has one (PostgreSQL refuses the function)")
+
+    def returns_of(self, function: Function) -> Returns | None:
+        try:
+            returns = parse_returns(function.returns)
+        except TypeSyntaxError as exc:
+            self.err(function.loc("returns"), str(exc))
+            return None
+        pseudo = [t for t in (returns.type, *(t for _, t in returns.columns)) if t and t.base in PSEUDO_TYPES]
+        if pseudo and (returns.setof or returns.columns):
+            self.err(function.loc("returns"), f"{function.name}: {pseudo[0]} cannot be returned as a set")
+        names = [n for n, _ in returns.columns]
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            self.err(function.loc("returns"), f"{function.name}: column {dup!r} returned twice")
+        for column in sorted(set(names) & {a.name for a in function.args}):
+            self.err(function.loc("returns"), f"{function.name}: returned column {column!r} has the name of an "
+                                               "argument (PostgreSQL refuses the function)")
+        return returns
 
     def check_search_path(self, function: Function) -> None:
         """One schema per item: PostgreSQL would take `public, pg_temp` written as one item for ONE schema of that

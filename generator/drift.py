@@ -38,7 +38,19 @@ from .model import Column, Function, Grant, Index, Policy, Role, SchemaDef, Tabl
 from .order import order
 from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
-from .sqltext import DEFAULT_SCHEMA, QName, TypeSyntaxError, ident, literal, parse_type, qname, value_literal
+from .sqltext import (
+    DEFAULT_SCHEMA,
+    QName,
+    Returns,
+    SqlType,
+    TypeSyntaxError,
+    ident,
+    literal,
+    parse_returns,
+    parse_type,
+    qname,
+    value_literal,
+)
 
 # (schema, relation) -> its column names, or None when unknown.
 Columns = Callable[[QName], Sequence[str] | None]
@@ -563,6 +575,21 @@ def _type(text: str) -> str:
         return text
 
 
+def _defaults(fn: Function) -> str:
+    return ", ".join(f"{a.name} DEFAULT {_flat(a.default)}" for a in fn.args if a.default is not None) or "none"
+
+
+def _returns(text: str) -> str:
+    """A return type without type modifiers, which PostgreSQL does not keep (`table(code varchar(3))` is stored
+    as character varying)."""
+    try:
+        returns = parse_returns(text)
+    except TypeSyntaxError:
+        return text
+    return str(Returns(returns.type and SqlType(returns.type.base, (), returns.type.array_dims), returns.setof,
+                       tuple((n, SqlType(t.base, (), t.array_dims)) for n, t in returns.columns)))
+
+
 def _policy_name(table: QName, name: str) -> str:
     """Policy names are any text: always double-quoted, so the name's end is visible."""
     quoted = '"' + name.replace('"', '""') + '"'
@@ -745,8 +772,12 @@ class _Drift:
             return tuple(f"{a.name} {_type(a.type)}".strip() for a in fn.args)
 
         self.value(subject, "arguments", args(spec), args(db))
-        self.value(subject, "returns", _type(spec.returns), _type(db.returns))
-        for what in ("language", "volatility", "security", "strict"):
+        normal = [self.normal_pair(a.default, b.default, lambda canon, text: canon.expression(text))
+                  for a, b in zip(spec.args, db.args, strict=False)]
+        if any(x != y for x, y in normal) and len(spec.args) == len(db.args):
+            self.value(subject, "argument defaults", _defaults(spec), _defaults(db))
+        self.value(subject, "returns", _returns(spec.returns), _returns(db.returns))
+        for what in ("language", "volatility", "security", "strict", "leakproof", "parallel", "cost", "rows"):
             self.value(subject, what, getattr(spec, what), getattr(db, what))
         if spec.search_path != db.search_path:
             self.value(subject, "search_path", *(_quoted(None if p is None else ", ".join(p))

@@ -139,6 +139,9 @@ class Sequence(Node):
 class Argument(Node):
     name: str = spec_field("Argument name.", key=True)
     type: str = spec_field("Argument type.", shorthand=True, required=True)
+    default: Sql | None = spec_field(
+        "DEFAULT: a SQL expression used when a call leaves the argument out, e.g. `10` or `'draft'` or `now()`. "
+        "Every argument after one with a default needs a default too (PostgreSQL's rule).")
 
 
 @dataclass(frozen=True)
@@ -148,14 +151,24 @@ class Function(Node):
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
     args: tuple[Argument, ...] = spec_field("Arguments in order, `name: type`.", (), keyed=True)
-    returns: str = spec_field("Return type (`trigger` for trigger functions).", required=True)
+    returns: str = spec_field(
+        "Return type (`trigger` for trigger functions); `setof TYPE` for a set of rows of one column, "
+        "`table(name type, ...)` for a set of rows with named columns.", required=True)
     language: Literal["sql", "plpgsql"] = spec_field("Body language.", "plpgsql")
     volatility: Literal["volatile", "stable", "immutable"] = spec_field("Volatility class.", "volatile")
     security: Literal["invoker", "definer"] = spec_field("SECURITY INVOKER or DEFINER.", "invoker")
     search_path: tuple[str, ...] | None = spec_field(
         "SET search_path for calls: a list of schemas, or one schema; `''` (or `[]`) pins it empty, so every name "
         "must be qualified.", one_or_many=True)
-    strict: bool = spec_field("RETURNS NULL ON NULL INPUT.", False)
+    strict: bool = spec_field("STRICT (RETURNS NULL ON NULL INPUT): not called when an argument is null.", False)
+    leakproof: bool = spec_field(
+        "LEAKPROOF: reveals nothing about its arguments but its result, so the planner may apply it before "
+        "row-level security filters (setting it needs a superuser).", False)
+    parallel: Literal["unsafe", "restricted", "safe"] = spec_field(
+        "PARALLEL: whether parallel query may run it (safe), only in the leader (restricted), or not at all.",
+        "unsafe")
+    cost: int | None = spec_field("COST: estimated execution cost in units of cpu_operator_cost (default 100).")
+    rows: int | None = spec_field("ROWS: estimated number of rows of a set-returning function (default 1000).")
     body: Sql = spec_field("Function body (without dollar quotes).", required=True)
     grants: tuple[Grant, ...] = spec_field(
         "EXECUTE grants. Functions are not executable by PUBLIC unless granted here.", (), keyed=True

@@ -307,6 +307,23 @@ CHANGES = [
     Change("function.strict", "make a function STRICT",
            "ALTER FUNCTION public.is_support_staff() STRICT",
            "function public.is_support_staff(): strict false in spec, true in database"),
+    Change("function.leakproof", "make a function LEAKPROOF", "ALTER FUNCTION public.f(integer) LEAKPROOF",
+           "function public.f(integer): leakproof false in spec, true in database", "small"),
+    Change("function.parallel", "mark a function parallel safe", "ALTER FUNCTION public.f(integer) PARALLEL SAFE",
+           "function public.f(integer): parallel unsafe in spec, safe in database", "small"),
+    Change("function.cost", "change a function's cost", "ALTER FUNCTION public.f(integer) COST 7",
+           "function public.f(integer): cost none in spec, 7 in database", "small"),
+    Change("function.rows", "change a set-returning function's rows", "ALTER FUNCTION public.g(integer) ROWS 9",
+           "function public.g(integer): rows 5 in spec, 9 in database", "small"),
+    Change("function.argument defaults", "change an argument default",
+           "CREATE OR REPLACE FUNCTION public.g(n integer DEFAULT 2) RETURNS SETOF integer LANGUAGE sql ROWS 5 "
+           "AS 'SELECT generate_series(1, n)'",
+           "function public.g(integer): argument defaults n DEFAULT 1 in spec, n DEFAULT 2 in database", "small"),
+    Change("function.returns", "return a set of another type",
+           "DROP FUNCTION public.g(integer); CREATE FUNCTION public.g(n integer DEFAULT 1) RETURNS SETOF bigint "
+           "LANGUAGE sql ROWS 5 AS 'SELECT generate_series(1, n)'; REVOKE ALL ON FUNCTION public.g(integer) "
+           "FROM PUBLIC", "function public.g(integer): returns SETOF integer in spec, SETOF bigint in database",
+           "small"),
     Change("function.comment", "change a function comment",
            "COMMENT ON FUNCTION public.is_support_staff() IS 'Staff?'",
            "function public.is_support_staff(): comment 'Whether the calling user is support staff "
@@ -430,7 +447,9 @@ SMALL_ROLE = "pgspec_drift_role"
 SMALL_SPEC = {"01-small.yaml": {
     "module": "Small", "roles": {SMALL_ROLE: {}}, "schemas": {"scratch": {}},
     "sequences": {"s": {"max_value": 1000}},
-    "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"}}}}
+    "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"},
+                  "g": {"args": {"n": {"type": "integer", "default": "1"}}, "returns": "setof integer",
+                        "language": "sql", "rows": 5, "body": "SELECT generate_series(1, n)"}}}}
 
 
 @pytest.fixture(scope="module")

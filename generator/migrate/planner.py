@@ -238,7 +238,14 @@ class _Planner:
             "policy": {"command", "mode"},
             "view": {"query"},
         }.get(kind, set())
-        return bool(what & replace_when) or (kind == "policy" and self.policy_clause_removed(key))
+        return (bool(what & replace_when) or (kind == "policy" and self.policy_clause_removed(key))
+                or (kind == "function" and "argument defaults" in what and self.default_removed(key)))
+
+    def default_removed(self, key: tuple[QName, tuple[str, ...]]) -> bool:
+        """CREATE OR REPLACE FUNCTION can add and change argument defaults, not remove them."""
+        new = self.new.functions[key[0]]
+        old = next(f for f in self.old.module.functions if qname(f.name) == key[0])
+        return any(o.default is not None and n.default is None for o, n in zip(old.args, new.args, strict=False))
 
     def policy_clause_removed(self, key: tuple[QName, str]) -> bool:
         """ALTER POLICY can set USING / WITH CHECK but not remove them."""
@@ -396,7 +403,8 @@ class _Planner:
             return
         if gkey in self.replaced:
             return
-        if what & {"language", "volatility", "security", "strict", "search_path", "body"}:
+        if what & {"language", "volatility", "security", "strict", "leakproof", "parallel", "cost", "rows",
+                   "search_path", "argument defaults", "body"}:
             self.add(ch.ReplaceFunction(self.new_items[gkey]), CHANGE, gkey)
         if "comment" in what:
             self.add(ch.Comment(f"FUNCTION {signature(self.new.functions[name])}",
