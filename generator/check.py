@@ -263,7 +263,7 @@ class Checker:
             value = getattr(function, key)
             if value is not None and value <= 0:
                 self.err(function.loc(key), f"{function.name}: `{key}` must be positive")
-        args = ", ".join(f"{a.name} {a.type}" for a in function.args)
+        args = ", ".join(a.sql for a in function.args)
         probe = sqlparse.function_probe(name.sql, args, str(returns) if returns else function.returns,
                                         function.language, function.body)
         try:
@@ -290,9 +290,18 @@ class Checker:
 
     def check_arguments(self, function: Function) -> None:
         defaulted: str | None = None
-        for arg in function.args:
+        for n, arg in enumerate(function.args):
             self.plain_name(arg.name, arg.loc("name"), "argument")
-            self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
+            arg_type = self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
+            if arg.mode == "out":
+                if arg.default is not None:
+                    self.err(arg.loc("default"), f"OUT argument {arg.name} cannot have a default")
+                continue
+            if arg.mode == "variadic":
+                if any(a.mode != "out" for a in function.args[n + 1:]):
+                    self.err(arg.loc("mode"), f"VARIADIC argument {arg.name} must be the last input argument")
+                if arg_type is not None and not arg_type.array_dims:
+                    self.err(arg.loc("type"), f"VARIADIC argument {arg.name} must be of an array type")
             if arg.default is not None:
                 defaulted = arg.name
                 what = f"default of argument {arg.name}"
@@ -310,8 +319,17 @@ class Checker:
             self.err(function.loc("returns"), str(exc))
             return None
         pseudo = [t for t in (returns.type, *(t for _, t in returns.columns)) if t and t.base in PSEUDO_TYPES]
-        if pseudo and (returns.setof or returns.columns):
+        if pseudo and (returns.columns or (returns.setof and pseudo[0].base != "record")):
             self.err(function.loc("returns"), f"{function.name}: {pseudo[0]} cannot be returned as a set")
+        outs = [a for a in function.args if a.mode in ("out", "inout")]
+        if outs and returns.columns:
+            self.err(function.loc("returns"), f"{function.name}: `table(...)` and OUT arguments cannot be mixed")
+        elif outs and returns.type is not None:
+            expected = "record" if len(outs) > 1 else _base(outs[0].type)
+            if _base(str(returns.type)) != expected:
+                self.err(function.loc("returns"), f"{function.name}: with OUT argument(s) "
+                                                   f"{', '.join(a.name for a in outs)} the result is {expected} "
+                                                   f"(`returns: {'setof ' if returns.setof else ''}{expected}`)")
         names = [n for n, _ in returns.columns]
         for dup in sorted({n for n in names if names.count(n) > 1}):
             self.err(function.loc("returns"), f"{function.name}: column {dup!r} returned twice")

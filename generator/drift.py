@@ -769,7 +769,8 @@ class _Drift:
 
     def function(self, subject: str, spec: Function, db: Function) -> None:
         def args(fn: Function) -> tuple[str, ...]:
-            return tuple(f"{a.name} {_type(a.type)}".strip() for a in fn.args)
+            return tuple(("" if a.mode == "in" else f"{a.mode} ") + f"{a.name} {_type(a.type)}".strip()
+                         for a in fn.args)
 
         self.value(subject, "arguments", args(spec), args(db))
         normal = [self.normal_pair(a.default, b.default, lambda canon, text: canon.expression(text))
@@ -943,7 +944,7 @@ def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
 
 
 def _arg_types(fn: Function) -> tuple[str, ...]:
-    return tuple(_type(a.type) for a in fn.args)
+    return tuple(_type(a.type) for a in fn.inputs)
 
 
 def _identity(fn: Function) -> tuple[QName, tuple[str, ...]]:

@@ -164,6 +164,7 @@ class Constants:
 _COMMAND = {"r": "select", "a": "insert", "w": "update", "d": "delete", "*": "all"}
 _FK_ACTION = {"a": None, "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 _VOLATILITY = {"v": "volatile", "s": "stable", "i": "immutable"}
+_ARG_MODE = {"i": "in", "o": "out", "b": "inout", "v": "variadic"}
 _PARALLEL = {"u": "unsafe", "r": "restricted", "s": "safe"}
 _CONSTRAINT_KIND = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclude"}
 _ACL_KIND = {"r": "table", "s": "sequence", "f": "function", "n": "schema"}
@@ -402,8 +403,8 @@ class _Reader:
         # COST and ROWS as the spec leaves them unsaid: PostgreSQL's defaults (100; 1000 rows for a set, else 0).
         setof = canonical_returns(returns).setof
         return Function(name=str(QName(schema, name)),
-                        args=tuple(Argument(name=n, type=canonical_type(t), default=Sql(d) if d is not None else None)
-                                   for n, t, d in args),
+                        args=tuple(Argument(name=n, type=canonical_type(t), default=Sql(d) if d is not None else None,
+                                            mode=cast(Any, _ARG_MODE[m])) for n, t, d, m in args),
                         returns=str(canonical_returns(returns)), language=cast(Any, language),
                         volatility=cast(Any, _VOLATILITY.get(volatility, volatility)),
                         security="definer" if definer else "invoker", search_path=search_path, strict=strict,

@@ -601,7 +601,7 @@ def plpgsql_body_unchecked(ctx: Context) -> Iterator[Hit]:
     for name, function in ctx.functions:
         if function.language != "plpgsql":
             continue
-        args = ", ".join(f"{a.name} {a.type}" for a in function.args)
+        args = ", ".join(a.sql for a in function.args)
         try:
             sqlparse.plpgsql_fragments(sqlparse.function_probe(name.sql, args, function.returns, "plpgsql",
                                                                function.body))

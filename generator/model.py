@@ -141,7 +141,15 @@ class Argument(Node):
     type: str = spec_field("Argument type.", shorthand=True, required=True)
     default: Sql | None = spec_field(
         "DEFAULT: a SQL expression used when a call leaves the argument out, e.g. `10` or `'draft'` or `now()`. "
-        "Every argument after one with a default needs a default too (PostgreSQL's rule).")
+        "Every input argument after one with a default needs a default too (PostgreSQL's rule).")
+    mode: Literal["in", "out", "inout", "variadic"] = spec_field(
+        "in; out (a result column: one OUT argument is the result, several make `returns: record`); inout (both); "
+        "variadic (the last input, an array type, taking any number of trailing arguments).", "in")
+
+    @property
+    def sql(self) -> str:
+        """As CREATE FUNCTION spells it, without the default."""
+        return ("" if self.mode == "in" else f"{self.mode.upper()} ") + f"{self.name} {self.type}"
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,11 @@ class Function(Node):
     comment: str | None = spec_field("COMMENT ON FUNCTION.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
     lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
+
+    @property
+    def inputs(self) -> tuple[Argument, ...]:
+        """The arguments a call passes (all but OUT): they, not the OUT ones, identify the function."""
+        return tuple(a for a in self.args if a.mode != "out")
 
     def __post_init__(self) -> None:
         # `search_path: ''` is the spelling of an empty path; one form, (), for every comparison downstream.

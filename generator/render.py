@@ -89,7 +89,7 @@ def acl(target: str, grants: tuple[Grant, ...], catalog: Catalog, *, exact: bool
 
 
 def signature(function: Function) -> str:
-    types = ", ".join(str(parse_type(a.type)) for a in function.args)
+    types = ", ".join(str(parse_type(a.type)) for a in function.inputs)
     return f"{qname(function.name).sql}({types})"
 
 
@@ -125,8 +125,8 @@ def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str,
     return {
         "fn": function,
         "name": qname(function.name).sql,
-        "args": ", ".join(f"{ident(a.name)} {parse_type(a.type)}" + (f" DEFAULT {a.default}" if a.default else "")
-                          for a in function.args),
+        "args": ", ".join(("" if a.mode == "in" else f"{a.mode.upper()} ") + f"{ident(a.name)} {parse_type(a.type)}"
+                          + (f" DEFAULT {a.default}" if a.default else "") for a in function.args),
         "returns": returns_sql(function.returns),
         "body": dollar_quote("\n" + function.body.strip("\n") + "\n"),
         "signature": sig,

@@ -104,14 +104,14 @@ _TYPE_ALIASES = {
     "timestamp": "timestamp", "timestamp without time zone": "timestamp",
     "time": "time", "interval": "interval", "numeric": "numeric", "decimal": "numeric", "real": "real",
     "double precision": "double precision", "float8": "double precision", "citext": "citext",
-    "trigger": "trigger", "void": "void", "name": "name", "oid": "oid",
+    "trigger": "trigger", "void": "void", "record": "record", "name": "name", "oid": "oid",
     # PostgreSQL's internal names, as they appear in parse trees and catalogs
     "bpchar": "char", "float4": "real",
 }
 _SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2)}
 _TYPE_RE = re.compile(r"\s*(?P<base>[a-z][a-z0-9 ]*?)\s*(?:\(\s*(?P<args>[0-9 ,]*)\))?\s*(?P<array>(?:\[\])*)\s*\Z")
-# Types a column may hold; `trigger` and `void` are only return types.
-PSEUDO_TYPES = frozenset({"trigger", "void"})
+# Types a column may hold; `trigger`, `void` and `record` (several OUT arguments) are only return types.
+PSEUDO_TYPES = frozenset({"trigger", "void", "record"})
 
 
 @dataclass(frozen=True)

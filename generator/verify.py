@@ -77,7 +77,7 @@ def _revoked(catalog: Catalog) -> list[str]:
 
 
 def _signature(function: Function) -> str:
-    return f"{qname(function.name)}({', '.join(_spec_type(a.type) for a in function.args)})"
+    return f"{qname(function.name)}({', '.join(_spec_type(a.type) for a in function.inputs)})"
 
 
 Expect = Callable[[Any, Item, Catalog], set[str]]
@@ -135,7 +135,7 @@ def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
 
 def _function_line(sig: str, returns: Returns, language: str, volatility: str, security: str,
                    search_path: tuple[str, ...] | None, options: tuple[Any, ...],
-                   defaults: tuple[str | None, ...]) -> str:
+                   defaults: tuple[tuple[str, str, str | None], ...]) -> str:
     """One line per function, the same from the model and from a parse tree (options: strict, leakproof,
     parallel, cost, rows)."""
     strict, leakproof, parallel, cost, rows = options
@@ -148,12 +148,16 @@ def _default(text: str | None) -> str | None:
     return None if text is None else sqlparse.deparse(sqlparse.parse_expression(text))
 
 
+_MODES = {"i": "in", "d": "in", "o": "out", "b": "inout", "v": "variadic"}
+
+
 @expects("function")
 def _expect_function(fn: Function, item: Item, catalog: Catalog) -> set[str]:
     sig = _signature(fn)
     options = (fn.strict, fn.leakproof, fn.parallel, fn.cost, fn.rows)
     return ({_function_line(sig, parse_returns(fn.returns), fn.language, fn.volatility, fn.security,
-                            fn.search_path, options, tuple(_default(a.default) for a in fn.args))}
+                            fn.search_path, options,
+                            tuple((a.mode, _spec_type(a.type), _default(a.default)) for a in fn.args))}
             | _grants("function", sig, fn.grants, _revoked(catalog)) | _comment("function", sig, fn.comment))
 
 
@@ -315,8 +319,9 @@ def _create_function_stmt(stmt: Any, text: str) -> set[str]:
     name = ".".join(s.sval for s in stmt.funcname)
     table = enums.FunctionParameterMode.FUNC_PARAM_TABLE
     params = [p for p in stmt.parameters or () if p.mode != table]
+    inputs = [p for p in params if p.mode != enums.FunctionParameterMode.FUNC_PARAM_OUT]
     columns = tuple((p.name, SqlType(*_type_parts(p.argType))) for p in stmt.parameters or () if p.mode == table)
-    sig = f"{name}({', '.join(_type(p.argType) for p in params)})"
+    sig = f"{name}({', '.join(_type(p.argType) for p in inputs)})"
     returns = Returns(None, True, columns) if columns else Returns(SqlType(*_type_parts(stmt.returnType)),
                                                                    bool(stmt.returnType.setof))
     language = opts["language"].sval
@@ -329,7 +334,8 @@ def _create_function_stmt(stmt: Any, text: str) -> set[str]:
     options = (*(bool(key in opts and opts[key].boolval) for key in ("strict", "leakproof")),
                opts["parallel"].sval if "parallel" in opts else "unsafe",
                *(_int(opts[key]) if key in opts else None for key in ("cost", "rows")))
-    defaults = tuple(sqlparse.deparse(p.defexpr) if p.defexpr is not None else None for p in params)
+    defaults = tuple((_MODES[p.mode], _type(p.argType), sqlparse.deparse(p.defexpr) if p.defexpr is not None
+                      else None) for p in params)
     out.add(_function_line(sig, returns, language, opts["volatility"].sval, security, search_path, options, defaults))
     body = opts["as"][0].sval
     try:

@@ -373,6 +373,12 @@ CASES: list[Case] = [
          [("SELECT count(*) FROM public.answers()", 3), ("SELECT label FROM public.answers() WHERE n = 2", "answer 2"),
           ("SELECT prorows FROM pg_proc WHERE proname = 'answers'", 3)],
          changes=frozenset({"DropFunction", "CreateFunction"}), before=_set("functions/answers", ANSWERS)),
+    Case("function_out_arguments",  # the result type changes: drop and create
+         _set("functions/answers", {**ANSWERS, "returns": "record", "body": "SELECT 1, 'x'",
+                                    "args": {"a": {"type": "integer", "mode": "out"},
+                                             "b": {"type": "text", "mode": "out"}}}),
+         [("SELECT b FROM public.answers()", "x")],
+         changes=frozenset({"DropFunction", "CreateFunction"}), before=_set("functions/answers", ANSWERS)),
     Case("function_options", _chain(_set("functions/current_user_id/parallel", "safe"),
                                     _set("functions/current_user_id/cost", 5),
                                     _set("functions/current_user_id/strict", True)),

@@ -35,6 +35,16 @@ FUNCTIONS: dict[str, Any] = {
         "args": {"prefix": {"type": "text", "default": "''"}},
         "returns": "setof text", "language": "plpgsql", "volatility": "stable", "search_path": "",
         "body": "BEGIN\n  RETURN QUERY SELECT prefix || label FROM public.items ORDER BY id;\nEND;"},
+    "split_name": {
+        "args": {"whole": "text", "first": {"type": "text", "mode": "out"}, "last": {"type": "text", "mode": "out"}},
+        "returns": "record", "language": "sql", "volatility": "immutable", "search_path": "",
+        "body": "SELECT split_part(whole, ' ', 1), split_part(whole, ' ', 2)"},
+    "total": {
+        "args": {"nums": {"type": "integer[]", "mode": "variadic"}}, "returns": "integer", "language": "sql",
+        "volatility": "immutable", "search_path": "", "body": "SELECT sum(x)::integer FROM unnest(nums) AS x"},
+    "bump": {
+        "args": {"n": {"type": "integer", "mode": "inout"}}, "returns": "integer", "language": "plpgsql",
+        "volatility": "immutable", "search_path": "", "body": "BEGIN\n  n := n + 1;\nEND;"},
     "twice": {
         "args": {"n": "integer"}, "returns": "integer", "language": "sql", "volatility": "immutable",
         "strict": True, "leakproof": True, "parallel": "safe", "cost": 1, "search_path": "", "body": "SELECT n * 2"},
@@ -64,6 +74,10 @@ def test_render(tmp_path: Path) -> None:
     assert ("RETURNS integer\n    LANGUAGE sql\n    IMMUTABLE\n    STRICT\n    LEAKPROOF\n    PARALLEL SAFE\n"
             "    COST 1\n    SECURITY INVOKER\n") in sql
     assert "REVOKE ALL ON FUNCTION public.page(integer, integer) FROM PUBLIC" in sql  # defaults not in signatures
+    assert "CREATE FUNCTION public.split_name(whole text, OUT first text, OUT last text)\n    RETURNS record\n" in sql
+    assert "REVOKE ALL ON FUNCTION public.split_name(text) FROM PUBLIC" in sql  # OUT arguments are not in it
+    assert "CREATE FUNCTION public.total(VARIADIC nums integer[])" in sql
+    assert "CREATE FUNCTION public.bump(INOUT n integer)" in sql
 
 
 def test_a_function_whose_default_calls_another_comes_after_it(tmp_path: Path) -> None:
@@ -89,6 +103,17 @@ def test_a_function_whose_default_calls_another_comes_after_it(tmp_path: Path) -
     ({"twice": {**FUNCTIONS["twice"], "args": {"n": {"type": "integer", "default": "1 +"}}}},
      "default of argument n does not parse"),
     ({"twice": {**FUNCTIONS["twice"], "parallel": "sometimes"}}, "parallel"),
+    ({"split_name": {**FUNCTIONS["split_name"], "returns": "text"}},
+     "with OUT argument(s) first, last the result is record"),
+    ({"bump": {**FUNCTIONS["bump"], "returns": "bigint"}}, "with OUT argument(s) n the result is integer"),
+    ({"split_name": {**FUNCTIONS["split_name"], "returns": "table(a text)"}}, "cannot be mixed"),
+    ({"split_name": {**FUNCTIONS["split_name"], "args": {
+        "whole": "text", "first": {"type": "text", "mode": "out", "default": "'x'"}}}}, "cannot have a default"),
+    ({"total": {**FUNCTIONS["total"], "args": {"nums": {"type": "integer", "mode": "variadic"}}}},
+     "must be of an array type"),
+    ({"total": {**FUNCTIONS["total"], "args": {"nums": {"type": "integer[]", "mode": "variadic"}, "n": "integer"}}},
+     "must be the last input argument"),
+    ({"twice": {**FUNCTIONS["twice"], "args": {"n": {"type": "integer", "mode": "both"}}}}, "mode"),
 ])
 def test_check_refuses_what_postgresql_refuses(change: dict[str, Any], message: str, tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
@@ -104,7 +129,8 @@ def test_verify_sees_each_field(tmp_path: Path) -> None:
     placed = order(result.catalog)
     for edit in (("DEFAULT 2", "DEFAULT 3"), ("RETURNS SETOF text", "RETURNS text"), ("    ROWS 20\n", ""),
                  ("    LEAKPROOF\n", ""), ("PARALLEL SAFE", "PARALLEL RESTRICTED"), ("COST 1\n", "COST 2\n"),
-                 ("    STRICT\n", ""), ("TABLE (id integer, label text)", "TABLE (id integer, name text)")):
+                 ("    STRICT\n", ""), ("TABLE (id integer, label text)", "TABLE (id integer, name text)"),
+                 ("OUT last text", "OUT last integer"), ("VARIADIC nums", "nums"), ("INOUT n", "n")):
         assert edit[0] in text, edit
         mismatch = verify_sql("schema.sql", text.replace(edit[0], edit[1], 1), placed, result.catalog,
                               registry=True)
@@ -120,6 +146,8 @@ def test_the_functions_work_live(tmp_path: Path, empty_db: str) -> None:
         assert conn.execute("SELECT * FROM public.labels()").fetchall() == [("one",), ("two",), ("three",)]
         assert conn.execute("SELECT public.labels('#') LIMIT 1").fetchone() == ("#one",)
         assert conn.execute("SELECT public.twice(21), public.twice(NULL)").fetchone() == (42, None)
+        assert conn.execute("SELECT * FROM public.split_name('Ada Lovelace')").fetchone() == ("Ada", "Lovelace")
+        assert conn.execute("SELECT public.total(1, 2, 3), public.bump(1)").fetchone() == (6, 2)
         row = conn.execute("SELECT proleakproof, proparallel, procost, prorows, proretset FROM pg_proc "
                            "WHERE proname IN ('twice', 'page') ORDER BY proname").fetchall()
     assert row == [(False, "u", 100, 20, True), (True, "s", 1, 0, False)]
@@ -133,4 +161,7 @@ def test_introspection_reads_what_the_spec_says_and_there_is_no_drift(tmp_path: 
     assert [(a.name, a.type, a.default) for a in page.args] == [("lim", "integer", "2"), ("skip", "integer", "0")]
     assert (page.returns, page.rows, page.cost, page.parallel) == ("TABLE(id integer, label text)", 20, None,
                                                                   "unsafe")
+    split = next(f for f in snapshot.module.functions if f.name == "public.split_name")
+    assert [(a.name, a.mode) for a in split.args] == [("whole", "in"), ("first", "out"), ("last", "out")]
+    assert split.returns == "record"
     assert [str(d) for d in verify(empty_db, result.catalog)] == []

@@ -290,7 +290,7 @@ class _Planner:
         if key[0] == "view":
             change = ch.DropView(qname(obj.name))
         elif key[0] == "function":
-            change = ch.DropFunction(qname(obj.name), tuple(str(parse_type(a.type)) for a in obj.args))
+            change = ch.DropFunction(qname(obj.name), tuple(str(parse_type(a.type)) for a in obj.inputs))
         elif key[0] == "policy":
             assert item.table is not None
             change = ch.DropPolicy(qname(item.table.name), obj.name)
