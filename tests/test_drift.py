@@ -25,6 +25,8 @@ from generator.check import check
 from generator.derive import Catalog
 from generator.drift import Canon, excerpt, scope, verify
 from generator.load import load_spec
+from generator.migrate.database import plan_database
+from generator.migrate.script import rendered
 from generator.pipeline import Build, build
 from generator.sqltext import QName
 
@@ -101,7 +103,13 @@ def test_supabase_target_checks_what_the_spec_puts_on_platform_tables(tmp_path: 
     assert drift(empty_db, full.catalog, include_platform=False) == [
         "trigger auth.users.on_user_created: missing in database"]
     assert "trigger auth.users.on_user_created: missing in database" in drift(empty_db, full.catalog)
-    live.apply_sql(empty_db, "DROP TABLE auth.users")
+    # A plan for Supabase puts it back (and touches nothing else of the platform).
+    steps = plan_database(empty_db, full.catalog, include_platform=False).steps
+    assert [type(s.change).__name__ for s in steps] == ["CreateTrigger"]
+    live.apply_sql(empty_db, "\n".join(r.sql for r in rendered(plan_database(empty_db, full.catalog,
+                                                                             include_platform=False))))
+    assert drift(empty_db, full.catalog, include_platform=False) == []
+    live.apply_sql(empty_db, "DROP TABLE auth.users CASCADE")
     assert drift(empty_db, full.catalog, include_platform=False) == ["table auth.users: missing in database"]
 
 

@@ -662,11 +662,13 @@ _CREATE: dict[str, type[ch.Create]] = {
 
 def plan(new: Catalog, old: Snapshot, *, options: Options = Options(), rows: Mapping[QName, int] | None = None,
          constant: Constant = same_constant, skip: frozenset[str] = frozenset(),
-         renames: list[Declared] | None = None, notes: Iterable[str] = ()) -> Plan:
+         renames: list[Declared] | None = None, notes: Iterable[str] = (),
+         partial: Mapping[QName, frozenset[tuple[str, str]]] | None = None) -> Plan:
     """The plan that brings `old` (a database snapshot, or an older spec's) to the spec `new`. `renames`: the
-    renames to look for (default: what `new` declares; a down migration passes the forward ones inverted)."""
+    renames to look for (default: what `new` declares; a down migration passes the forward ones inverted).
+    `partial`: children of skipped (platform) tables that are planned all the same (drift.platform_children)."""
     renamed, found = apply_renames(new, old, renames)
-    differences = drift.compare(new, renamed, constant, skip=skip)
+    differences = drift.compare(new, renamed, constant, skip=skip, partial=partial)
     new_tables = frozenset(d.key for d in differences if d.kind == "table" and d.what == "missing")
     planner = _Planner(new, renamed, options, Facts(rows, new_tables), skip)
     planner.renames = [ch.Rename(r.kind, r.old, r.new, r.table, r.schema, r.args) for r in found]
