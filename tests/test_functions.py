@@ -21,6 +21,7 @@ from generator.load import load_spec
 from generator.model import Argument
 from generator.order import order
 from generator.pipeline import build
+from generator.schemadocs import docs_files
 from generator.sqltext import QName
 from generator.verify import verify_sql
 
@@ -165,3 +166,10 @@ def test_introspection_reads_what_the_spec_says_and_there_is_no_drift(tmp_path: 
     assert [(a.name, a.mode) for a in split.args] == [("whole", "in"), ("first", "out"), ("last", "out")]
     assert split.returns == "record"
     assert [str(d) for d in verify(empty_db, result.catalog)] == []
+
+
+def test_schema_docs_show_modes_and_defaults(tmp_path: Path) -> None:
+    text = "\n".join(f.text for f in docs_files(check(load_spec(spec_of(tmp_path)))))
+    assert "`public.page(lim integer DEFAULT 2, skip integer DEFAULT 0)`" in text
+    assert "`public.split_name(whole text, OUT first text, OUT last text)`" in text
+    assert "`public.total(VARIADIC nums integer[])`" in text
