@@ -38,7 +38,17 @@ from .model import (
     View,
 )
 from .sqlparse import SqlSyntaxError, ast
-from .sqltext import MAX_IDENTIFIER_BYTES, PLAIN_NAME, PSEUDO_TYPES, QName, SqlType, TypeSyntaxError, parse_type
+from .sqltext import (
+    MAX_IDENTIFIER_BYTES,
+    PLAIN_NAME,
+    PSEUDO_TYPES,
+    QName,
+    Returns,
+    SqlType,
+    TypeSyntaxError,
+    parse_returns,
+    parse_type,
+)
 from .sqltext import qname as to_qname
 
 # Schemas whose functions and relations PostgreSQL itself provides; references into them are not checked.
@@ -79,7 +89,6 @@ class Checker:
     def __init__(self, catalog: Catalog, errors: Collector) -> None:
         self.catalog = catalog
         self.errors = errors
-        self._role_helpers: dict[QName, str] | None = None
 
     def err(self, pos: Pos, message: str) -> None:
         self.errors.error(pos, message)
@@ -99,6 +108,10 @@ class Checker:
         return self.name_length(name, pos, what)
 
     def name_length(self, name: str, pos: Pos, what: str) -> bool:
+        """A name over 63 bytes stays an error, not a lint: PostgreSQL truncates it (with a mere NOTICE), so the
+        database's object has another name than the spec's. `verify --db`, drift and plans would then look for an
+        object that cannot exist and report it missing forever, and two long names sharing 63 bytes would collide:
+        the output would be wrong, which is what `check` refuses."""
         if not name or "\x00" in name:
             self.err(pos, f"invalid {what} name {name!r}")
             return False
@@ -239,19 +252,24 @@ class Checker:
     # -- functions -----------------------------------------------------------------------------------------------
     def check_function(self, function: Function) -> None:
         name = self.qualified_name(function.name, function.loc("name"), "function")
-        for arg in function.args:
-            self.plain_name(arg.name, arg.loc("name"), "argument")
-            self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
-        self.type_of(function.returns, function.loc("returns"), allow_pseudo=True)
+        self.check_arguments(function)
+        returns = self.returns_of(function)
         self.check_grants(function.grants, "function")
         self.check_search_path(function)
-        if function.security == "definer" and function.search_path != ():
-            self.err(function.loc("security"), f"SECURITY DEFINER function {function.name} must set "
-                                                 "`search_path: ''` and qualify every name it uses")
-        args = ", ".join(f"{a.name} {a.type}" for a in function.args)
-        probe = sqlparse.function_probe(name.sql, args, function.returns, function.language, function.body)
+        if function.rows is not None and returns is not None and not returns.setof:
+            self.err(function.loc("rows"), f"{function.name}: `rows` applies only to a set-returning function "
+                                             "(`returns: setof ...` or `table(...)`)")
+        for key in ("cost", "rows"):
+            value = getattr(function, key)
+            if value is not None and value <= 0:
+                self.err(function.loc(key), f"{function.name}: `{key}` must be positive")
+        args = ", ".join(a.sql for a in function.args)
+        probe = sqlparse.function_probe(name.sql, args, str(returns) if returns else function.returns,
+                                        function.language, function.body)
         try:
             refs = sqlparse.body_references(function.language, probe, function.body)
+        except sqlparse.PlpgsqlUnsupported:
+            return  # PostgreSQL may accept what pglast cannot read: lint's plpgsql_body_unchecked says so
         except SqlSyntaxError as exc:
             # PL/pgSQL messages carry no offset into the body (its parser gives none, or names the statement).
             reason = sql_error(exc, function.body) if function.language == "sql" else str(exc)
@@ -260,10 +278,65 @@ class Checker:
         if function.language == "sql":  # SQL bodies are resolved when created; PL/pgSQL only when run
             self.references(refs, function.loc("body"), f"body of {function.name}")
         if function.search_path == ():
-            unqualified = sorted(n for s, n in refs.tables if s is None)
+            # Row types of declared variables are resolved when the function is created, with its search_path.
+            declared = {d.relation for d in sqlparse.plpgsql_declarations(function.body)} \
+                if function.language == "plpgsql" else set()
+            row_types = {r for r in declared if r is not None and r[0] is None
+                         and self.catalog.resolve_relation(*r) is not None}
+            unqualified = sorted({n for s, n in refs.tables | row_types if s is None})
             if unqualified:
                 self.err(function.loc("body"), f"{function.name} pins search_path to '' but names "
                                                  f"{', '.join(unqualified)} without a schema")
+
+    def check_arguments(self, function: Function) -> None:
+        defaulted: str | None = None
+        for n, arg in enumerate(function.args):
+            self.plain_name(arg.name, arg.loc("name"), "argument")
+            arg_type = self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
+            if arg.mode == "out":
+                if arg.default is not None:
+                    self.err(arg.loc("default"), f"OUT argument {arg.name} cannot have a default")
+                continue
+            if arg.mode == "variadic":
+                if any(a.mode != "out" for a in function.args[n + 1:]):
+                    self.err(arg.loc("mode"), f"VARIADIC argument {arg.name} must be the last input argument")
+                if arg_type is not None and not arg_type.array_dims:
+                    self.err(arg.loc("type"), f"VARIADIC argument {arg.name} must be of an array type")
+            if arg.default is not None:
+                defaulted = arg.name
+                what = f"default of argument {arg.name}"
+                node = self.expression(arg.default, arg.loc("default"), what)
+                if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
+                    self.err(arg.loc("default"), f"{what} cannot refer to columns or other arguments")
+            elif defaulted is not None:
+                self.err(arg.loc("name"), f"argument {arg.name} of {function.name} needs a default: it follows "
+                                          f"{defaulted}, which has one (PostgreSQL refuses the function)")
+
+    def returns_of(self, function: Function) -> Returns | None:
+        try:
+            returns = parse_returns(function.returns)
+        except TypeSyntaxError as exc:
+            self.err(function.loc("returns"), str(exc))
+            return None
+        pseudo = [t for t in (returns.type, *(t for _, t in returns.columns)) if t and t.base in PSEUDO_TYPES]
+        if pseudo and (returns.columns or (returns.setof and pseudo[0].base != "record")):
+            self.err(function.loc("returns"), f"{function.name}: {pseudo[0]} cannot be returned as a set")
+        outs = [a for a in function.args if a.mode in ("out", "inout")]
+        if outs and returns.columns:
+            self.err(function.loc("returns"), f"{function.name}: `table(...)` and OUT arguments cannot be mixed")
+        elif outs and returns.type is not None:
+            expected = "record" if len(outs) > 1 else _base(outs[0].type)
+            if _base(str(returns.type)) != expected:
+                self.err(function.loc("returns"), f"{function.name}: with OUT argument(s) "
+                                                   f"{', '.join(a.name for a in outs)} the result is {expected} "
+                                                   f"(`returns: {'setof ' if returns.setof else ''}{expected}`)")
+        names = [n for n, _ in returns.columns]
+        for dup in sorted({n for n in names if names.count(n) > 1}):
+            self.err(function.loc("returns"), f"{function.name}: column {dup!r} returned twice")
+        for column in sorted(set(names) & {a.name for a in function.args}):
+            self.err(function.loc("returns"), f"{function.name}: returned column {column!r} has the name of an "
+                                               "argument (PostgreSQL refuses the function)")
+        return returns
 
     def check_search_path(self, function: Function) -> None:
         """One schema per item: PostgreSQL would take `public, pg_temp` written as one item for ONE schema of that
@@ -301,6 +374,7 @@ class Checker:
         if table.primary_key and any(c.primary_key for c in table.columns):
             self.err(table.loc("primary_key"), "primary key declared both on a column and on the table")
         self.columns_listed(table, table.primary_key, table.loc("primary_key"), "primary key")
+        self.check_duplicate_keys(table)
         constraint_names: dict[str, Pos] = {}
         for con in self.catalog.constraints(table):
             at = declared_at(table, con)
@@ -325,6 +399,25 @@ class Checker:
                 self.err(policy.loc("name"), f"duplicate policy {policy.name!r}")
         self.check_grants(table.grants, "table")
         self.check_seed(table)
+
+    def check_duplicate_keys(self, table: Table) -> None:
+        """A UNIQUE constraint on exactly the columns (in the same order) of the primary key or of an earlier UNIQUE
+        one: CREATE TABLE keeps only the first of them (ALTER TABLE ... ADD keeps both), so the database would not
+        hold what the spec says, and `verify --db` would report drift on our own output. Refused, not folded: one
+        of the two declarations is meaningless, and the spec should say which constraint it means."""
+        first: dict[tuple[str, ...], Constraint] = {}
+        for con in self.catalog.constraints(table):
+            if con.kind not in ("primary key", "unique"):
+                continue
+            earlier = first.setdefault(con.columns, con)
+            if earlier is con:
+                continue
+            hint = ("the primary key already makes it unique; remove `unique`" if earlier.kind == "primary key"
+                    else "remove one of them")
+            self.err(declared_at(table, con)("columns"),
+                     f"UNIQUE {con.name} ({', '.join(con.columns)}) repeats the {earlier.kind.upper()} "
+                     f"{earlier.name} of {table.name}: PostgreSQL keeps only the first when it creates the table "
+                     f"({hint})")
 
     def columns_listed(self, table: Table, columns: Iterable[str], pos: Pos, what: str) -> None:
         names = {c.name for c in table.columns}
@@ -484,8 +577,6 @@ class Checker:
             node = self.expression(getattr(policy, key), policy.loc(key), what)
             if node is not None:
                 self.policy_columns(table, node, policy.loc(key), what)
-                self.policy_initplans(node, policy.loc(key), what)
-                self.policy_role_subqueries(node, policy.loc(key), what)
 
     def policy_columns(self, table: Table, node: Any, pos: Pos, what: str) -> None:
         """Column references outside sub-queries are the row's own columns: a typo there only fails at apply time."""
@@ -497,51 +588,6 @@ class Checker:
                 column = parts[-1] if len(parts) == 1 or (len(parts) == 2 and parts[0] in own) else None
                 if column is None or column not in names:
                     self.err(pos, f"{what} refers to unknown column {'.'.join(parts)!r} of {table.name}")
-
-    def policy_role_subqueries(self, node: Any, pos: Pos, what: str) -> None:
-        """A sub-query on a table that a STABLE boolean helper already reads (user_roles behind has_any_role)
-        repeats the helper's role check inline: one helper keeps every policy's rule the same."""
-        helpers = self.role_helpers()
-        for schema, name in sorted(sqlparse.references(node).tables, key=str):
-            relation = self.catalog.resolve_relation(schema, name)
-            if relation is not None and relation in helpers:
-                self.err(pos, f"{what} queries {relation} directly: use {helpers[relation]}() instead")
-
-    def role_helpers(self) -> dict[QName, str]:
-        """Tables read by STABLE SQL functions returning boolean (role-check helpers), with one such helper each."""
-        if self._role_helpers is None:
-            self._role_helpers = {}
-            for name, function in sorted(self.catalog.functions.items()):
-                if function.language != "sql" or function.volatility != "stable" or function.returns != "boolean":
-                    continue
-                try:
-                    refs = sqlparse.statement_references(function.body)
-                except SqlSyntaxError:
-                    continue  # reported by check_function
-                for schema, table in refs.tables:
-                    relation = self.catalog.resolve_relation(schema, table)
-                    if relation is not None:
-                        self._role_helpers.setdefault(relation, str(name))
-        return self._role_helpers
-
-    def policy_initplans(self, node: Any, pos: Pos, what: str) -> None:
-        """auth.uid(), current_setting() and STABLE helpers called without a column argument give the same answer
-        for every row: written bare, PostgreSQL calls them once per row; as `(SELECT f())` once per statement."""
-        for n in sqlparse.walk(node, into_subqueries=False):
-            if not isinstance(n, ast.FuncCall):
-                continue
-            if any(isinstance(a, ast.ColumnRef) for arg in (n.args or ()) for a in sqlparse.walk(arg)):
-                continue
-            names = [s.sval for s in n.funcname]
-            schema, name = (names[0] if len(names) > 1 else None), names[-1]
-            declared = self.catalog.resolve_function(schema, name)
-            function = self.catalog.functions.get(declared) if declared else None
-            per_statement = (schema == "auth" or name == "current_setting"
-                             or (function is not None and function.volatility != "volatile"))
-            if per_statement:
-                call = sqlparse.deparse(n)
-                self.err(pos, f"{what} calls {call} once per row: write (SELECT {call}) so PostgreSQL evaluates it "
-                              "once per statement")
 
     def check_seed(self, table: Table) -> None:
         columns = {c.name: c for c in table.columns}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,9 +35,22 @@ from .derive import Catalog, Constraint, ReferenceSyntaxError, parse_reference
 from .introspect import DatabaseError, Snapshot
 from .load import load_spec
 from .model import Column, Function, Grant, Index, Policy, Role, SchemaDef, Table, Trigger, View
+from .order import order
 from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
-from .sqltext import DEFAULT_SCHEMA, QName, TypeSyntaxError, ident, literal, parse_type, qname, value_literal
+from .sqltext import (
+    DEFAULT_SCHEMA,
+    QName,
+    Returns,
+    SqlType,
+    TypeSyntaxError,
+    ident,
+    literal,
+    parse_returns,
+    parse_type,
+    qname,
+    value_literal,
+)
 
 # (schema, relation) -> its column names, or None when unknown.
 Columns = Callable[[QName], Sequence[str] | None]
@@ -561,6 +575,21 @@ def _type(text: str) -> str:
         return text
 
 
+def _defaults(fn: Function) -> str:
+    return ", ".join(f"{a.name} DEFAULT {_flat(a.default)}" for a in fn.args if a.default is not None) or "none"
+
+
+def _returns(text: str) -> str:
+    """A return type without type modifiers, which PostgreSQL does not keep (`table(code varchar(3))` is stored
+    as character varying)."""
+    try:
+        returns = parse_returns(text)
+    except TypeSyntaxError:
+        return text
+    return str(Returns(returns.type and SqlType(returns.type.base, (), returns.type.array_dims), returns.setof,
+                       tuple((n, SqlType(t.base, (), t.array_dims)) for n, t in returns.columns)))
+
+
 def _policy_name(table: QName, name: str) -> str:
     """Policy names are any text: always double-quoted, so the name's end is visible."""
     quoted = '"' + name.replace('"', '""') + '"'
@@ -570,10 +599,14 @@ def _policy_name(table: QName, name: str) -> str:
 class _Drift:
     """One comparison of a spec with a database snapshot; `run()` returns the differences in a stable order."""
 
-    def __init__(self, catalog: Catalog, db: Snapshot, constant: Constant, skip: frozenset[str]) -> None:
+    def __init__(self, catalog: Catalog, db: Snapshot, constant: Constant, skip: frozenset[str],
+                 partial: Mapping[QName, frozenset[tuple[str, str]]]) -> None:
         self.catalog = catalog
         self.db = db
         self.skip = skip  # `kind name` of objects neither side is asked about (--target supabase: the platform)
+        self.partial = partial  # skipped tables -> (kind, name) of their children the spec still asks about
+        # Schemas read only for those children: the database's other objects there are the platform's.
+        self.foreign = {t.schema for t in partial} - self.spec_schema_names()
         spec_columns = {name: tuple(c.name for c in t.columns) for name, t in catalog.tables.items()}
 
         def spec_side(name: QName) -> Sequence[str] | None:
@@ -606,6 +639,7 @@ class _Drift:
                   str, self.table)
         self.pair("view", self.spec("view", self.catalog.views.values()), self.database("view", module.views), str,
                   self.view)
+        self.platform_children()
         return self.out
 
     # -- plumbing ---------------------------------------------------------------------------------------------------
@@ -627,7 +661,8 @@ class _Drift:
 
     def database(self, kind: str, objects: Iterable[Any]) -> dict[QName, Any]:
         """The database's objects of one kind, keyed by qualified name."""
-        return {qname(o.name): o for o in objects if f"{kind} {qname(o.name)}" not in self.skip}
+        return {qname(o.name): o for o in objects
+                if f"{kind} {qname(o.name)}" not in self.skip and qname(o.name).schema not in self.foreign}
 
     def spec_schema_names(self) -> set[str]:
         return {n for n, s in self.catalog.schemas.items() if s is not None and f"schema {n}" not in self.skip}
@@ -717,7 +752,7 @@ class _Drift:
         spec = self.spec("function", self.catalog.functions.values())
         db: dict[QName, list[Function]] = {}
         for fn in self.db.module.functions:
-            if f"function {qname(fn.name)}" not in self.skip:
+            if f"function {qname(fn.name)}" not in self.skip and qname(fn.name).schema not in self.foreign:
                 db.setdefault(qname(fn.name), []).append(fn)
         for name in sorted(set(spec) | set(db)):
             found = db.get(name, [])
@@ -734,11 +769,16 @@ class _Drift:
 
     def function(self, subject: str, spec: Function, db: Function) -> None:
         def args(fn: Function) -> tuple[str, ...]:
-            return tuple(f"{a.name} {_type(a.type)}".strip() for a in fn.args)
+            return tuple(("" if a.mode == "in" else f"{a.mode} ") + f"{a.name} {_type(a.type)}".strip()
+                         for a in fn.args)
 
         self.value(subject, "arguments", args(spec), args(db))
-        self.value(subject, "returns", _type(spec.returns), _type(db.returns))
-        for what in ("language", "volatility", "security", "strict"):
+        normal = [self.normal_pair(a.default, b.default, lambda canon, text: canon.expression(text))
+                  for a, b in zip(spec.args, db.args, strict=False)]
+        if any(x != y for x, y in normal) and len(spec.args) == len(db.args):
+            self.value(subject, "argument defaults", _defaults(spec), _defaults(db))
+        self.value(subject, "returns", _returns(spec.returns), _returns(db.returns))
+        for what in ("language", "volatility", "security", "strict", "leakproof", "parallel", "cost", "rows"):
             self.value(subject, what, getattr(spec, what), getattr(db, what))
         if spec.search_path != db.search_path:
             self.value(subject, "search_path", *(_quoted(None if p is None else ", ".join(p))
@@ -773,6 +813,33 @@ class _Drift:
                   lambda p: _policy_name(name, p[1]), lambda s, a, b: self.policy(s, name, a, b))
         self.grants(subject, str(name), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+
+    def platform_children(self) -> None:
+        """Indexes, triggers and policies the spec puts on a platform table (a trigger on auth.users calling the
+        app's function): the output emits them outside the platform modules, so they are the spec's to check even
+        when the platform is not. The table's other children are the platform's, and not compared."""
+        db_tables = {qname(t.name): t for t in self.db.module.tables}
+        for name, children in sorted(self.partial.items()):
+            spec, db = self.catalog.tables[name], db_tables.get(name)
+            if db is None:
+                self.add(Subject(f"table {name}", "table", name), MISSING, "missing")
+                continue
+            self.children_of(name, spec, db, children)
+
+    def children_of(self, name: QName, spec: Table, db: Table, children: frozenset[tuple[str, str]]) -> None:
+        """Compare only the listed children of one table; the database's others are not asked about."""
+        kinds: tuple[tuple[str, Sequence[Any], Sequence[Any], Callable[[Any], str], Callable[..., None]], ...] = (
+            ("index", spec.indexes, db.indexes, lambda i: f"{name.schema}.{i[1]}", self.index),
+            ("trigger", spec.triggers, db.triggers, lambda t: f"{name}.{t[1]}", self.trigger),
+            ("policy", spec.policies, db.policies, lambda p: _policy_name(name, p[1]), self.policy))
+        for kind, spec_children, db_children, show, compare in kinds:
+            wanted = {(name, c.name): c for c in spec_children if (kind, c.name) in children}
+            self.pair(kind, wanted, {(name, c.name): c for c in db_children if (name, c.name) in wanted}, show,
+                      functools.partial(self.child, compare, name))
+
+    @staticmethod
+    def child(compare: Callable[..., None], table: QName, subject: str, spec: Any, db: Any) -> None:
+        compare(subject, table, spec, db)
 
     def column(self, subject: str, table: QName, spec: Column, db: Column, in_primary_key: bool) -> None:
         want_type = _type(spec.type)
@@ -877,7 +944,7 @@ def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
 
 
 def _arg_types(fn: Function) -> tuple[str, ...]:
-    return tuple(_type(a.type) for a in fn.args)
+    return tuple(_type(a.type) for a in fn.inputs)
 
 
 def _identity(fn: Function) -> tuple[QName, tuple[str, ...]]:
@@ -928,18 +995,38 @@ def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str]
     return schemas, roles, frozenset(skipped)
 
 
+def platform_children(catalog: Catalog, *, include_platform: bool = True) -> dict[QName, frozenset[tuple[str, str]]]:
+    """Without the platform modules: each platform table that has indexes, triggers or policies the output emits
+    in a module it keeps (they wait for an object of the app, such as the function of a trigger on auth.users),
+    with the (kind, name) of those children."""
+    if include_platform:
+        return {}
+    modules = catalog.schema.modules
+    out: dict[QName, set[tuple[str, str]]] = {}
+    for placed in order(catalog):
+        item = placed.item
+        if (item.table is not None and item.kind in ("index", "trigger", "policy") and modules[item.module].platform
+                and not modules[placed.module].platform):
+            out.setdefault(qname(item.table.name), set()).add((item.kind, item.obj.name))
+    return {name: frozenset(children) for name, children in out.items()}
+
+
 def compare(catalog: Catalog, snapshot: Snapshot, constant: Constant = same_constant, *,
-            skip: frozenset[str] = frozenset()) -> list[Difference]:
-    """The differences between a checked spec and a database snapshot."""
-    return _Drift(catalog, snapshot, constant, skip).run()
+            skip: frozenset[str] = frozenset(),
+            partial: Mapping[QName, frozenset[tuple[str, str]]] | None = None) -> list[Difference]:
+    """The differences between a checked spec and a database snapshot. `partial`: children of skipped tables
+    that are compared all the same (see platform_children)."""
+    return _Drift(catalog, snapshot, constant, skip, partial or {}).run()
 
 
 def verify(dsn: str, catalog: Catalog, *, include_platform: bool = True) -> list[Difference]:
     """Read the database at `dsn` and compare it with the spec; raises DatabaseError when it cannot be read."""
     schemas, roles, skip = scope(catalog, include_platform=include_platform)
+    partial = platform_children(catalog, include_platform=include_platform)
+    schemas = sorted(set(schemas) | {name.schema for name in partial})
     with introspect.connect(dsn) as conn:
         snapshot = introspect.read(conn, schemas, roles)
-        return compare(catalog, snapshot, introspect.Constants(conn), skip=skip)
+        return compare(catalog, snapshot, introspect.Constants(conn), skip=skip, partial=partial)
 
 
 # -- command line ---------------------------------------------------------------------------------------------------

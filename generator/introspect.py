@@ -53,7 +53,7 @@ from .model import (
     View,
 )
 from .sqlparse import SqlSyntaxError, ast
-from .sqltext import DEFAULT_SCHEMA, QName, TypeSyntaxError, ident, parse_type
+from .sqltext import DEFAULT_SCHEMA, QName, Returns, SqlType, TypeSyntaxError, ident, parse_returns, parse_type
 
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server should fail fast, not hang a CI job
 # The search_path of the reading session: public names print unqualified, every other schema's qualified.
@@ -164,6 +164,8 @@ class Constants:
 _COMMAND = {"r": "select", "a": "insert", "w": "update", "d": "delete", "*": "all"}
 _FK_ACTION = {"a": None, "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 _VOLATILITY = {"v": "volatile", "s": "stable", "i": "immutable"}
+_ARG_MODE = {"i": "in", "o": "out", "b": "inout", "v": "variadic"}
+_PARALLEL = {"u": "unsafe", "r": "restricted", "s": "safe"}
 _CONSTRAINT_KIND = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclude"}
 _ACL_KIND = {"r": "table", "s": "sequence", "f": "function", "n": "schema"}
 _TRUE = frozenset({"true", "on", "yes", "1"})
@@ -179,6 +181,14 @@ def canonical_type(text: str) -> str:
         return str(parse_type(text))
     except TypeSyntaxError:
         return text
+
+
+def canonical_returns(text: str) -> Returns:
+    """A return type as the spec spells it; one PostgreSQL prints that the spec cannot name stays as printed."""
+    try:
+        return parse_returns(text)
+    except TypeSyntaxError:
+        return Returns(SqlType(text))
 
 
 def grants(rows: Sequence[Sequence[str]]) -> tuple[Grant, ...]:
@@ -383,18 +393,23 @@ class _Reader:
 
     @staticmethod
     def function(schema: str, name: str, args: list[list[str]], returns: str, language: str, volatility: str,
-                 definer: bool, strict: bool, config: list[str], body: str, comment: str | None,
-                 acl: list[list[str]]) -> Function:
+                 definer: bool, strict: bool, leakproof: bool, parallel: str, cost: int, rows: int,
+                 config: list[str], body: str, comment: str | None, acl: list[list[str]]) -> Function:
         setting = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
         # As the model holds it: one item per schema, () when pinned empty (stored as `""`).
         search_path = None if setting is None else search_path_items(setting)
         # language and volatility may lie beyond the spec's choices (c, internal, ...): the model types are
         # Literals, the database's values are what they are.
+        # COST and ROWS as the spec leaves them unsaid: PostgreSQL's defaults (100; 1000 rows for a set, else 0).
+        setof = canonical_returns(returns).setof
         return Function(name=str(QName(schema, name)),
-                        args=tuple(Argument(name=n, type=canonical_type(t)) for n, t in args),
-                        returns=canonical_type(returns), language=cast(Any, language),
+                        args=tuple(Argument(name=n, type=canonical_type(t), default=Sql(d) if d is not None else None,
+                                            mode=cast(Any, _ARG_MODE[m])) for n, t, d, m in args),
+                        returns=str(canonical_returns(returns)), language=cast(Any, language),
                         volatility=cast(Any, _VOLATILITY.get(volatility, volatility)),
                         security="definer" if definer else "invoker", search_path=search_path, strict=strict,
+                        leakproof=leakproof, parallel=cast(Any, _PARALLEL.get(parallel, parallel)),
+                        cost=None if cost == 100 else cost, rows=None if rows == (1000 if setof else 0) else rows,
                         body=Sql(body), grants=grants(acl), comment=comment)
 
     @staticmethod

@@ -243,6 +243,35 @@ class Context:
     def constraints(self, table: Table) -> list[Constraint]:
         return self.catalog.constraints(table)
 
+    def is_per_statement_call(self, node: Any) -> bool:
+        """A call whose answer is the same for every row of a statement: an identity call, or a declared STABLE
+        function given no column (an IMMUTABLE one with constant arguments the planner folds by itself)."""
+        if is_identity_call(node):
+            return True
+        if not isinstance(node, ast.FuncCall) or any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node.args)):
+            return False
+        declared = self.catalog.resolve_function(*call_name(node))
+        function = self.catalog.functions.get(declared) if declared else None
+        return function is not None and function.volatility == "stable"
+
+    @cached_property
+    def role_helpers(self) -> dict[QName, QName]:
+        """Tables read by STABLE SQL functions returning boolean (role-check helpers such as has_any_role), with
+        the first such helper by name."""
+        helpers: dict[QName, QName] = {}
+        for name, function in sorted(self.catalog.functions.items()):
+            if function.language != "sql" or function.volatility != "stable" or function.returns != "boolean":
+                continue
+            try:
+                refs = sqlparse.statement_references(function.body)
+            except SqlSyntaxError:
+                continue  # `check` refuses it in a spec; a database's body may be anything
+            for schema, table in refs.tables:
+                relation = self.catalog.resolve_relation(schema, table)
+                if relation is not None:
+                    helpers.setdefault(relation, name)
+        return helpers
+
     def index_shapes(self, table: Table) -> list[IndexShape]:
         """Every index of a table: those its PRIMARY KEY and UNIQUE constraints create, then the declared ones."""
         if id(table) not in self._shapes:
@@ -288,22 +317,24 @@ def is_wrapper(sub: Any) -> bool:
     return isinstance(sub, ast.SelectStmt) and not sub.fromClause and bool(sub.targetList)
 
 
-def per_row_calls(node: Any, wrapped: bool = False) -> Iterator[Any]:
-    """Identity calls not inside a `(SELECT ...)` wrapper, looking into sub-queries too: inside `EXISTS (SELECT 1
-    FROM user_roles WHERE user_id = auth.uid())` the call runs once per row the sub-query scans."""
+def per_row_calls(node: Any, wrapped: bool = False,
+                  is_call: Callable[[Any], bool] = is_identity_call) -> Iterator[Any]:
+    """Calls (identity calls unless `is_call` says otherwise) not inside a `(SELECT ...)` wrapper, looking into
+    sub-queries too: inside `EXISTS (SELECT 1 FROM user_roles WHERE user_id = auth.uid())` the call runs once per
+    row the sub-query scans."""
     if isinstance(node, ast.SubLink):
-        yield from per_row_calls(node.testexpr, wrapped)
-        yield from per_row_calls(node.subselect, is_wrapper(node.subselect))
+        yield from per_row_calls(node.testexpr, wrapped, is_call)
+        yield from per_row_calls(node.subselect, is_wrapper(node.subselect), is_call)
         return
     if isinstance(node, ast.Node):
-        if not wrapped and is_identity_call(node):
+        if not wrapped and is_call(node):
             yield node
             return
         for slot in node.__slots__:
-            yield from per_row_calls(getattr(node, slot, None), wrapped)
+            yield from per_row_calls(getattr(node, slot, None), wrapped, is_call)
     elif isinstance(node, list | tuple):
         for item in node:
-            yield from per_row_calls(item, wrapped)
+            yield from per_row_calls(item, wrapped, is_call)
 
 
 def is_user_id(node: Any) -> bool:
@@ -420,17 +451,20 @@ def duplicate_index(ctx: Context) -> Iterator[Hit]:
                           f"drop {shape.name}", (ctx.index_key(name, shape.index), ctx.table_key(name)))
 
 
-@rule("auth_rls_initplan", "warning", "policy calling auth.uid(), auth.role() or current_setting() once per row",
-      why="""Written bare, auth.uid() (or auth.role(), auth.jwt(), current_setting()) in a policy is evaluated for
-      every row the query reads, sub-queries included, although its answer is the same for the whole statement.
-      On large tables that is the most common RLS slowdown.""",
+@rule("auth_rls_initplan", "warning",
+      "policy calling auth.uid(), current_setting() or a STABLE function with no column argument once per row",
+      why="""Written bare, auth.uid() (or auth.role(), auth.jwt(), current_setting(), or a declared STABLE helper
+      such as has_any_role(...) given no column) in a policy is evaluated for every row the query reads,
+      sub-queries included, although its answer is the same for the whole statement. On large tables that is the
+      most common RLS slowdown.""",
       fix="""Wrap the call in a sub-select, `(select auth.uid())`: PostgreSQL then evaluates it once per statement
       (an init plan) and compares each row with the result.""",
       on="the policy or its table")
 def auth_rls_initplan(ctx: Context) -> Iterator[Hit]:
     for name, _, policy in ctx.policies():
         # One finding per policy (USING and WITH CHECK together), at the first expression with such a call.
-        per_key = {k: {sqlparse.deparse(c) for c in per_row_calls(ctx.expression(getattr(policy, k)))}
+        per_key = {k: {sqlparse.deparse(c) for c in per_row_calls(ctx.expression(getattr(policy, k)),
+                                                                  is_call=ctx.is_per_statement_call)}
                    for k in ("using", "with_check")}
         keys = [k for k, found in per_key.items() if found]
         if keys:
@@ -538,6 +572,46 @@ def function_search_path_mutable(ctx: Context) -> Iterator[Hit]:
                       "error" if definer else None)
 
 
+@rule("security_definer_search_path_not_empty", "warning", "SECURITY DEFINER function whose search_path is not empty",
+      why="""A SECURITY DEFINER function runs with its owner's rights, so every name it resolves through its search
+      path is a way in: the caller's temporary schema (pg_temp) is searched before the path for tables and views
+      unless the path lists it last, and a schema on the path that callers can create objects in lets them put
+      their own table or function in front of the intended one.""",
+      fix="""Pin the path empty, `search_path: ''` (SET search_path = ''), and schema-qualify every name the body
+      uses (pg_catalog is always searched first). If a path is really needed, end it with pg_temp and suppress
+      with the reason.""",
+      on="the function")
+def security_definer_search_path_not_empty(ctx: Context) -> Iterator[Hit]:
+    for name, function in ctx.functions:
+        if function.security == "definer" and function.search_path:  # None: function_search_path_mutable's
+            yield Hit(str(name), function.loc("search_path"),
+                      f"SECURITY DEFINER function {name} sets search_path to {', '.join(function.search_path)}",
+                      "pin it with `search_path: ''` and qualify the names it uses", (ctx.function_key(name),))
+
+
+@rule("plpgsql_body_unchecked", "warning", "PL/pgSQL body that pglast's parser cannot read, so its SQL goes unchecked",
+      why="""`check` and `verify` parse every PL/pgSQL body with pglast and check the SQL inside it before any
+      database sees it. pglast's PL/pgSQL parser resolves some names itself and gives up on what it cannot
+      resolve, although PostgreSQL may accept the body: such a body is not refused, but a typo in it only shows
+      when the schema is applied (or when the function runs).""",
+      fix="""Nothing to change if the live tests apply and run the function; suppress with that reason. Otherwise
+      simplify what pglast cannot read (the message names it).""",
+      on="the function")
+def plpgsql_body_unchecked(ctx: Context) -> Iterator[Hit]:
+    for name, function in ctx.functions:
+        if function.language != "plpgsql":
+            continue
+        args = ", ".join(a.sql for a in function.args)
+        try:
+            sqlparse.plpgsql_fragments(sqlparse.function_probe(name.sql, args, function.returns, "plpgsql",
+                                                               function.body))
+        except sqlparse.PlpgsqlUnsupported as exc:
+            yield Hit(str(name), function.loc("body"), f"the body of {name} is not checked: {exc}",
+                      "make sure a live test applies it", (ctx.function_key(name),))
+        except SqlSyntaxError:
+            continue  # refused by `check` in a spec; a database's body is PostgreSQL's business
+
+
 @rule("anon_security_definer_function_executable", "error", "SECURITY DEFINER function executable by anon or PUBLIC",
       why="""A SECURITY DEFINER function runs with its owner's rights, past row-level security; if anon (or PUBLIC,
       which includes anon) may execute it, anyone who can reach the API can call it without signing in.
@@ -619,6 +693,32 @@ def varchar_length(ctx: Context) -> Iterator[Hit]:
                           f"column {column_where(name, column)} is {column.type}",
                           f"text with CHECK (char_length({column.name}) <= {m[2]}) says the same",
                           (ctx.table_key(name),))
+
+
+@rule("policy_repeats_role_helper", "warning",
+      "policy sub-query on a table a STABLE boolean helper function already reads",
+      why="""When a role check lives in a helper (a STABLE SQL function returning boolean, such as has_any_role()
+      reading user_roles), a policy querying that table itself repeats the check inline: the two drift apart
+      when one is edited, and the inline copy runs with the caller's rights (and the table's RLS) where the helper
+      may not.""",
+      fix="""Call the helper instead, wrapped so it runs once per statement: `(SELECT public.has_any_role(...))`.""",
+      on="the policy or its table")
+def policy_repeats_role_helper(ctx: Context) -> Iterator[Hit]:
+    helpers = ctx.role_helpers
+    for name, _, policy in ctx.policies():
+        for key in ("using", "with_check"):
+            node = ctx.expression(getattr(policy, key))
+            if node is None:
+                continue
+            found = sorted({r for s, t in sqlparse.references(node).tables
+                            if (r := ctx.catalog.resolve_relation(s, t)) in helpers}, key=str)
+            if found:
+                relation = found[0]
+                yield Hit(str(name), policy.loc(key),
+                          f"policy {policy.name!r} on {name} queries {relation} directly, which "
+                          f"{helpers[relation]}() already reads", f"call {helpers[relation]}() instead",
+                          ctx.policy_subjects(name, policy))
+                break
 
 
 @rule("policy_to_public", "warning", "policy TO public (anon included) where TO authenticated was likely meant",

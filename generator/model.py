@@ -139,6 +139,17 @@ class Sequence(Node):
 class Argument(Node):
     name: str = spec_field("Argument name.", key=True)
     type: str = spec_field("Argument type.", shorthand=True, required=True)
+    default: Sql | None = spec_field(
+        "DEFAULT: a SQL expression used when a call leaves the argument out, e.g. `10` or `'draft'` or `now()`. "
+        "Every input argument after one with a default needs a default too (PostgreSQL's rule).")
+    mode: Literal["in", "out", "inout", "variadic"] = spec_field(
+        "in; out (a result column: one OUT argument is the result, several make `returns: record`); inout (both); "
+        "variadic (the last input, an array type, taking any number of trailing arguments).", "in")
+
+    @property
+    def sql(self) -> str:
+        """As CREATE FUNCTION spells it, without the default."""
+        return ("" if self.mode == "in" else f"{self.mode.upper()} ") + f"{self.name} {self.type}"
 
 
 @dataclass(frozen=True)
@@ -148,14 +159,24 @@ class Function(Node):
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
     args: tuple[Argument, ...] = spec_field("Arguments in order, `name: type`.", (), keyed=True)
-    returns: str = spec_field("Return type (`trigger` for trigger functions).", required=True)
+    returns: str = spec_field(
+        "Return type (`trigger` for trigger functions); `setof TYPE` for a set of rows of one column, "
+        "`table(name type, ...)` for a set of rows with named columns.", required=True)
     language: Literal["sql", "plpgsql"] = spec_field("Body language.", "plpgsql")
     volatility: Literal["volatile", "stable", "immutable"] = spec_field("Volatility class.", "volatile")
     security: Literal["invoker", "definer"] = spec_field("SECURITY INVOKER or DEFINER.", "invoker")
     search_path: tuple[str, ...] | None = spec_field(
         "SET search_path for calls: a list of schemas, or one schema; `''` (or `[]`) pins it empty, so every name "
         "must be qualified.", one_or_many=True)
-    strict: bool = spec_field("RETURNS NULL ON NULL INPUT.", False)
+    strict: bool = spec_field("STRICT (RETURNS NULL ON NULL INPUT): not called when an argument is null.", False)
+    leakproof: bool = spec_field(
+        "LEAKPROOF: reveals nothing about its arguments but its result, so the planner may apply it before "
+        "row-level security filters (setting it needs a superuser).", False)
+    parallel: Literal["unsafe", "restricted", "safe"] = spec_field(
+        "PARALLEL: whether parallel query may run it (safe), only in the leader (restricted), or not at all.",
+        "unsafe")
+    cost: int | None = spec_field("COST: estimated execution cost in units of cpu_operator_cost (default 100).")
+    rows: int | None = spec_field("ROWS: estimated number of rows of a set-returning function (default 1000).")
     body: Sql = spec_field("Function body (without dollar quotes).", required=True)
     grants: tuple[Grant, ...] = spec_field(
         "EXECUTE grants. Functions are not executable by PUBLIC unless granted here.", (), keyed=True
@@ -163,6 +184,11 @@ class Function(Node):
     comment: str | None = spec_field("COMMENT ON FUNCTION.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
     lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
+
+    @property
+    def inputs(self) -> tuple[Argument, ...]:
+        """The arguments a call passes (all but OUT): they, not the OUT ones, identify the function."""
+        return tuple(a for a in self.args if a.mode != "out")
 
     def __post_init__(self) -> None:
         # `search_path: ''` is the spelling of an empty path; one form, (), for every comparison downstream.

@@ -112,8 +112,12 @@ def _expr_deps(catalog: Catalog, *texts: str | None) -> frozenset[Key]:
 def _function_item(catalog: Catalog, function: Function, module: int) -> Item:
     name = qname(function.name)
     deps = _schema_dep(name) | _grant_deps(function.grants)
+    deps |= _expr_deps(catalog, *(a.default for a in function.args))  # resolved at CREATE time
     if function.language == "sql":  # resolved at CREATE time; PL/pgSQL bodies only when they run
         deps |= _ref_deps(catalog, sqlparse.statement_references(function.body))
+    else:  # ... except the row types of declared variables, which PostgreSQL's validator resolves at CREATE
+        declared = {d.relation for d in sqlparse.plpgsql_declarations(function.body)}
+        deps |= _ref_deps(catalog, sqlparse.Refs(tables={r for r in declared if r is not None}))
     deps -= {("function", str(name))}
     return Item("function", ("function", str(name)), function, module, function.pos, deps=deps)
 

@@ -1,5 +1,5 @@
 """The README's generated sections (between `<!-- NAME:start -->` and `<!-- NAME:end -->` markers), so the
-documentation cannot drift from the code: the YAML key reference and the spec's access matrix."""
+documentation cannot drift from the code: the YAML key reference, the lint rule table and the spec's access matrix."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from collections.abc import Callable
 from .access import access_markdown
 from .derive import Catalog
 from .jsonschema import reference_markdown
+from .lint import rules_markdown
 
 SECTIONS: dict[str, Callable[[Catalog], str]] = {
     "reference": lambda _catalog: reference_markdown(),
     "access": access_markdown,
+    "rules": lambda _catalog: rules_markdown(),
 }
 
 

@@ -31,7 +31,7 @@ from .model import (
     View,
 )
 from .order import Placed
-from .sqltext import dollar_quote, ident, literal, parse_type, qname, value_literal
+from .sqltext import dollar_quote, ident, literal, parse_returns, parse_type, qname, value_literal
 
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATOR = "pgspec"
@@ -89,8 +89,16 @@ def acl(target: str, grants: tuple[Grant, ...], catalog: Catalog, *, exact: bool
 
 
 def signature(function: Function) -> str:
-    types = ", ".join(str(parse_type(a.type)) for a in function.args)
+    types = ", ".join(str(parse_type(a.type)) for a in function.inputs)
     return f"{qname(function.name).sql}({types})"
+
+
+def returns_sql(text: str) -> str:
+    """RETURNS as the output spells it: `integer`, `SETOF integer`, `TABLE (id integer, label text)`."""
+    returns = parse_returns(text)
+    if returns.columns:
+        return "TABLE (" + ", ".join(f"{ident(n)} {t}" for n, t in returns.columns) + ")"
+    return str(returns)
 
 
 @renders("role")
@@ -117,8 +125,9 @@ def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str,
     return {
         "fn": function,
         "name": qname(function.name).sql,
-        "args": ", ".join(f"{ident(a.name)} {parse_type(a.type)}" for a in function.args),
-        "returns": str(parse_type(function.returns)),
+        "args": ", ".join(("" if a.mode == "in" else f"{a.mode.upper()} ") + f"{ident(a.name)} {parse_type(a.type)}"
+                          + (f" DEFAULT {a.default}" if a.default else "") for a in function.args),
+        "returns": returns_sql(function.returns),
         "body": dollar_quote("\n" + function.body.strip("\n") + "\n"),
         "signature": sig,
         "replace": False,

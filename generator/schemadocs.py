@@ -14,7 +14,7 @@ from pathlib import Path
 from .access import object_access_markdown
 from .derive import Catalog
 from .erd import dot, graphviz_missing, mermaid, render_image
-from .model import Function, Module, Table, Trigger, View
+from .model import Argument, Function, Module, Table, Trigger, View
 from .output import write_atomically, write_bytes_atomically
 from .render import GENERATOR, OutputFile
 from .sqltext import parse_type, qname, value_literal
@@ -137,7 +137,10 @@ def _grants_and_access(catalog: Catalog, obj: Table | View) -> list[str]:
 def _functions_section(functions: tuple[Function, ...]) -> list[str]:
     if not functions:
         return []
-    rows = [[f"`{qname(f.name)}({', '.join(f'{a.name} {a.type}' for a in f.args)})`", _code(f.returns),
+    def arg(a: Argument) -> str:
+        return a.sql + (f" DEFAULT {_flat(a.default)}" if a.default is not None else "")
+
+    rows = [[f"`{qname(f.name)}({', '.join(arg(a) for a in f.args)})`", _code(f.returns),
              f"{f.language}, {f.volatility}" + (", security definer" if f.security == "definer" else ""),
              _flat(f.comment or "")]
             for f in sorted(functions, key=lambda f: f.name)]

@@ -8,13 +8,14 @@ expression uses) are read from the parse tree, not guessed from text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pglast import ast as _pglast_ast
 from pglast import parse_sql
-from pglast.parser import ParseError, parse_plpgsql_json
+from pglast.parser import ParseError, parse_plpgsql_json, scan
 from pglast.stream import RawStream
 
 from .sqltext import dollar_quote
@@ -122,16 +123,146 @@ def references(node: Any) -> Refs:
 _MODE_STATEMENT, _MODE_EXPR = 0, 2
 
 
+class PlpgsqlUnsupported(SqlSyntaxError):
+    """A PL/pgSQL body pglast's parser cannot read although PostgreSQL may well accept it (its parser resolves
+    declared types, and only in pg_catalog and public): not a spec mistake, but its SQL goes unchecked."""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One variable of a PL/pgSQL DECLARE section whose type is a dotted name: `v tbl%ROWTYPE`, `v s.tbl`,
+    `v s.tbl.col%TYPE`. `parts` are the name's parts (without the column of a %TYPE), `start` and `end` the
+    offsets of the whole type name in the body."""
+
+    parts: tuple[str, ...]
+    suffix: str  # "rowtype", "type" or ""
+    start: int
+    end: int
+
+    @property
+    def relation(self) -> tuple[str | None, str] | None:
+        """The table or view whose row (or column) type the variable takes, when the name can be one."""
+        parts = self.parts[:-1] if self.suffix == "type" else self.parts
+        if not 1 <= len(parts) <= 2 or (self.suffix == "type" and len(self.parts) < 2):
+            return None
+        return (parts[0] if len(parts) == 2 else None), parts[-1]
+
+
+_DECLARATION_END = {"COLON_EQUALS", "ASCII_61", "DEFAULT", "NOT", "COLLATE"}
+
+
+def plpgsql_declarations(body: str) -> list[Declaration]:
+    """The variables of every DECLARE section of a PL/pgSQL body whose type is a (possibly qualified) name, read
+    with PostgreSQL's SQL scanner (comments and string literals are tokens of their own, so a `;` in either does
+    not end a declaration)."""
+    try:
+        tokens = [t for t in scan(body) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    except ParseError:
+        return []
+    out: list[Declaration] = []
+    current: list[Any] | None = None
+    for token in tokens:
+        if token.name == "DECLARE":
+            current = []
+        elif current is None:
+            continue
+        elif token.name == "BEGIN_P":
+            current = None
+        elif token.name == "ASCII_59":  # ;
+            declaration = _declaration(body, current)
+            if declaration is not None:
+                out.append(declaration)
+            current = []
+        else:
+            current.append(token)
+    return out
+
+
+def _declaration(body: str, tokens: list[Any]) -> Declaration | None:
+    words = [body[t.start:t.end + 1] for t in tokens]
+    rest = list(zip(tokens[1:], words[1:], strict=True))
+    if rest and rest[0][1].lower() == "constant":
+        rest = rest[1:]
+    if not rest or any(w.lower() in ("alias", "cursor", "scroll") for _, w in rest[:3]):
+        return None
+    type_tokens = []
+    for token, word in rest:
+        if token.name in _DECLARATION_END:
+            break
+        type_tokens.append((token, word))
+    while len(type_tokens) >= 2 and [w for _, w in type_tokens[-2:]] == ["[", "]"]:  # an array of the type
+        type_tokens = type_tokens[:-2]
+    parts: list[str] = []
+    suffix = ""
+    for i, (token, word) in enumerate(type_tokens):
+        if i % 2 == 0 and token.name == "IDENT" or (i % 2 == 0 and token.kind != "NO_KEYWORD"):
+            parts.append(word.strip('"') if word.startswith('"') else word.lower())
+        elif i % 2 == 1 and word == ".":
+            continue
+        elif i % 2 == 1 and word == "%" and i + 2 == len(type_tokens):
+            suffix = type_tokens[-1][1].lower()
+            break
+        else:
+            return None  # not a dotted name: `double precision`, `varchar(20)`, ...
+    if not parts or suffix not in ("", "rowtype", "type"):
+        return None
+    return Declaration(tuple(parts), suffix, type_tokens[0][0].start, type_tokens[-1][0].end + 1)
+
+
+def _function_body(create_function_sql: str) -> str | None:
+    try:
+        stmt = _parse(create_function_sql)[0].stmt
+    except (SqlSyntaxError, IndexError):
+        return None
+    body = next((o.arg for o in stmt.options or () if o.defname == "as"), None)
+    return str(body[0].sval) if body else None
+
+
+def _readable_declarations(body: str) -> str:
+    """The body as pglast's PL/pgSQL parser can read it, for extracting its SQL only: `%ROWTYPE` variables become
+    `record` (pglast knows no table's columns, so it refuses `v.col := ...` on them), and declared types in other
+    schemas than pg_catalog and public move to public (the only schemas it resolves). Neither changes the SQL the
+    body holds."""
+    for d in reversed(plpgsql_declarations(body)):
+        if d.suffix == "rowtype":
+            body = body[:d.start] + "record" + body[d.end:]
+        elif len(d.parts) >= (3 if d.suffix == "type" else 2) and d.parts[0] not in ("public", "pg_catalog"):
+            body = body[:d.start] + "public" + body[body.index(".", d.start):]
+    return body
+
+
+# pglast's messages for what it cannot resolve, where PostgreSQL (which knows the catalog) may well succeed: a
+# schema it does not look in, a field of a row it cannot see (`"v.col" is not a known variable`; an undeclared
+# plain name stays an error), an array of a type it does not know (it takes the type for `record`).
+_UNRESOLVED = re.compile(r'\ANot implemented|"[^"]*\.[^"]*" is not a known variable|has pseudo-type _record\Z')
+
+
+def _parse_plpgsql(create_function_sql: str) -> Any:
+    try:
+        return json.loads(parse_plpgsql_json(create_function_sql))
+    except ParseError as exc:
+        first = exc
+    body = _function_body(create_function_sql)
+    readable = _readable_declarations(body) if body is not None else None
+    if body is not None and readable is not None and readable != body:
+        try:
+            return json.loads(parse_plpgsql_json(create_function_sql.replace(body, readable, 1)))
+        except ParseError as exc:
+            first = exc
+    message = str(first)
+    if _UNRESOLVED.search(message):
+        raise PlpgsqlUnsupported(f"PL/pgSQL: pglast cannot read this body ({message})")
+    raise SqlSyntaxError(f"PL/pgSQL: {message}")
+
+
 def plpgsql_fragments(create_function_sql: str) -> list[str]:
     """Parse a PL/pgSQL function and return the SQL statements embedded in it, each checked by the SQL parser.
 
     `parse_plpgsql_json` only checks the PL/pgSQL structure; the SQL inside (queries, expressions, assignments) is
-    parsed here so that a typo in an INSERT inside a trigger is caught before any database sees it.
+    parsed here so that a typo in an INSERT inside a trigger is caught before any database sees it. Raises
+    PlpgsqlUnsupported when pglast cannot read a body PostgreSQL may accept.
     """
-    try:
-        tree = json.loads(parse_plpgsql_json(create_function_sql))
-    except ParseError as exc:
-        raise SqlSyntaxError(f"PL/pgSQL: {exc}") from None
+    tree = _parse_plpgsql(create_function_sql)
     statements = []
     for expr in _json_nodes(tree, "PLpgSQL_expr"):
         query, mode = expr.get("query", ""), expr.get("parseMode", _MODE_STATEMENT)

@@ -104,14 +104,14 @@ _TYPE_ALIASES = {
     "timestamp": "timestamp", "timestamp without time zone": "timestamp",
     "time": "time", "interval": "interval", "numeric": "numeric", "decimal": "numeric", "real": "real",
     "double precision": "double precision", "float8": "double precision", "citext": "citext",
-    "trigger": "trigger", "void": "void", "name": "name", "oid": "oid",
+    "trigger": "trigger", "void": "void", "record": "record", "name": "name", "oid": "oid",
     # PostgreSQL's internal names, as they appear in parse trees and catalogs
     "bpchar": "char", "float4": "real",
 }
 _SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2)}
 _TYPE_RE = re.compile(r"\s*(?P<base>[a-z][a-z0-9 ]*?)\s*(?:\(\s*(?P<args>[0-9 ,]*)\))?\s*(?P<array>(?:\[\])*)\s*\Z")
-# Types a column may hold; `trigger` and `void` are only return types.
-PSEUDO_TYPES = frozenset({"trigger", "void"})
+# Types a column may hold; `trigger`, `void` and `record` (several OUT arguments) are only return types.
+PSEUDO_TYPES = frozenset({"trigger", "void", "record"})
 
 
 @dataclass(frozen=True)
@@ -155,3 +155,57 @@ def parse_type(text: str) -> SqlType:
     if base in ("varchar", "char") and args and args[0] < 1:
         raise TypeSyntaxError(f"{text!r}: length must be at least 1")
     return SqlType(base, args, len(m["array"]) // 2)
+
+
+@dataclass(frozen=True)
+class Returns:
+    """What a function returns: one value of a type, a set of them (`setof TYPE`), or a set of rows with named
+    columns (`table(name type, ...)`)."""
+
+    type: SqlType | None  # None for a table
+    setof: bool = False
+    columns: tuple[tuple[str, SqlType], ...] = ()
+
+    def __str__(self) -> str:
+        """As PostgreSQL prints it (pg_get_function_result), types in the spec's spelling."""
+        if self.columns:
+            return "TABLE(" + ", ".join(f"{ident(n)} {t}" for n, t in self.columns) + ")"
+        return ("SETOF " if self.setof else "") + str(self.type)
+
+
+_SETOF = re.compile(r"\s*setof\s+(?P<type>.+?)\s*\Z", re.IGNORECASE | re.DOTALL)
+_TABLE = re.compile(r"\s*table\s*\((?P<columns>.*)\)\s*\Z", re.IGNORECASE | re.DOTALL)
+_COLUMN = re.compile(r'\s*(?P<name>"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s+(?P<type>.+?)\s*\Z', re.DOTALL)
+
+
+def parse_returns(text: str) -> Returns:
+    """Parse a return type (`integer`, `setof integer`, `table(id integer, label text)`, or the same as
+    PostgreSQL prints them); raises TypeSyntaxError."""
+    m = _TABLE.match(text)
+    if m:
+        columns = []
+        for part in _split_top_level(m["columns"]):
+            c = _COLUMN.match(part)
+            if c is None:
+                raise TypeSyntaxError(f"{text!r}: expected `table(name type, ...)`, not {part.strip()!r}")
+            name = c["name"][1:-1].replace('""', '"') if c["name"].startswith('"') else c["name"].lower()
+            columns.append((name, parse_type(c["type"])))
+        if not columns:
+            raise TypeSyntaxError(f"{text!r}: a table needs at least one column")
+        return Returns(None, True, tuple(columns))
+    m = _SETOF.match(text)
+    if m:
+        return Returns(parse_type(m["type"]), True)
+    return Returns(parse_type(text))
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on the commas outside parentheses (`numeric(10, 2)` is one type)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()] if any(p.strip() for p in parts) else []

@@ -8,6 +8,7 @@ so the comparison is by parse tree, not by spelling. PL/pgSQL bodies are parsed 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference
 from .model import Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, View
 from .order import Item, Placed
 from .sqlparse import ast
-from .sqltext import QName, SqlType, parse_type, qname
+from .sqltext import QName, Returns, SqlType, parse_returns, parse_type, qname
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,13 @@ def canon_expr(text: str | None) -> str:
 
 
 def _type(tn: Any) -> str:
+    return str(SqlType(*_type_parts(tn)))
+
+
+def _type_parts(tn: Any) -> tuple[str, tuple[int, ...], int]:
     names = [s.sval for s in tn.names]
-    base = names[-1]
     args = tuple(m.val.ival for m in (tn.typmods or ()) if type(m) is ast.A_Const)
-    parsed = parse_type(base)
-    return str(SqlType(parsed.base, args, len(tn.arrayBounds or ())))
+    return parse_type(names[-1]).base, args, len(tn.arrayBounds or ())
 
 
 def _int(node: Any) -> int:
@@ -74,7 +77,7 @@ def _revoked(catalog: Catalog) -> list[str]:
 
 
 def _signature(function: Function) -> str:
-    return f"{qname(function.name)}({', '.join(_spec_type(a.type) for a in function.args)})"
+    return f"{qname(function.name)}({', '.join(_spec_type(a.type) for a in function.inputs)})"
 
 
 Expect = Callable[[Any, Item, Catalog], set[str]]
@@ -130,11 +133,31 @@ def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
             | _comment("sequence", name, seq.comment))
 
 
+def _function_line(sig: str, returns: Returns, language: str, volatility: str, security: str,
+                   search_path: tuple[str, ...] | None, options: tuple[Any, ...],
+                   defaults: tuple[tuple[str, str, str | None], ...]) -> str:
+    """One line per function, the same from the model and from a parse tree (options: strict, leakproof,
+    parallel, cost, rows)."""
+    strict, leakproof, parallel, cost, rows = options
+    return (f"function {sig} returns {returns} {language} {volatility} security={security} "
+            f"search_path={search_path!r} strict={strict} leakproof={leakproof} parallel={parallel} cost={cost} "
+            f"rows={rows} defaults={defaults!r}")
+
+
+def _default(text: str | None) -> str | None:
+    return None if text is None else sqlparse.deparse(sqlparse.parse_expression(text))
+
+
+_MODES = {"i": "in", "d": "in", "o": "out", "b": "inout", "v": "variadic"}
+
+
 @expects("function")
 def _expect_function(fn: Function, item: Item, catalog: Catalog) -> set[str]:
     sig = _signature(fn)
-    return ({f"function {sig} returns {_spec_type(fn.returns)} {fn.language} {fn.volatility} "
-             f"security={fn.security} search_path={fn.search_path!r}"}
+    options = (fn.strict, fn.leakproof, fn.parallel, fn.cost, fn.rows)
+    return ({_function_line(sig, parse_returns(fn.returns), fn.language, fn.volatility, fn.security,
+                            fn.search_path, options,
+                            tuple((a.mode, _spec_type(a.type), _default(a.default)) for a in fn.args))}
             | _grants("function", sig, fn.grants, _revoked(catalog)) | _comment("function", sig, fn.comment))
 
 
@@ -294,7 +317,13 @@ def _create_function_stmt(stmt: Any, text: str) -> set[str]:
     out: set[str] = set()
     opts = {o.defname: o.arg for o in stmt.options}
     name = ".".join(s.sval for s in stmt.funcname)
-    sig = f"{name}({', '.join(_type(p.argType) for p in stmt.parameters or ())})"
+    table = enums.FunctionParameterMode.FUNC_PARAM_TABLE
+    params = [p for p in stmt.parameters or () if p.mode != table]
+    inputs = [p for p in params if p.mode != enums.FunctionParameterMode.FUNC_PARAM_OUT]
+    columns = tuple((p.name, SqlType(*_type_parts(p.argType))) for p in stmt.parameters or () if p.mode == table)
+    sig = f"{name}({', '.join(_type(p.argType) for p in inputs)})"
+    returns = Returns(None, True, columns) if columns else Returns(SqlType(*_type_parts(stmt.returnType)),
+                                                                   bool(stmt.returnType.setof))
     language = opts["language"].sval
     search_path = None
     if "set" in opts:
@@ -302,12 +331,18 @@ def _create_function_stmt(stmt: Any, text: str) -> set[str]:
         # One argument per schema; `''` (an empty name) is how the empty path is written.
         search_path = tuple(a.val.sval for a in setting.args if a.val.sval) if setting.name == "search_path" else None
     security = "definer" if "security" in opts and opts["security"].boolval else "invoker"
-    out.add(f"function {sig} returns {_type(stmt.returnType)} {language} {opts['volatility'].sval} "
-            f"security={security} search_path={search_path!r}")
+    options = (*(bool(key in opts and opts[key].boolval) for key in ("strict", "leakproof")),
+               opts["parallel"].sval if "parallel" in opts else "unsafe",
+               *(_int(opts[key]) if key in opts else None for key in ("cost", "rows")))
+    defaults = tuple((_MODES[p.mode], _type(p.argType), sqlparse.deparse(p.defexpr) if p.defexpr is not None
+                      else None) for p in params)
+    out.add(_function_line(sig, returns, language, opts["volatility"].sval, security, search_path, options, defaults))
     body = opts["as"][0].sval
     try:
         if language == "plpgsql":
-            sqlparse.plpgsql_fragments(text)
+            # Valid for PostgreSQL, unreadable for pglast: lint's plpgsql_body_unchecked reports it.
+            with contextlib.suppress(sqlparse.PlpgsqlUnsupported):
+                sqlparse.plpgsql_fragments(text)
         else:
             sqlparse.statement_references(body)
     except sqlparse.SqlSyntaxError as exc:

@@ -191,6 +191,9 @@ POLICY = "tables/projects/policies/Owners see their projects"
 AS_ANN_COUNT = "AS ann: SELECT count(*) FROM public.projects"
 AS_BOB_COUNT = "AS bob: SELECT count(*) FROM public.projects"
 
+PAGE_SIZE = {"args": {"n": {"type": "integer", "default": "20"}}, "returns": "integer", "language": "sql",
+             "volatility": "immutable", "body": "SELECT n"}
+ANSWERS = {"returns": "integer", "language": "sql", "volatility": "immutable", "body": "SELECT 42"}
 CASES: list[Case] = [
     # -- columns --------------------------------------------------------------------------------------------------
     Case("add_nullable_column", _set("tables/accounts/columns/phone", "text"),
@@ -354,6 +357,34 @@ CASES: list[Case] = [
                                              _set("functions/current_user_id/search_path", "")),
          [("SELECT prosecdef FROM pg_proc WHERE proname = 'current_user_id'", True)],
          hazards=frozenset({"authz"}), changes=frozenset({"ReplaceFunction"})),
+    Case("function_argument_default_changes",  # CREATE OR REPLACE may change a default
+         _set("functions/page_size/args/n/default", "50"),
+         [("SELECT public.page_size()", 50), ("SELECT public.page_size(7)", 7)],
+         changes=frozenset({"ReplaceFunction"}), not_changes=frozenset({"DropFunction"}), before=_set(
+             "functions/page_size", PAGE_SIZE)),
+    Case("function_argument_default_removed",  # ... but not remove one: drop and create (and back: replace)
+         _set("functions/page_size/args/n", "integer"),
+         [("SELECT pg_get_function_arg_default('public.page_size'::regproc, 1)", None),
+          ("SELECT public.page_size()", "undefined_function")],
+         changes=frozenset({"DropFunction", "CreateFunction"}), before=_set("functions/page_size", PAGE_SIZE)),
+    Case("function_returns_a_set",
+         _set("functions/answers", {**ANSWERS, "returns": "table(n integer, label text)", "rows": 3,
+                                    "body": "SELECT i, 'answer ' || i FROM generate_series(1, 3) AS i"}),
+         [("SELECT count(*) FROM public.answers()", 3), ("SELECT label FROM public.answers() WHERE n = 2", "answer 2"),
+          ("SELECT prorows FROM pg_proc WHERE proname = 'answers'", 3)],
+         changes=frozenset({"DropFunction", "CreateFunction"}), before=_set("functions/answers", ANSWERS)),
+    Case("function_out_arguments",  # the result type changes: drop and create
+         _set("functions/answers", {**ANSWERS, "returns": "record", "body": "SELECT 1, 'x'",
+                                    "args": {"a": {"type": "integer", "mode": "out"},
+                                             "b": {"type": "text", "mode": "out"}}}),
+         [("SELECT b FROM public.answers()", "x")],
+         changes=frozenset({"DropFunction", "CreateFunction"}), before=_set("functions/answers", ANSWERS)),
+    Case("function_options", _chain(_set("functions/current_user_id/parallel", "safe"),
+                                    _set("functions/current_user_id/cost", 5),
+                                    _set("functions/current_user_id/strict", True)),
+         [("SELECT proparallel FROM pg_proc WHERE proname = 'current_user_id'", "s"),
+          ("SELECT procost FROM pg_proc WHERE proname = 'current_user_id'", 5), (AS_ANN_COUNT, 2)],
+         changes=frozenset({"ReplaceFunction"}), not_changes=frozenset({"DropFunction"})),
     # -- row-level security and policies --------------------------------------------------------------------------
     Case("policy_using_changes", _set(f"{POLICY}/using", "owner_id = (SELECT current_user_id()) OR budget IS NULL"),
          [(AS_ANN_COUNT, 3), (AS_BOB_COUNT, 1)],

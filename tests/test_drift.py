@@ -25,6 +25,8 @@ from generator.check import check
 from generator.derive import Catalog
 from generator.drift import Canon, excerpt, scope, verify
 from generator.load import load_spec
+from generator.migrate.database import plan_database
+from generator.migrate.script import rendered
 from generator.pipeline import Build, build
 from generator.sqltext import QName
 
@@ -66,6 +68,49 @@ def test_supabase_target_leaves_the_platform_alone(schema_db: str, spec_build: B
                               "ON public.user_roles; ALTER FUNCTION auth.uid() VOLATILE;")
     assert drift(schema_db, spec_build.catalog, include_platform=False) == []
     assert len(drift(schema_db, spec_build.catalog)) == 3
+
+
+# A platform module (Supabase provides it) whose auth.users carries two triggers: one calling the app's function
+# (module 01), which the output emits in 01 and so also for --target supabase, and one calling a platform function.
+PLATFORM_WITH_APP_TRIGGER = {
+    "00-platform.yaml": {
+        "module": "Platform", "platform": True, "schemas": {"auth": {}},
+        "functions": {"auth.audit": {"returns": "trigger", "search_path": "", "body": "BEGIN RETURN NEW; END"}},
+        "tables": {"auth.users": {
+            "columns": {"id": {"type": "uuid", "primary_key": True}},
+            "triggers": {"on_user_created": {"timing": "after", "events": ["insert"],
+                                             "function": "public.handle_new_user"},
+                         "platform_audit": {"timing": "after", "events": ["insert"], "function": "auth.audit"}}}}},
+    "01-app.yaml": {
+        "module": "App",
+        "functions": {"handle_new_user": {
+            "returns": "trigger", "security": "definer", "search_path": "",
+            "body": "BEGIN INSERT INTO public.profiles (id) VALUES (NEW.id); RETURN NEW; END"}},
+        "tables": {"profiles": {"columns": {"id": {"type": "uuid", "primary_key": True}}}}},
+}
+
+
+def test_supabase_target_checks_what_the_spec_puts_on_platform_tables(tmp_path: Path, empty_db: str) -> None:
+    spec = write_spec(tmp_path, PLATFORM_WITH_APP_TRIGGER)
+    full, supabase = build(spec), build(spec, include_platform=False)
+    assert "CREATE TRIGGER on_user_created" in sql_of(supabase.files, "schema.sql")  # what verify must check
+    live.apply_sql(empty_db, sql_of(full.files, "schema.sql")
+                   + "CREATE TABLE auth.sessions (id integer);")  # one of the platform's own, not the spec's business
+    assert drift(empty_db, full.catalog, include_platform=False) == []
+    live.apply_sql(empty_db, "DROP TRIGGER platform_audit ON auth.users")  # the platform's own trigger
+    assert drift(empty_db, full.catalog, include_platform=False) == []
+    live.apply_sql(empty_db, "DROP TRIGGER on_user_created ON auth.users")
+    assert drift(empty_db, full.catalog, include_platform=False) == [
+        "trigger auth.users.on_user_created: missing in database"]
+    assert "trigger auth.users.on_user_created: missing in database" in drift(empty_db, full.catalog)
+    # A plan for Supabase puts it back (and touches nothing else of the platform).
+    steps = plan_database(empty_db, full.catalog, include_platform=False).steps
+    assert [type(s.change).__name__ for s in steps] == ["CreateTrigger"]
+    live.apply_sql(empty_db, "\n".join(r.sql for r in rendered(plan_database(empty_db, full.catalog,
+                                                                             include_platform=False))))
+    assert drift(empty_db, full.catalog, include_platform=False) == []
+    live.apply_sql(empty_db, "DROP TABLE auth.users CASCADE")
+    assert drift(empty_db, full.catalog, include_platform=False) == ["table auth.users: missing in database"]
 
 
 # -- one change, one line ---------------------------------------------------------------------------------------------
@@ -270,6 +315,23 @@ CHANGES = [
     Change("function.strict", "make a function STRICT",
            "ALTER FUNCTION public.is_support_staff() STRICT",
            "function public.is_support_staff(): strict false in spec, true in database"),
+    Change("function.leakproof", "make a function LEAKPROOF", "ALTER FUNCTION public.f(integer) LEAKPROOF",
+           "function public.f(integer): leakproof false in spec, true in database", "small"),
+    Change("function.parallel", "mark a function parallel safe", "ALTER FUNCTION public.f(integer) PARALLEL SAFE",
+           "function public.f(integer): parallel unsafe in spec, safe in database", "small"),
+    Change("function.cost", "change a function's cost", "ALTER FUNCTION public.f(integer) COST 7",
+           "function public.f(integer): cost none in spec, 7 in database", "small"),
+    Change("function.rows", "change a set-returning function's rows", "ALTER FUNCTION public.g(integer) ROWS 9",
+           "function public.g(integer): rows 5 in spec, 9 in database", "small"),
+    Change("function.argument defaults", "change an argument default",
+           "CREATE OR REPLACE FUNCTION public.g(n integer DEFAULT 2) RETURNS SETOF integer LANGUAGE sql ROWS 5 "
+           "AS 'SELECT generate_series(1, n)'",
+           "function public.g(integer): argument defaults n DEFAULT 1 in spec, n DEFAULT 2 in database", "small"),
+    Change("function.returns", "return a set of another type",
+           "DROP FUNCTION public.g(integer); CREATE FUNCTION public.g(n integer DEFAULT 1) RETURNS SETOF bigint "
+           "LANGUAGE sql ROWS 5 AS 'SELECT generate_series(1, n)'; REVOKE ALL ON FUNCTION public.g(integer) "
+           "FROM PUBLIC", "function public.g(integer): returns SETOF integer in spec, SETOF bigint in database",
+           "small"),
     Change("function.comment", "change a function comment",
            "COMMENT ON FUNCTION public.is_support_staff() IS 'Staff?'",
            "function public.is_support_staff(): comment 'Whether the calling user is support staff "
@@ -393,7 +455,9 @@ SMALL_ROLE = "pgspec_drift_role"
 SMALL_SPEC = {"01-small.yaml": {
     "module": "Small", "roles": {SMALL_ROLE: {}}, "schemas": {"scratch": {}},
     "sequences": {"s": {"max_value": 1000}},
-    "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"}}}}
+    "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"},
+                  "g": {"args": {"n": {"type": "integer", "default": "1"}}, "returns": "setof integer",
+                        "language": "sql", "rows": 5, "body": "SELECT generate_series(1, n)"}}}}
 
 
 @pytest.fixture(scope="module")
@@ -403,7 +467,9 @@ def small_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 DRIFT_SOURCE = Path(introspect.__file__).with_name("drift.py")
 PLUMBING = {"__init__", "add", "spec", "database", "spec_schema_names", "pair", "value", "comment",
-            "fragment", "normal_pair", "grants", "index_keys"}
+            "fragment", "normal_pair", "grants", "index_keys",
+            # the children of platform tables: test_supabase_target_checks_what_the_spec_puts_on_platform_tables
+            "platform_children", "children_of", "child"}
 
 
 def compared_fields() -> set[str]:

@@ -71,12 +71,21 @@ class Case:
     bad_sql: str  # applied after BASE_SQL
     fix_sql: str
     where: str  # the object a live finding names
-    checked: bool = True  # False: `check` itself refuses the bad spec, so lint the unchecked model
     id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 OWNER = {"owner": {"type": "uuid"}}
+STAFF = {"is_staff": {"returns": "boolean", "language": "sql", "volatility": "stable", "search_path": "",
+                      "body": "SELECT true"}}
+DEFINER = {"returns": "integer", "language": "sql", "body": "SELECT 1", "search_path": "", "security": "definer",
+           "grants": {"authenticated": ["execute"]}}
+ROLE = {"role_name": {"type": "text"}}
+INLINE = "EXISTS (SELECT 1 FROM public.roles r WHERE r.user_id = (SELECT auth.uid()) AND r.role_name = 'admin')"
+ADMIN = {"is_admin": {"returns": "boolean", "language": "sql", "volatility": "stable", "search_path": "",
+                      "body": f"SELECT {INLINE}"}}
+ARRAY_OF_ROWS = {"returns": "integer", "language": "plpgsql", "search_path": "",
+                 "body": "DECLARE v public.t[]; BEGIN RETURN cardinality(v); END"}
 CASES = [
     Case("unindexed_foreign_keys",
          {"tables": {"parent": table(), "child": table({"parent_id": {"type": "uuid", "references": "parent(id)",
@@ -105,7 +114,7 @@ CASES = [
                                 indexes={"idx_t_owner": ["owner"]})}},
          "CREATE INDEX ON public.t (owner);"
          "CREATE POLICY mine ON public.t FOR SELECT TO authenticated USING (owner = auth.uid());",
-         "ALTER POLICY mine ON public.t USING (owner = (SELECT auth.uid()));", "public.t", checked=False),
+         "ALTER POLICY mine ON public.t USING (owner = (SELECT auth.uid()));", "public.t"),
     Case("auth_rls_initplan",
          {"tables": {"t": table(policies={"staff": policy(
              "EXISTS (SELECT 1 FROM auth.users u WHERE u.id = auth.uid())")})}},
@@ -114,7 +123,14 @@ CASES = [
          "CREATE POLICY staff ON public.t FOR SELECT TO authenticated "
          "USING (EXISTS (SELECT 1 FROM auth.users u WHERE u.id = auth.uid()));",
          "ALTER POLICY staff ON public.t USING (EXISTS (SELECT 1 FROM auth.users u WHERE u.id = (SELECT auth.uid())));",
-         "public.t", checked=False, id="in-sub-query"),
+         "public.t", id="in-sub-query"),
+    Case("auth_rls_initplan",
+         {"functions": STAFF, "tables": {"t": table(policies={"staff": policy("public.is_staff()")})}},
+         {"functions": STAFF, "tables": {"t": table(policies={"staff": policy("(SELECT public.is_staff())")})}},
+         "CREATE FUNCTION public.is_staff() RETURNS boolean LANGUAGE sql STABLE SET search_path = '' "
+         "AS 'SELECT true';"
+         "CREATE POLICY staff ON public.t FOR SELECT TO authenticated USING (public.is_staff());",
+         "ALTER POLICY staff ON public.t USING ((SELECT public.is_staff()));", "public.t", id="stable-helper"),
     Case("multiple_permissive_policies",
          {"tables": {"t": table(policies={**READ_ALL, "again": policy("id IS NOT NULL")})}},
          {"tables": {"t": table(policies={**READ_ALL, "again": {**policy("id IS NOT NULL"), "mode": "restrictive"}})}},
@@ -143,6 +159,18 @@ CASES = [
          {"functions": {"f": {"returns": "integer", "language": "sql", "body": "SELECT 1", "search_path": ""}}},
          "CREATE FUNCTION public.f() RETURNS integer LANGUAGE sql AS 'SELECT 1';",
          "ALTER FUNCTION public.f() SET search_path = '';", "public.f"),
+    Case("security_definer_search_path_not_empty",
+         {"functions": {"f": {**DEFINER, "search_path": "public"}}}, {"functions": {"f": DEFINER}},
+         "CREATE FUNCTION public.g() RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = public "
+         "AS 'SELECT 1'; REVOKE EXECUTE ON FUNCTION public.g() FROM PUBLIC;",
+         "ALTER FUNCTION public.g() SET search_path = '';", "public.g"),
+    Case("plpgsql_body_unchecked",  # pglast takes an array of a row type for an array of `record`
+         {"functions": {"f": ARRAY_OF_ROWS}},
+         {"functions": {"f": {**ARRAY_OF_ROWS, "body": "DECLARE v integer[]; BEGIN RETURN cardinality(v); END"}}},
+         "CREATE FUNCTION public.arr() RETURNS integer LANGUAGE plpgsql SET search_path = '' AS "
+         "$$ DECLARE v public.t[]; BEGIN RETURN cardinality(v); END $$;",
+         "CREATE OR REPLACE FUNCTION public.arr() RETURNS integer LANGUAGE plpgsql SET search_path = '' AS "
+         "$$ DECLARE v integer[]; BEGIN RETURN cardinality(v); END $$;", "public.arr"),
     Case("anon_security_definer_function_executable",
          {"functions": {"f": {"returns": "integer", "language": "sql", "body": "SELECT 1", "search_path": "",
                               "security": "definer", "grants": {"anon": ["execute"]}}}},
@@ -175,6 +203,18 @@ CASES = [
          {"tables": {"t": table({"name": "varchar(20)"})}}, {"tables": {"t": table({"name": "text"})}},
          "ALTER TABLE public.t ADD COLUMN name varchar(20);", "ALTER TABLE public.t ALTER COLUMN name TYPE text;",
          "public.t.name"),
+    Case("policy_repeats_role_helper",
+         {"functions": ADMIN, "tables": {"roles": table(ROLE), "t": table(policies={"admins": policy(INLINE)})}},
+         {"functions": ADMIN, "tables": {"roles": table(ROLE), "t": table(policies={
+             "admins": policy("(SELECT public.is_admin())")})}},
+         "CREATE TABLE public.roles (user_id uuid PRIMARY KEY, role_name text);"
+         "ALTER TABLE public.roles ENABLE ROW LEVEL SECURITY;"
+         "CREATE POLICY read ON public.roles FOR SELECT TO authenticated USING (true);"
+         "CREATE FUNCTION public.is_admin() RETURNS boolean LANGUAGE sql STABLE SET search_path = '' "
+         f"AS $$ {ADMIN['is_admin']['body']} $$;"
+         f"DROP POLICY read ON public.t; CREATE POLICY admins ON public.t FOR SELECT TO authenticated "
+         f"USING ({INLINE});",
+         "ALTER POLICY admins ON public.t USING ((SELECT public.is_admin()));", "public.t"),
     Case("policy_to_public",
          {"tables": {"t": table(policies={"read": policy("true", roles=("public",))})}}, {"tables": {"t": table()}},
          "ALTER POLICY read ON public.t TO public;", "ALTER POLICY read ON public.t TO authenticated;", "public.t"),
@@ -215,7 +255,7 @@ def test_the_prelude_is_clean(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_rule_on_a_spec(case: Case, tmp_path: Path) -> None:
-    bad = lint(spec_catalog(tmp_path / "bad", case.bad, checked=case.checked))
+    bad = lint(spec_catalog(tmp_path / "bad", case.bad))  # a valid spec: `check` refuses no convention
     hits = [f for f in bad if f.rule == case.rule]
     assert hits, f"{case.rule} did not fire: {[f.text() for f in bad]}"
     for hit in hits:  # each names its place in the case's file, not the prelude
@@ -279,7 +319,7 @@ BOUNDARIES = [
              {"tables": {"t": table({"tags": "text[]"}, indexes={"i_gin": {"columns": ["tags"], "method": "gin"},
                                                                  "i_btree": ["tags"]})}}, False),
     Boundary("duplicate_index", "index-on-the-primary-key", {"tables": {"t": table(indexes={"i_id": ["id"]})}}, True),
-    # "calling auth.uid(), auth.role() or current_setting() once per row"
+    # "calling auth.uid(), current_setting() or a STABLE function with no column argument once per row"
     Boundary("auth_rls_initplan", "in-with-check-only",
              {"tables": {"t": table({"owner": {"type": "uuid"}}, policies={
                  **READ_ALL, "add": {"command": "insert", "roles": ["authenticated"],
@@ -287,6 +327,15 @@ BOUNDARIES = [
     Boundary("auth_rls_initplan", "current-setting-per-row",
              {"tables": {"t": table(policies={"mine": policy("current_setting('app.x', true) = 'y'")})}}, True),
     Boundary("auth_rls_initplan", "wrapped", mine(indexes={"i": ["owner"]}), False),
+    Boundary("auth_rls_initplan", "stable-helper-in-a-sub-query",
+             {"functions": STAFF, "tables": {"t": table(policies={"staff": policy(
+                 "EXISTS (SELECT 1 FROM auth.users u WHERE public.is_staff())")})}}, True),
+    Boundary("auth_rls_initplan", "stable-helper-given-a-column",
+             {"functions": {"mine": {**STAFF["is_staff"], "args": {"x": "uuid"}, "body": "SELECT x IS NOT NULL"}},
+              "tables": {"t": table(OWNER, policies={"m": policy("public.mine(owner)")})}}, False),
+    Boundary("auth_rls_initplan", "immutable-helper",  # folded to a constant by the planner
+             {"functions": {"is_staff": {**STAFF["is_staff"], "volatility": "immutable"}},
+              "tables": {"t": table(policies={"staff": policy("public.is_staff()")})}}, False),
     # "several permissive policies for one role and command"
     Boundary("multiple_permissive_policies", "all-and-select-for-one-role",
              {"tables": {"t": table(policies={**READ_ALL, "edit": policy("true", command="all")})}}, True),
@@ -316,6 +365,19 @@ BOUNDARIES = [
     Boundary("function_search_path_mutable", "one-schema",
              {"functions": {"f": {"returns": "integer", "language": "sql", "body": "SELECT 1",
                                   "search_path": "public"}}}, False),
+    # "SECURITY DEFINER function whose search_path is not empty"
+    Boundary("security_definer_search_path_not_empty", "ending-with-pg-temp",
+             {"functions": {"f": {**DEFINER, "search_path": ["public", "pg_temp"]}}}, True),
+    Boundary("security_definer_search_path_not_empty", "invoker-with-a-path",
+             {"functions": {"f": {**DEFINER, "security": "invoker", "search_path": "public"}}}, False),
+    Boundary("security_definer_search_path_not_empty", "definer-without-a-path",  # function_search_path_mutable's
+             {"functions": {"f": {k: v for k, v in DEFINER.items() if k != "search_path"}}}, False),
+    # "PL/pgSQL body that pglast's parser cannot read"
+    Boundary("plpgsql_body_unchecked", "row-type-of-another-schema-and-its-fields",
+             {"functions": {"f": {**ARRAY_OF_ROWS, "body": "DECLARE u auth.users%ROWTYPE; BEGIN u.id := NULL; "
+                                                           "RETURN 1; END"}}}, False),
+    Boundary("plpgsql_body_unchecked", "sql-function",
+             {"functions": {"f": {**ARRAY_OF_ROWS, "language": "sql", "body": "SELECT 1"}}}, False),
     # "SECURITY DEFINER function executable by anon or PUBLIC"
     Boundary("anon_security_definer_function_executable", "granted-to-public",
              {"functions": {"f": {"returns": "integer", "language": "sql", "body": "SELECT 1", "search_path": "",
@@ -344,6 +406,17 @@ BOUNDARIES = [
     # "varchar(n) where text with a CHECK would do"
     Boundary("varchar_length", "spelt-out", {"tables": {"t": table({"n": "character varying(20)"})}}, True),
     Boundary("varchar_length", "without-length", {"tables": {"t": table({"n": "varchar"})}}, False),
+    # "policy sub-query on a table a STABLE boolean helper function already reads"
+    Boundary("policy_repeats_role_helper", "helper-reads-another-table",
+             {"functions": ADMIN, "tables": {"roles": table(ROLE), "other": table(ROLE), "t": table(policies={
+                 "admins": policy(INLINE.replace("public.roles", "public.other"))})}}, False),
+    Boundary("policy_repeats_role_helper", "volatile-function-reads-it",
+             {"functions": {"is_admin": {**ADMIN["is_admin"], "volatility": "volatile"}},
+              "tables": {"roles": table(ROLE), "t": table(policies={"admins": policy(INLINE)})}}, False),
+    Boundary("policy_repeats_role_helper", "in-with-check",
+             {"functions": ADMIN, "tables": {"roles": table(ROLE), "t": table(policies={
+                 **READ_ALL, "add": {"command": "insert", "roles": ["authenticated"], "with_check": INLINE}})}},
+             True),
     # "policy TO public (anon included)"
     Boundary("policy_to_public", "anon-named", {"tables": {"t": table(policies={
         "read": policy("true", roles=("anon", "authenticated"))})}}, False),
@@ -370,7 +443,7 @@ def test_every_rule_has_boundaries() -> None:
 
 @pytest.mark.parametrize("boundary", BOUNDARIES, ids=lambda b: f"{b.rule}-{b.id}")
 def test_rule_boundary(boundary: Boundary, tmp_path: Path) -> None:
-    catalog = spec_catalog(tmp_path, boundary.module, checked=boundary.rule != "auth_rls_initplan")
+    catalog = spec_catalog(tmp_path, boundary.module)
     found = [f.text() for f in lint(catalog) if f.rule == boundary.rule]
     assert bool(found) == boundary.fires, found or f"{boundary.rule} did not fire"
 
@@ -401,9 +474,10 @@ def test_rule_on_a_live_database(case: Case, empty_db: str, capsys: pytest.Captu
 
 
 def test_security_definer_without_search_path_is_an_error(tmp_path: Path) -> None:
+    """A lint error, no longer a spec error: `check` accepts the spec, `lint` (and so `pgspec check`) fails."""
     function = {"returns": "integer", "language": "sql", "body": "SELECT 1", "security": "definer"}
     invoker = lint(spec_catalog(tmp_path / "a", {"functions": {"f": {**function, "security": "invoker"}}}))
-    definer = lint(spec_catalog(tmp_path / "b", {"functions": {"f": function}}, checked=False))
+    definer = lint(spec_catalog(tmp_path / "b", {"functions": {"f": function}}))
     assert [(f.rule, f.severity) for f in invoker] == [("function_search_path_mutable", "warning")]
     assert [(f.rule, f.severity) for f in definer] == [("function_search_path_mutable", "error")]
 

@@ -169,7 +169,8 @@ def plan_main(args: argparse.Namespace) -> int:
         old_catalog, old_label = resolve_spec(args.source, spec_dir)
         skip = drift.scope(new, include_platform=include_platform)[2] | \
             drift.scope(old_catalog, include_platform=include_platform)[2]
-        p = plan(new, of_spec(old_catalog), options=_options(args), skip=skip)
+        p = plan(new, of_spec(old_catalog), options=_options(args), skip=skip,
+                 partial=drift.platform_children(new, include_platform=include_platform))
         title = f"pgspec plan from {old_label} to {new_label}"
     else:
         try:
@@ -271,7 +272,8 @@ def migration_main(args: argparse.Namespace) -> int:
     skip = drift.scope(new, include_platform=include_platform)[2] | \
         drift.scope(old, include_platform=include_platform)[2]
     options = Options(online=args.online)
-    up = plan(new, of_spec(old), options=options, skip=skip)
+    partial = drift.platform_children(new, include_platform=include_platform)
+    up = plan(new, of_spec(old), options=options, skip=skip, partial=partial)
     if up.empty:
         print(f"migration: {old_label} and {new_label} declare the same schema; nothing written", file=sys.stderr)
         return EXIT_OK
@@ -279,7 +281,8 @@ def migration_main(args: argparse.Namespace) -> int:
     if refusals:
         _report_refusals(refusals)
         return EXIT_FAILED
-    down = plan(old, of_spec(new), options=options, skip=skip, renames=inverted(declared(new)))
+    down = plan(old, of_spec(new), options=options, skip=skip, renames=inverted(declared(new)),
+                partial=drift.platform_children(old, include_platform=include_platform))
     stem = f"{next_number(args.dir):04d}_{args.name}"
     files = [(args.dir / f"{stem}.sql", script(up, title=f"{stem}: from {old_label} to {new_label}")),
              (args.dir / f"{stem}.down.sql", script(down, title=f"{stem} (down): from {new_label} to {old_label}"))]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -18,7 +18,7 @@ from psycopg import sql
 
 from .. import introspect, sqlparse
 from ..derive import SEED_REGISTRY_SCHEMA, Catalog, seed_fingerprint, seed_key, seed_key_text
-from ..drift import Constant
+from ..drift import Constant, platform_children
 from ..introspect import DatabaseError, Snapshot, one_line
 from ..model import Table
 from ..sqltext import QName, parse_type, qname, value_literal
@@ -33,11 +33,13 @@ class Database:
     rows: dict[QName, int]
     skip: frozenset[str]
     unmodelled: tuple[str, ...] = ()  # `kind name` of what the spec language cannot declare (left alone)
+    partial: Mapping[QName, frozenset[tuple[str, str]]] = field(default_factory=dict)  # see platform_children
 
 
 def read(conn: psycopg.Connection[Any], catalog: Catalog, *, include_platform: bool) -> Database:
     schemas, roles, skip = read_scope(catalog, include_platform=include_platform)
-    snapshot = introspect.read(conn, schemas, roles)
+    partial = platform_children(catalog, include_platform=include_platform)
+    snapshot = introspect.read(conn, sorted(set(schemas) | {name.schema for name in partial}), roles)
     try:
         rows = {QName(schema, name): (estimate if estimate > 0 else -1 if has_data else 0)
                 for schema, name, estimate, has_data in conn.execute(introspect.query("table_rows"),
@@ -50,7 +52,8 @@ def read(conn: psycopg.Connection[Any], catalog: Catalog, *, include_platform: b
                            conn.execute(introspect.query("unmodelled"), {"schemas": schemas}).fetchall())
     except psycopg.Error as exc:
         raise DatabaseError(one_line(exc)) from None
-    return Database(dataclasses.replace(snapshot, seeds=seeds, seed_registry=registry), rows, skip, unmodelled)
+    return Database(dataclasses.replace(snapshot, seeds=seeds, seed_registry=registry), rows, skip, unmodelled,
+                    partial)
 
 
 def _read_seeds(conn: psycopg.Connection[Any], catalog: Catalog) -> tuple[dict[QName, dict[str, str]], bool]:
@@ -110,7 +113,8 @@ def plan_database(dsn: str, catalog: Catalog, *, options: Options | None = None,
     with introspect.connect(dsn) as conn:
         db = read(conn, catalog, include_platform=include_platform)
         return plan(catalog, db.snapshot, options=options or Options(), rows=db.rows, constant=constants(conn),
-                    skip=db.skip, notes=[f"not modelled by the spec language: {u}" for u in db.unmodelled])
+                    skip=db.skip, notes=[f"not modelled by the spec language: {u}" for u in db.unmodelled],
+                    partial=db.partial)
 
 
 class ApplyError(Exception):

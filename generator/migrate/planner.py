@@ -238,7 +238,14 @@ class _Planner:
             "policy": {"command", "mode"},
             "view": {"query"},
         }.get(kind, set())
-        return bool(what & replace_when) or (kind == "policy" and self.policy_clause_removed(key))
+        return (bool(what & replace_when) or (kind == "policy" and self.policy_clause_removed(key))
+                or (kind == "function" and "argument defaults" in what and self.default_removed(key)))
+
+    def default_removed(self, key: tuple[QName, tuple[str, ...]]) -> bool:
+        """CREATE OR REPLACE FUNCTION can add and change argument defaults, not remove them."""
+        new = self.new.functions[key[0]]
+        old = next(f for f in self.old.module.functions if qname(f.name) == key[0])
+        return any(o.default is not None and n.default is None for o, n in zip(old.args, new.args, strict=False))
 
     def policy_clause_removed(self, key: tuple[QName, str]) -> bool:
         """ALTER POLICY can set USING / WITH CHECK but not remove them."""
@@ -283,7 +290,7 @@ class _Planner:
         if key[0] == "view":
             change = ch.DropView(qname(obj.name))
         elif key[0] == "function":
-            change = ch.DropFunction(qname(obj.name), tuple(str(parse_type(a.type)) for a in obj.args))
+            change = ch.DropFunction(qname(obj.name), tuple(str(parse_type(a.type)) for a in obj.inputs))
         elif key[0] == "policy":
             assert item.table is not None
             change = ch.DropPolicy(qname(item.table.name), obj.name)
@@ -396,7 +403,8 @@ class _Planner:
             return
         if gkey in self.replaced:
             return
-        if what & {"language", "volatility", "security", "strict", "search_path", "body"}:
+        if what & {"language", "volatility", "security", "strict", "leakproof", "parallel", "cost", "rows",
+                   "search_path", "argument defaults", "body"}:
             self.add(ch.ReplaceFunction(self.new_items[gkey]), CHANGE, gkey)
         if "comment" in what:
             self.add(ch.Comment(f"FUNCTION {signature(self.new.functions[name])}",
@@ -654,11 +662,13 @@ _CREATE: dict[str, type[ch.Create]] = {
 
 def plan(new: Catalog, old: Snapshot, *, options: Options = Options(), rows: Mapping[QName, int] | None = None,
          constant: Constant = same_constant, skip: frozenset[str] = frozenset(),
-         renames: list[Declared] | None = None, notes: Iterable[str] = ()) -> Plan:
+         renames: list[Declared] | None = None, notes: Iterable[str] = (),
+         partial: Mapping[QName, frozenset[tuple[str, str]]] | None = None) -> Plan:
     """The plan that brings `old` (a database snapshot, or an older spec's) to the spec `new`. `renames`: the
-    renames to look for (default: what `new` declares; a down migration passes the forward ones inverted)."""
+    renames to look for (default: what `new` declares; a down migration passes the forward ones inverted).
+    `partial`: children of skipped (platform) tables that are planned all the same (drift.platform_children)."""
     renamed, found = apply_renames(new, old, renames)
-    differences = drift.compare(new, renamed, constant, skip=skip)
+    differences = drift.compare(new, renamed, constant, skip=skip, partial=partial)
     new_tables = frozenset(d.key for d in differences if d.kind == "table" and d.what == "missing")
     planner = _Planner(new, renamed, options, Facts(rows, new_tables), skip)
     planner.renames = [ch.Rename(r.kind, r.old, r.new, r.table, r.schema, r.args) for r in found]

@@ -212,10 +212,10 @@ class _Renamer:
     # -- functions --------------------------------------------------------------------------------------------------
     def function(self, new: QName, old: QName) -> None:
         spec = self.catalog.functions[new]
-        types = tuple(str(parse_type(a.type)) for a in spec.args)
+        types = tuple(str(parse_type(a.type)) for a in spec.inputs)
 
         def same(fn: Function, name: QName) -> bool:
-            return qname(fn.name) == name and tuple(str(parse_type(a.type)) for a in fn.args) == types
+            return qname(fn.name) == name and tuple(str(parse_type(a.type)) for a in fn.inputs) == types
 
         if not any(same(f, old) for f in self.functions) or any(same(f, new) for f in self.functions):
             return

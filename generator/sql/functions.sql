@@ -1,12 +1,14 @@
--- Functions of the covered schemas (procedures and aggregates are read by unmodelled.sql), except what an extension owns: input arguments (name, type),
--- result, language, volatility, security, strictness, settings (search_path), body, comment and EXECUTE
--- privileges. A NULL ACL means the defaults, which include EXECUTE for PUBLIC; the owner is left out.
+-- Functions of the covered schemas (procedures and aggregates are read by unmodelled.sql), except what an extension owns: arguments but a TABLE
+-- result's columns (name, type, default, mode), result, language, volatility, security, strictness, leakproofness, parallel safety, cost, rows,
+-- settings (search_path), body, comment and EXECUTE privileges. A NULL ACL means the defaults, which include EXECUTE for PUBLIC; the owner is left out.
 SELECT n.nspname, p.proname,
-       ARRAY(SELECT ARRAY[coalesce(p.proargnames[u.i], ''), format_type(u.t, NULL)]
+       ARRAY(SELECT ARRAY[coalesce(p.proargnames[u.i], ''), format_type(u.t, NULL),
+                          pg_get_function_arg_default(p.oid, u.i::integer), coalesce(p.proargmodes[u.i], 'i')::text]
              FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY AS u(t, i)
-             WHERE coalesce(p.proargmodes[u.i], 'i') IN ('i', 'b', 'v')
+             WHERE coalesce(p.proargmodes[u.i], 'i') IN ('i', 'o', 'b', 'v')
              ORDER BY u.i),
        pg_get_function_result(p.oid), l.lanname, p.provolatile::text, p.prosecdef, p.proisstrict,
+       p.proleakproof, p.proparallel::text, p.procost::integer, p.prorows::integer,
        coalesce(p.proconfig, '{}'), coalesce(p.prosrc, ''),
        obj_description(p.oid, 'pg_proc'),
        ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
