@@ -39,7 +39,7 @@ STAFF_ROLES = ("platform_admin", "support_admin", "support_manager", "support_le
 PRIORITIES = ("critical", "high", "medium", "low")
 STATUSES = ("new", "open", "in_progress", "waiting_customer", "waiting_internal", "resolved", "closed", "cancelled")
 # Worlds per run: every actor x table x command is probed in each. HYPOTHESIS_PROFILE=thorough deepens the proof.
-WORLDS = 300 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else int(os.environ.get("XW", "30"))
+WORLDS = 300 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else int(os.environ.get("XW", "20"))
 # A failing world is shrunk for at most this long before it is reported (Hypothesis's own limit is 5 minutes).
 SHRINK_SECONDS = 40
 CHECKED: Counter[tuple[str, str, str]] = Counter()
