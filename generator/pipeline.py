@@ -36,14 +36,15 @@ def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile]
     by_name = {f.name: f for f in files}
     registry = registry_module(placed, kept)
     mismatches = []
+    memo: dict[str, frozenset[str]] = {}  # schema.sql repeats the module files' statements: read each once
     for i in sorted(kept):
         name = f"{modules[i].stem}.sql"
         mismatch = verify_sql(name, by_name[name].text, [p for p in placed if p.module == i], catalog,
-                              registry=i == registry)
+                              registry=i == registry, memo=memo)
         if mismatch:
             mismatches.append(mismatch)
     whole = verify_sql("schema.sql", by_name["schema.sql"].text, [p for p in placed if p.module in kept], catalog,
-                       registry=registry is not None)
+                       registry=registry is not None, memo=memo)
     if whole:
         mismatches.append(whole)
     return mismatches

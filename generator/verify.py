@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pglast import enums
@@ -37,8 +38,16 @@ def canon(node: Any) -> str:
     return sqlparse.deparse(node)
 
 
+@lru_cache(maxsize=16384)
 def canon_expr(text: str | None) -> str:
+    """An expression in canonical form; cached, as the same expression is expected in a module file and in
+    schema.sql, and specs repeat expressions."""
     return "" if text is None else canon(sqlparse.parse_expression(text))
+
+
+@lru_cache(maxsize=4096)
+def canon_query(text: str) -> str:
+    return canon(sqlparse.parse_query(text))
 
 
 def _type(tn: Any) -> str:
@@ -171,7 +180,8 @@ def _expect_index(index: Index, item: Item, catalog: Catalog) -> set[str]:
 @expects("trigger")
 def _expect_trigger(trigger: Trigger, item: Item, catalog: Catalog) -> set[str]:
     return {f"trigger {_owner(item)}.{trigger.name} {trigger.timing} {'/'.join(sorted(trigger.events))} "
-            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"}
+            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"} \
+        | _comment("trigger", f"{_owner(item)}.{trigger.name}", trigger.comment)
 
 
 @expects("rls")
@@ -184,7 +194,8 @@ def _expect_rls(table: Table, item: Item, catalog: Catalog) -> set[str]:
 def _expect_policy(policy: Policy, item: Item, catalog: Catalog) -> set[str]:
     return {f"policy {_owner(item)}.{policy.name!r} {policy.mode} for {policy.command} "
             f"to {', '.join(sorted(policy.roles))} using {canon_expr(policy.using)} "
-            f"check {canon_expr(policy.with_check)}"}
+            f"check {canon_expr(policy.with_check)}"} \
+        | _comment("policy", f"{_owner(item)}.{policy.name}", policy.comment)
 
 
 @expects("seed")
@@ -196,14 +207,16 @@ def _expect_seed(table: Table, item: Item, catalog: Catalog) -> set[str]:
 @expects("view")
 def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
     name = qname(view.name)
-    return ({f"view {name} security_invoker={view.security_invoker} query {canon(sqlparse.parse_query(view.query))}"}
+    return ({f"view {name} security_invoker={view.security_invoker} query {canon_query(view.query)}"}
             | _grants("table", str(name), view.grants, _revoked(catalog)) | _comment("view", name, view.comment))
 
 
 # -- found, from the SQL -----------------------------------------------------------------------------------------
 _OBJ = {enums.ObjectType.OBJECT_TABLE: "table", enums.ObjectType.OBJECT_FUNCTION: "function",
         enums.ObjectType.OBJECT_SCHEMA: "schema", enums.ObjectType.OBJECT_SEQUENCE: "sequence",
-        enums.ObjectType.OBJECT_COLUMN: "column", enums.ObjectType.OBJECT_VIEW: "view"}
+        enums.ObjectType.OBJECT_COLUMN: "column", enums.ObjectType.OBJECT_VIEW: "view",
+        enums.ObjectType.OBJECT_INDEX: "index", enums.ObjectType.OBJECT_TRIGGER: "trigger",
+        enums.ObjectType.OBJECT_POLICY: "policy"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
 
@@ -215,14 +228,21 @@ class VerifyError(Exception):
     """Output SQL that does not parse."""
 
 
-def found(sql: str) -> set[str]:
+def found(sql: str, memo: dict[str, frozenset[str]] | None = None) -> set[str]:
+    """The inventory of a script. With `memo`, each distinct statement is parsed and read once: schema.sql
+    repeats every module file's statements, which need not be verified twice."""
     try:
-        statements = sqlparse.split_statements(sql)
+        texts = sqlparse.split_texts(sql)
     except sqlparse.SqlSyntaxError as exc:
         raise VerifyError(f"does not parse: {exc}") from None
+    memo = {} if memo is None else memo
     out: set[str] = set()
-    for stmt, text in statements:
-        out |= _found_statement(stmt, text)
+    for text in texts:
+        got = memo.get(text)
+        if got is None:
+            got = memo[text] = frozenset().union(*(_found_statement(stmt, text)
+                                                   for stmt, _ in sqlparse.split_statements(text)))
+        out |= got
     return out
 
 
@@ -438,12 +458,12 @@ def _constraint(table: str, c: Any) -> str:
 
 
 def verify_sql(file: str, sql: str, placed: Iterable[Placed], catalog: Catalog, *,
-               registry: bool = False) -> Mismatch | None:
+               registry: bool = False, memo: dict[str, frozenset[str]] | None = None) -> Mismatch | None:
     """Compare one output file's SQL with the items placed in it (and the seed registry when the file creates
-    it); None when they agree."""
+    it); None when they agree. `memo` is shared by the files of one build (see `found`)."""
     want = expected(placed, catalog) | ({SEED_REGISTRY} if registry else set())
     try:
-        got = found(sql)
+        got = found(sql, memo)
     except VerifyError as exc:
         return Mismatch(file, (), (str(exc),))
     if want == got:
