@@ -10,7 +10,7 @@ from .derive import Catalog
 from .load import load_spec
 from .order import Placed, order
 from .render import OutputFile, registry_module, render_outputs
-from .verify import Mismatch, verify_sql
+from .verify import Memo, Mismatch, verify_sql
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile]
     by_name = {f.name: f for f in files}
     registry = registry_module(placed, kept)
     mismatches = []
-    memo: dict[str, frozenset[str]] = {}  # schema.sql repeats the module files' statements: read each once
+    memo = Memo()  # schema.sql repeats the module files: each item and statement is read once
     for i in sorted(kept):
         name = f"{modules[i].stem}.sql"
         mismatch = verify_sql(name, by_name[name].text, [p for p in placed if p.module == i], catalog,

@@ -58,16 +58,20 @@ def split_statements(text: str) -> list[tuple[ast.Node, str]]:
 
 
 # Positions (`location`, `rexpr_list_start`, ...) differ between the same expression in the spec and in the
-# output; without them, parse trees compare as text. The pattern cannot match inside a JSON string, where every
-# quote is escaped.
-_LOCATION = re.compile(r',"[a-z_]*(?:location|_start|_end)":-?\d+|"[a-z_]*(?:location|_start|_end)":-?\d+,?')
+# output: `positionless` removes them from a tree's JSON text, so that trees compare as text. The pattern cannot
+# match inside a JSON string, where every quote is escaped.
+_POSITION = re.compile(r',"[a-z_]*(?:location|_start|_end)":-?\d+|"[a-z_]*(?:location|_start|_end)":-?\d+,?')
+
+
+def positionless(tree_json: str) -> str:
+    return _POSITION.sub("", tree_json)
 
 
 def parse_json(text: str) -> list[dict[str, Any]]:
-    """The statements of `text` as libpg_query's JSON parse trees (`{"Kind": {fields}}`) without positions:
-    built in C, many times faster than pglast's Python nodes where only a comparison is needed."""
+    """The statements of `text` as libpg_query's JSON parse trees (`{"Kind": {fields}}`): built in C, many
+    times faster than pglast's Python nodes where only a comparison is needed."""
     try:
-        tree = json.loads(_LOCATION.sub("", parse_sql_json(text)))
+        tree = json.loads(parse_sql_json(text))
     except ParseError as exc:
         raise SqlSyntaxError(str(exc)) from None
     return [s["stmt"] for s in tree.get("stmts", ())]
@@ -100,16 +104,18 @@ def parse_query(text: str) -> ast.SelectStmt:
 
 def walk(node: Any, *, into_subqueries: bool = True) -> Iterator[Any]:
     """Every pglast node below `node`, depth first; optionally not into sub-selects (whose column names belong
-    to their own FROM, not to the row an expression is about)."""
-    if isinstance(node, ast.Node):
-        yield node
-        for slot in node.__slots__:
-            if not into_subqueries and isinstance(node, ast.SubLink) and slot == "subselect":
-                continue
-            yield from walk(getattr(node, slot, None), into_subqueries=into_subqueries)
-    elif isinstance(node, list | tuple):
-        for item in node:
-            yield from walk(item, into_subqueries=into_subqueries)
+    to their own FROM, not to the row an expression is about). Iterative: check walks every expression of a
+    spec, and nested generators cost a frame per level and node."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            yield item
+            skip = "subselect" if not into_subqueries and isinstance(item, ast.SubLink) else None
+            children = [getattr(item, slot, None) for slot in item.__slots__ if slot != skip]
+            stack.extend(c for c in reversed(children) if isinstance(c, ast.Node | list | tuple))
+        elif isinstance(item, list | tuple):
+            stack.extend(c for c in reversed(item) if isinstance(c, ast.Node | list | tuple))
 
 
 def deparse(node: Any) -> str:
@@ -133,9 +139,11 @@ class Refs:
 
 def references(node: Any) -> Refs:
     refs = Refs()
-    ctes = {n.ctename for n in walk(node) if isinstance(n, ast.CommonTableExpr)}
+    ctes: set[str] = set()
     for n in walk(node):
-        if isinstance(n, ast.RangeVar) and not (n.schemaname is None and n.relname in ctes):
+        if isinstance(n, ast.CommonTableExpr):
+            ctes.add(n.ctename)
+        elif isinstance(n, ast.RangeVar):
             refs.tables.add((n.schemaname, n.relname))
         elif isinstance(n, ast.FuncCall):
             names = [s.sval for s in n.funcname]
@@ -144,6 +152,7 @@ def references(node: Any) -> Refs:
             names = [f.sval for f in n.fields if isinstance(f, ast.String)]
             if names:
                 refs.columns.add(names[-1])
+    refs.tables -= {(None, name) for name in ctes}  # a CTE's name is no table
     return refs
 
 

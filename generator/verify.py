@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -40,7 +40,7 @@ _OPEN, _CLOSE = "\u27e6", "\u27e7"
 
 
 def canon(node: Json | None) -> str:
-    return "" if node is None else _OPEN + json.dumps(node, separators=(",", ":")) + _CLOSE
+    return "" if node is None else _OPEN + sqlparse.positionless(json.dumps(node, separators=(",", ":"))) + _CLOSE
 
 
 @lru_cache(maxsize=16384)
@@ -128,12 +128,18 @@ def expects(kind: str) -> Callable[[Expect], Expect]:
     return register
 
 
-def expected(placed: Iterable[Placed], catalog: Catalog) -> set[str]:
+def expected(placed: Iterable[Placed], catalog: Catalog, memo: dict[int, set[str]] | None = None) -> set[str]:
+    """What the items must put into the inventory. `memo` (by item identity) is shared by the files of one
+    build: schema.sql expects every item a module file does."""
+    memo = {} if memo is None else memo
     out: set[str] = set()
     for p in placed:
         if p.item.kind not in _EXPECT:
             raise RuntimeError(f"verify has no rule for item kind {p.item.kind!r}")
-        out |= _EXPECT[p.item.kind](p.item.obj, p.item, catalog)
+        want = memo.get(id(p.item))
+        if want is None:
+            want = memo[id(p.item)] = _EXPECT[p.item.kind](p.item.obj, p.item, catalog)
+        out |= want
     return out
 
 
@@ -501,13 +507,22 @@ def _constraint(table: str, c: Json) -> str:
     return f"constraint {table}.{name} {contype}"
 
 
+@dataclass
+class Memo:
+    """What the files of one build share: schema.sql repeats the module files (see `expected` and `found`)."""
+
+    expected: dict[int, set[str]] = field(default_factory=dict)
+    found: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
 def verify_sql(file: str, sql: str, placed: Iterable[Placed], catalog: Catalog, *,
-               registry: bool = False, memo: dict[str, frozenset[str]] | None = None) -> Mismatch | None:
+               registry: bool = False, memo: Memo | None = None) -> Mismatch | None:
     """Compare one output file's SQL with the items placed in it (and the seed registry when the file creates
-    it); None when they agree. `memo` is shared by the files of one build (see `found`)."""
-    want = expected(placed, catalog) | ({SEED_REGISTRY} if registry else set())
+    it); None when they agree."""
+    memo = Memo() if memo is None else memo
+    want = expected(placed, catalog, memo.expected) | ({SEED_REGISTRY} if registry else set())
     try:
-        got = found(sql, memo)
+        got = found(sql, memo.found)
     except VerifyError as exc:
         return Mismatch(file, (), (str(exc),))
     if want == got:
