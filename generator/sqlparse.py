@@ -30,14 +30,17 @@ class SqlSyntaxError(ValueError):
     """A fragment that PostgreSQL's parser rejects, or that is not the kind of SQL expected."""
 
 
-# Specs repeat fragments (`owner_id = (SELECT auth.uid())` in every table's policies), and check, order and verify
-# each parse the same text: one parse per distinct text. Callers only read the trees, never change them.
-@lru_cache(maxsize=16384)
-def _parse(text: str) -> tuple[Any, ...]:
+def _parse_fresh(text: str) -> tuple[Any, ...]:
     try:
         return tuple(parse_sql(text))
     except ParseError as exc:
         raise SqlSyntaxError(str(exc)) from None
+
+
+# Specs repeat fragments (`owner_id = (SELECT auth.uid())` in every table's policies), and check, order and lint
+# each parse the same text: one parse per distinct text. The trees are shared, so they must not be changed: a
+# caller that rewrites a tree (drift's normal form, a column rename) asks for a fresh one.
+_parse = lru_cache(maxsize=16384)(_parse_fresh)
 
 
 def split_texts(text: str) -> tuple[str, ...]:
@@ -77,9 +80,10 @@ def parse_json(text: str) -> list[dict[str, Any]]:
     return [s["stmt"] for s in tree.get("stmts", ())]
 
 
-def parse_expression(text: str) -> ast.Node:
-    """One scalar expression (a CHECK, default, USING, WHEN, index predicate)."""
-    stmts = _parse(f"SELECT {text}")
+def parse_expression(text: str, *, fresh: bool = False) -> ast.Node:
+    """One scalar expression (a CHECK, default, USING, WHEN, index predicate). `fresh`: a tree of the caller's
+    own, to change (by default a shared, cached one)."""
+    stmts = (_parse_fresh if fresh else _parse)(f"SELECT {text}")
     stmt = stmts[0].stmt if len(stmts) == 1 else None
     if not isinstance(stmt, ast.SelectStmt) or stmt.targetList is None or len(stmt.targetList) != 1:
         raise SqlSyntaxError("expected a single SQL expression")
@@ -93,9 +97,9 @@ def parse_expression(text: str) -> ast.Node:
     return node
 
 
-def parse_query(text: str) -> ast.SelectStmt:
-    """One SELECT (a view body)."""
-    stmts = _parse(text)
+def parse_query(text: str, *, fresh: bool = False) -> ast.SelectStmt:
+    """One SELECT (a view body); `fresh` as in parse_expression."""
+    stmts = (_parse_fresh if fresh else _parse)(text)
     if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt):
         raise SqlSyntaxError("expected exactly one SELECT statement")
     stmt: ast.SelectStmt = stmts[0].stmt
