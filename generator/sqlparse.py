@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pglast import ast as _pglast_ast
@@ -106,6 +106,18 @@ def parse_query(text: str, *, fresh: bool = False) -> ast.SelectStmt:
     return stmt
 
 
+@cache
+def _child_slots(cls: Any) -> tuple[str, ...]:
+    """The attributes of a node class that can hold nodes or lists: pglast declares each one's C type, and most
+    (names, flags, enums, positions) never do."""
+    slots = cls.__slots__
+    if not isinstance(slots, dict):
+        return tuple(slots)
+    return tuple(name for name, info in slots.items()
+                 if (info.c_type.endswith("*") and info.c_type != "char*") or info.c_type == "ValUnion"
+                 or isinstance(getattr(ast, info.c_type, None), type))
+
+
 def walk(node: Any, *, into_subqueries: bool = True) -> Iterator[Any]:
     """Every pglast node below `node`, depth first; optionally not into sub-selects (whose column names belong
     to their own FROM, not to the row an expression is about). Iterative: check walks every expression of a
@@ -116,7 +128,7 @@ def walk(node: Any, *, into_subqueries: bool = True) -> Iterator[Any]:
         if isinstance(item, ast.Node):
             yield item
             skip = "subselect" if not into_subqueries and isinstance(item, ast.SubLink) else None
-            children = [getattr(item, slot, None) for slot in item.__slots__ if slot != skip]
+            children = [getattr(item, slot, None) for slot in _child_slots(item.__class__) if slot != skip]
             stack.extend(c for c in reversed(children) if isinstance(c, ast.Node | list | tuple))
         elif isinstance(item, list | tuple):
             stack.extend(c for c in reversed(item) if isinstance(c, ast.Node | list | tuple))
