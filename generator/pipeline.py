@@ -37,9 +37,13 @@ def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile]
     registry = registry_module(placed, kept)
     mismatches = []
     memo = Memo()  # schema.sql repeats the module files: each item and statement is read once
+    in_module: dict[int, list[Placed]] = {i: [] for i in kept}  # one pass, not one per module
+    for p in placed:
+        if p.module in in_module:
+            in_module[p.module].append(p)
     for i in sorted(kept):
         name = f"{modules[i].stem}.sql"
-        mismatch = verify_sql(name, by_name[name].text, [p for p in placed if p.module == i], catalog,
+        mismatch = verify_sql(name, by_name[name].text, in_module[i], catalog,
                               registry=i == registry, memo=memo)
         if mismatch:
             mismatches.append(mismatch)
