@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs bench bench-tools mutation mutation-smoke clean help migration
+.PHONY: generate check test test-live lint docs bench bench-tools bench-scale mutation mutation-smoke clean help migration
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -57,6 +57,9 @@ mutation: $(STAMP)  ## mutmut over the pure modules (long: run it on a quiet mac
 mutation-smoke: $(STAMP)  ## a small mutmut sample (access.resolve_path's mutants); writes nothing
 	$(PY) -m pip install --quiet --disable-pip-version-check 'mutmut==3.8.1'
 	$(PY) bench/mutation.py --smoke 'generator.access.x_resolve_path*'
+
+bench-scale: $(STAMP)  ## generate/check/lint/plan on synthetic specs of 10-3,000 tables (minutes); bench/RESULTS.md, bench/scale.png
+	$(PY) bench/scale.py
 
 bench-tools: $(STAMP)  ## the tool's time budgets (lint, introspection), formerly asserted in tests; bench/TIMINGS.md
 	$(PY) bench/tool_timings.py

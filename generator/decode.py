@@ -47,15 +47,24 @@ def hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def spec_fields(cls: type) -> list[dataclasses.Field[Any]]:
+# The facts about a model class below are asked for every YAML mapping decoded: computed once per class.
+@cache
+def spec_fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
     """The user-visible fields of a model class (those with YAML keys)."""
-    return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
+    return tuple(f for f in dataclasses.fields(cls) if not f.metadata.get("internal"))
 
 
+@cache
+def fields_by_name(cls: type) -> dict[str, dataclasses.Field[Any]]:
+    return {f.name: f for f in spec_fields(cls)}
+
+
+@cache
 def key_field(cls: type) -> str | None:
     return next((f.name for f in spec_fields(cls) if f.metadata.get("key")), None)
 
 
+@cache
 def shorthand_field(cls: type) -> str | None:
     return next((f.name for f in spec_fields(cls) if f.metadata.get("shorthand")), None)
 
@@ -251,13 +260,13 @@ class Decoder:
         return out
 
     def obj(self, cls: type, node: yaml.Node, what: str, name: tuple[str, Pos] | None) -> Any:
-        fields = {f.name: f for f in spec_fields(cls)}
+        fields = fields_by_name(cls)
         kf, sf = key_field(cls), shorthand_field(cls)
         values: dict[str, Any] = {}
         at: dict[str, Pos] = {}
         if name is not None and kf:
             values[kf], at[kf] = name
-        if any(f.metadata.get("open") for f in fields.values()):
+        if open_field(cls):
             return self.open_mapping(cls, node, what)
         if not isinstance(node, yaml.MappingNode):
             if sf is None:
@@ -344,7 +353,16 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
+# libyaml's composer (C) is ~20x faster than PyYAML's pure-Python one and keeps the same marks (line, column in
+# characters) and node types; PyYAML without libyaml falls back to the pure-Python composer.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def compose(text: str, file: str, errors: Collector) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        pass  # libyaml words its errors differently: read the file again with PyYAML's parser, whose messages we report
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -397,6 +415,7 @@ def model_classes(root: type = Module) -> list[type]:
     return seen
 
 
+@cache
 def open_field(cls: type) -> bool:
     return any(f.metadata.get("open") for f in spec_fields(cls))
 

@@ -133,6 +133,8 @@ class Catalog:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
+        # check, order, render, verify and lint each ask for every table's constraints: derived once per table.
+        self._constraints: dict[int, tuple[Table, list[Constraint]]] = {}
 
     def _index(self, kind: str) -> dict[QName, tuple[Module, object]]:
         out: dict[QName, tuple[Module, object]] = {}
@@ -183,7 +185,10 @@ class Catalog:
         return [c.name for c in table.columns] if table else None
 
     def constraints(self, table: Table) -> list[Constraint]:
-        return constraints(table, self.enums)
+        known = self._constraints.get(id(table))
+        if known is None or known[0] is not table:  # the table itself is kept, so its id is not reused
+            known = self._constraints[id(table)] = (table, constraints(table, self.enums))
+        return list(known[1])
 
     def resolve_function(self, schema: str | None, name: str) -> QName | None:
         """A call `schema.name(...)` or `name(...)` (search_path public) -> a declared function, if it is one."""

@@ -200,15 +200,15 @@ class Canon:
         return _MEMO[key]
 
     def _expression(self, text: str, table: QName | None, cast_to: str | None) -> str:
-        node = sqlparse.parse_expression(text)
+        node = sqlparse.parse_expression(text, fresh=True)  # _normal rewrites the tree in place
         if cast_to is not None and _is_text_const(node):
-            node = ast.TypeCast(arg=node, typeName=sqlparse.parse_expression(f"NULL::{cast_to}").typeName)
+            node = ast.TypeCast(arg=node, typeName=sqlparse.parse_expression(f"NULL::{cast_to}", fresh=True).typeName)
         levels = [[_Source(table.name, self._known(self.columns(table)))]] if table else []
         return self._normal(node, levels)
 
     def query(self, text: str) -> str:
         return self._remembered(("query", text),
-                                lambda: self._normal(sqlparse.parse_query(text.strip().rstrip(";")), []))
+                                lambda: self._normal(sqlparse.parse_query(text.strip().rstrip(";"), fresh=True), []))
 
     def _normal(self, node: Any, levels: list[list[_Source]]) -> str:
         self.ctes = {}

@@ -24,10 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any, cast
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING, Any, cast
 
 from . import model, sqlparse
 from .derive import Constraint
@@ -54,6 +51,10 @@ from .model import (
 )
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import DEFAULT_SCHEMA, QName, Returns, SqlType, TypeSyntaxError, ident, parse_returns, parse_type
+
+# psycopg takes a third of the start-up time of every command; only the commands that talk to a database load it.
+if TYPE_CHECKING:
+    import psycopg
 
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server should fail fast, not hang a CI job
 # The search_path of the reading session: public names print unqualified, every other schema's qualified.
@@ -102,6 +103,9 @@ def one_line(exc: BaseException) -> str:
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
     """A read-only session with the search_path the texts are read under."""
+    import psycopg
+    from psycopg import sql
+
     try:
         conn = psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
                                application_name="pgspec verify")
@@ -124,6 +128,8 @@ def read_database(dsn: str, schemas: Sequence[str], roles: Sequence[str] = ()) -
 
 def read(conn: psycopg.Connection[Any], schemas: Sequence[str], roles: Sequence[str] = ()) -> Snapshot:
     """Everything in `schemas`, and the `roles` that exist, from one consistent snapshot of the catalog."""
+    import psycopg
+
     try:
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -149,6 +155,9 @@ class Constants:
                            info.parameter_status("IntervalStyle"), info.host, info.port)
 
     def __call__(self, type_sql: str, value: str) -> str:
+        import psycopg
+        from psycopg import sql
+
         key = (type_sql, value)
         if key not in self.cache:
             statement = sql.SQL("SELECT CAST(%s::text AS {})::text").format(sql.SQL(type_sql))

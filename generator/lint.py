@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -155,6 +155,7 @@ _INDEX_KEY = re.compile(r'(?P<col>[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\s+(?P<dir>
                         r"(?:\s+nulls\s+(?P<nulls>first|last))?\Z", re.IGNORECASE)
 
 
+@lru_cache(maxsize=16384)  # the same keys and predicates recur across tables; printing is costly
 def normal_sql(text: str) -> str:
     """An expression in pglast's canonical spelling, so `(a IS NULL)` from a catalog equals `a is null` in YAML."""
     try:

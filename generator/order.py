@@ -218,9 +218,12 @@ def order(catalog: Catalog) -> list[Placed]:
             key = (1, *item.sort_key)
         heapq.heappush(ready, (key, item.key))
 
+    declared_in: dict[int, list[Item]] = {}  # grouped once: one pass over the items, not one per module
+    for item in items:
+        declared_in.setdefault(item.module, []).append(item)
     for module in range(len(catalog.schema.modules)):
-        for item in items:
-            if item.module == module and not waiting[item.key]:
+        for item in declared_in.get(module, []):
+            if not waiting[item.key]:
                 push(item)
         while ready:
             _, key = heapq.heappop(ready)

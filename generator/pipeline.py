@@ -10,7 +10,7 @@ from .derive import Catalog
 from .load import load_spec
 from .order import Placed, order
 from .render import OutputFile, registry_module, render_outputs
-from .verify import Mismatch, verify_sql
+from .verify import Memo, Mismatch, verify_sql
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,19 @@ def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile]
     by_name = {f.name: f for f in files}
     registry = registry_module(placed, kept)
     mismatches = []
+    memo = Memo()  # schema.sql repeats the module files: each item and statement is read once
+    in_module: dict[int, list[Placed]] = {i: [] for i in kept}  # one pass, not one per module
+    for p in placed:
+        if p.module in in_module:
+            in_module[p.module].append(p)
     for i in sorted(kept):
         name = f"{modules[i].stem}.sql"
-        mismatch = verify_sql(name, by_name[name].text, [p for p in placed if p.module == i], catalog,
-                              registry=i == registry)
+        mismatch = verify_sql(name, by_name[name].text, in_module[i], catalog,
+                              registry=i == registry, memo=memo)
         if mismatch:
             mismatches.append(mismatch)
     whole = verify_sql("schema.sql", by_name["schema.sql"].text, [p for p in placed if p.module in kept], catalog,
-                       registry=registry is not None)
+                       registry=registry is not None, memo=memo)
     if whole:
         mismatches.append(whole)
     return mismatches

@@ -46,6 +46,7 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     autoescape=False,
+    auto_reload=False,  # templates are package data: no need to stat each one again for every item rendered
 )
 _ENV.filters.update(ident=ident, literal=literal, dollar_quote=dollar_quote)
 

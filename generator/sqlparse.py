@@ -11,11 +11,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 from pglast import ast as _pglast_ast
-from pglast import parse_sql
-from pglast.parser import ParseError, parse_plpgsql_json, scan
+from pglast import parse_sql, split
+from pglast.parser import ParseError, parse_plpgsql_json, parse_sql_json, scan
 from pglast.stream import RawStream
 
 from .sqltext import dollar_quote
@@ -29,9 +30,23 @@ class SqlSyntaxError(ValueError):
     """A fragment that PostgreSQL's parser rejects, or that is not the kind of SQL expected."""
 
 
-def _parse(text: str) -> tuple[Any, ...]:
+def _parse_fresh(text: str) -> tuple[Any, ...]:
     try:
         return tuple(parse_sql(text))
+    except ParseError as exc:
+        raise SqlSyntaxError(str(exc)) from None
+
+
+# Specs repeat fragments (`owner_id = (SELECT auth.uid())` in every table's policies), and check, order and lint
+# each parse the same text: one parse per distinct text. The trees are shared, so they must not be changed: a
+# caller that rewrites a tree (drift's normal form, a column rename) asks for a fresh one.
+_parse = lru_cache(maxsize=16384)(_parse_fresh)
+
+
+def split_texts(text: str) -> tuple[str, ...]:
+    """The statements of a script as text, split by PostgreSQL's parser without building parse trees (fast)."""
+    try:
+        return tuple(split(text, with_parser=True))
     except ParseError as exc:
         raise SqlSyntaxError(str(exc)) from None
 
@@ -45,9 +60,30 @@ def split_statements(text: str) -> list[tuple[ast.Node, str]]:
     return out
 
 
-def parse_expression(text: str) -> ast.Node:
-    """One scalar expression (a CHECK, default, USING, WHEN, index predicate)."""
-    stmts = _parse(f"SELECT {text}")
+# Positions (`location`, `rexpr_list_start`, ...) differ between the same expression in the spec and in the
+# output: `positionless` removes them from a tree's JSON text, so that trees compare as text. The pattern cannot
+# match inside a JSON string, where every quote is escaped.
+_POSITION = re.compile(r',"[a-z_]*(?:location|_start|_end)":-?\d+|"[a-z_]*(?:location|_start|_end)":-?\d+,?')
+
+
+def positionless(tree_json: str) -> str:
+    return _POSITION.sub("", tree_json)
+
+
+def parse_json(text: str) -> list[dict[str, Any]]:
+    """The statements of `text` as libpg_query's JSON parse trees (`{"Kind": {fields}}`): built in C, many
+    times faster than pglast's Python nodes where only a comparison is needed."""
+    try:
+        tree = json.loads(parse_sql_json(text))
+    except ParseError as exc:
+        raise SqlSyntaxError(str(exc)) from None
+    return [s["stmt"] for s in tree.get("stmts", ())]
+
+
+def parse_expression(text: str, *, fresh: bool = False) -> ast.Node:
+    """One scalar expression (a CHECK, default, USING, WHEN, index predicate). `fresh`: a tree of the caller's
+    own, to change (by default a shared, cached one)."""
+    stmts = (_parse_fresh if fresh else _parse)(f"SELECT {text}")
     stmt = stmts[0].stmt if len(stmts) == 1 else None
     if not isinstance(stmt, ast.SelectStmt) or stmt.targetList is None or len(stmt.targetList) != 1:
         raise SqlSyntaxError("expected a single SQL expression")
@@ -61,27 +97,41 @@ def parse_expression(text: str) -> ast.Node:
     return node
 
 
-def parse_query(text: str) -> ast.SelectStmt:
-    """One SELECT (a view body)."""
-    stmts = _parse(text)
+def parse_query(text: str, *, fresh: bool = False) -> ast.SelectStmt:
+    """One SELECT (a view body); `fresh` as in parse_expression."""
+    stmts = (_parse_fresh if fresh else _parse)(text)
     if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.SelectStmt):
         raise SqlSyntaxError("expected exactly one SELECT statement")
     stmt: ast.SelectStmt = stmts[0].stmt
     return stmt
 
 
+@cache
+def _child_slots(cls: Any) -> tuple[str, ...]:
+    """The attributes of a node class that can hold nodes or lists: pglast declares each one's C type, and most
+    (names, flags, enums, positions) never do."""
+    slots = cls.__slots__
+    if not isinstance(slots, dict):
+        return tuple(slots)
+    return tuple(name for name, info in slots.items()
+                 if (info.c_type.endswith("*") and info.c_type != "char*") or info.c_type == "ValUnion"
+                 or isinstance(getattr(ast, info.c_type, None), type))
+
+
 def walk(node: Any, *, into_subqueries: bool = True) -> Iterator[Any]:
     """Every pglast node below `node`, depth first; optionally not into sub-selects (whose column names belong
-    to their own FROM, not to the row an expression is about)."""
-    if isinstance(node, ast.Node):
-        yield node
-        for slot in node.__slots__:
-            if not into_subqueries and isinstance(node, ast.SubLink) and slot == "subselect":
-                continue
-            yield from walk(getattr(node, slot, None), into_subqueries=into_subqueries)
-    elif isinstance(node, list | tuple):
-        for item in node:
-            yield from walk(item, into_subqueries=into_subqueries)
+    to their own FROM, not to the row an expression is about). Iterative: check walks every expression of a
+    spec, and nested generators cost a frame per level and node."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            yield item
+            skip = "subselect" if not into_subqueries and isinstance(item, ast.SubLink) else None
+            children = [getattr(item, slot, None) for slot in _child_slots(item.__class__) if slot != skip]
+            stack.extend(c for c in reversed(children) if isinstance(c, ast.Node | list | tuple))
+        elif isinstance(item, list | tuple):
+            stack.extend(c for c in reversed(item) if isinstance(c, ast.Node | list | tuple))
 
 
 def deparse(node: Any) -> str:
@@ -105,9 +155,11 @@ class Refs:
 
 def references(node: Any) -> Refs:
     refs = Refs()
-    ctes = {n.ctename for n in walk(node) if isinstance(n, ast.CommonTableExpr)}
+    ctes: set[str] = set()
     for n in walk(node):
-        if isinstance(n, ast.RangeVar) and not (n.schemaname is None and n.relname in ctes):
+        if isinstance(n, ast.CommonTableExpr):
+            ctes.add(n.ctename)
+        elif isinstance(n, ast.RangeVar):
             refs.tables.add((n.schemaname, n.relname))
         elif isinstance(n, ast.FuncCall):
             names = [s.sval for s in n.funcname]
@@ -116,6 +168,7 @@ def references(node: Any) -> Refs:
             names = [f.sval for f in n.fields if isinstance(f, ast.String)]
             if names:
                 refs.columns.add(names[-1])
+    refs.tables -= {(None, name) for name in ctes}  # a CTE's name is no table
     return refs
 
 

@@ -9,11 +9,12 @@ so the comparison is by parse tree, not by spelling. PL/pgSQL bodies are parsed 
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
-
-from pglast import enums
 
 from . import sqlparse
 from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference
@@ -34,31 +35,63 @@ class Mismatch:
                 + [f"{self.file}: not in spec: {u}" for u in self.unexpected])
 
 
-def canon(node: Any) -> str:
-    return sqlparse.deparse(node)
+# An expression or query inside an inventory line: its parse tree as compact JSON without positions, between
+# markers, so that lines compare by parse tree. Mismatch lines show it as SQL again (`readable`).
+_OPEN, _CLOSE = "\u27e6", "\u27e7"
 
 
+def canon(node: Json | None) -> str:
+    return "" if node is None else _OPEN + sqlparse.positionless(json.dumps(node, separators=(",", ":"))) + _CLOSE
+
+
+@lru_cache(maxsize=16384)
 def canon_expr(text: str | None) -> str:
-    return "" if text is None else canon(sqlparse.parse_expression(text))
+    """An expression in canonical form; cached, as the same expression is expected in a module file and in
+    schema.sql, and specs repeat expressions."""
+    if text is None:
+        return ""
+    select = sqlparse.parse_json(f"SELECT {text}")[0]["SelectStmt"]
+    return canon(select["targetList"][0]["ResTarget"]["val"])
 
 
-def _type(tn: Any) -> str:
-    return str(SqlType(*_type_parts(tn)))
+@lru_cache(maxsize=4096)
+def canon_query(text: str) -> str:
+    return canon(sqlparse.parse_json(text)[0])
 
 
-def _type_parts(tn: Any) -> tuple[str, tuple[int, ...], int]:
-    names = [s.sval for s in tn.names]
-    args = tuple(m.val.ival for m in (tn.typmods or ()) if type(m) is ast.A_Const)
-    return parse_type(names[-1]).base, args, len(tn.arrayBounds or ())
+def readable(line: str) -> str:
+    """An inventory line with each parse tree printed as SQL (pglast's canonical spelling), for people."""
+    return re.sub(f"{_OPEN}(.*?){_CLOSE}", lambda m: _deparse_json(m.group(1)), line)
 
 
-def _int(node: Any) -> int:
-    """An integer option value; the parser keeps integers beyond int32 as Float nodes holding the digits."""
-    return int(node.fval) if type(node) is ast.Float else int(node.ival)
+def _deparse_json(text: str) -> str:
+    try:
+        return sqlparse.deparse(_to_ast(json.loads(text)))
+    except Exception:  # display only: show the tree rather than hide the mismatch
+        return text
 
 
-def _rv(rv: Any) -> str:
-    return str(QName(rv.schemaname or "public", rv.relname))
+def _to_ast(value: Any, ctype: str = "") -> Any:
+    """A JSON parse tree as pglast nodes (only to print a mismatch)."""
+    if isinstance(value, list):
+        return tuple(_to_ast(v) for v in value)
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1 and "List" in value:  # pglast has no List node: a list is a tuple
+        return tuple(_to_ast(v) for v in value["List"].get("items", ()))
+    if len(value) == 1 and isinstance(getattr(ast, next(iter(value)), None), type):
+        kind, fields = _unwrap(value)
+        return _to_ast(fields, kind + "*")
+    cls = getattr(ast, ctype.rstrip("*"))
+    if cls is ast.A_Const:  # the value is a field named after its kind: {"ival": {"ival": 5}}
+        if "isnull" in value:
+            return ast.A_Const(isnull=True)
+        ((key, inner),) = value.items()
+        kinds = {"ival": ast.Integer, "fval": ast.Float, "sval": ast.String, "boolval": ast.Boolean,
+                 "bsval": ast.BitString}
+        return ast.A_Const(val=kinds[key](**{key: inner.get(key, 0 if key == "ival" else False)}))
+    defaults: dict[str, Any] = {"ival": 0} if cls is ast.Integer else {"boolval": False} if cls is ast.Boolean else {}
+    return cls(**defaults | {k: _to_ast(v, cls.__slots__[k].c_type) for k, v in value.items()})
 
 
 def _spec_type(text: str) -> str:
@@ -96,12 +129,18 @@ def expects(kind: str) -> Callable[[Expect], Expect]:
     return register
 
 
-def expected(placed: Iterable[Placed], catalog: Catalog) -> set[str]:
+def expected(placed: Iterable[Placed], catalog: Catalog, memo: dict[int, set[str]] | None = None) -> set[str]:
+    """What the items must put into the inventory. `memo` (by item identity) is shared by the files of one
+    build: schema.sql expects every item a module file does."""
+    memo = {} if memo is None else memo
     out: set[str] = set()
     for p in placed:
         if p.item.kind not in _EXPECT:
             raise RuntimeError(f"verify has no rule for item kind {p.item.kind!r}")
-        out |= _EXPECT[p.item.kind](p.item.obj, p.item, catalog)
+        want = memo.get(id(p.item))
+        if want is None:
+            want = memo[id(p.item)] = _EXPECT[p.item.kind](p.item.obj, p.item, catalog)
+        out |= want
     return out
 
 
@@ -144,11 +183,8 @@ def _function_line(sig: str, returns: Returns, language: str, volatility: str, s
             f"rows={rows} defaults={defaults!r}")
 
 
-def _default(text: str | None) -> str | None:
-    return None if text is None else sqlparse.deparse(sqlparse.parse_expression(text))
-
-
-_MODES = {"i": "in", "d": "in", "o": "out", "b": "inout", "v": "variadic"}
+_MODES = {"FUNC_PARAM_IN": "in", "FUNC_PARAM_DEFAULT": "in", "FUNC_PARAM_OUT": "out", "FUNC_PARAM_INOUT": "inout",
+          "FUNC_PARAM_VARIADIC": "variadic"}
 
 
 @expects("function")
@@ -157,7 +193,7 @@ def _expect_function(fn: Function, item: Item, catalog: Catalog) -> set[str]:
     options = (fn.strict, fn.leakproof, fn.parallel, fn.cost, fn.rows)
     return ({_function_line(sig, parse_returns(fn.returns), fn.language, fn.volatility, fn.security,
                             fn.search_path, options,
-                            tuple((a.mode, _spec_type(a.type), _default(a.default)) for a in fn.args))}
+                            tuple((a.mode, _spec_type(a.type), canon_expr(a.default)) for a in fn.args))}
             | _grants("function", sig, fn.grants, _revoked(catalog)) | _comment("function", sig, fn.comment))
 
 
@@ -194,7 +230,8 @@ def _expect_index(index: Index, item: Item, catalog: Catalog) -> set[str]:
 @expects("trigger")
 def _expect_trigger(trigger: Trigger, item: Item, catalog: Catalog) -> set[str]:
     return {f"trigger {_owner(item)}.{trigger.name} {trigger.timing} {'/'.join(sorted(trigger.events))} "
-            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"}
+            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"} \
+        | _comment("trigger", f"{_owner(item)}.{trigger.name}", trigger.comment)
 
 
 @expects("rls")
@@ -207,7 +244,8 @@ def _expect_rls(table: Table, item: Item, catalog: Catalog) -> set[str]:
 def _expect_policy(policy: Policy, item: Item, catalog: Catalog) -> set[str]:
     return {f"policy {_owner(item)}.{policy.name!r} {policy.mode} for {policy.command} "
             f"to {', '.join(sorted(policy.roles))} using {canon_expr(policy.using)} "
-            f"check {canon_expr(policy.with_check)}"}
+            f"check {canon_expr(policy.with_check)}"} \
+        | _comment("policy", f"{_owner(item)}.{policy.name}", policy.comment)
 
 
 @expects("seed")
@@ -219,18 +257,22 @@ def _expect_seed(table: Table, item: Item, catalog: Catalog) -> set[str]:
 @expects("view")
 def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
     name = qname(view.name)
-    return ({f"view {name} security_invoker={view.security_invoker} query {canon(sqlparse.parse_query(view.query))}"}
+    return ({f"view {name} security_invoker={view.security_invoker} query {canon_query(view.query)}"}
             | _grants("table", str(name), view.grants, _revoked(catalog)) | _comment("view", name, view.comment))
 
 
 # -- found, from the SQL -----------------------------------------------------------------------------------------
-_OBJ = {enums.ObjectType.OBJECT_TABLE: "table", enums.ObjectType.OBJECT_FUNCTION: "function",
-        enums.ObjectType.OBJECT_SCHEMA: "schema", enums.ObjectType.OBJECT_SEQUENCE: "sequence",
-        enums.ObjectType.OBJECT_COLUMN: "column", enums.ObjectType.OBJECT_VIEW: "view"}
+# The SQL side is read from pglast's JSON parse tree (libpg_query's, built in C): building pglast's Python node
+# objects and deparsing them cost most of `generate` on large specs. Fields that are false, zero or empty are
+# absent from the JSON; enums are names.
+_OBJ = {"OBJECT_TABLE": "table", "OBJECT_FUNCTION": "function", "OBJECT_SCHEMA": "schema",
+        "OBJECT_SEQUENCE": "sequence", "OBJECT_COLUMN": "column", "OBJECT_VIEW": "view", "OBJECT_INDEX": "index",
+        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
+_FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 
-
+Json = dict[str, Any]
 SEED_REGISTRY = f"seed registry {SEED_REGISTRY_SCHEMA}.seed_rows"
 
 
@@ -238,106 +280,147 @@ class VerifyError(Exception):
     """Output SQL that does not parse."""
 
 
-def found(sql: str) -> set[str]:
+def found(sql: str, memo: dict[str, frozenset[str]] | None = None) -> set[str]:
+    """The inventory of a script. With `memo`, each distinct statement is parsed and read once: schema.sql
+    repeats every module file's statements, which need not be verified twice."""
     try:
-        statements = sqlparse.split_statements(sql)
+        texts = sqlparse.split_texts(sql)
     except sqlparse.SqlSyntaxError as exc:
         raise VerifyError(f"does not parse: {exc}") from None
+    memo = {} if memo is None else memo
     out: set[str] = set()
-    for stmt, text in statements:
-        out |= _found_statement(stmt, text)
+    for text in texts:
+        got = memo.get(text)
+        if got is None:
+            got = memo[text] = frozenset().union(*(_found_statement(stmt, text)
+                                                   for stmt in sqlparse.parse_json(text)))
+        out |= got
     return out
 
 
-def _objname(obj: Any) -> str:
-    if isinstance(obj, ast.RangeVar):
-        return _rv(obj)
-    if isinstance(obj, ast.ObjectWithArgs):
-        return f"{'.'.join(s.sval for s in obj.objname)}({', '.join(_type(t) for t in obj.objargs or ())})"
-    if isinstance(obj, ast.String):
-        return str(obj.sval)
-    if isinstance(obj, tuple | list):
-        return ".".join(s.sval for s in obj)
+def _unwrap(node: Json) -> tuple[str, Json]:
+    """A JSON node `{"Kind": {fields}}` as its kind and fields."""
+    ((kind, fields),) = node.items()
+    return kind, fields
+
+
+def _names(nodes: list[Json]) -> list[str]:
+    return [n["String"]["sval"] for n in nodes if "String" in n]
+
+
+def _type(tn: Json) -> str:
+    return str(SqlType(*_type_parts(tn)))
+
+
+def _type_parts(tn: Json) -> tuple[str, tuple[int, ...], int]:
+    base = _names(tn["names"])[-1]
+    args = tuple(m["A_Const"].get("ival", {}).get("ival", 0) for m in tn.get("typmods", ()) if "A_Const" in m)
+    return parse_type(base).base, args, len(tn.get("arrayBounds", ()))
+
+
+def _int(node: Json) -> int:
+    """An integer option value; the parser keeps integers beyond int32 as Float nodes holding the digits."""
+    return int(node["Float"]["fval"]) if "Float" in node else int(node["Integer"].get("ival", 0))
+
+
+def _rv(rv: Json) -> str:
+    return str(QName(rv.get("schemaname") or "public", rv["relname"]))
+
+
+def _options(stmt: Json) -> dict[str, Json]:
+    return {o["DefElem"]["defname"]: o["DefElem"].get("arg", {}) for o in stmt.get("options", ())}
+
+
+def _role(spec: Json) -> str:
+    return "public" if spec["roletype"] == "ROLESPEC_PUBLIC" else str(spec["rolename"])
+
+
+def _objname(obj: Json) -> str:
+    kind, fields = _unwrap(obj)
+    if kind == "RangeVar":
+        return _rv(fields)
+    if kind == "ObjectWithArgs":
+        return (f"{'.'.join(_names(fields['objname']))}"
+                f"({', '.join(_type(t['TypeName']) for t in fields.get('objargs', ()))})")
+    if kind == "String":
+        return str(fields["sval"])
+    if kind == "List":
+        return ".".join(_names(fields.get("items", [])))
     raise VerifyError(f"unexpected object {obj!r}")
 
 
-_HANDLERS: dict[type, Callable[[Any, str], set[str]]] = {}
+_HANDLERS: dict[str, Callable[[Json, str], set[str]]] = {}
 
 
-def handles(node_type: type) -> Callable[[Callable[[Any, str], set[str]]], Callable[[Any, str], set[str]]]:
-    """Register the inventory reader of one statement type (pglast trees are typed all-Optional: handlers take Any)."""
+def handles(kind: str) -> Callable[[Callable[[Json, str], set[str]]], Callable[[Json, str], set[str]]]:
+    """Register the inventory reader of one statement kind."""
 
-    def register(fn: Callable[[Any, str], set[str]]) -> Callable[[Any, str], set[str]]:
-        if node_type in _HANDLERS:
-            raise RuntimeError(f"{node_type.__name__} registered twice")
-        _HANDLERS[node_type] = fn
+    def register(fn: Callable[[Json, str], set[str]]) -> Callable[[Json, str], set[str]]:
+        if kind in _HANDLERS:
+            raise RuntimeError(f"{kind} registered twice")
+        _HANDLERS[kind] = fn
         return fn
 
     return register
 
 
-def _found_statement(stmt: Any, text: str) -> set[str]:
-    handler = _HANDLERS.get(type(stmt))
-    return handler(stmt, text) if handler else {f"unexpected statement {type(stmt).__name__}"}
+def _found_statement(node: Json, text: str) -> set[str]:
+    kind, stmt = _unwrap(node)
+    handler = _HANDLERS.get(kind)
+    return handler(stmt, text) if handler else {f"unexpected statement {kind}"}
 
 
-@handles(ast.DoStmt)
-def _do_stmt(stmt: Any, text: str) -> set[str]:
+@handles("DoStmt")
+def _do_stmt(stmt: Json, text: str) -> set[str]:
     return set()  # the role creation guard; the role itself is declared by the ALTER ROLE that follows
 
 
-@handles(ast.AlterRoleStmt)
-def _alter_role_stmt(stmt: Any, text: str) -> set[str]:
-    out: set[str] = set()
-    opts = {o.defname: o.arg.boolval for o in stmt.options}
-    out.add(f"role {stmt.role.rolename} login={opts['canlogin']} bypassrls={opts['bypassrls']}")
-    return out
+@handles("AlterRoleStmt")
+def _alter_role_stmt(stmt: Json, text: str) -> set[str]:
+    opts = {name: arg["Boolean"].get("boolval", False) for name, arg in _options(stmt).items()}
+    return {f"role {stmt['role']['rolename']} login={opts['canlogin']} bypassrls={opts['bypassrls']}"}
 
 
-@handles(ast.CreateSchemaStmt)
-def _create_schema_stmt(stmt: Any, text: str) -> set[str]:
-    if stmt.schemaname == SEED_REGISTRY_SCHEMA and stmt.if_not_exists:
+@handles("CreateSchemaStmt")
+def _create_schema_stmt(stmt: Json, text: str) -> set[str]:
+    if stmt["schemaname"] == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
         return {SEED_REGISTRY}
-    out: set[str] = set()
-    out.add(f"schema {stmt.schemaname}")
-    return out
+    return {f"schema {stmt['schemaname']}"}
 
 
-@handles(ast.CreateSeqStmt)
-def _create_seq_stmt(stmt: Any, text: str) -> set[str]:
-    out: set[str] = set()
-    opts = {o.defname: o.arg for o in stmt.options or ()}
+@handles("CreateSeqStmt")
+def _create_seq_stmt(stmt: Json, text: str) -> set[str]:
+    opts = _options(stmt)
     maxv = _int(opts["maxvalue"]) if "maxvalue" in opts else None
-    out.add(f"sequence {_rv(stmt.sequence)} start={_int(opts['start'])} max={maxv}")
-    return out
+    return {f"sequence {_rv(stmt['sequence'])} start={_int(opts['start'])} max={maxv}"}
 
 
-@handles(ast.CreateFunctionStmt)
-def _create_function_stmt(stmt: Any, text: str) -> set[str]:
-    out: set[str] = set()
-    opts = {o.defname: o.arg for o in stmt.options}
-    name = ".".join(s.sval for s in stmt.funcname)
-    table = enums.FunctionParameterMode.FUNC_PARAM_TABLE
-    params = [p for p in stmt.parameters or () if p.mode != table]
-    inputs = [p for p in params if p.mode != enums.FunctionParameterMode.FUNC_PARAM_OUT]
-    columns = tuple((p.name, SqlType(*_type_parts(p.argType))) for p in stmt.parameters or () if p.mode == table)
-    sig = f"{name}({', '.join(_type(p.argType) for p in inputs)})"
-    returns = Returns(None, True, columns) if columns else Returns(SqlType(*_type_parts(stmt.returnType)),
-                                                                   bool(stmt.returnType.setof))
-    language = opts["language"].sval
+@handles("CreateFunctionStmt")
+def _create_function_stmt(stmt: Json, text: str) -> set[str]:
+    opts = _options(stmt)
+    name = ".".join(_names(stmt["funcname"]))
+    every = [p["FunctionParameter"] for p in stmt.get("parameters", ())]
+    params = [p for p in every if p["mode"] != "FUNC_PARAM_TABLE"]
+    inputs = [p for p in params if p["mode"] != "FUNC_PARAM_OUT"]
+    columns = tuple((p["name"], SqlType(*_type_parts(p["argType"]))) for p in every if p["mode"] == "FUNC_PARAM_TABLE")
+    sig = f"{name}({', '.join(_type(p['argType']) for p in inputs)})"
+    returns = Returns(None, True, columns) if columns else Returns(SqlType(*_type_parts(stmt["returnType"])),
+                                                                   bool(stmt["returnType"].get("setof")))
+    language = opts["language"]["String"]["sval"]
     search_path = None
     if "set" in opts:
-        setting = opts["set"]
+        setting = opts["set"]["VariableSetStmt"]
         # One argument per schema; `''` (an empty name) is how the empty path is written.
-        search_path = tuple(a.val.sval for a in setting.args if a.val.sval) if setting.name == "search_path" else None
-    security = "definer" if "security" in opts and opts["security"].boolval else "invoker"
-    options = (*(bool(key in opts and opts[key].boolval) for key in ("strict", "leakproof")),
-               opts["parallel"].sval if "parallel" in opts else "unsafe",
+        values = [a["A_Const"].get("sval", {}).get("sval", "") for a in setting.get("args", ())]
+        search_path = tuple(v for v in values if v) if setting["name"] == "search_path" else None
+    security = "definer" if "security" in opts and opts["security"]["Boolean"].get("boolval") else "invoker"
+    options = (*(bool(key in opts and opts[key]["Boolean"].get("boolval")) for key in ("strict", "leakproof")),
+               opts["parallel"]["String"]["sval"] if "parallel" in opts else "unsafe",
                *(_int(opts[key]) if key in opts else None for key in ("cost", "rows")))
-    defaults = tuple((_MODES[p.mode], _type(p.argType), sqlparse.deparse(p.defexpr) if p.defexpr is not None
-                      else None) for p in params)
-    out.add(_function_line(sig, returns, language, opts["volatility"].sval, security, search_path, options, defaults))
-    body = opts["as"][0].sval
+    defaults = tuple((_MODES[p["mode"]], _type(p["argType"]), canon(p.get("defexpr"))) for p in params)
+    out = {_function_line(sig, returns, language, opts["volatility"]["String"]["sval"], security, search_path,
+                          options, defaults)}
+    body = opts["as"]["List"]["items"][0]["String"]["sval"]
     try:
         if language == "plpgsql":
             # Valid for PostgreSQL, unreadable for pglast: lint's plpgsql_body_unchecked reports it.
@@ -350,137 +433,133 @@ def _create_function_stmt(stmt: Any, text: str) -> set[str]:
     return out
 
 
-@handles(ast.CreateStmt)
-def _create_stmt(stmt: Any, text: str) -> set[str]:
-    if stmt.relation.schemaname == SEED_REGISTRY_SCHEMA and stmt.if_not_exists:
+@handles("CreateStmt")
+def _create_stmt(stmt: Json, text: str) -> set[str]:
+    if stmt["relation"].get("schemaname") == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
         return {SEED_REGISTRY}
-    out: set[str] = set()
-    table = _rv(stmt.relation)
-    out.add(f"table {table}")
-    for elt in stmt.tableElts:
-        if isinstance(elt, ast.ColumnDef):
-            kinds = {c.contype for c in elt.constraints or ()}
-            out.add(f"column {table}.{elt.colname} {_type(elt.typeName)} "
-                    f"not_null={enums.ConstrType.CONSTR_NOTNULL in kinds} "
-                    f"default={'yes' if enums.ConstrType.CONSTR_DEFAULT in kinds else 'no'}")
-        elif isinstance(elt, ast.Constraint):
-            out.add(_constraint(table, elt))
+    table = _rv(stmt["relation"])
+    out = {f"table {table}"}
+    for elt in stmt["tableElts"]:
+        kind, fields = _unwrap(elt)
+        if kind == "ColumnDef":
+            kinds = {c["Constraint"]["contype"] for c in fields.get("constraints", ())}
+            out.add(f"column {table}.{fields['colname']} {_type(fields['typeName'])} "
+                    f"not_null={'CONSTR_NOTNULL' in kinds} default={'yes' if 'CONSTR_DEFAULT' in kinds else 'no'}")
+        elif kind == "Constraint":
+            out.add(_constraint(table, fields))
     return out
 
 
-@handles(ast.IndexStmt)
-def _index_stmt(stmt: Any, text: str) -> set[str]:
+@handles("IndexStmt")
+def _index_stmt(stmt: Json, text: str) -> set[str]:
+    keys = ", ".join(p["IndexElem"].get("name") or canon(p["IndexElem"].get("expr")) for p in stmt["indexParams"])
+    schema = stmt["relation"].get("schemaname") or "public"
+    return {f"index {schema}.{stmt['idxname']} on {_rv(stmt['relation'])} using {stmt.get('accessMethod', 'btree')} "
+            f"({keys}) unique={bool(stmt.get('unique'))} where {canon(stmt.get('whereClause'))}"}
+
+
+@handles("CreateTrigStmt")
+def _create_trig_stmt(stmt: Json, text: str) -> set[str]:
+    events = sorted(name for bit, name in _EVENTS.items() if stmt.get("events", 0) & bit)
+    return {f"trigger {_rv(stmt['relation'])}.{stmt['trigname']} {_TIMING[stmt.get('timing', 0)]} "
+            f"{'/'.join(events)} each {'row' if stmt.get('row') else 'statement'} -> "
+            f"{'.'.join(_names(stmt['funcname']))} when {canon(stmt.get('whenClause'))}"}
+
+
+@handles("AlterTableStmt")
+def _alter_table_stmt(stmt: Json, text: str) -> set[str]:
     out: set[str] = set()
-    keys = ", ".join(p.name if p.name else canon(p.expr) for p in stmt.indexParams)
-    schema = stmt.relation.schemaname or "public"
-    out.add(f"index {schema}.{stmt.idxname} on {_rv(stmt.relation)} using {stmt.accessMethod or 'btree'} "
-            f"({keys}) unique={bool(stmt.unique)} where {canon(stmt.whereClause)}")
-    return out
-
-
-@handles(ast.CreateTrigStmt)
-def _create_trig_stmt(stmt: Any, text: str) -> set[str]:
-    out: set[str] = set()
-    events = sorted(name for bit, name in _EVENTS.items() if stmt.events & bit)
-    out.add(f"trigger {_rv(stmt.relation)}.{stmt.trigname} {_TIMING[stmt.timing]} {'/'.join(events)} "
-            f"each {'row' if stmt.row else 'statement'} -> {'.'.join(s.sval for s in stmt.funcname)} "
-            f"when {canon(stmt.whenClause)}")
-    return out
-
-
-@handles(ast.AlterTableStmt)
-def _alter_table_stmt(stmt: Any, text: str) -> set[str]:
-    out: set[str] = set()
-    for cmd in stmt.cmds:
-        if cmd.subtype == enums.AlterTableType.AT_EnableRowSecurity:
-            out.add(f"rls enable {_rv(stmt.relation)}")
-        elif cmd.subtype == enums.AlterTableType.AT_ForceRowSecurity:
-            out.add(f"rls force {_rv(stmt.relation)}")
+    for cmd in stmt["cmds"]:
+        subtype = cmd["AlterTableCmd"]["subtype"]
+        if subtype == "AT_EnableRowSecurity":
+            out.add(f"rls enable {_rv(stmt['relation'])}")
+        elif subtype == "AT_ForceRowSecurity":
+            out.add(f"rls force {_rv(stmt['relation'])}")
         else:
-            out.add(f"alter table {_rv(stmt.relation)} {cmd.subtype.name}")
+            out.add(f"alter table {_rv(stmt['relation'])} {subtype}")
     return out
 
 
-@handles(ast.CreatePolicyStmt)
-def _create_policy_stmt(stmt: Any, text: str) -> set[str]:
+@handles("CreatePolicyStmt")
+def _create_policy_stmt(stmt: Json, text: str) -> set[str]:
+    roles = sorted(_role(r["RoleSpec"]) for r in stmt["roles"])
+    return {f"policy {_rv(stmt['table'])}.{stmt['policy_name']!r} "
+            f"{'permissive' if stmt.get('permissive') else 'restrictive'} for {stmt['cmd_name']} "
+            f"to {', '.join(roles)} using {canon(stmt.get('qual'))} check {canon(stmt.get('with_check'))}"}
+
+
+@handles("ViewStmt")
+def _view_stmt(stmt: Json, text: str) -> set[str]:
+    opts = _options(stmt)
+    invoker = opts.get("security_invoker", {}).get("String", {}).get("sval") == "true"
+    return {f"view {_rv(stmt['view'])} security_invoker={invoker} query {canon(stmt['query'])}"}
+
+
+@handles("GrantStmt")
+def _grant_stmt(stmt: Json, text: str) -> set[str]:
+    kind = _OBJ[stmt["objtype"]]
+    privileges = [p["AccessPriv"]["priv_name"] for p in stmt["privileges"]] if stmt.get("privileges") else ["all"]
     out: set[str] = set()
-    roles = sorted("public" if r.roletype == enums.RoleSpecType.ROLESPEC_PUBLIC else r.rolename
-                   for r in stmt.roles)
-    out.add(f"policy {_rv(stmt.table)}.{stmt.policy_name!r} {'permissive' if stmt.permissive else 'restrictive'}"
-            f" for {stmt.cmd_name} to {', '.join(roles)} using {canon(stmt.qual)} "
-            f"check {canon(stmt.with_check)}")
-    return out
-
-
-@handles(ast.ViewStmt)
-def _view_stmt(stmt: Any, text: str) -> set[str]:
-    out: set[str] = set()
-    opts = {o.defname: o.arg for o in stmt.options or ()}
-    invoker = "security_invoker" in opts and getattr(opts["security_invoker"], "sval", "") == "true"
-    out.add(f"view {_rv(stmt.view)} security_invoker={invoker} query {canon(stmt.query)}")
-    return out
-
-
-@handles(ast.GrantStmt)
-def _grant_stmt(stmt: Any, text: str) -> set[str]:
-    out: set[str] = set()
-    kind = _OBJ[stmt.objtype]
-    privileges = [p.priv_name for p in stmt.privileges] if stmt.privileges else ["all"]
-    for target in stmt.objects:
-        for grantee in stmt.grantees:
-            role = "public" if grantee.roletype == enums.RoleSpecType.ROLESPEC_PUBLIC else grantee.rolename
-            if stmt.is_grant:
+    for target in stmt["objects"]:
+        for grantee in stmt["grantees"]:
+            role = _role(grantee["RoleSpec"])
+            if stmt.get("is_grant"):
                 out |= {f"grant {p} on {kind} {_objname(target)} to {role}" for p in privileges}
             else:
                 out |= {f"revoke {p} on {kind} {_objname(target)} from {role}" for p in privileges}
     return out
 
 
-@handles(ast.CommentStmt)
-def _comment_stmt(stmt: Any, text: str) -> set[str]:
-    out: set[str] = set()
-    out.add(f"comment {_OBJ.get(stmt.objtype, str(stmt.objtype))} {_objname(stmt.object)}")
-    return out
+@handles("CommentStmt")
+def _comment_stmt(stmt: Json, text: str) -> set[str]:
+    return {f"comment {_OBJ.get(stmt['objtype'], stmt['objtype'])} {_objname(stmt['object'])}"}
 
 
-@handles(ast.InsertStmt)
-def _insert_stmt(stmt: Any, text: str) -> set[str]:
-    rows = stmt.selectStmt.valuesLists
-    if stmt.relation.schemaname == SEED_REGISTRY_SCHEMA:
-        tables = {r[0].val.sval for r in rows if isinstance(r[0], ast.A_Const)}
+@handles("InsertStmt")
+def _insert_stmt(stmt: Json, text: str) -> set[str]:
+    rows = stmt["selectStmt"]["SelectStmt"]["valuesLists"]
+    if stmt["relation"].get("schemaname") == SEED_REGISTRY_SCHEMA:
+        firsts = (r["List"]["items"][0] for r in rows)
+        tables = {f["A_Const"]["sval"]["sval"] for f in firsts if "A_Const" in f}
         return {f"seed keys {t} rows={len(rows)}" for t in tables}
-    out: set[str] = set()
-    out.add(f"seed {_rv(stmt.relation)} rows={len(rows)}")
-    return out
-
-_FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+    return {f"seed {_rv(stmt['relation'])} rows={len(rows)}"}
 
 
-def _constraint(table: str, c: Any) -> str:
-    t = enums.ConstrType
-    cols = ", ".join(s.sval for s in (c.keys or c.fk_attrs or ()))
-    if c.contype == t.CONSTR_PRIMARY:
-        return f"constraint {table}.{c.conname} primary key ({cols})"
-    if c.contype == t.CONSTR_UNIQUE:
-        return f"constraint {table}.{c.conname} unique ({cols})"
-    if c.contype == t.CONSTR_FOREIGN:
-        target = ", ".join(s.sval for s in c.pk_attrs)
-        return (f"constraint {table}.{c.conname} foreign key ({cols}) -> {_rv(c.pktable)}({target}) "
-                f"on delete {_FK_ACTION[c.fk_del_action]}")
-    if c.contype == t.CONSTR_CHECK:
-        return f"constraint {table}.{c.conname} check {canon(c.raw_expr)}"
-    return f"constraint {table}.{c.conname} {c.contype.name}"
+def _constraint(table: str, c: Json) -> str:
+    cols = ", ".join(_names(c.get("keys") or c.get("fk_attrs") or []))
+    contype, name = c["contype"], c.get("conname")
+    if contype == "CONSTR_PRIMARY":
+        return f"constraint {table}.{name} primary key ({cols})"
+    if contype == "CONSTR_UNIQUE":
+        return f"constraint {table}.{name} unique ({cols})"
+    if contype == "CONSTR_FOREIGN":
+        target = ", ".join(_names(c["pk_attrs"]))
+        return (f"constraint {table}.{name} foreign key ({cols}) -> {_rv(c['pktable'])}({target}) "
+                f"on delete {_FK_ACTION[c['fk_del_action']]}")
+    if contype == "CONSTR_CHECK":
+        return f"constraint {table}.{name} check {canon(c['raw_expr'])}"
+    return f"constraint {table}.{name} {contype}"
+
+
+@dataclass
+class Memo:
+    """What the files of one build share: schema.sql repeats the module files (see `expected` and `found`)."""
+
+    expected: dict[int, set[str]] = field(default_factory=dict)
+    found: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def verify_sql(file: str, sql: str, placed: Iterable[Placed], catalog: Catalog, *,
-               registry: bool = False) -> Mismatch | None:
+               registry: bool = False, memo: Memo | None = None) -> Mismatch | None:
     """Compare one output file's SQL with the items placed in it (and the seed registry when the file creates
     it); None when they agree."""
-    want = expected(placed, catalog) | ({SEED_REGISTRY} if registry else set())
+    memo = Memo() if memo is None else memo
+    want = expected(placed, catalog, memo.expected) | ({SEED_REGISTRY} if registry else set())
     try:
-        got = found(sql)
+        got = found(sql, memo.found)
     except VerifyError as exc:
         return Mismatch(file, (), (str(exc),))
     if want == got:
         return None
-    return Mismatch(file, tuple(sorted(want - got)), tuple(sorted(got - want)))
+    return Mismatch(file, tuple(sorted(readable(x) for x in want - got)),
+                    tuple(sorted(readable(x) for x in got - want)))

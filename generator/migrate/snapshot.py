@@ -102,7 +102,8 @@ def _rename_in_text(text: str | None, old: str, new: str, *, expression: bool = 
     if text is None:
         return None
     try:
-        node = sqlparse.parse_expression(text) if expression else sqlparse.parse_query(text)
+        # Renamed in place below: a tree of its own.
+        node = sqlparse.parse_expression(text, fresh=True) if expression else sqlparse.parse_query(text, fresh=True)
     except SqlSyntaxError:
         return text
     hit = False
