@@ -28,17 +28,44 @@ class SqlSyntaxError(ValueError):
     """A fragment that PostgreSQL's parser rejects, or that is not the kind of SQL expected."""
 
 
-def _parse(text: str) -> tuple[Any, ...]:
+# Deeper than any expression a person writes (SPEC-131's deepest is ~20 nodes); shallow enough that the recursive
+# walks over parse trees here, in verify and in pglast's printer stay far from Python's recursion limit (1,000
+# chained NOTs raised RecursionError).
+MAX_DEPTH = 100
+
+
+def _parse(text: str, limit: int = MAX_DEPTH) -> tuple[Any, ...]:
     try:
-        return tuple(parse_sql(text))
+        stmts = tuple(parse_sql(text))
     except ParseError as exc:
         raise SqlSyntaxError(str(exc)) from None
+    except RecursionError:
+        raise SqlSyntaxError(f"nested more than {MAX_DEPTH} levels deep") from None
+    for raw in stmts:
+        if depth(raw.stmt, limit) > limit:
+            raise SqlSyntaxError(f"nested more than {limit} levels deep")
+    return stmts
+
+
+def depth(root: Any, limit: int = MAX_DEPTH) -> int:
+    """How many parse-tree nodes deep `root` is; iterative, and stops counting past `limit`."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    while stack and deepest <= limit:
+        node, level = stack.pop()
+        if isinstance(node, ast.Node):
+            deepest = max(deepest, level)
+            stack.extend((getattr(node, slot, None), level + 1) for slot in node.__slots__)
+        elif isinstance(node, list | tuple):
+            stack.extend((item, level) for item in node)
+    return deepest
 
 
 def split_statements(text: str) -> list[tuple[ast.Node, str]]:
     """Each statement of a script with its own source text (pglast locations count characters, not bytes)."""
     out = []
-    for raw in _parse(text):
+    # Generated statements wrap a fragment (checked against MAX_DEPTH) in a few levels of their own.
+    for raw in _parse(text, MAX_DEPTH + 20):
         end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(text)
         out.append((raw.stmt, text[raw.stmt_location:end]))
     return out
@@ -130,10 +157,13 @@ def plpgsql_fragments(create_function_sql: str) -> list[str]:
     """
     try:
         tree = json.loads(parse_plpgsql_json(create_function_sql))
+        exprs = list(_json_nodes(tree, "PLpgSQL_expr"))
     except ParseError as exc:
         raise SqlSyntaxError(f"PL/pgSQL: {exc}") from None
+    except RecursionError:  # json.loads and the walk recurse once per level of nested blocks
+        raise SqlSyntaxError(f"PL/pgSQL: nested more than {MAX_DEPTH} levels deep") from None
     statements = []
-    for expr in _json_nodes(tree, "PLpgSQL_expr"):
+    for expr in exprs:
         query, mode = expr.get("query", ""), expr.get("parseMode", _MODE_STATEMENT)
         if mode == _MODE_STATEMENT:
             text = query
