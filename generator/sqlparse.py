@@ -34,16 +34,17 @@ class SqlSyntaxError(ValueError):
 MAX_DEPTH = 100
 
 
-def _parse(text: str, limit: int = MAX_DEPTH) -> tuple[Any, ...]:
+def _parse(text: str, limit: int | None = MAX_DEPTH) -> tuple[Any, ...]:
+    """Parse; `limit` bounds the depth of each statement's tree (None: text this tool generated from fragments
+    that were bounded when checked)."""
     try:
         stmts = tuple(parse_sql(text))
     except ParseError as exc:
         raise SqlSyntaxError(str(exc)) from None
     except RecursionError:
         raise SqlSyntaxError(f"nested more than {MAX_DEPTH} levels deep") from None
-    for raw in stmts:
-        if depth(raw.stmt, limit) > limit:
-            raise SqlSyntaxError(f"nested more than {limit} levels deep")
+    if limit is not None and any(depth(raw.stmt, limit) > limit for raw in stmts):
+        raise SqlSyntaxError(f"nested more than {limit} levels deep")
     return stmts
 
 
@@ -64,8 +65,7 @@ def depth(root: Any, limit: int = MAX_DEPTH) -> int:
 def split_statements(text: str) -> list[tuple[ast.Node, str]]:
     """Each statement of a script with its own source text (pglast locations count characters, not bytes)."""
     out = []
-    # Generated statements wrap a fragment (checked against MAX_DEPTH) in a few levels of their own.
-    for raw in _parse(text, MAX_DEPTH + 20):
+    for raw in _parse(text, None):  # scripts: generated output, catalog text
         end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(text)
         out.append((raw.stmt, text[raw.stmt_location:end]))
     return out

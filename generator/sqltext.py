@@ -126,7 +126,8 @@ def fragment(text: str, indent: int = 0) -> str:
     significant = [t for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
     while significant and significant[-1].name == "ASCII_59":  # `;`
         semicolon = significant.pop()
-        text = text[:semicolon.start] + text[semicolon.end + 1:]
+        rest = text[semicolon.end + 1:]
+        text = text[:semicolon.start] + rest if rest.strip() else text[:semicolon.start].rstrip()
         tokens = [t if t.start < semicolon.start else t._replace(start=t.start - 1, end=t.end - 1)
                   for t in tokens if t is not semicolon]
     kept = {t.start + i for t in tokens if t.name in _VALUE_TOKENS
