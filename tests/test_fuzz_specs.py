@@ -196,6 +196,7 @@ def test_every_mutation_is_refused_with_a_position_or_applies(tmp_path: Path, em
         workspace.write_spec(base, mutation)
         workspace.reset_output(base)
         before = snapshot(out)
+        case_started = time.perf_counter()
         code, stderr = generate(spec, out)
         try:
             outcome = judge(mutation, code, stderr, spec, out, before, conn)
@@ -207,13 +208,14 @@ def test_every_mutation_is_refused_with_a_position_or_applies(tmp_path: Path, em
             findings.append(f"[{outcome}] {str(exc).splitlines()[0][:400]}"
                             + (f"\n    {str(exc).strip().splitlines()[-1][:300]}" if code in ("crash", "hang") else ""))
         outcomes[(mutation.kind, outcome)] += 1
+        record(f"fuzz case on {base}, {outcome} (generate, apply if accepted)", time.perf_counter() - case_started)
 
     with psycopg.connect(empty_db) as conn, decode_cache(workspace.pristine_keys()):
         conn.execute("SET statement_timeout = '20s'")
         conn.commit()
         case()
     total = sum(outcomes.values())
-    record(f"fuzz: {total} mutations", time.perf_counter() - started)
+    record(f"fuzz: all {total} mutations", time.perf_counter() - started)
     summary = ", ".join(f"{kind} {outcome} {n}" for (kind, outcome), n in sorted(outcomes.items()))
     print(f"\n{total} mutations: {summary}")
     by_outcome = Counter(outcome for (_, outcome), n in outcomes.items() for _ in range(n))
