@@ -386,6 +386,13 @@ class Checker:
             node = self.expression(column.default_sql, column.loc("default_sql"), f"default of {column.name}")
             if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
                 self.err(column.loc("default_sql"), f"default of {column.name} cannot refer to columns")
+            elif node is not None:
+                try:
+                    sqlparse.check_default(column.default_sql)
+                except SqlSyntaxError:
+                    self.err(column.loc("default_sql"), f"default of {column.name}: PostgreSQL takes this expression "
+                                                        f"as a column default only in parentheses: "
+                                                        f"({column.default_sql.strip().rstrip(';')})")
         if (column.on_delete or column.on_update) and not column.references:
             self.err(column.loc("on_delete" if column.on_delete else "on_update"),
                      f"column {column.name}: on_delete/on_update need `references`")

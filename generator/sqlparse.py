@@ -17,7 +17,7 @@ from pglast import parse_sql
 from pglast.parser import ParseError, parse_plpgsql_json
 from pglast.stream import RawStream
 
-from .sqltext import dollar_quote
+from .sqltext import dollar_quote, fragment
 
 # pglast's AST declares every attribute Optional, which would bury tree walks in None checks; the rest of the
 # generator uses its nodes through this untyped alias.
@@ -85,6 +85,14 @@ def parse_expression(text: str) -> ast.Node:
         raise SqlSyntaxError("expected a single SQL expression, not a query")
     node: ast.Node = target.val
     return node
+
+
+def check_default(text: str) -> None:
+    """Raise SqlSyntaxError unless `text` (an expression already) is one where a column DEFAULT stands: there
+    PostgreSQL's grammar takes a restricted expression (b_expr: no NOT, AND, OR, IS, IN, LIKE unparenthesised)."""
+    stmts = _parse(f"CREATE TABLE t (c integer DEFAULT {fragment(text)}\n)")
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.CreateStmt):
+        raise SqlSyntaxError("not a single expression")
 
 
 def parse_query(text: str) -> ast.SelectStmt:
