@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
-from generator import live
+from generator import live, yamlguard
 from generator.check import check
 from generator.load import load_spec
 from generator.pipeline import build
@@ -114,3 +115,15 @@ def test_duplicate_checks_are_linear(tmp_path: Path) -> None:
     started = time.perf_counter()
     check(schema)
     assert time.perf_counter() - started < 5
+
+
+def test_yaml_bounds_refuse_only_what_exceeds_them() -> None:
+    shared = "a: &x [1, 2, 3]\nb: [*x, *x, *x]\n"  # a few shared anchors: fine
+    assert yamlguard.compose(shared) is not None
+    assert yamlguard.compose("a: " + "[" * 99 + "]" * 99 + "\n") is not None  # the mapping and 99 lists: 100 levels
+    with pytest.raises(yamlguard.YamlLimitError, match="nested more than 100 levels"):
+        yamlguard.compose("a: " + "[" * 100 + "]" * 100 + "\n")
+    chain = "a0: &a0 " + "[" * 60 + "]" * 60 + "\na1: &a1 " + "[" * 50 + "*a0" + "]" * 50 + "\n"
+    with pytest.raises(yamlguard.YamlLimitError, match="once its aliases are expanded"):
+        yamlguard.compose(chain)  # 61 and 51 levels as written, 111 expanded
+    assert yamlguard.compose("a: &r [*r]\n") is not None  # a cycle is the decoder's to report, with its own message
