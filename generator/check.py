@@ -258,6 +258,7 @@ class Checker:
         if node is None:
             return
         names = self.column_names(table)
+        self.keyword_columns(node, names, pos, what)
         for n in sqlparse.walk(node):
             if isinstance(n, ast.ColumnRef):
                 parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
@@ -271,6 +272,16 @@ class Checker:
                     continue
                 if col not in names:
                     self.err(pos, f"{what} refers to unknown column {col!r} of {table.name}")
+
+    def keyword_columns(self, node: ast.Node, names: frozenset[str], pos: Pos, what: str) -> None:
+        """`user`, `current_date`, ... unquoted are PostgreSQL's functions, never a column of that name: a CHECK on
+        `user <> ''` would silently test CURRENT_USER. Where the table has such a column, it must be quoted."""
+        for n in sqlparse.walk(node):
+            if isinstance(n, ast.SQLValueFunction):
+                keyword = n.op.name.removeprefix("SVFOP_").lower()
+                if keyword in names:
+                    self.err(pos, f"{what}: unquoted {keyword} is PostgreSQL's {keyword.upper()}, not the column "
+                                  f"{keyword}; write \"{keyword}\"")
 
     # -- functions -----------------------------------------------------------------------------------------------
     def check_function(self, function: Function) -> None:
@@ -545,6 +556,7 @@ class Checker:
     def policy_columns(self, table: Table, node: Any, pos: Pos, what: str) -> None:
         """Column references outside sub-queries are the row's own columns: a typo there only fails at apply time."""
         names = self.column_names(table)
+        self.keyword_columns(node, names, pos, what)
         own = {to_qname(table.name).name}
         for n in sqlparse.walk(node, into_subqueries=False):
             if isinstance(n, ast.ColumnRef):
