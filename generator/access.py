@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .derive import Catalog, parse_reference
+from .derive import Catalog, ReferenceSyntaxError, parse_reference
 from .diagnostics import Collector
 from .model import COMMANDS, Access, AccessRule, Table, View
 from .sqltext import QName, qname
@@ -63,8 +63,11 @@ def _fk_target(catalog: Catalog, table: Table, column: str) -> tuple[QName, str]
     for con in catalog.constraints(table):
         if con.kind != "foreign key" or column not in con.columns or not con.ref_text:
             continue
-        target, target_cols = parse_reference(con.ref_text)
-        target_col = target_cols[con.columns.index(column)]
+        try:
+            target, target_cols = parse_reference(con.ref_text)
+            target_col = target_cols[con.columns.index(column)]
+        except (ReferenceSyntaxError, IndexError):  # a malformed foreign key, reported by check: nothing to follow
+            continue
         target_table = catalog.tables.get(target)
         if target_table is None:
             continue

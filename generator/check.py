@@ -7,6 +7,7 @@ checked with PostgreSQL's parser (pglast) via ``sqlparse``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -73,6 +74,24 @@ _INT_LIMITS = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 # sqlparse.parse_expression parses an expression as `SELECT <expression>`, so pglast's error offsets count from there.
 _EXPRESSION_PREFIX = len("SELECT ")
 _AT_INDEX = re.compile(r", at index (\d+)\Z")
+# PostgreSQL's limits: columns per table (MaxHeapAttributeNumber), key columns per index and so per primary key,
+# unique or foreign key constraint (INDEX_MAX_KEYS), arguments per function (FUNC_MAX_ARGS).
+MAX_COLUMNS = 1600
+MAX_INDEX_KEYS = 32
+MAX_FUNCTION_ARGS = 100
+# Names PostgreSQL refuses for a role it is asked to create, or that the spec must not redefine: PUBLIC (every
+# role's group, usable in grants undeclared), NONE and the CURRENT_USER family (reserved words in role
+# specifications), and the bootstrap superuser, whose LOGIN and BYPASSRLS the rendered ALTER ROLE would take away.
+RESERVED_ROLES = {
+    "public": "is PostgreSQL's group of every role (grant to it without declaring it)",
+    "none": "is reserved by PostgreSQL",
+    "current_user": "is reserved by PostgreSQL", "current_role": "is reserved by PostgreSQL",
+    "session_user": "is reserved by PostgreSQL",
+    "postgres": "is the bootstrap superuser: declaring it would render ALTER ROLE postgres ... NOLOGIN NOBYPASSRLS",
+}
+# Schemas every database already has, or whose names PostgreSQL keeps for itself (`pg_` prefix).
+RESERVED_SCHEMAS = {"public": "exists in every database (tables go there without declaring it)",
+                    "information_schema": "exists in every database"}
 
 
 def check(schema: Schema) -> Catalog:
@@ -89,6 +108,15 @@ class Checker:
     def __init__(self, catalog: Catalog, errors: Collector) -> None:
         self.catalog = catalog
         self.errors = errors
+        self._column_names: dict[int, frozenset[str]] = {}
+
+    def column_names(self, table: Table) -> frozenset[str]:
+        """A table's column names, computed once: the rules ask per key, constraint and expression (with 1,600
+        columns, building the set each time made the checks quadratic)."""
+        names = self._column_names.get(id(table))
+        if names is None:
+            names = self._column_names[id(table)] = frozenset(c.name for c in table.columns)
+        return names
 
     def err(self, pos: Pos, message: str) -> None:
         self.errors.error(pos, message)
@@ -162,8 +190,10 @@ class Checker:
     def check_module(self, module: Module) -> None:
         for role in module.roles:
             self.plain_name(role.name, role.loc("name"), "role")
+            self.not_reserved(role.name, role.loc("name"), "role", RESERVED_ROLES)
         for schema_def in module.schemas:
             self.plain_name(schema_def.name, schema_def.loc("name"), "schema")
+            self.not_reserved(schema_def.name, schema_def.loc("name"), "schema", RESERVED_SCHEMAS)
             if schema_def.name == SEED_REGISTRY_SCHEMA:
                 self.err(schema_def.loc("name"), f"schema {SEED_REGISTRY_SCHEMA!r} is the tool's own (it records "
                                                  "seed rows): choose another name")
@@ -172,7 +202,7 @@ class Checker:
             self.plain_name(enum.name, enum.loc("name"), "enum")
             if not enum.values:
                 self.err(enum.loc("values"), f"enum {enum.name!r} has no values")
-            for dup in sorted({v for v in enum.values if enum.values.count(v) > 1}):
+            for dup in repeated(enum.values):
                 self.err(enum.loc("values"), f"enum {enum.name!r} lists {dup!r} twice")
         for seq in module.sequences:
             self.qualified_name(seq.name, seq.loc("name"), "sequence")
@@ -189,6 +219,12 @@ class Checker:
             self.check_table(table)
         for view in module.views:
             self.check_view(view)
+
+    def not_reserved(self, name: str, pos: Pos, what: str, reserved: dict[str, str]) -> None:
+        if name in reserved:
+            self.err(pos, f"{what} name {name!r} {reserved[name]}")
+        elif name.startswith("pg_"):
+            self.err(pos, f"{what} name {name!r}: the prefix pg_ is reserved for PostgreSQL's own {what}s")
 
     def check_grants(self, grants: Iterable[Grant], kind: str) -> None:
         for grant in grants:
@@ -234,7 +270,8 @@ class Checker:
         """Column references of a row-local expression (CHECK, index predicate, trigger WHEN) must exist."""
         if node is None:
             return
-        names = {c.name for c in table.columns}
+        names = self.column_names(table)
+        self.keyword_columns(node, names, pos, what)
         for n in sqlparse.walk(node):
             if isinstance(n, ast.ColumnRef):
                 parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
@@ -249,9 +286,22 @@ class Checker:
                 if col not in names:
                     self.err(pos, f"{what} refers to unknown column {col!r} of {table.name}")
 
+    def keyword_columns(self, node: ast.Node, names: frozenset[str], pos: Pos, what: str) -> None:
+        """`user`, `current_date`, ... unquoted are PostgreSQL's functions, never a column of that name: a CHECK on
+        `user <> ''` would silently test CURRENT_USER. Where the table has such a column, it must be quoted."""
+        for n in sqlparse.walk(node):
+            if isinstance(n, ast.SQLValueFunction):
+                keyword = n.op.name.removeprefix("SVFOP_").lower()
+                if keyword in names:
+                    self.err(pos, f"{what}: unquoted {keyword} is PostgreSQL's {keyword.upper()}, not the column "
+                                  f"{keyword}; write \"{keyword}\"")
+
     # -- functions -----------------------------------------------------------------------------------------------
     def check_function(self, function: Function) -> None:
         name = self.qualified_name(function.name, function.loc("name"), "function")
+        if len(function.args) > MAX_FUNCTION_ARGS:
+            self.err(function.loc("args"), f"function {function.name} has {len(function.args)} arguments "
+                                           f"(PostgreSQL allows at most {MAX_FUNCTION_ARGS})")
         self.check_arguments(function)
         returns = self.returns_of(function)
         self.check_grants(function.grants, "function")
@@ -364,13 +414,16 @@ class Checker:
     # -- tables --------------------------------------------------------------------------------------------------
     def check_table(self, table: Table) -> None:
         self.qualified_name(table.name, table.loc("name"), "table")
-        names = [c.name for c in table.columns]
+        counts = Counter(c.name for c in table.columns)
         for column in table.columns:
             self.check_column(table, column)
-            if names.count(column.name) > 1:
+            if counts[column.name] > 1:
                 self.err(column.loc("name"), f"duplicate column {column.name!r}")
         if not table.columns:
             self.err(table.loc("columns"), f"table {table.name} has no columns")
+        if len(table.columns) > MAX_COLUMNS:
+            self.err(table.loc("columns"), f"table {table.name} has {len(table.columns)} columns (PostgreSQL "
+                                           f"allows at most {MAX_COLUMNS})")
         if table.primary_key and any(c.primary_key for c in table.columns):
             self.err(table.loc("primary_key"), "primary key declared both on a column and on the table")
         self.columns_listed(table, table.primary_key, table.loc("primary_key"), "primary key")
@@ -383,6 +436,9 @@ class Checker:
             constraint_names.setdefault(con.name, con.pos)
             self.name_length(con.name, at("name"), "constraint")
             self.columns_listed(table, con.columns, at("columns"), con.kind)
+            if len(con.columns) > MAX_INDEX_KEYS:
+                self.err(at("columns"), f"{con.kind} {con.name} has {len(con.columns)} columns (PostgreSQL allows "
+                                        f"at most {MAX_INDEX_KEYS})")
             if con.kind == "foreign key":
                 self.check_foreign_key(table, con, at)
             elif con.kind == "check" and con.expr is not None:
@@ -392,10 +448,10 @@ class Checker:
             self.check_index(table, index)
         for trigger in table.triggers:
             self.check_trigger(table, trigger)
-        policy_names = [p.name for p in table.policies]
+        policy_names = Counter(p.name for p in table.policies)
         for policy in table.policies:
             self.check_policy(table, policy)
-            if policy_names.count(policy.name) > 1:
+            if policy_names[policy.name] > 1:
                 self.err(policy.loc("name"), f"duplicate policy {policy.name!r}")
         self.check_grants(table.grants, "table")
         self.check_seed(table)
@@ -420,7 +476,7 @@ class Checker:
                      f"({hint})")
 
     def columns_listed(self, table: Table, columns: Iterable[str], pos: Pos, what: str) -> None:
-        names = {c.name for c in table.columns}
+        names = self.column_names(table)
         for col in columns:
             if col not in names:
                 self.err(pos, f"{what} names unknown column {col!r} of {table.name}")
@@ -434,6 +490,13 @@ class Checker:
             node = self.expression(column.default_sql, column.loc("default_sql"), f"default of {column.name}")
             if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
                 self.err(column.loc("default_sql"), f"default of {column.name} cannot refer to columns")
+            elif node is not None:
+                try:
+                    sqlparse.check_default(column.default_sql)
+                except SqlSyntaxError:
+                    self.err(column.loc("default_sql"), f"default of {column.name}: PostgreSQL takes this expression "
+                                                        f"as a column default only in parentheses: "
+                                                        f"({column.default_sql.strip().rstrip(';')})")
         if (column.on_delete or column.on_update) and not column.references:
             self.err(column.loc("on_delete" if column.on_delete else "on_update"),
                      f"column {column.name}: on_delete/on_update need `references`")
@@ -513,6 +576,9 @@ class Checker:
         self.plain_name(index.name, index.loc("name"), "index")
         if not index.columns:
             self.err(index.loc("columns"), f"index {index.name} has no columns")
+        if len(index.columns) > MAX_INDEX_KEYS:
+            self.err(index.loc("columns"), f"index {index.name} has {len(index.columns)} keys (PostgreSQL allows "
+                                           f"at most {MAX_INDEX_KEYS})")
         for key in index.columns:
             if key.startswith("("):
                 node = self.expression(key, index.loc("columns"), f"index {index.name} expression")
@@ -522,7 +588,7 @@ class Checker:
             if not m:
                 self.err(index.loc("columns"), f"index key {key!r}: expected `column [ASC|DESC] "
                                                  "[NULLS FIRST|LAST]` or `(expression)`")
-            elif m["col"] not in {c.name for c in table.columns}:
+            elif m["col"] not in self.column_names(table):
                 self.err(index.loc("columns"), f"index {index.name} names unknown column {m['col']!r}")
         node = self.expression(index.where, index.loc("where"),
                                f"index {index.name} predicate")
@@ -539,7 +605,7 @@ class Checker:
                                                 "(it must take no arguments and return trigger)")
         if not trigger.events:
             self.err(trigger.loc("events"), f"trigger {trigger.name} has no events")
-        for dup in sorted({e for e in trigger.events if trigger.events.count(e) > 1}):
+        for dup in repeated(trigger.events):
             self.err(trigger.loc("events"), f"event {dup} listed twice")
         if trigger.columns and "update" not in trigger.events:
             self.err(trigger.loc("columns"), "columns (UPDATE OF) need the update event")
@@ -580,7 +646,8 @@ class Checker:
 
     def policy_columns(self, table: Table, node: Any, pos: Pos, what: str) -> None:
         """Column references outside sub-queries are the row's own columns: a typo there only fails at apply time."""
-        names = {c.name for c in table.columns}
+        names = self.column_names(table)
+        self.keyword_columns(node, names, pos, what)
         own = {to_qname(table.name).name}
         for n in sqlparse.walk(node, into_subqueries=False):
             if isinstance(n, ast.ColumnRef):
@@ -638,6 +705,11 @@ class Checker:
             self.err(view.loc("query"), f"query of view {view.name} does not parse: {sql_error(exc, view.query)}")
             return
         self.references(sqlparse.references(node), view.loc("query"), f"view {view.name}")
+
+
+def repeated(values: Iterable[str]) -> list[str]:
+    """Values listed more than once, sorted (linear: an enum of 40,000 values took 26 s with list.count)."""
+    return sorted(v for v, n in Counter(values).items() if n > 1)
 
 
 def declared_at(table: Table, con: Constraint) -> Callable[[str], Pos]:

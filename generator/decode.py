@@ -18,6 +18,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 
+from . import yamlguard
 from .diagnostics import Collector, Pos
 from .model import Json, Module, Sql
 
@@ -133,11 +134,13 @@ class Decoder:
             if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG or not str(node.value).strip():
                 self.fail(node, f"{what}: expected SQL text")
                 return None
-            return Sql(str(node.value).strip())
+            return Sql(str(node.value).strip()) if self.no_nul(node, what) else None
         if hint is Json:
             return self.literal(node, what, frozenset())
         if hint is str:
             if isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG:
+                if not self.no_nul(node, what):
+                    return None
                 # Block scalars (`>` and `|`) end in a newline nobody means to keep in a name or comment.
                 return str(node.value).rstrip("\n") if node.style in (">", "|") else str(node.value)
             self.fail(node, f"{what}: expected a string" + _got(node, quote_hint=True))
@@ -169,6 +172,13 @@ class Decoder:
             return self.obj(hint, node, what, name=None)
         raise TypeError(f"model type {hint!r} has no decoder")  # a programming error, not a spec mistake
 
+    def no_nul(self, node: yaml.ScalarNode, what: str) -> bool:
+        """Whether a string is free of NUL, which no PostgreSQL text, name or query can hold (`"\\0"` in YAML)."""
+        if "\x00" in str(node.value):
+            self.fail(node, f"{what}: contains a NUL character (\\0), which PostgreSQL text cannot hold")
+            return False
+        return True
+
     def scalar(self, node: yaml.ScalarNode, what: str) -> Any:
         """The Python value of a scalar; None after reporting when an explicit tag does not fit (`!!int abc`)."""
         try:
@@ -193,12 +203,16 @@ class Decoder:
                     self.fail(key_node, f"{what}: keys must be plain scalars" + _got(key_node))
                     continue
                 key = self.scalar(key_node, what)
+                if isinstance(key, str) and not self.no_nul(key_node, what):
+                    continue
                 out[key] = self.literal(value_node, f"{what}.{key}", inner)
             return out
         if isinstance(node, yaml.ScalarNode) and node.tag == _TIMESTAMP_TAG:
             # An unquoted `2024-01-01` means that text (PostgreSQL parses it), not a Python date with no literal.
             return node.value
         if isinstance(node, yaml.ScalarNode) and node.tag in _JSON_SCALAR_TAGS:
+            if node.tag == _STR_TAG and not self.no_nul(node, what):
+                return None
             value = self.scalar(node, what)
             if isinstance(value, float) and not math.isfinite(value):
                 self.fail(node, f"{what}: {node.value!r} has no SQL literal; use default_sql, e.g. \"'NaN'::numeric\"")
@@ -353,18 +367,12 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
-# libyaml's composer (C) is ~20x faster than PyYAML's pure-Python one and keeps the same marks (line, column in
-# characters) and node types; PyYAML without libyaml falls back to the pure-Python composer.
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def compose(text: str, file: str, errors: Collector) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        pass  # libyaml words its errors differently: read the file again with PyYAML's parser, whose messages we report
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yamlguard.compose(text)
+    except yamlguard.YamlLimitError as exc:
+        line, col = (exc.mark.line + 1, exc.mark.column + 1) if exc.mark else (1, 1)
+        errors.error(Pos(file, line, col), exc.message)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -388,9 +396,10 @@ def decode_module(path: Path, display: str, errors: Collector) -> Module | None:
     except (OSError, UnicodeDecodeError) as exc:
         errors.error(Pos(display, 1, 1), f"cannot read spec file: {exc}")
         return None
+    before = len(errors.items)  # other files' mistakes must not hide that this one is empty
     node = compose(text, display, errors)
     if node is None:
-        if not errors.items:
+        if len(errors.items) == before:
             errors.error(Pos(display, 1, 1), "spec file is empty")
         return None
     decoded: Module | None = Decoder(display, errors).obj(Module, node, "module", name=None)

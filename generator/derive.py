@@ -28,7 +28,7 @@ from .model import (
     Unique,
     View,
 )
-from .sqltext import DEFAULT_SCHEMA, QName, literal, qname
+from .sqltext import DEFAULT_SCHEMA, QName, ident, literal, qname
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
 BUILTIN_ROLES = frozenset({"public"})
@@ -70,7 +70,7 @@ class Constraint:
 
 def enum_check(column: Column, enum: Enum) -> str:
     values = ", ".join(literal(v) for v in enum.values)
-    return f"{column.name} IN ({values})"
+    return f"{ident(column.name)} IN ({values})"  # quoted when a keyword: `user IN` would mean CURRENT_USER
 
 
 def constraints(table: Table, enums: dict[str, Enum]) -> list[Constraint]:

@@ -35,6 +35,15 @@ class Diagnostic:
         return f"{self.pos}: {self.message}"
 
 
+# Characters that end a line for str.splitlines, terminals and editors: a message quoting the spec's text (a type
+# name holding U+2028) must stay one `FILE:LINE:COL: message` line.
+_LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode() for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(message: str) -> str:
+    return message.translate(_LINE_BREAKS)
+
+
 class SpecError(Exception):
     """One or more mistakes in the spec; the CLI prints them and exits 2."""
 
@@ -50,7 +59,7 @@ class Collector:
         self.items: list[Diagnostic] = []
 
     def error(self, pos: Pos, message: str) -> None:
-        self.items.append(Diagnostic(pos, message))
+        self.items.append(Diagnostic(pos, one_line(message)))
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.items.extend(diagnostics)

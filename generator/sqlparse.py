@@ -19,7 +19,7 @@ from pglast import parse_sql, split
 from pglast.parser import ParseError, parse_plpgsql_json, parse_sql_json, scan
 from pglast.stream import RawStream
 
-from .sqltext import dollar_quote
+from .sqltext import dollar_quote, fragment
 
 # pglast's AST declares every attribute Optional, which would bury tree walks in None checks; the rest of the
 # generator uses its nodes through this untyped alias.
@@ -30,11 +30,38 @@ class SqlSyntaxError(ValueError):
     """A fragment that PostgreSQL's parser rejects, or that is not the kind of SQL expected."""
 
 
-def _parse_fresh(text: str) -> tuple[Any, ...]:
+# Deeper than any expression a person writes (SPEC-131's deepest is ~20 nodes); shallow enough that the recursive
+# walks over parse trees here, in verify and in pglast's printer stay far from Python's recursion limit (1,000
+# chained NOTs raised RecursionError).
+MAX_DEPTH = 100
+
+
+def _parse_fresh(text: str, limit: int | None = MAX_DEPTH) -> tuple[Any, ...]:
+    """Parse; `limit` bounds the depth of each statement's tree (None: text this tool generated from fragments
+    that were bounded when checked)."""
     try:
-        return tuple(parse_sql(text))
+        stmts = tuple(parse_sql(text))
     except ParseError as exc:
         raise SqlSyntaxError(str(exc)) from None
+    except RecursionError:
+        raise SqlSyntaxError(f"nested more than {MAX_DEPTH} levels deep") from None
+    if limit is not None and any(depth(raw.stmt, limit) > limit for raw in stmts):
+        raise SqlSyntaxError(f"nested more than {limit} levels deep")
+    return stmts
+
+
+def depth(root: Any, limit: int = MAX_DEPTH) -> int:
+    """How many parse-tree nodes deep `root` is; iterative, and stops counting past `limit`."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    while stack and deepest <= limit:
+        node, level = stack.pop()
+        if isinstance(node, ast.Node):
+            deepest = max(deepest, level)
+            stack.extend((getattr(node, slot, None), level + 1) for slot in node.__slots__)
+        elif isinstance(node, list | tuple):
+            stack.extend((item, level) for item in node)
+    return deepest
 
 
 # Specs repeat fragments (`owner_id = (SELECT auth.uid())` in every table's policies), and check, order and lint
@@ -54,7 +81,7 @@ def split_texts(text: str) -> tuple[str, ...]:
 def split_statements(text: str) -> list[tuple[ast.Node, str]]:
     """Each statement of a script with its own source text (pglast locations count characters, not bytes)."""
     out = []
-    for raw in _parse(text):
+    for raw in _parse(text, None):  # scripts: generated output, catalog text
         end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(text)
         out.append((raw.stmt, text[raw.stmt_location:end]))
     return out
@@ -95,6 +122,14 @@ def parse_expression(text: str, *, fresh: bool = False) -> ast.Node:
         raise SqlSyntaxError("expected a single SQL expression, not a query")
     node: ast.Node = target.val
     return node
+
+
+def check_default(text: str) -> None:
+    """Raise SqlSyntaxError unless `text` (an expression already) is one where a column DEFAULT stands: there
+    PostgreSQL's grammar takes a restricted expression (b_expr: no NOT, AND, OR, IS, IN, LIKE unparenthesised)."""
+    stmts = _parse(f"CREATE TABLE t (c integer DEFAULT {fragment(text)}\n)")
+    if len(stmts) != 1 or not isinstance(stmts[0].stmt, ast.CreateStmt):
+        raise SqlSyntaxError("not a single expression")
 
 
 def parse_query(text: str, *, fresh: bool = False) -> ast.SelectStmt:
@@ -315,9 +350,13 @@ def plpgsql_fragments(create_function_sql: str) -> list[str]:
     parsed here so that a typo in an INSERT inside a trigger is caught before any database sees it. Raises
     PlpgsqlUnsupported when pglast cannot read a body PostgreSQL may accept.
     """
-    tree = _parse_plpgsql(create_function_sql)
+    try:
+        tree = _parse_plpgsql(create_function_sql)
+        exprs = list(_json_nodes(tree, "PLpgSQL_expr"))
+    except RecursionError:  # json.loads and the walk recurse once per level of nested blocks
+        raise SqlSyntaxError(f"PL/pgSQL: nested more than {MAX_DEPTH} levels deep") from None
     statements = []
-    for expr in _json_nodes(tree, "PLpgSQL_expr"):
+    for expr in exprs:
         query, mode = expr.get("query", ""), expr.get("parseMode", _MODE_STATEMENT)
         if mode == _MODE_STATEMENT:
             text = query

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from dataclasses import dataclass
 
+from pglast.parser import ParseError, scan
 from pglast.stream import maybe_double_quote_name
 
 DEFAULT_SCHEMA = "public"
@@ -93,6 +95,56 @@ def dollar_quote(body: str, tag: str = "function") -> str:
     return f"${candidate}${body}${candidate}$"
 
 
+def comment_lines(text: str, width: int | None = None) -> list[str]:
+    """Free text (a module's title or description, a reviewer note, a file name) as `-- ` SQL comment lines: the
+    one way such text reaches the output. Every line break starts a new comment line, so no part of the text can
+    become live SQL; NUL (which no PostgreSQL query may hold) shows as U+FFFD. Inside a `--` comment `*/` and `$$`
+    are inert, and no free text is rendered inside a block comment or a dollar-quoted body. `width` wraps long
+    paragraphs for reading."""
+    lines: list[str] = []
+    for paragraph in text.replace("\x00", "\ufffd").strip().splitlines():
+        lines += (textwrap.wrap(paragraph, width) if width else [paragraph.strip()]) or [""]
+    return [f"-- {line}".rstrip() for line in lines]
+
+
+# Tokens whose text is a value: a line break inside one is part of the value, so it is never re-indented.
+_VALUE_TOKENS = frozenset({"SCONST", "USCONST", "BCONST", "XCONST", "IDENT", "UIDENT"})
+
+
+def fragment(text: str, indent: int = 0) -> str:
+    """A SQL fragment of the spec (expression, predicate, default, query) as it goes into a statement.
+
+    Continuation lines are indented by `indent` for reading, except a line break inside a string literal or quoted
+    identifier, where it is part of the value; a trailing `;` (a statement's end, not the fragment's) is dropped;
+    and a trailing `-- comment` gets a line break after it, so it cannot swallow what the template writes next
+    (a closing parenthesis, NOT NULL). Blank lines stay blank, as Jinja's `indent` filter left them.
+    """
+    try:
+        tokens = scan(text)
+    except ParseError:  # not SQL a spec can pass `check` with; left as written
+        tokens = []
+    significant = [t for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    while significant and significant[-1].name == "ASCII_59":  # `;`
+        semicolon = significant.pop()
+        rest = text[semicolon.end + 1:]
+        text = text[:semicolon.start] + rest if rest.strip() else text[:semicolon.start].rstrip()
+        tokens = [t if t.start < semicolon.start else t._replace(start=t.start - 1, end=t.end - 1)
+                  for t in tokens if t is not semicolon]
+    kept = {t.start + i for t in tokens if t.name in _VALUE_TOKENS
+            for i, char in enumerate(text[t.start:t.end + 1]) if char == "\n"}
+    out, pos = [], 0
+    for i, char in enumerate(text):
+        if char != "\n" or i in kept:
+            continue
+        following = text[i + 1:i + 2]
+        out += [text[pos:i + 1], " " * indent if following not in ("", "\n") else ""]
+        pos = i + 1
+    out.append(text[pos:])
+    if tokens and tokens[-1].name == "SQL_COMMENT" and "\n" not in text[tokens[-1].end + 1:]:
+        out.append("\n")
+    return "".join(out)
+
+
 # -- types ------------------------------------------------------------------------------------------------------
 # Canonical spelling of each accepted type; aliases map onto it. Sized types take their arguments in parentheses.
 _TYPE_ALIASES = {
@@ -109,7 +161,11 @@ _TYPE_ALIASES = {
     "bpchar": "char", "float4": "real",
 }
 _SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2)}
-_TYPE_RE = re.compile(r"\s*(?P<base>[a-z][a-z0-9 ]*?)\s*(?:\(\s*(?P<args>[0-9 ,]*)\))?\s*(?P<array>(?:\[\])*)\s*\Z")
+# Matched against the text with its white space folded to single spaces: words separated by one space leave the
+# regex nothing to backtrack over (`[a-z0-9 ]*?\s*` took minutes on a long run of spaces).
+_TYPE_RE = re.compile(r"(?P<base>[a-z][a-z0-9]*(?: [a-z][a-z0-9]*)*) ?(?:\( ?(?P<args>[0-9 ,]*)\))? ?"
+                      r"(?P<array>(?:\[\])*)\Z")
+_MAX_TYPE_TEXT = 200
 # Types a column may hold; `trigger`, `void` and `record` (several OUT arguments) are only return types.
 PSEUDO_TYPES = frozenset({"trigger", "void", "record"})
 
@@ -138,22 +194,14 @@ class TypeSyntaxError(ValueError):
 
 
 def parse_type(text: str) -> SqlType:
-    """Parse and canonicalise a type name; raises TypeSyntaxError with a readable reason."""
-    m = _TYPE_RE.match(text.lower())
+    """Parse and canonicalise a type name; raises TypeSyntaxError with a readable reason, and nothing else."""
+    m = _TYPE_RE.match(" ".join(text.lower().split())) if len(text) <= _MAX_TYPE_TEXT else None
     if not m:
-        raise TypeSyntaxError(f"{text!r} is not a type name")
-    base_text = re.sub(r"\s+", " ", m["base"])
-    base = _TYPE_ALIASES.get(base_text)
+        raise TypeSyntaxError(f"{text[:_MAX_TYPE_TEXT]!r} is not a type name")
+    base = _TYPE_ALIASES.get(m["base"])
     if base is None:
         raise TypeSyntaxError(f"unknown type {text!r} (known: {', '.join(sorted(set(_TYPE_ALIASES.values())))})")
-    args = tuple(int(a) for a in m["args"].split(",")) if m["args"] and m["args"].strip() else ()
-    if m["args"] is not None and not args:
-        raise TypeSyntaxError(f"{text!r}: empty type arguments")
-    lo_hi = _SIZED.get(base, (0, 0))
-    if args and not (lo_hi[0] <= len(args) <= lo_hi[1]):
-        raise TypeSyntaxError(f"{text!r}: {base} takes {'no' if not lo_hi[1] else lo_hi[1]} argument(s)")
-    if base in ("varchar", "char") and args and args[0] < 1:
-        raise TypeSyntaxError(f"{text!r}: length must be at least 1")
+    args = _type_args(text, base, m["args"])
     return SqlType(base, args, len(m["array"]) // 2)
 
 
@@ -209,3 +257,37 @@ def _split_top_level(text: str) -> list[str]:
             start = i + 1
     parts.append(text[start:])
     return [p for p in parts if p.strip()] if any(p.strip() for p in parts) else []
+
+
+# PostgreSQL's limits on type modifiers: VARCHAR(n) and CHAR(n) up to 10,485,760 characters (MaxAttrSize),
+# NUMERIC(p, s) with precision 1..1000 and scale up to 1000 (NUMERIC_MAX_PRECISION; a scale above the precision is
+# accepted since PostgreSQL 15).
+MAX_CHAR_LENGTH = 10_485_760
+MAX_NUMERIC_PRECISION = 1000
+
+
+def _type_args(text: str, base: str, raw: str | None) -> tuple[int, ...]:
+    """The modifiers in `(...)`, checked against what `base` takes and PostgreSQL's limits."""
+    if raw is None:
+        return ()
+    parts = [a.strip() for a in raw.split(",")]
+    if not any(parts):
+        raise TypeSyntaxError(f"{text!r}: empty type arguments")
+    if not all(parts):
+        raise TypeSyntaxError(f"{text!r}: a type argument is missing (between or after the commas)")
+    for a in parts:
+        if not a.isdigit():
+            raise TypeSyntaxError(f"{text!r}: type argument {a!r} is not a number")
+        if len(a) > 9:  # int() of thousands of digits raises; no limit is that high
+            raise TypeSyntaxError(f"{text!r}: type argument out of range")
+    args = tuple(int(a) for a in parts)
+    lo, hi = _SIZED.get(base, (0, 0))
+    if not lo <= len(args) <= hi:
+        raise TypeSyntaxError(f"{text!r}: {base} takes {hi or 'no'} argument(s)")
+    if base in ("varchar", "char") and not 1 <= args[0] <= MAX_CHAR_LENGTH:
+        raise TypeSyntaxError(f"{text!r}: length must be between 1 and {MAX_CHAR_LENGTH:,}")
+    if base == "numeric" and not 1 <= args[0] <= MAX_NUMERIC_PRECISION:
+        raise TypeSyntaxError(f"{text!r}: precision must be between 1 and {MAX_NUMERIC_PRECISION}")
+    if base == "numeric" and len(args) == 2 and args[1] > MAX_NUMERIC_PRECISION:
+        raise TypeSyntaxError(f"{text!r}: scale must be between 0 and {MAX_NUMERIC_PRECISION}")
+    return args
