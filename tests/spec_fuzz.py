@@ -52,6 +52,12 @@ class Mutation:
     def __str__(self) -> str:
         return f"{self.kind} in {self.file}: {self.detail}"
 
+    @property
+    def may_show_elsewhere(self) -> bool:
+        """Whether the mistake may be reported only in another file: a definition taken away, or a column's type
+        changed (a foreign key in another module then no longer matches it)."""
+        return self.removes or self.detail.startswith("type:")
+
 
 Draw = Callable[[st.SearchStrategy], object]
 

@@ -178,7 +178,8 @@ def judge(mutation: Mutation, code: int | str, stderr: str, spec: Path, out: Pat
             files.add(Path(m["file"]).name)
         spec_files = {p.name for p in spec.glob("*.yaml")}
         assert files <= spec_files, f"{mutation}: diagnostics outside the spec: {files - spec_files}\n{stderr}"
-        assert mutation.removes or mutation.file in files, f"{mutation}: no diagnostic in {mutation.file}\n{stderr}"
+        assert mutation.may_show_elsewhere or mutation.file in files, \
+            f"{mutation}: no diagnostic in {mutation.file}\n{stderr}"
         assert snapshot(out) == before, f"{mutation}: a refused spec changed the output directory"
         return "refused"
     schema = (out / "schema.sql").read_text(encoding="utf-8")
