@@ -658,8 +658,12 @@ class Checker:
 
     def check_seed(self, table: Table) -> None:
         columns = {c.name: c for c in table.columns}
+        # A primary key makes its columns NOT NULL without `not_null: true` being written.
+        key_columns = {name for con in self.catalog.constraints(table) if con.kind == "primary key"
+                       for name in con.columns}
+        not_null = {c.name for c in table.columns if c.not_null or c.name in key_columns}
         required = [c.name for c in table.columns
-                    if c.not_null and c.default is None and c.default_sql is None]
+                    if c.name in not_null and c.default is None and c.default_sql is None]
         for row in table.seed:
             for col, value in row.values.items():
                 column = columns.get(col)
@@ -672,8 +676,9 @@ class Checker:
                 allowed: tuple[object, ...] = enum.values if enum is not None else ()  # compared with any literal
                 if enum is not None and value is not None and value not in allowed:
                     self.err(row.loc(col), f"seed value {value!r} is not a value of enum {enum.name}")
-                if value is None and column.not_null:
-                    self.err(row.loc(col), f"seed value for NOT NULL column {col} is null")
+                if value is None and col in not_null:
+                    self.err(row.loc(col), f"seed value for NOT NULL column {col} is null"
+                                           + (" (it is in the primary key)" if not column.not_null else ""))
             for col in required:
                 if col not in row.values:
                     self.err(row.pos, f"seed row lacks NOT NULL column {col!r} (it has no default)")
