@@ -10,7 +10,8 @@ outcome must be one of two:
   take a definition away, whose users may be elsewhere), no traceback, and the output directory untouched.
 Never a crash, never exit 1 ("generated SQL does not match the spec"), never a hang (each case has a timeout).
 
-At least 300 cases per run (PGSPEC_FUZZ_EXAMPLES sets the number; HYPOTHESIS_PROFILE=thorough runs 1,000). Files
+At least 300 cases per run, the same ones each time (PGSPEC_FUZZ_EXAMPLES sets the number; HYPOTHESIS_PROFILE=thorough
+runs 1,000 random ones, PGSPEC_FUZZ_RANDOM=1 randomizes any run). Files
 the case did not edit are decoded once and reused (decoding is a pure function of the text and its display
 path), which keeps the run within its budget; everything after decoding runs as `generate` runs it.
 """
@@ -46,8 +47,12 @@ BASES = {"spec": SPEC, **{f"examples/{p.parent.name}": p for p in sorted((ROOT /
 # PGSPEC_FUZZ_SURVEY=1: run every case and list every finding at the end instead of stopping (and shrinking) at
 # the first; the test still fails if there is any. How the counts in the issue's closing note were taken.
 SURVEY = os.environ.get("PGSPEC_FUZZ_SURVEY") == "1"
-EXAMPLES = int(os.environ.get("PGSPEC_FUZZ_EXAMPLES", "1000" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
-                              else "300"))
+THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
+EXAMPLES = int(os.environ.get("PGSPEC_FUZZ_EXAMPLES", "1000" if THOROUGH else "300"))
+# `make test` runs the same 300 mutations every time (derandomized), so that a red CI is a defect anyone can replay,
+# not a coin toss; exploring new mutations is the job of the thorough profile or PGSPEC_FUZZ_RANDOM=1 (a survey of
+# 1,500 random mutations found nothing but the POINT_1 cases on 2026-12-05).
+RANDOM = THOROUGH or os.environ.get("PGSPEC_FUZZ_RANDOM") == "1"
 # What only PostgreSQL itself can judge today: issue 10's point 1 (PostgreSQL as the judge in check) will refuse
 # these specs with a position. Until then such an outcome is counted and printed ("accepted, PostgreSQL refuses
 # (point 1)"), not failed; PGSPEC_FUZZ_STRICT=1 fails on it. Every other refusal by PostgreSQL (syntax errors,
@@ -60,6 +65,8 @@ POINT_1 = {
     "42P01": "a table named in a function body that does not exist",
     "42701": "a view selecting the same column name twice",
     "3F000": "a call into a schema the spec does not declare (extension schemas legitimately are not)",
+    "23514": "a seed row that its table's CHECK refuses",
+    "23503": "a seed row whose foreign key finds no row",
 }
 STRICT = os.environ.get("PGSPEC_FUZZ_STRICT") == "1"
 CASE_SECONDS = 30  # generous on a busy 2-core machine; a hang (an alias bomb expanded) runs for hours
@@ -202,7 +209,7 @@ def test_every_mutation_is_refused_with_a_position_or_applies(tmp_path: Path, em
     started = time.perf_counter()
     bases = sorted(BASES)
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, report_multiple_bugs=False,
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, report_multiple_bugs=False, derandomize=not RANDOM,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                      HealthCheck.filter_too_much, HealthCheck.large_base_example])
     @given(data=st.data())
