@@ -1,7 +1,8 @@
 # Every target bootstraps .venv itself, so `make generate` and `make test` work on a fresh clone.
 PYTHON ?= python3
 # pytest-xdist workers for make test (each starts its own embedded PostgreSQL); JOBS=0 runs in one process.
-JOBS   ?= auto
+# One process on a server given by PGSPEC_TEST_DSN: roles are cluster-wide, so workers sharing it would collide.
+JOBS   ?= $(if $(PGSPEC_TEST_DSN),0,auto)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
