@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -24,13 +25,18 @@ from .load import load_spec
 from .migrate import command as migrate_command
 from .output import Staleness, staleness, write_atomically, write_text_atomically
 from .outputdiff import ObjectChanges, object_changes
-from .pipeline import build
+from .pipeline import Build, build
 from .readme import refresh
 from .report import Record, add_format_argument, emit, spec_error_records
 from .schemadocs import DOCS_PATTERN, docs_files, write_docs
 from .verify import Mismatch
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
+ENV_OFFLINE = "PGSPEC_OFFLINE"  # set (1, true, yes, on): `generate` and `check` skip the PostgreSQL judge
+
+
+def offline_requested() -> bool:
+    return os.environ.get(ENV_OFFLINE, "").lower() in ("1", "true", "yes", "on")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -39,6 +45,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
                    help="postgres: include the platform prelude (default); supabase: leave out modules marked "
                         "`platform: true`, which Supabase already provides")
+    p.add_argument("--offline", action="store_true",
+                   help="skip the PostgreSQL judge (also PGSPEC_OFFLINE=1): only the offline checks run")
+    p.add_argument("--judge-dsn", metavar="DSN",
+                   help="the judge's server: a superuser connection to an empty database (also PGSPEC_JUDGE_DSN; "
+                        "default: an embedded PostgreSQL 18 started on first use and kept running)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -182,6 +193,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _print_mismatches(result.mismatches)
         print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
         return EXIT_FAILED
+    warnings = judged(args, result)
+    if warnings is None:
+        return EXIT_SPEC
     objects = object_changes(args.out, result.files)
     changes = write_atomically(args.out, result.files)
     if args.quiet:
@@ -191,7 +205,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
                + f" ({time.perf_counter() - started:.2f} s)")
     print(summary, file=sys.stdout if args.format == "text" else sys.stderr)
-    records = _change_records(args.out, changes, objects)
+    records = [*warnings, *_change_records(args.out, changes, objects)]
     if args.format == "text":  # the summary line already counts the files
         records = [r for r in records if r.kind != "file" or r.severity != "info"]
         if len(changes.missing) == len(result.files):  # a first run: every object is new, a list would say nothing
@@ -216,6 +230,10 @@ def _change_records(out_dir: Path, files: Staleness, objects: ObjectChanges) -> 
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = build(args.spec, include_platform=args.target == "postgres")
+    warnings = judged(args, result)
+    if warnings is None:
+        return EXIT_SPEC
+    emit(warnings, args.format, text_stream=sys.stderr)
     records = [Record("mismatch", line, file=m.file) for m in result.mismatches
                for line in [*(f"missing from SQL: {x}" for x in m.missing),
                             *(f"not in spec: {x}" for x in m.unexpected)]]
@@ -238,6 +256,23 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{args.spec}: spec valid; {len(result.files)} output files verified and up to date "
               f"({time.perf_counter() - started:.2f} s)", file=sys.stderr if args.format != "text" else sys.stdout)
     return EXIT_OK
+
+
+def judged(args: argparse.Namespace, result: Build) -> list[Record] | None:
+    """Run the PostgreSQL judge unless offline: its warnings, or None when its server is not available (said on
+    stderr). Its errors raise SpecError (exit 2, nothing written)."""
+    if args.offline or offline_requested():
+        return []
+    from . import judge  # psycopg is loaded only when a database is used
+
+    try:
+        verdict = judge.judge(result.catalog, result.placed, args.judge_dsn, result.pieces)
+    except judge.JudgeUnavailable as exc:
+        print(f"pgspec {args.command}: the PostgreSQL judge is not available: {exc}\n"
+              f"Point --judge-dsn (or {judge.ENV_DSN}) at a server, or run with --offline (or "
+              f"{ENV_OFFLINE}=1) to skip it; nothing written.", file=sys.stderr)
+        return None
+    return list(judge.verdict_or_raise(verdict))
 
 
 def _stale_records(stale: Staleness, out_dir: Path, fix: str | None = None) -> list[Record]:
