@@ -1,7 +1,8 @@
 """Command line: `python -m generator {generate,check,lint,schema,...} ...` (also installed as `pgspec`).
 
 Exit codes: 0 success; 1 the check found a problem (stale output, verification mismatch); 2 the spec has
-mistakes or the command line is wrong. Spec mistakes are printed as FILE:LINE:COL: message, never as a traceback.
+mistakes (the PostgreSQL judge's included), the command line is wrong, or the environment is (a judge server that
+cannot be started or reached). Spec mistakes are printed as FILE:LINE:COL: message, never as a traceback.
 """
 
 from __future__ import annotations
@@ -56,18 +57,20 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pgspec",
         description="Schema-as-data for PostgreSQL: validate YAML specs and generate verified DDL.",
-        epilog="Exit codes: 0 ok, 1 check failed (stale or mismatching output), 2 spec errors or bad usage.",
+        epilog="Exit codes: 0 ok, 1 check failed (stale or mismatching output), 2 spec errors (PostgreSQL's "
+               "included), bad usage, or the judge's server not available.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     g = sub.add_parser("generate", help="validate the spec, render SQL into the output directory, verify it",
                        description="Validate the spec, render one SQL file per module plus schema.sql, verify the "
-                                   "SQL with pglast, and write it atomically. Nothing is written on any error.")
+                                   "SQL with pglast, have PostgreSQL judge it (one rolled-back transaction; --offline "
+                                   "skips it), and write it atomically. Nothing is written on any error.")
     _common(g)
     g.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     add_format_argument(g)
     c = sub.add_parser("check", help="validate the spec and fail if the output directory is stale",
-                       description="Validate the spec, verify the rendered SQL against the model with pglast, and "
-                                   "fail (exit 1) naming each output file that differs from what generate writes.")
+                       description="Validate the spec, verify the rendered SQL against the model with pglast, have "
+                                   "PostgreSQL judge it (--offline skips it), and fail (exit 1) naming each output file that differs from what generate writes.")
     _common(c)
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     add_format_argument(c)
@@ -209,7 +212,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.format == "text":  # the summary line already counts the files
         records = [r for r in records if r.kind != "file" or r.severity != "info"]
         if len(changes.missing) == len(result.files):  # a first run: every object is new, a list would say nothing
-            records = [Record("object", f"{len(objects.added)} objects, all new", severity="info")]
+            records = [*warnings, Record("object", f"{len(objects.added)} objects, all new", severity="info")]
     emit(records, args.format)
     return EXIT_OK
 

@@ -337,13 +337,15 @@ def _plpgsql_check(conn: psycopg.Connection[Any], catalog: Catalog, placed: list
                 errors.append(Diagnostic(function.loc("body"), message(exc)))
                 continue
             for level, text, lineno, detail, hint in rows:
-                where = f"line {lineno} of the body: " if lineno else ""
-                said = one_line(f"plpgsql_check: {where}{text}" + (f" ({detail})" if detail else ""))
+                # The output's body starts with a line break (the dollar quote on its own line): its line 2 is the
+                # body's first line as written in the YAML.
+                where = f"line {lineno - 1} of the body: " if lineno and lineno > 1 else ""
+                said = one_line(f"{where}{text}" + (f" ({detail})" if detail else ""))
                 if level == "error":
-                    errors.append(Diagnostic(function.loc("body"), f"PostgreSQL: {said}"))
+                    errors.append(Diagnostic(function.loc("body"), f"PostgreSQL: plpgsql_check: {said}"))
                 else:
                     warnings.append(Record.at("judge", function.loc("body"), said, severity="warning",
-                                              hint=hint or None))
+                                              rule="plpgsql_check", hint=hint or None))
     return errors, warnings
 
 

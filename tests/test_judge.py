@@ -84,7 +84,7 @@ def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.
 
 
 def project(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec").mkdir(parents=True)
     (tmp_path / "spec" / "01-mistakes.yaml").write_text(text, encoding="utf-8")
     return tmp_path
 
@@ -211,3 +211,52 @@ def test_judge_agrees_with_the_offline_checks(case: Path, tmp_path: Path, monkey
     expected_files = {where.rsplit(":", 2)[0] for where, _ in expected_diagnostics(case)}
     judged_files = {where.rsplit(":", 2)[0] for where, _ in verdict}
     assert judged_files & expected_files, f"{case.name}: judged in {judged_files}, expected in {expected_files}"
+
+
+PLPGSQL = """\
+module: PL/pgSQL bodies
+tables:
+  items:
+    columns:
+      id: {type: integer, primary_key: true}
+      price: {type: integer}
+    triggers:
+      items_touch: {timing: before, events: [update], function: touch}
+functions:
+  total:
+    returns: integer
+    language: plpgsql
+    body: |
+      DECLARE
+        unused integer;
+      BEGIN
+        RETURN (SELECT sum(cost) FROM public.items);
+      END
+  touch:
+    returns: trigger
+    language: plpgsql
+    body: |
+      BEGIN
+        NEW.prise := 1;
+        RETURN NEW;
+      END
+"""
+
+
+def test_plpgsql_check_judges_plpgsql_bodies_where_the_server_has_it(tmp_path: Path, judge_dsn: str) -> None:
+    with psycopg.connect(judge_dsn) as conn:
+        available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'plpgsql_check'").fetchone()
+    if available is None:
+        pytest.skip("this server has no plpgsql_check (Debian: postgresql-15-plpgsql-check; CI's PostgreSQL 15 run)")
+    cwd = project(tmp_path, PLPGSQL)
+    result = run(cwd, "check")
+    assert result.returncode == 2, result.stderr
+    assert "spec/01-mistakes.yaml:13:11: PostgreSQL: plpgsql_check: line 4 of the body: column \"cost\" does not " \
+           "exist" in result.stderr, result.stderr
+    assert "spec/01-mistakes.yaml:22:11: PostgreSQL: plpgsql_check: line 2 of the body: record \"new\" has no " \
+           "field \"prise\"" in result.stderr, result.stderr
+    fixed = run(project(tmp_path / "fixed", PLPGSQL.replace("sum(cost)", "sum(price)").replace("prise", "price")),
+                "generate")
+    assert fixed.returncode == 0, fixed.stderr
+    assert "spec/01-mistakes.yaml:13:11: plpgsql_check warning: line 2 of the body: unused variable \"unused\"" \
+        in fixed.stderr + fixed.stdout
