@@ -70,7 +70,8 @@ def parser() -> argparse.ArgumentParser:
     add_format_argument(g)
     c = sub.add_parser("check", help="validate the spec and fail if the output directory is stale",
                        description="Validate the spec, verify the rendered SQL against the model with pglast, have "
-                                   "PostgreSQL judge it (--offline skips it), and fail (exit 1) naming each output file that differs from what generate writes.")
+                                   "PostgreSQL judge it (--offline skips it), and fail (exit 1) naming each output "
+                                   "file that differs from what generate writes.")
     _common(c)
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     add_format_argument(c)

