@@ -237,7 +237,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     warnings = judged(args, result)
     if warnings is None:
         return EXIT_SPEC
-    emit(warnings, args.format, text_stream=sys.stderr)
     records = [Record("mismatch", line, file=m.file) for m in result.mismatches
                for line in [*(f"missing from SQL: {x}" for x in m.missing),
                             *(f"not in spec: {x}" for x in m.unexpected)]]
@@ -247,11 +246,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         records += _stale_records(staleness(args.docs, docs_files(result.catalog), DOCS_PATTERN), args.docs,
                                   fix=f"run `pgspec docs --out {args.docs}`")
     if records:
-        emit(records, args.format, text_stream=sys.stderr)
+        emit([*warnings, *records], args.format, text_stream=sys.stderr)
         print("check failed: run `pgspec generate` and commit the result.", file=sys.stderr)
         return EXIT_FAILED
     findings = [f for f in linting.lint(result.catalog) if f.severity != "info"]
-    emit([f.record() for f in findings], args.format, text_stream=sys.stderr)
+    emit([*warnings, *(f.record() for f in findings)], args.format, text_stream=sys.stderr)
     if any(f.severity == "error" for f in findings):
         print("check failed: lint errors (`pgspec lint --explain RULE-ID` explains each rule).",
               file=sys.stderr)
