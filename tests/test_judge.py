@@ -211,7 +211,8 @@ def test_judge_agrees_with_the_offline_checks(case: Path, tmp_path: Path, monkey
     if verdict is None:
         return  # a decoding mistake or one that cannot be rendered: only the offline checks can see it
     if not verdict:
-        assert case.name in OFFLINE_ONLY or case.name in DEPENDS_ON_THE_SERVER, f"{case.name}: refused offline, but PostgreSQL accepts its SQL"
+        assert case.name in OFFLINE_ONLY or case.name in DEPENDS_ON_THE_SERVER, \
+            f"{case.name}: refused offline, but PostgreSQL accepts its SQL"
         return
     assert case.name not in OFFLINE_ONLY, f"{case.name}: PostgreSQL refuses it: {verdict}"
     expected_files = {where.rsplit(":", 2)[0] for where, _ in expected_diagnostics(case)}
