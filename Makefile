@@ -18,13 +18,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-generate: $(STAMP)  ## validate spec/, write output/ and docs/schema/ (and each example's output/)
+generate: $(STAMP)  ## validate spec/ (PostgreSQL judging, see README), write output/ and docs/schema/ (and each example's output/)
 	$(PY) -m generator generate
 	$(PY) -m generator schema --write generator/spec.schema.json
 	$(PY) -m generator docs --out docs/schema
 	@for d in $(EXAMPLES); do $(PY) -m generator generate --spec $$d --out $${d%/spec}/output || exit $$?; done
 
-check: $(STAMP)  ## validate spec/, verify the SQL, fail if output/ or docs/schema/ is stale
+check: $(STAMP)  ## validate spec/, verify the SQL, have PostgreSQL judge it (embedded, started on demand), fail if output/ or docs/schema/ is stale
 	$(PY) -m generator check --docs docs/schema
 	@for d in $(EXAMPLES); do $(PY) -m generator check --spec $$d --out $${d%/spec}/output || exit $$?; done
 

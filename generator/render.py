@@ -271,25 +271,55 @@ def header(file_name: str, sources: list[str], title: str, description: str | No
     return "\n".join(lines) + "\n"
 
 
-def render_outputs(catalog: Catalog, placed: list[Placed], *, include_platform: bool = True) -> list[OutputFile]:
-    """Every output file: one per module (numbered like its spec file) and schema.sql with all of them."""
-    modules = catalog.schema.modules
-    bodies: dict[int, list[str]] = {i: [] for i in range(len(modules))}
-    sources: dict[int, set[str]] = {i: {m.source} for i, m in enumerate(modules)}
-    kept = [i for i, m in enumerate(modules) if include_platform or not m.platform]
+@dataclass(frozen=True)
+class Piece:
+    """One placed item's SQL in an output module; `prelude` is the tool's own SQL emitted just before it (the seed
+    registry, before the first seed rows). The module's body is its pieces' `sql`, joined by blank lines."""
+
+    placed: Placed
+    text: str
+    prelude: str = ""
+
+    @property
+    def sql(self) -> str:
+        return f"{self.prelude}\n{self.text}" if self.prelude else self.text
+
+
+def module_pieces(catalog: Catalog, placed: list[Placed], kept: list[int]) -> dict[int, list[Piece]]:
+    """Each module's pieces, in output order: what the module files and schema.sql are made of (and what the
+    PostgreSQL judge runs, piece by piece, to tell which object a failing statement belongs to)."""
+    pieces: dict[int, list[Piece]] = {i: [] for i in range(len(catalog.schema.modules))}
     registry = registry_module(placed, set(kept))
     for p in placed:
+        prelude = ""
         if p.item.kind == "seed" and p.module == registry:
-            bodies[p.module].append(seed_registry())
-            registry = None
-        bodies[p.module].append(render_item(p, catalog))
+            prelude, registry = seed_registry(), None
+        pieces[p.module].append(Piece(p, render_item(p, catalog), prelude))
+    return pieces
+
+
+def kept_modules(catalog: Catalog, *, include_platform: bool) -> list[int]:
+    """The modules the output holds: all of them, or (--target supabase) those not marked `platform: true`."""
+    return [i for i, m in enumerate(catalog.schema.modules) if include_platform or not m.platform]
+
+
+def render_outputs(catalog: Catalog, placed: list[Placed], *, include_platform: bool = True,
+                   pieces: dict[int, list[Piece]] | None = None) -> list[OutputFile]:
+    """Every output file: one per module (numbered like its spec file) and schema.sql with all of them.
+    `pieces`: module_pieces of the kept modules, when the caller has them already."""
+    modules = catalog.schema.modules
+    sources: dict[int, set[str]] = {i: {m.source} for i, m in enumerate(modules)}
+    kept = kept_modules(catalog, include_platform=include_platform)
+    if pieces is None:
+        pieces = module_pieces(catalog, placed, kept)
+    for p in placed:
         sources[p.module].add(modules[p.item.module].source)
     files: list[OutputFile] = []
     sections: list[str] = []
     for i in kept:
         module = modules[i]
         name = f"{module.stem}.sql"
-        body = "\n".join(bodies[i])
+        body = "\n".join(piece.sql for piece in pieces[i])
         files.append(OutputFile(name, header(name, sorted(sources[i]), module.module, module.description)
                                 + ("\n" + body if body else "")))
         sections.append(_section(module) + ("\n" + body if body else ""))

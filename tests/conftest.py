@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from generator import live
+from generator import judge, live
 from generator.pipeline import Build, build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +73,22 @@ def pg_server() -> live.Server:
     server = live.start_server()
     record(f"server start (PostgreSQL {server.version})", server.start_seconds)
     return server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def judge_dsn(pg_server: live.Server) -> Iterator[str]:
+    """Every `generate` and `check` the tests run (in this process or in a subprocess, which inherits the
+    environment) is judged on the suite's own server, in an empty database of its own, never on a second server."""
+    name = f"pgspec_judge_{os.getpid()}"
+    dsn = live.create_database(pg_server, name)
+    previous = os.environ.get(judge.ENV_DSN)
+    os.environ[judge.ENV_DSN] = dsn
+    yield dsn
+    if previous is None:
+        os.environ.pop(judge.ENV_DSN, None)
+    else:
+        os.environ[judge.ENV_DSN] = previous
+    live.drop_database(pg_server, name)
 
 
 @pytest.fixture(scope="session")
