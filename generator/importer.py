@@ -44,6 +44,7 @@ from .introspect import DatabaseError, Snapshot
 from .jsonschema import json_schema_text
 from .load import SPEC_SUFFIXES, display_path, load_spec
 from .model import (
+    PRIVILEGE_ORDER,
     Argument,
     Check,
     Column,
@@ -75,7 +76,10 @@ SYSTEM_SCHEMA = re.compile(r"\A(pg_.*|information_schema)\Z")
 # The queries naming what the spec language cannot say (kind, name[, detail]).
 UNSUPPORTED_QUERIES = ("unmodelled", "import_unsupported")
 SCHEMA_FILE = "spec.schema.json"  # beside the spec directory, as `pgspec init` lays a project out
-FLOW_WIDTH = 100  # a mapping of scalars up to this many characters is written on one line
+FLOW_WIDTH = 100
+# Module fields holding objects with grants -> the ACL kind whose "all privileges" they use.
+GRANT_HOLDERS = {"schemas": "schema", "sequences": "sequence", "functions": "function", "tables": "table",
+                 "views": "table"}  # a mapping of scalars up to this many characters is written on one line
 
 
 # -- what the database holds -----------------------------------------------------------------------------------------
@@ -92,6 +96,7 @@ class Unsupported:
 @dataclass(frozen=True)
 class Imported:
     snapshot: Snapshot
+    module: Module  # the snapshot's objects as the spec can write them (grants in its words)
     roles: tuple[Role, ...]
     unsupported: tuple[Unsupported, ...]
 
@@ -132,7 +137,17 @@ def read(dsn: str, schemas: list[str] | None) -> Imported:
             raise DatabaseError(introspect.one_line(exc)) from None
     # A property row with nothing to say (concat_ws of no flags) is no finding.
     unsupported = [u for u in unsupported if u.detail != ""]
-    return Imported(snapshot, tuple(Role(name=n, login=login, bypass_rls=bypass) for n, login, bypass in roles),
+    module = snapshot.module
+
+    def each(fn: Callable[[Any, str], Any]) -> Module:
+        return dataclasses.replace(module, **{kind: tuple(fn(o, acl) for o in getattr(module, kind))
+                                              for kind, acl in GRANT_HOLDERS.items()})
+
+    module = each(lambda obj, acl: spec_grants(obj, snapshot.all_privileges.get(acl, ())))
+    unsupported += named_privileges(o for kind in GRANT_HOLDERS for o in getattr(module, kind))
+    module = each(lambda obj, acl: drop_unnamed_privileges(obj))
+    return Imported(snapshot, module,
+                    tuple(Role(name=n, login=login, bypass_rls=bypass) for n, login, bypass in roles),
                     tuple(unsupported))
 
 
@@ -151,6 +166,17 @@ def spec_reference(text: str) -> str:
 def skipped_functions(unsupported: Iterable[Unsupported]) -> set[str]:
     """Functions the spec cannot declare (overloads, unnamed arguments, other languages): left out, reported."""
     return {u.name.partition("(")[0] for u in unsupported if u.kind == "function"}
+
+
+# Columns whose default belongs to something the spec cannot say (a generation expression, an owned sequence):
+# the column is imported without it.
+DEFAULT_OWNERS = ("generated column", "serial column")
+
+
+def without_foreign_defaults(table: Table, unsupported: Iterable[Unsupported]) -> Table:
+    owned = {_unquote(u.name) for u in unsupported if u.kind in DEFAULT_OWNERS}
+    return dataclasses.replace(table, columns=tuple(
+        dataclasses.replace(c, default_sql=None) if f"{table.name}.{c.name}" in owned else c for c in table.columns))
 
 
 def _unquote(name: str) -> str:
@@ -185,8 +211,13 @@ def fold_table(table: Table) -> Table:
             kept_fks.append(dataclasses.replace(fk, references=spec_reference(fk.references)))
     return dataclasses.replace(
         table, name=spec_name(table.name), columns=tuple(columns[c.name] for c in table.columns),
+        checks=tuple(dataclasses.replace(c, expr=human_sql(c.expr)) for c in table.checks),
+        indexes=tuple(dataclasses.replace(i, where=human_sql(i.where)) for i in table.indexes),
+        policies=tuple(dataclasses.replace(p, using=human_sql(p.using), with_check=human_sql(p.with_check))
+                       for p in table.policies),
         unique=tuple(kept_unique), foreign_keys=tuple(kept_fks),
-        triggers=tuple(dataclasses.replace(t, function=spec_name(t.function)) for t in table.triggers))
+        triggers=tuple(dataclasses.replace(t, function=spec_name(t.function), when=human_sql(t.when))
+                       for t in table.triggers))
 
 
 def literal_default(column: Column) -> Column:
@@ -206,6 +237,47 @@ def literal_default(column: Column) -> Column:
     else:
         return column
     return dataclasses.replace(column, default=value, default_sql=None)
+
+
+# PostgreSQL stores `col IN ('a', 'b')` on a varchar column as `(col)::text = ANY ((ARRAY['a'::character varying,
+# ...])::text[])` and prints it so; that text, read again, is stored differently (each element cast on its own), so
+# the printed form does not come back as it was. The IN list a person writes does.
+_VARCHAR_ITEM = r"'(?:[^']|'')*'::character varying"
+_VARCHAR_IN = re.compile(r"\(\((?P<col>(?:[a-z_][a-z0-9_$]*\.)?[a-z_][a-z0-9_$]*)\)::text (?P<op>= ANY|<> ALL) "
+                         r"\(\(ARRAY\["
+                         rf"(?P<items>{_VARCHAR_ITEM}(?:, {_VARCHAR_ITEM})*)\]\)::text\[\]\)\)")
+
+
+def human_sql(text: str | None) -> Any:
+    """An expression as a person writes it, where PostgreSQL's printed form would not read back the same."""
+    if text is None:
+        return None
+    return _VARCHAR_IN.sub(lambda m: "({} {}IN ({}))".format(
+        m["col"], "NOT " if m["op"] == "<> ALL" else "", ", ".join(re.findall(r"'(?:[^']|'')*'", m["items"]))), text)
+
+
+def spec_grants(obj: Any, all_privileges: tuple[str, ...]) -> Any:
+    """Grants as the spec writes them: every privilege of the kind is `all` (which is how the spec says MAINTAIN,
+    PostgreSQL 17's, that it has no name for)."""
+    every = set(all_privileges)
+    grants = tuple(dataclasses.replace(g, privileges=("all",)) if len(every) > 1 and set(g.privileges) == every else g
+                   for g in obj.grants)
+    return dataclasses.replace(obj, grants=grants)
+
+
+def named_privileges(objs: Iterable[Any]) -> list[Unsupported]:
+    """Privileges the spec has no name for, outside a grant of them all (MAINTAIN on its own)."""
+    known = set(PRIVILEGE_ORDER)
+    return [Unsupported("privilege", f"{', '.join(unknown).upper()} on {obj.name} to {g.role}")
+            for obj in objs for g in obj.grants
+            if (unknown := sorted(set(g.privileges) - known)) and g.privileges != ("all",)]
+
+
+def drop_unnamed_privileges(obj: Any) -> Any:
+    known = set(PRIVILEGE_ORDER)
+    return dataclasses.replace(obj, grants=tuple(
+        dataclasses.replace(g, privileges=tuple(p for p in g.privileges if p in known)) for g in obj.grants
+        if set(g.privileges) & known))
 
 
 def sequence_defaults(seq: Sequence) -> Sequence:
@@ -320,7 +392,7 @@ def write_table(table: Table) -> Any:
 
 @writer(View)
 def write_view(view: View) -> Any:
-    return dict(fields(dataclasses.replace(view, query=view.query.strip() + "\n")))
+    return dict(fields(dataclasses.replace(view, query=human_sql(view.query.strip()) + "\n")))
 
 
 @writer(Module)
@@ -367,7 +439,7 @@ def _slug(text: str) -> str:
 
 def modules(imported: Imported, split: bool) -> list[SpecFile]:
     """The platform module (roles), then one module per schema, or per schema and group of tables (--split)."""
-    db = imported.snapshot.module
+    db = imported.module
     skip = skipped_functions(imported.unsupported)
     functions = [f for f in db.functions if f.name not in {_unquote(s) for s in skip}]
     schema_names = sorted({s.name for s in db.schemas}
@@ -382,7 +454,7 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
         def mine(objs: Iterable[Any], schema: str = schema) -> tuple[Any, ...]:
             return tuple(o for o in objs if _schema_of(o.name) == schema)
 
-        tables = list(mine(db.tables))
+        tables = [without_foreign_defaults(t, imported.unsupported) for t in mine(db.tables)]
         base = Module(module=f"Schema {schema}", schemas=tuple(s for s in db.schemas if s.name == schema != DEFAULT_SCHEMA),
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
                       functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),
@@ -471,15 +543,15 @@ def main(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         print(f"pgspec import: cannot read the database: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    texts = spec_texts(modules(imported, args.split), out)
+    files = modules(imported, args.split)
+    texts = spec_texts(files, out)
     out.mkdir(parents=True, exist_ok=True)
     for name, text in texts.items():
         write_text_atomically(out / name, text)
     write_text_atomically(out.parent / SCHEMA_FILE, json_schema_text())
-    db = imported.snapshot.module
-    print(f"{display_path(out)}: {len(texts)} files; {len(db.tables)} tables, {len(db.views)} views, "
-          f"{len(db.functions)} functions, {len(db.sequences)} sequences, {len(imported.roles)} roles "
-          f"({time.perf_counter() - started:.2f} s)")
+    counts = ", ".join(f"{sum(len(getattr(f.module, kind)) for f in files)} {kind}"
+                       for kind in ("tables", "views", "functions", "sequences", "roles"))
+    print(f"{display_path(out)}: {len(texts)} files; {counts} ({time.perf_counter() - started:.2f} s)")
     status = EXIT_OK
     for u in imported.unsupported:
         print(f"pgspec import: error: not imported, the spec language cannot say it: {u.line()}", file=sys.stderr)

@@ -69,12 +69,13 @@ SELECT kind, name, detail FROM (
                      CASE WHEN k.condeferred THEN 'INITIALLY DEFERRED' END,
                      CASE WHEN NOT k.convalidated THEN 'NOT VALID' END,
                      CASE WHEN k.contype = 'f' AND k.confmatchtype = 'f' THEN 'MATCH FULL' END,
-                     CASE WHEN k.contype = 'c' AND k.connoinherit THEN 'NO INHERIT' END),
+                     CASE WHEN k.contype = 'c' AND k.connoinherit THEN 'NO INHERIT' END,
+                     CASE WHEN k.confdelsetcols IS NOT NULL THEN 'ON DELETE SET NULL/DEFAULT of some columns' END),
            k.oid, 'pg_constraint'::regclass
     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND k.contype IN ('p', 'u', 'f', 'c')
       AND (k.condeferrable OR NOT k.convalidated OR (k.contype = 'f' AND k.confmatchtype = 'f')
-           OR (k.contype = 'c' AND k.connoinherit))
+           OR (k.contype = 'c' AND k.connoinherit) OR k.confdelsetcols IS NOT NULL)
     UNION ALL
     -- The spec names a primary key TABLE_pkey; another name cannot be written down.
     SELECT 'primary key name', format('%%I.%%I.%%I', n.nspname, c.relname, k.conname),
@@ -115,11 +116,12 @@ SELECT kind, name, detail FROM (
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND v.check_option <> 'NONE'
     UNION ALL
     -- Functions the spec cannot declare: overloads (the spec keys functions by name), unnamed arguments, other
-    -- languages. The importer leaves each of them out.
+    -- languages, event trigger functions. The importer leaves each of them out.
     SELECT 'function', format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
            concat_ws(', ',
                CASE WHEN count(*) OVER (PARTITION BY p.pronamespace, p.proname) > 1 THEN 'overloaded' END,
                CASE WHEN l.lanname NOT IN ('sql', 'plpgsql') THEN 'LANGUAGE ' || l.lanname END,
+               CASE WHEN p.prorettype = 'event_trigger'::regtype THEN 'RETURNS event_trigger' END,
                CASE WHEN p.pronargs > 0 AND (p.proargnames IS NULL
                          OR '' = ANY (p.proargnames[1:coalesce(array_length(p.proallargtypes, 1), p.pronargs)]))
                     THEN 'unnamed arguments' END),
