@@ -36,8 +36,8 @@ import yaml
 
 from . import introspect
 from .check import check
-from .derive import SEED_REGISTRY_SCHEMA
 from .decode import key_field, shorthand_field, spec_fields
+from .derive import SEED_REGISTRY_SCHEMA
 from .diagnostics import SpecError
 from .editorschema import modeline
 from .introspect import DatabaseError, Snapshot
@@ -140,8 +140,9 @@ def read(dsn: str, schemas: list[str] | None) -> Imported:
     module = snapshot.module
 
     def each(fn: Callable[[Any, str], Any]) -> Module:
-        return dataclasses.replace(module, **{kind: tuple(fn(o, acl) for o in getattr(module, kind))
-                                              for kind, acl in GRANT_HOLDERS.items()})
+        changes: dict[str, Any] = {kind: tuple(fn(o, acl) for o in getattr(module, kind))
+                                   for kind, acl in GRANT_HOLDERS.items()}
+        return dataclasses.replace(module, **changes)
 
     module = each(lambda obj, acl: spec_grants(obj, snapshot.all_privileges.get(acl, ())))
     unsupported += named_privileges(o for kind in GRANT_HOLDERS for o in getattr(module, kind))
@@ -317,10 +318,10 @@ def write(obj: Any) -> Any:
     return WRITERS[type(obj)](obj)
 
 
-def fields(obj: Node, skip: Iterable[str] = ()) -> Any:
+def fields(obj: Any, skip: Iterable[str] = ()) -> Any:
     """Every field whose value is not the model's default, in declaration order; when only the shorthand field is left,
     its value alone (`col: text`, `anon: [usage]`)."""
-    cls = type(obj)
+    cls: type = type(obj)
     out: dict[str, Any] = {}
     for f in spec_fields(cls):
         if f.name == key_field(cls) or f.name in skip or f.metadata.get("internal"):
@@ -342,8 +343,9 @@ def fields(obj: Node, skip: Iterable[str] = ()) -> Any:
     return shape(out)
 
 
-def key_of(obj: Node) -> str:
-    return str(getattr(obj, key_field(type(obj)) or ""))
+def key_of(obj: Any) -> str:
+    cls: type = type(obj)
+    return str(getattr(obj, key_field(cls) or ""))
 
 
 def shape(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -442,8 +444,8 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
     db = imported.module
     skip = skipped_functions(imported.unsupported)
     functions = [f for f in db.functions if f.name not in {_unquote(s) for s in skip}]
-    schema_names = sorted({s.name for s in db.schemas}
-                          | {_schema_of(o.name) for o in (*db.tables, *db.views, *db.sequences, *functions)})
+    named: list[Any] = [*db.tables, *db.views, *db.sequences, *functions]
+    schema_names = sorted({s.name for s in db.schemas} | {_schema_of(o.name) for o in named})
     files: list[SpecFile] = []
     if imported.roles:
         files.append(SpecFile("platform", Module(
@@ -455,7 +457,8 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
             return tuple(o for o in objs if _schema_of(o.name) == schema)
 
         tables = [without_foreign_defaults(t, imported.unsupported) for t in mine(db.tables)]
-        base = Module(module=f"Schema {schema}", schemas=tuple(s for s in db.schemas if s.name == schema != DEFAULT_SCHEMA),
+        base = Module(module=f"Schema {schema}",
+                      schemas=tuple(s for s in db.schemas if s.name == schema != DEFAULT_SCHEMA),
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
                       functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),
                       views=tuple(dataclasses.replace(v, name=spec_name(v.name)) for v in mine(db.views)),

@@ -22,13 +22,12 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import OUTPUT, ROOT, SEED_DOC, record
+from seed_doc import schema_sql_blocks
 
 from generator import cli, importer, live
 from generator.decode import model_classes
 from generator.model import Column, ForeignKey, Module, Table
-
-from conftest import OUTPUT, ROOT, SEED_DOC, record
-from seed_doc import schema_sql_blocks
 
 CASES = ROOT / "tests" / "import_cases"
 EXAMPLES = sorted(p.parent.parent for p in (ROOT / "examples").glob("*/output/schema.sql"))
