@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import drift, scaffold
+from . import drift, importer, scaffold
 from . import lint as linting
 from .access import access_markdown
 from .check import check
@@ -140,6 +140,21 @@ def parser() -> argparse.ArgumentParser:
                                      "to overwrite anything.",
                          epilog="Exit codes: 0 written, 2 DIR already holds a project (nothing written).")
     scaffold.add_arguments(ini)
+    im = sub.add_parser("import", help="write a spec from a live database (adopt an existing schema)",
+                        description="Read a live database's catalog and write a readable spec: one YAML file per "
+                                    "schema (or per group of tables joined by foreign keys with --split), a "
+                                    "platform module with the roles the schemas grant to, and the editor schema. "
+                                    "Every kind the spec language has is imported (schemas, roles, sequences, "
+                                    "functions, tables with columns, constraints, indexes, triggers, RLS, "
+                                    "policies, grants and comments, views). Seed rows (data) are not imported. "
+                                    "No access matrix is written (it states intent, to be proven against the "
+                                    "policies): the spec declares no actors until you add them. Whatever the "
+                                    "spec language cannot say (enum types, identity columns, extensions, ...) "
+                                    "is named on stderr, one line each.",
+                        epilog="Exit codes: 0 written and complete; 1 written, but objects were left out (each "
+                               "named) or the written spec does not pass check; 2 bad usage, a DIR that already "
+                               "holds spec files, or a database that cannot be read (nothing written).")
+    importer.add_arguments(im)
     return p
 
 
@@ -168,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return migrate_command.migration_main(args)
         if args.command == "init":
             return scaffold.main(args)
+        if args.command == "import":
+            return importer.main(args)
         if args.command == "access":
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK

@@ -1,0 +1,130 @@
+-- A schema written by hand in SQL, using every kind the spec language has (the import round trip's case (d)).
+-- Roles are cluster-wide: created only when missing, since they outlive the test database.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'imp_reader') THEN CREATE ROLE imp_reader; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'imp_writer') THEN CREATE ROLE imp_writer LOGIN; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'imp_admin') THEN CREATE ROLE imp_admin BYPASSRLS; END IF;
+END
+$$;
+
+CREATE SCHEMA shop;
+COMMENT ON SCHEMA shop IS 'The shop''s tables.';
+GRANT USAGE ON SCHEMA shop TO imp_reader, imp_writer;
+
+CREATE SEQUENCE shop.order_number_seq AS integer START 1000 INCREMENT 5 MINVALUE 10 MAXVALUE 999999 CACHE 3 CYCLE;
+COMMENT ON SEQUENCE shop.order_number_seq IS 'Order numbers.';
+GRANT USAGE, SELECT ON SEQUENCE shop.order_number_seq TO imp_writer;
+
+CREATE FUNCTION shop.current_customer() RETURNS uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+AS $$ SELECT nullif(current_setting('app.customer', true), '')::uuid $$;
+COMMENT ON FUNCTION shop.current_customer() IS 'The customer of the session.';
+REVOKE EXECUTE ON FUNCTION shop.current_customer() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION shop.current_customer() TO imp_reader, imp_writer;
+
+CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql SET search_path = shop, pg_temp AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$$;
+
+CREATE FUNCTION shop.audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'changed %', TG_TABLE_NAME;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION public.add_tax(amount numeric, rate numeric DEFAULT 0.2, OUT total numeric, OUT tax numeric)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 5
+AS $$ SELECT amount * (1 + rate), amount * rate $$;
+
+CREATE FUNCTION public.recent_numbers(n integer DEFAULT 10) RETURNS SETOF integer LANGUAGE sql STABLE ROWS 50
+AS $$ SELECT generate_series(1, n) $$;
+
+-- VARIADIC in a LANGUAGE sql function: pglast's PL/pgSQL parser refuses VARIADIC (it cannot tell an array type),
+-- and check reports its refusal as an error.
+CREATE FUNCTION public.first_of(VARIADIC items text[]) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT items[1] $$;
+
+CREATE FUNCTION public.order_summary(ids uuid[])
+RETURNS TABLE (id uuid, total numeric) LANGUAGE plpgsql STABLE LEAKPROOF AS $$
+BEGIN
+    RETURN QUERY SELECT o.id, o.total FROM shop.orders o WHERE o.id = ANY (ids);
+END;
+$$;
+
+CREATE TABLE shop.customers (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    email varchar(320) NOT NULL UNIQUE,
+    name text NOT NULL DEFAULT 'anonymous',
+    vip boolean NOT NULL DEFAULT false,
+    credit integer DEFAULT 0,
+    profile jsonb DEFAULT '{"lang": "en"}',
+    tags text[],
+    kind varchar(10) NOT NULL DEFAULT 'person' CONSTRAINT valid_kind CHECK (kind IN ('person', 'company')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz
+);
+COMMENT ON TABLE shop.customers IS 'People and companies who order.';
+COMMENT ON COLUMN shop.customers.email IS 'Where receipts go.';
+CREATE INDEX customers_tags_idx ON shop.customers USING gin (tags);
+CREATE INDEX customers_lower_email_idx ON shop.customers (lower(email::text));
+CREATE INDEX customers_vip_idx ON shop.customers (created_at DESC NULLS LAST) WHERE vip;
+COMMENT ON INDEX shop.customers_vip_idx IS 'VIP listing, newest first.';
+CREATE TRIGGER customers_touch BEFORE UPDATE ON shop.customers FOR EACH ROW EXECUTE FUNCTION shop.touch();
+ALTER TABLE shop.customers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE shop.customers FORCE ROW LEVEL SECURITY;
+CREATE POLICY "customers see themselves" ON shop.customers FOR SELECT TO imp_reader, imp_writer
+    USING (id = (SELECT shop.current_customer()));
+CREATE POLICY "no company edits" ON shop.customers AS RESTRICTIVE FOR UPDATE TO imp_writer
+    USING (kind <> 'company') WITH CHECK (kind <> 'company');
+COMMENT ON POLICY "customers see themselves" ON shop.customers IS 'Row ownership.';
+GRANT SELECT ON shop.customers TO imp_reader;
+GRANT SELECT, INSERT, UPDATE ON shop.customers TO imp_writer;
+GRANT ALL ON shop.customers TO imp_admin;
+
+CREATE TABLE shop.orders (
+    id uuid DEFAULT gen_random_uuid(),
+    customer_id uuid NOT NULL REFERENCES shop.customers (id) ON DELETE CASCADE ON UPDATE CASCADE,
+    number integer NOT NULL DEFAULT nextval('shop.order_number_seq'),
+    total numeric(12, 2) NOT NULL CHECK (total >= 0),
+    status text NOT NULL DEFAULT 'open',
+    placed_on date DEFAULT CURRENT_DATE,
+    updated_at timestamptz,
+    CONSTRAINT orders_pkey PRIMARY KEY (id),
+    CONSTRAINT orders_number_per_customer UNIQUE (customer_id, number),
+    CONSTRAINT orders_status_check CHECK (status IN ('open', 'paid', 'shipped'))
+);
+CREATE INDEX orders_customer_idx ON shop.orders (customer_id);
+CREATE UNIQUE INDEX orders_open_idx ON shop.orders (customer_id) WHERE status = 'open';
+CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE OF total, status ON shop.orders
+    FOR EACH ROW WHEN (NEW.total > 0) EXECUTE FUNCTION shop.touch();
+CREATE TRIGGER orders_audit AFTER DELETE OR TRUNCATE ON shop.orders FOR EACH STATEMENT EXECUTE FUNCTION shop.audit();
+COMMENT ON TRIGGER orders_audit ON shop.orders IS 'Logs bulk changes.';
+ALTER TABLE shop.orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY orders_own ON shop.orders TO imp_writer
+    USING (customer_id = (SELECT shop.current_customer()))
+    WITH CHECK (customer_id = (SELECT shop.current_customer()));
+GRANT SELECT, INSERT, UPDATE, DELETE ON shop.orders TO imp_writer;
+
+CREATE TABLE shop.order_lines (
+    order_id uuid NOT NULL,
+    line integer NOT NULL,
+    customer_id uuid NOT NULL,
+    sku text NOT NULL,
+    quantity integer NOT NULL DEFAULT 1,
+    PRIMARY KEY (order_id, line),
+    CONSTRAINT order_lines_order_fk FOREIGN KEY (order_id) REFERENCES shop.orders (id) ON DELETE CASCADE,
+    CONSTRAINT order_lines_customer_number_fk FOREIGN KEY (customer_id, line)
+        REFERENCES shop.orders (customer_id, number) ON DELETE CASCADE
+);
+
+CREATE TABLE public.notes (body text);
+GRANT SELECT ON public.notes TO PUBLIC;
+
+CREATE VIEW shop.open_orders WITH (security_invoker = true, security_barrier = true) AS
+    SELECT o.id, o.total, c.email FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id
+    WHERE o.status IN ('open', 'paid');
+COMMENT ON VIEW shop.open_orders IS 'Orders still to ship.';
+GRANT SELECT ON shop.open_orders TO imp_reader;

@@ -1,0 +1,30 @@
+-- Kinds the spec language cannot say yet, applied after every_kind.sql: `import` must name each one (the test
+-- lists the names it expects) and still write the rest.
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE TYPE shop.mood AS ENUM ('happy', 'sad');
+CREATE TYPE shop.money_pair AS (amount numeric, currency text);
+CREATE DOMAIN shop.positive AS integer CHECK (VALUE > 0);
+CREATE TABLE shop.gadgets (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    serial_no serial,
+    price numeric NOT NULL,
+    price_with_tax numeric GENERATED ALWAYS AS (price * 1.2) STORED,
+    label text COLLATE "C",
+    secret text,
+    CONSTRAINT gadgets_one_price EXCLUDE USING btree (price WITH =)
+);
+ALTER TABLE shop.gadgets ADD CONSTRAINT gadgets_price_check CHECK (price > 0) NOT VALID;
+GRANT SELECT (label) ON shop.gadgets TO imp_reader;
+ALTER TABLE shop.order_lines ADD CONSTRAINT order_lines_sku_key UNIQUE (sku) DEFERRABLE INITIALLY DEFERRED;
+CREATE TABLE shop.events (at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE UNLOGGED TABLE shop.scratch (x int);
+CREATE MATERIALIZED VIEW shop.order_totals AS SELECT customer_id, sum(total) AS total FROM shop.orders GROUP BY 1;
+CREATE PROCEDURE shop.reset_credit() LANGUAGE sql AS $$ UPDATE shop.customers SET credit = 0 $$;
+CREATE FUNCTION shop.twice(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT 2 * x $$;
+CREATE FUNCTION shop.twice(x text) RETURNS text LANGUAGE sql AS $$ SELECT x || x $$;
+CREATE RULE notes_no_delete AS ON DELETE TO public.notes DO INSTEAD NOTHING;
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO imp_reader;
+ALTER TABLE shop.orders DISABLE TRIGGER orders_audit;
+CREATE FUNCTION shop.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END; $$;
+CREATE EVENT TRIGGER imp_on_ddl ON ddl_command_end EXECUTE FUNCTION shop.on_ddl();
