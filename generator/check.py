@@ -41,13 +41,13 @@ from .model import (
 )
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import (
+    BUILTIN_TYPES,
     MAX_IDENTIFIER_BYTES,
     PLAIN_NAME,
     PSEUDO_TYPES,
     QName,
     Returns,
     SqlType,
-    BUILTIN_TYPES,
     TypeSyntaxError,
     is_user_type,
     parse_returns,

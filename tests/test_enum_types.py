@@ -55,7 +55,7 @@ def one(dsn: str, query: str) -> Any:
     return row[0] if row else None
 
 
-# -- render and verify ---------------------------------------------------------------------------------------------------
+# -- render and verify -----------------------------------------------------------------------------------------------
 def test_example_output_declares_each_type_and_its_users() -> None:
     sql = (EXAMPLE / "output" / "schema.sql").read_text(encoding="utf-8")
     inventory = found(sql)
@@ -105,7 +105,7 @@ def test_a_changed_type_is_reported(empty_db: str, change: str, expected: str) -
     assert [str(d) for d in verify(empty_db, check(load_spec(EXAMPLE / "spec")))] == [expected]
 
 
-# -- plans -------------------------------------------------------------------------------------------------------------
+# -- plans -----------------------------------------------------------------------------------------------------------
 def migrate(dsn: str, new_dir: Path) -> str:
     """Plan against the database, apply, and prove: no drift, nothing left to plan. Returns the script."""
     catalog = check(load_spec(new_dir))

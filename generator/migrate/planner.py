@@ -22,9 +22,9 @@ from typing import Any
 
 from .. import drift, sqlparse
 from ..derive import Catalog, Constraint, parse_reference, seed_fingerprint, seed_key, seed_key_text
+from ..diagnostics import Collector
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
-from ..diagnostics import Collector
 from ..model import Column, Policy, TypeDef, View
 from ..order import Item, Key, build_items, order
 from ..render import signature

@@ -1,9 +1,8 @@
-"""A plan as a script for `psql -X -v ON_ERROR_STOP=1 -f FILE`, or as JSON.
-
-The script carries its own BEGIN/COMMIT; what PostgreSQL refuses inside a transaction block (CREATE INDEX
-CONCURRENTLY, and with --online the validations that should not hold the transaction's locks) follows the
-COMMIT, and what the transaction needs committed first (enum values ADD VALUE adds) precedes the BEGIN. Every statement is preceded by a comment naming the change and its hazards. A plan with nothing to do
-has comment lines only: no statement at all, not even BEGIN or SET.
+"""A plan as a script for `psql -X -v ON_ERROR_STOP=1 -f FILE`, or as JSON. The script carries its own BEGIN/COMMIT;
+what PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, and with --online the validations
+that should not hold the transaction's locks) follows the COMMIT, and what the transaction needs committed first
+(enum values ADD VALUE adds) precedes the BEGIN. Every statement is preceded by a comment naming the change and its
+hazards. A plan with nothing to do has comment lines only: no statement at all, not even BEGIN or SET.
 """
 
 from __future__ import annotations
