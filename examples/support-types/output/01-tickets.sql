@@ -29,6 +29,7 @@ CREATE FUNCTION desk.is_urgent(p desk.priority)
     LANGUAGE sql
     IMMUTABLE
     SECURITY INVOKER
+    SET search_path = ''
 AS $function$
 SELECT p >= 'high'::desk.priority
 $function$;
@@ -39,6 +40,7 @@ CREATE FUNCTION desk.next_status(s public.ticket_status)
     LANGUAGE sql
     IMMUTABLE
     SECURITY INVOKER
+    SET search_path = ''
 AS $function$
 SELECT CASE s WHEN 'open' THEN 'pending'::public.ticket_status ELSE 'closed'::public.ticket_status END
 $function$;
