@@ -381,7 +381,9 @@ class Checker:
             self.err(function.loc("returns"), str(exc))
             return None
         for t in (returns.type, *(t for _, t in returns.columns)):
-            if t is not None and not self.type_declared(t, function.returns, function.loc("returns")):
+            # Named as written (`nosuchtype`, not the `public.nosuchtype` it would be).
+            if t is not None and not self.type_declared(t, str(t.element).removeprefix("public."),
+                                                        function.loc("returns")):
                 return None
         pseudo = [t for t in (returns.type, *(t for _, t in returns.columns)) if t and t.base in PSEUDO_TYPES]
         if pseudo and (returns.columns or (returns.setof and pseudo[0].base != "record")):
