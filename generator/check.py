@@ -35,11 +35,13 @@ from .model import (
     Schema,
     Table,
     Trigger,
+    TypeDef,
     Unique,
     View,
 )
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import (
+    BUILTIN_TYPES,
     MAX_IDENTIFIER_BYTES,
     PLAIN_NAME,
     PSEUDO_TYPES,
@@ -47,6 +49,7 @@ from .sqltext import (
     Returns,
     SqlType,
     TypeSyntaxError,
+    is_user_type,
     parse_returns,
     parse_type,
 )
@@ -181,6 +184,13 @@ class Checker:
             for _, obj in self.catalog.schema.all(kind):
                 name = to_qname(obj.name)
                 claim(("rel", name.schema, name.name), obj.loc("name"), label)
+        # Types share pg_type with the row type each table and view brings: one name per schema among them.
+        for _, type_def in self.catalog.schema.all("types"):
+            name = to_qname(type_def.name)
+            claim(("type", name.schema, name.name), type_def.loc("name"), "type")
+            if name in self.catalog.tables or name in self.catalog.views:
+                self.err(type_def.loc("name"), f"type {type_def.name!r} has the name of a table or view, whose row "
+                                               "type takes that name (PostgreSQL refuses it)")
         for kind, label in (("functions", "function"), ("enums", "enum"), ("roles", "role"), ("schemas", "schema"),
                             ("actors", "actor")):
             for _, obj in self.catalog.schema.all(kind):
@@ -204,6 +214,8 @@ class Checker:
                 self.err(enum.loc("values"), f"enum {enum.name!r} has no values")
             for dup in repeated(enum.values):
                 self.err(enum.loc("values"), f"enum {enum.name!r} lists {dup!r} twice")
+        for type_def in module.types:
+            self.check_type(type_def)
         for seq in module.sequences:
             self.qualified_name(seq.name, seq.loc("name"), "sequence")
             self.check_grants(seq.grants, "sequence")
@@ -368,6 +380,11 @@ class Checker:
         except TypeSyntaxError as exc:
             self.err(function.loc("returns"), str(exc))
             return None
+        for t in (returns.type, *(t for _, t in returns.columns)):
+            # Named as written (`nosuchtype`, not the `public.nosuchtype` it would be).
+            if t is not None and not self.type_declared(t, str(t.element).removeprefix("public."),
+                                                        function.loc("returns")):
+                return None
         pseudo = [t for t in (returns.type, *(t for _, t in returns.columns)) if t and t.base in PSEUDO_TYPES]
         if pseudo and (returns.columns or (returns.setof and pseudo[0].base != "record")):
             self.err(function.loc("returns"), f"{function.name}: {pseudo[0]} cannot be returned as a set")
@@ -406,10 +423,42 @@ class Checker:
         except TypeSyntaxError as exc:
             self.err(pos, str(exc))
             return None
+        if not self.type_declared(parsed, text, pos):
+            return None
         if parsed.base in PSEUDO_TYPES and not allow_pseudo:
             self.err(pos, f"{parsed.base} is only a function return type")
             return None
         return parsed
+
+    def type_declared(self, parsed: SqlType, text: str, pos: Pos) -> bool:
+        """A type that is not built in must be declared under `types:` (PostgreSQL refuses an unknown type)."""
+        if not is_user_type(parsed.base) or to_qname(parsed.base) in self.catalog.types:
+            return True
+        self.err(pos, f"unknown type {text!r} (known: {', '.join(BUILTIN_TYPES)}, and the types declared under "
+                      "`types:`)")
+        return False
+
+    def check_type(self, type_def: TypeDef) -> None:
+        name = self.qualified_name(type_def.name, type_def.loc("name"), "type")
+        self.not_reserved(name.name, type_def.loc("name"), "type", {})
+        if name.name in BUILTIN_TYPES:
+            self.err(type_def.loc("name"), f"type {type_def.name!r} has the name of a built-in type")
+        if not type_def.enum:
+            self.err(type_def.loc("enum"), f"type {type_def.name!r}: an enum type needs at least one value")
+        for dup in repeated(type_def.enum):
+            self.err(type_def.loc("enum"), f"type {type_def.name!r} lists {dup!r} twice")
+        for value in type_def.enum:
+            # NAMEDATALEN: PostgreSQL refuses a label longer than 63 bytes, and an empty one.
+            if not value or len(value.encode()) > MAX_IDENTIFIER_BYTES:
+                self.err(type_def.loc("enum"), f"type {type_def.name!r}: value {value!r} must be 1 to "
+                                               f"{MAX_IDENTIFIER_BYTES} bytes long")
+        for rename in type_def.renamed_values:
+            if rename.value not in type_def.enum:
+                self.err(rename.loc("value"), f"type {type_def.name!r}: renamed value {rename.value!r} is not one "
+                                              "of its values")
+            elif rename.former in type_def.enum:
+                self.err(rename.loc("former"), f"type {type_def.name!r}: former value {rename.former!r} is still "
+                                               "one of its values")
 
     # -- tables --------------------------------------------------------------------------------------------------
     def check_table(self, table: Table) -> None:
@@ -524,6 +573,11 @@ class Checker:
             return
         if isinstance(value, str) and "\x00" in value:
             self.err(pos, f"{what} for {column.name} contains a NUL character, which PostgreSQL text cannot hold")
+            return
+        enum_type = self.catalog.types.get(to_qname(ctype.base)) if is_user_type(ctype.base) else None
+        if enum_type is not None and not ctype.array_dims and value not in enum_type.enum:
+            self.err(pos, f"{what} {value!r} of {column.name} is not a value of type {enum_type.name} "
+                          f"({', '.join(enum_type.enum)})")
             return
         kinds = _LITERAL_KINDS.get(ctype.base) if not ctype.array_dims else (list,)
         if kinds is None:  # text-like and other types take their value as a string

@@ -16,7 +16,6 @@ from .diagnostics import Pos
 from .model import (
     Check,
     Column,
-    Enum,
     ForeignKey,
     Function,
     Module,
@@ -25,7 +24,9 @@ from .model import (
     SchemaDef,
     Sequence,
     Table,
+    TypeDef,
     Unique,
+    ValueList,
     View,
 )
 from .sqltext import DEFAULT_SCHEMA, QName, ident, literal, qname
@@ -68,12 +69,12 @@ class Constraint:
         return parse_reference(self.ref_text)
 
 
-def enum_check(column: Column, enum: Enum) -> str:
+def enum_check(column: Column, enum: ValueList) -> str:
     values = ", ".join(literal(v) for v in enum.values)
     return f"{ident(column.name)} IN ({values})"  # quoted when a keyword: `user IN` would mean CURRENT_USER
 
 
-def constraints(table: Table, enums: dict[str, Enum]) -> list[Constraint]:
+def constraints(table: Table, enums: dict[str, ValueList]) -> list[Constraint]:
     """All constraints of a table in rendering order: primary key, unique, foreign keys, checks."""
     base = qname(table.name).name
     out: list[Constraint] = []
@@ -159,8 +160,12 @@ class Catalog:
         return {k: v for k, (_, v) in self._index("sequences").items() if isinstance(v, Sequence)}
 
     @cached_property
-    def enums(self) -> dict[str, Enum]:
-        out: dict[str, Enum] = {}
+    def types(self) -> dict[QName, TypeDef]:
+        return {k: v for k, (_, v) in self._index("types").items() if isinstance(v, TypeDef)}
+
+    @cached_property
+    def enums(self) -> dict[str, ValueList]:
+        out: dict[str, ValueList] = {}
         for _, e in self.schema.all("enums"):
             out.setdefault(e.name, e)
         return out

@@ -632,6 +632,8 @@ class _Drift:
                   str, self.role)
         self.pair("schema", self.spec("schema", self.catalog.schemas.items()),
                   {s.name: s for s in module.schemas if s.name in self.spec_schema_names()}, str, self.schema)
+        self.pair("type", self.spec("type", self.catalog.types.values()), self.database("type", module.types), str,
+                  self.enum_type)
         self.pair("sequence", self.spec("sequence", self.catalog.sequences.values()),
                   self.database("sequence", module.sequences), str, self.sequence)
         self.functions()
@@ -736,6 +738,11 @@ class _Drift:
     def schema(self, subject: str, spec: SchemaDef, db: SchemaDef) -> None:
         self.comment(subject, spec.comment, db.comment)
         self.grants(subject, f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
+
+    def enum_type(self, subject: str, spec: model.TypeDef, db: model.TypeDef) -> None:
+        """An enum type's labels, in their sort order, and its comment."""
+        self.value(subject, "values", spec.enum, db.enum)
+        self.comment(subject, spec.comment, db.comment)
 
     def sequence(self, subject: str, spec: model.Sequence, db: model.Sequence) -> None:
         low, high = sequence_bounds(spec)
@@ -988,7 +995,7 @@ def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str]
         if include_platform or not module.platform:
             continue
         skipped |= {f"role {r.name}" for r in module.roles} | {f"schema {s.name}" for s in module.schemas}
-        for kind in ("sequence", "function", "table", "view"):
+        for kind in ("type", "sequence", "function", "table", "view"):
             skipped |= {f"{kind} {qname(o.name)}" for o in getattr(module, f"{kind}s")}
     schemas = sorted(n for n in catalog.schemas if f"schema {n}" not in skipped)
     roles = sorted(n for n in catalog.roles if f"role {n}" not in skipped)

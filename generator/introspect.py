@@ -342,6 +342,7 @@ class _Reader:
                         for n, login, bypass in self.rows("roles", roles=roles)),
             schemas=tuple(SchemaDef(name=n, comment=comment, grants=grants(acl))
                           for n, comment, acl in self.rows("schemas", schemas=self.schemas)),
+            types=self.enum_types(),
             sequences=tuple(self.sequence(*row) for row in self.rows("sequences", schemas=self.schemas)),
             functions=tuple(self.function(*row) for row in self.rows("functions", schemas=self.schemas)),
             tables=tuple(r.table() for r in tables), views=tuple(r.view() for r in views))
@@ -420,6 +421,11 @@ class _Reader:
                         leakproof=leakproof, parallel=cast(Any, _PARALLEL.get(parallel, parallel)),
                         cost=None if cost == 100 else cost, rows=None if rows == (1000 if setof else 0) else rows,
                         body=Sql(body), grants=grants(acl), comment=comment)
+
+    def enum_types(self) -> tuple[model.TypeDef, ...]:
+        """The enum types (generator/sql/enum_types.sql), labels in their sort order."""
+        return tuple(model.TypeDef(name=str(QName(schema, name)), enum=tuple(labels), comment=comment)
+                     for schema, name, labels, comment in self.rows("enum_types", schemas=self.schemas))
 
     @staticmethod
     def sequence(schema: str, name: str, type_text: str, start: int, increment: int, min_value: int,

@@ -112,12 +112,42 @@ class SchemaDef(Node):
 
 
 @dataclass(frozen=True)
-class Enum(Node):
-    """A named list of allowed values; a column using it gets a CHECK (col IN (...))."""
+class ValueList(Node):
+    """A checked value list (`enums:`): a column naming it with `enum:` keeps its type (usually text) and gets a
+    CHECK (col IN (...)). Not a PostgreSQL type: for `CREATE TYPE ... AS ENUM` see `types:`."""
 
-    name: str = spec_field("Enum name, used by columns as `enum: NAME`.", key=True)
+    LABEL = "enum"
+    name: str = spec_field("Value list name, used by columns as `enum: NAME` (a CHECK, not a type).", key=True)
     values: tuple[str, ...] = spec_field("Allowed values, in order.", (), shorthand=True, required=True)
     comment: str | None = spec_field("What the values mean (documentation only).")
+
+
+@dataclass(frozen=True)
+class ValueRename(Node):
+    """A value of an enum type that had another label before (`new: old`)."""
+
+    LABEL = "renamed value"
+    value: str = spec_field("The value's label now (one of `enum:`).", key=True)
+    former: str = spec_field("Its former label.", shorthand=True, required=True)
+
+
+@dataclass(frozen=True)
+class TypeDef(Node):
+    """A PostgreSQL type the spec creates (`types:`): today an enum type, `CREATE TYPE name AS ENUM (...)`, usable
+    wherever a type is (column `type:`, function arguments and results, casts, arrays `name[]`)."""
+
+    LABEL = "type"
+    name: str = spec_field("Type name, `schema.name` or `name` (public); columns and functions use it as "
+                           "their `type:`.", key=True)
+    enum: tuple[str, ...] = spec_field(
+        "The enum type's values (labels), in their sort order. Plans add a new value in place (ALTER TYPE ... ADD "
+        "VALUE, run before the plan's transaction so that the transaction may use it); PostgreSQL cannot drop or "
+        "reorder values, so a plan refuses that.", (), required=True)
+    renamed_values: tuple[ValueRename, ...] = spec_field(
+        "For plans: values renamed, `new: old` (ALTER TYPE ... RENAME VALUE keeps the rows that hold it). Remove "
+        "them once every database is migrated.", (), keyed=True)
+    comment: str | None = spec_field("COMMENT ON TYPE.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
 
 
 @dataclass(frozen=True)
@@ -202,7 +232,8 @@ class Column(Node):
     renamed_from: str | None = spec_field(
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
-    type: str = spec_field("SQL type: text, varchar(n), integer, bigint, uuid, jsonb, timestamptz, text[], ...",
+    type: str = spec_field("SQL type: text, varchar(n), integer, bigint, uuid, jsonb, timestamptz, text[], ..., or "
+                           "a type declared under `types:` (`ticket_status`, `app.mood[]`).",
                            required=True, shorthand=True)
     not_null: bool = spec_field("NOT NULL.", False)
     default: Json | None = spec_field("Literal default value (string, number, boolean, or a mapping for json).")
@@ -213,8 +244,10 @@ class Column(Node):
         "Foreign key target `table(column)`, or `schema.table(column)` outside public (constraint TABLE_COLUMN_fkey).")
     on_delete: OnAction | None = spec_field("ON DELETE action of `references`.")
     on_update: OnAction | None = spec_field("ON UPDATE action of `references`.")
-    enum: str | None = spec_field("Enum whose values this column is limited to (CHECK ... IN).")
-    enum_constraint: str | None = spec_field("Name of the enum's CHECK constraint (default: valid_COLUMN).")
+    enum: str | None = spec_field(
+        "Checked value list (from `enums:`) this column is limited to: a CHECK (col IN (...)) on the column's own "
+        "type, not an enum type (for that, declare it under `types:` and name it in `type:`).")
+    enum_constraint: str | None = spec_field("Name of the value list's CHECK constraint (default: valid_COLUMN).")
     comment: str | None = spec_field("COMMENT ON COLUMN.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment beside the column.")
     using: Sql | None = spec_field(
@@ -444,7 +477,12 @@ class Module(Node):
     actors: tuple[Actor, ...] = spec_field("Actors of the access matrix (who uses the database, as which role).",
                                            (), keyed=True)
     schemas: tuple[SchemaDef, ...] = spec_field("Schemas other than public.", (), keyed=True)
-    enums: tuple[Enum, ...] = spec_field("Named value lists, `name: [a, b]`.", (), keyed=True)
+    enums: tuple[ValueList, ...] = spec_field(
+        "Checked value lists, `name: [a, b]`: a column naming one (`enum: name`) gets a CHECK (col IN (...)); not "
+        "a type (for `CREATE TYPE ... AS ENUM` see `types:`).", (), keyed=True)
+    types: tuple[TypeDef, ...] = spec_field(
+        "Types the schema creates, `name: {enum: [a, b]}` (CREATE TYPE ... AS ENUM); used by name as a `type:`.",
+        (), keyed=True)
     sequences: tuple[Sequence, ...] = spec_field("Sequences.", (), keyed=True)
     functions: tuple[Function, ...] = spec_field("Functions.", (), keyed=True)
     tables: tuple[Table, ...] = spec_field("Tables with their constraints, indexes, triggers, RLS and policies.", (),

@@ -19,11 +19,11 @@ from . import sqlparse
 from .derive import Catalog, parse_reference
 from .diagnostics import Collector, Pos
 from .model import Function, Grant, Index, Policy, Table, Trigger, View
-from .sqltext import QName, qname
+from .sqltext import QName, TypeSyntaxError, is_user_type, parse_returns, qname
 
 Key = tuple[str, str]  # (kind, identity)
 
-_GROUP = {"role": 0, "schema": 1, "sequence": 2, "function": 3, "table": 4, "view": 5}
+_GROUP = {"role": 0, "schema": 1, "type": 2, "sequence": 3, "function": 4, "table": 5, "view": 6}
 _TABLE_CHILD = {"table": 0, "index": 1, "trigger": 2, "rls": 3, "policy": 4, "seed": 5}
 
 
@@ -59,6 +59,9 @@ def build_items(catalog: Catalog) -> list[Item]:
         for schema_def in module.schemas:
             items.append(Item("schema", ("schema", schema_def.name), schema_def, index, schema_def.pos,
                               deps=_grant_deps(schema_def.grants)))
+        for type_def in module.types:
+            name = qname(type_def.name)
+            items.append(Item("type", ("type", str(name)), type_def, index, type_def.pos, deps=_schema_dep(name)))
         for seq in module.sequences:
             name = qname(seq.name)
             items.append(Item("sequence", ("sequence", str(name)), seq, index, seq.pos,
@@ -80,6 +83,20 @@ def _grant_deps(grants: tuple[Grant, ...]) -> frozenset[Key]:
     return frozenset(("role", g.role) for g in grants if g.role != "public")
 
 
+def _type_deps(catalog: Catalog, *texts: str) -> frozenset[Key]:
+    """The declared types that column, argument and result types name (`ticket_status`, `app.mood[]`)."""
+    deps: set[Key] = set()
+    for text in texts:
+        try:
+            returns = parse_returns(text)
+        except TypeSyntaxError:  # reported by check
+            continue
+        for t in (returns.type, *(t for _, t in returns.columns)):
+            if t is not None and is_user_type(t.base) and qname(t.base) in catalog.types:
+                deps.add(("type", t.base))
+    return frozenset(deps)
+
+
 def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
     deps: set[Key] = set()
     for schema, name in refs.tables:
@@ -91,6 +108,10 @@ def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
         fn = catalog.resolve_function(schema, name)
         if fn is not None:
             deps.add(("function", str(fn)))
+    for schema, name in refs.types:
+        type_name = QName(schema or "public", name)
+        if type_name in catalog.types:
+            deps.add(("type", str(type_name)))
     return frozenset(deps)
 
 
@@ -113,6 +134,7 @@ def _function_item(catalog: Catalog, function: Function, module: int) -> Item:
     name = qname(function.name)
     deps = _schema_dep(name) | _grant_deps(function.grants)
     deps |= _expr_deps(catalog, *(a.default for a in function.args))  # resolved at CREATE time
+    deps |= _type_deps(catalog, function.returns, *(a.type for a in function.args))
     if function.language == "sql":  # resolved at CREATE time; PL/pgSQL bodies only when they run
         deps |= _ref_deps(catalog, sqlparse.statement_references(function.body))
     else:  # ... except the row types of declared variables, which PostgreSQL's validator resolves at CREATE
@@ -134,6 +156,7 @@ def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
         if con.expr:
             deps |= _expr_deps(catalog, con.expr)
     deps |= _expr_deps(catalog, *(c.default_sql for c in table.columns))
+    deps |= _type_deps(catalog, *(c.type for c in table.columns))
     deps.discard(tkey)
     items = [Item("table", tkey, table, module, table.pos, deps=frozenset(deps))]
     for index in table.indexes:

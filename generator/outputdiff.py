@@ -51,7 +51,8 @@ def _function(name: Iterable[Any], arg_types: Iterable[Any]) -> str:
 
 
 _OBJECT_KIND = {enums.ObjectType.OBJECT_TABLE: "table", enums.ObjectType.OBJECT_VIEW: "view",
-                enums.ObjectType.OBJECT_SEQUENCE: "sequence", enums.ObjectType.OBJECT_SCHEMA: "schema"}
+                enums.ObjectType.OBJECT_SEQUENCE: "sequence", enums.ObjectType.OBJECT_SCHEMA: "schema",
+                enums.ObjectType.OBJECT_TYPE: "type"}
 
 
 def _target(objtype: Any, obj: Any) -> str:
@@ -65,6 +66,8 @@ def _target(objtype: Any, obj: Any) -> str:
         return f"{_OBJECT_KIND.get(objtype, 'table')} {_rv(obj)}"
     if isinstance(obj, ast.String):
         return f"{_OBJECT_KIND.get(objtype, 'object')} {obj.sval}"
+    if isinstance(obj, ast.TypeName):
+        return f"{_OBJECT_KIND.get(objtype, 'object')} {_names(obj.names)}"
     return f"{_OBJECT_KIND.get(objtype, 'object')} {_names(obj)}"
 
 
@@ -90,6 +93,7 @@ _SUBJECTS: dict[type, Callable[[Any], tuple[str, ...]]] = {
     ast.CreateFunctionStmt: lambda s: (_function(s.funcname, (p.argType for p in s.parameters or ())),),
     ast.ViewStmt: lambda s: (f"view {_rv(s.view)}",),
     ast.CreateSeqStmt: lambda s: (f"sequence {_rv(s.sequence)}",),
+    ast.CreateEnumStmt: lambda s: (f"type {_names(s.typeName)}",),
     ast.CreateSchemaStmt: lambda s: _registry_or("schema", s.schemaname, s.schemaname),
     ast.AlterRoleStmt: lambda s: (f"role {s.role.rolename}",),
     ast.DoStmt: lambda s: (),

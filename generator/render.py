@@ -27,6 +27,7 @@ from .model import (
     Sequence,
     Table,
     Trigger,
+    TypeDef,
     View,
 )
 from .order import Placed
@@ -115,6 +116,12 @@ def _role(role: Role, placed: Placed, catalog: Catalog) -> dict[str, Any]:
 def _schema(schema: SchemaDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {"name": ident(schema.name), "comment": schema.comment,
             "acl": acl(f"SCHEMA {ident(schema.name)}", schema.grants, catalog, exact=False)}
+
+
+@renders("type")
+def _type(type_def: TypeDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    return {"name": qname(type_def.name).sql, "values": type_def.enum, "comment": type_def.comment,
+            "notes": note_lines(type_def.note)}
 
 
 @renders("sequence")

@@ -181,11 +181,13 @@ class Refs:
     tables: set[tuple[str | None, str]] = field(default_factory=set)
     functions: set[tuple[str | None, str]] = field(default_factory=set)
     columns: set[str] = field(default_factory=set)
+    types: set[tuple[str | None, str]] = field(default_factory=set)  # named in casts (`x::ticket_status`)
 
     def add(self, other: Refs) -> None:
         self.tables |= other.tables
         self.functions |= other.functions
         self.columns |= other.columns
+        self.types |= other.types
 
 
 def references(node: Any) -> Refs:
@@ -203,6 +205,10 @@ def references(node: Any) -> Refs:
             names = [f.sval for f in n.fields if isinstance(f, ast.String)]
             if names:
                 refs.columns.add(names[-1])
+        elif isinstance(n, ast.TypeName) and n.names:
+            names = [s.sval for s in n.names if isinstance(s, ast.String)]
+            if names and names[0] != "pg_catalog":
+                refs.types.add((names[0] if len(names) > 1 else None, names[-1]))
     refs.tables -= {(None, name) for name in ctes}  # a CTE's name is no table
     return refs
 

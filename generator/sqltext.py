@@ -166,6 +166,10 @@ _SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2)}
 _TYPE_RE = re.compile(r"(?P<base>[a-z][a-z0-9]*(?: [a-z][a-z0-9]*)*) ?(?:\( ?(?P<args>[0-9 ,]*)\))? ?"
                       r"(?P<array>(?:\[\])*)\Z")
 _MAX_TYPE_TEXT = 200
+BUILTIN_TYPES = tuple(sorted(set(_TYPE_ALIASES.values())))
+# A type the schema declares (`types:`), by plain name, `name` or `schema.name`; its existence is `check`'s
+# question (the parse only spells it, schema-qualified like every other name).
+_USER_TYPE_RE = re.compile(r"(?P<name>(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*) ?(?P<array>(?:\[\] ?)*)\Z")
 # Types a column may hold; `trigger`, `void` and `record` (several OUT arguments) are only return types.
 PSEUDO_TYPES = frozenset({"trigger", "void", "record"})
 
@@ -178,7 +182,8 @@ class SqlType:
 
     def __str__(self) -> str:
         args = f"({', '.join(map(str, self.args))})" if self.args else ""
-        return f"{self.base}{args}{'[]' * self.array_dims}"
+        base = qname(self.base).sql if "." in self.base else self.base  # a declared type, schema-qualified
+        return f"{base}{args}{'[]' * self.array_dims}"
 
     @property
     def element(self) -> SqlType:
@@ -196,13 +201,22 @@ class TypeSyntaxError(ValueError):
 def parse_type(text: str) -> SqlType:
     """Parse and canonicalise a type name; raises TypeSyntaxError with a readable reason, and nothing else."""
     m = _TYPE_RE.match(" ".join(text.lower().split())) if len(text) <= _MAX_TYPE_TEXT else None
-    if not m:
+    user = _USER_TYPE_RE.match(" ".join(text.split())) if len(text) <= _MAX_TYPE_TEXT else None
+    if not m and not user:
         raise TypeSyntaxError(f"{text[:_MAX_TYPE_TEXT]!r} is not a type name")
-    base = _TYPE_ALIASES.get(m["base"])
-    if base is None:
-        raise TypeSyntaxError(f"unknown type {text!r} (known: {', '.join(sorted(set(_TYPE_ALIASES.values())))})")
+    base = _TYPE_ALIASES.get(m["base"]) if m else None
+    if base is None or m is None:
+        if user is None:
+            raise TypeSyntaxError(f"unknown type {text!r} (known: {', '.join(BUILTIN_TYPES)}, and the types "
+                                  "declared under `types:`)")
+        return SqlType(str(qname(user["name"])), (), user["array"].count("[]"))
     args = _type_args(text, base, m["args"])
     return SqlType(base, args, len(m["array"]) // 2)
+
+
+def is_user_type(base: str) -> bool:
+    """Whether a parsed type's base names a type of the schema (`public.ticket_status`), not a built-in one."""
+    return "." in base
 
 
 @dataclass(frozen=True)

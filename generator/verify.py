@@ -18,7 +18,7 @@ from typing import Any
 
 from . import sqlparse
 from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference
-from .model import Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, View
+from .model import Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, TypeDef, View
 from .order import Item, Placed
 from .sqlparse import ast
 from .sqltext import QName, Returns, SqlType, parse_returns, parse_type, qname
@@ -164,6 +164,12 @@ def _expect_schema(schema: SchemaDef, item: Item, catalog: Catalog) -> set[str]:
             | _comment("schema", schema.name, schema.comment))
 
 
+@expects("type")
+def _expect_type(type_def: TypeDef, item: Item, catalog: Catalog) -> set[str]:
+    name = qname(type_def.name)
+    return {f"type {name} enum {list(type_def.enum)!r}"} | _comment("type", name, type_def.comment)
+
+
 @expects("sequence")
 def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
     name = qname(seq.name)
@@ -267,7 +273,7 @@ def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
 # absent from the JSON; enums are names.
 _OBJ = {"OBJECT_TABLE": "table", "OBJECT_FUNCTION": "function", "OBJECT_SCHEMA": "schema",
         "OBJECT_SEQUENCE": "sequence", "OBJECT_COLUMN": "column", "OBJECT_VIEW": "view", "OBJECT_INDEX": "index",
-        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy"}
+        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
 _FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
@@ -313,7 +319,9 @@ def _type(tn: Json) -> str:
 
 
 def _type_parts(tn: Json) -> tuple[str, tuple[int, ...], int]:
-    base = _names(tn["names"])[-1]
+    names = _names(tn["names"])
+    # A built-in type may be spelled pg_catalog.int4; a declared one keeps its schema (`app.mood`).
+    base = names[-1] if names[0] == "pg_catalog" else ".".join(names)
     args = tuple(m["A_Const"].get("ival", {}).get("ival", 0) for m in tn.get("typmods", ()) if "A_Const" in m)
     return parse_type(base).base, args, len(tn.get("arrayBounds", ()))
 
@@ -346,6 +354,8 @@ def _objname(obj: Json) -> str:
         return str(fields["sval"])
     if kind == "List":
         return ".".join(_names(fields.get("items", [])))
+    if kind == "TypeName":
+        return _type(fields)
     raise VerifyError(f"unexpected object {obj!r}")
 
 
@@ -386,6 +396,13 @@ def _create_schema_stmt(stmt: Json, text: str) -> set[str]:
     if stmt["schemaname"] == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
         return {SEED_REGISTRY}
     return {f"schema {stmt['schemaname']}"}
+
+
+@handles("CreateEnumStmt")
+def _create_enum_stmt(stmt: Json, text: str) -> set[str]:
+    name = _names(stmt["typeName"])
+    labels = _names(stmt.get("vals", []))
+    return {f"type {QName(name[0] if len(name) > 1 else 'public', name[-1])} enum {labels!r}"}
 
 
 @handles("CreateSeqStmt")

@@ -99,6 +99,7 @@ class Case:
     rows: str = ROWS
     kept: bool = True  # whether KEPT holds after both migrations
     before: Edit | None = None  # an edit of BASE giving the old spec (default: BASE itself)
+    down_refused: str = ""  # the way back is refused as a spec error containing this text (PostgreSQL cannot)
 
     def old(self) -> dict[str, Any]:
         spec = copy.deepcopy(BASE)
@@ -474,6 +475,33 @@ CASES: list[Case] = [
     Case("seed_table_created", _set("tables/plans", {"columns": {"code": {"type": "text", "primary_key": True}},
                                                      "seed": [{"code": "free"}, {"code": "pro"}]}),
          [("SELECT count(*) FROM public.plans", 2)]),
+    # -- enum types -----------------------------------------------------------------------------------------------
+    Case("enum_type_created", _chain(_set("types/account_kind", {"enum": ["person", "team"]}),
+                                     _set("tables/accounts/columns/kind",
+                                          {"type": "account_kind", "not_null": True, "default": "person"})),
+         [("SELECT count(*) FROM public.accounts WHERE kind = 'person'", 2),
+          ("SELECT count(*) FROM pg_enum WHERE enumtypid = 'public.account_kind'::regtype", 2)],
+         changes=frozenset({"CreateType", "AddColumn"})),
+    Case("enum_value_added_and_used", _chain(_set("types/account_kind", {"enum": ["bot", "person", "team"]}),
+                                             _column("accounts", "kind", default="bot")),
+         [("SELECT count(*) FROM public.accounts WHERE kind = 'person'", 2),
+          ("SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum "
+           "WHERE enumtypid = 'public.account_kind'::regtype", "bot,person,team"),
+          ("INSERT INTO public.accounts (email) VALUES ('cy@example.com') RETURNING kind::text", "bot")],
+         changes=frozenset({"AddEnumValue", "SetDefault"}), not_changes=frozenset({"CreateType", "DropType"}),
+         before=_chain(_set("types/account_kind", {"enum": ["person", "team"]}),
+                       _set("tables/accounts/columns/kind",
+                            {"type": "account_kind", "not_null": True, "default": "person"})),
+         down_refused="value(s) 'bot' removed, which PostgreSQL cannot do"),
+    Case("enum_value_renamed", _chain(_set("types/account_kind", {"enum": ["human", "team"],
+                                                                  "renamed_values": {"human": "person"}}),
+                                      _column("accounts", "kind", default="human")),
+         [("SELECT count(*) FROM public.accounts WHERE kind = 'human'", 2)],
+         changes=frozenset({"Rename"}), not_changes=frozenset({"AddEnumValue", "DropType"}),
+         not_hazards=frozenset({"data-loss"}),
+         before=_chain(_set("types/account_kind", {"enum": ["person", "team"]}),
+                       _set("tables/accounts/columns/kind", {"type": "account_kind", "default": "person"})),
+         rows=ROWS + "UPDATE public.accounts SET kind = 'person';"),
     # -- renames --------------------------------------------------------------------------------------------------
     Case("rename_table", _rename_key("tables", "projects", "initiatives", _set(
         "views/v_projects/query", "SELECT p.id, p.title, p.owner_id FROM public.initiatives p")),

@@ -41,7 +41,7 @@ from pglast.parser import parse_plpgsql_json
 from psycopg.types.json import Jsonb
 
 from generator.derive import Catalog
-from generator.model import Column, Enum, Function, Table
+from generator.model import Column, Function, Table, ValueList
 from generator.sqlparse import SqlSyntaxError, ast, function_probe, parse_expression
 from generator.sqltext import QName, qname
 
@@ -442,7 +442,7 @@ def _reference(text: str) -> tuple[QName, tuple[str, ...]]:
     return qname(m[1]), tuple(c.strip() for c in m[2].split(","))
 
 
-def spec_constraints(table: Table, enums: Mapping[str, Enum]) -> list[SpecConstraint]:
+def spec_constraints(table: Table, enums: Mapping[str, ValueList]) -> list[SpecConstraint]:
     """Every constraint of a table from its YAML, named as the model's field docs say (`primary_key`: TABLE_pkey;
     `unique`: TABLE_COLUMN_key; `references`: TABLE_COLUMN_fkey; `enum`: a CHECK named `enum_constraint` or
     valid_COLUMN), in the order the DDL declares them: the primary key, unique constraints (columns in column order,

@@ -97,6 +97,12 @@ class CreateSchema(Create):
 
 @renders()
 @dataclass(frozen=True)
+class CreateType(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
 class CreateSequence(Create):
     pass
 
@@ -165,7 +171,7 @@ class CreateView(Create):
 @renders("rename")
 @dataclass(frozen=True)
 class Rename(Change):
-    kind: str  # table, view, function, column, constraint, index, policy
+    kind: str  # table, view, function, column, constraint, index, policy, value (of the enum type `table`)
     old: str
     new: str
     table: QName | None = None
@@ -210,6 +216,16 @@ class DropSchema(Drop):
 
     def target(self) -> str:
         return ident(self.name)
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropType(Drop):
+    WHAT = "TYPE"
+    name: QName
+
+    def target(self) -> str:
+        return self.name.sql
 
 
 @renders("drop")
@@ -435,6 +451,24 @@ class AlterRole(Change):
 
     def describe(self) -> str:
         return f"alter role {self.name}"
+
+
+@renders("add_enum_value")
+@dataclass(frozen=True)
+class AddEnumValue(Change):
+    """ALTER TYPE ... ADD VALUE: PostgreSQL lets no transaction use a value it added itself, so the plan runs it
+    before its transaction (each such statement commits on its own)."""
+
+    name: QName
+    value: str
+    where: str  # BEFORE or AFTER
+    neighbour: str
+
+    def describe(self) -> str:
+        return f"add value {self.value} to type {self.name}"
+
+    def context(self) -> dict[str, Any]:
+        return {"name": self.name.sql, "value": self.value, "where": self.where, "neighbour": self.neighbour}
 
 
 @renders("alter_sequence")

@@ -134,13 +134,18 @@ def apply(dsn: str, plan: Plan) -> list[Rendered]:
     except psycopg.Error as exc:
         raise DatabaseError(one_line(exc)) from None
     with conn:
+        conn.autocommit = True
+        for r in items:  # each commits on its own, before the transaction that may use what it adds
+            if r.step.before:
+                _run(conn, r)
+        conn.autocommit = False
         with conn.transaction():  # an ApplyError leaving the block rolls everything back
             for r in items:
                 if r.step.transactional:
                     _run(conn, r)
         conn.autocommit = True
         for r in items:
-            if not r.step.transactional:
+            if not r.step.transactional and not r.step.before:
                 _run(conn, r)
     return items
 

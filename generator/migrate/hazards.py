@@ -89,6 +89,7 @@ def _lock(table: QName, facts: Facts, what: str) -> list[Hazard]:
 
 # -- rules ------------------------------------------------------------------------------------------------------
 @rule(ch.Comment, ch.AlterRole, ch.CreateRole, ch.CreateSchema, ch.DropSchema, ch.DropView, ch.DropFunction,
+      ch.CreateType, ch.AddEnumValue,
       ch.AlterSequence, ch.ValidateConstraint, ch.EnableTrigger, ch.InsertSeedRows, ch.UpdateSeedRow,
       ch.CreateSeedRegistry, ch.SeedRegistryRows)
 def _none(change: Any, facts: Facts) -> list[Hazard]:
@@ -188,6 +189,12 @@ def _drop_table(change: ch.DropTable, facts: Facts) -> list[Hazard]:
     populated = facts.populated(change.name)
     return [Hazard("data-loss", f"table {change.name} and its rows are dropped"
                                 + (f" ({populated})" if populated else ""))]
+
+
+@rule(ch.DropType)
+def _drop_type(change: ch.DropType, facts: Facts) -> list[Hazard]:
+    # PostgreSQL refuses DROP TYPE while a column still uses it: the columns' own drops carry their data loss.
+    return []
 
 
 @rule(ch.DropSequence)

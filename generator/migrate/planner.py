@@ -22,9 +22,10 @@ from typing import Any
 
 from .. import drift, sqlparse
 from ..derive import Catalog, Constraint, parse_reference, seed_fingerprint, seed_key, seed_key_text
+from ..diagnostics import Collector
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
-from ..model import Column, Policy, View
+from ..model import Column, Policy, TypeDef, View
 from ..order import Item, Key, build_items, order
 from ..render import signature
 from ..sqltext import QName, ident, parse_type, qname, value_literal
@@ -32,8 +33,9 @@ from . import changes as ch
 from .hazards import Facts, Hazard, hazards
 from .snapshot import MISSING_ROW, Declared, apply_renames, mentions
 
-RENAME, DROP_DEPENDANT, CHANGE, DROP, AFTER = range(5)
-PHASES = ("renames", "drops of dependants", "changes", "drops", "outside the transaction")
+BEFORE, RENAME, DROP_DEPENDANT, CHANGE, DROP, AFTER = range(6)
+PHASES = ("before the transaction", "renames", "drops of dependants", "changes", "drops",
+          "outside the transaction")
 # Steps of the changes of one table, in the order they must run.
 _STEP = {ch.DropConstraint: 1, ch.DropColumn: 2, ch.AddColumn: 3, ch.AlterColumnType: 4, ch.SetDefault: 5,
          ch.SetNotNull: 6, ch.AddConstraint: 7, ch.SetRls: 8, ch.ValidateConstraint: 9}
@@ -56,7 +58,12 @@ class Step:
 
     @property
     def transactional(self) -> bool:
-        return self.phase != AFTER
+        return self.phase not in (BEFORE, AFTER)
+
+    @property
+    def before(self) -> bool:
+        """Runs (and commits) before the plan's transaction, so the transaction may use what it adds."""
+        return self.phase == BEFORE
 
 
 @dataclass(frozen=True)
@@ -366,6 +373,20 @@ class _Planner:
             role, privilege = d.detail
             self.add(ch.Grant(f"TABLE {table.sql}", privilege, role, False, column), CHANGE, ("table", str(table)))
 
+    def on_type(self, name: QName, diffs: list[Difference]) -> None:
+        key: Key = ("type", str(name))
+        for d in diffs:
+            if d.what == "missing":
+                self.create(key, ch.CreateType)
+            elif d.what == "extra":
+                self.add(ch.DropType(name), DROP, key)
+            elif d.what == "comment":
+                self.add(ch.Comment(f"TYPE {name.sql}", self.new.types[name].comment), CHANGE, key)
+            elif d.what == "values":
+                old = next(t for t in self.old.module.types if qname(t.name) == name)
+                for value, where, anchor in added_values(self.new.types[name], old.enum):
+                    self.add(ch.AddEnumValue(name, value, where, anchor), BEFORE, key)
+
     def on_sequence(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("sequence", str(name))
         options: list[str] = []
@@ -644,6 +665,36 @@ def _grants(side: Catalog, kind: str, key: Any) -> tuple[Any, ...]:
     return objects[key].grants if key in objects else ()
 
 
+def added_values(new: TypeDef, old: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """The ALTER TYPE ... ADD VALUE steps (value, BEFORE or AFTER, neighbour) that turn the labels `old` (declared
+    renames applied) into the spec's. PostgreSQL cannot drop or reorder labels: a spec asking for that is refused,
+    at the type's `enum:`, naming what to do instead."""
+    kept = [v for v in new.enum if v in old]
+    gone = [v for v in old if v not in new.enum]
+    errors = Collector()
+    if gone:
+        errors.error(new.loc("enum"), f"type {new.name}: value(s) {', '.join(map(repr, gone))} removed, which "
+                                      "PostgreSQL cannot do (ALTER TYPE has no DROP VALUE): declare a rename under "
+                                      "`renamed_values:`, or migrate the columns to a new type by hand")
+    elif kept != list(old):
+        errors.error(new.loc("enum"), f"type {new.name}: values reordered ({', '.join(old)} -> "
+                                      f"{', '.join(kept)}), which PostgreSQL cannot do; only new values can be "
+                                      "placed anywhere")
+    errors.raise_if_any()
+    steps: list[tuple[str, str, str]] = []
+    current = list(old)
+    for i, value in enumerate(new.enum):
+        if value in current:
+            continue
+        if i > 0:  # the values before it are in place already, in the spec's order
+            steps.append((value, "AFTER", new.enum[i - 1]))
+            current.insert(current.index(new.enum[i - 1]) + 1, value)
+        else:
+            steps.append((value, "BEFORE", current[0]))
+            current.insert(0, value)
+    return steps
+
+
 def _key_condition(key_text: str, types: Mapping[str, str]) -> str:
     """`col = value AND ...` for a seed row's recorded key."""
     parts = []
@@ -654,7 +705,8 @@ def _key_condition(key_text: str, types: Mapping[str, str]) -> str:
 
 
 _CREATE: dict[str, type[ch.Create]] = {
-    "role": ch.CreateRole, "schema": ch.CreateSchema, "sequence": ch.CreateSequence, "function": ch.CreateFunction,
+    "role": ch.CreateRole, "schema": ch.CreateSchema, "type": ch.CreateType, "sequence": ch.CreateSequence,
+    "function": ch.CreateFunction,
     "table": ch.CreateTable, "index": ch.CreateIndex, "trigger": ch.CreateTrigger, "rls": ch.EnableRls,
     "policy": ch.CreatePolicy, "view": ch.CreateView,
 }

@@ -1,9 +1,8 @@
-"""A plan as a script for `psql -X -v ON_ERROR_STOP=1 -f FILE`, or as JSON.
-
-The script carries its own BEGIN/COMMIT; what PostgreSQL refuses inside a transaction block (CREATE INDEX
-CONCURRENTLY, and with --online the validations that should not hold the transaction's locks) follows the
-COMMIT. Every statement is preceded by a comment naming the change and its hazards. A plan with nothing to do
-has comment lines only: no statement at all, not even BEGIN or SET.
+"""A plan as a script for `psql -X -v ON_ERROR_STOP=1 -f FILE`, or as JSON. The script carries its own BEGIN/COMMIT;
+what PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY, and with --online the validations
+that should not hold the transaction's locks) follows the COMMIT, and what the transaction needs committed first
+(enum values ADD VALUE adds) precedes the BEGIN. Every statement is preceded by a comment naming the change and its
+hazards. A plan with nothing to do has comment lines only: no statement at all, not even BEGIN or SET.
 """
 
 from __future__ import annotations
@@ -52,12 +51,20 @@ def script(plan: Plan, *, title: str, timeouts: Timeouts = Timeouts()) -> str:
     out.append(f"-- {len(plan.steps)} change{'s' if len(plan.steps) != 1 else ''}; hazards: "
                f"{', '.join(kinds) if kinds else 'none'}")
     items = rendered(plan)
+    before = [r for r in items if r.step.before]
     inside = [r for r in items if r.step.transactional]
-    outside = [r for r in items if not r.step.transactional]
+    outside = [r for r in items if not r.step.transactional and not r.step.before]
     out.append("")
     if plan.online:
         out += [f"SET lock_timeout = '{timeouts.lock}';", f"SET statement_timeout = '{timeouts.statement}';", ""]
     number = 0
+    if before:
+        out += ["-- Before the transaction: each statement below commits on its own (a value ALTER TYPE ... ADD VALUE",
+                "-- adds cannot be used by the transaction that added it). They only add; running them again is",
+                "-- harmless.", ""]
+        for r in before:
+            number += 1
+            out += _comment(r.step, number) + [r.sql.rstrip("\n"), ""]
     if inside:
         out += ["BEGIN;", ""]
         for r in inside:

@@ -55,6 +55,7 @@ def of_spec(catalog: Catalog) -> Snapshot:
         module="spec",
         roles=tuple(r for _, r in schema.all("roles")),
         schemas=tuple(s for _, s in schema.all("schemas")),
+        types=tuple(t for _, t in schema.all("types")),
         sequences=tuple(_sequence(s) for _, s in schema.all("sequences")),
         functions=tuple(f for _, f in schema.all("functions")),
         tables=tuple(tables),
@@ -132,6 +133,7 @@ class _Renamer:
         self.tables = {qname(t.name): t for t in module.tables}
         self.views = {qname(v.name): v for v in module.views}
         self.functions = list(module.functions)
+        self.types = {qname(t.name): t for t in module.types}
         self.constraints = {k: list(v) for k, v in snapshot.constraints.items()}
         self.relation_columns = dict(snapshot.relation_columns)
         self.rls_forced = set(snapshot.rls_forced)
@@ -146,13 +148,16 @@ class _Renamer:
             if d.kind in ("column", "constraint", "index", "policy") and (d.table is None
                                                                           or d.table not in self.tables):
                 continue
-            if d.kind in ("table", "view", "function"):
+            if d.kind == "value":
+                assert d.table is not None
+                self.value(d.table, d.old, d.new)
+            elif d.kind in ("table", "view", "function"):
                 getattr(self, d.kind)(QName(d.schema, d.new), QName(d.schema, d.old))
             else:
                 assert d.table is not None
                 getattr(self, d.kind)(d.table, d.old, d.new)
         module = replace(self.snapshot.module, tables=tuple(self.tables.values()), views=tuple(self.views.values()),
-                         functions=tuple(self.functions))
+                         functions=tuple(self.functions), types=tuple(self.types.values()))
         return dataclasses.replace(
             self.snapshot, schema=Schema((module,)), constraints={k: tuple(v) for k, v in self.constraints.items()},
             rls_forced=frozenset(self.rls_forced), disabled_triggers=frozenset(self.disabled),
@@ -225,6 +230,15 @@ class _Renamer:
         self.tables = {k: replace(t, triggers=tuple(replace(tr, function=str(new)) if qname(tr.function) == old
                                                     else tr for tr in t.triggers))
                        for k, t in self.tables.items()}
+
+    # -- enum values ------------------------------------------------------------------------------------------------
+    def value(self, type_name: QName, old: str, new: str) -> None:
+        """ALTER TYPE ... RENAME VALUE: the rows holding the value hold the new label."""
+        db = self.types.get(type_name)
+        if db is None or old not in db.enum or new in db.enum:
+            return
+        self.out.append(Rename("value", old, new, table=type_name))
+        self.types[type_name] = replace(db, enum=tuple(new if v == old else v for v in db.enum))
 
     # -- the parts of a table ---------------------------------------------------------------------------------------
     def column(self, table: QName, old: str, new: str) -> None:
@@ -308,6 +322,8 @@ def declared(catalog: Catalog) -> list[Declared]:
         for name, obj in objects.items():
             if obj.renamed_from:
                 out.append(Declared(kind, obj.renamed_from, name.name, name.schema))
+    for name, type_def in catalog.types.items():  # `table` names the type that holds the value
+        out += [Declared("value", r.former, r.value, name.schema, table=name) for r in type_def.renamed_values]
     for name, table in catalog.tables.items():
         parts: list[tuple[str, list[Any]]] = [("column", list(table.columns)),
                                               ("constraint", catalog.constraints(table)),

@@ -1,11 +1,12 @@
 -- Objects of the covered schemas (and extensions, database-wide) that the spec language cannot declare yet: a plan
--- names them and leaves them alone. Extension members are left out (the extension is named instead).
+-- names them and leaves them alone (enum types are modelled: enum_types.sql). Extension members are left out (the
+-- extension is named instead).
 SELECT kind, name FROM (
-    SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'c' THEN 'composite type' WHEN 'd' THEN 'domain'
+    SELECT CASE t.typtype WHEN 'c' THEN 'composite type' WHEN 'd' THEN 'domain'
                           WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type' END AS kind,
            format('%%I.%%I', n.nspname, t.typname) AS name, t.oid AS oid, 'pg_type'::regclass AS catalog
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND t.typtype IN ('e', 'c', 'd', 'r', 'm')
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND t.typtype IN ('c', 'd', 'r', 'm')  -- enum types: enum_types.sql
       AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
     UNION ALL
     SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table'
