@@ -60,6 +60,7 @@ from .model import (
     Sequence,
     Table,
     Trigger,
+    TypeDef,
     Unique,
     View,
 )
@@ -357,7 +358,7 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
     return mapping
 
 
-@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef)
+@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
 
@@ -444,7 +445,7 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
     db = imported.module
     skip = skipped_functions(imported.unsupported)
     functions = [f for f in db.functions if f.name not in {_unquote(s) for s in skip}]
-    named: list[Any] = [*db.tables, *db.views, *db.sequences, *functions]
+    named: list[Any] = [*db.types, *db.tables, *db.views, *db.sequences, *functions]
     schema_names = sorted({s.name for s in db.schemas} | {_schema_of(o.name) for o in named})
     files: list[SpecFile] = []
     if imported.roles:
@@ -459,6 +460,7 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
         tables = [without_foreign_defaults(t, imported.unsupported) for t in mine(db.tables)]
         base = Module(module=f"Schema {schema}",
                       schemas=tuple(s for s in db.schemas if s.name == schema != DEFAULT_SCHEMA),
+                      types=tuple(dataclasses.replace(t, name=spec_name(t.name)) for t in mine(db.types)),
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
                       functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),
                       views=tuple(dataclasses.replace(v, name=spec_name(v.name)) for v in mine(db.views)),

@@ -12,6 +12,9 @@ CREATE SCHEMA shop;
 COMMENT ON SCHEMA shop IS 'The shop''s tables.';
 GRANT USAGE ON SCHEMA shop TO imp_reader, imp_writer;
 
+CREATE TYPE shop.mood AS ENUM ('happy', 'sad', 'so so');
+COMMENT ON TYPE shop.mood IS 'How a customer feels.';
+
 CREATE SEQUENCE shop.order_number_seq AS integer START 1000 INCREMENT 5 MINVALUE 10 MAXVALUE 999999 CACHE 3 CYCLE;
 COMMENT ON SEQUENCE shop.order_number_seq IS 'Order numbers.';
 GRANT USAGE, SELECT ON SEQUENCE shop.order_number_seq TO imp_writer;
@@ -59,6 +62,7 @@ CREATE TABLE shop.customers (
     email varchar(320) NOT NULL UNIQUE,
     name text NOT NULL DEFAULT 'anonymous',
     vip boolean NOT NULL DEFAULT false,
+    mood shop.mood DEFAULT 'happy',
     credit integer DEFAULT 0,
     profile jsonb DEFAULT '{"lang": "en"}',
     tags text[],
