@@ -63,7 +63,12 @@ def compose(text: str) -> yaml.Node | None:
         node = _compose_bounded(text)
     if node is not None:
         try:
-            check_expansion(node)
+            # Without an alias (an alias token needs a `*`) the graph is a tree: nothing expands, and only its
+            # depth needs a look, which is cheaper than the expansion count (half of reading a large spec).
+            if "*" in text:
+                check_expansion(node)
+            else:
+                check_depth(node)
         except YamlLimitError:
             _compose_bounded(text)  # plain nesting too deep: reported where it happens
             raise
@@ -86,6 +91,16 @@ def _children(node: yaml.Node) -> Iterator[yaml.Node]:
         for key, value in node.value:
             yield key
             yield value
+
+
+def check_depth(root: yaml.Node) -> None:
+    """Raise YamlLimitError when a tree (a document without aliases) nests deeper than MAX_DEPTH."""
+    level: list[yaml.Node] = [root]
+    for _ in range(MAX_DEPTH):
+        level = [child for node in level if not isinstance(node, yaml.ScalarNode) for child in _children(node)]
+        if not level:
+            return
+    raise YamlLimitError(f"YAML nested more than {MAX_DEPTH} levels deep", level[0].start_mark)
 
 
 def check_expansion(root: yaml.Node) -> None:
