@@ -14,9 +14,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import record
 
 from generator import live, yamlguard
 from generator.check import check
+from generator.diagnostics import SpecError
 from generator.load import load_spec
 from generator.pipeline import build
 from generator.sqltext import comment_lines, fragment
@@ -105,16 +107,20 @@ def test_fragments_end_cleanly_and_keep_their_literals() -> None:
     assert fragment("a\n\nb", 4) == "a\n\n    b"  # blank lines stay blank, as Jinja's indent left them
 
 
-def test_duplicate_checks_are_linear(tmp_path: Path) -> None:
-    """40,000 enum values took 26 s when each was counted in the whole list."""
+def test_duplicate_checks_on_a_long_list(tmp_path: Path) -> None:
+    """40,000 values took 26 s when each was counted in the whole list; the time is recorded here and its budget
+    lives in bench/tool_timings.py. The check must still find the one repeated value, where it is repeated."""
     spec = tmp_path / "spec"
     spec.mkdir()
     values = ", ".join(f"v{i}" for i in range(40_000))
-    (spec / "01-big.yaml").write_text(f"module: Big\nenums:\n  big: [{values}]\n", encoding="utf-8")
+    (spec / "01-big.yaml").write_text(f"module: Big\nenums:\n  big: [{values}, v17]\n", encoding="utf-8")
     schema = load_spec(spec)
     started = time.perf_counter()
-    check(schema)
-    assert time.perf_counter() - started < 5
+    with pytest.raises(SpecError) as caught:
+        check(schema)
+    record("check of a 40,001-value list", time.perf_counter() - started)
+    messages = [str(d) for d in caught.value.diagnostics]
+    assert len(messages) == 1 and "v17" in messages[0], messages
 
 
 def test_yaml_bounds_refuse_only_what_exceeds_them() -> None:

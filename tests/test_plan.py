@@ -50,13 +50,23 @@ def converge(dsn: str, catalog: Catalog, p: Plan) -> None:
     assert [s.change.describe() for s in again.steps] == []
 
 
+def condition(expected: Any) -> type[Exception] | None:
+    """The exception class of a SQLSTATE condition name (`check_violation`, `insufficient_privilege`), or None
+    when the expectation is a value: a label with an underscore (`in_progress`) is not a condition name."""
+    if not (isinstance(expected, str) and "_" in expected and expected.islower()):
+        return None
+    try:
+        return errors.lookup(expected.upper())
+    except KeyError:
+        return None
+
+
 def run_check(dsn: str, query: str, expected: Any) -> None:
     """One expectation: a value, or the name of the SQLSTATE condition the statement must raise."""
     who = None
     if query.startswith("AS "):
         who, query = query[3:].split(":", 1)
-    failure = errors.lookup(expected.upper()) if isinstance(expected, str) and "_" in expected and \
-        expected.islower() else None
+    failure = condition(expected)
     with psycopg.connect(dsn) as conn, conn.transaction(force_rollback=True):
         if who is not None:
             conn.execute("SELECT set_config('app.user_id', %s, true)", (USERS[who.strip()],))
