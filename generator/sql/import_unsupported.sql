@@ -154,10 +154,16 @@ SELECT kind, name, detail FROM (
     FROM pg_namespace n
     WHERE n.nspname = 'public' AND 'public' = ANY (%(schemas)s::text[])
       AND n.nspacl IS DISTINCT FROM acldefault('n', n.nspowner)
-      AND n.nspacl IS DISTINCT FROM ARRAY[makeaclitem(n.nspowner, n.nspowner, 'USAGE,CREATE', false),
-                                          makeaclitem(0, n.nspowner, 'USAGE', false)]
-      AND n.nspacl IS DISTINCT FROM ARRAY[makeaclitem(n.nspowner, n.nspowner, 'USAGE,CREATE', false),
-                                          makeaclitem(0, n.nspowner, 'USAGE,CREATE', false)]
+      -- the defaults of PostgreSQL 15+ and of older majors, compared as sets of (grantee, privilege, grantable):
+      -- makeaclitem() takes one privilege per call before PostgreSQL 16
+      AND ARRAY(SELECT format('%%s %%s %%s', e.grantee, e.privilege_type, e.is_grantable)
+                FROM aclexplode(n.nspacl) e ORDER BY 1)
+          NOT IN (ARRAY(SELECT x FROM unnest(ARRAY[format('%%s USAGE f', n.nspowner),
+                                                   format('%%s CREATE f', n.nspowner),
+                                                   '0 USAGE f']) x ORDER BY 1),
+                  ARRAY(SELECT x FROM unnest(ARRAY[format('%%s USAGE f', n.nspowner),
+                                                   format('%%s CREATE f', n.nspowner),
+                                                   '0 USAGE f', '0 CREATE f']) x ORDER BY 1))
     UNION ALL
     SELECT 'schema comment', 'public', obj_description(n.oid, 'pg_namespace'), n.oid, 'pg_namespace'::regclass
     FROM pg_namespace n
