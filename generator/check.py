@@ -42,8 +42,8 @@ from .model import (
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import (
     BUILTIN_TYPES,
+    INDEX_KEY,
     MAX_IDENTIFIER_BYTES,
-    PLAIN_NAME,
     PSEUDO_TYPES,
     QName,
     Returns,
@@ -52,13 +52,12 @@ from .sqltext import (
     is_user_type,
     parse_returns,
     parse_type,
+    unquote_ident,
 )
 from .sqltext import qname as to_qname
 
 # Schemas whose functions and relations PostgreSQL itself provides; references into them are not checked.
 SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
-_INDEX_KEY = re.compile(r"(?P<col>[a-z_][a-z0-9_]*)(?:\s+(?P<dir>asc|desc))?(?:\s+nulls\s+(?P<nulls>first|last))?\Z",
-                        re.IGNORECASE)
 _PRIVILEGES = {
     "table": {"select", "insert", "update", "delete", "truncate", "references", "trigger", "all"},
     "view": {"select", "insert", "update", "delete", "truncate", "references", "trigger", "all"},
@@ -132,9 +131,8 @@ class Checker:
     # -- names ---------------------------------------------------------------------------------------------------
     def plain_name(self, name: str, pos: Pos, what: str) -> bool:
         """Names SQL fragments use unquoted must be lower-case identifiers of at most 63 bytes."""
-        if not PLAIN_NAME.match(name):
-            self.err(pos, f"invalid {what} name {name!r}: use lower-case letters, digits and underscores, "
-                          "starting with a letter or underscore")
+        if "." in name:
+            self.err(pos, f"invalid {what} name {name!r}: a dot would read as schema.name")
             return False
         return self.name_length(name, pos, what)
 
@@ -638,12 +636,13 @@ class Checker:
                 node = self.expression(key, index.loc("columns"), f"index {index.name} expression")
                 self.columns_exist(node, table, index.loc("columns"), f"index {index.name}")
                 continue
-            m = _INDEX_KEY.match(key.strip())
+            m = INDEX_KEY.match(key.strip())
             if not m:
                 self.err(index.loc("columns"), f"index key {key!r}: expected `column [ASC|DESC] "
                                                  "[NULLS FIRST|LAST]` or `(expression)`")
-            elif m["col"] not in self.column_names(table):
-                self.err(index.loc("columns"), f"index {index.name} names unknown column {m['col']!r}")
+            elif unquote_ident(m["col"]) not in self.column_names(table):
+                self.err(index.loc("columns"), f"index {index.name} names unknown column "
+                                                 f"{unquote_ident(m['col'])!r}")
         node = self.expression(index.where, index.loc("where"),
                                f"index {index.name} predicate")
         self.columns_exist(node, table, index.loc("where"), f"index {index.name} predicate")

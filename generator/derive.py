@@ -33,7 +33,8 @@ from .sqltext import DEFAULT_SCHEMA, QName, ident, literal, qname
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
 BUILTIN_ROLES = frozenset({"public"})
-_REFERENCE = re.compile(r"\s*(?P<table>[A-Za-z0-9_.]+)\s*\(\s*(?P<cols>[A-Za-z0-9_,\s]+)\)\s*\Z")
+# Names as the spec writes them (unquoted, any characters but parentheses and, in columns, commas).
+_REFERENCE = re.compile(r"\s*(?P<table>[^()]+?)\s*\(\s*(?P<cols>[^()]+?)\s*\)\s*\Z")
 
 
 class ReferenceSyntaxError(ValueError):

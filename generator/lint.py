@@ -52,7 +52,7 @@ from .model import (
 )
 from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
-from .sqltext import QName, qname
+from .sqltext import INDEX_KEY, PLAIN_NAME, QName, ident, qname, unquote_ident
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -151,8 +151,6 @@ class IndexShape:
         return f"{what} ({keys})"
 
 
-_INDEX_KEY = re.compile(r'(?P<col>[A-Za-z_][A-Za-z0-9_$]*|"[^"]+")(?:\s+(?P<dir>asc|desc))?'
-                        r"(?:\s+nulls\s+(?P<nulls>first|last))?\Z", re.IGNORECASE)
 
 
 @lru_cache(maxsize=16384)  # the same keys and predicates recur across tables; printing is costly
@@ -165,10 +163,10 @@ def normal_sql(text: str) -> str:
 
 
 def index_key(text: str) -> IndexKey:
-    m = _INDEX_KEY.match(text.strip())
+    m = INDEX_KEY.match(text.strip())
     if m is None:
         return IndexKey(None, f"({normal_sql(text)})")
-    column = m["col"].strip('"')
+    column = unquote_ident(m["col"])
     desc = (m["dir"] or "asc").lower() == "desc"
     # NULLS FIRST is the default of DESC and NULLS LAST of ASC: only a non-default placement changes the index.
     nulls = (m["nulls"] or ("first" if desc else "last")).lower()
@@ -427,7 +425,8 @@ def unindexed_foreign_keys(ctx: Context) -> Iterator[Hit]:
             if con.kind == "foreign key" and not any(covers(s, con.columns) for s in shapes):
                 cols = ", ".join(con.columns)
                 yield Hit(str(name), declared_at(table, con)("name"),
-                          f"foreign key {con.name} ({cols}) of {name} has no index", f"add an index on ({cols})",
+                          f"foreign key {con.name} ({cols}) of {name} has no index",
+                          f"add an index on ({', '.join(map(ident, con.columns))})",
                           (ctx.table_key(name),))
 
 
@@ -665,6 +664,36 @@ def auth_users_fk_no_on_delete(ctx: Context) -> Iterator[Hit]:
                           "choose ON DELETE SET NULL or CASCADE", (ctx.table_key(name),))
 
 
+@rule("name_needs_quoting", "info", "a table, column, view or function whose name needs double quotes",
+      why="""A name with capitals, spaces or other characters beyond lower-case letters, digits and underscores
+      must be written in double quotes in every SQL fragment of the spec and in every query of every client;
+      unquoted, PostgreSQL folds it to lower case and finds another name or none.""",
+      fix="""Rename it to lower case with underscores (`renamed_from:` keeps the data), or keep it where clients
+      already depend on it and suppress the finding with the reason.""",
+      on="the table, view or function")
+def name_needs_quoting(ctx: Context) -> Iterator[Hit]:
+    def odd(name: QName) -> bool:
+        return not (PLAIN_NAME.match(name.schema) and PLAIN_NAME.match(name.name))
+
+    for name, table in ctx.tables:
+        if odd(name):
+            yield Hit(str(name), table.loc("name"), f"table {name} needs double quotes in SQL",
+                      f"write it as {name.sql}", (ctx.table_key(name),))
+        for column in table.columns:
+            if not PLAIN_NAME.match(column.name):
+                yield Hit(column_where(name, column), column.loc("name"),
+                          f"column {column_where(name, column)} needs double quotes in SQL",
+                          f"write it as {ident(column.name)}", (ctx.table_key(name),))
+    for name, view in ctx.views:
+        if odd(name):
+            yield Hit(str(name), view.loc("name"), f"view {name} needs double quotes in SQL",
+                      f"write it as {name.sql}", (ctx.view_key(name),))
+    for name, function in ctx.functions:
+        if odd(name):
+            yield Hit(str(name), function.loc("name"), f"function {name} needs double quotes in SQL",
+                      f"write it as {name.sql}", (ctx.function_key(name),))
+
+
 @rule("timestamp_without_time_zone", "warning", "column of type timestamp (without time zone)",
       why="""`timestamp` stores a wall-clock reading with no zone: the same instant is stored differently by
       sessions in different time zones, and comparisons with now() depend on the session's TimeZone.""",
@@ -751,7 +780,8 @@ def unindexed_policy_column(ctx: Context) -> Iterator[Hit]:
             if not ctx.indexed_leading(table, column):
                 yield Hit(f"{name}.{column}", policy.loc("using"),
                           f"policy {policy.name!r} on {name} compares {column} with the user's id, and no index "
-                          f"starts with {column}", f"add an index on ({column})", ctx.policy_subjects(name, policy))
+                          f"starts with {column}", f"add an index on ({ident(column)})",
+                          ctx.policy_subjects(name, policy))
 
 
 @rule("bad_suppression", "warning", "suppression with no reason, an unknown rule, or nothing to suppress",

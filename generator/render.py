@@ -6,7 +6,6 @@ layout. Every item kind has exactly one renderer; a kind without one raises inst
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from .model import (
 )
 from .order import Placed
 from .sqltext import (
+    INDEX_KEY,
     comment_lines,
     dollar_quote,
     fragment,
@@ -40,6 +40,7 @@ from .sqltext import (
     parse_returns,
     parse_type,
     qname,
+    unquote_ident,
     value_literal,
 )
 
@@ -47,7 +48,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 GENERATOR = "pgspec"
 # How a project regenerates its output: the installed command, which works with or without a Makefile.
 REGENERATE = "pgspec generate"
-_INDEX_KEY = re.compile(r"(?P<col>\S+)(?P<rest>.*)\Z", re.S)
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -180,8 +180,13 @@ def _index(index: Index, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     assert placed.item.table is not None
     keys = []
     for key in index.columns:
-        m = _INDEX_KEY.match(key.strip())
-        keys.append(fragment(key) if key.startswith("(") or not m else ident(m["col"]) + m["rest"].upper())
+        m = INDEX_KEY.match(key.strip())
+        if key.startswith("(") or not m:
+            keys.append(fragment(key))
+            continue
+        order = f" {m['dir'].upper()}" if m["dir"] else ""
+        nulls = f" NULLS {m['nulls'].upper()}" if m["nulls"] else ""
+        keys.append(ident(unquote_ident(m["col"])) + order + nulls)
     return {"index": index, "name": ident(index.name), "table": qname(placed.item.table.name).sql,
             "keys": ", ".join(keys), "notes": note_lines(index.note), "concurrently": False,
             "schema": ident(qname(placed.item.table.name).schema)}

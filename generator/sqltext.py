@@ -15,8 +15,22 @@ from pglast.stream import maybe_double_quote_name
 
 DEFAULT_SCHEMA = "public"
 MAX_IDENTIFIER_BYTES = 63
-# Names that SQL expressions in the spec refer to unquoted: tables, columns, functions, ... must be plain.
+# Names SQL writes without double quotes (keywords aside): anything else is quoted wherever it is written.
 PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+# One key of an index as the spec writes it: a column (SQL spelling: unquoted names fold to lower case), then
+# ASC/DESC and NULLS FIRST/LAST. An expression key is in parentheses and matched by no one here.
+INDEX_KEY = re.compile(r'(?P<col>[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")(?:\s+(?P<dir>asc|desc))?'
+                       r"(?:\s+nulls\s+(?P<nulls>first|last))?\Z", re.IGNORECASE)
+
+
+def unquote_ident(text: str) -> str:
+    """The name an identifier as SQL writes it stands for: quotes removed (a doubled quote is one), or an
+    unquoted identifier folded to lower case as PostgreSQL folds it."""
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text.lower()
 
 
 def ident(name: str) -> str:
@@ -169,7 +183,9 @@ _MAX_TYPE_TEXT = 200
 BUILTIN_TYPES = tuple(sorted(set(_TYPE_ALIASES.values())))
 # A type the schema declares (`types:`), by plain name, `name` or `schema.name`; its existence is `check`'s
 # question (the parse only spells it, schema-qualified like every other name).
-_USER_TYPE_RE = re.compile(r"(?P<name>(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*) ?(?P<array>(?:\[\] ?)*)\Z")
+# A part that needs quoting is written quoted, as SQL writes it (`"My Schema"."Mood"`).
+_TYPE_PART = r'(?:[a-z_][a-z0-9_]*|"(?:[^"]|"")+")'
+_USER_TYPE_RE = re.compile(rf"(?:(?P<schema>{_TYPE_PART})\.)?(?P<name>{_TYPE_PART}) ?(?P<array>(?:\[\] ?)*)\Z")
 # Types a column may hold; `trigger`, `void` and `record` (several OUT arguments) are only return types.
 PSEUDO_TYPES = frozenset({"trigger", "void", "record"})
 
@@ -209,7 +225,8 @@ def parse_type(text: str) -> SqlType:
         if user is None:
             raise TypeSyntaxError(f"unknown type {text!r} (known: {', '.join(BUILTIN_TYPES)}, and the types "
                                   "declared under `types:`)")
-        return SqlType(str(qname(user["name"])), (), user["array"].count("[]"))
+        schema = unquote_ident(user["schema"]) if user["schema"] else DEFAULT_SCHEMA
+        return SqlType(str(QName(schema, unquote_ident(user["name"]))), (), user["array"].count("[]"))
     args = _type_args(text, base, m["args"])
     return SqlType(base, args, len(m["array"]) // 2)
 

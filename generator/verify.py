@@ -21,7 +21,7 @@ from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference
 from .model import Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, TypeDef, View
 from .order import Item, Placed
 from .sqlparse import ast
-from .sqltext import QName, Returns, SqlType, parse_returns, parse_type, qname
+from .sqltext import INDEX_KEY, QName, Returns, SqlType, ident, parse_returns, parse_type, qname, unquote_ident
 
 
 @dataclass(frozen=True)
@@ -225,10 +225,16 @@ def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
     return out
 
 
+def _key_column(key: str) -> str:
+    """The column an index key names (its order and NULLS placement are not compared here)."""
+    m = INDEX_KEY.match(key.strip())
+    return unquote_ident(m["col"]) if m else key.split()[0]
+
+
 @expects("index")
 def _expect_index(index: Index, item: Item, catalog: Catalog) -> set[str]:
     table = _owner(item)
-    keys = ", ".join(canon_expr(k) if k.startswith("(") else k.split()[0] for k in index.columns)
+    keys = ", ".join(canon_expr(k) if k.startswith("(") else _key_column(k) for k in index.columns)
     return {f"index {table.schema}.{index.name} on {table} using {index.method} ({keys}) unique={index.unique} "
             f"where {canon_expr(index.where)}"} | _comment("index", f"{table.schema}.{index.name}", index.comment)
 
@@ -321,7 +327,7 @@ def _type(tn: Json) -> str:
 def _type_parts(tn: Json) -> tuple[str, tuple[int, ...], int]:
     names = _names(tn["names"])
     # A built-in type may be spelled pg_catalog.int4; a declared one keeps its schema (`app.mood`).
-    base = names[-1] if names[0] == "pg_catalog" else ".".join(names)
+    base = names[-1] if names[0] == "pg_catalog" else ".".join(ident(n) for n in names)
     args = tuple(m["A_Const"].get("ival", {}).get("ival", 0) for m in tn.get("typmods", ()) if "A_Const" in m)
     return parse_type(base).base, args, len(tn.get("arrayBounds", ()))
 

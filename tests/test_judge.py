@@ -172,8 +172,6 @@ OFFLINE_ONLY: dict[str, str] = {
     **{case: "the access matrix is the spec's claim about its policies, not SQL" for case in (
         "access_actor_unknown_role", "access_level_without_path", "access_matrix_incomplete", "access_rule_mistakes",
         "access_unknown_actor_view_write")},
-    "column_name_with_space": "quoted, the name works; unquoted in the spec's SQL fragments it would not",
-    "table_name_uppercase": "quoted, the name works; unquoted in the spec's SQL fragments it would not",
     "name_longer_than_63_bytes": "PostgreSQL truncates it with a NOTICE: the database's name differs from the spec's",
     "unique_repeats_primary_key": "CREATE TABLE silently keeps one of the two constraints",
     "enum_default_not_in_list": "a DEFAULT is evaluated at INSERT only: the table creates, every insert fails",

@@ -195,6 +195,15 @@ CASES = [
          "CREATE INDEX ON public.t (owner);",
          "ALTER TABLE public.t DROP CONSTRAINT t_owner_fkey, ADD CONSTRAINT t_owner_fkey FOREIGN KEY (owner) "
          "REFERENCES auth.users (id) ON DELETE SET NULL;", "public.t"),
+    Case("name_needs_quoting",  # was a hard error; PostgreSQL takes any name, quoted
+         {"tables": {"t": table({"display name": "text"})}}, {"tables": {"t": table({"display_name": "text"})}},
+         'ALTER TABLE public.t ADD COLUMN "Display Name" text;',
+         'ALTER TABLE public.t RENAME COLUMN "Display Name" TO display_name;', 'public.t.Display Name'),
+    Case("name_needs_quoting",
+         {"tables": {"Items": table()}}, {"tables": {"items": table()}},
+         'CREATE TABLE public."Items" (id uuid PRIMARY KEY); ALTER TABLE public."Items" ENABLE ROW LEVEL SECURITY;'
+         'CREATE POLICY read ON public."Items" FOR SELECT TO authenticated USING (true);',
+         'ALTER TABLE public."Items" RENAME TO items;', "public.Items", id="table"),
     Case("timestamp_without_time_zone",
          {"tables": {"t": table({"at": "timestamp"})}}, {"tables": {"t": table({"at": "timestamptz"})}},
          "ALTER TABLE public.t ADD COLUMN at timestamp(3);", "ALTER TABLE public.t ALTER COLUMN at TYPE timestamptz;",
@@ -403,6 +412,18 @@ BOUNDARIES = [
              {"tables": {"t": table({"at": "timestamp without time zone"})}}, True),
     Boundary("timestamp_without_time_zone", "with-time-zone-spelt-out",
              {"tables": {"t": table({"at": "timestamp with time zone"})}}, False),
+    # "a table, column, view or function whose name needs double quotes"
+    Boundary("name_needs_quoting", "keyword-column",  # quoted where rendered; check guards fragments that use it
+             {"tables": {"t": table({"order": "integer"})}}, False),
+    Boundary("name_needs_quoting", "digits-and-underscores", {"tables": {"t_2": table({"_x9": "integer"})}}, False),
+    Boundary("name_needs_quoting", "unicode-column", {"tables": {"t": table({"café": "text"})}}, True),
+    Boundary("name_needs_quoting", "schema-with-capitals",
+             {"schemas": {"App": {}}, "tables": {"App.items": table()}}, True),
+    Boundary("name_needs_quoting", "view-with-a-dash",
+             {"views": {"v-1": {"query": "SELECT 1 AS one"}}}, True),
+    Boundary("name_needs_quoting", "function-in-camel-case",
+             {"functions": {"getOne": {"returns": "integer", "language": "sql", "search_path": "",
+                                       "body": "SELECT 1"}}}, True),
     # "varchar(n) where text with a CHECK would do"
     Boundary("varchar_length", "spelt-out", {"tables": {"t": table({"n": "character varying(20)"})}}, True),
     Boundary("varchar_length", "without-length", {"tables": {"t": table({"n": "varchar"})}}, False),
