@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from generator import live  # noqa: E402
-from scale import TABLES_PER_MODULE, Edits, write_spec  # noqa: E402
+from scale import TABLES_PER_MODULE, Edits, write_section, write_spec  # noqa: E402
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
+from generator import live  # noqa: E402
+
 RAW = ROOT / "bench" / "peers.json"
 PEERS = ROOT / "bench" / ".peers"
 # The registry's `latest` tag of @supabase/pg-delta is 0.0.0, an empty placeholder (a package.json, no code); the
@@ -86,7 +86,8 @@ def run(args: Sequence[str], *, cwd: Path = ROOT, check: bool = True,
     done = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, check=False,
                           env={**os.environ, **(env or {})})
     if check and done.returncode != 0:
-        raise SystemExit(f"{' '.join(args[:3])} ... failed ({done.returncode}):\n{(done.stderr or done.stdout)[-3000:]}")
+        tail = (done.stderr or done.stdout)[-3000:]
+        raise SystemExit(f"{' '.join(args[:3])} ... failed ({done.returncode}):\n{tail}")
     return done
 
 
@@ -363,7 +364,8 @@ def measure(tool: Tool, server: live.Server, pair: str, source: str, target: str
     except Exception as exc:  # noqa: BLE001 - a script our parser refuses is a result, not a crash
         outcome.failure = f"script does not parse: {short(str(exc))}"
         return outcome
-    copy = live.create_database(server, f"peers_{pair}_{tool.name.replace('-', '_')}_copy", template=live.database_name(source))
+    copy = live.create_database(server, f"peers_{pair}_{tool.name.replace('-', '_')}_copy",
+                                template=live.database_name(source))
     failure = tool.apply(server, copy, out)
     if failure:
         outcome.failure = f"apply failed: {failure}"
@@ -434,15 +436,6 @@ def markdown(results: dict[str, list[Outcome]], meta: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def write_results(block: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8")
-    if "<!-- peers:start -->" in text:
-        text = re.sub(r"<!-- peers:start -->.*?<!-- peers:end -->", lambda _: block, text, flags=re.S)
-    else:  # at the end: bench/rls_overhead.py keeps everything from the mutation section on
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 # -- main --------------------------------------------------------------------------------------------------------
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -484,7 +477,7 @@ def main(argv: list[str]) -> int:
     block = markdown(results, meta)
     print(block)
     if not args.no_write:
-        write_results(block)
+        write_section("peers", block)
         RAW.write_text(json.dumps({"meta": meta, "pairs": {k: [asdict(o) for o in v] for k, v in results.items()}},
                                   indent=2) + "\n", encoding="utf-8")
     return 0

@@ -319,11 +319,13 @@ def markdown(results: dict[int, dict[str, Run]], repeat: int) -> str:
     return "\n".join(lines)
 
 
-def write_results(block: str) -> None:
+def write_section(name: str, block: str) -> None:
+    """Put `block` in place of the `<!-- NAME:start -->` ... `<!-- NAME:end -->` section of bench/RESULTS.md, or
+    at its end (bench/rls_overhead.py keeps everything from the mutation section on)."""
     text = RESULTS.read_text(encoding="utf-8")
-    if "<!-- scale:start -->" in text:
-        text = re.sub(r"<!-- scale:start -->.*?<!-- scale:end -->", lambda _: block, text, flags=re.S)
-    else:  # at the end: bench/rls_overhead.py keeps everything from the mutation section on
+    if f"<!-- {name}:start -->" in text:
+        text = re.sub(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", lambda _: block, text, flags=re.S)
+    else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")
 
@@ -342,7 +344,7 @@ def main(argv: list[str]) -> int:
     block = markdown(results, args.repeat)
     print(block)
     if not args.no_write:
-        write_results(block)
+        write_section("scale", block)
         chart(results)
     return 0
 
