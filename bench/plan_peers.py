@@ -117,15 +117,21 @@ def ensure_pg_delta(version: str) -> Path:
     return binary
 
 
-def versions(migra: Path, pg_delta: Path) -> dict[str, str]:
-    pip = run([str(migra.parent / "python"), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"])
-    found = {p["name"].lower(): p["version"] for p in json.loads(pip.stdout)}
-    delta = json.loads((pg_delta.parent.parent / "@supabase" / "pg-delta" / "package.json").read_text())
+def versions(migra: Path | None, pg_delta: Path | None) -> dict[str, str]:
+    """The version of each tool measured (a peer left out with --tools is not installed, nor named)."""
     ours = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
-    return {"pgspec": f"commit {ours}", "pg-delta": f"@supabase/pg-delta {delta['version']} (node "
-            f"{run(['node', '--version']).stdout.strip()})",
-            "migra": f"migra {found.get('migra', '?')}, schemainspect {found.get('schemainspect', '?')}, "
-                     f"psycopg2-binary {found.get('psycopg2-binary', '?')}"}
+    out = {"pgspec": f"commit {ours}"}
+    if pg_delta is not None:
+        delta = json.loads((pg_delta.parent.parent / "@supabase" / "pg-delta" / "package.json").read_text())
+        node = run(["node", "--version"]).stdout.strip()
+        out["pg-delta"] = f"@supabase/pg-delta {delta['version']} (node {node})"
+    if migra is not None:
+        pip = run([str(migra.parent / "python"), "-m", "pip", "list", "--format=json",
+                   "--disable-pip-version-check"])
+        found = {p["name"].lower(): p["version"] for p in json.loads(pip.stdout)}
+        out["migra"] = (f"migra {found.get('migra', '?')}, schemainspect {found.get('schemainspect', '?')}, "
+                        f"psycopg2-binary {found.get('psycopg2-binary', '?')}")
+    return out
 
 
 # -- the pairs ---------------------------------------------------------------------------------------------------
@@ -450,8 +456,14 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     pairs = [x.strip().upper() for x in args.pairs.split(",") if x.strip()]
     wanted = [x.strip() for x in args.tools.split(",") if x.strip()]
-    migra, pg_delta = ensure_migra(), ensure_pg_delta(args.pg_delta_version)
-    tools: list[Tool] = [t for t in (Ours(), PgDelta(pg_delta), Migra(migra)) if t.name in wanted]
+    unknown = set(wanted) - set(TOOLS)
+    if unknown:
+        p.error(f"unknown tool(s): {', '.join(sorted(unknown))} (known: {', '.join(TOOLS)})")
+    pg_delta = ensure_pg_delta(args.pg_delta_version) if "pg-delta" in wanted else None
+    migra = ensure_migra() if "migra" in wanted else None
+    tools: list[Tool] = [Ours()] if "pgspec" in wanted else []
+    tools += [PgDelta(pg_delta)] if pg_delta is not None else []
+    tools += [Migra(migra)] if migra is not None else []
     log("starting PostgreSQL")
     server = live.start_server()
     meta: dict[str, object] = {
