@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs bench bench-tools bench-scale mutation mutation-smoke clean help migration
+.PHONY: generate check test test-live lint docs bench bench-tools bench-scale bench-peers mutation mutation-smoke clean help migration
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,6 +61,9 @@ mutation-smoke: $(STAMP)  ## a small mutmut sample (access.resolve_path's mutant
 
 bench-scale: $(STAMP)  ## generate/check/lint/plan on synthetic specs of 10-3,000 tables (minutes); bench/RESULTS.md, bench/scale.png
 	$(PY) bench/scale.py
+
+bench-peers: $(STAMP)  ## our plan beside pg-delta and migra (installed into bench/.peers/ on first use) on SPEC-131 and 1,000 tables; bench/RESULTS.md, bench/peers.json
+	$(PY) bench/plan_peers.py
 
 bench-tools: $(STAMP)  ## the tool's time budgets (lint, introspection), formerly asserted in tests; bench/TIMINGS.md
 	$(PY) bench/tool_timings.py

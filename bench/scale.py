@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,13 +78,34 @@ def _lookup_table(m: int) -> str:
 """
 
 
-def _table(m: int, t: int, parent: str, old: bool) -> str:
+def every_tenth(m: int, t: int) -> bool:
+    """bench-scale's edit: one table in ten of each module differs between the two versions."""
+    return t % 10 == 1
+
+
+@dataclass(frozen=True)
+class Edits:
+    """What differs between the older and the newer version of a synthetic spec, in the tables `changed` picks
+    (by module and table number in the module). A changed table always gains a column in the newer version."""
+
+    changed: Callable[[int, int], bool] = every_tenth
+    check: bool = True  # the CHECK's bound differs
+    index: bool = False  # idx_..._kind gains a second column
+    policy: bool = False  # the insert policy's WITH CHECK is written the other way round
+    column_comment: bool = True  # the added column has a comment (migra does not diff comments)
+
+
+def _table(m: int, t: int, parent: str, old: bool, edits: Edits = Edits()) -> str:
     """One full table: 7 columns (8 in the newer version), FK, CHECK, UNIQUE, 3 indexes, trigger, policies,
     access matrix, grants and comments. `old` is the earlier version `plan --from` starts from."""
     name = f"item_{m}_{t}"
-    changed = t % 10 == 1  # one table in ten differs between the two versions
-    extra = "      note_text: {type: text, comment: Added later.}\n" if changed and not old else ""
-    bound = "1000000" if changed and old else "100000000"
+    changed = edits.changed(m, t)
+    comment = ", comment: Added later." if edits.column_comment else ""
+    extra = f"      note_text: {{type: text{comment}}}\n" if changed and not old else ""
+    bound = "1000000" if changed and old and edits.check else "100000000"
+    kind_index = "[kind_id, state]" if changed and not old and edits.index else "[kind_id]"
+    insert_check = "state = 'draft' AND owner_id = (SELECT auth.uid())" if changed and not old and edits.policy \
+        else "owner_id = (SELECT auth.uid()) AND state = 'draft'"
     return f"""\
   {name}:
     comment: Synthetic table {t} of module {m}.
@@ -101,7 +123,7 @@ def _table(m: int, t: int, parent: str, old: bool) -> str:
     indexes:
       idx_{name}_owner: [owner_id]
       idx_{name}_parent: {{columns: [parent_id], where: parent_id IS NOT NULL}}
-      idx_{name}_kind: [kind_id]
+      idx_{name}_kind: {kind_index}
       idx_{name}_code_lower: {{columns: [(lower(code))], unique: true, comment: Case-insensitive codes.}}
     triggers:
       {name}_touch:
@@ -119,7 +141,7 @@ def _table(m: int, t: int, parent: str, old: bool) -> str:
       Owners add rows:
         command: insert
         roles: [authenticated]
-        with_check: owner_id = (SELECT auth.uid()) AND state = 'draft'
+        with_check: {insert_check}
     access:
       own: owner_id
       actors:
@@ -135,11 +157,11 @@ def _table(m: int, t: int, parent: str, old: bool) -> str:
 """
 
 
-def _module(m: int, count: int, old: bool) -> str:
+def _module(m: int, count: int, old: bool, edits: Edits = Edits()) -> str:
     tables = [_lookup_table(m)]
     for t in range(1, count):
         parent = f"item_{m}_{t - 1}" if t > 1 else f"item_{m}_1"
-        tables.append(_table(m, t, parent, old))
+        tables.append(_table(m, t, parent, old, edits))
     first_item = f"public.item_{m}_1" if count > 1 else None
     view = "" if first_item is None else f"""\
 views:
@@ -197,14 +219,14 @@ tables:
 {"".join(tables)}{view}"""
 
 
-def write_spec(spec: Path, tables: int, *, old: bool = False) -> None:
+def write_spec(spec: Path, tables: int, *, old: bool = False, edits: Edits = Edits()) -> None:
     """A synthetic spec of `tables` tables (modules of TABLES_PER_MODULE, each starting with a lookup table)."""
     spec.mkdir(parents=True)
     shutil.copy(PLATFORM, spec / "00-platform.yaml")
     (spec / "00-z-access.yaml").write_text(ACCESS_MODULE, encoding="utf-8")
     for m, first in enumerate(range(0, tables, TABLES_PER_MODULE), start=1):
         count = min(TABLES_PER_MODULE, tables - first)
-        (spec / f"{m:04d}-module.yaml").write_text(_module(m, count, old), encoding="utf-8")
+        (spec / f"{m:04d}-module.yaml").write_text(_module(m, count, old, edits), encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -297,11 +319,13 @@ def markdown(results: dict[int, dict[str, Run]], repeat: int) -> str:
     return "\n".join(lines)
 
 
-def write_results(block: str) -> None:
+def write_section(name: str, block: str) -> None:
+    """Put `block` in place of the `<!-- NAME:start -->` ... `<!-- NAME:end -->` section of bench/RESULTS.md, or
+    at its end (bench/rls_overhead.py keeps everything from the mutation section on)."""
     text = RESULTS.read_text(encoding="utf-8")
-    if "<!-- scale:start -->" in text:
-        text = re.sub(r"<!-- scale:start -->.*?<!-- scale:end -->", lambda _: block, text, flags=re.S)
-    else:  # at the end: bench/rls_overhead.py keeps everything from the mutation section on
+    if f"<!-- {name}:start -->" in text:
+        text = re.sub(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", lambda _: block, text, flags=re.S)
+    else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")
 
@@ -320,7 +344,7 @@ def main(argv: list[str]) -> int:
     block = markdown(results, args.repeat)
     print(block)
     if not args.no_write:
-        write_results(block)
+        write_section("scale", block)
         chart(results)
     return 0
 

@@ -157,6 +157,17 @@ def _fixed_name(node: Any) -> str | None:
 
 
 _MEMO: dict[tuple[Any, ...], str] = {}
+# Stands for a table's name in a normal form shared by the tables whose fragment does not name them (Canon.
+# expression): control characters, so no SQL a person writes holds it, and the printer quotes it.
+_STAND_IN = "\x01pgspec row\x02"
+
+
+@functools.cache
+def _printed_name(name: str) -> str:
+    """How the printer spells `name` as the qualifier of a column reference (quoted when it must be)."""
+    printed = sqlparse.deparse(ast.ColumnRef(fields=(_string(name), _string("c"))))
+    assert printed.endswith(".c"), printed
+    return printed[:-2]
 _MEMO_SIZE = 100_000
 
 
@@ -187,6 +198,16 @@ class Canon:
     def expression(self, text: str, table: QName | None = None, *, cast_to: str | None = None) -> str:
         """An expression evaluated on the rows of `table` (CHECK, default, USING, index predicate), or on NEW/OLD
         (trigger WHEN: no table). `cast_to`: the type a bare literal takes (a column default's type)."""
+        if table is not None and self.memo is not None and table.name.lower() not in text.lower():
+            # Tables share their fragments (`owner_id = (SELECT auth.uid())` in every table's policies). A text
+            # that does not name its table depends on the table only through its columns and the name that
+            # qualifies each column reference: its normal form is computed once per (text, columns), with a
+            # stand-in name, and the table's name put in its place. A text naming the table (`t.id`, a sub-query
+            # on the same table) takes the general path, as the stand-in would not resolve that name alike.
+            columns = self._known(self.columns(table))
+            shared = self._remembered(("expression of a row", text, columns, cast_to),
+                                      lambda: self._expression(text, table, cast_to, refname=_STAND_IN))
+            return shared.replace(_printed_name(_STAND_IN), _printed_name(table.name))
         return self._remembered(("expression", text, table, cast_to), lambda: self._expression(text, table, cast_to))
 
     def _remembered(self, key: tuple[Any, ...], compute: Callable[[], str]) -> str:
@@ -199,11 +220,11 @@ class Canon:
             _MEMO[key] = compute()
         return _MEMO[key]
 
-    def _expression(self, text: str, table: QName | None, cast_to: str | None) -> str:
+    def _expression(self, text: str, table: QName | None, cast_to: str | None, refname: str | None = None) -> str:
         node = sqlparse.parse_expression(text, fresh=True)  # _normal rewrites the tree in place
         if cast_to is not None and _is_text_const(node):
             node = ast.TypeCast(arg=node, typeName=sqlparse.parse_expression(f"NULL::{cast_to}", fresh=True).typeName)
-        levels = [[_Source(table.name, self._known(self.columns(table)))]] if table else []
+        levels = [[_Source(refname or table.name, self._known(self.columns(table)))]] if table else []
         return self._normal(node, levels)
 
     def query(self, text: str) -> str:

@@ -652,6 +652,30 @@ def test_normal_form_keeps_real_differences(spec: str, database: str) -> None:
     assert canon.expression(spec, table) != canon.expression(database, table)
 
 
+# Tables of the same columns whose names the printer spells plainly, quoted, and quoted as a keyword.
+ROW_TABLES = (QName("public", "tickets"), QName("public", "Other Table"), QName("app", "user"))
+NAMING_THEIR_TABLE = ["tickets.a = 1", "a IN (SELECT x.a FROM public.tickets x WHERE x.b = b)",
+                      'EXISTS (SELECT 1 FROM app."user" u WHERE u.a = "user".b)']
+
+
+@pytest.mark.parametrize("text", sorted({x for pair in SAME + DIFFERENT for x in pair} | set(NAMING_THEIR_TABLE)))
+def test_normal_form_shared_between_tables_is_each_tables_own(text: str) -> None:
+    """A plan remembers a fragment's normal form once for every table of the same columns; for each table it
+    must be the normal form computed for that table alone (which names the table in each column reference)."""
+    columns = {**COLUMNS, **{table: COLUMNS[QName("public", "t")] for table in ROW_TABLES}}
+    shared = Canon(columns.get, memo=("shared between tables", text))
+    for table in ROW_TABLES:
+        assert shared.expression(text, table) == Canon(columns.get).expression(text, table)
+
+
+def test_normal_form_names_the_table_in_column_references() -> None:
+    columns = {table: ("a", "b", "status") for table in ROW_TABLES}
+    forms = [Canon(columns.get, memo=("names", 1)).expression("a BETWEEN 1 AND b", t) for t in ROW_TABLES]
+    # SQL's spelling of each name as a qualifier: plain, quoted (a space), quoted (a reserved word).
+    for form, qualifier in zip(forms, ("tickets", '"Other Table"', '"user"'), strict=True):
+        assert form.count(f"{qualifier}.a") == 2 and form.count(f"{qualifier}.b") == 1, form
+
+
 def test_view_star_and_positions() -> None:
     canon = Canon(COLUMNS.get)
     assert canon.query("SELECT t.*, count(*) AS n FROM public.t GROUP BY 1, 2, 3 ORDER BY 1") == canon.query(
