@@ -525,7 +525,6 @@ class Difference:
 
 MISSING = "missing in database"
 EXTRA = "in database, not in spec"
-_IDENTITY_OPTION_LABELS = ("start", "increment", "min_value", "max_value", "cache", "cycle")
 _LONG = 100  # a fragment longer than this is shown as an excerpt around the first difference
 _SEQUENCE_MAX = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
 
@@ -876,8 +875,10 @@ class _Drift:
             return
         # The database's type: a type change is reported on its own, and the options' defaults follow the type.
         want, have = identity_options(spec.identity, column_type), identity_options(db.identity, column_type)
-        for label, a, b in zip(_IDENTITY_OPTION_LABELS, want, have, strict=True):
-            self.value(subject, f"identity {label}", a, b)
+        # In identity_options' order; plans act on these labels (and tests/test_drift.py reads them here).
+        for label, a, b in zip(("identity start", "identity increment", "identity min_value", "identity max_value",
+                                "identity cache", "identity cycle"), want, have, strict=True):
+            self.value(subject, label, a, b)
 
     def constraint(self, subject: str, table: QName, spec: Constraint, db: Constraint) -> None:
         if spec.kind != db.kind:
