@@ -20,6 +20,7 @@ from generator.check import check
 from generator.drift import verify
 from generator.load import load_spec
 from generator.migrate import database
+from generator.migrate.script import script
 from generator.order import order
 from generator.pipeline import build
 from generator.verify import found, verify_sql
@@ -137,7 +138,6 @@ def test_a_changed_column_is_reported(empty_db: str, tmp_path: Path, change: str
 # -- plans -----------------------------------------------------------------------------------------------------------
 def migrate(dsn: str, new_dir: Path) -> str:
     """Plan against the database, apply, and prove: no drift, nothing left to plan. Returns the script."""
-    from generator.migrate.script import script
     catalog = check(load_spec(new_dir))
     p = database.plan_database(dsn, catalog)
     text = script(p, title="test")
