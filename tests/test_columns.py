@@ -214,3 +214,14 @@ def test_plan_adds_a_generated_column_and_changes_a_collation(empty_db: str, tmp
     assert 'COLLATE "C"' in text
     assert rows(empty_db, "SELECT total FROM items") == [(12,)]
     assert attribute(empty_db, "items", "name")[3] == "C"
+
+
+def test_a_generated_column_calling_a_function_of_a_later_module_comes_after_it(tmp_path: Path) -> None:
+    body = copy.deepcopy(BASE)
+    body["tables"]["items"]["columns"]["label"] = {"type": "text", "generated": "public.shout(name)"}
+    functions = {"module": "Functions", "functions": {"shout": {
+        "args": {"t": "text"}, "returns": "text", "language": "sql", "volatility": "immutable",
+        "body": "SELECT upper(t)"}}}
+    text = sql_of(build(write_spec(tmp_path / "s", {"01-base.yaml": body, "02-functions.yaml": functions})).files,
+                  "schema.sql")
+    assert text.index("CREATE FUNCTION public.shout") < text.index("CREATE TABLE public.items")
