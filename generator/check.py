@@ -15,10 +15,12 @@ from . import sqlparse
 from .access import check_access
 from .derive import (
     BUILTIN_ROLES,
+    COLLATABLE_TYPES,
     SEED_REGISTRY_SCHEMA,
     Catalog,
     Constraint,
     ReferenceSyntaxError,
+    identity_bounds,
     parse_reference,
     seed_key_text,
 )
@@ -544,6 +546,12 @@ class Checker:
                     self.err(column.loc("default_sql"), f"default of {column.name}: PostgreSQL takes this expression "
                                                         f"as a column default only in parentheses: "
                                                         f"({column.default_sql.strip().rstrip(';')})")
+        if column.identity is not None:
+            self.check_identity(column, ctype)
+        if column.generated is not None:
+            self.check_generated(table, column)
+        if column.collation is not None:
+            self.check_collation(column, ctype)
         if (column.on_delete or column.on_update) and not column.references:
             self.err(column.loc("on_delete" if column.on_delete else "on_update"),
                      f"column {column.name}: on_delete/on_update need `references`")
@@ -564,6 +572,70 @@ class Checker:
             if enum is not None and column.default not in allowed:
                 self.err(column.loc("default"), f"default {column.default!r} of {column.name} is not a value of "
                                                   f"enum {enum.name} ({', '.join(enum.values)})")
+
+    def check_identity(self, column: Column, ctype: SqlType | None) -> None:
+        """What CREATE TABLE refuses of an identity column: a default beside it, a type other than the three
+        integers, sequence options that contradict each other."""
+        identity = column.identity
+        assert identity is not None
+        # `type: serial` is an identity whose position is the type's (decode.Decoder.serial_sugar)
+        sugar = " (a serial type is one)" if identity.pos == column.loc("type") else ""
+        if column.default is not None or column.default_sql is not None:
+            self.err(column.loc("identity"), f"column {column.name}: an identity column{sugar} cannot have a "
+                                             "default (its values come from its sequence)")
+        if ctype is not None and (ctype.base not in _INT_LIMITS or ctype.array_dims):
+            self.err(column.loc("identity"), f"column {column.name}: an identity column must be smallint, integer "
+                                             f"or bigint, not {ctype}")
+            return
+        if identity.increment == 0:
+            self.err(identity.loc("increment"), f"column {column.name}: identity increment must not be 0")
+        limit = _INT_LIMITS[ctype.base] if ctype is not None else 2**63
+        out_of_range = [key for key in ("start", "min_value", "max_value")
+                        if getattr(identity, key) is not None and not -limit <= getattr(identity, key) < limit]
+        for key in out_of_range:
+            self.err(identity.loc(key), f"column {column.name}: identity {key} {getattr(identity, key)} is out of "
+                                        f"range for {ctype}")
+        if out_of_range:
+            return
+        low, high = identity_bounds(identity, ctype.base if ctype is not None else "bigint")
+        if low >= high:
+            self.err(identity.loc("min_value"), f"column {column.name}: identity min_value ({low}) must be below "
+                                                f"max_value ({high})")
+        elif identity.start is not None and not low <= identity.start <= high:
+            self.err(identity.loc("start"), f"column {column.name}: identity start {identity.start} is outside "
+                                            f"min_value..max_value ({low}..{high})")
+        if identity.cache is not None and identity.cache < 1:
+            self.err(identity.loc("cache"), f"column {column.name}: identity cache must be at least 1")
+
+    def check_generated(self, table: Table, column: Column) -> None:
+        """What CREATE TABLE refuses of a generated column that the spec can see: a default or an identity beside
+        it, a sub-query, another generated column in the expression (PostgreSQL judges the rest: immutability)."""
+        pos, what = column.loc("generated"), f"generated column {column.name}"
+        if column.default is not None or column.default_sql is not None:
+            self.err(pos, f"{what} cannot have a default (its value is computed)")
+        if column.identity is not None:
+            self.err(pos, f"{what} cannot also be an identity column")
+        node = self.expression(column.generated, pos, what)
+        if node is None:
+            return
+        self.columns_exist(node, table, pos, what)
+        if any(isinstance(n, ast.SubLink) for n in sqlparse.walk(node)):
+            self.err(pos, f"{what}: a generation expression cannot use a sub-query")
+        generated = {c.name for c in table.columns if c.generated is not None}
+        for n in sqlparse.walk(node):
+            if isinstance(n, ast.ColumnRef):
+                parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
+                if len(parts) == 1 and parts[0] in generated:
+                    self.err(pos, f"{what} refers to generated column {parts[0]!r}: a generation expression "
+                                  "cannot use another generated column")
+
+    def check_collation(self, column: Column, ctype: SqlType | None) -> None:
+        """COLLATE applies to collatable types only (PostgreSQL: collations are not supported by type ...)."""
+        if not (column.collation or "").strip():
+            self.err(column.loc("collation"), f"column {column.name}: collation must be a name")
+        elif ctype is not None and (ctype.base not in COLLATABLE_TYPES):
+            self.err(column.loc("collation"), f"column {column.name}: type {ctype} takes no collation "
+                                              f"(collatable: {', '.join(sorted(COLLATABLE_TYPES))})")
 
     def literal_fits(self, column: Column, ctype: SqlType | None, value: object, pos: Pos, what: str) -> None:
         """A YAML literal must suit the column type (PostgreSQL would reject it at apply time)."""
@@ -715,13 +787,19 @@ class Checker:
         key_columns = {name for con in self.catalog.constraints(table) if con.kind == "primary key"
                        for name in con.columns}
         not_null = {c.name for c in table.columns if c.not_null or c.name in key_columns}
-        required = [c.name for c in table.columns
-                    if c.name in not_null and c.default is None and c.default_sql is None]
+        required = [c.name for c in table.columns if c.name in not_null and c.default is None
+                    and c.default_sql is None and c.identity is None and c.generated is None]
         for row in table.seed:
             for col, value in row.values.items():
                 column = columns.get(col)
                 if column is None:
                     self.err(row.loc(col), f"seed row names unknown column {col!r} of {table.name}")
+                    continue
+                if column.generated is not None or (column.identity and column.identity.generated == "always"):
+                    # INSERT refuses a value for it (an identity ALWAYS column: unless OVERRIDING SYSTEM VALUE).
+                    kind = "generated" if column.generated is not None else "identity (always)"
+                    self.err(row.loc(col), f"seed row gives a value for {kind} column {col!r}, which PostgreSQL "
+                                           "computes: leave it out")
                     continue
                 ctype = self.type_of(column.type, column.loc("type"), allow_pseudo=False)
                 self.literal_fits(column, ctype, value, row.loc(col), "seed value")

@@ -20,7 +20,7 @@ import yaml
 
 from . import yamlguard
 from .diagnostics import Collector, Pos
-from .model import Json, Module, Sql
+from .model import SERIAL_TYPES, Column, Identity, Json, Module, Sql
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -290,6 +290,8 @@ class Decoder:
             if decoded is None:
                 return None
             values[sf], at[sf] = decoded, self.pos(node)
+            if cls is Column:
+                self.serial_sugar(values, at)  # nothing else declared, so nothing to refuse
             return cls(pos=self.pos(node), at=at, **values)
         ok = True
         suggested: set[str] = set()  # keys offered as "did you mean": not reported again as missing
@@ -325,9 +327,26 @@ class Decoder:
             if f.metadata.get("required") and fname not in present and fname not in suggested:
                 self.fail(node, f"{what}: missing required key {fname!r}")
                 ok = False
+        if cls is Column and ok:
+            ok = self.serial_sugar(values, at)
         if not ok:
             return None
         return cls(pos=self.pos(node), at=at, **values)
+
+    def serial_sugar(self, values: dict[str, Any], at: dict[str, Pos]) -> bool:
+        """`type: serial` -> `type: integer` + `identity: by default` (model.SERIAL_TYPES says why); False after
+        reporting a column that also declares its identity."""
+        written = values.get("type")
+        base = SERIAL_TYPES.get(" ".join(written.lower().split())) if isinstance(written, str) else None
+        if base is None:
+            return True
+        if values.get("identity") is not None:
+            self.errors.error(at["identity"], f"column {values.get('name')!r}: type {written} already makes it "
+                                              f"an identity column; write `type: {base}` with `identity:`")
+            return False
+        values["type"], values["identity"] = base, Identity(pos=at["type"], generated="by default")
+        at["identity"] = at["type"]
+        return True
 
     def open_mapping(self, cls: type, node: yaml.Node, what: str) -> Any:
         if not isinstance(node, yaml.MappingNode):

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal
 
 from .diagnostics import Pos
 from .model import (
@@ -18,6 +19,7 @@ from .model import (
     Column,
     ForeignKey,
     Function,
+    Identity,
     Module,
     Role,
     Schema,
@@ -29,12 +31,69 @@ from .model import (
     ValueList,
     View,
 )
-from .sqltext import DEFAULT_SCHEMA, QName, ident, literal, qname
+from .sqltext import DEFAULT_SCHEMA, QName, fragment, ident, literal, qname
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
 BUILTIN_ROLES = frozenset({"public"})
 # Names as the spec writes them (unquoted, any characters but parentheses and, in columns, commas).
 _REFERENCE = re.compile(r"\s*(?P<table>[^()]+?)\s*\(\s*(?P<cols>[^()]+?)\s*\)\s*\Z")
+
+
+# Built-in types a column may give a collation (`collation:`); PostgreSQL refuses COLLATE on the others.
+COLLATABLE_TYPES = frozenset({"text", "varchar", "char", "citext", "name"})
+_INT_MAX = {"smallint": 2**15 - 1, "integer": 2**31 - 1, "bigint": 2**63 - 1}
+
+
+def identity_bounds(identity: Identity, base: str) -> tuple[int, int]:
+    """MINVALUE and MAXVALUE of an identity column's sequence, with PostgreSQL's defaults for those not given
+    (1..type max going up, type min..-1 going down)."""
+    top = _INT_MAX.get(base, _INT_MAX["bigint"])
+    up = (identity.increment or 1) > 0
+    low = identity.min_value if identity.min_value is not None else (1 if up else -top - 1)
+    high = identity.max_value if identity.max_value is not None else (top if up else -1)
+    return low, high
+
+
+def identity_options(identity: Identity, base: str) -> tuple[int, int, int, int, int, bool]:
+    """(start, increment, min, max, cache, cycle) as the database holds them: every default filled in, so that a
+    spec that writes a default and one that leaves it out compare equal."""
+    low, high = identity_bounds(identity, base)
+    increment = identity.increment or 1
+    start = identity.start if identity.start is not None else (low if increment > 0 else high)
+    return start, increment, low, high, identity.cache or 1, identity.cycle
+
+
+def identity_from_options(generated: Literal["always", "by default"], base: str,
+                          options: tuple[int, int, int, int, int, bool]) -> Identity:
+    """The spec's Identity for a database's sequence options: only those differing from PostgreSQL's defaults."""
+    start, increment, low, high, cache, cycle = options
+    d_low, d_high = identity_bounds(Identity(generated=generated, increment=increment), base)
+    return Identity(generated=generated, increment=increment if increment != 1 else None,
+                    min_value=low if low != d_low else None, max_value=high if high != d_high else None,
+                    start=start if start != (low if increment > 0 else high) else None,
+                    cache=cache if cache != 1 else None, cycle=cycle)
+
+
+def identity_sql(identity: Identity) -> str:
+    """`GENERATED ALWAYS AS IDENTITY (START WITH 1000)`: the options written in the spec, in PostgreSQL's order."""
+    options = [f"{word} {value}" for word, value in (
+        ("START WITH", identity.start), ("INCREMENT BY", identity.increment), ("MINVALUE", identity.min_value),
+        ("MAXVALUE", identity.max_value), ("CACHE", identity.cache)) if value is not None]
+    options += ["CYCLE"] if identity.cycle else []
+    return f"GENERATED {identity.generated.upper()} AS IDENTITY" + (f" ({' '.join(options)})" if options else "")
+
+
+def column_clauses(column: Column) -> str:
+    """What follows a column's type in CREATE TABLE and ADD COLUMN, before DEFAULT and NOT NULL: its collation,
+    identity or generation expression (empty for a plain column, so existing output keeps its bytes)."""
+    out = ""
+    if column.collation is not None:
+        out += f" COLLATE {ident(column.collation)}"
+    if column.identity is not None:
+        out += " " + identity_sql(column.identity)
+    if column.generated is not None:
+        out += f" GENERATED ALWAYS AS ({fragment(column.generated, 8)}) STORED"
+    return out
 
 
 class ReferenceSyntaxError(ValueError):

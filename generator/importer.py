@@ -51,6 +51,7 @@ from .model import (
     ForeignKey,
     Function,
     Grant,
+    Identity,
     Index,
     Module,
     Node,
@@ -170,9 +171,9 @@ def skipped_functions(unsupported: Iterable[Unsupported]) -> set[str]:
     return {u.name.partition("(")[0] for u in unsupported if u.kind == "function"}
 
 
-# Columns whose default belongs to something the spec cannot say (a generation expression, an owned sequence):
-# the column is imported without it.
-DEFAULT_OWNERS = ("generated column", "serial column")
+# Columns whose default belongs to something the spec cannot say (an owned sequence): the column is imported
+# without it.
+DEFAULT_OWNERS = ("serial column",)
 
 
 def without_foreign_defaults(table: Table, unsupported: Iterable[Unsupported]) -> Table:
@@ -358,14 +359,16 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
     return mapping
 
 
-@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef)
+@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef, Identity)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
 
 
 @writer(Column)
 def write_column(column: Column) -> Any:
-    return fields(literal_default(column))
+    if column.identity is not None:  # NOT NULL goes without saying
+        column = dataclasses.replace(column, not_null=False)
+    return fields(literal_default(dataclasses.replace(column, generated=human_sql(column.generated))))
 
 
 @writer(Sequence)

@@ -24,10 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from . import model, sqlparse
-from .derive import Constraint
+from .derive import Constraint, identity_from_options
 from .diagnostics import NOWHERE
 from .model import (
     PRIVILEGE_ORDER,
@@ -175,6 +175,7 @@ _FK_ACTION = {"a": None, "r": "restrict", "c": "cascade", "n": "set null", "d": 
 _VOLATILITY = {"v": "volatile", "s": "stable", "i": "immutable"}
 _ARG_MODE = {"i": "in", "o": "out", "b": "inout", "v": "variadic"}
 _PARALLEL = {"u": "unsafe", "r": "restricted", "s": "safe"}
+_IDENTITY_KINDS: dict[str, Literal["always", "by default"]] = {"a": "always", "d": "by default"}
 _CONSTRAINT_KIND = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclude"}
 _ACL_KIND = {"r": "table", "s": "sequence", "f": "function", "n": "schema"}
 _TRUE = frozenset({"true", "on", "yes", "1"})
@@ -362,10 +363,16 @@ class _Reader:
                                             comment, grants(acl))
 
     def read_columns(self, oids: list[int]) -> None:
-        for oid, name, type_text, not_null, default, comment, acl in self.rows("columns", oids=oids):
+        for (oid, name, type_text, not_null, default, comment, acl, generated, identity, options, cycle,
+             collation) in self.rows("columns", oids=oids):
             rel = self.relations[oid]
-            rel.columns.append(Column(name=name, type=canonical_type(type_text), not_null=not_null,
-                                      default_sql=Sql(default) if default is not None else None, comment=comment))
+            column_type = canonical_type(type_text)
+            expression = Sql(default) if default is not None else None
+            rel.columns.append(Column(
+                name=name, type=column_type, not_null=not_null, comment=comment, collation=collation,
+                default_sql=None if generated else expression, generated=expression if generated else None,
+                identity=None if not identity else identity_from_options(
+                    _IDENTITY_KINDS[identity], column_type, (*options, cycle))))
             if acl:
                 self.column_grants[(rel.name, name)] = grants(acl)
 

@@ -227,17 +227,52 @@ class Function(Node):
 
 
 @dataclass(frozen=True)
+class Identity(Node):
+    """GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY, with the options of the sequence PostgreSQL creates for it
+    (`identity: always`, or `identity: {generated: by default, start: 1000}`)."""
+
+    generated: Literal["always", "by default"] = spec_field(
+        "`always`: PostgreSQL refuses a value given in INSERT or UPDATE (unless OVERRIDING SYSTEM VALUE); "
+        "`by default`: a given value wins over the sequence.", shorthand=True, required=True)
+    start: int | None = spec_field("START WITH (default: the minimum value, 1 going up).")
+    increment: int | None = spec_field("INCREMENT BY (default 1).")
+    min_value: int | None = spec_field("MINVALUE (default: 1 going up, the type's minimum going down).")
+    max_value: int | None = spec_field("MAXVALUE (default: the type's maximum going up, -1 going down).")
+    cache: int | None = spec_field("CACHE: values preallocated per session (default 1).")
+    cycle: bool = spec_field("CYCLE: wrap around at the limit.", False)
+
+
+# `type: serial` and its kin are sugar: the decoder writes them as this integer type with `identity: by default`
+# (PostgreSQL's own serial, a sequence plus a nextval() default, is the legacy form; an identity column is what
+# it recommends, and one column declares it whole).
+SERIAL_TYPES = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
+                "smallserial": "smallint", "serial2": "smallint"}
+
+
+@dataclass(frozen=True)
 class Column(Node):
     name: str = spec_field("Column name.", key=True)
     renamed_from: str | None = spec_field(
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
     type: str = spec_field("SQL type: text, varchar(n), integer, bigint, uuid, jsonb, timestamptz, text[], ..., or "
-                           "a type declared under `types:` (`ticket_status`, `app.mood[]`).",
+                           "a type declared under `types:` (`ticket_status`, `app.mood[]`). `serial`, `bigserial` "
+                           "and `smallserial` are sugar for integer, bigint and smallint with `identity: by "
+                           "default` (not PostgreSQL's sequence plus nextval() default): the database holds, and "
+                           "`verify` and `import` read back, an identity column.",
                            required=True, shorthand=True)
-    not_null: bool = spec_field("NOT NULL.", False)
+    not_null: bool = spec_field("NOT NULL (implied by `primary_key` and `identity`).", False)
     default: Json | None = spec_field("Literal default value (string, number, boolean, or a mapping for json).")
     default_sql: Sql | None = spec_field("Default as a SQL expression, e.g. `now()` or `gen_random_uuid()`.")
+    identity: Identity | None = spec_field(
+        "Identity column on smallint, integer or bigint: `always` or `by default` (GENERATED ... AS IDENTITY), or "
+        "a mapping with the sequence options, `{generated: always, start: 1000, increment: 1}`. NOT NULL implied; "
+        "no `default`.")
+    generated: Sql | None = spec_field(
+        "Generated column: GENERATED ALWAYS AS (EXPR) STORED, computed from the row's other columns, e.g. "
+        "`price * quantity`. No `default`, no `identity`, no other generated column in EXPR; the expression "
+        "must be immutable. Seed rows leave it out.")
+    collation: str | None = spec_field("COLLATE: the collation of a text-like column, e.g. `C` or `und-x-icu`.")
     primary_key: bool = spec_field("Single-column primary key (constraint TABLE_pkey).", False)
     unique: bool = spec_field("Single-column UNIQUE constraint (named TABLE_COLUMN_key).", False)
     references: str | None = spec_field(

@@ -155,7 +155,7 @@ def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
                 deps.add(("table", str(target)))
         if con.expr:
             deps |= _expr_deps(catalog, con.expr)
-    deps |= _expr_deps(catalog, *(c.default_sql for c in table.columns))
+    deps |= _expr_deps(catalog, *(c.default_sql for c in table.columns), *(c.generated for c in table.columns))
     deps |= _type_deps(catalog, *(c.type for c in table.columns))
     deps.discard(tkey)
     items = [Item("table", tkey, table, module, table.pos, deps=frozenset(deps))]

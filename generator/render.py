@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference, seed_key, seed_key_text
+from .derive import SEED_REGISTRY_SCHEMA, Catalog, column_clauses, parse_reference, seed_key, seed_key_text
 from .model import (
     PRIVILEGE_ORDER,
     Function,
@@ -155,7 +155,7 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     for c in table.columns:
         default = fragment(c.default_sql) if c.default_sql is not None else (
             value_literal(c.default, parse_type(c.type)) if c.default is not None else None)
-        columns.append({"name": ident(c.name), "type": str(parse_type(c.type)), "default": default,
+        columns.append({"name": ident(c.name), "type": str(parse_type(c.type)) + column_clauses(c), "default": default,
                         "not_null": c.not_null, "notes": note_lines(c.note)})
     width = max(len(ident(c.name)) for c in table.columns)
     constraints = []

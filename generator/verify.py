@@ -210,8 +210,12 @@ def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
            | _comment("table", name, table.comment))
     for c in table.columns:
         has_default = c.default_sql is not None or c.default is not None
+        i = c.identity
+        identity = None if i is None else (i.generated, i.start, i.increment, i.min_value, i.max_value, i.cache,
+                                           i.cycle)
         out.add(f"column {name}.{c.name} {_spec_type(c.type)} not_null={c.not_null} "
-                f"default={'yes' if has_default else 'no'}")
+                f"default={'yes' if has_default else 'no'}"
+                + _column_extras(c.collation, identity, canon_expr(c.generated) if c.generated is not None else None))
         out |= _comment("column", f"{name}.{c.name}", c.comment)
     for con in catalog.constraints(table):
         if con.kind == "check":
@@ -465,12 +469,39 @@ def _create_stmt(stmt: Json, text: str) -> set[str]:
     for elt in stmt["tableElts"]:
         kind, fields = _unwrap(elt)
         if kind == "ColumnDef":
-            kinds = {c["Constraint"]["contype"] for c in fields.get("constraints", ())}
+            by_kind = {c["Constraint"]["contype"]: c["Constraint"] for c in fields.get("constraints", ())}
+            collation = fields.get("collClause", {}).get("collname")
+            generated = by_kind.get("CONSTR_GENERATED")
             out.add(f"column {table}.{fields['colname']} {_type(fields['typeName'])} "
-                    f"not_null={'CONSTR_NOTNULL' in kinds} default={'yes' if 'CONSTR_DEFAULT' in kinds else 'no'}")
+                    f"not_null={'CONSTR_NOTNULL' in by_kind} default={'yes' if 'CONSTR_DEFAULT' in by_kind else 'no'}"
+                    + _column_extras(collation and ".".join(n["String"]["sval"] for n in collation),
+                                     _identity(by_kind.get("CONSTR_IDENTITY")),
+                                     canon(generated["raw_expr"]) if generated else None))
         elif kind == "Constraint":
             out.add(_constraint(table, fields))
     return out
+
+
+def _column_extras(collation: str | None, identity: tuple[object, ...] | None, generated: str | None) -> str:
+    """The inventory line's tail for a collation, an identity (kind and sequence options as written) and a
+    generation expression; empty for a plain column."""
+    return ((f" collate={collation}" if collation is not None else "")
+            + (f" identity={identity}" if identity else "")
+            + (f" generated={generated}" if generated is not None else ""))
+
+
+# GENERATED ... AS IDENTITY options as the parser names them, in the order of the spec's identity tuple.
+_IDENTITY_OPTIONS = ("start", "increment", "minvalue", "maxvalue", "cache")
+
+
+def _identity(constraint: Json | None) -> tuple[object, ...] | None:
+    if constraint is None:
+        return None
+    options = {o["DefElem"]["defname"]: o["DefElem"].get("arg") for o in constraint.get("options", ())}
+    cycle = options.get("cycle")
+    return ("always" if constraint["generated_when"] == "a" else "by default",
+            *(_int(options[k]) if options.get(k) is not None else None for k in _IDENTITY_OPTIONS),
+            bool(cycle and cycle["Boolean"].get("boolval")))
 
 
 @handles("IndexStmt")

@@ -502,6 +502,41 @@ CASES: list[Case] = [
          before=_chain(_set("types/account_kind", {"enum": ["person", "team"]}),
                        _set("tables/accounts/columns/kind", {"type": "account_kind", "default": "person"})),
          rows=ROWS + "UPDATE public.accounts SET kind = 'person';"),
+    # -- identity, generated and collated columns ---------------------------------------------------------------
+    Case("identity_added_to_numbered_column", _column("projects", "id", identity="by default"),
+         [("INSERT INTO public.projects (owner_id, title) "
+           f"VALUES ('{ANN}', 'Delta') RETURNING id", 4),  # numbered on after the rows' highest id
+          ("SELECT attidentity::text FROM pg_attribute WHERE attrelid = 'public.projects'::regclass "
+           "AND attname = 'id'", "d")],
+         changes=frozenset({"AlterColumn"}), not_changes=frozenset({"DropColumn", "AddColumn"}),
+         not_hazards=frozenset({"data-loss"})),
+    Case("identity_options_changed",
+         _column("projects", "id", identity={"generated": "always", "start": 100, "increment": 10}),
+         [("SELECT seqincrement FROM pg_sequence "
+           "WHERE seqrelid = pg_get_serial_sequence('public.projects', 'id')::regclass", 10),
+          (f"INSERT INTO public.projects (id, owner_id, title) VALUES (9, '{ANN}', 'Delta')", "generated_always")],
+         changes=frozenset({"AlterColumn"}), not_hazards=frozenset({"data-loss"}),
+         before=_column("projects", "id", identity="by default")),
+    Case("generated_column_added",
+         _set("tables/projects/columns/budget_cents", {"type": "integer", "generated": "budget * 100"}),
+         [("SELECT budget_cents FROM public.projects WHERE id = 1", 10000),
+          ("SELECT count(*) FROM public.projects WHERE budget_cents IS NULL", 1)],
+         changes=frozenset({"AddColumn"}), hazards=frozenset({"rewrite"})),
+    Case("generation_expression_changed",
+         _column("projects", "budget_cents", generated="coalesce(budget, 0) * 1000"),
+         [("SELECT budget_cents FROM public.projects WHERE id = 1", 100000),
+          ("SELECT budget_cents FROM public.projects WHERE id = 2", 0)],
+         changes=frozenset({"DropColumn", "AddColumn"}), not_hazards=frozenset({"data-loss"}),
+         before=_set("tables/projects/columns/budget_cents", {"type": "integer", "generated": "budget * 100"})),
+    Case("collation_changed", _column("accounts", "name", collation="C"),
+         [("SELECT co.collname::text FROM pg_attribute a JOIN pg_collation co ON co.oid = a.attcollation "
+           "WHERE a.attrelid = 'public.accounts'::regclass AND a.attname = 'name'", "C"),
+          ("SELECT count(*) FROM public.accounts WHERE name = 'Ann'", 1)],
+         changes=frozenset({"AlterColumnType"}), not_hazards=frozenset({"data-loss"})),
+    Case("serial_column_added", _set("tables/accounts/columns/number", "serial"),
+         [("SELECT count(DISTINCT number) FROM public.accounts", 2),
+          ("INSERT INTO public.accounts (email) VALUES ('cy@example.com') RETURNING number", 3)],
+         changes=frozenset({"AddColumn"})),
     # -- renames --------------------------------------------------------------------------------------------------
     Case("rename_table", _rename_key("tables", "projects", "initiatives", _set(
         "views/v_projects/query", "SELECT p.id, p.title, p.owner_id FROM public.initiatives p")),

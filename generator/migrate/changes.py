@@ -333,9 +333,25 @@ class AddColumn(TableChange):
 @dataclass(frozen=True)
 class DropColumn(TableChange):
     column: str
+    computed: bool = False  # a generated column dropped to be added again with another expression: no data lost
 
     def describe(self) -> str:
-        return f"drop column {self.table}.{self.column}"
+        return f"drop column {self.table}.{self.column}" + (" (added again, computed)" if self.computed else "")
+
+
+@renders("alter_column")
+@dataclass(frozen=True)
+class AlterColumn(TableChange):
+    """ALTER COLUMN with one clause: identity (ADD GENERATED ... AS IDENTITY, SET GENERATED / sequence options,
+    DROP IDENTITY) or DROP EXPRESSION (a generated column becomes a plain one, keeping its values)."""
+
+    column: str
+    clause: str
+    what: str  # for people: "add identity", "drop expression", ...
+    restart_after: str | None = None  # ADD IDENTITY on rows already numbered: the value the sequence continues after
+
+    def describe(self) -> str:
+        return f"{self.what} of column {self.table}.{self.column}"
 
 
 @renders("alter_column_type")
@@ -345,6 +361,7 @@ class AlterColumnType(TableChange):
     type: str
     old_type: str
     using: str | None
+    collation: str | None = None  # COLLATE, quoted
 
     def describe(self) -> str:
         return f"change type of column {self.table}.{self.column} from {self.old_type} to {self.type}"

@@ -209,6 +209,8 @@ def _delete_seed(change: ch.DeleteSeedRow, facts: Facts) -> list[Hazard]:
 
 @rule(ch.DropColumn)
 def _drop_column(change: ch.DropColumn, facts: Facts) -> list[Hazard]:
+    if change.computed:  # its values are computed again by the ADD COLUMN that follows
+        return _lock(change.table, facts, "")
     return [Hazard("data-loss", f"column {change.table}.{change.column} and its values are dropped")] + \
         _lock(change.table, facts, "")
 
@@ -217,7 +219,12 @@ def _drop_column(change: ch.DropColumn, facts: Facts) -> list[Hazard]:
 def _add_column(change: ch.AddColumn, facts: Facts) -> list[Hazard]:
     out = _lock(change.table, facts, "")
     populated = facts.populated(change.table)
-    if change.not_null and change.default is None and populated:
+    computed = change.spec is not None and (change.spec.identity is not None or change.spec.generated is not None)
+    if computed and populated:
+        out.append(Hazard("rewrite", f"{change.table} is rewritten to fill the "
+                                     f"{'identity' if change.spec and change.spec.identity else 'generated'} column "
+                                     f"{change.column}"))
+    elif change.not_null and change.default is None and populated:
         # PostgreSQL fills existing rows with NULL, which NOT NULL refuses: the statement fails on any row.
         out.append(Hazard("data-loss", f"{change.table}.{change.column} is NOT NULL without a default, so adding "
                                        f"it fails unless the table is empty ({populated}); give it a default, or "
@@ -243,6 +250,12 @@ def _alter_type(change: ch.AlterColumnType, facts: Facts) -> list[Hazard]:
 
 @rule(ch.SetDefault)
 def _set_default(change: ch.SetDefault, facts: Facts) -> list[Hazard]:
+    return _lock(change.table, facts, "(brief: no scan)")
+
+
+@rule(ch.AlterColumn)
+def _alter_column(change: ch.AlterColumn, facts: Facts) -> list[Hazard]:
+    # Identity and DROP EXPRESSION change the catalog and the column's sequence, not the rows.
     return _lock(change.table, facts, "(brief: no scan)")
 
 

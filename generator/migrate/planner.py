@@ -21,7 +21,17 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import drift, sqlparse
-from ..derive import Catalog, Constraint, parse_reference, seed_fingerprint, seed_key, seed_key_text
+from ..derive import (
+    Catalog,
+    Constraint,
+    column_clauses,
+    identity_options,
+    identity_sql,
+    parse_reference,
+    seed_fingerprint,
+    seed_key,
+    seed_key_text,
+)
 from ..diagnostics import Collector
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
@@ -37,8 +47,15 @@ BEFORE, RENAME, DROP_DEPENDANT, CHANGE, DROP, AFTER = range(6)
 PHASES = ("before the transaction", "renames", "drops of dependants", "changes", "drops",
           "outside the transaction")
 # Steps of the changes of one table, in the order they must run.
-_STEP = {ch.DropConstraint: 1, ch.DropColumn: 2, ch.AddColumn: 3, ch.AlterColumnType: 4, ch.SetDefault: 5,
-         ch.SetNotNull: 6, ch.AddConstraint: 7, ch.SetRls: 8, ch.ValidateConstraint: 9}
+# The order of one table's changes. An identity or generation expression goes before defaults and NOT NULL change
+# (PostgreSQL refuses both on an identity column), and an identity comes after them (ADD IDENTITY needs NOT NULL
+# and no default).
+_STEP: dict[Any, int] = {
+    ch.DropConstraint: 1, "drop identity": 2, ch.DropColumn: 3, ch.AddColumn: 4, ch.AlterColumnType: 5,
+    ch.SetDefault: 6, ch.SetNotNull: 7, "identity": 8, ch.AddConstraint: 9, ch.SetRls: 10, ch.ValidateConstraint: 11}
+# The column differences (drift's) an identity change is made of.
+_IDENTITY_WHATS = frozenset({"identity", "identity start", "identity increment", "identity min_value",
+                             "identity max_value", "identity cache", "identity cycle"})
 _CONSTRAINT_ORDER = {"primary key": 0, "unique": 1, "check": 2, "foreign key": 3}
 _RECREATABLE = frozenset({"view", "policy", "trigger", "function", "index"})
 
@@ -465,16 +482,20 @@ class _Planner:
         in_key = any(column in con.columns for con in self.new.constraints(self.new.tables[table])
                      if con.kind == "primary key")
         if "missing" in what:
-            self.add(ch.AddColumn(table, column, str(parse_type(spec.type)), _default_sql(spec),
-                                  spec.not_null or in_key, spec), CHANGE, tkey, _STEP[ch.AddColumn])
+            self.add_column(table, spec, in_key)
             if spec.comment:
                 self.add(ch.Comment(f"COLUMN {table.sql}.{ident(column)}", spec.comment), CHANGE, tkey)
             return
         old = next(c for c in self.old_tables[table].columns if c.name == column)
-        if "type" in what:
+        if "generated" in what and self.regenerate(table, old, spec, in_key):
+            return  # dropped and added again: every other property comes with it
+        if "type" in what or "collation" in what:
             self.rebuild_users_of_column(table, column)
-            self.add(ch.AlterColumnType(table, column, str(parse_type(spec.type)), old.type, spec.using), CHANGE,
+            self.add(ch.AlterColumnType(table, column, str(parse_type(spec.type)), old.type, spec.using,
+                                        ident(spec.collation) if spec.collation is not None else None), CHANGE,
                      tkey, _STEP[ch.AlterColumnType])
+        if what & _IDENTITY_WHATS:
+            self.alter_identity(table, old, spec)
         if "default" in what:
             self.add(ch.SetDefault(table, column, _default_sql(spec)), CHANGE, tkey, _STEP[ch.SetDefault])
         if "not_null" in what:
@@ -485,6 +506,52 @@ class _Planner:
                 self.add(ch.SetNotNull(table, column, not_null), CHANGE, tkey, _STEP[ch.SetNotNull])
         if "comment" in what:
             self.add(ch.Comment(f"COLUMN {table.sql}.{ident(column)}", spec.comment), CHANGE, tkey)
+
+    def add_column(self, table: QName, spec: Column, in_key: bool) -> None:
+        self.add(ch.AddColumn(table, spec.name, str(parse_type(spec.type)) + column_clauses(spec), _default_sql(spec),
+                              spec.not_null or in_key, spec), CHANGE, ("table", str(table)), _STEP[ch.AddColumn])
+
+    def regenerate(self, table: QName, old: Column, spec: Column, in_key: bool) -> bool:
+        """A generation expression changed or added: PostgreSQL 15 cannot alter one (SET EXPRESSION is 17+), so the
+        column is dropped and added again, with the indexes, constraints, views, policies and triggers that use it.
+        A generated column that becomes plain keeps its values (DROP EXPRESSION); returns False then, for the
+        column's other changes."""
+        tkey: Key = ("table", str(table))
+        if spec.generated is None:
+            self.add(ch.AlterColumn(table, spec.name, "DROP EXPRESSION", "drop generation expression"), CHANGE, tkey,
+                     _STEP["drop identity"])
+            return False
+        self.rebuild_users_of_column(table, spec.name)
+        self.replace_all(k for k, i in self.new_items.items() if k[0] == "index" and i.table is not None
+                         and qname(i.table.name) == table and k in self.old_items
+                         and any(mentions(t, spec.name) for t in (i.obj.where, *i.obj.columns)))
+        self.add(ch.DropColumn(table, spec.name, computed=old.generated is not None), CHANGE, tkey,
+                 _STEP[ch.DropColumn])
+        self.add_column(table, spec, in_key)
+        for con in self.new.constraints(self.new.tables[table]):
+            if spec.name in con.columns or (con.expr is not None and mentions(con.expr, spec.name)):
+                self.add(_constraint_change(table, con), CHANGE, tkey, _STEP[ch.AddConstraint])
+        return True
+
+    def alter_identity(self, table: QName, old: Column, spec: Column) -> None:
+        """ADD GENERATED ... AS IDENTITY (numbering on after the rows' values), DROP IDENTITY, or SET GENERATED
+        and the sequence options (all of them, PostgreSQL's defaults filled in: what the spec now says)."""
+        tkey: Key = ("table", str(table))
+        if spec.identity is None:
+            self.add(ch.AlterColumn(table, spec.name, "DROP IDENTITY", "drop identity"), CHANGE, tkey,
+                     _STEP["drop identity"])
+            return
+        if old.identity is None:
+            start, increment, *_ = identity_options(spec.identity, parse_type(spec.type).base)
+            self.add(ch.AlterColumn(table, spec.name, "ADD " + identity_sql(spec.identity), "add identity",
+                                    str(start) if increment > 0 else None), CHANGE, tkey, _STEP["identity"])
+            return
+        start, increment, low, high, cache, cycle = identity_options(spec.identity, parse_type(spec.type).base)
+        self.add(ch.AlterColumn(table, spec.name,
+                                f"SET GENERATED {spec.identity.generated.upper()} SET START WITH {start} "
+                                f"SET INCREMENT BY {increment} SET MINVALUE {low} SET MAXVALUE {high} "
+                                f"SET CACHE {cache} SET {'' if cycle else 'NO '}CYCLE", "change identity"),
+                 CHANGE, tkey, _STEP["identity"])
 
     def online_not_null(self, table: QName, column: str) -> None:
         """SET NOT NULL without a long ACCESS EXCLUSIVE scan: a NOT VALID check, validated under a weaker lock,

@@ -38,7 +38,9 @@ def _table(table: Table, catalog: Catalog) -> Table:
     for c in table.columns:
         default = c.default_sql if c.default_sql is not None else (
             Sql(value_literal(c.default, parse_type(c.type))) if c.default is not None else None)
-        columns.append(replace(c, default=None, default_sql=default, not_null=c.not_null or c.name in keys))
+        # PRIMARY KEY and identity make a column NOT NULL; `serial`'s identity is already one in the model.
+        columns.append(replace(c, default=None, default_sql=default,
+                               not_null=c.not_null or c.name in keys or c.identity is not None))
     return replace(table, columns=tuple(columns))
 
 
@@ -253,7 +255,8 @@ class _Renamer:
 
         self.tables[table] = replace(
             db,
-            columns=tuple(replace(c, name=new) if c.name == old else replace(c, default_sql=text(c.default_sql))
+            columns=tuple(replace(c, name=new) if c.name == old else replace(c, default_sql=text(c.default_sql),
+                                                                          generated=text(c.generated))
                           for c in db.columns),
             indexes=tuple(replace(i, columns=tuple(_rename_key(k, old, new) for k in i.columns), where=text(i.where))
                           for i in db.indexes),
