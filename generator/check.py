@@ -26,6 +26,7 @@ from .diagnostics import Collector, Pos
 from .model import (
     Check,
     Column,
+    Extension,
     ForeignKey,
     Function,
     Grant,
@@ -45,6 +46,7 @@ from .sqltext import (
     MAX_IDENTIFIER_BYTES,
     PLAIN_NAME,
     PSEUDO_TYPES,
+    SYSTEM_SCHEMAS,
     QName,
     Returns,
     SqlType,
@@ -55,8 +57,6 @@ from .sqltext import (
 )
 from .sqltext import qname as to_qname
 
-# Schemas whose functions and relations PostgreSQL itself provides; references into them are not checked.
-SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
 _INDEX_KEY = re.compile(r"(?P<col>[a-z_][a-z0-9_]*)(?:\s+(?P<dir>asc|desc))?(?:\s+nulls\s+(?P<nulls>first|last))?\Z",
                         re.IGNORECASE)
 _PRIVILEGES = {
@@ -192,7 +192,7 @@ class Checker:
                 self.err(type_def.loc("name"), f"type {type_def.name!r} has the name of a table or view, whose row "
                                                "type takes that name (PostgreSQL refuses it)")
         for kind, label in (("functions", "function"), ("enums", "enum"), ("roles", "role"), ("schemas", "schema"),
-                            ("actors", "actor")):
+                            ("actors", "actor"), ("extensions", "extension")):
             for _, obj in self.catalog.schema.all(kind):
                 claim((kind, str(to_qname(obj.name)) if kind == "functions" else obj.name), obj.loc("name"), label)
 
@@ -208,6 +208,8 @@ class Checker:
                 self.err(schema_def.loc("name"), f"schema {SEED_REGISTRY_SCHEMA!r} is the tool's own (it records "
                                                  "seed rows): choose another name")
             self.check_grants(schema_def.grants, "schema")
+        for extension in module.extensions:
+            self.check_extension(extension)
         for enum in module.enums:
             self.plain_name(enum.name, enum.loc("name"), "enum")
             if not enum.values:
@@ -231,6 +233,16 @@ class Checker:
             self.check_table(table)
         for view in module.views:
             self.check_view(view)
+
+    def check_extension(self, extension: Extension) -> None:
+        """Whether the server has the extension is PostgreSQL's question (the judge runs CREATE EXTENSION); the
+        spec's own mistakes are a name PostgreSQL cannot hold and a schema it does not create."""
+        self.name_length(extension.name, extension.loc("name"), "extension")
+        if extension.schema is not None and extension.schema not in self.catalog.schemas:
+            self.err(extension.loc("schema"), f"extension {extension.name!r}: schema {extension.schema!r} is not "
+                                              "declared under `schemas:` (nor public)")
+        if extension.version is not None and not extension.version.strip():
+            self.err(extension.loc("version"), f"extension {extension.name!r}: version is empty")
 
     def not_reserved(self, name: str, pos: Pos, what: str, reserved: dict[str, str]) -> None:
         if name in reserved:
@@ -273,6 +285,7 @@ class Checker:
             if self.catalog.resolve_relation(schema, name) is None:
                 shown = f"{schema}.{name}" if schema else name
                 self.err(pos, f"{what} refers to unknown table or view {shown!r}")
+        declared -= self.catalog.extension_schemas  # an extension's functions are PostgreSQL's to resolve
         for schema, name in sorted(refs.functions, key=str):
             if schema in declared and self.catalog.resolve_function(schema, name) is None:
                 self.err(pos, f"{what} calls unknown function {schema}.{name}()")
@@ -431,8 +444,11 @@ class Checker:
         return parsed
 
     def type_declared(self, parsed: SqlType, text: str, pos: Pos) -> bool:
-        """A type that is not built in must be declared under `types:` (PostgreSQL refuses an unknown type)."""
+        """A type that is not built in must be declared under `types:` (PostgreSQL refuses an unknown type), or be
+        in the schema of a declared extension, which may provide it (`citext`): that one PostgreSQL judges."""
         if not is_user_type(parsed.base) or to_qname(parsed.base) in self.catalog.types:
+            return True
+        if to_qname(parsed.base).schema in self.catalog.extension_schemas:
             return True
         self.err(pos, f"unknown type {text!r} (known: {', '.join(BUILTIN_TYPES)}, and the types declared under "
                       "`types:`)")

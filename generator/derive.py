@@ -16,6 +16,7 @@ from .diagnostics import Pos
 from .model import (
     Check,
     Column,
+    Extension,
     ForeignKey,
     Function,
     Module,
@@ -162,6 +163,19 @@ class Catalog:
     @cached_property
     def types(self) -> dict[QName, TypeDef]:
         return {k: v for k, (_, v) in self._index("types").items() if isinstance(v, TypeDef)}
+
+    @cached_property
+    def extensions(self) -> dict[str, Extension]:
+        out: dict[str, Extension] = {}
+        for _, e in self.schema.all("extensions"):
+            out.setdefault(e.name, e)
+        return out
+
+    @cached_property
+    def extension_schemas(self) -> frozenset[str]:
+        """Schemas holding a declared extension's objects: a type or function there that the spec does not
+        declare may be the extension's (PostgreSQL judges it). Without `schema:` an extension goes to public."""
+        return frozenset(e.schema or DEFAULT_SCHEMA for e in self.extensions.values())
 
     @cached_property
     def enums(self) -> dict[str, ValueList]:

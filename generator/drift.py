@@ -632,6 +632,12 @@ class _Drift:
                   str, self.role)
         self.pair("schema", self.spec("schema", self.catalog.schemas.items()),
                   {s.name: s for s in module.schemas if s.name in self.spec_schema_names()}, str, self.schema)
+        self.pair("extension", self.spec("extension", self.catalog.extensions.items()),
+                  {e.name: e for e in module.extensions if f"extension {e.name}" not in self.skip
+                   and (e.name in self.catalog.extensions
+                        or ((e.schema or DEFAULT_SCHEMA) in self.catalog.schemas
+                            and f"schema {e.schema}" not in self.skip))},
+                  str, self.extension)
         self.pair("type", self.spec("type", self.catalog.types.values()), self.database("type", module.types), str,
                   self.enum_type)
         self.pair("sequence", self.spec("sequence", self.catalog.sequences.values()),
@@ -656,7 +662,7 @@ class _Drift:
             name, obj = item if isinstance(item, tuple) else (item.name, item)
             if obj is None:  # public: in every spec, declared by none
                 continue
-            key = name if kind in ("role", "schema") else qname(obj.name)
+            key = name if kind in ("role", "schema", "extension") else qname(obj.name)
             if f"{kind} {key}" not in self.skip:
                 out[key] = obj
         return out
@@ -738,6 +744,13 @@ class _Drift:
     def schema(self, subject: str, spec: SchemaDef, db: SchemaDef) -> None:
         self.comment(subject, spec.comment, db.comment)
         self.grants(subject, f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
+
+    def extension(self, subject: str, spec: model.Extension, db: model.Extension) -> None:
+        """Its schema and version, each only when the spec states it (otherwise they are the server's choice)."""
+        if spec.schema is not None:
+            self.value(subject, "schema", spec.schema, db.schema)
+        if spec.version is not None:
+            self.value(subject, "version", spec.version, db.version)
 
     def enum_type(self, subject: str, spec: model.TypeDef, db: model.TypeDef) -> None:
         """An enum type's labels, in their sort order, and its comment."""
@@ -995,6 +1008,7 @@ def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str]
         if include_platform or not module.platform:
             continue
         skipped |= {f"role {r.name}" for r in module.roles} | {f"schema {s.name}" for s in module.schemas}
+        skipped |= {f"extension {e.name}" for e in module.extensions}
         for kind in ("type", "sequence", "function", "table", "view"):
             skipped |= {f"{kind} {qname(o.name)}" for o in getattr(module, f"{kind}s")}
     schemas = sorted(n for n in catalog.schemas if f"schema {n}" not in skipped)

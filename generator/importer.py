@@ -48,6 +48,7 @@ from .model import (
     Argument,
     Check,
     Column,
+    Extension,
     ForeignKey,
     Function,
     Grant,
@@ -358,7 +359,7 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
     return mapping
 
 
-@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef)
+@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef, Extension)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
 
@@ -446,7 +447,12 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
     skip = skipped_functions(imported.unsupported)
     functions = [f for f in db.functions if f.name not in {_unquote(s) for s in skip}]
     named: list[Any] = [*db.types, *db.tables, *db.views, *db.sequences, *functions]
-    schema_names = sorted({s.name for s in db.schemas} | {_schema_of(o.name) for o in named})
+    # Extensions are database-wide; those whose objects are in an imported schema go into that schema's module
+    # (written without their version: the spec then installs the server's default one).
+    chosen = {s.name for s in db.schemas}
+    extensions = [dataclasses.replace(e, version=None) for e in db.extensions if e.schema in chosen]
+    schema_names = sorted({s.name for s in db.schemas} | {_schema_of(o.name) for o in named}
+                          | {e.schema or DEFAULT_SCHEMA for e in extensions})
     files: list[SpecFile] = []
     if imported.roles:
         files.append(SpecFile("platform", Module(
@@ -460,6 +466,7 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
         tables = [without_foreign_defaults(t, imported.unsupported) for t in mine(db.tables)]
         base = Module(module=f"Schema {schema}",
                       schemas=tuple(s for s in db.schemas if s.name == schema != DEFAULT_SCHEMA),
+                      extensions=tuple(e for e in extensions if e.schema == schema),
                       types=tuple(dataclasses.replace(t, name=spec_name(t.name)) for t in mine(db.types)),
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
                       functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),

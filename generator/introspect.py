@@ -342,6 +342,8 @@ class _Reader:
                         for n, login, bypass in self.rows("roles", roles=roles)),
             schemas=tuple(SchemaDef(name=n, comment=comment, grants=grants(acl))
                           for n, comment, acl in self.rows("schemas", schemas=self.schemas)),
+            extensions=tuple(model.Extension(name=n, schema=schema, version=version)
+                             for n, schema, version in self.rows("extensions")),
             types=self.enum_types(),
             sequences=tuple(self.sequence(*row) for row in self.rows("sequences", schemas=self.schemas)),
             functions=tuple(self.function(*row) for row in self.rows("functions", schemas=self.schemas)),

@@ -112,6 +112,23 @@ class SchemaDef(Node):
 
 
 @dataclass(frozen=True)
+class Extension(Node):
+    """An extension the schema uses (`CREATE EXTENSION IF NOT EXISTS`): its types, functions and operator classes
+    become usable by name. IF NOT EXISTS keeps a platform's pre-installed copy (Supabase's `extensions` schema)."""
+
+    name: str = spec_field("Extension name, as the server lists it in pg_available_extensions.", key=True)
+    schema: str | None = spec_field(
+        "Schema its objects go into (WITH SCHEMA; public or a declared schema). Not given: the server's choice "
+        "(the first schema of the search_path), which drift then leaves alone.")
+    version: str | None = spec_field(
+        "Version to install (VERSION); plans update to it. Not given: the default version, which drift then leaves "
+        "alone.")
+    comment: str | None = spec_field("What the extension is used for (documentation only: the extension's own "
+                                     "COMMENT stays).")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
+
+
+@dataclass(frozen=True)
 class ValueList(Node):
     """A checked value list (`enums:`): a column naming it with `enum:` keeps its type (usually text) and gets a
     CHECK (col IN (...)). Not a PostgreSQL type: for `CREATE TYPE ... AS ENUM` see `types:`."""
@@ -477,6 +494,9 @@ class Module(Node):
     actors: tuple[Actor, ...] = spec_field("Actors of the access matrix (who uses the database, as which role).",
                                            (), keyed=True)
     schemas: tuple[SchemaDef, ...] = spec_field("Schemas other than public.", (), keyed=True)
+    extensions: tuple[Extension, ...] = spec_field(
+        "Extensions, `name: {schema: s}` or `name: {}` (CREATE EXTENSION IF NOT EXISTS), created right after the "
+        "schemas and roles.", (), keyed=True)
     enums: tuple[ValueList, ...] = spec_field(
         "Checked value lists, `name: [a, b]`: a column naming one (`enum: name`) gets a CHECK (col IN (...)); not "
         "a type (for `CREATE TYPE ... AS ENUM` see `types:`).", (), keyed=True)

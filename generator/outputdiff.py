@@ -94,6 +94,7 @@ _SUBJECTS: dict[type, Callable[[Any], tuple[str, ...]]] = {
     ast.ViewStmt: lambda s: (f"view {_rv(s.view)}",),
     ast.CreateSeqStmt: lambda s: (f"sequence {_rv(s.sequence)}",),
     ast.CreateEnumStmt: lambda s: (f"type {_names(s.typeName)}",),
+    ast.CreateExtensionStmt: lambda s: (f"extension {s.extname}",),
     ast.CreateSchemaStmt: lambda s: _registry_or("schema", s.schemaname, s.schemaname),
     ast.AlterRoleStmt: lambda s: (f"role {s.role.rolename}",),
     ast.DoStmt: lambda s: (),

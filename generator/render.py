@@ -17,6 +17,7 @@ import jinja2
 from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference, seed_key, seed_key_text
 from .model import (
     PRIVILEGE_ORDER,
+    Extension,
     Function,
     Grant,
     Index,
@@ -116,6 +117,12 @@ def _role(role: Role, placed: Placed, catalog: Catalog) -> dict[str, Any]:
 def _schema(schema: SchemaDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {"name": ident(schema.name), "comment": schema.comment,
             "acl": acl(f"SCHEMA {ident(schema.name)}", schema.grants, catalog, exact=False)}
+
+
+@renders("extension")
+def _extension(extension: Extension, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    return {"name": ident(extension.name), "schema": ident(extension.schema) if extension.schema else None,
+            "version": extension.version, "notes": note_lines(extension.note)}
 
 
 @renders("type")

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import sqlparse
 from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference
-from .model import Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, TypeDef, View
+from .model import Extension, Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, TypeDef, View
 from .order import Item, Placed
 from .sqlparse import ast
 from .sqltext import QName, Returns, SqlType, parse_returns, parse_type, qname
@@ -162,6 +162,11 @@ def _expect_role(role: Role, item: Item, catalog: Catalog) -> set[str]:
 def _expect_schema(schema: SchemaDef, item: Item, catalog: Catalog) -> set[str]:
     return ({f"schema {schema.name}"} | _grants("schema", schema.name, schema.grants)
             | _comment("schema", schema.name, schema.comment))
+
+
+@expects("extension")
+def _expect_extension(extension: Extension, item: Item, catalog: Catalog) -> set[str]:
+    return {f"extension {extension.name} schema={extension.schema} version={extension.version}"}
 
 
 @expects("type")
@@ -396,6 +401,14 @@ def _create_schema_stmt(stmt: Json, text: str) -> set[str]:
     if stmt["schemaname"] == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
         return {SEED_REGISTRY}
     return {f"schema {stmt['schemaname']}"}
+
+
+@handles("CreateExtensionStmt")
+def _create_extension_stmt(stmt: Json, text: str) -> set[str]:
+    # Without IF NOT EXISTS the output would fail where a platform pre-installs the extension.
+    opts = {name: arg["String"]["sval"] for name, arg in _options(stmt).items()}
+    created = "extension" if stmt.get("if_not_exists") else "extension (not IF NOT EXISTS)"
+    return {f"{created} {stmt['extname']} schema={opts.get('schema')} version={opts.get('new_version')}"}
 
 
 @handles("CreateEnumStmt")

@@ -97,6 +97,12 @@ class CreateSchema(Create):
 
 @renders()
 @dataclass(frozen=True)
+class CreateExtension(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
 class CreateType(Create):
     pass
 
@@ -212,6 +218,19 @@ class Drop(Change):
 @dataclass(frozen=True)
 class DropSchema(Drop):
     WHAT = "SCHEMA"
+    name: str
+
+    def target(self) -> str:
+        return ident(self.name)
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropExtension(Drop):
+    """Without CASCADE: PostgreSQL refuses while an object outside the extension still uses one of its types,
+    functions or operator classes (the plan drops the spec's own users first)."""
+
+    WHAT = "EXTENSION"
     name: str
 
     def target(self) -> str:
@@ -451,6 +470,20 @@ class AlterRole(Change):
 
     def describe(self) -> str:
         return f"alter role {self.name}"
+
+
+@renders("alter_extension")
+@dataclass(frozen=True)
+class AlterExtension(Change):
+    """ALTER EXTENSION ... SET SCHEMA (a relocatable extension) or UPDATE TO a version."""
+
+    name: str
+    schema: str | None = None
+    version: str | None = None
+
+    def describe(self) -> str:
+        change = f"schema {self.schema}" if self.schema is not None else f"version {self.version}"
+        return f"alter extension {self.name}: {change}"
 
 
 @renders("add_enum_value")

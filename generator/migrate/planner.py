@@ -373,6 +373,18 @@ class _Planner:
             role, privilege = d.detail
             self.add(ch.Grant(f"TABLE {table.sql}", privilege, role, False, column), CHANGE, ("table", str(table)))
 
+    def on_extension(self, name: str, diffs: list[Difference]) -> None:
+        key: Key = ("extension", name)
+        for d in diffs:
+            if d.what == "missing":
+                self.create(key, ch.CreateExtension)
+            elif d.what == "extra":
+                self.add(ch.DropExtension(name), DROP, key)
+            elif d.what == "schema":
+                self.add(ch.AlterExtension(name, schema=self.new.extensions[name].schema), CHANGE, key)
+            elif d.what == "version":
+                self.add(ch.AlterExtension(name, version=self.new.extensions[name].version), CHANGE, key)
+
     def on_type(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("type", str(name))
         for d in diffs:
@@ -705,7 +717,8 @@ def _key_condition(key_text: str, types: Mapping[str, str]) -> str:
 
 
 _CREATE: dict[str, type[ch.Create]] = {
-    "role": ch.CreateRole, "schema": ch.CreateSchema, "type": ch.CreateType, "sequence": ch.CreateSequence,
+    "role": ch.CreateRole, "schema": ch.CreateSchema, "extension": ch.CreateExtension, "type": ch.CreateType,
+    "sequence": ch.CreateSequence,
     "function": ch.CreateFunction,
     "table": ch.CreateTable, "index": ch.CreateIndex, "trigger": ch.CreateTrigger, "rls": ch.EnableRls,
     "policy": ch.CreatePolicy, "view": ch.CreateView,
