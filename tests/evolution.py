@@ -475,6 +475,19 @@ CASES: list[Case] = [
     Case("seed_table_created", _set("tables/plans", {"columns": {"code": {"type": "text", "primary_key": True}},
                                                      "seed": [{"code": "free"}, {"code": "pro"}]}),
          [("SELECT count(*) FROM public.plans", 2)]),
+    # -- extensions -----------------------------------------------------------------------------------------------
+    Case("extension_added_and_used", _chain(_set("extensions/citext", {}),
+                                            _set("tables/accounts/columns/nickname", "citext")),
+         [("SELECT count(*) FROM pg_extension WHERE extname = 'citext'", 1),
+          ("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+           "WHERE attrelid = 'public.accounts'::regclass AND attname = 'nickname'", "citext"),
+          # citext's comparison: letters in another case are equal
+          ("SELECT 'Ann'::public.citext = 'ANN'::public.citext", True)],
+         changes=frozenset({"CreateExtension", "AddColumn"})),
+    Case("extension_moved", _set("extensions/citext", {"schema": "extras"}),
+         [("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'citext'", "extras")],
+         changes=frozenset({"AlterExtension"}), not_changes=frozenset({"CreateExtension", "DropExtension"}),
+         before=_chain(_set("schemas/extras", {}), _set("extensions/citext", {"schema": "public"}))),
     # -- enum types -----------------------------------------------------------------------------------------------
     Case("enum_type_created", _chain(_set("types/account_kind", {"enum": ["person", "team"]}),
                                      _set("tables/accounts/columns/kind",
