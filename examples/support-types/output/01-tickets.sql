@@ -4,10 +4,12 @@
 --
 -- A small support desk showing the two ways to limit a column to a list of values: an enum type (`types:`, a
 -- PostgreSQL type usable in functions, casts and arrays) and a checked value list (`enums:`, a CHECK on a text
--- column).
+-- column); and a type an extension provides (citext).
 
 CREATE SCHEMA desk;
 COMMENT ON SCHEMA desk IS 'The support desk''s own types and tables.';
+
+CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA desk;
 
 -- Values in their sort order, so `priority > 'normal'` means high or urgent.
 CREATE TYPE desk.priority AS ENUM (
@@ -48,16 +50,18 @@ REVOKE ALL ON FUNCTION desk.next_status(public.ticket_status) FROM PUBLIC;
 COMMENT ON FUNCTION desk.next_status(public.ticket_status) IS 'The status a ticket moves to when its agent acts on it.';
 
 CREATE TABLE desk.tickets (
-    id       bigint,
-    subject  text NOT NULL,
-    status   public.ticket_status DEFAULT 'open' NOT NULL,
-    priority desk.priority DEFAULT 'normal' NOT NULL,
-    channel  text DEFAULT 'email' NOT NULL,
-    history  public.ticket_status[] DEFAULT '{}' NOT NULL,
+    id        bigint,
+    subject   text NOT NULL,
+    requester desk.citext,
+    status    public.ticket_status DEFAULT 'open' NOT NULL,
+    priority  desk.priority DEFAULT 'normal' NOT NULL,
+    channel   text DEFAULT 'email' NOT NULL,
+    history   public.ticket_status[] DEFAULT '{}' NOT NULL,
     CONSTRAINT tickets_pkey PRIMARY KEY (id),
     CONSTRAINT valid_channel CHECK (channel IN ('email', 'phone', 'chat'))
 );
 COMMENT ON TABLE desk.tickets IS 'One request for help.';
+COMMENT ON COLUMN desk.tickets.requester IS 'Who asked, by e-mail address (compared regardless of case).';
 COMMENT ON COLUMN desk.tickets.history IS 'Former statuses, oldest first.';
 REVOKE ALL ON TABLE desk.tickets FROM PUBLIC;
 
