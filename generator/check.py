@@ -26,6 +26,7 @@ from .diagnostics import Collector, Pos
 from .model import (
     Check,
     Column,
+    DefaultPrivileges,
     Extension,
     ForeignKey,
     Function,
@@ -65,7 +66,10 @@ _PRIVILEGES = {
     "sequence": {"usage", "select", "update", "all"},
     "function": {"execute", "all"},
     "schema": {"usage", "create", "all"},
+    "type": {"usage"},
 }
+# The ACL kind of each object kind of ALTER DEFAULT PRIVILEGES.
+DEFAULT_ACL_KIND = {"tables": "table", "sequences": "sequence", "functions": "function", "types": "type"}
 # Which YAML value types a column of each base type accepts as a literal (default or seed value).
 _LITERAL_KINDS: dict[str, tuple[type, ...]] = {
     "integer": (int,), "bigint": (int,), "smallint": (int,), "numeric": (int, float), "real": (int, float),
@@ -195,6 +199,10 @@ class Checker:
                             ("actors", "actor"), ("extensions", "extension")):
             for _, obj in self.catalog.schema.all(kind):
                 claim((kind, str(to_qname(obj.name)) if kind == "functions" else obj.name), obj.loc("name"), label)
+        for _, defaults in self.catalog.schema.all("default_privileges"):
+            scope = (f"for role {defaults.for_role or '(the one running the SQL)'} "
+                     f"{'in schema ' + defaults.schema if defaults.schema else 'in every schema'}")
+            claim(("default privileges", scope), defaults.pos, "default privileges")
 
     # -- modules -------------------------------------------------------------------------------------------------
     def check_module(self, module: Module) -> None:
@@ -210,6 +218,8 @@ class Checker:
             self.check_grants(schema_def.grants, "schema")
         for extension in module.extensions:
             self.check_extension(extension)
+        for defaults in module.default_privileges:
+            self.check_default_privileges(defaults)
         for enum in module.enums:
             self.plain_name(enum.name, enum.loc("name"), "enum")
             if not enum.values:
@@ -243,6 +253,20 @@ class Checker:
                                               "declared under `schemas:` (nor public)")
         if extension.version is not None and not extension.version.strip():
             self.err(extension.loc("version"), f"extension {extension.name!r}: version is empty")
+
+    def check_default_privileges(self, defaults: DefaultPrivileges) -> None:
+        if defaults.schema is not None and defaults.schema not in self.catalog.schemas:
+            self.err(defaults.loc("schema"), f"default privileges: schema {defaults.schema!r} is not declared under "
+                                             "`schemas:` (nor public)")
+        if defaults.for_role is not None:  # an undeclared role (the platform's) is PostgreSQL's to judge
+            self.name_length(defaults.for_role, defaults.loc("for_role"), "role")
+        for kind, acl_kind in DEFAULT_ACL_KIND.items():
+            grants = getattr(defaults, kind)
+            # An empty list is meaningful here: `public: []` in the global defaults revokes a built-in default.
+            self.check_grants([g for g in grants if g.privileges], acl_kind)
+            for grant in grants:
+                if not grant.privileges:
+                    self.role_exists(grant.role, grant.loc("role"))
 
     def not_reserved(self, name: str, pos: Pos, what: str, reserved: dict[str, str]) -> None:
         if name in reserved:

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import sqlparse
-from .derive import Catalog, parse_reference
+from .derive import Catalog, default_acls, parse_reference
 from .diagnostics import Collector, Pos
-from .model import Function, Grant, Index, Policy, Table, Trigger, View
+from .model import DefaultPrivileges, Function, Grant, Index, Policy, Table, Trigger, View
 from .sqltext import SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
 
 Key = tuple[str, str]  # (kind, identity)
 
-_GROUP = {"role": 0, "schema": 1, "extension": 2, "type": 3, "sequence": 4, "function": 5, "table": 6, "view": 7}
+_GROUP = {"role": 0, "schema": 1, "extension": 2, "default_privileges": 3, "type": 4, "sequence": 5, "function": 6,
+          "table": 7, "view": 8}
 _TABLE_CHILD = {"table": 0, "index": 1, "trigger": 2, "rls": 3, "policy": 4, "seed": 5}
 
 
@@ -63,6 +64,9 @@ def build_items(catalog: Catalog) -> list[Item]:
             deps = _schema_dep(QName(extension.schema or "public", extension.name))
             items.append(Item("extension", ("extension", extension.name), extension, index, extension.pos,
                               deps=deps))
+        for defaults in module.default_privileges:
+            if default_acls(defaults):  # an entry that grants nothing and revokes nothing has no statement
+                items.append(_default_privileges_item(catalog, defaults, index))
         for type_def in module.types:
             name = qname(type_def.name)
             items.append(Item("type", ("type", str(name)), type_def, index, type_def.pos, deps=_schema_dep(name)))
@@ -77,6 +81,21 @@ def build_items(catalog: Catalog) -> list[Item]:
         for view in module.views:
             items.append(_view_item(catalog, view, index))
     return items
+
+
+def default_privileges_key(for_role: str | None, schema: str | None) -> Key:
+    return ("default_privileges", f"{for_role or ''}@{schema or ''}")
+
+
+def _default_privileges_item(catalog: Catalog, defaults: DefaultPrivileges, module: int) -> Item:
+    deps = set(_schema_dep(QName(defaults.schema or "public", "")))
+    deps |= {("role", acl.role) for acl in default_acls(defaults) if acl.role != "public"}
+    if defaults.for_role in catalog.roles:
+        deps.add(("role", defaults.for_role))
+    # After the extensions: their own functions and types keep the privileges their scripts give them.
+    deps |= _extension_deps(catalog, None)
+    return Item("default_privileges", default_privileges_key(defaults.for_role, defaults.schema), defaults, module,
+                defaults.pos, deps=frozenset(deps))
 
 
 def _schema_dep(name: QName) -> frozenset[Key]:

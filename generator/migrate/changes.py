@@ -551,6 +551,30 @@ class Grant(Change):
                 "role": "PUBLIC" if self.role == "public" else ident(self.role)}
 
 
+@renders("default_grant")
+@dataclass(frozen=True)
+class DefaultGrant(Change):
+    """ALTER DEFAULT PRIVILEGES ... GRANT (grant=True) or REVOKE of one privilege of one role on new objects."""
+
+    for_role: str | None  # None: the role running the plan
+    schema: str | None  # None: every schema (the global defaults)
+    kind: str  # tables, sequences, functions, types
+    privilege: str
+    role: str
+    grant: bool
+
+    def describe(self) -> str:
+        scope = (f" for role {self.for_role}" if self.for_role else "") + \
+            (f" in schema {self.schema}" if self.schema else "")
+        return f"default privileges{scope}: {'grant' if self.grant else 'revoke'} {self.privilege.upper()} on " \
+               f"new {self.kind} {'to' if self.grant else 'from'} {self.role}"
+
+    def context(self) -> dict[str, Any]:
+        return {"for_role": self.for_role, "schema": self.schema, "kind": self.kind.upper(),
+                "privilege": self.privilege, "grant": self.grant,
+                "role": "PUBLIC" if self.role == "public" else ident(self.role)}
+
+
 @renders("comment")
 @dataclass(frozen=True)
 class Comment(Change):

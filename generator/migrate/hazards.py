@@ -179,8 +179,8 @@ def _set_rls(change: ch.SetRls, facts: Facts) -> list[Hazard]:
     return [Hazard("authz", change.describe())] + _lock(change.table, facts, "")
 
 
-@rule(ch.Grant)
-def _grant(change: ch.Grant, facts: Facts) -> list[Hazard]:
+@rule(ch.Grant, ch.DefaultGrant)
+def _grant(change: ch.Grant | ch.DefaultGrant, facts: Facts) -> list[Hazard]:
     return [Hazard("authz", change.describe())]
 
 

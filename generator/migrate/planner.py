@@ -343,6 +343,9 @@ class _Planner:
 
     def on_grant(self, key: tuple[str, Any], diffs: list[Difference]) -> None:
         owner_kind, owner_key = key
+        if owner_kind == "default privileges":
+            self.on_default_grant(owner_key, diffs)
+            return
         if self.is_replaced(owner_kind, owner_key):
             return
         target = _grant_target(owner_kind, owner_key, self.new, self.old_catalog)
@@ -366,6 +369,14 @@ class _Planner:
                 done.add(role)
             elif role not in had_all or d.what == "missing":
                 self.add(ch.Grant(target, privilege, role, d.what == "missing"), CHANGE, anchor)
+
+    def on_default_grant(self, key: tuple[str | None, str | None, str], diffs: list[Difference]) -> None:
+        """Default privileges granted or revoked one by one (the global defaults' built-in PUBLIC privilege too)."""
+        role, schema, kind = key
+        for d in diffs:
+            grantee, privilege = d.detail
+            self.add(ch.DefaultGrant(role, schema, kind, privilege, grantee, d.what == "missing"), CHANGE,
+                     _graph_key("default privileges", key))
 
     def on_column_grant(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
         table, column = key

@@ -138,3 +138,8 @@ CREATE VIEW shop.open_orders WITH (security_invoker = true, security_barrier = t
     WHERE o.status IN ('open', 'paid');
 COMMENT ON VIEW shop.open_orders IS 'Orders still to ship.';
 GRANT SELECT ON shop.open_orders TO imp_reader;
+
+-- Default privileges on what is created later: in schema shop, and the global ones (PUBLIC's EXECUTE revoked).
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO imp_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT USAGE ON SEQUENCES TO imp_writer;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
