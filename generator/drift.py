@@ -781,8 +781,9 @@ class _Drift:
             if key not in spec and (schema not in own or (role is not None and role not in self.catalog.roles)):
                 continue
             wanted, have = spec.get(key), db.get(key)
-            kinds = wanted.stated() if wanted is not None else tuple(have.at) if have is not None else ()
-            for kind in kinds:
+            speaker = wanted if wanted is not None else have  # the spec's entry, else the database's
+            assert speaker is not None
+            for kind in speaker.stated():
                 self.default_acl(role, schema, kind, getattr(wanted, kind, ()), _held(have, schema, kind))
 
     def default_acl(self, role: str | None, schema: str | None, kind: str, spec: Iterable[Grant],
