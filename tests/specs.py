@@ -37,3 +37,12 @@ def migrate(dsn: str, new_dir: Path) -> str:
     assert [str(d) for d in verify(dsn, catalog)] == []
     assert database.plan_database(dsn, catalog).empty
     return text
+
+
+def one(dsn: str, query: str) -> Any:
+    """The first value of the first row a query returns (None without a row)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(query.encode()).fetchone()
+    return row[0] if row else None

@@ -11,9 +11,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from specs import migrate, sql_of, write_spec
+from specs import migrate, one, sql_of, write_spec
 
 from generator import live
 from generator.check import check
@@ -41,12 +40,6 @@ BASE: dict[str, Any] = {
 
 def spec(tmp_path: Path, name: str, body: dict[str, Any] | None = None) -> Path:
     return write_spec(tmp_path / name, {"01-base.yaml": body if body is not None else BASE})
-
-
-def one(dsn: str, query: str) -> Any:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(query.encode()).fetchone()
-    return row[0] if row else None
 
 
 def errors(tmp_path: Path, body: dict[str, Any]) -> list[str]:

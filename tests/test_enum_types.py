@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import ROOT
-from specs import migrate, sql_of, write_spec
+from specs import migrate, one, sql_of, write_spec
 
 from generator import live
 from generator.check import check
@@ -46,12 +46,6 @@ def labels(dsn: str, type_name: str) -> list[str]:
         rows = conn.execute("SELECT enumlabel FROM pg_enum WHERE enumtypid = %s::regtype ORDER BY enumsortorder",
                             (type_name,)).fetchall()
     return [r[0] for r in rows]
-
-
-def one(dsn: str, query: str) -> Any:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(query.encode()).fetchone()
-    return row[0] if row else None
 
 
 # -- render and verify -----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from specs import migrate, sql_of, write_spec
+from specs import migrate, one, sql_of, write_spec
 
 from generator import live
 from generator.check import check
@@ -47,12 +47,6 @@ BASE: dict[str, Any] = {
 
 def spec(tmp_path: Path, name: str, body: dict[str, Any] | None = None) -> Path:
     return write_spec(tmp_path / name, {"01-base.yaml": body if body is not None else BASE})
-
-
-def one(dsn: str, query: str) -> Any:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(query.encode()).fetchone()
-    return row[0] if row else None
 
 
 def installed(dsn: str) -> dict[str, tuple[str, str]]:
