@@ -30,6 +30,7 @@ NAMED_BY = {
     "ban-drop-column": {"data-loss"},
     "ban-drop-table": {"data-loss"},
     "ban-drop-sequence": {"data-loss"},
+    "ban-drop-extension": {"data-loss"},
     "changing-column-type": {"rewrite", "data-loss", "lock"},
     "constraint-missing-not-valid": {"lock"},
     "disallowed-unique-constraint": {"index-build", "lock"},
@@ -62,6 +63,8 @@ NOT_PLAN_SAFETY = {
     "renaming-object": "a declared rename (renamed_from): an API change the YAML states",
     "ban-drop-constraint": "the spec stops asking for the constraint: no row is lost",
     "ban-drop-default": "the spec drops the default: no row is lost",
+    "ban-set-schema": "an extension's schema the YAML states (reviewed there); columns and indexes follow its types "
+                      "and operator classes, which they reference by oid",
 }
 _FINDING = re.compile(r"^[^:]+:(?P<line>\d+):\d+: \w+: (?P<rule>[a-z-]+) ")
 
