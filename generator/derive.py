@@ -15,8 +15,12 @@ from typing import Literal
 
 from .diagnostics import Pos
 from .model import (
+    BUILTIN_DEFAULTS,
+    PRIVILEGE_ORDER,
     Check,
     Column,
+    DefaultPrivileges,
+    Extension,
     ForeignKey,
     Function,
     Identity,
@@ -129,6 +133,37 @@ class Constraint:
         return parse_reference(self.ref_text)
 
 
+@dataclass(frozen=True)
+class DefaultAcl:
+    """One ALTER DEFAULT PRIVILEGES action: GRANT/REVOKE privileges ON kind TO/FROM a role."""
+
+    grant: bool
+    privileges: tuple[str, ...]
+    kind: str  # tables, sequences, functions, types
+    role: str
+
+    def sql(self) -> str:
+        privileges = ", ".join(p.upper() for p in self.privileges)
+        role = "PUBLIC" if self.role == "public" else ident(self.role)
+        return (f"GRANT {privileges} ON {self.kind.upper()} TO {role}" if self.grant
+                else f"REVOKE {privileges} ON {self.kind.upper()} FROM {role}")
+
+
+def default_acls(defaults: DefaultPrivileges) -> list[DefaultAcl]:
+    """What the entry's statements do, kind by kind: in the global defaults, the built-in default (PUBLIC's
+    EXECUTE on functions, USAGE on types) revoked unless the entry keeps it; then each role's grants."""
+    out: list[DefaultAcl] = []
+    for kind in defaults.stated():
+        grants = sorted(getattr(defaults, kind), key=lambda g: g.role)
+        builtin = BUILTIN_DEFAULTS.get(kind) if defaults.schema is None else None
+        if builtin is not None and not any(g.role == builtin[0] and {builtin[1], "all"} & set(g.privileges)
+                                           for g in grants):
+            out.append(DefaultAcl(False, (builtin[1],), kind, builtin[0]))
+        out += [DefaultAcl(True, tuple(sorted(g.privileges, key=PRIVILEGE_ORDER.index)), kind, g.role)
+                for g in grants if g.privileges]
+    return out
+
+
 def enum_check(column: Column, enum: ValueList) -> str:
     values = ", ".join(literal(v) for v in enum.values)
     return f"{ident(column.name)} IN ({values})"  # quoted when a keyword: `user IN` would mean CURRENT_USER
@@ -222,6 +257,27 @@ class Catalog:
     @cached_property
     def types(self) -> dict[QName, TypeDef]:
         return {k: v for k, (_, v) in self._index("types").items() if isinstance(v, TypeDef)}
+
+    @cached_property
+    def extensions(self) -> dict[str, Extension]:
+        out: dict[str, Extension] = {}
+        for _, e in self.schema.all("extensions"):
+            out.setdefault(e.name, e)
+        return out
+
+    @cached_property
+    def default_privileges(self) -> dict[tuple[str | None, str | None], DefaultPrivileges]:
+        """Default privileges by (for_role, schema); None for the role running the SQL, or every schema."""
+        out: dict[tuple[str | None, str | None], DefaultPrivileges] = {}
+        for _, d in self.schema.all("default_privileges"):
+            out.setdefault((d.for_role, d.schema), d)
+        return out
+
+    @cached_property
+    def extension_schemas(self) -> frozenset[str]:
+        """Schemas holding a declared extension's objects: a type or function there that the spec does not
+        declare may be the extension's (PostgreSQL judges it). Without `schema:` an extension goes to public."""
+        return frozenset(e.schema or DEFAULT_SCHEMA for e in self.extensions.values())
 
     @cached_property
     def enums(self) -> dict[str, ValueList]:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pglast import enums
 
@@ -596,6 +596,15 @@ def _type(text: str) -> str:
         return text
 
 
+def _held(defaults: model.DefaultPrivileges | None, schema: str | None, kind: str) -> tuple[Grant, ...]:
+    """What the database's defaults grant on new objects of a kind: its row, else (global defaults only)
+    PostgreSQL's built-in default."""
+    if defaults is not None and kind in defaults.at:
+        return tuple(getattr(defaults, kind))
+    builtin = model.BUILTIN_DEFAULTS.get(kind) if schema is None else None
+    return (Grant(role=builtin[0], privileges=cast(Any, (builtin[1],))),) if builtin else ()
+
+
 def _defaults(fn: Function) -> str:
     return ", ".join(f"{a.name} DEFAULT {_flat(a.default)}" for a in fn.args if a.default is not None) or "none"
 
@@ -653,6 +662,13 @@ class _Drift:
                   str, self.role)
         self.pair("schema", self.spec("schema", self.catalog.schemas.items()),
                   {s.name: s for s in module.schemas if s.name in self.spec_schema_names()}, str, self.schema)
+        self.pair("extension", self.spec("extension", self.catalog.extensions.items()),
+                  {e.name: e for e in module.extensions if f"extension {e.name}" not in self.skip
+                   and (e.name in self.catalog.extensions
+                        or ((e.schema or DEFAULT_SCHEMA) in self.catalog.schemas
+                            and f"schema {e.schema}" not in self.skip))},
+                  str, self.extension)
+        self.default_privileges()
         self.pair("type", self.spec("type", self.catalog.types.values()), self.database("type", module.types), str,
                   self.enum_type)
         self.pair("sequence", self.spec("sequence", self.catalog.sequences.values()),
@@ -677,7 +693,7 @@ class _Drift:
             name, obj = item if isinstance(item, tuple) else (item.name, item)
             if obj is None:  # public: in every spec, declared by none
                 continue
-            key = name if kind in ("role", "schema") else qname(obj.name)
+            key = name if kind in ("role", "schema", "extension") else qname(obj.name)
             if f"{kind} {key}" not in self.skip:
                 out[key] = obj
         return out
@@ -759,6 +775,43 @@ class _Drift:
     def schema(self, subject: str, spec: SchemaDef, db: SchemaDef) -> None:
         self.comment(subject, spec.comment, db.comment)
         self.grants(subject, f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
+
+    def extension(self, subject: str, spec: model.Extension, db: model.Extension) -> None:
+        """Its schema and version, each only when the spec states it (otherwise they are the server's choice)."""
+        if spec.schema is not None:
+            self.value(subject, "schema", spec.schema, db.schema)
+        if spec.version is not None:
+            self.value(subject, "version", spec.version, db.version)
+
+    # -- default privileges -----------------------------------------------------------------------------------------
+    def default_key(self, defaults: model.DefaultPrivileges) -> tuple[str | None, str | None]:
+        """(role, schema); no role for the user who reads the database (a spec entry without `for_role:`)."""
+        role = None if defaults.for_role == self.db.user else defaults.for_role
+        return role, defaults.schema
+
+    def default_privileges(self) -> None:
+        """Each kind the spec's entries speak for, against the database's defaults (PostgreSQL's built-in ones
+        where the global defaults have no row); and the database's entries in the schemas the spec declares, for the
+        reading user or a declared role. Elsewhere (public, a platform's schemas) only what the spec states."""
+        spec = {self.default_key(d): d for d in self.catalog.default_privileges.values()
+                if f"default privileges {self.default_key(d)}" not in self.skip}
+        db = {self.default_key(d): d for d in self.db.module.default_privileges}
+        own = self.spec_schema_names()
+        for key in sorted(set(spec) | set(db), key=str):
+            role, schema = key
+            if key not in spec and (schema not in own or (role is not None and role not in self.catalog.roles)):
+                continue
+            wanted, have = spec.get(key), db.get(key)
+            speaker = wanted if wanted is not None else have  # the spec's entry, else the database's
+            assert speaker is not None
+            for kind in speaker.stated():
+                self.default_acl(role, schema, kind, getattr(wanted, kind, ()), _held(have, schema, kind))
+
+    def default_acl(self, role: str | None, schema: str | None, kind: str, spec: Iterable[Grant],
+                    db: Iterable[Grant]) -> None:
+        scope = (f" for role {ident(role)}" if role else "") + (f" in schema {ident(schema)}" if schema else "")
+        owner = Subject(f"default privileges on {kind}{scope}", "default privileges", (role, schema, kind))
+        self.grants(owner, f"new {kind}{scope}", kind.rstrip("s"), spec, db)
 
     def enum_type(self, subject: str, spec: model.TypeDef, db: model.TypeDef) -> None:
         """An enum type's labels, in their sort order, and its comment."""
@@ -1033,6 +1086,8 @@ def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str]
         if include_platform or not module.platform:
             continue
         skipped |= {f"role {r.name}" for r in module.roles} | {f"schema {s.name}" for s in module.schemas}
+        skipped |= {f"extension {e.name}" for e in module.extensions}
+        skipped |= {f"default privileges {(d.for_role, d.schema)}" for d in module.default_privileges}
         for kind in ("type", "sequence", "function", "table", "view"):
             skipped |= {f"{kind} {qname(o.name)}" for o in getattr(module, f"{kind}s")}
     schemas = sorted(n for n in catalog.schemas if f"schema {n}" not in skipped)

@@ -44,10 +44,13 @@ from .introspect import DatabaseError, Snapshot
 from .jsonschema import json_schema_text
 from .load import SPEC_SUFFIXES, display_path, load_spec
 from .model import (
+    DEFAULT_PRIVILEGE_KINDS,
     PRIVILEGE_ORDER,
     Argument,
     Check,
     Column,
+    DefaultPrivileges,
+    Extension,
     ForeignKey,
     Function,
     Grant,
@@ -121,6 +124,8 @@ def referenced_roles(module: Module) -> list[str]:
     for table in module.tables:
         for policy in table.policies:
             names.update(policy.roles)
+    for defaults in module.default_privileges:
+        names.update(g.role for kind in DEFAULT_PRIVILEGE_KINDS for g in getattr(defaults, kind))
     return sorted(names - {"public"})
 
 
@@ -359,9 +364,21 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
     return mapping
 
 
-@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef, Identity)
+@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef, Identity,
+        Extension)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
+
+
+@writer(DefaultPrivileges)
+def write_default_privileges(defaults: DefaultPrivileges) -> Any:
+    """Every kind the entry speaks for, even granting nothing: in the global defaults `functions: {}` is a
+    revoked built-in default, not a kind left alone."""
+    out = dict(fields(defaults))
+    for kind in defaults.stated():
+        if kind not in out and defaults.schema is None:
+            out[kind] = Flow()
+    return shape(out)
 
 
 @writer(Column)
@@ -449,7 +466,13 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
     skip = skipped_functions(imported.unsupported)
     functions = [f for f in db.functions if f.name not in {_unquote(s) for s in skip}]
     named: list[Any] = [*db.types, *db.tables, *db.views, *db.sequences, *functions]
-    schema_names = sorted({s.name for s in db.schemas} | {_schema_of(o.name) for o in named})
+    # Extensions are database-wide; those whose objects are in an imported schema go into that schema's module
+    # (written without their version: the spec then installs the server's default one).
+    chosen = {s.name for s in db.schemas}
+    extensions = [dataclasses.replace(e, version=None) for e in db.extensions if e.schema in chosen]
+    schema_names = sorted({s.name for s in db.schemas} | {_schema_of(o.name) for o in named}
+                          | {e.schema or DEFAULT_SCHEMA for e in extensions})
+    first = schema_names[0] if schema_names else None
     files: list[SpecFile] = []
     if imported.roles:
         files.append(SpecFile("platform", Module(
@@ -463,6 +486,10 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
         tables = [without_foreign_defaults(t, imported.unsupported) for t in mine(db.tables)]
         base = Module(module=f"Schema {schema}",
                       schemas=tuple(s for s in db.schemas if s.name == schema != DEFAULT_SCHEMA),
+                      extensions=tuple(e for e in extensions if e.schema == schema),
+                      # the global defaults (no schema) go with the first schema's
+                      default_privileges=tuple(d for d in db.default_privileges
+                                               if d.schema == schema or (d.schema is None and schema == first)),
                       types=tuple(dataclasses.replace(t, name=spec_name(t.name)) for t in mine(db.types)),
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
                       functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),

@@ -91,6 +91,9 @@ class Snapshot:
     # (seed_fingerprint of the values it holds; MISSING_ROW when the row is gone). Filled by plans.
     seeds: Mapping[QName, Mapping[str, str]] = field(default_factory=dict)
     seed_registry: bool = False  # whether the registry table exists
+    # The reading session's user: default privileges of theirs are read with no role (a spec's entry without
+    # `for_role:`). None for an older spec read as a snapshot.
+    user: str | None = None
 
     @property
     def module(self) -> Module:
@@ -343,6 +346,9 @@ class _Reader:
                         for n, login, bypass in self.rows("roles", roles=roles)),
             schemas=tuple(SchemaDef(name=n, comment=comment, grants=grants(acl))
                           for n, comment, acl in self.rows("schemas", schemas=self.schemas)),
+            extensions=tuple(model.Extension(name=n, schema=schema, version=version)
+                             for n, schema, version in self.rows("extensions")),
+            default_privileges=self.default_privileges(),
             types=self.enum_types(),
             sequences=tuple(self.sequence(*row) for row in self.rows("sequences", schemas=self.schemas)),
             functions=tuple(self.function(*row) for row in self.rows("functions", schemas=self.schemas)),
@@ -354,7 +360,8 @@ class _Reader:
             disabled_triggers=frozenset(self.disabled),
             column_grants=self.column_grants,
             relation_columns={r.name: tuple(c.name for c in r.columns) for r in self.relations.values()},
-            all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")})
+            all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")},
+            user=self.conn.execute("SELECT current_user::text").fetchone()[0])  # type: ignore[index]
 
     def read_relations(self) -> None:
         for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl in self.rows(
@@ -428,6 +435,17 @@ class _Reader:
                         leakproof=leakproof, parallel=cast(Any, _PARALLEL.get(parallel, parallel)),
                         cost=None if cost == 100 else cost, rows=None if rows == (1000 if setof else 0) else rows,
                         body=Sql(body), grants=grants(acl), comment=comment)
+
+    def default_privileges(self) -> tuple[model.DefaultPrivileges, ...]:
+        """pg_default_acl as the spec's entries, one per role and schema. The kinds a row exists for are marked
+        present (`at`), as a spec marks the kinds it lists: in the global defaults, a kind without a row keeps
+        PostgreSQL's built-in default, and one with a row is what the row says (even nothing)."""
+        entries: dict[tuple[str | None, str | None], dict[str, tuple[Grant, ...]]] = {}
+        for role, schema, kind, acl in self.rows("default_privileges", schemas=self.schemas):
+            entries.setdefault((role, schema), {})[kind] = grants(acl)
+        return tuple(model.DefaultPrivileges(for_role=role, schema=schema, at={k: NOWHERE for k in kinds},
+                                             **cast(dict[str, Any], kinds))
+                     for (role, schema), kinds in entries.items())
 
     def enum_types(self) -> tuple[model.TypeDef, ...]:
         """The enum types (generator/sql/enum_types.sql), labels in their sort order."""

@@ -112,6 +112,57 @@ class SchemaDef(Node):
 
 
 @dataclass(frozen=True)
+class Extension(Node):
+    """An extension the schema uses (`CREATE EXTENSION IF NOT EXISTS`): its types, functions and operator classes
+    become usable by name. IF NOT EXISTS keeps a platform's pre-installed copy (Supabase's `extensions` schema)."""
+
+    name: str = spec_field("Extension name, as the server lists it in pg_available_extensions.", key=True)
+    schema: str | None = spec_field(
+        "Schema its objects go into (WITH SCHEMA; public or a declared schema). Not given: the server's choice "
+        "(the first schema of the search_path), which drift then leaves alone.")
+    version: str | None = spec_field(
+        "Version to install (VERSION); plans update to it. Not given: the default version, which drift then leaves "
+        "alone.")
+    comment: str | None = spec_field("What the extension is used for (documentation only: the extension's own "
+                                     "COMMENT stays).")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
+
+
+# Object kinds of ALTER DEFAULT PRIVILEGES, as the spec's keys; PostgreSQL's own defaults for objects of that kind
+# when no default privileges say otherwise (besides the owner's): PUBLIC may execute functions and use types.
+DEFAULT_PRIVILEGE_KINDS: tuple[str, ...] = ("tables", "sequences", "functions", "types")
+BUILTIN_DEFAULTS: Mapping[str, tuple[str, str]] = {"functions": ("public", "execute"), "types": ("public", "usage")}
+
+
+@dataclass(frozen=True)
+class DefaultPrivileges(Node):
+    """Privileges PostgreSQL grants on objects created later (ALTER DEFAULT PRIVILEGES): by anyone who creates
+    tables outside the spec, a dashboard or a migration tool. One entry per role and schema, like pg_default_acl."""
+
+    schema: str | None = spec_field(
+        "Schema whose new objects get the privileges (IN SCHEMA; public or a declared schema), added to the role's "
+        "global defaults. Not given: the role's global defaults, for every schema, which replace PostgreSQL's "
+        "built-in ones: `functions: {public: []}` there revokes PUBLIC's EXECUTE on new functions.")
+    for_role: str | None = spec_field(
+        "Role whose new objects get them (FOR ROLE); default: the role that runs the SQL.")
+    tables: tuple[Grant, ...] = spec_field(
+        "Privileges on new tables and views, `role: [select]` (`role: []`: none).", (), keyed=True)
+    sequences: tuple[Grant, ...] = spec_field("Privileges on new sequences.", (), keyed=True)
+    functions: tuple[Grant, ...] = spec_field("Privileges on new functions (`public: [execute]` is PostgreSQL's "
+                                              "built-in default).", (), keyed=True)
+    types: tuple[Grant, ...] = spec_field("Privileges on new types (`public: [usage]` is PostgreSQL's built-in "
+                                          "default).", (), keyed=True)
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statements.")
+
+    def stated(self) -> tuple[str, ...]:
+        """The kinds this entry speaks for: in a schema every kind (what is not listed gets nothing more); in the
+        global defaults the kinds it lists (the others keep PostgreSQL's built-in defaults)."""
+        if self.schema is not None:
+            return DEFAULT_PRIVILEGE_KINDS
+        return tuple(k for k in DEFAULT_PRIVILEGE_KINDS if k in self.at)
+
+
+@dataclass(frozen=True)
 class ValueList(Node):
     """A checked value list (`enums:`): a column naming it with `enum:` keeps its type (usually text) and gets a
     CHECK (col IN (...)). Not a PostgreSQL type: for `CREATE TYPE ... AS ENUM` see `types:`."""
@@ -512,6 +563,12 @@ class Module(Node):
     actors: tuple[Actor, ...] = spec_field("Actors of the access matrix (who uses the database, as which role).",
                                            (), keyed=True)
     schemas: tuple[SchemaDef, ...] = spec_field("Schemas other than public.", (), keyed=True)
+    extensions: tuple[Extension, ...] = spec_field(
+        "Extensions, `name: {schema: s}` or `name: {}` (CREATE EXTENSION IF NOT EXISTS), created right after the "
+        "schemas and roles.", (), keyed=True)
+    default_privileges: tuple[DefaultPrivileges, ...] = spec_field(
+        "Default privileges, a list of `{schema: s, for_role: r, tables: {role: [select]}, functions: ...}` "
+        "(ALTER DEFAULT PRIVILEGES), one per role and schema.", ())
     enums: tuple[ValueList, ...] = spec_field(
         "Checked value lists, `name: [a, b]`: a column naming one (`enum: name`) gets a CHECK (col IN (...)); not "
         "a type (for `CREATE TYPE ... AS ENUM` see `types:`).", (), keyed=True)

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import sqlparse
-from .derive import Catalog, parse_reference
+from .derive import Catalog, default_acls, parse_reference
 from .diagnostics import Collector, Pos
-from .model import Function, Grant, Index, Policy, Table, Trigger, View
-from .sqltext import QName, TypeSyntaxError, is_user_type, parse_returns, qname
+from .model import DefaultPrivileges, Function, Grant, Index, Policy, Table, Trigger, View
+from .sqltext import SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
 
 Key = tuple[str, str]  # (kind, identity)
 
-_GROUP = {"role": 0, "schema": 1, "type": 2, "sequence": 3, "function": 4, "table": 5, "view": 6}
+_GROUP = {"role": 0, "schema": 1, "extension": 2, "default_privileges": 3, "type": 4, "sequence": 5, "function": 6,
+          "table": 7, "view": 8}
 _TABLE_CHILD = {"table": 0, "index": 1, "trigger": 2, "rls": 3, "policy": 4, "seed": 5}
 
 
@@ -59,6 +60,13 @@ def build_items(catalog: Catalog) -> list[Item]:
         for schema_def in module.schemas:
             items.append(Item("schema", ("schema", schema_def.name), schema_def, index, schema_def.pos,
                               deps=_grant_deps(schema_def.grants)))
+        for extension in module.extensions:
+            deps = _schema_dep(QName(extension.schema or "public", extension.name))
+            items.append(Item("extension", ("extension", extension.name), extension, index, extension.pos,
+                              deps=deps))
+        for defaults in module.default_privileges:
+            if default_acls(defaults):  # an entry that grants nothing and revokes nothing has no statement
+                items.append(_default_privileges_item(catalog, defaults, index))
         for type_def in module.types:
             name = qname(type_def.name)
             items.append(Item("type", ("type", str(name)), type_def, index, type_def.pos, deps=_schema_dep(name)))
@@ -73,6 +81,21 @@ def build_items(catalog: Catalog) -> list[Item]:
         for view in module.views:
             items.append(_view_item(catalog, view, index))
     return items
+
+
+def default_privileges_key(for_role: str | None, schema: str | None) -> Key:
+    return ("default_privileges", f"{for_role or ''}@{schema or ''}")
+
+
+def _default_privileges_item(catalog: Catalog, defaults: DefaultPrivileges, module: int) -> Item:
+    deps = set(_schema_dep(QName(defaults.schema or "public", "")))
+    deps |= {("role", acl.role) for acl in default_acls(defaults) if acl.role != "public"}
+    if defaults.for_role in catalog.roles:
+        deps.add(("role", defaults.for_role))
+    # After the extensions: their own functions and types keep the privileges their scripts give them.
+    deps |= _extension_deps(catalog, None)
+    return Item("default_privileges", default_privileges_key(defaults.for_role, defaults.schema), defaults, module,
+                defaults.pos, deps=frozenset(deps))
 
 
 def _schema_dep(name: QName) -> frozenset[Key]:
@@ -92,9 +115,23 @@ def _type_deps(catalog: Catalog, *texts: str) -> frozenset[Key]:
         except TypeSyntaxError:  # reported by check
             continue
         for t in (returns.type, *(t for _, t in returns.columns)):
-            if t is not None and is_user_type(t.base) and qname(t.base) in catalog.types:
-                deps.add(("type", t.base))
+            if t is not None and is_user_type(t.base):
+                deps |= _user_type_dep(catalog, qname(t.base))
     return frozenset(deps)
+
+
+def _user_type_dep(catalog: Catalog, name: QName) -> frozenset[Key]:
+    """A declared type, or else the extensions of its schema, one of which provides it (`citext`)."""
+    if name in catalog.types:
+        return frozenset({("type", str(name))})
+    return _extension_deps(catalog, name.schema)
+
+
+def _extension_deps(catalog: Catalog, schema: str | None) -> frozenset[Key]:
+    """The extensions that may provide an object of `schema` the spec does not declare; every extension for an
+    unqualified name (the search_path finds it wherever it is)."""
+    return frozenset(("extension", e.name) for e in catalog.extensions.values()
+                     if schema is None or (e.schema or "public") == schema)
 
 
 def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
@@ -108,10 +145,10 @@ def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
         fn = catalog.resolve_function(schema, name)
         if fn is not None:
             deps.add(("function", str(fn)))
+        elif schema not in SYSTEM_SCHEMAS:  # maybe an extension's (`gen_random_bytes()`)
+            deps |= _extension_deps(catalog, schema)
     for schema, name in refs.types:
-        type_name = QName(schema or "public", name)
-        if type_name in catalog.types:
-            deps.add(("type", str(type_name)))
+        deps |= _user_type_dep(catalog, QName(schema or "public", name))
     return frozenset(deps)
 
 
@@ -184,6 +221,8 @@ def _index_item(catalog: Catalog, table: Table, index: Index, module: int) -> It
     name = qname(table.name)
     exprs = [k for k in index.columns if k.startswith("(")]
     deps = {("table", str(name))} | _expr_deps(catalog, index.where, *exprs)
+    if index.method != "btree":  # its operator classes may be an extension's (btree_gist, pg_trgm)
+        deps |= _extension_deps(catalog, None)
     return Item("index", ("index", f"{name.schema}.{index.name}"), index, module, index.pos, table,
                 frozenset(deps))
 

@@ -82,6 +82,14 @@ def _registry_or(kind: str, name: str, schema: str | None) -> tuple[str, ...]:
     return (f"seed registry {SEED_REGISTRY_SCHEMA}",) if schema == SEED_REGISTRY_SCHEMA else (f"{kind} {name}",)
 
 
+def _default_privileges(stmt: Any) -> str:
+    """`default privileges for ROLE in SCHEMA`, `-` and `*` where the statement names none."""
+    opts = {o.defname: o.arg for o in stmt.options or ()}
+    roles = ",".join(r.rolename for r in opts["roles"]) if "roles" in opts else "-"
+    schemas = ",".join(n.sval for n in opts["schemas"]) if "schemas" in opts else "*"
+    return f"default privileges for {roles} in {schemas}"
+
+
 # One entry per statement type the output holds: the objects a statement belongs to. A DO block (the guard that
 # creates a role only where the cluster lacks it) returns () and belongs to the statement after it.
 _SUBJECTS: dict[type, Callable[[Any], tuple[str, ...]]] = {
@@ -94,6 +102,8 @@ _SUBJECTS: dict[type, Callable[[Any], tuple[str, ...]]] = {
     ast.ViewStmt: lambda s: (f"view {_rv(s.view)}",),
     ast.CreateSeqStmt: lambda s: (f"sequence {_rv(s.sequence)}",),
     ast.CreateEnumStmt: lambda s: (f"type {_names(s.typeName)}",),
+    ast.CreateExtensionStmt: lambda s: (f"extension {s.extname}",),
+    ast.AlterDefaultPrivilegesStmt: lambda s: (_default_privileges(s),),
     ast.CreateSchemaStmt: lambda s: _registry_or("schema", s.schemaname, s.schemaname),
     ast.AlterRoleStmt: lambda s: (f"role {s.role.rolename}",),
     ast.DoStmt: lambda s: (),

@@ -13,9 +13,19 @@ from typing import Any
 
 import jinja2
 
-from .derive import SEED_REGISTRY_SCHEMA, Catalog, column_clauses, parse_reference, seed_key, seed_key_text
+from .derive import (
+    SEED_REGISTRY_SCHEMA,
+    Catalog,
+    column_clauses,
+    default_acls,
+    parse_reference,
+    seed_key,
+    seed_key_text,
+)
 from .model import (
     PRIVILEGE_ORDER,
+    DefaultPrivileges,
+    Extension,
     Function,
     Grant,
     Index,
@@ -116,6 +126,20 @@ def _role(role: Role, placed: Placed, catalog: Catalog) -> dict[str, Any]:
 def _schema(schema: SchemaDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {"name": ident(schema.name), "comment": schema.comment,
             "acl": acl(f"SCHEMA {ident(schema.name)}", schema.grants, catalog, exact=False)}
+
+
+@renders("extension")
+def _extension(extension: Extension, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    return {"name": ident(extension.name), "schema": ident(extension.schema) if extension.schema else None,
+            "version": extension.version, "notes": note_lines(extension.note)}
+
+
+@renders("default_privileges")
+def _default_privileges(defaults: DefaultPrivileges, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    target = (f" FOR ROLE {ident(defaults.for_role)}" if defaults.for_role else "") + \
+        (f" IN SCHEMA {ident(defaults.schema)}" if defaults.schema else "")
+    return {"target": target, "statements": [acl.sql() for acl in default_acls(defaults)],
+            "notes": note_lines(defaults.note)}
 
 
 @renders("type")

@@ -180,6 +180,8 @@ _SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2)}
 _TYPE_RE = re.compile(r"(?P<base>[a-z][a-z0-9]*(?: [a-z][a-z0-9]*)*) ?(?:\( ?(?P<args>[0-9 ,]*)\))? ?"
                       r"(?P<array>(?:\[\])*)\Z")
 _MAX_TYPE_TEXT = 200
+# Schemas whose functions and relations PostgreSQL itself provides; references into them are not checked.
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
 BUILTIN_TYPES = tuple(sorted(set(_TYPE_ALIASES.values())))
 # A type the schema declares (`types:`), by plain name, `name` or `schema.name`; its existence is `check`'s
 # question (the parse only spells it, schema-qualified like every other name).

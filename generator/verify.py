@@ -17,8 +17,22 @@ from functools import lru_cache
 from typing import Any
 
 from . import sqlparse
-from .derive import SEED_REGISTRY_SCHEMA, Catalog, parse_reference
-from .model import Function, Grant, Index, Policy, Role, SchemaDef, Sequence, Table, Trigger, TypeDef, View
+from .derive import SEED_REGISTRY_SCHEMA, Catalog, default_acls, parse_reference
+from .model import (
+    DefaultPrivileges,
+    Extension,
+    Function,
+    Grant,
+    Index,
+    Policy,
+    Role,
+    SchemaDef,
+    Sequence,
+    Table,
+    Trigger,
+    TypeDef,
+    View,
+)
 from .order import Item, Placed
 from .sqlparse import ast
 from .sqltext import INDEX_KEY, QName, Returns, SqlType, ident, parse_returns, parse_type, qname, unquote_ident
@@ -162,6 +176,18 @@ def _expect_role(role: Role, item: Item, catalog: Catalog) -> set[str]:
 def _expect_schema(schema: SchemaDef, item: Item, catalog: Catalog) -> set[str]:
     return ({f"schema {schema.name}"} | _grants("schema", schema.name, schema.grants)
             | _comment("schema", schema.name, schema.comment))
+
+
+@expects("extension")
+def _expect_extension(extension: Extension, item: Item, catalog: Catalog) -> set[str]:
+    return {f"extension {extension.name} schema={extension.schema} version={extension.version}"}
+
+
+@expects("default_privileges")
+def _expect_default_privileges(defaults: DefaultPrivileges, item: Item, catalog: Catalog) -> set[str]:
+    scope = f"default privileges for {defaults.for_role or '-'} in {defaults.schema or '*'}"
+    return {f"{scope}: {'grant' if acl.grant else 'revoke'} {p} on {acl.kind} {'to' if acl.grant else 'from'} "
+            f"{acl.role}" for acl in default_acls(defaults) for p in acl.privileges}
 
 
 @expects("type")
@@ -406,6 +432,28 @@ def _create_schema_stmt(stmt: Json, text: str) -> set[str]:
     if stmt["schemaname"] == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
         return {SEED_REGISTRY}
     return {f"schema {stmt['schemaname']}"}
+
+
+@handles("CreateExtensionStmt")
+def _create_extension_stmt(stmt: Json, text: str) -> set[str]:
+    # Without IF NOT EXISTS the output would fail where a platform pre-installs the extension.
+    opts = {name: arg["String"]["sval"] for name, arg in _options(stmt).items()}
+    created = "extension" if stmt.get("if_not_exists") else "extension (not IF NOT EXISTS)"
+    return {f"{created} {stmt['extname']} schema={opts.get('schema')} version={opts.get('new_version')}"}
+
+
+@handles("AlterDefaultPrivilegesStmt")
+def _alter_default_privileges_stmt(stmt: Json, text: str) -> set[str]:
+    opts = _options(stmt)
+    roles = [_role(r["RoleSpec"]) for r in opts.get("roles", {}).get("List", {}).get("items", [])] or ["-"]
+    schemas = _names(opts.get("schemas", {}).get("List", {}).get("items", [])) or ["*"]
+    action = stmt["action"]
+    kind = {"OBJECT_TABLE": "tables", "OBJECT_SEQUENCE": "sequences", "OBJECT_FUNCTION": "functions",
+            "OBJECT_TYPE": "types"}.get(action["objtype"], action["objtype"])
+    privileges = [p["AccessPriv"]["priv_name"] for p in action.get("privileges", ())] or ["all"]
+    verb, to = ("grant", "to") if action.get("is_grant") else ("revoke", "from")
+    return {f"default privileges for {role} in {schema}: {verb} {p} on {kind} {to} {_role(g['RoleSpec'])}"
+            for role in roles for schema in schemas for p in privileges for g in action["grantees"]}
 
 
 @handles("CreateEnumStmt")

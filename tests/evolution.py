@@ -475,6 +475,31 @@ CASES: list[Case] = [
     Case("seed_table_created", _set("tables/plans", {"columns": {"code": {"type": "text", "primary_key": True}},
                                                      "seed": [{"code": "free"}, {"code": "pro"}]}),
          [("SELECT count(*) FROM public.plans", 2)]),
+    # -- extensions -----------------------------------------------------------------------------------------------
+    Case("extension_added_and_used", _chain(_set("extensions/citext", {}),
+                                            _set("tables/accounts/columns/nickname", "citext")),
+         [("SELECT count(*) FROM pg_extension WHERE extname = 'citext'", 1),
+          ("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+           "WHERE attrelid = 'public.accounts'::regclass AND attname = 'nickname'", "citext"),
+          # citext's comparison: letters in another case are equal
+          ("SELECT 'Ann'::public.citext = 'ANN'::public.citext", True)],
+         changes=frozenset({"CreateExtension", "AddColumn"})),
+    Case("extension_moved", _set("extensions/citext", {"schema": "extras"}),
+         [("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'citext'", "extras")],
+         changes=frozenset({"AlterExtension"}), not_changes=frozenset({"CreateExtension", "DropExtension"}),
+         before=_chain(_set("schemas/extras", {}), _set("extensions/citext", {"schema": "public"}))),
+    # -- default privileges ---------------------------------------------------------------------------------------
+    Case("default_privileges_granted", _set("default_privileges", [{"schema": "public",
+                                                                     "tables": {"authenticated": ["select"]}},
+                                                                    {"functions": {"public": []}}]),
+         # what new objects will get (test_default_privileges.py creates some and asks has_*_privilege)
+         [("SELECT count(*) FROM pg_default_acl d, aclexplode(d.defaclacl) a WHERE d.defaclobjtype = 'r' "
+           "AND d.defaclnamespace = 'public'::regnamespace AND a.grantee = 'authenticated'::regrole "
+           "AND a.privilege_type = 'SELECT'", 1),
+          ("SELECT count(*) FROM pg_default_acl d, aclexplode(d.defaclacl) a WHERE d.defaclobjtype = 'f' "
+           "AND d.defaclnamespace = 0 AND a.grantee = 0", 0),
+          ("SELECT count(*) FROM pg_default_acl WHERE defaclobjtype = 'f' AND defaclnamespace = 0", 1)],
+         changes=frozenset({"DefaultGrant"}), hazards=frozenset({"authz"})),
     # -- enum types -----------------------------------------------------------------------------------------------
     Case("enum_type_created", _chain(_set("types/account_kind", {"enum": ["person", "team"]}),
                                      _set("tables/accounts/columns/kind",

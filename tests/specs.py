@@ -19,3 +19,30 @@ def write_spec(root: Path, modules: dict[str, dict[str, Any]]) -> Path:
 
 def sql_of(files: list[Any], name: str) -> str:
     return next(f.text for f in files if f.name == name)
+
+
+def migrate(dsn: str, new_dir: Path) -> str:
+    """Plan from the database to the spec in `new_dir`, apply, and prove it: no drift, nothing left to plan.
+    Returns the plan's script."""
+    from generator.check import check
+    from generator.drift import verify
+    from generator.load import load_spec
+    from generator.migrate import database
+    from generator.migrate.script import script
+
+    catalog = check(load_spec(new_dir))
+    p = database.plan_database(dsn, catalog)
+    text = script(p, title="test")
+    database.apply(dsn, p)
+    assert [str(d) for d in verify(dsn, catalog)] == []
+    assert database.plan_database(dsn, catalog).empty
+    return text
+
+
+def one(dsn: str, query: str) -> Any:
+    """The first value of the first row a query returns (None without a row)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(query.encode()).fetchone()
+    return row[0] if row else None

@@ -279,6 +279,16 @@ CHANGES = [
            "sequence public.support_ticket_number_seq: missing in database"),
     Change("run.pair type", "drop an enum type", "DROP TYPE public.mood", "type public.mood: missing in database",
            "small"),
+    Change("run.pair extension", "drop an extension", "DROP EXTENSION hstore",
+           "extension hstore: missing in database", "small"),
+    Change("extension.schema", "move an extension", "ALTER EXTENSION hstore SET SCHEMA scratch",
+           "extension hstore: schema public in spec, scratch in database", "small"),
+    Change("extension.version", "install another version of an extension",
+           "DROP EXTENSION hstore; CREATE EXTENSION hstore WITH SCHEMA public VERSION '1.4'",
+           "extension hstore: version 1.8 in spec, 1.4 in database", "small"),
+    Change("default_acl.grants", "grant more by default in a schema",
+           "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO PUBLIC",
+           "grant INSERT on new tables in schema public to PUBLIC: in database, not in spec", "small"),
     Change("enum_type.values", "add an enum value", "ALTER TYPE public.mood ADD VALUE 'meh' BEFORE 'sad'",
            "type public.mood: values (happy, sad) in spec, (happy, meh, sad) in database", "small"),
     Change("enum_type.comment", "comment an enum type", "COMMENT ON TYPE public.mood IS 'How it feels'",
@@ -482,10 +492,13 @@ CHANGES = [
 
 
 # What SPEC-131 cannot show alone: a role of its own (roles are cluster-wide), an empty schema, a sequence with an
-# explicit maximum (so narrowing its type changes only the type), a function nothing depends on.
+# explicit maximum (so narrowing its type changes only the type), a function nothing depends on, an extension
+# nothing uses (hstore's default version is 1.8 on PostgreSQL 15 and 18 alike), default privileges in public.
 SMALL_ROLE = "pgspec_drift_role"
 SMALL_SPEC = {"01-small.yaml": {
     "module": "Small", "roles": {SMALL_ROLE: {}}, "schemas": {"scratch": {}},
+    "extensions": {"hstore": {"schema": "public", "version": "1.8"}},
+    "default_privileges": [{"schema": "public", "tables": {"public": ["select"]}}],
     "sequences": {"s": {"max_value": 1000}}, "types": {"mood": {"enum": ["happy", "sad"]}},
     "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"},
                   "g": {"args": {"n": {"type": "integer", "default": "1"}}, "returns": "setof integer",

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import ROOT
-from specs import sql_of, write_spec
+from specs import migrate, one, sql_of, write_spec
 
 from generator import live
 from generator.check import check
@@ -23,7 +23,6 @@ from generator.drift import verify
 from generator.load import load_spec
 from generator.migrate import database
 from generator.migrate.planner import plan
-from generator.migrate.script import script
 from generator.migrate.snapshot import declared, inverted, of_spec
 from generator.pipeline import build
 from generator.verify import found
@@ -47,12 +46,6 @@ def labels(dsn: str, type_name: str) -> list[str]:
         rows = conn.execute("SELECT enumlabel FROM pg_enum WHERE enumtypid = %s::regtype ORDER BY enumsortorder",
                             (type_name,)).fetchall()
     return [r[0] for r in rows]
-
-
-def one(dsn: str, query: str) -> Any:
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(query.encode()).fetchone()
-    return row[0] if row else None
 
 
 # -- render and verify -----------------------------------------------------------------------------------------------
@@ -106,17 +99,6 @@ def test_a_changed_type_is_reported(empty_db: str, change: str, expected: str) -
 
 
 # -- plans -----------------------------------------------------------------------------------------------------------
-def migrate(dsn: str, new_dir: Path) -> str:
-    """Plan against the database, apply, and prove: no drift, nothing left to plan. Returns the script."""
-    catalog = check(load_spec(new_dir))
-    p = database.plan_database(dsn, catalog)
-    text = script(p, title="test")
-    database.apply(dsn, p)
-    assert [str(d) for d in verify(dsn, catalog)] == []
-    assert database.plan_database(dsn, catalog).empty
-    return text
-
-
 def test_plan_adds_values_before_the_transaction_that_uses_them(empty_db: str, tmp_path: Path) -> None:
     old = spec(tmp_path, "old", BASE)
     live.apply_sql(empty_db, sql_of(build(old).files, "schema.sql"))

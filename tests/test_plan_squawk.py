@@ -33,6 +33,7 @@ NAMED_BY = {
     "ban-drop-column": {"data-loss"},
     "ban-drop-table": {"data-loss"},
     "ban-drop-sequence": {"data-loss"},
+    "ban-drop-extension": {"data-loss"},
     "changing-column-type": {"rewrite", "data-loss", "lock"},
     "constraint-missing-not-valid": {"lock"},
     "disallowed-unique-constraint": {"index-build", "lock"},
@@ -67,6 +68,8 @@ NOT_PLAN_SAFETY = {
     "ban-drop-default": "the spec drops the default: no row is lost",
     "ban-alter-identity": "the spec changes how the column is numbered: an API change the YAML states (reviewed "
                           "there); the lock it takes is named",
+    "ban-set-schema": "an extension's schema the YAML states (reviewed there); columns and indexes follow its types "
+                      "and operator classes, which they reference by oid",
 }
 # squawk rules one kind of change answers by what it is: a generated column dropped to be added again with another
 # expression, in the same transaction (its values are computed again; no client sees it missing).

@@ -97,6 +97,12 @@ class CreateSchema(Create):
 
 @renders()
 @dataclass(frozen=True)
+class CreateExtension(Create):
+    pass
+
+
+@renders()
+@dataclass(frozen=True)
 class CreateType(Create):
     pass
 
@@ -212,6 +218,19 @@ class Drop(Change):
 @dataclass(frozen=True)
 class DropSchema(Drop):
     WHAT = "SCHEMA"
+    name: str
+
+    def target(self) -> str:
+        return ident(self.name)
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropExtension(Drop):
+    """Without CASCADE: PostgreSQL refuses while an object outside the extension still uses one of its types,
+    functions or operator classes (the plan drops the spec's own users first)."""
+
+    WHAT = "EXTENSION"
     name: str
 
     def target(self) -> str:
@@ -470,6 +489,20 @@ class AlterRole(Change):
         return f"alter role {self.name}"
 
 
+@renders("alter_extension")
+@dataclass(frozen=True)
+class AlterExtension(Change):
+    """ALTER EXTENSION ... SET SCHEMA (a relocatable extension) or UPDATE TO a version."""
+
+    name: str
+    schema: str | None = None
+    version: str | None = None
+
+    def describe(self) -> str:
+        change = f"schema {self.schema}" if self.schema is not None else f"version {self.version}"
+        return f"alter extension {self.name}: {change}"
+
+
 @renders("add_enum_value")
 @dataclass(frozen=True)
 class AddEnumValue(Change):
@@ -532,6 +565,30 @@ class Grant(Change):
 
     def context(self) -> dict[str, Any]:
         return {"target": self.target, "privilege": self.privilege, "grant": self.grant, "column": self.column,
+                "role": "PUBLIC" if self.role == "public" else ident(self.role)}
+
+
+@renders("default_grant")
+@dataclass(frozen=True)
+class DefaultGrant(Change):
+    """ALTER DEFAULT PRIVILEGES ... GRANT (grant=True) or REVOKE of one privilege of one role on new objects."""
+
+    for_role: str | None  # None: the role running the plan
+    schema: str | None  # None: every schema (the global defaults)
+    kind: str  # tables, sequences, functions, types
+    privilege: str
+    role: str
+    grant: bool
+
+    def describe(self) -> str:
+        scope = (f" for role {self.for_role}" if self.for_role else "") + \
+            (f" in schema {self.schema}" if self.schema else "")
+        return f"default privileges{scope}: {'grant' if self.grant else 'revoke'} {self.privilege.upper()} on " \
+               f"new {self.kind} {'to' if self.grant else 'from'} {self.role}"
+
+    def context(self) -> dict[str, Any]:
+        return {"for_role": self.for_role, "schema": self.schema, "kind": self.kind.upper(),
+                "privilege": self.privilege, "grant": self.grant,
                 "role": "PUBLIC" if self.role == "public" else ident(self.role)}
 
 

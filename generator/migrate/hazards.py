@@ -89,7 +89,7 @@ def _lock(table: QName, facts: Facts, what: str) -> list[Hazard]:
 
 # -- rules ------------------------------------------------------------------------------------------------------
 @rule(ch.Comment, ch.AlterRole, ch.CreateRole, ch.CreateSchema, ch.DropSchema, ch.DropView, ch.DropFunction,
-      ch.CreateType, ch.AddEnumValue,
+      ch.CreateType, ch.AddEnumValue, ch.CreateExtension, ch.AlterExtension,
       ch.AlterSequence, ch.ValidateConstraint, ch.EnableTrigger, ch.InsertSeedRows, ch.UpdateSeedRow,
       ch.CreateSeedRegistry, ch.SeedRegistryRows)
 def _none(change: Any, facts: Facts) -> list[Hazard]:
@@ -179,8 +179,8 @@ def _set_rls(change: ch.SetRls, facts: Facts) -> list[Hazard]:
     return [Hazard("authz", change.describe())] + _lock(change.table, facts, "")
 
 
-@rule(ch.Grant)
-def _grant(change: ch.Grant, facts: Facts) -> list[Hazard]:
+@rule(ch.Grant, ch.DefaultGrant)
+def _grant(change: ch.Grant | ch.DefaultGrant, facts: Facts) -> list[Hazard]:
     return [Hazard("authz", change.describe())]
 
 
@@ -189,6 +189,13 @@ def _drop_table(change: ch.DropTable, facts: Facts) -> list[Hazard]:
     populated = facts.populated(change.name)
     return [Hazard("data-loss", f"table {change.name} and its rows are dropped"
                                 + (f" ({populated})" if populated else ""))]
+
+
+@rule(ch.DropExtension)
+def _drop_extension(change: ch.DropExtension, facts: Facts) -> list[Hazard]:
+    # Its types, functions and operators go with it, and the data of any configuration table it keeps.
+    return [Hazard("data-loss", f"extension {change.name} is dropped with every object it provides "
+                                "(PostgreSQL refuses while an object it does not own still uses one)")]
 
 
 @rule(ch.DropType)

@@ -360,6 +360,9 @@ class _Planner:
 
     def on_grant(self, key: tuple[str, Any], diffs: list[Difference]) -> None:
         owner_kind, owner_key = key
+        if owner_kind == "default privileges":
+            self.on_default_grant(owner_key, diffs)
+            return
         if self.is_replaced(owner_kind, owner_key):
             return
         target = _grant_target(owner_kind, owner_key, self.new, self.old_catalog)
@@ -384,11 +387,31 @@ class _Planner:
             elif role not in had_all or d.what == "missing":
                 self.add(ch.Grant(target, privilege, role, d.what == "missing"), CHANGE, anchor)
 
+    def on_default_grant(self, key: tuple[str | None, str | None, str], diffs: list[Difference]) -> None:
+        """Default privileges granted or revoked one by one (the global defaults' built-in PUBLIC privilege too)."""
+        role, schema, kind = key
+        for d in diffs:
+            grantee, privilege = d.detail
+            self.add(ch.DefaultGrant(role, schema, kind, privilege, grantee, d.what == "missing"), CHANGE,
+                     _graph_key("default privileges", key))
+
     def on_column_grant(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
         table, column = key
         for d in diffs:
             role, privilege = d.detail
             self.add(ch.Grant(f"TABLE {table.sql}", privilege, role, False, column), CHANGE, ("table", str(table)))
+
+    def on_extension(self, name: str, diffs: list[Difference]) -> None:
+        key: Key = ("extension", name)
+        for d in diffs:
+            if d.what == "missing":
+                self.create(key, ch.CreateExtension)
+            elif d.what == "extra":
+                self.add(ch.DropExtension(name), DROP, key)
+            elif d.what == "schema":
+                self.add(ch.AlterExtension(name, schema=self.new.extensions[name].schema), CHANGE, key)
+            elif d.what == "version":
+                self.add(ch.AlterExtension(name, version=self.new.extensions[name].version), CHANGE, key)
 
     def on_type(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("type", str(name))
@@ -772,7 +795,8 @@ def _key_condition(key_text: str, types: Mapping[str, str]) -> str:
 
 
 _CREATE: dict[str, type[ch.Create]] = {
-    "role": ch.CreateRole, "schema": ch.CreateSchema, "type": ch.CreateType, "sequence": ch.CreateSequence,
+    "role": ch.CreateRole, "schema": ch.CreateSchema, "extension": ch.CreateExtension, "type": ch.CreateType,
+    "sequence": ch.CreateSequence,
     "function": ch.CreateFunction,
     "table": ch.CreateTable, "index": ch.CreateIndex, "trigger": ch.CreateTrigger, "rls": ch.EnableRls,
     "policy": ch.CreatePolicy, "view": ch.CreateView,

@@ -57,6 +57,8 @@ def of_spec(catalog: Catalog) -> Snapshot:
         module="spec",
         roles=tuple(r for _, r in schema.all("roles")),
         schemas=tuple(s for _, s in schema.all("schemas")),
+        extensions=tuple(e for _, e in schema.all("extensions")),
+        default_privileges=tuple(d for _, d in schema.all("default_privileges")),
         types=tuple(t for _, t in schema.all("types")),
         sequences=tuple(_sequence(s) for _, s in schema.all("sequences")),
         functions=tuple(f for _, f in schema.all("functions")),

@@ -154,14 +154,13 @@ SELECT kind, name, detail FROM (
 WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = objects.catalog AND d.objid = objects.oid
                   AND d.deptype = 'e')
 UNION ALL
+-- Default privileges on schemas and large objects (those on tables, sequences, functions and types are modelled).
 SELECT 'default privileges',
-       format('for role %%s%%s on %%s', pg_get_userbyid(d.defaclrole),
-              CASE WHEN d.defaclnamespace <> 0 THEN ' in schema ' || quote_ident(n.nspname) ELSE '' END,
-              CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
-                                   WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE d.defaclobjtype::text END),
+       format('for role %%s on %%s', pg_get_userbyid(d.defaclrole),
+              CASE d.defaclobjtype WHEN 'n' THEN 'schemas' ELSE d.defaclobjtype::text END),
        array_to_string(d.defaclacl, ', ')
-FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
-WHERE d.defaclnamespace = 0 OR n.nspname = ANY (%(schemas)s::text[])
+FROM pg_default_acl d
+WHERE d.defaclobjtype NOT IN ('r', 'S', 'f', 'T') AND d.defaclnamespace = 0
 UNION ALL
 SELECT 'event trigger', quote_ident(e.evtname), e.evtevent || ' -> ' || e.evtfoid::regproc::text
 FROM pg_event_trigger e

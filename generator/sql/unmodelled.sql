@@ -1,6 +1,6 @@
--- Objects of the covered schemas (and extensions, database-wide) that the spec language cannot declare yet: a plan
--- names them and leaves them alone (enum types are modelled: enum_types.sql). Extension members are left out (the
--- extension is named instead).
+-- Objects of the covered schemas that the spec language cannot declare yet: a plan names them and leaves them alone
+-- (enum types are modelled: enum_types.sql; extensions: extensions.sql). Extension members are left out (the
+-- extension is modelled).
 SELECT kind, name FROM (
     SELECT CASE t.typtype WHEN 'c' THEN 'composite type' WHEN 'd' THEN 'domain'
                           WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type' END AS kind,
@@ -33,6 +33,4 @@ SELECT kind, name FROM (
 ) objects
 WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = objects.catalog AND d.objid = objects.oid
                   AND d.deptype = 'e')
-UNION ALL
-SELECT 'extension', e.extname FROM pg_extension e WHERE e.extname <> 'plpgsql'
 ORDER BY 1, 2

@@ -12,6 +12,10 @@ CREATE SCHEMA shop;
 COMMENT ON SCHEMA shop IS 'The shop''s tables.';
 GRANT USAGE ON SCHEMA shop TO imp_reader, imp_writer;
 
+-- Extensions: citext's type in a column of shop, btree_gist's operator classes in a GiST index on text.
+CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA shop;
+CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
+
 CREATE TYPE shop.mood AS ENUM ('happy', 'sad', 'so so');
 COMMENT ON TYPE shop.mood IS 'How a customer feels.';
 
@@ -60,6 +64,7 @@ $$;
 CREATE TABLE shop.customers (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     email varchar(320) NOT NULL UNIQUE,
+    nickname shop.citext,
     name text NOT NULL DEFAULT 'anonymous',
     vip boolean NOT NULL DEFAULT false,
     mood shop.mood DEFAULT 'happy',
@@ -128,6 +133,7 @@ CREATE TABLE shop.order_lines (
 );
 
 CREATE TABLE public.notes (body text);
+CREATE INDEX notes_body_gist ON public.notes USING gist (body);
 GRANT SELECT ON public.notes TO PUBLIC;
 
 CREATE VIEW shop.open_orders WITH (security_invoker = true, security_barrier = true) AS
@@ -135,3 +141,8 @@ CREATE VIEW shop.open_orders WITH (security_invoker = true, security_barrier = t
     WHERE o.status IN ('open', 'paid');
 COMMENT ON VIEW shop.open_orders IS 'Orders still to ship.';
 GRANT SELECT ON shop.open_orders TO imp_reader;
+
+-- Default privileges on what is created later: in schema shop, and the global ones (PUBLIC's EXECUTE revoked).
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO imp_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT USAGE ON SEQUENCES TO imp_writer;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
