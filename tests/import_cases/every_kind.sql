@@ -16,6 +16,13 @@ GRANT USAGE ON SCHEMA shop TO imp_reader, imp_writer;
 CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA shop;
 CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 
+-- Default privileges on what is created later (after the extensions, whose functions keep PUBLIC's EXECUTE, and
+-- before the rest, as the generated SQL places them: an identity column's sequence gets the sequence grant, and
+-- the spec cannot grant on it by name): in schema shop, and the global ones (PUBLIC's EXECUTE revoked).
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO imp_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT USAGE ON SEQUENCES TO imp_writer;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+
 CREATE TYPE shop.mood AS ENUM ('happy', 'sad', 'so so');
 COMMENT ON TYPE shop.mood IS 'How a customer feels.';
 
@@ -141,8 +148,3 @@ CREATE VIEW shop.open_orders WITH (security_invoker = true, security_barrier = t
     WHERE o.status IN ('open', 'paid');
 COMMENT ON VIEW shop.open_orders IS 'Orders still to ship.';
 GRANT SELECT ON shop.open_orders TO imp_reader;
-
--- Default privileges on what is created later: in schema shop, and the global ones (PUBLIC's EXECUTE revoked).
-ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO imp_reader;
-ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT USAGE ON SEQUENCES TO imp_writer;
-ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
