@@ -13,14 +13,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from specs import sql_of, write_spec
+from specs import migrate, sql_of, write_spec
 
 from generator import live
 from generator.check import check
 from generator.drift import verify
 from generator.load import load_spec
-from generator.migrate import database
-from generator.migrate.script import script
 from generator.order import order
 from generator.pipeline import build
 from generator.verify import found, verify_sql
@@ -136,17 +134,6 @@ def test_a_changed_column_is_reported(empty_db: str, tmp_path: Path, change: str
 
 
 # -- plans -----------------------------------------------------------------------------------------------------------
-def migrate(dsn: str, new_dir: Path) -> str:
-    """Plan against the database, apply, and prove: no drift, nothing left to plan. Returns the script."""
-    catalog = check(load_spec(new_dir))
-    p = database.plan_database(dsn, catalog)
-    text = script(p, title="test")
-    database.apply(dsn, p)
-    assert [str(d) for d in verify(dsn, catalog)] == []
-    assert database.plan_database(dsn, catalog).empty
-    return text
-
-
 def with_columns(**columns: Any) -> dict[str, Any]:
     body = copy.deepcopy(BASE)
     cols = body["tables"]["items"]["columns"]
