@@ -927,7 +927,7 @@ def main(args: argparse.Namespace) -> int:
         try:
             catalog = Catalog(read_database(args.db, args.schema or ()))
         except DatabaseError as exc:
-            print(f"lint --db: {exc}", file=sys.stderr)
+            print(f"lint --db: cannot read the database: {exc}", file=sys.stderr)
             return 2
         findings = lint(catalog, api_schemas=api, suppressions=spec, judge_suppressions=False)
         what = "database"
