@@ -668,6 +668,7 @@ class _Drift:
                         or ((e.schema or DEFAULT_SCHEMA) in self.catalog.schemas
                             and f"schema {e.schema}" not in self.skip))},
                   str, self.extension)
+        self.public_schema()
         self.default_privileges()
         self.pair("type", self.spec("type", self.catalog.types.values()), self.database("type", module.types), str,
                   self.enum_type)
@@ -775,6 +776,19 @@ class _Drift:
     def schema(self, subject: str, spec: SchemaDef, db: SchemaDef) -> None:
         self.comment(subject, spec.comment, db.comment)
         self.grants(subject, f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
+
+    def public_schema(self) -> None:
+        """Schema public, which every database has and a spec seldom declares: undeclared, its privileges are
+        PostgreSQL's defaults (15 and later: USAGE for PUBLIC, CREATE for its owner only), of which the one that
+        matters is CREATE: granted to another role, that role can plant a function or operator that shadows a
+        built-in one for every user whose search_path starts with public."""
+        if self.catalog.schemas.get(DEFAULT_SCHEMA, True) is not None or f"schema {DEFAULT_SCHEMA}" in self.skip:
+            return
+        db = next((s for s in self.db.module.schemas if s.name == DEFAULT_SCHEMA), None)
+        if db is not None:
+            creators = [Grant(role=g.role, privileges=("create",)) for g in db.grants if "create" in g.privileges]
+            self.grants(Subject(f"schema {DEFAULT_SCHEMA}", "schema", DEFAULT_SCHEMA), f"schema {DEFAULT_SCHEMA}",
+                        "schema", (), creators)
 
     def extension(self, subject: str, spec: model.Extension, db: model.Extension) -> None:
         """Its schema and version, each only when the spec states it (otherwise they are the server's choice)."""
@@ -1121,12 +1135,19 @@ def compare(catalog: Catalog, snapshot: Snapshot, constant: Constant = same_cons
 
 def verify(dsn: str, catalog: Catalog, *, include_platform: bool = True) -> list[Difference]:
     """Read the database at `dsn` and compare it with the spec; raises DatabaseError when it cannot be read."""
+    return verify_named(dsn, catalog, include_platform=include_platform)[0]
+
+
+def verify_named(dsn: str, catalog: Catalog, *, include_platform: bool = True) \
+        -> tuple[list[Difference], list[str]]:
+    """verify, and the database's schemas that the spec does not declare (not compared)."""
     schemas, roles, skip = scope(catalog, include_platform=include_platform)
     partial = platform_children(catalog, include_platform=include_platform)
     schemas = sorted(set(schemas) | {name.schema for name in partial})
     with introspect.connect(dsn) as conn:
         snapshot = introspect.read(conn, schemas, roles)
-        return compare(catalog, snapshot, introspect.Constants(conn), skip=skip, partial=partial)
+        differences = compare(catalog, snapshot, introspect.Constants(conn), skip=skip, partial=partial)
+    return differences, [s for s in snapshot.other_schemas if s not in catalog.schemas]
 
 
 # -- command line ---------------------------------------------------------------------------------------------------
@@ -1147,11 +1168,14 @@ def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     catalog = check(load_spec(args.spec))
     try:
-        differences = verify(args.db, catalog, include_platform=args.target == "postgres")
+        differences, others = verify_named(args.db, catalog, include_platform=args.target == "postgres")
     except DatabaseError as exc:
         print(f"verify: cannot read the database: {exc}", file=sys.stderr)
         return 2
     emit([Record("drift", d.message, object=d.subject) for d in differences], args.format)
+    if others:
+        print(f"not compared (the spec does not declare them): schema{'s' if len(others) > 1 else ''} "
+              f"{', '.join(others)}", file=sys.stderr)
     if differences:
         n = len(differences)
         print(f"{n} difference{'s' if n != 1 else ''} between {args.spec} and the database "

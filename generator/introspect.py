@@ -94,6 +94,8 @@ class Snapshot:
     # The reading session's user: default privileges of theirs are read with no role (a spec's entry without
     # `for_role:`). None for an older spec read as a snapshot.
     user: str | None = None
+    # The database's other schemas (not the spec's, not PostgreSQL's own): not compared, but named by verify.
+    other_schemas: tuple[str, ...] = ()
 
     @property
     def module(self) -> Module:
@@ -361,7 +363,8 @@ class _Reader:
             column_grants=self.column_grants,
             relation_columns={r.name: tuple(c.name for c in r.columns) for r in self.relations.values()},
             all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")},
-            user=self.conn.execute("SELECT current_user::text").fetchone()[0])  # type: ignore[index]
+            user=self.conn.execute("SELECT current_user::text").fetchone()[0],  # type: ignore[index]
+            other_schemas=tuple(n for n, in self.rows("other_schemas", schemas=self.schemas)))
 
     def read_relations(self) -> None:
         for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl in self.rows(

@@ -139,6 +139,8 @@ def _recreate_view_without_security_invoker() -> str:
 
 
 CHANGES = [
+    Change("public_schema.grants", "CREATE on schema public granted (undeclared: PostgreSQL's defaults hold)",
+           "GRANT CREATE ON SCHEMA public TO anon", "grant CREATE on schema public to anon: in database, not in spec"),
     Change("table.pair index", "drop an index", "DROP INDEX public.idx_support_tickets_priority",
            "index public.idx_support_tickets_priority: missing in database"),
     Change("table.pair index", "add an index", "CREATE INDEX idx_tenants_name ON public.tenants (name)",
@@ -642,6 +644,13 @@ def test_cli_exit_codes(schema_db: str) -> None:
     assert drifted.returncode == 1
     assert drifted.stdout == "index public.idx_support_tickets_priority: missing in database\n"
     assert drifted.stderr.startswith(f"1 difference between {SPEC} and the database (")
+
+
+def test_schemas_the_spec_does_not_declare_are_named_not_compared(schema_db: str) -> None:
+    live.apply_sql(schema_db, "CREATE SCHEMA reports; CREATE TABLE reports.daily (day date); CREATE SCHEMA \"Odd\"")
+    result = run("verify", "--db", schema_db)
+    assert (result.returncode, result.stdout) == (0, "no drift\n"), result.stderr
+    assert result.stderr == "not compared (the spec does not declare them): schemas Odd, reports\n"
 
 
 def test_cli_unreachable_database() -> None:
