@@ -158,10 +158,11 @@ def _type(type_def: TypeDef, placed: Placed, catalog: Catalog) -> dict[str, Any]
             "acl": acl(f"TYPE {name}", type_def.grants, catalog) if "grants" in type_def.at else None}
 
 
-def attribute_sql(attribute: Attribute) -> str:
-    """One attribute of a composite type as CREATE TYPE and ALTER TYPE ... ADD ATTRIBUTE spell it."""
+def attribute_sql(attribute: Attribute, keyword: str = "") -> str:
+    """One attribute of a composite type as CREATE TYPE and ALTER TYPE ... ADD ATTRIBUTE spell it (ALTER
+    ATTRIBUTE with `keyword` TYPE)."""
     collate = f" COLLATE {ident(attribute.collation)}" if attribute.collation else ""
-    return f"{ident(attribute.name)} {parse_type(attribute.type)}{collate}"
+    return f"{ident(attribute.name)} {keyword}{parse_type(attribute.type)}{collate}"
 
 
 @renders("sequence")
