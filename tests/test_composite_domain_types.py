@@ -22,7 +22,8 @@ from generator.diagnostics import SpecError
 from generator.drift import verify
 from generator.load import load_spec
 from generator.migrate import database
-from generator.migrate.planner import plan
+from generator.migrate.planner import Options, plan
+from generator.migrate.script import script
 from generator.migrate.snapshot import of_spec
 from generator.pipeline import build
 
@@ -176,6 +177,22 @@ def test_plan_changes_attributes_and_domains_in_place_keeping_the_data(empty_db:
     assert one(empty_db, "SELECT (home).street || (home).contact FROM app.people") == "Mainc@d"
 
 
+def test_online_plan_adds_a_domain_check_not_valid_and_validates_it_after(empty_db: str, tmp_path: Path) -> None:
+    body = {"module": "Online", "types": {"code": {"domain": "text"}},
+            "tables": {"t": {"columns": {"id": {"type": "bigint", "primary_key": True}, "code": "code"}}}}
+    live.apply_sql(empty_db, sql_of(build(spec(tmp_path, "old", body)).files, "schema.sql"))
+    live.apply_sql(empty_db, "INSERT INTO public.t VALUES (1, 'abc')")
+    body["types"]["code"]["checks"] = {"short": "length(VALUE) < 5"}
+    catalog = check(load_spec(spec(tmp_path, "new", body)))
+    p = database.plan_database(empty_db, catalog, options=Options(online=True))
+    text = script(p, title="test")
+    assert text.index("ADD CONSTRAINT short CHECK (length(VALUE) < 5) NOT VALID;") < text.index("COMMIT;") \
+        < text.index("ALTER DOMAIN public.code VALIDATE CONSTRAINT short;")
+    database.apply(empty_db, p)
+    assert [str(d) for d in verify(empty_db, catalog)] == []
+    assert one(empty_db, "SELECT convalidated FROM pg_constraint WHERE conname = 'short'") is True
+
+
 def test_plan_retypes_an_attribute_of_a_type_no_table_uses(empty_db: str, tmp_path: Path) -> None:
     body = {"module": "Loose", "types": {"pair": {"attributes": {"a": "integer", "b": "text"}}},
             "functions": {"first": {"args": {"p": "pair"}, "returns": "integer", "language": "sql",
@@ -228,7 +245,6 @@ def test_plan_drops_a_type_after_its_users(empty_db: str, tmp_path: Path) -> Non
             "tables": {"app.people": {"columns": {"id": {"type": "bigint", "primary_key": True}}}}}
     p = database.plan_database(empty_db, check(load_spec(spec(tmp_path, "bare", bare))))
     assert p.hazard_kinds() == {"data-loss"}  # the columns go with their values
-    from generator.migrate.script import script
     text = script(p, title="test")
     assert text.index("DROP COLUMN home") < text.index("DROP TYPE app.addresses;") \
         < text.index("DROP TYPE app.address;") < text.index("DROP TYPE app.email;")

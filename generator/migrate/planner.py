@@ -459,9 +459,14 @@ class _Planner:
             elif d.what in ("check extra", "check"):
                 self.add(ch.AlterType(name, f"DROP CONSTRAINT {ident(d.detail)}", domain), CHANGE, key, 1)
             if d.what in ("check missing", "check"):
+                # --online, as for a table's CHECK: added NOT VALID, then validated outside the transaction (a
+                # lighter lock while PostgreSQL reads the stored values).
                 expr = next(c.expr for c in new.checks if c.name == d.detail)
-                self.add(ch.AlterType(name, f"ADD CONSTRAINT {ident(d.detail)} CHECK ({expr})", domain), CHANGE,
-                         key, 4)
+                online = " NOT VALID" if self.options.online else ""
+                self.add(ch.AlterType(name, f"ADD CONSTRAINT {ident(d.detail)} CHECK ({expr}){online}", domain),
+                         CHANGE, key, 4)
+                if self.options.online:
+                    self.add(ch.AlterType(name, f"VALIDATE CONSTRAINT {ident(d.detail)}", domain), AFTER, key, 2)
 
     def attributes(self, key: Key, name: QName, new: TypeDef, old: TypeDef, diffs: list[Difference]) -> None:
         """A composite type's attributes dropped, retyped and added in place. PostgreSQL adds attributes at the
