@@ -26,6 +26,7 @@ from .derive import (
 )
 from .diagnostics import Collector, Pos
 from .model import (
+    TYPE_KINDS,
     Check,
     Column,
     DefaultPrivileges,
@@ -69,6 +70,10 @@ _PRIVILEGES = {
     "schema": {"usage", "create", "all"},
     "type": {"usage"},
 }
+# The keys of `types:` entries that belong to one kind (enum, attributes, domain) only.
+_TYPE_KIND_KEYS = {"renamed_values": "enum", "not_null": "domain", "default": "domain", "checks": "domain",
+                   "collation": "domain"}
+_TYPE_KIND_WORDS = {"enum": "an enum type", "attributes": "a composite type", "domain": "a domain"}
 # The ACL kind of each object kind of ALTER DEFAULT PRIVILEGES.
 DEFAULT_ACL_KIND = {"tables": "table", "sequences": "sequence", "functions": "function", "types": "type"}
 # Which YAML value types a column of each base type accepts as a literal (default or seed value).
@@ -483,6 +488,28 @@ class Checker:
         self.not_reserved(name.name, type_def.loc("name"), "type", {})
         if name.name in BUILTIN_TYPES:
             self.err(type_def.loc("name"), f"type {type_def.name!r} has the name of a built-in type")
+        written = [k for k in TYPE_KINDS if k in type_def.at]
+        if not written:
+            self.err(type_def.pos, f"type {type_def.name!r}: declare one of `enum:` (an enum type), `attributes:` "
+                                   "(a composite type) or `domain:` (a domain)")
+            return
+        for extra in written[1:]:
+            self.err(type_def.loc(extra), f"type {type_def.name!r}: `{extra}:` beside `{written[0]}:`; a type is "
+                                          "one of an enum type, a composite type or a domain")
+        kind = written[0]
+        for key, owner in _TYPE_KIND_KEYS.items():
+            if key in type_def.at and owner != kind:
+                self.err(type_def.loc(key), f"type {type_def.name!r}: `{key}:` applies to {_TYPE_KIND_WORDS[owner]} "
+                                            f"only, not to {_TYPE_KIND_WORDS[kind]}")
+        self.check_grants(type_def.grants, "type")
+        if kind == "enum":
+            self.check_enum_type(type_def)
+        elif kind == "attributes":
+            self.check_composite_type(type_def, name)
+        else:
+            self.check_domain(type_def, name)
+
+    def check_enum_type(self, type_def: TypeDef) -> None:
         if not type_def.enum:
             self.err(type_def.loc("enum"), f"type {type_def.name!r}: an enum type needs at least one value")
         for dup in repeated(type_def.enum):
@@ -499,6 +526,85 @@ class Checker:
             elif rename.former in type_def.enum:
                 self.err(rename.loc("former"), f"type {type_def.name!r}: former value {rename.former!r} is still "
                                                "one of its values")
+
+    def check_composite_type(self, type_def: TypeDef, name: QName) -> None:
+        """What CREATE TYPE ... AS (...) refuses: pseudo-types, a collation on a type without one, the type
+        itself as an attribute (no attributes at all is allowed)."""
+        if len(type_def.attributes) > MAX_COLUMNS:
+            self.err(type_def.loc("attributes"), f"type {type_def.name!r} has {len(type_def.attributes)} "
+                                                 f"attributes (PostgreSQL allows at most {MAX_COLUMNS})")
+        for attribute in type_def.attributes:
+            what = f"attribute {attribute.name} of type {type_def.name}"
+            self.name_length(attribute.name, attribute.loc("name"), "attribute")
+            atype = self.type_of(attribute.type, attribute.loc("type"), allow_pseudo=False)
+            if atype is not None and atype.base == str(name):
+                self.err(attribute.loc("type"), f"{what}: a composite type cannot contain itself")
+            if attribute.collation is not None:
+                self.collation_fits(attribute.collation, atype, attribute.loc("collation"), what)
+
+    def check_domain(self, type_def: TypeDef, name: QName) -> None:
+        """What CREATE DOMAIN refuses: a pseudo-type as base ("not a valid base type for a domain"), itself as
+        base, a collation on a base type without one, CHECKs that name anything but VALUE or use a sub-query."""
+        base = self.type_of(type_def.domain or "", type_def.loc("domain"), allow_pseudo=True)
+        if base is not None and base.base in PSEUDO_TYPES:
+            self.err(type_def.loc("domain"), f"type {type_def.name!r}: {base} is not a valid base type for a domain")
+        elif base is not None and base.base == str(name):
+            self.err(type_def.loc("domain"), f"type {type_def.name!r}: a domain cannot be based on itself")
+        if type_def.collation is not None:
+            self.collation_fits(type_def.collation, base, type_def.loc("collation"), f"domain {type_def.name}")
+        if type_def.default is not None:
+            what = f"default of domain {type_def.name}"
+            node = self.expression(type_def.default, type_def.loc("default"), what)
+            if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
+                self.err(type_def.loc("default"), f"{what} cannot refer to columns or VALUE")
+        for con in type_def.checks:
+            self.name_length(con.name, con.loc("name"), "constraint")
+            what = f"check {con.name} of domain {type_def.name}"
+            node = self.expression(con.expr, con.loc("expr"), what)
+            if node is None:
+                continue
+            for n in sqlparse.walk(node):
+                if isinstance(n, ast.SubLink):
+                    self.err(con.loc("expr"), f"{what}: a domain CHECK cannot use a sub-query")
+                    break
+                if isinstance(n, ast.ColumnRef):
+                    parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
+                    if parts[:1] != ["value"]:
+                        self.err(con.loc("expr"), f"{what} refers to {'.'.join(parts) or '*'}: a domain CHECK "
+                                                  "can use only VALUE")
+                        break
+
+    def collation_fits(self, collation: str, ctype: SqlType | None, pos: Pos, what: str) -> None:
+        """COLLATE applies to collatable types only (PostgreSQL: collations are not supported by type ...)."""
+        if not collation.strip():
+            self.err(pos, f"{what}: collation must be a name")
+        elif ctype is not None and not self.collatable(ctype):
+            self.err(pos, f"{what}: type {ctype} takes no collation "
+                          f"(collatable: {', '.join(sorted(COLLATABLE_TYPES))}, and domains over them)")
+
+    def collatable(self, ctype: SqlType) -> bool:
+        """Whether a type takes a collation: the text-like built-in ones, and domains over them."""
+        base = self.domain_base(ctype)
+        if base is None or (is_user_type(base.base) and to_qname(base.base) not in self.catalog.types):
+            return True  # a mistake reported at the domain, or an extension's type (citext): PostgreSQL judges it
+        return base.base in COLLATABLE_TYPES
+
+    def domain_base(self, ctype: SqlType) -> SqlType | None:
+        """The type under a declared domain (through domains over domains); the type itself when it is no domain;
+        None when a domain's base is a mistake reported at the domain."""
+        seen: set[str] = set()
+        while is_user_type(ctype.base) and not ctype.array_dims:
+            declared = self.catalog.types.get(to_qname(ctype.base))
+            if declared is None or declared.kind != "domain":
+                return ctype
+            if ctype.base in seen:
+                return None
+            seen.add(ctype.base)
+            try:
+                ctype = parse_type(declared.domain or "")
+            except TypeSyntaxError:
+                return None
+        return ctype
 
     # -- tables --------------------------------------------------------------------------------------------------
     def check_table(self, table: Table) -> None:
@@ -671,11 +777,7 @@ class Checker:
 
     def check_collation(self, column: Column, ctype: SqlType | None) -> None:
         """COLLATE applies to collatable types only (PostgreSQL: collations are not supported by type ...)."""
-        if not (column.collation or "").strip():
-            self.err(column.loc("collation"), f"column {column.name}: collation must be a name")
-        elif ctype is not None and (ctype.base not in COLLATABLE_TYPES):
-            self.err(column.loc("collation"), f"column {column.name}: type {ctype} takes no collation "
-                                              f"(collatable: {', '.join(sorted(COLLATABLE_TYPES))})")
+        self.collation_fits(column.collation or "", ctype, column.loc("collation"), f"column {column.name}")
 
     def literal_fits(self, column: Column, ctype: SqlType | None, value: object, pos: Pos, what: str) -> None:
         """A YAML literal must suit the column type (PostgreSQL would reject it at apply time)."""
@@ -684,8 +786,13 @@ class Checker:
         if isinstance(value, str) and "\x00" in value:
             self.err(pos, f"{what} for {column.name} contains a NUL character, which PostgreSQL text cannot hold")
             return
+        if not ctype.array_dims:  # a domain's literal is one of its base type (PostgreSQL judges its CHECKs)
+            ctype = self.domain_base(ctype)
+            if ctype is None:
+                return
         enum_type = self.catalog.types.get(to_qname(ctype.base)) if is_user_type(ctype.base) else None
-        if enum_type is not None and not ctype.array_dims and value not in enum_type.enum:
+        if enum_type is not None and enum_type.kind == "enum" and not ctype.array_dims \
+                and value not in enum_type.enum:
             self.err(pos, f"{what} {value!r} of {column.name} is not a value of type {enum_type.name} "
                           f"({', '.join(enum_type.enum)})")
             return

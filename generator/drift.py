@@ -671,7 +671,7 @@ class _Drift:
         self.public_schema()
         self.default_privileges()
         self.pair("type", self.spec("type", self.catalog.types.values()), self.database("type", module.types), str,
-                  self.enum_type)
+                  self.type_def)
         self.pair("sequence", self.spec("sequence", self.catalog.sequences.values()),
                   self.database("sequence", module.sequences), str, self.sequence)
         self.functions()
@@ -827,10 +827,64 @@ class _Drift:
         owner = Subject(f"default privileges on {kind}{scope}", "default privileges", (role, schema, kind))
         self.grants(owner, f"new {kind}{scope}", kind.rstrip("s"), spec, db)
 
-    def enum_type(self, subject: str, spec: model.TypeDef, db: model.TypeDef) -> None:
-        """An enum type's labels, in their sort order, and its comment."""
-        self.value(subject, "values", spec.enum, db.enum)
+    def type_def(self, subject: str, spec: model.TypeDef, db: model.TypeDef) -> None:
+        """A type's kind; an enum type's labels in their sort order, a composite type's attributes, a domain's base
+        type, collation, NOT NULL, default and CHECKs; its comment and privileges."""
+        if spec.kind != db.kind:
+            self.value(subject, "kind", spec.kind, db.kind)
+            return
+        if spec.kind == "enum":
+            self.value(subject, "values", spec.enum, db.enum)
+        elif spec.kind == "composite":
+            self.attributes(subject, spec, db)
+        else:
+            self.domain(subject, spec, db)
         self.comment(subject, spec.comment, db.comment)
+        self.grants(subject, f"type {qname(spec.name).sql}", "type", spec.acl, db.acl)
+
+    def attributes(self, subject: str, spec: model.TypeDef, db: model.TypeDef) -> None:
+        """Attributes missing, extra, of another type or collation (detail: the attribute's name), and the order of
+        those both sides have."""
+        have = {a.name: a for a in db.attributes}
+        want = {a.name: a for a in spec.attributes}
+        for a in spec.attributes:
+            if a.name not in have:
+                self.add(subject, f"attribute {ident(a.name)} {MISSING}", "attribute missing", a.name)
+                continue
+            b = have[a.name]
+            if _type(a.type) != _type(b.type):
+                self.add(subject, f"attribute {ident(a.name)}: type {_type(a.type)} in spec, {_type(b.type)} in "
+                                  "database", "attribute type", a.name)
+            if a.collation != b.collation:
+                self.add(subject, f"attribute {ident(a.name)}: collation {_shown(a.collation)} in spec, "
+                                  f"{_shown(b.collation)} in database", "attribute collation", a.name)
+        for b in db.attributes:
+            if b.name not in want:
+                self.add(subject, f"attribute {ident(b.name)} {EXTRA}", "attribute extra", b.name)
+        self.value(subject, "attribute order", tuple(a.name for a in spec.attributes if a.name in have),
+                   tuple(b.name for b in db.attributes if b.name in want))
+
+    def domain(self, subject: str, spec: model.TypeDef, db: model.TypeDef) -> None:
+        base = _type(spec.domain or "")
+        self.value(subject, "base type", base, _type(db.domain or ""))
+        self.value(subject, "collation", spec.collation, db.collation)
+        self.value(subject, "not_null", spec.not_null, db.not_null)
+        want, have = self.normal_pair(spec.default, db.default, lambda c, t: c.expression(t, cast_to=base))
+        if want != have:
+            self.add(subject, f"default {_shown(spec.default and _flat(spec.default))} in spec, "
+                              f"{_shown(db.default and _flat(db.default))} in database", "default")
+        have_checks = {c.name: c for c in db.checks}
+        want_checks = {c.name: c for c in spec.checks}
+        for name in sorted(set(want_checks) | set(have_checks)):
+            if name not in have_checks:
+                self.add(subject, f"CHECK {ident(name)} {MISSING}", "check missing", name)
+            elif name not in want_checks:
+                self.add(subject, f"CHECK {ident(name)} {EXTRA}", "check extra", name)
+            else:
+                a, b = self.normal_pair(want_checks[name].expr, have_checks[name].expr, lambda c, t: c.expression(t))
+                if a != b:
+                    self.add(subject, f"CHECK {ident(name)} differs: spec ({_flat(want_checks[name].expr)}) "
+                                      f"database ({_flat(have_checks[name].expr)})", "check", name)
 
     def sequence(self, subject: str, spec: model.Sequence, db: model.Sequence) -> None:
         low, high = sequence_bounds(spec)

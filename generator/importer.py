@@ -47,9 +47,11 @@ from .model import (
     DEFAULT_PRIVILEGE_KINDS,
     PRIVILEGE_ORDER,
     Argument,
+    Attribute,
     Check,
     Column,
     DefaultPrivileges,
+    DomainCheck,
     Extension,
     ForeignKey,
     Function,
@@ -84,6 +86,7 @@ SCHEMA_FILE = "spec.schema.json"  # beside the spec directory, as `pgspec init` 
 FLOW_WIDTH = 100
 # Module fields holding objects with grants -> the ACL kind whose "all privileges" they use.
 GRANT_HOLDERS = {"schemas": "schema", "sequences": "sequence", "functions": "function", "tables": "table",
+                 "types": "type",
                  "views": "table"}  # a mapping of scalars up to this many characters is written on one line
 
 
@@ -118,7 +121,8 @@ def user_schemas(conn: psycopg.Connection[Any]) -> list[str]:
 def referenced_roles(module: Module) -> list[str]:
     """The roles the spec's grants and policies name (roles are cluster-wide: only these are the spec's)."""
     names: set[str] = set()
-    holders: list[Any] = [*module.schemas, *module.sequences, *module.functions, *module.tables, *module.views]
+    holders: list[Any] = [*module.schemas, *module.sequences, *module.functions, *module.tables, *module.views,
+                          *module.types]
     for obj in holders:
         names.update(g.role for g in obj.grants)
     for table in module.tables:
@@ -364,10 +368,23 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
     return mapping
 
 
-@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef, Identity,
-        Extension)
+@writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, Identity, Extension,
+        Attribute, DomainCheck)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
+
+
+@writer(TypeDef)
+def write_type(type_def: TypeDef) -> Any:
+    """Its kind's key even when empty (`attributes: {}`), and its grants only when they are not PostgreSQL's
+    default (USAGE for PUBLIC), even when empty (`grants: {}`: none)."""
+    default = type_def.acl == dataclasses.replace(type_def, at={}).acl
+    out = dict(fields(dataclasses.replace(type_def, grants=()) if default else type_def))
+    if type_def.kind == "composite" and "attributes" not in out:
+        out = {"attributes": Flow(), **out}
+    if not default and not type_def.grants:
+        out["grants"] = Flow()
+    return shape(out)
 
 
 @writer(DefaultPrivileges)

@@ -182,7 +182,7 @@ _ARG_MODE = {"i": "in", "o": "out", "b": "inout", "v": "variadic"}
 _PARALLEL = {"u": "unsafe", "r": "restricted", "s": "safe"}
 _IDENTITY_KINDS: dict[str, Literal["always", "by default"]] = {"a": "always", "d": "by default"}
 _CONSTRAINT_KIND = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclude"}
-_ACL_KIND = {"r": "table", "s": "sequence", "f": "function", "n": "schema"}
+_ACL_KIND = {"r": "table", "s": "sequence", "f": "function", "n": "schema", "T": "type"}
 _TRUE = frozenset({"true", "on", "yes", "1"})
 # pg_get_constraintdef of a CHECK: `CHECK (expr)` and possibly flags after it.
 _CHECK = re.compile(r"CHECK \((?P<expr>.*)\)(?:\s+(?:NO INHERIT|NOT VALID|NOT ENFORCED))*\s*\Z", re.S)
@@ -351,7 +351,7 @@ class _Reader:
             extensions=tuple(model.Extension(name=n, schema=schema, version=version)
                              for n, schema, version in self.rows("extensions")),
             default_privileges=self.default_privileges(),
-            types=self.enum_types(),
+            types=self.types(),
             sequences=tuple(self.sequence(*row) for row in self.rows("sequences", schemas=self.schemas)),
             functions=tuple(self.function(*row) for row in self.rows("functions", schemas=self.schemas)),
             tables=tuple(r.table() for r in tables), views=tuple(r.view() for r in views))
@@ -450,10 +450,27 @@ class _Reader:
                                              **cast(dict[str, Any], kinds))
                      for (role, schema), kinds in entries.items())
 
-    def enum_types(self) -> tuple[model.TypeDef, ...]:
-        """The enum types (generator/sql/enum_types.sql), labels in their sort order."""
-        return tuple(model.TypeDef(name=str(QName(schema, name)), enum=tuple(labels), comment=comment)
-                     for schema, name, labels, comment in self.rows("enum_types", schemas=self.schemas))
+    def types(self) -> tuple[model.TypeDef, ...]:
+        """The enum types (generator/sql/enum_types.sql, labels in their sort order), composite types and domains,
+        with their privileges. Each states its kind's key and its grants, as a spec that writes them does."""
+        acls = {QName(schema, name): grants(acl) for schema, name, acl in self.rows("type_acls", schemas=self.schemas)}
+
+        def stated(key: str, schema: str, name: str) -> dict[str, Any]:
+            return {"name": str(QName(schema, name)), "grants": acls.get(QName(schema, name), ()),
+                    "at": {key: NOWHERE, "grants": NOWHERE}}
+
+        out = [model.TypeDef(**stated("enum", schema, name), enum=tuple(labels), comment=comment)
+               for schema, name, labels, comment in self.rows("enum_types", schemas=self.schemas)]
+        out += [model.TypeDef(**stated("attributes", schema, name), comment=comment, attributes=tuple(
+                    model.Attribute(name=a, type=t, collation=c) for a, t, c in attributes))
+                for schema, name, attributes, comment in self.rows("composite_types", schemas=self.schemas)]
+        out += [model.TypeDef(**stated("domain", schema, name), domain=base, collation=collation,
+                              not_null=not_null, default=Sql(default) if default is not None else None,
+                              comment=comment,
+                              checks=tuple(model.DomainCheck(name=n, expr=Sql(e)) for n, e in checks))
+                for schema, name, base, collation, not_null, default, checks, comment
+                in self.rows("domains", schemas=self.schemas)]
+        return tuple(out)
 
     @staticmethod
     def sequence(schema: str, name: str, type_text: str, start: int, increment: int, min_value: int,

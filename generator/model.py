@@ -183,22 +183,81 @@ class ValueRename(Node):
 
 
 @dataclass(frozen=True)
+class Attribute(Node):
+    """One attribute of a composite type (`street: text`, or `zip: {type: varchar(10), collation: C}`)."""
+
+    name: str = spec_field("Attribute name.", key=True)
+    type: str = spec_field("SQL type, as a column's `type:` (a declared type, an array, ...).", shorthand=True,
+                           required=True)
+    collation: str | None = spec_field("COLLATE: the collation of a text-like attribute, e.g. `C`.")
+
+
+@dataclass(frozen=True)
+class DomainCheck(Node):
+    """A named CHECK constraint of a domain (`email_shape: "VALUE ~ '@'"`)."""
+
+    LABEL = "domain check"
+    name: str = spec_field("Constraint name.", key=True)
+    expr: Sql = spec_field("Boolean SQL expression over `VALUE`, the value being checked.", shorthand=True,
+                           required=True)
+
+
+# The public's privilege on a type when no grants say otherwise (PostgreSQL's built-in default).
+TYPE_DEFAULT_GRANT: tuple[str, Privilege] = ("public", "usage")
+TYPE_KINDS = ("enum", "attributes", "domain")
+
+
+@dataclass(frozen=True)
 class TypeDef(Node):
-    """A PostgreSQL type the spec creates (`types:`): today an enum type, `CREATE TYPE name AS ENUM (...)`, usable
+    """A PostgreSQL type the spec creates (`types:`), exactly one of: an enum type (`enum:`, CREATE TYPE ... AS
+    ENUM), a composite type (`attributes:`, CREATE TYPE ... AS (...)) or a domain (`domain:`, CREATE DOMAIN). Usable
     wherever a type is (column `type:`, function arguments and results, casts, arrays `name[]`)."""
 
     LABEL = "type"
     name: str = spec_field("Type name, `schema.name` or `name` (public); columns and functions use it as "
                            "their `type:`.", key=True)
     enum: tuple[str, ...] = spec_field(
-        "The enum type's values (labels), in their sort order. Plans add a new value in place (ALTER TYPE ... ADD "
+        "An enum type's values (labels), in their sort order. Plans add a new value in place (ALTER TYPE ... ADD "
         "VALUE, run before the plan's transaction so that the transaction may use it); PostgreSQL cannot drop or "
-        "reorder values, so a plan refuses that.", (), required=True)
+        "reorder values, so a plan refuses that.", ())
     renamed_values: tuple[ValueRename, ...] = spec_field(
         "For plans: values renamed, `new: old` (ALTER TYPE ... RENAME VALUE keeps the rows that hold it). Remove "
         "them once every database is migrated.", (), keyed=True)
-    comment: str | None = spec_field("COMMENT ON TYPE.")
+    attributes: tuple[Attribute, ...] = spec_field(
+        "A composite type's attributes in order, `name: type` (`{}`: none, which PostgreSQL allows). Plans add, "
+        "drop (the values it held are lost) and retype them in place (ALTER TYPE ... ADD / DROP / ALTER "
+        "ATTRIBUTE; PostgreSQL refuses a new attribute type while a table column uses the type).", (), keyed=True)
+    domain: str | None = spec_field(
+        "A domain's base type (CREATE DOMAIN name AS TYPE): `text`, `numeric(10, 2)`, another declared type. Plans "
+        "change a base type only by dropping and creating a domain that nothing uses.")
+    not_null: bool = spec_field("Domain: NOT NULL (a value of the domain is never null).", False)
+    default: Sql | None = spec_field("Domain: DEFAULT, a SQL expression used by columns of the domain that have "
+                                     "no default of their own, e.g. `'none'` or `now()`.")
+    checks: tuple[DomainCheck, ...] = spec_field(
+        "Domain: named CHECK constraints over `VALUE`, `name: expression` (`email_shape: \"VALUE ~ '@'\"`). Plans "
+        "add (checking the existing values) and drop them.", (), keyed=True)
+    collation: str | None = spec_field("Domain: COLLATE, for a text-like base type.")
+    grants: tuple[Grant, ...] = spec_field(
+        "Privileges on the type, `role: [usage]`. Given, they are the whole truth (PUBLIC's default USAGE is "
+        "revoked unless listed as `public: [usage]`); not given, PostgreSQL's default: USAGE for PUBLIC.", (),
+        keyed=True)
+    comment: str | None = spec_field("COMMENT ON TYPE (or DOMAIN).")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
+
+    @property
+    def kind(self) -> str:
+        """enum, composite or domain: the first kind key written (check refuses a type with several, or none)."""
+        written = [k for k in TYPE_KINDS if k in self.at]
+        if written:
+            return {"attributes": "composite"}.get(written[0], written[0])
+        return "domain" if self.domain is not None else "composite" if self.attributes else "enum"
+
+    @property
+    def acl(self) -> tuple[Grant, ...]:
+        """The privileges the type holds: its grants when given, otherwise PostgreSQL's default."""
+        if "grants" in self.at:
+            return self.grants
+        return (Grant(role=TYPE_DEFAULT_GRANT[0], privileges=(TYPE_DEFAULT_GRANT[1],)),)
 
 
 @dataclass(frozen=True)
@@ -573,7 +632,9 @@ class Module(Node):
         "Checked value lists, `name: [a, b]`: a column naming one (`enum: name`) gets a CHECK (col IN (...)); not "
         "a type (for `CREATE TYPE ... AS ENUM` see `types:`).", (), keyed=True)
     types: tuple[TypeDef, ...] = spec_field(
-        "Types the schema creates, `name: {enum: [a, b]}` (CREATE TYPE ... AS ENUM); used by name as a `type:`.",
+        "Types the schema creates: `name: {enum: [a, b]}` (CREATE TYPE ... AS ENUM), `name: {attributes: {a: "
+        "text}}` (a composite type), `name: {domain: text, checks: {...}}` (CREATE DOMAIN); used by name as a "
+        "`type:`.",
         (), keyed=True)
     sequences: tuple[Sequence, ...] = spec_field("Sequences.", (), keyed=True)
     functions: tuple[Function, ...] = spec_field("Functions.", (), keyed=True)

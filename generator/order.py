@@ -18,7 +18,7 @@ from typing import Any
 from . import sqlparse
 from .derive import Catalog, default_acls, parse_reference
 from .diagnostics import Collector, Pos
-from .model import DefaultPrivileges, Function, Grant, Index, Policy, Table, Trigger, View
+from .model import DefaultPrivileges, Function, Grant, Index, Policy, Table, Trigger, TypeDef, View
 from .sqltext import SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
 
 Key = tuple[str, str]  # (kind, identity)
@@ -68,8 +68,7 @@ def build_items(catalog: Catalog) -> list[Item]:
             if default_acls(defaults):  # an entry that grants nothing and revokes nothing has no statement
                 items.append(_default_privileges_item(catalog, defaults, index))
         for type_def in module.types:
-            name = qname(type_def.name)
-            items.append(Item("type", ("type", str(name)), type_def, index, type_def.pos, deps=_schema_dep(name)))
+            items.append(_type_item(catalog, type_def, index))
         for seq in module.sequences:
             name = qname(seq.name)
             items.append(Item("sequence", ("sequence", str(name)), seq, index, seq.pos,
@@ -81,6 +80,18 @@ def build_items(catalog: Catalog) -> list[Item]:
         for view in module.views:
             items.append(_view_item(catalog, view, index))
     return items
+
+
+def _type_item(catalog: Catalog, type_def: TypeDef, module: int) -> Item:
+    """A type after its schema, the roles it is granted to, the types its attributes or base name and the
+    functions its domain's default and CHECKs call (all resolved at CREATE time)."""
+    name = qname(type_def.name)
+    key: Key = ("type", str(name))
+    deps = set(_schema_dep(name) | _grant_deps(type_def.grants))
+    deps |= _type_deps(catalog, *(a.type for a in type_def.attributes), *([type_def.domain] if type_def.domain else []))
+    deps |= _expr_deps(catalog, type_def.default, *(c.expr for c in type_def.checks))
+    deps.discard(key)  # a type naming itself is refused by check
+    return Item("type", key, type_def, module, type_def.pos, deps=frozenset(deps))
 
 
 def default_privileges_key(for_role: str | None, schema: str | None) -> Key:

@@ -102,6 +102,8 @@ _SUBJECTS: dict[type, Callable[[Any], tuple[str, ...]]] = {
     ast.ViewStmt: lambda s: (f"view {_rv(s.view)}",),
     ast.CreateSeqStmt: lambda s: (f"sequence {_rv(s.sequence)}",),
     ast.CreateEnumStmt: lambda s: (f"type {_names(s.typeName)}",),
+    ast.CompositeTypeStmt: lambda s: (f"type {_rv(s.typevar)}",),
+    ast.CreateDomainStmt: lambda s: (f"type {_names(s.domainname)}",),
     ast.CreateExtensionStmt: lambda s: (f"extension {s.extname}",),
     ast.AlterDefaultPrivilegesStmt: lambda s: (_default_privileges(s),),
     ast.CreateSchemaStmt: lambda s: _registry_or("schema", s.schemaname, s.schemaname),

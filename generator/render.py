@@ -24,6 +24,7 @@ from .derive import (
 )
 from .model import (
     PRIVILEGE_ORDER,
+    Attribute,
     DefaultPrivileges,
     Extension,
     Function,
@@ -144,8 +145,24 @@ def _default_privileges(defaults: DefaultPrivileges, placed: Placed, catalog: Ca
 
 @renders("type")
 def _type(type_def: TypeDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
-    return {"name": qname(type_def.name).sql, "values": type_def.enum, "comment": type_def.comment,
-            "notes": note_lines(type_def.note)}
+    name = qname(type_def.name).sql
+    target = f"{'DOMAIN' if type_def.kind == 'domain' else 'TYPE'} {name}"
+    return {"name": name, "kind": type_def.kind, "values": type_def.enum,
+            "attributes": [attribute_sql(a) for a in type_def.attributes],
+            "domain": str(parse_type(type_def.domain)) if type_def.domain else None,
+            "collation": ident(type_def.collation) if type_def.collation else None,
+            "default": type_def.default, "not_null": type_def.not_null,
+            "checks": [{"name": ident(c.name), "expr": c.expr} for c in type_def.checks],
+            "comment": type_def.comment, "comment_target": target, "notes": note_lines(type_def.note),
+            # Given grants are exact: PUBLIC's default USAGE goes unless they list it.
+            "acl": acl(f"TYPE {name}", type_def.grants, catalog) if "grants" in type_def.at else None}
+
+
+def attribute_sql(attribute: Attribute, keyword: str = "") -> str:
+    """One attribute of a composite type as CREATE TYPE and ALTER TYPE ... ADD ATTRIBUTE spell it (ALTER
+    ATTRIBUTE with `keyword` TYPE)."""
+    collate = f" COLLATE {ident(attribute.collation)}" if attribute.collation else ""
+    return f"{ident(attribute.name)} {keyword}{parse_type(attribute.type)}{collate}"
 
 
 @renders("sequence")

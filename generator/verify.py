@@ -193,7 +193,22 @@ def _expect_default_privileges(defaults: DefaultPrivileges, item: Item, catalog:
 @expects("type")
 def _expect_type(type_def: TypeDef, item: Item, catalog: Catalog) -> set[str]:
     name = qname(type_def.name)
-    return {f"type {name} enum {list(type_def.enum)!r}"} | _comment("type", name, type_def.comment)
+    out = _comment("type", name, type_def.comment)
+    if "grants" in type_def.at:
+        out |= _grants("type", str(name), type_def.grants, _revoked(catalog))
+    if type_def.kind == "composite":
+        attributes = [(a.name, _spec_type(a.type), a.collation) for a in type_def.attributes]
+        return out | {f"type {name} attributes {attributes!r}"}
+    if type_def.kind == "domain":
+        return out | {_domain_line(name, _spec_type(type_def.domain or ""), type_def.collation, type_def.not_null,
+                                   canon_expr(type_def.default))} \
+            | {f"domain {name} check {c.name} {canon_expr(c.expr)}" for c in type_def.checks}
+    return out | {f"type {name} enum {list(type_def.enum)!r}"}
+
+
+def _domain_line(name: QName, base: str, collation: str | None, not_null: bool, default: str) -> str:
+    """One line per domain, the same from the model and from a parse tree."""
+    return f"domain {name} as {base} collate {collation} not_null={not_null} default {default}"
 
 
 @expects("sequence")
@@ -309,7 +324,7 @@ def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
 # absent from the JSON; enums are names.
 _OBJ = {"OBJECT_TABLE": "table", "OBJECT_FUNCTION": "function", "OBJECT_SCHEMA": "schema",
         "OBJECT_SEQUENCE": "sequence", "OBJECT_COLUMN": "column", "OBJECT_VIEW": "view", "OBJECT_INDEX": "index",
-        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type"}
+        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "type"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
 _FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
@@ -461,6 +476,33 @@ def _create_enum_stmt(stmt: Json, text: str) -> set[str]:
     name = _names(stmt["typeName"])
     labels = _names(stmt.get("vals", []))
     return {f"type {QName(name[0] if len(name) > 1 else 'public', name[-1])} enum {labels!r}"}
+
+
+@handles("CompositeTypeStmt")
+def _composite_type_stmt(stmt: Json, text: str) -> set[str]:
+    attributes = [(c["ColumnDef"]["colname"], _type(c["ColumnDef"]["typeName"]), _collation(c["ColumnDef"]))
+                  for c in stmt.get("coldeflist", ())]
+    return {f"type {_rv(stmt['typevar'])} attributes {attributes!r}"}
+
+
+def _collation(node: Json) -> str | None:
+    """The collation a COLLATE clause names (one name: the spec's collations are unqualified)."""
+    names = _names(node.get("collClause", {}).get("collname", []))
+    return names[-1] if names else None
+
+
+@handles("CreateDomainStmt")
+def _create_domain_stmt(stmt: Json, text: str) -> set[str]:
+    parts = _names(stmt["domainname"])
+    name = QName(parts[0] if len(parts) > 1 else "public", parts[-1])
+    constraints = [c["Constraint"] for c in stmt.get("constraints", ())]
+    default = next((canon(c.get("raw_expr")) for c in constraints if c["contype"] == "CONSTR_DEFAULT"), "")
+    not_null = any(c["contype"] == "CONSTR_NOTNULL" for c in constraints)
+    return {_domain_line(name, _type(stmt["typeName"]), _collation(stmt), not_null, default)} \
+        | {f"domain {name} check {c.get('conname')} {canon(c.get('raw_expr'))}" for c in constraints
+           if c["contype"] == "CONSTR_CHECK"} \
+        | {f"domain {name} {c['contype']}" for c in constraints
+           if c["contype"] not in ("CONSTR_DEFAULT", "CONSTR_NOTNULL", "CONSTR_CHECK")}
 
 
 @handles("CreateSeqStmt")

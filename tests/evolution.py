@@ -527,6 +527,29 @@ CASES: list[Case] = [
          before=_chain(_set("types/account_kind", {"enum": ["person", "team"]}),
                        _set("tables/accounts/columns/kind", {"type": "account_kind", "default": "person"})),
          rows=ROWS + "UPDATE public.accounts SET kind = 'person';"),
+    # -- composite types and domains ----------------------------------------------------------------------------
+    Case("domain_created_and_used", _chain(
+        _set("types/email_address", {"domain": "text", "checks": {"email_shape": "VALUE ~ '@'"},
+                                     "grants": {"authenticated": ["usage"]}}),
+        _column("accounts", "email", type="email_address")),
+         [("SELECT count(*) FROM public.accounts WHERE email::text LIKE '%@example.com'", 2),
+          ("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.accounts'::regclass "
+           "AND attname = 'email'", "email_address"),
+          ("SELECT count(*) FROM pg_constraint WHERE contypid = 'public.email_address'::regtype", 1),
+          ("SELECT has_type_privilege('anon', 'public.email_address', 'USAGE')", False)],
+         changes=frozenset({"CreateType", "AlterColumnType"})),
+    Case("composite_attribute_added_and_domain_check_added", _chain(
+        _set("types/postal", {"attributes": {"street": "text", "city": "text"}}),
+        _set("types/label", {"domain": "text", "checks": {"not_blank": "VALUE <> ''", "short": "length(VALUE) < 60"}})),
+         [("SELECT count(*) FROM public.accounts WHERE (address).street = 'Main St' AND (address).city IS NULL", 2),
+          ("SELECT count(*) FROM pg_constraint WHERE contypid = 'public.label'::regtype", 2)],
+         changes=frozenset({"AlterType"}), not_changes=frozenset({"CreateType", "DropType", "DropColumn"}),
+         not_hazards=frozenset({"data-loss"}),
+         before=_chain(_set("types/postal", {"attributes": {"street": "text"}}),
+                       _set("types/label", {"domain": "text", "checks": {"not_blank": "VALUE <> ''"}}),
+                       _set("tables/accounts/columns/address", "postal"),
+                       _column("accounts", "name", type="label")),
+         rows=ROWS + "UPDATE public.accounts SET address = ROW('Main St');"),
     # -- identity, generated and collated columns ---------------------------------------------------------------
     Case("identity_added_to_numbered_column", _column("projects", "id", identity="by default"),
          [("INSERT INTO public.projects (owner_id, title) "

@@ -39,6 +39,21 @@ def migrate(dsn: str, new_dir: Path) -> str:
     return text
 
 
+def lost_clause(spec_dir: Path, old: str, new: str) -> Any:
+    """What `verify` says of the spec's schema.sql with `old` (which must be there) replaced by `new`: the
+    Mismatch, whose `missing` and `unexpected` lines name what the SQL lost and gained."""
+    from generator.order import order
+    from generator.pipeline import build
+    from generator.verify import verify_sql
+
+    b = build(spec_dir)
+    text = sql_of(b.files, "schema.sql")
+    assert old in text
+    mismatch = verify_sql("schema.sql", text.replace(old, new, 1), order(b.catalog), b.catalog, registry=True)
+    assert mismatch is not None
+    return mismatch
+
+
 def one(dsn: str, query: str) -> Any:
     """The first value of the first row a query returns (None without a row)."""
     import psycopg

@@ -68,6 +68,10 @@ NOT_PLAN_SAFETY = {
     "ban-drop-default": "the spec drops the default: no row is lost",
     "ban-alter-identity": "the spec changes how the column is numbered: an API change the YAML states (reviewed "
                           "there); the lock it takes is named",
+    "ban-create-domain-with-constraint": "a domain with CHECKs is the spec's choice of type (lint's business); "
+                                         "plans add and drop its constraints with ALTER DOMAIN",
+    "ban-alter-domain-with-add-constraint": "the spec adds a CHECK to its domain (reviewed there); PostgreSQL "
+                                            "checks the stored values, and the plan fails rather than lose any",
     "ban-set-schema": "an extension's schema the YAML states (reviewed there); columns and indexes follow its types "
                       "and operator classes, which they reference by oid",
 }

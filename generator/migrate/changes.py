@@ -521,6 +521,24 @@ class AddEnumValue(Change):
         return {"name": self.name.sql, "value": self.value, "where": self.where, "neighbour": self.neighbour}
 
 
+@renders("alter_type")
+@dataclass(frozen=True)
+class AlterType(Change):
+    """One in-place change of a composite type (ALTER TYPE ... ADD / DROP / ALTER ATTRIBUTE) or of a domain (ALTER
+    DOMAIN ... SET / DROP DEFAULT, SET / DROP NOT NULL, ADD / DROP CONSTRAINT). `action` is the SQL after the name."""
+
+    name: QName
+    action: str
+    domain: bool = False
+    dropped: str | None = None  # the attribute DROP ATTRIBUTE removes, with the values it holds
+
+    def describe(self) -> str:
+        return f"alter {'domain' if self.domain else 'type'} {self.name}: {self.action.split(' (')[0].lower()}"
+
+    def context(self) -> dict[str, Any]:
+        return {"what": "DOMAIN" if self.domain else "TYPE", "name": self.name.sql, "action": self.action}
+
+
 @renders("alter_sequence")
 @dataclass(frozen=True)
 class AlterSequence(Change):

@@ -204,6 +204,15 @@ def _drop_type(change: ch.DropType, facts: Facts) -> list[Hazard]:
     return []
 
 
+@rule(ch.AlterType)
+def _alter_type_in_place(change: ch.AlterType, facts: Facts) -> list[Hazard]:
+    # A domain's new CHECK or NOT NULL is checked against every stored value: the plan fails, losing nothing.
+    if change.dropped is None:
+        return []
+    return [Hazard("data-loss", f"attribute {change.dropped} of type {change.name} is dropped with its values in "
+                                "every column of the type")]
+
+
 @rule(ch.DropSequence)
 def _drop_sequence(change: ch.DropSequence, facts: Facts) -> list[Hazard]:
     return [Hazard("data-loss", f"sequence {change.name} and its position are dropped")]

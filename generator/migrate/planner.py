@@ -37,8 +37,8 @@ from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
 from ..model import Column, Policy, TypeDef, View
 from ..order import Item, Key, build_items, order
-from ..render import signature
-from ..sqltext import QName, ident, parse_type, qname, value_literal
+from ..render import attribute_sql, signature
+from ..sqltext import QName, TypeSyntaxError, ident, parse_type, qname, value_literal
 from . import changes as ch
 from .hazards import Facts, Hazard, hazards
 from .snapshot import MISSING_ROW, Declared, apply_renames, mentions
@@ -58,6 +58,11 @@ _IDENTITY_WHATS = frozenset({"identity", "identity start", "identity increment",
                              "identity max_value", "identity cache", "identity cycle"})
 _CONSTRAINT_ORDER = {"primary key": 0, "unique": 1, "check": 2, "foreign key": 3}
 _RECREATABLE = frozenset({"view", "policy", "trigger", "function", "index"})
+# Differences of a type that PostgreSQL cannot make in place (the type is dropped and created), and those of a
+# composite type's attributes.
+_TYPE_REBUILT = frozenset({"kind", "base type", "collation"})
+_ATTRIBUTE_CHANGES = frozenset({"attribute missing", "attribute extra", "attribute type", "attribute collation",
+                                "attribute order"})
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,8 @@ def _grant_target(owner_kind: str, owner_key: Any, catalog: Catalog, old: Catalo
         return f"SCHEMA {ident(owner_key)}"
     if owner_kind == "sequence":
         return f"SEQUENCE {owner_key.sql}"
+    if owner_kind == "type":
+        return f"TYPE {owner_key.sql}"
     if owner_kind == "function":
         name, types = owner_key
         return f"FUNCTION {name.sql}({', '.join(types)})"
@@ -261,6 +268,7 @@ class _Planner:
             "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "WHEN"},
             "policy": {"command", "mode"},
             "view": {"query"},
+            "type": _TYPE_REBUILT,
         }.get(kind, set())
         return (bool(what & replace_when) or (kind == "policy" and self.policy_clause_removed(key))
                 or (kind == "function" and "argument defaults" in what and self.default_removed(key)))
@@ -321,6 +329,8 @@ class _Planner:
         elif key[0] == "trigger":
             assert item.table is not None
             change = ch.DropTrigger(qname(item.table.name), obj.name)
+        elif key[0] == "type":
+            change = ch.DropType(qname(obj.name))
         elif key[0] == "index":
             assert item.table is not None
             table = qname(item.table.name)
@@ -415,17 +425,127 @@ class _Planner:
 
     def on_type(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("type", str(name))
-        for d in diffs:
-            if d.what == "missing":
+        what = {d.what for d in diffs}
+        if "missing" in what:
+            if key not in self.replaced:
                 self.create(key, ch.CreateType)
-            elif d.what == "extra":
-                self.add(ch.DropType(name), DROP, key)
-            elif d.what == "comment":
-                self.add(ch.Comment(f"TYPE {name.sql}", self.new.types[name].comment), CHANGE, key)
+            return
+        if "extra" in what:
+            self.add(ch.DropType(name), DROP, key)
+            return
+        new = self.new.types[name]
+        old = next(t for t in self.old.module.types if qname(t.name) == name)
+        if key in self.replaced:
+            self.refuse_type_rebuild(key, new, [d for d in diffs if d.what in _TYPE_REBUILT])
+            return
+        if what & _ATTRIBUTE_CHANGES:
+            self.attributes(key, name, new, old, diffs)
+        domain = new.kind == "domain"
+        checked = [d for d in diffs if d.what in ("check missing", "check") or (d.what == "not_null" and new.not_null)]
+        if checked:
+            self.refuse_checking_inside(name, new, checked)
+        for d in diffs:
+            if d.what == "comment":
+                self.add(ch.Comment(f"TYPE {name.sql}", new.comment), CHANGE, key)
             elif d.what == "values":
-                old = next(t for t in self.old.module.types if qname(t.name) == name)
-                for value, where, anchor in added_values(self.new.types[name], old.enum):
+                for value, where, anchor in added_values(new, old.enum):
                     self.add(ch.AddEnumValue(name, value, where, anchor), BEFORE, key)
+            elif d.what == "not_null":
+                self.add(ch.AlterType(name, "SET NOT NULL" if new.not_null else "DROP NOT NULL", domain), CHANGE,
+                         key, 3)
+            elif d.what == "default":
+                action = "DROP DEFAULT" if new.default is None else f"SET DEFAULT {new.default}"
+                self.add(ch.AlterType(name, action, domain), CHANGE, key, 2)
+            elif d.what in ("check extra", "check"):
+                self.add(ch.AlterType(name, f"DROP CONSTRAINT {ident(d.detail)}", domain), CHANGE, key, 1)
+            if d.what in ("check missing", "check"):
+                # --online, as for a table's CHECK: added NOT VALID, then validated outside the transaction (a
+                # lighter lock while PostgreSQL reads the stored values).
+                expr = next(c.expr for c in new.checks if c.name == d.detail)
+                online = " NOT VALID" if self.options.online else ""
+                self.add(ch.AlterType(name, f"ADD CONSTRAINT {ident(d.detail)} CHECK ({expr}){online}", domain),
+                         CHANGE, key, 4)
+                if self.options.online:
+                    self.add(ch.AlterType(name, f"VALIDATE CONSTRAINT {ident(d.detail)}", domain), AFTER, key, 2)
+
+    def attributes(self, key: Key, name: QName, new: TypeDef, old: TypeDef, diffs: list[Difference]) -> None:
+        """A composite type's attributes dropped, retyped and added in place. PostgreSQL adds attributes at the
+        end, cannot reorder them, and cannot retype one while a table column uses the type: a spec asking for that
+        is refused, at the type's `attributes:`."""
+        errors = Collector()
+        added = [a.name for a in new.attributes if a.name not in {o.name for o in old.attributes}]
+        kept = [o.name for o in old.attributes if o.name in {a.name for a in new.attributes}]
+        if kept + added != [a.name for a in new.attributes]:
+            errors.error(new.loc("attributes"), f"type {new.name}: attributes in the order "
+                                                f"{', '.join(a.name for a in new.attributes)}, which PostgreSQL "
+                                                f"cannot do in place (it adds attributes at the end: "
+                                                f"{', '.join(kept + added)}); keep that order, or create a new type "
+                                                "and migrate its users by hand")
+        retyped = sorted({d.detail for d in diffs if d.what in ("attribute type", "attribute collation")})
+        tables = sorted(u[1] for u in self.users_of(key) if u[0] == "table")
+        if retyped and tables:
+            errors.error(new.loc("attributes"), f"type {new.name}: attribute(s) {', '.join(retyped)} change type, "
+                                                "which PostgreSQL refuses while a table column uses the type (used "
+                                                f"by {', '.join(tables)}); add a new attribute instead, or migrate "
+                                                "the columns by hand")
+        errors.raise_if_any()
+        by_name = {a.name: a for a in new.attributes}
+        for d in diffs:
+            if d.what == "attribute extra":
+                self.add(ch.AlterType(name, f"DROP ATTRIBUTE {ident(d.detail)}", dropped=d.detail), CHANGE, key, 1)
+        for attribute in retyped:
+            self.add(ch.AlterType(name, f"ALTER ATTRIBUTE {attribute_sql(by_name[attribute], 'TYPE ')}"), CHANGE,
+                     key, 2)
+        for n, attribute in enumerate(added):
+            self.add(ch.AlterType(name, f"ADD ATTRIBUTE {attribute_sql(by_name[attribute])}"), CHANGE, key, 10 + n)
+
+    def refuse_checking_inside(self, name: QName, new: TypeDef, diffs: list[Difference]) -> None:
+        """PostgreSQL checks a domain's new CHECK or NOT NULL against the values of the columns of the domain, and
+        refuses it ("cannot alter type") while a column holds the domain inside an array or another type."""
+        containers = {str(name)}  # the types whose values hold a value of the domain
+        grown = True
+        while grown:
+            grown = False
+            for t in self.old.module.types:
+                inner = [a.type for a in t.attributes] + ([t.domain] if t.domain else [])
+                if str(qname(t.name)) not in containers and any(_type_base(x) in containers for x in inner):
+                    containers.add(str(qname(t.name)))
+                    grown = True
+        holders = sorted(f"{qname(t.name)}.{c.name}" for t in self.old.module.tables for c in t.columns
+                         if _type_base(c.type) in containers
+                         and (_type_base(c.type) != str(name) or "[" in c.type))
+        if holders:
+            errors = Collector()
+            errors.error(new.loc("checks" if "check" in diffs[0].what else "not_null"),
+                         f"type {new.name}: {diffs[0].message}, which PostgreSQL refuses while a column holds the "
+                         f"domain inside an array or another type ({', '.join(holders)}); add it by hand with NOT "
+                         "VALID, or migrate those columns first")
+            errors.raise_if_any()
+
+    def users_of(self, key: Key) -> set[Key]:
+        """What uses an object in the old graph, directly or through other objects (a domain over a type)."""
+        out: set[Key] = set()
+        todo = [key]
+        while todo:
+            for user in self.dependants.get(todo.pop(), ()):
+                if user not in out:
+                    out.add(user)
+                    todo.append(user)
+        return out
+
+    def refuse_type_rebuild(self, key: Key, new: TypeDef, diffs: list[Difference]) -> None:
+        """A type's kind, or a domain's base type or collation, changes only by DROP and CREATE: refused while a
+        table or another type uses it (functions, views, policies and triggers are created again)."""
+        blocking = sorted(f"{k[0]} {k[1]}" for k in self.users_of(key) if k[0] not in _RECREATABLE)
+        if not blocking:
+            return
+        changed = ", ".join(d.message for d in diffs)
+        errors = Collector()
+        errors.error(new.loc("domain" if new.kind == "domain" and "kind" not in {d.what for d in diffs} else "name"),
+                     f"type {new.name}: {changed}; PostgreSQL changes that only by dropping the type and creating "
+                     f"it again, which it refuses while {', '.join(blocking)} use(s) it: create a new type and "
+                     "migrate its users by hand")
+        errors.raise_if_any()
 
     def on_sequence(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("sequence", str(name))
@@ -741,6 +861,14 @@ def _texts(obj: Any) -> list[str | None]:
     return [obj.when, *obj.columns]
 
 
+def _type_base(text: str) -> str:
+    """The type a column or attribute type names, without array brackets (`public.t` for `t[]`)."""
+    try:
+        return parse_type(text).base
+    except TypeSyntaxError:
+        return text
+
+
 def _grants(side: Catalog, kind: str, key: Any) -> tuple[Any, ...]:
     """The grants one side declares on the object a grant difference names."""
     if kind == "function":
@@ -749,6 +877,9 @@ def _grants(side: Catalog, kind: str, key: Any) -> tuple[Any, ...]:
     if kind == "schema":
         schema = side.schemas.get(key)
         return schema.grants if schema else ()
+    if kind == "type":
+        type_def = side.types.get(key)
+        return type_def.acl if type_def else ()
     relations: dict[str, Mapping[QName, Any]] = {"sequence": side.sequences, "table": side.tables,
                                                  "view": side.views}
     objects = relations.get(kind, {})

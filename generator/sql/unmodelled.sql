@@ -1,13 +1,11 @@
 -- Objects of the covered schemas that the spec language cannot declare yet: a plan names them and leaves them alone
--- (enum types are modelled: enum_types.sql; extensions: extensions.sql). Extension members are left out (the
--- extension is modelled).
+-- (enum types, composite types and domains are modelled: enum_types.sql, composite_types.sql, domains.sql;
+-- extensions: extensions.sql). Extension members are left out (the extension is modelled).
 SELECT kind, name FROM (
-    SELECT CASE t.typtype WHEN 'c' THEN 'composite type' WHEN 'd' THEN 'domain'
-                          WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type' END AS kind,
+    SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type' END AS kind,
            format('%%I.%%I', n.nspname, t.typname) AS name, t.oid AS oid, 'pg_type'::regclass AS catalog
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND t.typtype IN ('c', 'd', 'r', 'm')  -- enum types: enum_types.sql
-      AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND t.typtype IN ('r', 'm')
     UNION ALL
     SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table'
                           WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END,

@@ -12,6 +12,9 @@ COMMENT ON SCHEMA "Odd Schema" IS 'Spaces and capitals; it''s quoted.';
 GRANT USAGE ON SCHEMA "Odd Schema" TO "Odd ""Reader""";
 
 CREATE TYPE "Odd Schema"."Mood ☺" AS ENUM ('it''s', 'a "b"', 'ünï', 'with space');
+CREATE TYPE "Odd Schema"."Place ☺" AS ("Street Name" text COLLATE "C", "zip$" varchar(10), "select" integer);
+GRANT USAGE ON TYPE "Odd Schema"."Place ☺" TO "Odd ""Reader""";
+CREATE DOMAIN "Odd Schema"."E-mail" AS text CONSTRAINT "has ""@""" CHECK (VALUE ~ '@');
 
 CREATE SEQUENCE "Odd Schema"."Seq $ ünï";
 
@@ -41,7 +44,9 @@ COMMENT ON COLUMN "Odd Schema"."we""ird table"."user" IS 'Not CURRENT_USER.';
 
 CREATE TABLE "Odd Schema"."Child Table" (
     id integer PRIMARY KEY,
-    "parent select" integer REFERENCES "Odd Schema"."we""ird table" ("select") ON DELETE CASCADE
+    "parent select" integer REFERENCES "Odd Schema"."we""ird table" ("select") ON DELETE CASCADE,
+    "where" "Odd Schema"."Place ☺",
+    "mail" "Odd Schema"."E-mail"[]
 );
 
 -- No index on its foreign key: lint --db has a finding to name.
