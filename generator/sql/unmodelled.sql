@@ -1,5 +1,5 @@
 -- Objects of the covered schemas that the spec language cannot declare yet: a plan names them and leaves them alone
--- (enum types are modelled: enum_types.sql; extensions: extensions.sql). Extension members are left out (the
+-- (enum types are modelled: enum_types.sql; extensions: extensions.sql; exclusion constraints: constraints.sql). Extension members are left out (the
 -- extension is modelled).
 SELECT kind, name FROM (
     SELECT CASE t.typtype WHEN 'c' THEN 'composite type' WHEN 'd' THEN 'domain'
@@ -21,11 +21,6 @@ SELECT kind, name FROM (
            'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND p.prokind IN ('a', 'w', 'p')
-    UNION ALL
-    SELECT 'exclusion constraint', format('%%I.%%I.%%I', n.nspname, c.relname, k.conname), k.oid,
-           'pg_constraint'::regclass
-    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND k.contype = 'x'
     UNION ALL
     SELECT 'rule', format('%%I on %%I.%%I', r.rulename, n.nspname, c.relname), r.oid, 'pg_rewrite'::regclass
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace

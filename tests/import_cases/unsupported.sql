@@ -3,7 +3,7 @@
 CREATE TYPE shop.money_pair AS (amount numeric, currency text);
 CREATE DOMAIN shop.positive AS integer CHECK (VALUE > 0);
 CREATE TABLE shop.gadgets (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY DEFERRABLE,
     serial_no serial,
     price numeric NOT NULL,
     price_with_tax numeric GENERATED ALWAYS AS (price * 1.2) STORED,
