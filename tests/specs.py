@@ -46,3 +46,19 @@ def one(dsn: str, query: str) -> Any:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(query.encode()).fetchone()
     return row[0] if row else None
+
+
+def assert_verify_reports(spec_dir: Path, old: str, new: str, line: str) -> None:
+    """The spec's schema.sql with `old` replaced by `new` (a clause lost): verify names the inventory line that
+    starts with `line` both as missing and as unexpected."""
+    from generator.order import order
+    from generator.pipeline import build
+    from generator.verify import verify_sql
+
+    b = build(spec_dir)
+    text = sql_of(b.files, "schema.sql")
+    assert old in text
+    mismatch = verify_sql("schema.sql", text.replace(old, new, 1), order(b.catalog), b.catalog, registry=True)
+    assert mismatch is not None
+    assert [m for m in mismatch.missing if m.startswith(line)]
+    assert [u for u in mismatch.unexpected if u.startswith(line)]
