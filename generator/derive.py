@@ -223,8 +223,9 @@ def constraints(table: Table, enums: dict[str, ValueList]) -> list[Constraint]:
                                   expr=enum_check(c, enums[c.enum])))
     out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note, renamed_from=ch.renamed_from,
                        not_valid=ch.not_valid) for ch in sorted(table.checks, key=_name)]
-    out += [Constraint(x.name, "exclude", (), x.pos, note=x.note, using=x.using, where=x.where,
-                       elements=tuple((e.key, e.operator) for e in x.elements), **_deferrable(x.deferrable))
+    out += [Constraint(x.name, "exclude", (), x.pos, note=x.note, renamed_from=x.renamed_from, using=x.using,
+                       where=x.where, elements=tuple((e.key, e.operator) for e in x.elements),
+                       **_deferrable(x.deferrable))
             for x in sorted(table.excludes, key=_name)]
     return out
 

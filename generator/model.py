@@ -407,6 +407,9 @@ class Exclude(Node):
 
     LABEL = "exclusion constraint"
     name: str = spec_field("Constraint name.", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
     using: Literal["gist", "spgist", "btree", "hash"] = spec_field(
         "Index access method (gist for ranges; `=` on a scalar under gist needs the btree_gist extension).", "gist")
     elements: tuple[ExcludeElement, ...] = spec_field(

@@ -306,3 +306,13 @@ def test_plan_from_plain_constraints_keeps_the_rows(empty_db: str, tmp_path: Pat
     text = migrate(empty_db, spec(tmp_path, "plain", PLAIN))
     assert "ALTER TABLE public.bookings ALTER CONSTRAINT bookings_room_fkey NOT DEFERRABLE;" in text
     assert "DROP CONSTRAINT no_overlap" in text
+
+
+def test_plan_renames_an_exclusion_constraint(empty_db: str, tmp_path: Path) -> None:
+    apply_base(empty_db, tmp_path)
+    body = copy.deepcopy(BASE)
+    excludes = body["tables"]["bookings"]["excludes"]
+    excludes["no_double_booking"] = {**excludes.pop("no_overlap"), "renamed_from": "no_overlap"}
+    text = migrate(empty_db, spec(tmp_path, "new", body))
+    assert "ALTER TABLE public.bookings RENAME CONSTRAINT no_overlap TO no_double_booking;" in text
+    assert "DROP CONSTRAINT" not in text
