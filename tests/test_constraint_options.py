@@ -21,6 +21,7 @@ from generator.diagnostics import SpecError
 from generator.drift import verify
 from generator.load import load_spec
 from generator.pipeline import build
+from generator.schemadocs import module_page
 from generator.verify import found
 
 BASE: dict[str, Any] = {
@@ -156,6 +157,15 @@ def test_rendered_clauses(tmp_path: Path) -> None:
     assert text.index("CREATE EXTENSION IF NOT EXISTS btree_gist") < text.index("CREATE TABLE public.bookings")
     inventory = found(text)
     assert "constraint public.rooms.rooms_code_key unique (code) deferrable" in inventory
+
+
+def test_schema_docs_name_the_options(tmp_path: Path) -> None:
+    catalog = check(load_spec(spec(tmp_path, "s")))
+    page = module_page(catalog, catalog.schema.modules[0])
+    assert "| `rooms_place_key` | unique | (floor, wing), nulls not distinct |" in page
+    assert "| `bookings_room_fkey` | foreign key | (room_id) → rooms(id), deferrable, initially deferred |" in page
+    assert "| `seq_positive` | check | `seq > 0`, not valid |" in page
+    assert "| `no_overlap` | exclude | using gist (room_id with =, during with &&) where `not cancelled` |" in page
 
 
 @pytest.mark.parametrize(("old", "new", "differs"), [
