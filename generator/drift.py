@@ -976,7 +976,7 @@ class _Drift:
     def constraint_options(self, subject: str, table: QName, spec: Constraint, db: Constraint) -> None:
         """DEFERRABLE, NOT VALID, NULLS NOT DISTINCT and an exclusion constraint's method, elements and WHERE, in
         the spec's terms (`deferrable: initially deferred`)."""
-        if spec.kind in ("unique", "foreign key", "exclude"):
+        if spec.kind in ("primary key", "unique", "foreign key", "exclude"):  # a primary key: never, in the spec
             self.value(subject, "deferrable", _deferrable(spec), _deferrable(db))
         if spec.kind in ("check", "foreign key"):
             self.value(subject, "not_valid", spec.not_valid, db.not_valid)

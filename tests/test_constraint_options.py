@@ -20,6 +20,9 @@ from generator.check import check
 from generator.diagnostics import SpecError
 from generator.drift import verify
 from generator.load import load_spec
+from generator.migrate.planner import plan
+from generator.migrate.script import rendered
+from generator.migrate.snapshot import of_spec
 from generator.pipeline import build
 from generator.schemadocs import module_page
 from generator.verify import found
@@ -260,6 +263,8 @@ def test_not_valid_leaves_existing_rows_alone_and_checks_new_ones(empty_db: str,
      "constraint public.bookings.bookings_room_fkey: deferrable initially deferred in spec, true in database"),
     ("ALTER TABLE rooms DROP CONSTRAINT rooms_code_key, ADD CONSTRAINT rooms_code_key UNIQUE (code)",
      "constraint public.rooms.rooms_code_key: deferrable true in spec, false in database"),
+    ("ALTER TABLE notes DROP CONSTRAINT notes_pkey, ADD CONSTRAINT notes_pkey PRIMARY KEY (id) DEFERRABLE",
+     "constraint public.notes.notes_pkey: deferrable false in spec, true in database"),
     ("ALTER TABLE bookings VALIDATE CONSTRAINT seq_positive",
      "constraint public.bookings.seq_positive: not_valid true in spec, false in database"),
     ("ALTER TABLE rooms DROP CONSTRAINT rooms_place_key, ADD CONSTRAINT rooms_place_key UNIQUE (floor, wing)",
@@ -326,3 +331,27 @@ def test_plan_renames_an_exclusion_constraint(empty_db: str, tmp_path: Path) -> 
     text = migrate(empty_db, spec(tmp_path, "new", body))
     assert "ALTER TABLE public.bookings RENAME CONSTRAINT no_overlap TO no_double_booking;" in text
     assert "DROP CONSTRAINT" not in text
+
+
+def test_plan_makes_a_deferrable_primary_key_immediate_again(empty_db: str, tmp_path: Path) -> None:
+    """The spec's primary key takes no options: a DEFERRABLE one in the database is drift, which a plan mends."""
+    d = apply_base(empty_db, tmp_path)
+    live.apply_sql(empty_db, "INSERT INTO notes VALUES (1); ALTER TABLE notes DROP CONSTRAINT notes_pkey, "
+                             "ADD CONSTRAINT notes_pkey PRIMARY KEY (id) DEFERRABLE")
+    migrate(empty_db, d)
+    assert flags(empty_db, "notes_pkey") == ("p", False, False, True)
+    assert rows(empty_db, "SELECT id FROM notes") == [(1,)]
+
+
+def test_a_spec_to_spec_plan_follows_a_renamed_column_into_an_exclusion(tmp_path: Path) -> None:
+    """`renamed_from` on a column: PostgreSQL renames it in the exclusion constraint too, so does the plan's
+    snapshot of the old spec (nothing to drop and add)."""
+    body = copy.deepcopy(BASE)
+    columns = body["tables"]["bookings"]["columns"]
+    body["tables"]["bookings"]["columns"] = {("slot" if k == "during" else k): v for k, v in columns.items()}
+    body["tables"]["bookings"]["columns"]["slot"] = {"type": "tsrange", "not_null": True, "renamed_from": "during"}
+    body["tables"]["bookings"]["excludes"]["no_overlap"]["elements"] = {"room_id": "=", "slot": "&&"}
+    old, new = check(load_spec(spec(tmp_path, "old"))), check(load_spec(spec(tmp_path, "new", body)))
+    text = "\n".join(r.sql for r in rendered(plan(new, of_spec(old))))
+    assert "RENAME COLUMN during TO slot" in text
+    assert "no_overlap" not in text
