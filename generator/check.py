@@ -30,6 +30,7 @@ from .model import (
     Check,
     Column,
     DefaultPrivileges,
+    Exclude,
     Extension,
     ForeignKey,
     Function,
@@ -639,6 +640,8 @@ class Checker:
             elif con.kind == "check" and con.expr is not None:
                 node = self.expression(con.expr, at("expr"), f"check {con.name!r}")
                 self.columns_exist(node, table, at("expr"), f"check {con.name!r}")
+        for exclude in table.excludes:
+            self.check_exclude(table, exclude)
         for index in table.indexes:
             self.check_index(table, index)
         for trigger in table.triggers:
@@ -656,11 +659,12 @@ class Checker:
         one: CREATE TABLE keeps only the first of them (ALTER TABLE ... ADD keeps both), so the database would not
         hold what the spec says, and `verify --db` would report drift on our own output. Refused, not folded: one
         of the two declarations is meaningless, and the spec should say which constraint it means."""
-        first: dict[tuple[str, ...], Constraint] = {}
+        first: dict[tuple[object, ...], Constraint] = {}
         for con in self.catalog.constraints(table):
             if con.kind not in ("primary key", "unique"):
                 continue
-            earlier = first.setdefault(con.columns, con)
+            # PostgreSQL folds only keys alike in their options too (deferral, NULLS NOT DISTINCT)
+            earlier = first.setdefault((con.columns, con.deferrable, con.deferred, con.nulls_not_distinct), con)
             if earlier is con:
                 continue
             hint = ("the primary key already makes it unique; remove `unique`" if earlier.kind == "primary key"
@@ -831,8 +835,14 @@ class Checker:
         if len(target_cols) != len(columns):
             self.err(pos, f"foreign key has {len(columns)} column(s) but references {len(target_cols)}")
             return
-        keys = [set(c.columns) for c in self.catalog.constraints(target) if c.kind in ("primary key", "unique")]
-        if set(target_cols) not in keys:
+        keys = {frozenset(c.columns): c for c in self.catalog.constraints(target) if not c.deferrable
+                and c.kind in ("primary key", "unique")}
+        deferrable = [c for c in self.catalog.constraints(target) if c.deferrable and c.kind == "unique"
+                      and set(c.columns) == set(target_cols)]
+        if frozenset(target_cols) not in keys and deferrable:
+            self.err(pos, f"foreign key target {target_name}({', '.join(target_cols)}) is the DEFERRABLE unique "
+                          f"constraint {deferrable[0].name}: PostgreSQL refuses a foreign key to a deferrable key")
+        elif frozenset(target_cols) not in keys:
             self.err(pos, f"foreign key target {target_name}({', '.join(target_cols)}) is not a primary key or "
                           "unique constraint")
         own = {c.name: c for c in table.columns}
@@ -845,26 +855,48 @@ class Checker:
 
     def check_index(self, table: Table, index: Index) -> None:
         self.plain_name(index.name, index.loc("name"), "index")
-        if not index.columns:
-            self.err(index.loc("columns"), f"index {index.name} has no columns")
-        if len(index.columns) > MAX_INDEX_KEYS:
-            self.err(index.loc("columns"), f"index {index.name} has {len(index.columns)} keys (PostgreSQL allows "
-                                           f"at most {MAX_INDEX_KEYS})")
+        self.key_count(len(index.columns), index.loc("columns"), f"index {index.name}", "columns", "keys")
         for key in index.columns:
-            if key.startswith("("):
-                node = self.expression(key, index.loc("columns"), f"index {index.name} expression")
-                self.columns_exist(node, table, index.loc("columns"), f"index {index.name}")
-                continue
-            m = INDEX_KEY.match(key.strip())
-            if not m:
-                self.err(index.loc("columns"), f"index key {key!r}: expected `column [ASC|DESC] "
-                                                 "[NULLS FIRST|LAST]` or `(expression)`")
-            elif unquote_ident(m["col"]) not in self.column_names(table):
-                self.err(index.loc("columns"), f"index {index.name} names unknown column "
-                                                 f"{unquote_ident(m['col'])!r}")
-        node = self.expression(index.where, index.loc("where"),
-                               f"index {index.name} predicate")
-        self.columns_exist(node, table, index.loc("where"), f"index {index.name} predicate")
+            self.index_key(table, key, index.loc("columns"), f"index {index.name}")
+        self.predicate(table, index.where, index.loc("where"), f"index {index.name}")
+
+    def key_count(self, count: int, pos: Pos, what: str, none: str, many: str) -> None:
+        """An index (or exclusion constraint) has at least one key and at most PostgreSQL's limit."""
+        if not count:
+            self.err(pos, f"{what} has no {none}")
+        if count > MAX_INDEX_KEYS:
+            self.err(pos, f"{what} has {count} {many} (PostgreSQL allows at most {MAX_INDEX_KEYS})")
+
+    def predicate(self, table: Table, where: str | None, pos: Pos, what: str) -> None:
+        """The WHERE of a partial index or exclusion constraint: an expression over the table's columns."""
+        node = self.expression(where, pos, f"{what} predicate")
+        self.columns_exist(node, table, pos, f"{what} predicate")
+
+    def index_key(self, table: Table, key: str, pos: Pos, what: str) -> None:
+        """One key of an index or an exclusion constraint: a column of the table, or an expression over them."""
+        if key.startswith("("):
+            node = self.expression(key, pos, f"{what} expression")
+            self.columns_exist(node, table, pos, what)
+            return
+        m = INDEX_KEY.match(key.strip())
+        if not m:
+            self.err(pos, f"index key {key!r}: expected `column [ASC|DESC] [NULLS FIRST|LAST]` or `(expression)`")
+        elif unquote_ident(m["col"]) not in self.column_names(table):
+            self.err(pos, f"{what} names unknown column {unquote_ident(m['col'])!r}")
+
+    def check_exclude(self, table: Table, exclude: Exclude) -> None:
+        """EXCLUDE: at least one element, each a key of the table with an operator PostgreSQL's grammar takes
+        (`=`, `&&`, `OPERATOR(schema.op)`); whether the operator fits the key's type is the server's to judge."""
+        what = f"exclusion constraint {exclude.name}"
+        self.key_count(len(exclude.elements), exclude.loc("elements"), what, "elements", "elements")
+        for element in exclude.elements:
+            self.index_key(table, element.key, element.loc("key"), what)
+            try:
+                sqlparse.split_statements(f"ALTER TABLE t ADD EXCLUDE (k WITH {element.operator})")
+            except SqlSyntaxError:
+                self.err(element.loc("operator"), f"{what}: {element.operator!r} is not an operator (e.g. `=`, "
+                                                  "`&&`, `OPERATOR(schema.op)`)")
+        self.predicate(table, exclude.where, exclude.loc("where"), what)
 
     def check_trigger(self, table: Table, trigger: Trigger) -> None:
         self.plain_name(trigger.name, trigger.loc("name"), "trigger")
@@ -998,8 +1030,9 @@ def repeated(values: Iterable[str]) -> list[str]:
 def declared_at(table: Table, con: Constraint) -> Callable[[str], Pos]:
     """Where one key of a constraint is written. A constraint declared on the table has a position per key (its
     name, columns, references, expr); one a column implies (`unique: true`) has only that column key's."""
-    by_kind: dict[str, tuple[Unique | ForeignKey | Check, ...]] = {
-        "unique": table.unique, "foreign key": table.foreign_keys, "check": table.checks}
+    by_kind: dict[str, tuple[Unique | ForeignKey | Check | Exclude, ...]] = {
+        "unique": table.unique, "foreign key": table.foreign_keys, "check": table.checks,
+        "exclude": table.excludes}
     declared = by_kind.get(con.kind, ())
     node = next((d for d in declared if d.name == con.name and d.pos == con.pos), None)
     if node is None:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Literal, TypedDict
 
 from .diagnostics import Pos
 from .model import (
@@ -20,6 +20,7 @@ from .model import (
     Check,
     Column,
     DefaultPrivileges,
+    Exclude,
     Extension,
     ForeignKey,
     Function,
@@ -35,7 +36,7 @@ from .model import (
     ValueList,
     View,
 )
-from .sqltext import DEFAULT_SCHEMA, QName, fragment, ident, literal, qname
+from .sqltext import DEFAULT_SCHEMA, INDEX_KEY, QName, fragment, ident, literal, qname, unquote_ident
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
 BUILTIN_ROLES = frozenset({"public"})
@@ -100,6 +101,17 @@ def column_clauses(column: Column) -> str:
     return out
 
 
+def index_key_sql(key: str) -> str:
+    """One index key as the output writes it: a column quoted as needed with its order and NULLS placement, or
+    else (an expression, an operator class) the key's text as a fragment."""
+    m = INDEX_KEY.match(key.strip())
+    if key.startswith("(") or not m:
+        return fragment(key)
+    order = f" {m['dir'].upper()}" if m["dir"] else ""
+    nulls = f" NULLS {m['nulls'].upper()}" if m["nulls"] else ""
+    return ident(unquote_ident(m["col"])) + order + nulls
+
+
 class ReferenceSyntaxError(ValueError):
     pass
 
@@ -117,7 +129,7 @@ class Constraint:
     """A table constraint, whether declared on the table or implied by a column (`primary_key: true`, ...)."""
 
     name: str
-    kind: str  # "primary key" | "unique" | "foreign key" | "check"
+    kind: str  # "primary key" | "unique" | "foreign key" | "check" | "exclude"
     columns: tuple[str, ...]
     pos: Pos
     ref_text: str | None = None  # foreign keys: the target as written
@@ -126,6 +138,23 @@ class Constraint:
     expr: str | None = None  # checks
     note: str | None = None
     renamed_from: str | None = None  # plans: the constraint's former name
+    deferrable: bool = False  # unique, foreign key, exclude
+    deferred: bool = False  # INITIALLY DEFERRED (deferrable too)
+    not_valid: bool = False  # check, foreign key
+    nulls_not_distinct: bool = False  # unique
+    using: str | None = None  # exclude: the index access method
+    elements: tuple[tuple[str, str], ...] = ()  # exclude: (key, operator) as written
+    where: str | None = None  # exclude: the predicate
+
+    @property
+    def deferral(self) -> str:
+        """The clauses after the constraint's body: ` DEFERRABLE`, ` DEFERRABLE INITIALLY DEFERRED` or ''."""
+        return (" DEFERRABLE" if self.deferrable else "") + (" INITIALLY DEFERRED" if self.deferred else "")
+
+    @property
+    def elements_sql(self) -> str:
+        """An exclusion constraint's elements as SQL: `room WITH =, during WITH &&`."""
+        return ", ".join(f"{index_key_sql(key)} WITH {op.strip()}" for key, op in self.elements)
 
     @property
     def reference(self) -> tuple[QName, tuple[str, ...]]:
@@ -170,7 +199,7 @@ def enum_check(column: Column, enum: ValueList) -> str:
 
 
 def constraints(table: Table, enums: dict[str, ValueList]) -> list[Constraint]:
-    """All constraints of a table in rendering order: primary key, unique, foreign keys, checks."""
+    """All constraints of a table in rendering order: primary key, unique, foreign keys, checks, exclusions."""
     base = qname(table.name).name
     out: list[Constraint] = []
     pk_cols = tuple(c.name for c in table.columns if c.primary_key) or table.primary_key
@@ -180,19 +209,35 @@ def constraints(table: Table, enums: dict[str, ValueList]) -> list[Constraint]:
     out += [Constraint(f"{base}_{c.name}_key", "unique", (c.name,), c.loc("unique"))
             for c in table.columns if c.unique]
     # Table-level constraints in name order: where in the YAML mapping one was written must not change the output.
-    out += [Constraint(u.name, "unique", u.columns, u.pos, renamed_from=u.renamed_from)
+    out += [Constraint(u.name, "unique", u.columns, u.pos, renamed_from=u.renamed_from,
+                       nulls_not_distinct=u.nulls_not_distinct, **_deferrable(u.deferrable))
             for u in sorted(table.unique, key=_name)]
     out += [Constraint(f"{base}_{c.name}_fkey", "foreign key", (c.name,), c.loc("references"), c.references,
                        c.on_delete, c.on_update) for c in table.columns if c.references]
     out += [Constraint(fk.name, "foreign key", fk.columns, fk.pos, fk.references, fk.on_delete, fk.on_update,
-                       note=fk.note, renamed_from=fk.renamed_from) for fk in sorted(table.foreign_keys, key=_name)]
+                       note=fk.note, renamed_from=fk.renamed_from, not_valid=fk.not_valid,
+                       **_deferrable(fk.deferrable)) for fk in sorted(table.foreign_keys, key=_name)]
     for c in table.columns:
         if c.enum and c.enum in enums:
             out.append(Constraint(c.enum_constraint or f"valid_{c.name}", "check", (c.name,), c.loc("enum"),
                                   expr=enum_check(c, enums[c.enum])))
-    out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note, renamed_from=ch.renamed_from)
-            for ch in sorted(table.checks, key=_name)]
+    out += [Constraint(ch.name, "check", (), ch.pos, expr=ch.expr, note=ch.note, renamed_from=ch.renamed_from,
+                       not_valid=ch.not_valid) for ch in sorted(table.checks, key=_name)]
+    out += [Constraint(x.name, "exclude", (), x.pos, note=x.note, renamed_from=x.renamed_from, using=x.using,
+                       where=x.where, elements=tuple((e.key, e.operator) for e in x.elements),
+                       **_deferrable(x.deferrable))
+            for x in sorted(table.excludes, key=_name)]
     return out
+
+
+class _Deferral(TypedDict):
+    deferrable: bool
+    deferred: bool
+
+
+def _deferrable(value: bool | str) -> _Deferral:
+    """`deferrable:` as the constraint's two flags: `true` DEFERRABLE, `initially deferred` both."""
+    return {"deferrable": bool(value), "deferred": value == "initially deferred"}
 
 
 # The schema and table where generated SQL and plans record which rows are seed rows (see `seed_key`).
@@ -220,7 +265,7 @@ def seed_fingerprint(values: Mapping[str, object]) -> str:
     return json.dumps(dict(values), sort_keys=True, default=str, separators=(",", ":"))
 
 
-def _name(obj: Unique | ForeignKey | Check) -> str:
+def _name(obj: Unique | ForeignKey | Check | Exclude) -> str:
     return obj.name
 
 

@@ -562,6 +562,11 @@ def _quoted(value: str | None) -> str:
     return "none" if value is None else literal(value)
 
 
+def _deferrable(con: Constraint) -> bool | str:
+    """A constraint's deferral as the spec's `deferrable:` writes it."""
+    return "initially deferred" if con.deferred else con.deferrable
+
+
 def _shown(value: object) -> str:
     if value is None:
         return "none"
@@ -1034,6 +1039,27 @@ class _Drift:
             self.value(subject, "ON UPDATE", spec.on_update or "no action", db.on_update or "no action")
         if spec.kind == "check":
             self.fragment(subject, "CHECK", spec.expr, db.expr, lambda c, t: c.expression(t, table))
+        self.constraint_options(subject, table, spec, db)
+
+    def constraint_options(self, subject: str, table: QName, spec: Constraint, db: Constraint) -> None:
+        """DEFERRABLE, NOT VALID, NULLS NOT DISTINCT and an exclusion constraint's method, elements and WHERE, in
+        the spec's terms (`deferrable: initially deferred`)."""
+        if spec.kind in ("primary key", "unique", "foreign key", "exclude"):  # a primary key: never, in the spec
+            self.value(subject, "deferrable", _deferrable(spec), _deferrable(db))
+        if spec.kind in ("check", "foreign key"):
+            self.value(subject, "not_valid", spec.not_valid, db.not_valid)
+        if spec.kind == "unique":
+            self.value(subject, "nulls_not_distinct", spec.nulls_not_distinct, db.nulls_not_distinct)
+        if spec.kind == "exclude":
+            self.value(subject, "using", spec.using, db.using)
+            self.value(subject, "elements", self.exclude_elements(self.spec_sql, table, spec),
+                       self.exclude_elements(self.db_sql, table, db))
+            self.fragment(subject, "WHERE", spec.where, db.where, lambda c, t: c.expression(t, table))
+
+    def exclude_elements(self, canon: Canon, table: QName, con: Constraint) -> tuple[str, ...]:
+        """An exclusion constraint's elements in one spelling: `key WITH op`, keys as index keys are compared."""
+        keys = self.index_keys(canon, table, [key for key, _ in con.elements])
+        return tuple(f"{key} WITH {op.strip()}" for key, (_, op) in zip(keys, con.elements, strict=True))
 
     def index(self, subject: str, table: QName, spec: Index, db: Index) -> None:
         self.value(subject, "unique", spec.unique, db.unique)

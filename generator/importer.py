@@ -52,6 +52,8 @@ from .model import (
     Column,
     DefaultPrivileges,
     DomainCheck,
+    Exclude,
+    ExcludeElement,
     Extension,
     ForeignKey,
     Function,
@@ -209,14 +211,16 @@ def fold_table(table: Table) -> Table:
     kept_unique = []
     for u in table.unique:
         c = columns.get(u.columns[0]) if len(u.columns) == 1 else None
-        if c is not None and u.name == f"{base}_{c.name}_key" and not c.unique and not c.primary_key:
+        plain = not (u.deferrable or u.nulls_not_distinct)  # a column's `unique: true` has neither
+        if c is not None and u.name == f"{base}_{c.name}_key" and not c.unique and not c.primary_key and plain:
             columns[c.name] = dataclasses.replace(c, unique=True)
         else:
             kept_unique.append(u)
     kept_fks = []
     for fk in table.foreign_keys:
         c = columns.get(fk.columns[0]) if len(fk.columns) == 1 else None
-        if c is not None and fk.name == f"{base}_{c.name}_fkey" and c.references is None:
+        plain = not (fk.deferrable or fk.not_valid)  # a column's `references:` has neither
+        if c is not None and fk.name == f"{base}_{c.name}_fkey" and c.references is None and plain:
             columns[c.name] = dataclasses.replace(c, references=spec_reference(fk.references),
                                                   on_delete=fk.on_delete, on_update=fk.on_update)
         else:
@@ -224,6 +228,7 @@ def fold_table(table: Table) -> Table:
     return dataclasses.replace(
         table, name=spec_name(table.name), columns=tuple(columns[c.name] for c in table.columns),
         checks=tuple(dataclasses.replace(c, expr=human_sql(c.expr)) for c in table.checks),
+        excludes=tuple(dataclasses.replace(x, where=human_sql(x.where)) for x in table.excludes),
         indexes=tuple(dataclasses.replace(i, where=human_sql(i.where)) for i in table.indexes),
         policies=tuple(dataclasses.replace(p, using=human_sql(p.using), with_check=human_sql(p.with_check))
                        for p in table.policies),
@@ -369,7 +374,7 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 @writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, Identity, Extension,
-        Attribute, DomainCheck)
+        Attribute, DomainCheck, Exclude, ExcludeElement)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
 

@@ -34,6 +34,9 @@ from .model import (
     Argument,
     Check,
     Column,
+    Deferrable,
+    Exclude,
+    ExcludeElement,
     ForeignKey,
     Function,
     Grant,
@@ -262,21 +265,34 @@ def index_key(elem: Any) -> str:
     return text
 
 
-def constraint(name: str, kind: str, definition: str) -> Constraint:
-    """A constraint from its pg_get_constraintdef text, as derive.Constraint (the spec side's representation)."""
+def constraint(name: str, kind: str, definition: str, deferrable: bool = False, deferred: bool = False,
+               validated: bool = True, where: str | None = None) -> Constraint:
+    """A constraint from its pg_get_constraintdef text and pg_constraint's flags, as derive.Constraint (the spec
+    side's representation)."""
     label = _CONSTRAINT_KIND[kind]
     if kind == "c":
         m = _CHECK.match(definition)
-        return Constraint(name, label, (), NOWHERE, expr=m["expr"] if m else definition)
-    if kind == "x":
-        return Constraint(name, label, (), NOWHERE, expr=definition)
+        return Constraint(name, label, (), NOWHERE, expr=m["expr"] if m else definition, not_valid=not validated)
     node = _statement(f"ALTER TABLE t ADD CONSTRAINT c {definition}").cmds[0].def_
+    if kind == "x":
+        elements = tuple((index_key(elem), _operator(_names(op))) for elem, op in node.exclusions)
+        if where is None and node.where_clause:
+            where = sqlparse.deparse(node.where_clause)
+        return Constraint(name, label, (), NOWHERE, using=node.access_method, elements=elements, where=where,
+                          deferrable=deferrable, deferred=deferred)
     if kind == "f":
         target = QName(node.pktable.schemaname or DEFAULT_SCHEMA, node.pktable.relname)
         reference = f"{target}({', '.join(_names(node.pk_attrs))})"
         return Constraint(name, label, _names(node.fk_attrs), NOWHERE, reference,
-                          _FK_ACTION[node.fk_del_action], _FK_ACTION[node.fk_upd_action])
-    return Constraint(name, label, _names(node.keys), NOWHERE)
+                          _FK_ACTION[node.fk_del_action], _FK_ACTION[node.fk_upd_action], deferrable=deferrable,
+                          deferred=deferred, not_valid=not validated)
+    return Constraint(name, label, _names(node.keys), NOWHERE, deferrable=deferrable, deferred=deferred,
+                      nulls_not_distinct=bool(node.nulls_not_distinct))
+
+
+def _operator(names: tuple[str, ...]) -> str:
+    """An operator as the spec writes it: `&&`, or `OPERATOR(schema.&&)` when PostgreSQL qualified it."""
+    return names[-1] if len(names) == 1 else f"OPERATOR({'.'.join(names)})"
 
 
 @dataclass
@@ -306,11 +322,17 @@ class _Relation:
         return Table(
             name=str(self.name), comment=self.comment, columns=tuple(self.columns),
             primary_key=primary[0].columns if primary else (),
-            unique=tuple(Unique(name=c.name, columns=c.columns) for c in by_kind.get("unique", [])),
+            unique=tuple(Unique(name=c.name, columns=c.columns, nulls_not_distinct=c.nulls_not_distinct,
+                                deferrable=_deferrable(c)) for c in by_kind.get("unique", [])),
             foreign_keys=tuple(ForeignKey(name=c.name, columns=c.columns, references=c.ref_text or "",
-                                          on_delete=cast(Any, c.on_delete), on_update=cast(Any, c.on_update))
+                                          on_delete=cast(Any, c.on_delete), on_update=cast(Any, c.on_update),
+                                          deferrable=_deferrable(c), not_valid=c.not_valid)
                                for c in by_kind.get("foreign key", [])),
-            checks=tuple(Check(name=c.name, expr=Sql(c.expr or "")) for c in by_kind.get("check", [])),
+            checks=tuple(Check(name=c.name, expr=Sql(c.expr or ""), not_valid=c.not_valid)
+                         for c in by_kind.get("check", [])),
+            excludes=tuple(Exclude(name=c.name, using=cast(Any, c.using), where=Sql(c.where) if c.where else None,
+                                   elements=tuple(ExcludeElement(key=k, operator=op) for k, op in c.elements),
+                                   deferrable=_deferrable(c)) for c in by_kind.get("exclude", [])),
             indexes=tuple(self.indexes), triggers=tuple(self.triggers), rls=cast(Any, rls),
             policies=tuple(self.policies), grants=self.grants)
 
@@ -319,6 +341,11 @@ class _Relation:
                     security_invoker=_bool_option(self.options, "security_invoker"),
                     security_barrier=_bool_option(self.options, "security_barrier"),
                     grants=self.grants, comment=self.comment)
+
+
+def _deferrable(con: Constraint) -> Deferrable:
+    """A constraint's two flags as the spec's `deferrable:`."""
+    return "initially deferred" if con.deferred else con.deferrable
 
 
 class _Reader:
@@ -387,8 +414,10 @@ class _Reader:
                 self.column_grants[(rel.name, name)] = grants(acl)
 
     def read_constraints(self, oids: list[int]) -> None:
-        for oid, name, kind, definition in self.rows("constraints", oids=oids):
-            self.relations[oid].constraints.append(constraint(name, kind, definition))
+        for oid, name, kind, definition, deferrable, deferred, validated, where in self.rows("constraints",
+                                                                                            oids=oids):
+            self.relations[oid].constraints.append(constraint(name, kind, definition, deferrable, deferred,
+                                                              validated, where))
 
     def read_indexes(self, oids: list[int]) -> None:
         for oid, name, definition, predicate, comment in self.rows("indexes", oids=oids):

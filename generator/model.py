@@ -400,6 +400,16 @@ class Column(Node):
         "USING), e.g. `status::integer`. Without it PostgreSQL's assignment cast is used.")
 
 
+# `deferrable:` of unique keys, foreign keys and exclusion constraints.
+Deferrable = bool | Literal["initially deferred"]
+DEFERRABLE_DOC = ("`true`: DEFERRABLE (checked at each statement's end unless SET CONSTRAINTS ... DEFERRED defers it "
+                  "to the commit); `initially deferred`: DEFERRABLE INITIALLY DEFERRED (checked at commit unless "
+                  "SET CONSTRAINTS ... IMMEDIATE); `false` (default): NOT DEFERRABLE.")
+NOT_VALID_DOC = ("NOT VALID: rows written from now on are checked, the rows already there are not (added by ALTER "
+                 "TABLE after CREATE TABLE, where PostgreSQL would validate it). Plans VALIDATE CONSTRAINT once it "
+                 "goes.")
+
+
 @dataclass(frozen=True)
 class Check(Node):
     name: str = spec_field("Constraint name.", key=True)
@@ -407,6 +417,7 @@ class Check(Node):
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
     expr: Sql = spec_field("Boolean SQL expression over the row.", shorthand=True, required=True)
+    not_valid: bool = spec_field(NOT_VALID_DOC, False)
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
 
 
@@ -417,6 +428,10 @@ class Unique(Node):
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
     columns: tuple[str, ...] = spec_field("Columns, in order.", (), shorthand=True, required=True)
+    nulls_not_distinct: bool = spec_field(
+        "NULLS NOT DISTINCT: rows whose key columns are null count as equal (one such row only); by default each "
+        "null differs from every other (PostgreSQL 15+).", False)
+    deferrable: Deferrable = spec_field(DEFERRABLE_DOC, False)
 
 
 @dataclass(frozen=True)
@@ -430,6 +445,36 @@ class ForeignKey(Node):
     references: str = spec_field("Target `table(col, ...)`.", required=True)
     on_delete: OnAction | None = spec_field("ON DELETE action.")
     on_update: OnAction | None = spec_field("ON UPDATE action.")
+    deferrable: Deferrable = spec_field(DEFERRABLE_DOC, False)
+    not_valid: bool = spec_field(NOT_VALID_DOC, False)
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+
+@dataclass(frozen=True)
+class ExcludeElement(Node):
+    """One element of an EXCLUDE constraint: a key and the operator two rows' keys are compared with."""
+
+    LABEL = "exclude element"
+    key: str = spec_field("Column (`room`, `room gist_int4_ops`) or an expression in parentheses.", key=True)
+    operator: str = spec_field("Operator (`=`, `&&`, `OPERATOR(s.op)`), commutative, of the method's operator "
+                               "class.", shorthand=True, required=True)
+
+
+@dataclass(frozen=True)
+class Exclude(Node):
+    """EXCLUDE USING method (key WITH op, ...): no two rows whose keys all match under their operators."""
+
+    LABEL = "exclusion constraint"
+    name: str = spec_field("Constraint name.", key=True)
+    renamed_from: str | None = spec_field(
+        "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
+        "dependants) instead of dropped and created. Remove it once every database is migrated.")
+    using: Literal["gist", "spgist", "btree", "hash"] = spec_field(
+        "Index access method (gist for ranges; `=` on a scalar under gist needs the btree_gist extension).", "gist")
+    elements: tuple[ExcludeElement, ...] = spec_field(
+        "Keys in order, each with its operator: `{room: \"=\", during: \"&&\"}`.", (), keyed=True, required=True)
+    where: Sql | None = spec_field("Predicate: only rows where it holds are compared.")
+    deferrable: Deferrable = spec_field(DEFERRABLE_DOC, False)
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
 
 
@@ -577,6 +622,9 @@ class Table(Node):
     unique: tuple[Unique, ...] = spec_field("Named UNIQUE constraints, `name: [cols]`.", (), keyed=True)
     foreign_keys: tuple[ForeignKey, ...] = spec_field("Named (composite) foreign keys.", (), keyed=True)
     checks: tuple[Check, ...] = spec_field("Named CHECK constraints, `name: expression`.", (), keyed=True)
+    excludes: tuple[Exclude, ...] = spec_field(
+        "Named EXCLUDE constraints, `name: {using: gist, elements: {room: \"=\", during: \"&&\"}}`.", (),
+        keyed=True)
     indexes: tuple[Index, ...] = spec_field("Indexes, `name: {columns: [...]}`.", (), keyed=True)
     triggers: tuple[Trigger, ...] = spec_field("Triggers on this table.", (), keyed=True)
     rls: Literal["off", "enabled", "forced"] = spec_field(

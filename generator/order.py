@@ -203,6 +203,9 @@ def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
                 deps.add(("table", str(target)))
         if con.expr:
             deps |= _expr_deps(catalog, con.expr)
+        if con.kind == "exclude":  # its operator classes and operators may be an extension's (btree_gist)
+            deps |= _expr_deps(catalog, con.where, *(k for k, _ in con.elements if k.startswith("(")))
+            deps |= _extension_deps(catalog, None)
     deps |= _expr_deps(catalog, *(c.default_sql for c in table.columns), *(c.generated for c in table.columns))
     deps |= _type_deps(catalog, *(c.type for c in table.columns))
     deps.discard(tkey)

@@ -18,6 +18,7 @@ from .derive import (
     Catalog,
     column_clauses,
     default_acls,
+    index_key_sql,
     parse_reference,
     seed_key,
     seed_key_text,
@@ -42,7 +43,6 @@ from .model import (
 )
 from .order import Placed
 from .sqltext import (
-    INDEX_KEY,
     comment_lines,
     dollar_quote,
     fragment,
@@ -51,7 +51,6 @@ from .sqltext import (
     parse_returns,
     parse_type,
     qname,
-    unquote_ident,
     value_literal,
 )
 
@@ -202,7 +201,10 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     constraints = []
     for con in catalog.constraints(table):
         row: dict[str, Any] = {"name": ident(con.name), "kind": con.kind, "notes": note_lines(con.note),
-                               "columns": ", ".join(ident(c) for c in con.columns), "expr": con.expr}
+                               "columns": ", ".join(ident(c) for c in con.columns), "expr": con.expr,
+                               "nulls_not_distinct": con.nulls_not_distinct, "deferral": con.deferral,
+                               "not_valid": con.not_valid, "using": con.using, "elements": con.elements_sql,
+                               "where": con.where}
         if con.kind == "foreign key":
             target, target_cols = parse_reference(con.ref_text or "")
             row.update(target=target.sql, target_columns=", ".join(ident(c) for c in target_cols),
@@ -211,7 +213,10 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     comments = [{"target": f"TABLE {name}", "text": table.comment}] if table.comment else []
     comments += [{"target": f"COLUMN {name}.{ident(c.name)}", "text": c.comment} for c in table.columns
                  if c.comment]
-    return {"name": name, "columns": columns, "width": width, "constraints": constraints,
+    # NOT VALID is kept only by ALTER TABLE: CREATE TABLE validates its (empty) table's constraints.
+    later = [row for row in constraints if row["not_valid"]]
+    constraints = [row for row in constraints if not row["not_valid"]]
+    return {"name": name, "columns": columns, "width": width, "constraints": constraints, "later": later,
             "notes": note_lines(table.note), "comments": comments,
             "acl": acl(f"TABLE {name}", table.grants, catalog)}
 
@@ -219,17 +224,9 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
 @renders("index")
 def _index(index: Index, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     assert placed.item.table is not None
-    keys = []
-    for key in index.columns:
-        m = INDEX_KEY.match(key.strip())
-        if key.startswith("(") or not m:
-            keys.append(fragment(key))
-            continue
-        order = f" {m['dir'].upper()}" if m["dir"] else ""
-        nulls = f" NULLS {m['nulls'].upper()}" if m["nulls"] else ""
-        keys.append(ident(unquote_ident(m["col"])) + order + nulls)
     return {"index": index, "name": ident(index.name), "table": qname(placed.item.table.name).sql,
-            "keys": ", ".join(keys), "notes": note_lines(index.note), "concurrently": False,
+            "keys": ", ".join(index_key_sql(key) for key in index.columns), "notes": note_lines(index.note),
+            "concurrently": False,
             "schema": ident(qname(placed.item.table.name).schema)}
 
 

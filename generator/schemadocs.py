@@ -90,8 +90,14 @@ def _table_section(catalog: Catalog, table: Table) -> list[str]:
             what += "".join(f", {a}" for a in actions if a)
         elif con.kind == "check":
             what = _code(con.expr)
+        elif con.kind == "exclude":
+            what = f"using {con.using} ({', '.join(f'{k} with {op}' for k, op in con.elements)})"
+            what += f" where {_code(con.where)}" if con.where else ""
         else:
             what = f"({', '.join(con.columns)})"
+        options = [o for o, on in (("nulls not distinct", con.nulls_not_distinct), ("deferrable", con.deferrable),
+                                   ("initially deferred", con.deferred), ("not valid", con.not_valid)) if on]
+        what += "".join(f", {o}" for o in options)
         constraints.append([f"`{con.name}`", con.kind, _flat(what)])
     if constraints:
         out += ["**Constraints**", "", *_table_lines(["name", "kind", "definition"], constraints)]

@@ -171,6 +171,9 @@ _TYPE_ALIASES = {
     "time": "time", "interval": "interval", "numeric": "numeric", "decimal": "numeric", "real": "real",
     "double precision": "double precision", "float8": "double precision", "citext": "citext",
     "trigger": "trigger", "void": "void", "record": "record", "name": "name", "oid": "oid",
+    # the built-in range types (an exclusion constraint's usual keys)
+    "int4range": "int4range", "int8range": "int8range", "numrange": "numrange", "tsrange": "tsrange",
+    "tstzrange": "tstzrange", "daterange": "daterange",
     # PostgreSQL's internal names, as they appear in parse trees and catalogs
     "bpchar": "char", "float4": "real",
 }

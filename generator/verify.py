@@ -259,15 +259,35 @@ def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
                 + _column_extras(c.collation, identity, canon_expr(c.generated) if c.generated is not None else None))
         out |= _comment("column", f"{name}.{c.name}", c.comment)
     for con in catalog.constraints(table):
+        extras = _constraint_extras(con.deferrable, con.deferred, con.not_valid, con.nulls_not_distinct)
         if con.kind == "check":
-            out.add(f"constraint {name}.{con.name} check {canon_expr(con.expr)}")
+            out.add(f"constraint {name}.{con.name} check {canon_expr(con.expr)}{extras}")
+            continue
+        if con.kind == "exclude":
+            elements = ", ".join(f"{canon_expr(k) if k.startswith('(') else _key_column(k)} WITH {_operator(op)}"
+                                 for k, op in con.elements)
+            out.add(f"constraint {name}.{con.name} exclude using {con.using} ({elements}) "
+                    f"where {canon_expr(con.where)}{extras}")
             continue
         line = f"constraint {name}.{con.name} {con.kind} ({', '.join(con.columns)})"
         if con.kind == "foreign key":
             target, cols = parse_reference(con.ref_text or "")
             line += f" -> {target}({', '.join(cols)}) on delete {con.on_delete or 'no action'}"
-        out.add(line)
+        out.add(line + extras)
     return out
+
+
+def _operator(text: str) -> str:
+    """An operator as the parser names it: `&&`, `OPERATOR(s.&&)` -> `s.&&`."""
+    m = re.fullmatch(r"\s*OPERATOR\s*\((.*)\)\s*", text, re.I | re.S)
+    return re.sub(r"\s+", "", m[1]) if m else text.strip()
+
+
+def _constraint_extras(deferrable: bool, deferred: bool, not_valid: bool, nulls_not_distinct: bool) -> str:
+    """The inventory line's tail for DEFERRABLE, INITIALLY DEFERRED, NOT VALID and NULLS NOT DISTINCT; empty for
+    a constraint with none of them."""
+    return ((" deferrable" if deferrable else "") + (" initially deferred" if deferred else "")
+            + (" not valid" if not_valid else "") + (" nulls not distinct" if nulls_not_distinct else ""))
 
 
 def _key_column(key: str) -> str:
@@ -619,6 +639,8 @@ def _alter_table_stmt(stmt: Json, text: str) -> set[str]:
             out.add(f"rls enable {_rv(stmt['relation'])}")
         elif subtype == "AT_ForceRowSecurity":
             out.add(f"rls force {_rv(stmt['relation'])}")
+        elif subtype == "AT_AddConstraint":  # a NOT VALID constraint, added after CREATE TABLE
+            out.add(_constraint(_rv(stmt["relation"]), cmd["AlterTableCmd"]["def"]["Constraint"]))
         else:
             out.add(f"alter table {_rv(stmt['relation'])} {subtype}")
     return out
@@ -672,16 +694,26 @@ def _insert_stmt(stmt: Json, text: str) -> set[str]:
 def _constraint(table: str, c: Json) -> str:
     cols = ", ".join(_names(c.get("keys") or c.get("fk_attrs") or []))
     contype, name = c["contype"], c.get("conname")
+    extras = _constraint_extras(bool(c.get("deferrable")), bool(c.get("initdeferred")),
+                                bool(c.get("skip_validation")), bool(c.get("nulls_not_distinct")))
     if contype == "CONSTR_PRIMARY":
-        return f"constraint {table}.{name} primary key ({cols})"
+        return f"constraint {table}.{name} primary key ({cols}){extras}"
     if contype == "CONSTR_UNIQUE":
-        return f"constraint {table}.{name} unique ({cols})"
+        return f"constraint {table}.{name} unique ({cols}){extras}"
     if contype == "CONSTR_FOREIGN":
         target = ", ".join(_names(c["pk_attrs"]))
         return (f"constraint {table}.{name} foreign key ({cols}) -> {_rv(c['pktable'])}({target}) "
-                f"on delete {_FK_ACTION[c['fk_del_action']]}")
+                f"on delete {_FK_ACTION[c['fk_del_action']]}{extras}")
     if contype == "CONSTR_CHECK":
-        return f"constraint {table}.{name} check {canon(c['raw_expr'])}"
+        return f"constraint {table}.{name} check {canon(c['raw_expr'])}{extras}"
+    if contype == "CONSTR_EXCLUSION":
+        elements = []
+        for pair in c["exclusions"]:
+            elem, op = pair["List"]["items"]
+            key = elem["IndexElem"].get("name") or canon(elem["IndexElem"].get("expr"))
+            elements.append(f"{key} WITH {'.'.join(_names(op['List']['items']))}")
+        return (f"constraint {table}.{name} exclude using {c.get('access_method')} ({', '.join(elements)}) "
+                f"where {canon(c.get('where_clause'))}{extras}")
     return f"constraint {table}.{name} {contype}"
 
 

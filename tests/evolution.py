@@ -15,6 +15,7 @@ from typing import Any
 
 ANN = "00000000-0000-4000-8000-00000000000a"
 BOB = "00000000-0000-4000-8000-00000000000b"
+CAROL = "00000000-0000-4000-8000-00000000000c"  # an account the rows do not hold
 USERS = {"ann": ANN, "bob": BOB}
 
 BASE: dict[str, Any] = {
@@ -286,6 +287,42 @@ CASES: list[Case] = [
                                                  "project_id": {"type": "bigint", "not_null": True}},
                                      "primary_key": ["account_id", "project_id"]}),
          [(f"INSERT INTO public.memberships VALUES ('{ANN}', 1), ('{ANN}', 1)", "unique_violation")]),
+    # -- constraint options ---------------------------------------------------------------------------------------
+    Case("foreign_key_deferred",  # the column's key written as a table entry of the same name, deferred
+         _chain(_column("projects", "owner_id", references=None),
+                _set("tables/projects/foreign_keys", {"projects_owner_id_fkey": {
+                    "columns": ["owner_id"], "references": "accounts(id)", "deferrable": "initially deferred"}})),
+         # a project may come before its owner within a transaction (checked at its end), not past that
+         [(f"INSERT INTO public.projects (id, owner_id, title) VALUES (8, '{CAROL}', 'x') RETURNING id", 8),
+          (f"INSERT INTO public.projects (id, owner_id, title) VALUES (8, '{CAROL}', 'x'); "
+           "SET CONSTRAINTS ALL IMMEDIATE", "foreign_key_violation")],
+         changes=frozenset({"AlterConstraint"}), not_changes=frozenset({"DropConstraint", "AddConstraint"})),
+    Case("check_validated",
+         _set("tables/projects/checks", {"budget_small": "budget IS NULL OR budget < 1000"}),
+         [("SELECT convalidated FROM pg_constraint WHERE conname = 'budget_small'", True),
+          (f"INSERT INTO public.projects (id, owner_id, title, budget) VALUES (8, '{ANN}', 'x', 5000)",
+           "check_violation")],
+         changes=frozenset({"ValidateConstraint"}), not_changes=frozenset({"DropConstraint", "AddConstraint"}),
+         before=_set("tables/projects/checks", {"budget_small": {"expr": "budget IS NULL OR budget < 1000",
+                                                                 "not_valid": True}})),
+    Case("unique_nulls_not_distinct",
+         _set("tables/projects/unique", {"projects_owner_budget_key": {"columns": ["owner_id", "budget"],
+                                                                       "nulls_not_distinct": True}}),
+         # Bob's one project without a budget is the only one he may have
+         [(f"INSERT INTO public.projects (id, owner_id, title) VALUES (8, '{BOB}', 'x')", "unique_violation"),
+          (f"INSERT INTO public.projects (id, owner_id, title) VALUES (8, '{ANN}', 'x') RETURNING id", 8)],
+         before=_set("tables/projects/unique", {"projects_owner_budget_key": ["owner_id", "budget"]})),
+    Case("exclusion_added",
+         _chain(_set("extensions/btree_gist", {}),
+                _set("tables/projects/excludes", {"projects_budget_band": {
+                    "elements": {"owner_id": "=", "(int4range(budget / 100, budget / 100, '[]'))": "&&"},
+                    "where": "budget IS NOT NULL"}})),
+         # Ann's Alpha has a budget of 100: another of hers in that band is refused, Bob's is not
+         [(f"INSERT INTO public.projects (id, owner_id, title, budget) VALUES (8, '{ANN}', 'x', 150)",
+           "exclusion_violation"),
+          (f"INSERT INTO public.projects (id, owner_id, title, budget) VALUES (8, '{BOB}', 'x', 150) RETURNING id",
+           8)],
+         hazards=frozenset({"index-build"}), changes=frozenset({"CreateExtension", "AddConstraint"})),
     # -- indexes --------------------------------------------------------------------------------------------------
     Case("add_index", _set("tables/projects/indexes/idx_projects_title", ["title"]),
          [("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_projects_title'", 1)],

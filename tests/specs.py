@@ -61,3 +61,11 @@ def one(dsn: str, query: str) -> Any:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(query.encode()).fetchone()
     return row[0] if row else None
+
+
+def assert_verify_reports(spec_dir: Path, old: str, new: str, line: str) -> None:
+    """The spec's schema.sql with `old` replaced by `new` (a clause lost): verify names the inventory line that
+    starts with `line` both as missing and as unexpected."""
+    mismatch = lost_clause(spec_dir, old, new)
+    assert [m for m in mismatch.missing if m.startswith(line)]
+    assert [u for u in mismatch.unexpected if u.startswith(line)]

@@ -413,6 +413,32 @@ CHANGES = [
            "COMMENT ON FUNCTION public.is_support_staff() IS 'Staff?'",
            "function public.is_support_staff(): comment 'Whether the calling user is support staff "
            "(platform_admin, support_admin, support_manager, support_agent).' in spec, 'Staff?' in database"),
+    Change("constraint_options.deferrable", "a deferred foreign key made immediate",
+           "ALTER TABLE public.counters ALTER CONSTRAINT counters_parent_fkey NOT DEFERRABLE",
+           "constraint public.counters.counters_parent_fkey: deferrable initially deferred in spec, false in "
+           "database", "small"),
+    Change("constraint_options.not_valid", "a NOT VALID foreign key validated",
+           "ALTER TABLE public.counters VALIDATE CONSTRAINT counters_parent_fkey",
+           "constraint public.counters.counters_parent_fkey: not_valid true in spec, false in database", "small"),
+    Change("constraint_options.nulls_not_distinct", "a unique key whose nulls become distinct",
+           "ALTER TABLE public.counters DROP CONSTRAINT counters_label_key, ADD CONSTRAINT counters_label_key "
+           "UNIQUE (label)",
+           "constraint public.counters.counters_label_key: nulls_not_distinct true in spec, false in database",
+           "small"),
+    Change("constraint_options.using", "an exclusion constraint under another method",
+           "ALTER TABLE public.counters DROP CONSTRAINT counters_no_overlap, ADD CONSTRAINT counters_no_overlap "
+           "EXCLUDE USING spgist (during WITH &&)",
+           "constraint public.counters.counters_no_overlap: using gist in spec, spgist in database", "small"),
+    Change("constraint_options.elements", "an exclusion constraint with another operator",
+           "ALTER TABLE public.counters DROP CONSTRAINT counters_no_overlap, ADD CONSTRAINT counters_no_overlap "
+           "EXCLUDE USING gist (during WITH -|-)",
+           "constraint public.counters.counters_no_overlap: elements (during WITH &&) in spec, (during WITH -|-) "
+           "in database", "small"),
+    Change("constraint_options.WHERE", "an exclusion constraint made partial",
+           "ALTER TABLE public.counters DROP CONSTRAINT counters_no_overlap, ADD CONSTRAINT counters_no_overlap "
+           "EXCLUDE USING gist (during WITH &&) WHERE (label IS NOT NULL)",
+           "constraint public.counters.counters_no_overlap: WHERE differs: spec (none) database "
+           "((label IS NOT NULL))", "small"),
     Change("constraint.add 1", "replace a CHECK by a UNIQUE of the same name",
            "ALTER TABLE public.support_tickets DROP CONSTRAINT valid_source, ADD CONSTRAINT valid_source "
            "UNIQUE (source)",
@@ -545,7 +571,11 @@ SMALL_SPEC = {"01-small.yaml": {
         "id": {"type": "integer", "primary_key": True,
                "identity": {"generated": "always", "start": 10, "increment": 2, "max_value": 1000, "cache": 5}},
         "label": "text", "tag": {"type": "text", "collation": "C"},
-        "shout": {"type": "text", "generated": "upper(label)"}}}}}}
+        "shout": {"type": "text", "generated": "upper(label)"}, "parent": "integer", "during": "tsrange"},
+        "unique": {"counters_label_key": {"columns": ["label"], "nulls_not_distinct": True}},
+        "foreign_keys": {"counters_parent_fkey": {"columns": ["parent"], "references": "counters(id)",
+                                                  "deferrable": "initially deferred", "not_valid": True}},
+        "excludes": {"counters_no_overlap": {"elements": {"during": "&&"}}}}}}}
 
 
 @pytest.fixture(scope="module")

@@ -269,13 +269,11 @@ def test_objects_the_spec_cannot_declare_are_named_and_left_alone(base_db: tuple
         CREATE MATERIALIZED VIEW public.project_count AS SELECT count(*) AS n FROM public.projects;
         CREATE PROCEDURE public.noop() LANGUAGE sql AS 'SELECT 1';
         CREATE TABLE public.bookings (during tsrange, EXCLUDE USING gist (during WITH &&));
-        ALTER TABLE public.projects ADD CONSTRAINT no_overlap EXCLUDE USING gist (int8range(id, id + 1) WITH &&);
         CREATE EXTENSION IF NOT EXISTS citext;
     """)
     result = run("plan", "--db", dsn, "--spec", str(spec), "--allow-hazard", "all")
     assert result.returncode == 0, result.stderr
-    for name in ("materialized view public.project_count", "procedure public.noop()",
-                 "exclusion constraint public.projects.no_overlap"):
+    for name in ("materialized view public.project_count", "procedure public.noop()"):
         assert f"-- Left alone: not modelled by the spec language: {name}" in result.stdout
     # The table, the enum type (modelled since `types:`) and the extension (since `extensions:`) the spec does not
     # declare are dropped; the rest stays.

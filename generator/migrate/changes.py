@@ -419,9 +419,18 @@ class AddConstraint(TableChange):
     on_update: str | None = None
     expr: str | None = None
     not_valid: bool = False
+    nulls_not_distinct: bool = False
+    deferral: str = ""  # ` DEFERRABLE [INITIALLY DEFERRED]`
+    using: str | None = None  # exclude
+    elements: str = ""  # exclude: `key WITH op, ...` as SQL
+    where: str | None = None  # exclude
+
+    def context(self) -> dict[str, Any]:
+        return {**super().context(), "k": self}  # the body is the table template's macro, which reads `k`
 
     def describe(self) -> str:
-        return f"add {self.kind} constraint {self.name} on {self.table}" + (" (NOT VALID)" if self.not_valid else "")
+        kind = "exclusion" if self.kind == "exclude" else self.kind
+        return f"add {kind} constraint {self.name} on {self.table}" + (" (NOT VALID)" if self.not_valid else "")
 
 
 @renders("validate_constraint")
@@ -431,6 +440,18 @@ class ValidateConstraint(TableChange):
 
     def describe(self) -> str:
         return f"validate constraint {self.name} on {self.table}"
+
+
+@renders("alter_constraint")
+@dataclass(frozen=True)
+class AlterConstraint(TableChange):
+    """A foreign key's deferral changed in place (ALTER CONSTRAINT ... [NOT] DEFERRABLE [INITIALLY ...])."""
+
+    name: str
+    deferral: str  # NOT DEFERRABLE | DEFERRABLE INITIALLY IMMEDIATE | DEFERRABLE INITIALLY DEFERRED
+
+    def describe(self) -> str:
+        return f"alter constraint {self.name} on {self.table}: {self.deferral}"
 
 
 @renders("drop_constraint")

@@ -287,13 +287,13 @@ def _add_constraint(change: ch.AddConstraint, facts: Facts) -> list[Hazard]:
         return []
     out = _lock(change.table, facts, "while every row is checked")
     populated = facts.populated(change.table)
-    if change.kind in ("primary key", "unique") and populated:
+    if change.kind in ("primary key", "unique", "exclude") and populated:
         out.append(Hazard("index-build", f"the index of {change.name} is built on {change.table} ({populated})"))
     return out
 
 
-@rule(ch.DropConstraint)
-def _drop_constraint(change: ch.DropConstraint, facts: Facts) -> list[Hazard]:
+@rule(ch.DropConstraint, ch.AlterConstraint)
+def _drop_constraint(change: ch.DropConstraint | ch.AlterConstraint, facts: Facts) -> list[Hazard]:
     return _lock(change.table, facts, "(brief: no scan)")
 
 

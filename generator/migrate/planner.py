@@ -56,7 +56,7 @@ _STEP: dict[Any, int] = {
 # The column differences (drift's) an identity change is made of.
 _IDENTITY_WHATS = frozenset({"identity", "identity start", "identity increment", "identity min_value",
                              "identity max_value", "identity cache", "identity cycle"})
-_CONSTRAINT_ORDER = {"primary key": 0, "unique": 1, "check": 2, "foreign key": 3}
+_CONSTRAINT_ORDER = {"primary key": 0, "unique": 1, "check": 2, "foreign key": 3, "exclude": 4}
 _RECREATABLE = frozenset({"view", "policy", "trigger", "function", "index"})
 # Differences of a type that PostgreSQL cannot make in place (the type is dropped and created), and those of a
 # composite type's attributes.
@@ -159,7 +159,8 @@ def _constraint_change(table: QName, con: Constraint, *, not_valid: bool = False
         target, target_columns = ref.sql, ", ".join(ident(c) for c in cols)
     return ch.AddConstraint(table, con.name, con.kind, ", ".join(ident(c) for c in con.columns), target,
                             target_columns, (con.on_delete or "").upper() or None,
-                            (con.on_update or "").upper() or None, con.expr, not_valid)
+                            (con.on_update or "").upper() or None, con.expr, not_valid or con.not_valid,
+                            con.nulls_not_distinct, con.deferral, con.using, con.elements_sql, con.where)
 
 
 def _roles(policy: Policy) -> str:
@@ -711,10 +712,10 @@ class _Planner:
         table, name = key
         tkey: Key = ("table", str(table))
         what = {d.what for d in diffs}
+        if self.constraint_in_place(table, name, what):
+            return
         if "missing" not in what:
             old = next(c for c in self.old.constraints[table] if c.name == name)
-            if old.kind == "exclude":  # not modelled: named among the plan's notes, never dropped
-                return
             # A foreign key goes with the dependants, before the keys and tables it references change.
             phase, step = (DROP_DEPENDANT, 0) if old.kind == "foreign key" else (CHANGE, _STEP[ch.DropConstraint])
             self.add(ch.DropConstraint(table, name, old.kind), phase, tkey, step)
@@ -722,8 +723,27 @@ class _Planner:
             con = next(c for c in self.new.constraints(self.new.tables[table]) if c.name == name)
             online = self.options.online and con.kind in ("check", "foreign key")
             self.add(_constraint_change(table, con, not_valid=online), CHANGE, tkey, _STEP[ch.AddConstraint])
-            if online:
+            if online and not con.not_valid:
                 self.add(ch.ValidateConstraint(table, name), AFTER, tkey, 2)
+
+    def constraint_in_place(self, table: QName, name: str, what: set[str]) -> bool:
+        """A constraint changed without dropping it: NOT VALID the spec no longer states is VALIDATE CONSTRAINT
+        (under a lock that lets writes go on); a foreign key's deferral is ALTER CONSTRAINT. Whether it was."""
+        if what - {"not_valid", "deferrable"} or not what:
+            return False
+        con = next(c for c in self.new.constraints(self.new.tables[table]) if c.name == name)
+        if "not_valid" in what and con.not_valid:  # NOT VALID again: only dropping and adding it says so
+            return False
+        if "deferrable" in what and con.kind != "foreign key":  # PostgreSQL alters only a foreign key's deferral
+            return False
+        tkey: Key = ("table", str(table))
+        if "deferrable" in what:
+            deferral = ("NOT DEFERRABLE" if not con.deferrable else "DEFERRABLE INITIALLY DEFERRED" if con.deferred
+                        else "DEFERRABLE INITIALLY IMMEDIATE")
+            self.add(ch.AlterConstraint(table, name, deferral), CHANGE, tkey, _STEP[ch.AddConstraint])
+        if "not_valid" in what:
+            self.add(ch.ValidateConstraint(table, name), AFTER, tkey, 2)
+        return True
 
     def on_index(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
         table, name = key

@@ -271,7 +271,8 @@ class _Renamer:
         cons = self.constraints.get(table, [])
         for i, con in enumerate(cons):
             cons[i] = replace(con, columns=tuple(new if c == old else c for c in con.columns),
-                              expr=text(con.expr) if con.kind == "check" else con.expr)
+                              expr=text(con.expr) if con.kind == "check" else con.expr, where=text(con.where),
+                              elements=tuple((_rename_key(k, old, new), op) for k, op in con.elements))
         self._retarget_references(table, table, (old, new))
         # Constraint names derived from the column follow it (TABLE_COL_key, TABLE_COL_fkey, valid_COL).
         spec_names = {c.name for c in self.catalog.constraints(self.catalog.tables[table])}

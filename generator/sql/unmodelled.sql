@@ -1,6 +1,7 @@
 -- Objects of the covered schemas that the spec language cannot declare yet: a plan names them and leaves them alone
 -- (enum types, composite types and domains are modelled: enum_types.sql, composite_types.sql, domains.sql;
--- extensions: extensions.sql). Extension members are left out (the extension is modelled).
+-- extensions: extensions.sql; exclusion constraints: constraints.sql). Extension members are left out (the
+-- extension is modelled).
 SELECT kind, name FROM (
     SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type' END AS kind,
            format('%%I.%%I', n.nspname, t.typname) AS name, t.oid AS oid, 'pg_type'::regclass AS catalog
@@ -19,11 +20,6 @@ SELECT kind, name FROM (
            'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND p.prokind IN ('a', 'w', 'p')
-    UNION ALL
-    SELECT 'exclusion constraint', format('%%I.%%I.%%I', n.nspname, c.relname, k.conname), k.oid,
-           'pg_constraint'::regclass
-    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND k.contype = 'x'
     UNION ALL
     SELECT 'rule', format('%%I on %%I.%%I', r.rulename, n.nspname, c.relname), r.oid, 'pg_rewrite'::regclass
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
