@@ -724,6 +724,11 @@ class _Drift:
         if spec != db:
             self.add(subject, f"{what} {_shown(spec)} in spec, {_shown(db)} in database", what)
 
+    def owner(self, subject: str, spec: str | None, db: str | None) -> None:
+        """The owner, only when the spec names one (otherwise it is whoever ran the SQL)."""
+        if spec is not None:
+            self.value(subject, "owner", spec, db)
+
     def comment(self, subject: str, spec: str | None, db: str | None) -> None:
         if (spec or None) != (db or None):
             self.add(subject, f"comment {_quoted(spec or None)} in spec, {_quoted(db or None)} in database",
@@ -775,6 +780,7 @@ class _Drift:
     def schema(self, subject: str, spec: SchemaDef, db: SchemaDef) -> None:
         self.comment(subject, spec.comment, db.comment)
         self.grants(subject, f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
+        self.owner(subject, spec.owner, db.owner)
 
     def extension(self, subject: str, spec: model.Extension, db: model.Extension) -> None:
         """Its schema and version, each only when the spec states it (otherwise they are the server's choice)."""
@@ -827,6 +833,7 @@ class _Drift:
             self.value(subject, what, want, have)
         self.grants(subject, f"sequence {qname(spec.name)}", "sequence", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.owner(subject, spec.owner, db.owner)
 
     # -- functions --------------------------------------------------------------------------------------------------
     def functions(self) -> None:
@@ -868,6 +875,7 @@ class _Drift:
             self.add(subject, _body_difference(spec.body, db.body), "body")
         self.grants(subject, f"function {_signature(spec)}", "function", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.owner(subject, spec.owner, db.owner)
 
     # -- tables -----------------------------------------------------------------------------------------------------
     def table(self, subject: str, spec: Table, db: Table) -> None:
@@ -894,6 +902,8 @@ class _Drift:
                   lambda p: _policy_name(name, p[1]), lambda s, a, b: self.policy(s, name, a, b))
         self.grants(subject, str(name), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.value(subject, "unlogged", spec.unlogged, db.unlogged)
+        self.owner(subject, spec.owner, db.owner)
 
     def platform_children(self) -> None:
         """Indexes, triggers and policies the spec puts on a platform table (a trigger on auth.users calling the
@@ -972,6 +982,8 @@ class _Drift:
         self.value(subject, "method", spec.method, db.method)
         self.value(subject, "keys", self.index_keys(self.spec_sql, table, spec.columns),
                    self.index_keys(self.db_sql, table, db.columns))
+        self.value(subject, "include", tuple(spec.include), tuple(db.include))
+        self.value(subject, "nulls_not_distinct", spec.nulls_not_distinct, db.nulls_not_distinct)
         self.fragment(subject, "WHERE", spec.where, db.where, lambda c, t: c.expression(t, table))
         self.comment(subject, spec.comment, db.comment)
 
@@ -985,7 +997,8 @@ class _Drift:
         out = []
         for elem in stmt.indexParams:
             text = elem.name if elem.name else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
-            text += "".join(f" {n}" for n in _names(elem.opclass))
+            text += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}" if elem.collation else ""
+            text += f" {'.'.join(map(ident, _names(elem.opclass)))}" if elem.opclass else ""
             desc = elem.ordering == enums.SortByDir.SORTBY_DESC
             text += " DESC" if desc else ""
             nulls_first = {enums.SortByNulls.SORTBY_NULLS_FIRST: True,
@@ -1028,8 +1041,10 @@ class _Drift:
         self.fragment(subject, "query", spec.query, db.query, Canon.query)
         self.value(subject, "security_invoker", spec.security_invoker, db.security_invoker)
         self.value(subject, "security_barrier", spec.security_barrier, db.security_barrier)
+        self.value(subject, "check_option", spec.check_option, db.check_option)
         self.grants(subject, str(qname(spec.name)), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.owner(subject, spec.owner, db.owner)
 
 
 def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:

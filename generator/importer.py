@@ -121,6 +121,7 @@ def referenced_roles(module: Module) -> list[str]:
     holders: list[Any] = [*module.schemas, *module.sequences, *module.functions, *module.tables, *module.views]
     for obj in holders:
         names.update(g.role for g in obj.grants)
+        names.update([obj.owner] if obj.owner else [])
     for table in module.tables:
         for policy in table.policies:
             names.update(policy.roles)
@@ -135,16 +136,15 @@ def read(dsn: str, schemas: list[str] | None) -> Imported:
     with introspect.connect(dsn) as conn:
         chosen = schemas or user_schemas(conn)
         snapshot = introspect.read(conn, chosen)
+        module = owned_by_others(snapshot.module, snapshot.user)
         try:
-            roles = conn.execute(introspect.query("roles"),
-                                 {"roles": referenced_roles(snapshot.module)}).fetchall()
+            roles = conn.execute(introspect.query("roles"), {"roles": referenced_roles(module)}).fetchall()
             unsupported = [Unsupported(*row) for kind in UNSUPPORTED_QUERIES
                            for row in conn.execute(introspect.query(kind), {"schemas": chosen}).fetchall()]
         except psycopg.Error as exc:
             raise DatabaseError(introspect.one_line(exc)) from None
     # A property row with nothing to say (concat_ws of no flags) is no finding.
     unsupported = [u for u in unsupported if u.detail != ""]
-    module = snapshot.module
 
     def each(fn: Callable[[Any, str], Any]) -> Module:
         changes: dict[str, Any] = {kind: tuple(fn(o, acl) for o in getattr(module, kind))
@@ -157,6 +157,17 @@ def read(dsn: str, schemas: list[str] | None) -> Imported:
     return Imported(snapshot, module,
                     tuple(Role(name=n, login=login, bypass_rls=bypass) for n, login, bypass in roles),
                     tuple(unsupported))
+
+
+def owned_by_others(module: Module, user: str | None) -> Module:
+    """Owners as the spec writes them: only where the owner is not the importing user. The generated SQL makes
+    whoever runs it the owner of what it creates, as the importing user is of what it owns, so an owner is written
+    down only where it is another role (which the spec then declares)."""
+    def mine(obj: Any) -> Any:
+        return dataclasses.replace(obj, owner=None) if obj.owner == user else obj
+
+    changes: dict[str, Any] = {kind: tuple(mine(o) for o in getattr(module, kind)) for kind in GRANT_HOLDERS}
+    return dataclasses.replace(module, **changes)
 
 
 # -- spelling names as the spec does ----------------------------------------------------------------------------------

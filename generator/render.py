@@ -46,6 +46,7 @@ from .sqltext import (
     dollar_quote,
     fragment,
     ident,
+    index_key_suffix,
     literal,
     parse_returns,
     parse_type,
@@ -104,6 +105,12 @@ def acl(target: str, grants: tuple[Grant, ...], catalog: Catalog, *, exact: bool
     return {"target": target, "revoke": revoke, "grants": rows}
 
 
+def owner_sql(target: str, owner: str | None) -> str | None:
+    """ALTER ... OWNER TO, last of an object's statements: its grants were made by whoever ran the SQL, and the
+    new owner takes them over (with the owner's own privileges), so REVOKE ALL cannot strip the owner."""
+    return f"ALTER {target} OWNER TO {ident(owner)};" if owner else None
+
+
 def signature(function: Function) -> str:
     types = ", ".join(str(parse_type(a.type)) for a in function.inputs)
     return f"{qname(function.name).sql}({types})"
@@ -125,7 +132,8 @@ def _role(role: Role, placed: Placed, catalog: Catalog) -> dict[str, Any]:
 @renders("schema")
 def _schema(schema: SchemaDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {"name": ident(schema.name), "comment": schema.comment,
-            "acl": acl(f"SCHEMA {ident(schema.name)}", schema.grants, catalog, exact=False)}
+            "acl": acl(f"SCHEMA {ident(schema.name)}", schema.grants, catalog, exact=False),
+            "owner": owner_sql(f"SCHEMA {ident(schema.name)}", schema.owner)}
 
 
 @renders("extension")
@@ -152,7 +160,7 @@ def _type(type_def: TypeDef, placed: Placed, catalog: Catalog) -> dict[str, Any]
 def _sequence(seq: Sequence, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     name = qname(seq.name).sql
     return {"seq": seq, "name": name, "notes": note_lines(seq.note),
-            "acl": acl(f"SEQUENCE {name}", seq.grants, catalog)}
+            "acl": acl(f"SEQUENCE {name}", seq.grants, catalog), "owner": owner_sql(f"SEQUENCE {name}", seq.owner)}
 
 
 @renders("function")
@@ -169,6 +177,7 @@ def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str,
         "replace": False,
         "notes": note_lines(function.note),
         "acl": acl(f"FUNCTION {sig}", function.grants, catalog),
+        "owner": owner_sql(f"FUNCTION {sig}", function.owner),
     }
 
 
@@ -196,7 +205,8 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
                  if c.comment]
     return {"name": name, "columns": columns, "width": width, "constraints": constraints,
             "notes": note_lines(table.note), "comments": comments,
-            "acl": acl(f"TABLE {name}", table.grants, catalog)}
+            "acl": acl(f"TABLE {name}", table.grants, catalog), "unlogged": table.unlogged,
+            "owner": owner_sql(f"TABLE {name}", table.owner)}
 
 
 @renders("index")
@@ -205,14 +215,14 @@ def _index(index: Index, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     keys = []
     for key in index.columns:
         m = INDEX_KEY.match(key.strip())
-        if key.startswith("(") or not m:
+        if not m:
             keys.append(fragment(key))
             continue
-        order = f" {m['dir'].upper()}" if m["dir"] else ""
-        nulls = f" NULLS {m['nulls'].upper()}" if m["nulls"] else ""
-        keys.append(ident(unquote_ident(m["col"])) + order + nulls)
+        head = f"({fragment(m['expr'])})" if m["expr"] is not None else ident(unquote_ident(m["col"]))
+        keys.append(" ".join(filter(None, (head, index_key_suffix(m)))))
     return {"index": index, "name": ident(index.name), "table": qname(placed.item.table.name).sql,
-            "keys": ", ".join(keys), "notes": note_lines(index.note), "concurrently": False,
+            "keys": ", ".join(keys), "include": ", ".join(ident(c) for c in index.include),
+            "notes": note_lines(index.note), "concurrently": False,
             "schema": ident(qname(placed.item.table.name).schema)}
 
 
@@ -273,7 +283,8 @@ def _view(view: View, placed: Placed, catalog: Catalog) -> dict[str, Any]:
         options.append("security_barrier = true")
     return {"name": name, "options": ", ".join(options), "query": fragment(view.query.strip()),
             "notes": note_lines(view.note), "comment": view.comment,
-            "acl": acl(f"TABLE {name}", view.grants, catalog)}
+            "check_option": view.check_option.upper() if view.check_option else None,
+            "acl": acl(f"TABLE {name}", view.grants, catalog), "owner": owner_sql(f"VIEW {name}", view.owner)}
 
 
 def render_item(placed: Placed, catalog: Catalog, **variant: Any) -> str:
