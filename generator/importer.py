@@ -164,7 +164,8 @@ def owned_by_others(module: Module, user: str | None) -> Module:
     whoever runs it the owner of what it creates, as the importing user is of what it owns, so an owner is written
     down only where it is another role (which the spec then declares)."""
     def mine(obj: Any) -> Any:
-        return dataclasses.replace(obj, owner=None) if obj.owner == user else obj
+        # public exists in every database (owned by pg_database_owner since PostgreSQL 15): the spec cannot declare it
+        return dataclasses.replace(obj, owner=None) if obj.owner == user or obj.name == DEFAULT_SCHEMA else obj
 
     changes: dict[str, Any] = {kind: tuple(mine(o) for o in getattr(module, kind)) for kind in GRANT_HOLDERS}
     return dataclasses.replace(module, **changes)
