@@ -100,6 +100,7 @@ RESERVED_ROLES = {
     "session_user": "is reserved by PostgreSQL",
     "postgres": "is the bootstrap superuser: declaring it would render ALTER ROLE postgres ... NOLOGIN NOBYPASSRLS",
 }
+BOOTSTRAP_SUPERUSER = "postgres"
 # Schemas every database already has, or whose names PostgreSQL keeps for itself (`pg_` prefix).
 RESERVED_SCHEMAS = {"public": "exists in every database (tables go there without declaring it)",
                     "information_schema": "exists in every database"}
@@ -290,9 +291,9 @@ class Checker:
                                                         f"(allowed: {', '.join(sorted(_PRIVILEGES[kind]))})")
 
     def check_owner(self, obj: Any) -> None:
-        """An owner is a role the spec declares (PostgreSQL refuses OWNER TO a role that does not exist; PUBLIC
-        owns nothing)."""
-        if obj.owner is None:
+        """An owner is a role the spec declares, or the bootstrap superuser `postgres`, which the spec cannot
+        declare (PostgreSQL refuses OWNER TO a role that does not exist; PUBLIC owns nothing)."""
+        if obj.owner is None or obj.owner == BOOTSTRAP_SUPERUSER:
             return
         if obj.owner == "public":
             self.err(obj.loc("owner"), "owner: PUBLIC cannot own an object (name a role)")

@@ -157,6 +157,12 @@ def test_an_opclass_of_an_extension_orders_the_index_after_it(tmp_path: Path) ->
     assert text.index("CREATE EXTENSION IF NOT EXISTS pg_trgm") < text.index("CREATE INDEX docs_title_idx")
 
 
+def test_the_bootstrap_superuser_may_own_without_being_declared(tmp_path: Path) -> None:
+    body = {"module": "Owned", "tables": {"t": {"owner": "postgres", "columns": {"id": "integer"}}}}
+    text = sql_of(build(spec(tmp_path, "s", body)).files, "schema.sql")
+    assert "ALTER TABLE public.t OWNER TO postgres;" in text and "CREATE ROLE" not in text
+
+
 # -- live: apply, introspect, drift ----------------------------------------------------------------------------------
 def test_applies_as_postgresql_means_it_and_reads_back_without_drift(empty_db: str, tmp_path: Path) -> None:
     d = spec(tmp_path, "s", BASE)
@@ -272,3 +278,23 @@ def test_plan_removes_every_option_keeping_the_rows(empty_db: str, tmp_path: Pat
     assert rows(empty_db, "SELECT relpersistence FROM pg_class WHERE relname = 'scratch'") == [("p",)]
     assert rows(empty_db, "SELECT k FROM scratch") == [("kept",)]
     assert index_facts(empty_db, "items_code_key")[2] is False
+
+
+def test_plan_switches_tables_joined_by_a_foreign_key_in_the_order_postgresql_allows(empty_db: str,
+                                                                                     tmp_path: Path) -> None:
+    """No permanent table may reference an unlogged one: the referencing table goes unlogged first, and the
+    referenced one logged first."""
+    def pair(unlogged: bool) -> dict[str, Any]:
+        return {"module": "Pair", "tables": {
+            "parents": {"unlogged": unlogged, "columns": {"id": {"type": "integer", "primary_key": True}}},
+            "children": {"unlogged": unlogged, "columns": {"id": {"type": "integer", "primary_key": True},
+                                                            "parent_id": {"type": "integer",
+                                                                          "references": "parents(id)"}}}}}
+
+    live.apply_sql(empty_db, sql_of(build(spec(tmp_path, "logged", pair(False))).files, "schema.sql"))
+    live.apply_sql(empty_db, "INSERT INTO parents VALUES (1); INSERT INTO children VALUES (1, 1)")
+    text = migrate(empty_db, spec(tmp_path, "unlogged", pair(True)))
+    assert text.index("public.children SET UNLOGGED") < text.index("public.parents SET UNLOGGED")
+    text = migrate(empty_db, spec(tmp_path, "logged-again", pair(False)))
+    assert text.index("public.parents SET LOGGED") < text.index("public.children SET LOGGED")
+    assert rows(empty_db, "SELECT count(*) FROM children") == [(1,)]

@@ -499,7 +499,10 @@ class _Planner:
             elif d.what == "comment":
                 self.add(ch.Comment(f"TABLE {name.sql}", self.new.tables[name].comment), CHANGE, key)
             elif d.what == "unlogged":
-                self.add(ch.SetLogged(name, self.new.tables[name].unlogged), CHANGE, key)
+                # PostgreSQL lets no permanent table reference an unlogged one: tables become unlogged referencing
+                # tables first (the order of dependants' drops), and logged referenced tables first (creation order).
+                unlogged = self.new.tables[name].unlogged
+                self.add(ch.SetLogged(name, unlogged), DROP_DEPENDANT if unlogged else CHANGE, key)
             elif d.what == "owner":
                 self.owner(f"TABLE {name.sql}", self.new.tables[name], key)
 

@@ -40,6 +40,18 @@ SELECT kind, name, detail FROM (
                                            WHERE o NOT LIKE 'security_invoker=%%' AND o NOT LIKE 'security_barrier=%%'
                                              AND o NOT LIKE 'check_option=%%')))
     UNION ALL
+    -- Storage parameters of an index (WITH (fillfactor = 70)) and parameters of its operator classes
+    -- (gist_trgm_ops(siglen = 32), kept in the index's pg_attribute.attoptions): the index is imported without them.
+    SELECT 'index option', format('%%I.%%I', n.nspname, ic.relname),
+           concat_ws(', ', 'WITH (' || array_to_string(ic.reloptions, ', ') || ')',
+                     CASE WHEN EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = ic.oid AND a.attoptions IS NOT NULL)
+                          THEN 'operator class parameters' END),
+           ic.oid, 'pg_class'::regclass
+    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+    WHERE n.nspname = ANY (%(schemas)s::text[])
+      AND (ic.reloptions IS NOT NULL
+           OR EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = ic.oid AND a.attoptions IS NOT NULL))
+    UNION ALL
     SELECT 'row-level security', format('%%I.%%I', n.nspname, c.relname), 'FORCE without ENABLE', c.oid,
            'pg_class'::regclass
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
