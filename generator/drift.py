@@ -991,7 +991,8 @@ class _Drift:
     def index_keys(canon: Canon, table: QName, keys: Sequence[str]) -> tuple[str, ...]:
         """Index keys in one spelling: `col`, `col DESC`, `(expression)`, NULLS only where not the default."""
         try:
-            stmt = sqlparse.split_statements(f"CREATE INDEX i ON t ({', '.join(keys)})")[0][0]
+            listed = ",\n".join(keys)  # one key a line: a key's trailing `-- comment` ends there
+            stmt = sqlparse.split_statements(f"CREATE INDEX i ON t ({listed}\n)")[0][0]
         except SqlSyntaxError:
             return tuple(_flat(k) for k in keys)
         out = []

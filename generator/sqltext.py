@@ -22,14 +22,15 @@ PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 # One key of an index as the spec writes it, in CREATE INDEX's order: a column (SQL spelling: unquoted names fold
 # to lower case) or an expression in parentheses, then COLLATE collation, an operator class, ASC/DESC and NULLS
 # FIRST/LAST (`name COLLATE "C" text_pattern_ops DESC`, `(lower(email)) text_pattern_ops`). The one grammar of
-# index keys: check, lint, render, verify and plans read keys with it.
+# index keys: check, lint, render, verify and plans read keys with it. A trailing `-- comment` is allowed (and left
+# out of the output), as in any SQL fragment.
 _KEY_NAME = r'(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")'
 _KEY_QUALIFIED = rf"{_KEY_NAME}(?:\.{_KEY_NAME})?"
 INDEX_KEY = re.compile(rf'(?:(?P<col>{_KEY_NAME})|\((?P<expr>.*)\))'
                        rf"(?:\s+collate\s+(?P<collation>{_KEY_QUALIFIED}))?"
                        rf"(?:\s+(?!(?:asc|desc|nulls|collate)\b)(?P<opclass>{_KEY_QUALIFIED}))?"
                        r"(?:\s+(?P<dir>asc|desc))?"
-                       r"(?:\s+nulls\s+(?P<nulls>first|last))?\Z", re.IGNORECASE | re.DOTALL)
+                       r"(?:\s+nulls\s+(?P<nulls>first|last))?(?:\s*--[^\n]*)?\s*\Z", re.IGNORECASE | re.DOTALL)
 
 
 def index_key_suffix(m: re.Match[str]) -> str:
