@@ -92,6 +92,9 @@ _AT_INDEX = re.compile(r", at index (\d+)\Z")
 # unique or foreign key constraint (INDEX_MAX_KEYS), arguments per function (FUNC_MAX_ARGS).
 MAX_COLUMNS = 1600
 MAX_INDEX_KEYS = 32
+# Access methods whose indexes take INCLUDE columns, and those with an order (ASC/DESC, NULLS FIRST/LAST).
+INCLUDE_METHODS = frozenset({"btree", "gist"})
+ORDERED_METHODS = frozenset({"btree"})
 MAX_FUNCTION_ARGS = 100
 # Names PostgreSQL refuses for a role it is asked to create, or that the spec must not redefine: PUBLIC (every
 # role's group, usable in grants undeclared), NONE and the CURRENT_USER family (reserved words in role
@@ -103,6 +106,7 @@ RESERVED_ROLES = {
     "session_user": "is reserved by PostgreSQL",
     "postgres": "is the bootstrap superuser: declaring it would render ALTER ROLE postgres ... NOLOGIN NOBYPASSRLS",
 }
+BOOTSTRAP_SUPERUSER = "postgres"
 # Schemas every database already has, or whose names PostgreSQL keeps for itself (`pg_` prefix).
 RESERVED_SCHEMAS = {"public": "exists in every database (tables go there without declaring it)",
                     "information_schema": "exists in every database"}
@@ -222,6 +226,7 @@ class Checker:
                 self.err(schema_def.loc("name"), f"schema {SEED_REGISTRY_SCHEMA!r} is the tool's own (it records "
                                                  "seed rows): choose another name")
             self.check_grants(schema_def.grants, "schema")
+            self.check_owner(schema_def)
         for extension in module.extensions:
             self.check_extension(extension)
         for defaults in module.default_privileges:
@@ -237,6 +242,7 @@ class Checker:
         for seq in module.sequences:
             self.qualified_name(seq.name, seq.loc("name"), "sequence")
             self.check_grants(seq.grants, "sequence")
+            self.check_owner(seq)
             if seq.increment == 0:
                 self.err(seq.loc("increment"), "sequence increment must not be 0")
             if seq.min_value is not None and seq.max_value is not None and seq.min_value >= seq.max_value:
@@ -289,6 +295,16 @@ class Checker:
                 if privilege not in _PRIVILEGES[kind]:
                     self.err(grant.loc("privileges"), f"privilege {privilege!r} does not apply to a {kind} "
                                                         f"(allowed: {', '.join(sorted(_PRIVILEGES[kind]))})")
+
+    def check_owner(self, obj: Any) -> None:
+        """An owner is a role the spec declares, or the bootstrap superuser `postgres`, which the spec cannot
+        declare (PostgreSQL refuses OWNER TO a role that does not exist; PUBLIC owns nothing)."""
+        if obj.owner is None or obj.owner == BOOTSTRAP_SUPERUSER:
+            return
+        if obj.owner == "public":
+            self.err(obj.loc("owner"), "owner: PUBLIC cannot own an object (name a role)")
+        else:
+            self.role_exists(obj.owner, obj.loc("owner"))
 
     def role_exists(self, role: str, pos: Pos) -> None:
         if role not in self.catalog.roles and role not in BUILTIN_ROLES:
@@ -360,6 +376,7 @@ class Checker:
         self.check_arguments(function)
         returns = self.returns_of(function)
         self.check_grants(function.grants, "function")
+        self.check_owner(function)
         self.check_search_path(function)
         if function.rows is not None and returns is not None and not returns.setof:
             self.err(function.loc("rows"), f"{function.name}: `rows` applies only to a set-returning function "
@@ -652,6 +669,7 @@ class Checker:
             if policy_names[policy.name] > 1:
                 self.err(policy.loc("name"), f"duplicate policy {policy.name!r}")
         self.check_grants(table.grants, "table")
+        self.check_owner(table)
         self.check_seed(table)
 
     def check_duplicate_keys(self, table: Table) -> None:
@@ -839,6 +857,9 @@ class Checker:
                 and c.kind in ("primary key", "unique")}
         deferrable = [c for c in self.catalog.constraints(target) if c.deferrable and c.kind == "unique"
                       and set(c.columns) == set(target_cols)]
+        if target.unlogged and not table.unlogged:
+            self.err(pos, f"foreign key of permanent table {table.name} references unlogged table {target_name} "
+                          "(PostgreSQL allows it only from an unlogged table)")
         if frozenset(target_cols) not in keys and deferrable:
             self.err(pos, f"foreign key target {target_name}({', '.join(target_cols)}) is the DEFERRABLE unique "
                           f"constraint {deferrable[0].name}: PostgreSQL refuses a foreign key to a deferrable key")
@@ -855,13 +876,26 @@ class Checker:
 
     def check_index(self, table: Table, index: Index) -> None:
         self.plain_name(index.name, index.loc("name"), "index")
-        self.key_count(len(index.columns), index.loc("columns"), f"index {index.name}", "columns", "keys")
+        if not index.columns:
+            self.err(index.loc("columns"), f"index {index.name} has no columns")
+        keys = len(index.columns) + len(index.include)
+        if keys > MAX_INDEX_KEYS:
+            self.err(index.loc("columns"), f"index {index.name} has {keys} keys"
+                                           + (" and included columns" if index.include else "")
+                                           + f" (PostgreSQL allows at most {MAX_INDEX_KEYS})")
         for key in index.columns:
-            self.index_key(table, key, index.loc("columns"), f"index {index.name}")
+            m = self.index_key(table, key, index.loc("columns"), f"index {index.name}")
+            if m and (m["dir"] or m["nulls"]) and index.method not in ORDERED_METHODS:
+                self.err(index.loc("columns"), f"index {index.name}: access method {index.method} does not "
+                                                 "support ASC/DESC or NULLS FIRST/LAST options")
+        self.columns_listed(table, index.include, index.loc("include"), f"index {index.name} INCLUDE")
+        if index.include and index.method not in INCLUDE_METHODS:
+            self.err(index.loc("include"), f"index {index.name}: access method {index.method} does not support "
+                                           f"included columns (only {' and '.join(sorted(INCLUDE_METHODS))})")
         self.predicate(table, index.where, index.loc("where"), f"index {index.name}")
 
     def key_count(self, count: int, pos: Pos, what: str, none: str, many: str) -> None:
-        """An index (or exclusion constraint) has at least one key and at most PostgreSQL's limit."""
+        """An exclusion constraint has at least one element and at most PostgreSQL's limit of keys."""
         if not count:
             self.err(pos, f"{what} has no {none}")
         if count > MAX_INDEX_KEYS:
@@ -872,17 +906,19 @@ class Checker:
         node = self.expression(where, pos, f"{what} predicate")
         self.columns_exist(node, table, pos, f"{what} predicate")
 
-    def index_key(self, table: Table, key: str, pos: Pos, what: str) -> None:
-        """One key of an index or an exclusion constraint: a column of the table, or an expression over them."""
-        if key.startswith("("):
-            node = self.expression(key, pos, f"{what} expression")
-            self.columns_exist(node, table, pos, what)
-            return
+    def index_key(self, table: Table, key: str, pos: Pos, what: str) -> re.Match[str] | None:
+        """One key of an index or an exclusion constraint (the one grammar, sqltext.INDEX_KEY): a column of the
+        table, or an expression over them; the match, None when the key is outside the grammar."""
         m = INDEX_KEY.match(key.strip())
         if not m:
-            self.err(pos, f"index key {key!r}: expected `column [ASC|DESC] [NULLS FIRST|LAST]` or `(expression)`")
+            self.err(pos, f"index key {key!r}: expected `column` or `(expression)`, then [COLLATE collation] "
+                          "[operator class] [ASC|DESC] [NULLS FIRST|LAST]")
+        elif m["expr"] is not None:
+            node = self.expression(m["expr"], pos, f"{what} expression")
+            self.columns_exist(node, table, pos, what)
         elif unquote_ident(m["col"]) not in self.column_names(table):
             self.err(pos, f"{what} names unknown column {unquote_ident(m['col'])!r}")
+        return m
 
     def check_exclude(self, table: Table, exclude: Exclude) -> None:
         """EXCLUDE: at least one element, each a key of the table with an operator PostgreSQL's grammar takes
@@ -1014,6 +1050,7 @@ class Checker:
     def check_view(self, view: View) -> None:
         self.qualified_name(view.name, view.loc("name"), "view")
         self.check_grants(view.grants, "view")
+        self.check_owner(view)
         try:
             node = sqlparse.parse_query(view.query)
         except SqlSyntaxError as exc:

@@ -36,7 +36,7 @@ from .model import (
     ValueList,
     View,
 )
-from .sqltext import DEFAULT_SCHEMA, INDEX_KEY, QName, fragment, ident, literal, qname, unquote_ident
+from .sqltext import DEFAULT_SCHEMA, INDEX_KEY, QName, fragment, ident, index_key_suffix, literal, qname, unquote_ident
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
 BUILTIN_ROLES = frozenset({"public"})
@@ -102,14 +102,14 @@ def column_clauses(column: Column) -> str:
 
 
 def index_key_sql(key: str) -> str:
-    """One index key as the output writes it: a column quoted as needed with its order and NULLS placement, or
-    else (an expression, an operator class) the key's text as a fragment."""
+    """One index key as the output writes it: a column quoted as needed, or an expression, followed by its
+    collation, operator class, order and NULLS placement (sqltext.index_key_suffix); a key outside the grammar
+    (check refuses it) as a fragment."""
     m = INDEX_KEY.match(key.strip())
-    if key.startswith("(") or not m:
+    if not m:
         return fragment(key)
-    order = f" {m['dir'].upper()}" if m["dir"] else ""
-    nulls = f" NULLS {m['nulls'].upper()}" if m["nulls"] else ""
-    return ident(unquote_ident(m["col"])) + order + nulls
+    head = f"({fragment(m['expr'])})" if m["expr"] is not None else ident(unquote_ident(m["col"]))
+    return " ".join(filter(None, (head, index_key_suffix(m))))
 
 
 class ReferenceSyntaxError(ValueError):

@@ -730,6 +730,11 @@ class _Drift:
         if spec != db:
             self.add(subject, f"{what} {_shown(spec)} in spec, {_shown(db)} in database", what)
 
+    def owner(self, subject: str, spec: str | None, db: str | None) -> None:
+        """The owner, only when the spec names one (otherwise it is whoever ran the SQL)."""
+        if spec is not None:
+            self.value(subject, "owner", spec, db)
+
     def comment(self, subject: str, spec: str | None, db: str | None) -> None:
         if (spec or None) != (db or None):
             self.add(subject, f"comment {_quoted(spec or None)} in spec, {_quoted(db or None)} in database",
@@ -781,6 +786,7 @@ class _Drift:
     def schema(self, subject: str, spec: SchemaDef, db: SchemaDef) -> None:
         self.comment(subject, spec.comment, db.comment)
         self.grants(subject, f"schema {ident(spec.name)}", "schema", spec.grants, db.grants)
+        self.owner(subject, spec.owner, db.owner)
 
     def public_schema(self) -> None:
         """Schema public, which every database has and a spec seldom declares: undeclared, its privileges are
@@ -900,6 +906,7 @@ class _Drift:
             self.value(subject, what, want, have)
         self.grants(subject, f"sequence {qname(spec.name)}", "sequence", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.owner(subject, spec.owner, db.owner)
 
     # -- functions --------------------------------------------------------------------------------------------------
     def functions(self) -> None:
@@ -941,6 +948,7 @@ class _Drift:
             self.add(subject, _body_difference(spec.body, db.body), "body")
         self.grants(subject, f"function {_signature(spec)}", "function", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.owner(subject, spec.owner, db.owner)
 
     # -- tables -----------------------------------------------------------------------------------------------------
     def table(self, subject: str, spec: Table, db: Table) -> None:
@@ -967,6 +975,8 @@ class _Drift:
                   lambda p: _policy_name(name, p[1]), lambda s, a, b: self.policy(s, name, a, b))
         self.grants(subject, str(name), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.value(subject, "unlogged", spec.unlogged, db.unlogged)
+        self.owner(subject, spec.owner, db.owner)
 
     def platform_children(self) -> None:
         """Indexes, triggers and policies the spec puts on a platform table (a trigger on auth.users calling the
@@ -1066,6 +1076,8 @@ class _Drift:
         self.value(subject, "method", spec.method, db.method)
         self.value(subject, "keys", self.index_keys(self.spec_sql, table, spec.columns),
                    self.index_keys(self.db_sql, table, db.columns))
+        self.value(subject, "include", tuple(spec.include), tuple(db.include))
+        self.value(subject, "nulls_not_distinct", spec.nulls_not_distinct, db.nulls_not_distinct)
         self.fragment(subject, "WHERE", spec.where, db.where, lambda c, t: c.expression(t, table))
         self.comment(subject, spec.comment, db.comment)
 
@@ -1073,13 +1085,15 @@ class _Drift:
     def index_keys(canon: Canon, table: QName, keys: Sequence[str]) -> tuple[str, ...]:
         """Index keys in one spelling: `col`, `col DESC`, `(expression)`, NULLS only where not the default."""
         try:
-            stmt = sqlparse.split_statements(f"CREATE INDEX i ON t ({', '.join(keys)})")[0][0]
+            listed = ",\n".join(keys)  # one key a line: a key's trailing `-- comment` ends there
+            stmt = sqlparse.split_statements(f"CREATE INDEX i ON t ({listed}\n)")[0][0]
         except SqlSyntaxError:
             return tuple(_flat(k) for k in keys)
         out = []
         for elem in stmt.indexParams:
             text = elem.name if elem.name else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
-            text += "".join(f" {n}" for n in _names(elem.opclass))
+            text += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}" if elem.collation else ""
+            text += f" {'.'.join(map(ident, _names(elem.opclass)))}" if elem.opclass else ""
             desc = elem.ordering == enums.SortByDir.SORTBY_DESC
             text += " DESC" if desc else ""
             nulls_first = {enums.SortByNulls.SORTBY_NULLS_FIRST: True,
@@ -1122,8 +1136,10 @@ class _Drift:
         self.fragment(subject, "query", spec.query, db.query, Canon.query)
         self.value(subject, "security_invoker", spec.security_invoker, db.security_invoker)
         self.value(subject, "security_barrier", spec.security_barrier, db.security_barrier)
+        self.value(subject, "check_option", spec.check_option, db.check_option)
         self.grants(subject, str(qname(spec.name)), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.owner(subject, spec.owner, db.owner)
 
 
 def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:

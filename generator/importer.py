@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import introspect
-from .check import check
+from .check import BOOTSTRAP_SUPERUSER, check
 from .decode import key_field, shorthand_field, spec_fields
 from .derive import SEED_REGISTRY_SCHEMA
 from .diagnostics import SpecError
@@ -87,6 +87,7 @@ UNSUPPORTED_QUERIES = ("unmodelled", "import_unsupported")
 SCHEMA_FILE = "spec.schema.json"  # beside the spec directory, as `pgspec init` lays a project out
 FLOW_WIDTH = 100
 # Module fields holding objects with grants -> the ACL kind whose "all privileges" they use.
+OWNER_HOLDERS = ("schemas", "sequences", "functions", "tables", "views")  # kinds with `owner:` (types have none yet)
 GRANT_HOLDERS = {"schemas": "schema", "sequences": "sequence", "functions": "function", "tables": "table",
                  "types": "type",
                  "views": "table"}  # a mapping of scalars up to this many characters is written on one line
@@ -127,6 +128,8 @@ def referenced_roles(module: Module) -> list[str]:
                           *module.types]
     for obj in holders:
         names.update(g.role for g in obj.grants)
+        owner = getattr(obj, "owner", None)  # types have no owner yet
+        names.update([owner] if owner and owner != BOOTSTRAP_SUPERUSER else [])
     for table in module.tables:
         for policy in table.policies:
             names.update(policy.roles)
@@ -141,16 +144,15 @@ def read(dsn: str, schemas: list[str] | None) -> Imported:
     with introspect.connect(dsn) as conn:
         chosen = schemas or user_schemas(conn)
         snapshot = introspect.read(conn, chosen)
+        module, foreign_owners = owned_by_others(snapshot.module, snapshot.user)
         try:
-            roles = conn.execute(introspect.query("roles"),
-                                 {"roles": referenced_roles(snapshot.module)}).fetchall()
+            roles = conn.execute(introspect.query("roles"), {"roles": referenced_roles(module)}).fetchall()
             unsupported = [Unsupported(*row) for kind in UNSUPPORTED_QUERIES
                            for row in conn.execute(introspect.query(kind), {"schemas": chosen}).fetchall()]
         except psycopg.Error as exc:
             raise DatabaseError(introspect.one_line(exc)) from None
     # A property row with nothing to say (concat_ws of no flags) is no finding.
-    unsupported = [u for u in unsupported if u.detail != ""]
-    module = snapshot.module
+    unsupported = [u for u in unsupported if u.detail != ""] + foreign_owners
 
     def each(fn: Callable[[Any, str], Any]) -> Module:
         changes: dict[str, Any] = {kind: tuple(fn(o, acl) for o in getattr(module, kind))
@@ -163,6 +165,26 @@ def read(dsn: str, schemas: list[str] | None) -> Imported:
     return Imported(snapshot, module,
                     tuple(Role(name=n, login=login, bypass_rls=bypass) for n, login, bypass in roles),
                     tuple(unsupported))
+
+
+def owned_by_others(module: Module, user: str | None) -> tuple[Module, list[Unsupported]]:
+    """Owners as the spec writes them: only where the owner is not the importing user. The generated SQL makes
+    whoever runs it the owner of what it creates, as the importing user is of what it owns, so an owner is written
+    down only where it is another role (which the spec then declares). A role of PostgreSQL's own (`pg_*`) cannot
+    be declared: such an owner is reported."""
+    unsupported: list[Unsupported] = []
+
+    def mine(obj: Any) -> Any:
+        # public exists in every database (owned by pg_database_owner since PostgreSQL 15): the spec cannot declare it
+        if obj.owner == user or obj.name == DEFAULT_SCHEMA:
+            return dataclasses.replace(obj, owner=None)
+        if obj.owner is not None and obj.owner.startswith("pg_"):
+            unsupported.append(Unsupported("owner", str(obj.name), obj.owner))
+            return dataclasses.replace(obj, owner=None)
+        return obj
+
+    changes: dict[str, Any] = {kind: tuple(mine(o) for o in getattr(module, kind)) for kind in OWNER_HOLDERS}
+    return dataclasses.replace(module, **changes), unsupported
 
 
 # -- spelling names as the spec does ----------------------------------------------------------------------------------

@@ -244,6 +244,11 @@ def _bool_option(options: Sequence[str], name: str) -> bool:
     return bool(values) and values[-1] in _TRUE
 
 
+def _text_option(options: Sequence[str], name: str) -> str | None:
+    values = [o.split("=", 1)[1].lower() for o in options if o.split("=", 1)[0] == name and "=" in o]
+    return values[-1] if values else None
+
+
 def _statement(text: str) -> Any:
     """The one statement PostgreSQL printed (CREATE INDEX, CREATE TRIGGER, ...), parsed."""
     return sqlparse.split_statements(text)[0][0]
@@ -254,10 +259,13 @@ def _names(nodes: Any) -> tuple[str, ...]:
 
 
 def index_key(elem: Any) -> str:
-    """One key of an index as the spec writes it: `col`, `col DESC`, `(expression)`, with opclass and NULLS."""
+    """One key of an index as the spec writes it: `col`, `col DESC`, `(expression)`, with collation, operator
+    class and NULLS."""
     text = ident(elem.name) if elem.name else f"({sqlparse.deparse(elem.expr)})"
+    if elem.collation:
+        text += " COLLATE " + ".".join(ident(n) for n in _names(elem.collation))
     if elem.opclass:
-        text += " " + ".".join(_names(elem.opclass))
+        text += " " + ".".join(ident(n) for n in _names(elem.opclass))
     if elem.ordering == 2:  # SORTBY_DESC
         text += " DESC"
     if elem.nulls_ordering:  # SORTBY_NULLS_FIRST = 1, SORTBY_NULLS_LAST = 2
@@ -307,6 +315,8 @@ class _Relation:
     query: str | None
     comment: str | None
     grants: tuple[Grant, ...]
+    unlogged: bool
+    owner: str
     columns: list[Column] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
@@ -334,13 +344,14 @@ class _Relation:
                                    elements=tuple(ExcludeElement(key=k, operator=op) for k, op in c.elements),
                                    deferrable=_deferrable(c)) for c in by_kind.get("exclude", [])),
             indexes=tuple(self.indexes), triggers=tuple(self.triggers), rls=cast(Any, rls),
-            policies=tuple(self.policies), grants=self.grants)
+            policies=tuple(self.policies), grants=self.grants, unlogged=self.unlogged, owner=self.owner)
 
     def view(self) -> View:
         return View(name=str(self.name), query=Sql((self.query or "").strip().rstrip(";").strip()),
                     security_invoker=_bool_option(self.options, "security_invoker"),
                     security_barrier=_bool_option(self.options, "security_barrier"),
-                    grants=self.grants, comment=self.comment)
+                    check_option=cast(Any, _text_option(self.options, "check_option")),
+                    grants=self.grants, comment=self.comment, owner=self.owner)
 
 
 def _deferrable(con: Constraint) -> Deferrable:
@@ -373,8 +384,8 @@ class _Reader:
             module="database",
             roles=tuple(Role(name=n, login=login, bypass_rls=bypass)
                         for n, login, bypass in self.rows("roles", roles=roles)),
-            schemas=tuple(SchemaDef(name=n, comment=comment, grants=grants(acl))
-                          for n, comment, acl in self.rows("schemas", schemas=self.schemas)),
+            schemas=tuple(SchemaDef(name=n, comment=comment, grants=grants(acl), owner=owner)
+                          for n, comment, acl, owner in self.rows("schemas", schemas=self.schemas)),
             extensions=tuple(model.Extension(name=n, schema=schema, version=version)
                              for n, schema, version in self.rows("extensions")),
             default_privileges=self.default_privileges(),
@@ -394,10 +405,10 @@ class _Reader:
             other_schemas=tuple(n for n, in self.rows("other_schemas", schemas=self.schemas)))
 
     def read_relations(self) -> None:
-        for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl in self.rows(
+        for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl, unlogged, owner in self.rows(
                 "relations", schemas=self.schemas):
             self.relations[oid] = _Relation(QName(schema, name), kind, rls, forced, list(options), viewdef,
-                                            comment, grants(acl))
+                                            comment, grants(acl), unlogged, owner)
 
     def read_columns(self, oids: list[int]) -> None:
         for (oid, name, type_text, not_null, default, comment, acl, generated, identity, options, cycle,
@@ -424,7 +435,9 @@ class _Reader:
             stmt = _statement(definition)
             self.relations[oid].indexes.append(Index(
                 name=name, columns=tuple(index_key(e) for e in stmt.indexParams),
+                include=tuple(e.name for e in stmt.indexIncludingParams or ()),
                 method=cast(Any, stmt.accessMethod or "btree"), unique=bool(stmt.unique),
+                nulls_not_distinct=bool(stmt.nulls_not_distinct),
                 where=Sql(predicate) if predicate is not None else None, comment=comment))
 
     def read_triggers(self, oids: list[int]) -> None:
@@ -450,7 +463,7 @@ class _Reader:
     @staticmethod
     def function(schema: str, name: str, args: list[list[str]], returns: str, language: str, volatility: str,
                  definer: bool, strict: bool, leakproof: bool, parallel: str, cost: int, rows: int,
-                 config: list[str], body: str, comment: str | None, acl: list[list[str]]) -> Function:
+                 config: list[str], body: str, comment: str | None, acl: list[list[str]], owner: str) -> Function:
         setting = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
         # As the model holds it: one item per schema, () when pinned empty (stored as `""`).
         search_path = None if setting is None else search_path_items(setting)
@@ -466,7 +479,7 @@ class _Reader:
                         security="definer" if definer else "invoker", search_path=search_path, strict=strict,
                         leakproof=leakproof, parallel=cast(Any, _PARALLEL.get(parallel, parallel)),
                         cost=None if cost == 100 else cost, rows=None if rows == (1000 if setof else 0) else rows,
-                        body=Sql(body), grants=grants(acl), comment=comment)
+                        body=Sql(body), grants=grants(acl), comment=comment, owner=owner)
 
     def default_privileges(self) -> tuple[model.DefaultPrivileges, ...]:
         """pg_default_acl as the spec's entries, one per role and schema. The kinds a row exists for are marked
@@ -504,8 +517,8 @@ class _Reader:
     @staticmethod
     def sequence(schema: str, name: str, type_text: str, start: int, increment: int, min_value: int,
                  max_value: int, cache_size: int, cycle: bool, comment: str | None,
-                 acl: list[list[str]]) -> model.Sequence:
+                 acl: list[list[str]], owner: str) -> model.Sequence:
         return model.Sequence(name=str(QName(schema, name)), type=cast(Any, canonical_type(type_text)),
                               start=start, increment=increment, min_value=min_value, max_value=max_value,
-                              cache=cache_size, cycle=cycle, grants=grants(acl), comment=comment)
+                              cache=cache_size, cycle=cycle, grants=grants(acl), comment=comment, owner=owner)
 

@@ -52,7 +52,7 @@ from .model import (
 )
 from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
-from .sqltext import INDEX_KEY, PLAIN_NAME, QName, ident, qname, unquote_ident
+from .sqltext import INDEX_KEY, PLAIN_NAME, QName, ident, qname, qualified_parts, unquote_ident
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -144,6 +144,8 @@ class IndexShape:
     predicate_text: str | None  # normalised, for comparison
     index: Index | None  # None for a constraint's index (never reported: the constraint needs it)
     constraint: str | None = None
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False
 
     def describe(self) -> str:
         keys = ", ".join(k.text for k in self.keys)
@@ -166,12 +168,16 @@ def index_key(text: str) -> IndexKey:
     m = INDEX_KEY.match(text.strip())
     if m is None:
         return IndexKey(None, f"({normal_sql(text)})")
-    column = unquote_ident(m["col"])
+    column = unquote_ident(m["col"]) if m["col"] is not None else None
+    head = column if column is not None else f"({normal_sql(m['expr'])})"
+    # A collation or an operator class makes another index; a plain key is what a constraint's index has.
+    classes = "".join(f" {part}" for part in (m["collation"] and "COLLATE " + ".".join(qualified_parts(m["collation"])),
+                                              m["opclass"] and ".".join(qualified_parts(m["opclass"]))) if part)
     desc = (m["dir"] or "asc").lower() == "desc"
     # NULLS FIRST is the default of DESC and NULLS LAST of ASC: only a non-default placement changes the index.
     nulls = (m["nulls"] or ("first" if desc else "last")).lower()
     suffix = (" DESC" if desc else "") + ("" if nulls == ("first" if desc else "last") else f" NULLS {nulls.upper()}")
-    return IndexKey(column, column + suffix)
+    return IndexKey(column if not classes else None, head + classes + suffix)
 
 
 class Context:
@@ -285,7 +291,7 @@ class Context:
             predicate = self.expression(index.where)
             shapes.append(IndexShape(index.name, tuple(index_key(k) for k in index.columns), index.method,
                                      index.unique, predicate, normal_sql(index.where) if index.where else None,
-                                     index))
+                                     index, include=index.include, nulls_not_distinct=index.nulls_not_distinct))
         return shapes
 
     def indexed_leading(self, table: Table, column: str) -> bool:
@@ -394,6 +400,10 @@ def redundant_with(shape: IndexShape, other: IndexShape) -> bool:
     declared indexes, the second by name is the redundant one."""
     if shape is other or shape.method != other.method or shape.predicate_text != other.predicate_text:
         return False
+    # Columns it carries that the other does not, or another meaning of uniqueness, make it serve other queries.
+    if not set(shape.include) <= set(other.include) or (
+            shape.unique and shape.nulls_not_distinct != other.nulls_not_distinct):
+        return False
     if shape.keys == other.keys:
         if shape.unique and not other.unique:
             return False
@@ -449,6 +459,21 @@ def duplicate_index(ctx: Context) -> Iterator[Hit]:
                 yield Hit(f"{name.schema}.{shape.name}", shape.index.loc("name"),
                           f"{shape.describe()} on {name} {verb} {other.describe()}",
                           f"drop {shape.name}", (ctx.index_key(name, shape.index), ctx.table_key(name)))
+
+
+@rule("nulls_not_distinct_not_unique", "warning", "nulls_not_distinct on an index that is not unique",
+      why="""NULLS NOT DISTINCT says how a UNIQUE index compares null keys. PostgreSQL accepts it on any index, but
+      on one that is not unique it changes nothing: the spec then says something the database does not do.""",
+      fix="""Make the index `unique: true`, or drop `nulls_not_distinct`.""",
+      on="the index or its table")
+def nulls_not_distinct_not_unique(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        for index in table.indexes:
+            if index.nulls_not_distinct and not index.unique:
+                yield Hit(f"{name.schema}.{index.name}", index.loc("nulls_not_distinct"),
+                          f"index {index.name} on {name} is not unique: NULLS NOT DISTINCT changes nothing",
+                          "make it unique or drop nulls_not_distinct",
+                          (ctx.index_key(name, index), ctx.table_key(name)))
 
 
 @rule("auth_rls_initplan", "warning",
@@ -985,7 +1010,10 @@ SELECT i.indrelid, ic.relname, am.amname, i.indisunique, pg_get_expr(i.indpred, 
        ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN '(' || pg_get_indexdef(i.indexrelid, k, true) || ')'
                          ELSE pg_get_indexdef(i.indexrelid, k, true) END
                     || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END
-             FROM generate_series(1, i.indnkeyatts) k ORDER BY k)
+             FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+       ARRAY(SELECT a.attname FROM generate_series(i.indnkeyatts + 1, i.indnatts) k
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1] ORDER BY k),
+       i.indnullsnotdistinct
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
 WHERE i.indrelid = ANY (%(oids)s)
   AND NOT EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x'))
@@ -1058,9 +1086,10 @@ def _read(conn: Any, schemas: list[str]) -> Schema:
         relations[oid].columns.append(Column(name=name, type=type_text))
     for oid, name, kind, cols, ref_table, ref_cols, on_delete in conn.execute(_CONSTRAINTS, params):
         _add_constraint(relations[oid], name, kind, tuple(cols), ref_table, tuple(ref_cols), on_delete)
-    for oid, name, method, unique, predicate, keys in conn.execute(_INDEXES, params):
+    for oid, name, method, unique, predicate, keys, include, nulls_not_distinct in conn.execute(_INDEXES, params):
         relations[oid].indexes.append(Index(name=name, columns=tuple(keys), method=method, unique=unique,
-                                            where=predicate))
+                                            where=predicate, include=tuple(include),
+                                            nulls_not_distinct=nulls_not_distinct))
     for oid, name, cmd, permissive, roles, using, with_check in conn.execute(_POLICIES, params):
         relations[oid].policies.append(Policy(
             name=name, command=cast(Any, _COMMAND[cmd]), mode="permissive" if permissive else "restrictive",

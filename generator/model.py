@@ -107,6 +107,9 @@ class Role(Node):
 class SchemaDef(Node):
     LABEL = "schema"
     name: str = spec_field("Schema name.", key=True)
+    owner: str | None = spec_field(
+        "Role owning the schema (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which drift "
+        "then leaves alone.")
     comment: str | None = spec_field("COMMENT ON SCHEMA.")
     grants: tuple[Grant, ...] = spec_field("Privileges on the schema, e.g. `anon: [usage]`.", (), keyed=True)
 
@@ -270,6 +273,9 @@ class Sequence(Node):
     max_value: int | None = spec_field("MAXVALUE (default: the type's).")
     cache: int = spec_field("Values preallocated per session.", 1)
     cycle: bool = spec_field("Wrap around at the limit.", False)
+    owner: str | None = spec_field(
+        "Role owning the sequence (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which drift "
+        "then leaves alone.")
     grants: tuple[Grant, ...] = spec_field("Privileges on the sequence.", (), keyed=True)
     comment: str | None = spec_field("COMMENT ON SEQUENCE.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
@@ -318,6 +324,9 @@ class Function(Node):
     cost: int | None = spec_field("COST: estimated execution cost in units of cpu_operator_cost (default 100).")
     rows: int | None = spec_field("ROWS: estimated number of rows of a set-returning function (default 1000).")
     body: Sql = spec_field("Function body (without dollar quotes).", required=True)
+    owner: str | None = spec_field(
+        "Role owning the function (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which drift "
+        "then leaves alone.")
     grants: tuple[Grant, ...] = spec_field(
         "EXECUTE grants. Functions are not executable by PUBLIC unless granted here.", (), keyed=True
     )
@@ -485,11 +494,19 @@ class Index(Node):
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
     columns: tuple[str, ...] = spec_field(
-        "Keys: `col`, `col DESC`, `col NULLS FIRST`, or an expression in parentheses.", (), shorthand=True,
+        "Keys: `col`, or an expression in parentheses `(lower(email))`, each followed by what CREATE INDEX allows "
+        "in this order: `COLLATE \"C\"`, an operator class (`text_pattern_ops`, `jsonb_path_ops`; write it only "
+        "when it is not the type's default), `ASC`/`DESC`, `NULLS FIRST`/`NULLS LAST`.", (), shorthand=True,
         required=True,
     )
+    include: tuple[str, ...] = spec_field(
+        "INCLUDE: columns stored in the index without being keys (btree and gist), so that a query reading only "
+        "them and the keys is an index-only scan.", ())
     method: Literal["btree", "gin", "gist", "hash", "brin"] = spec_field("Access method.", "btree")
     unique: bool = spec_field("UNIQUE index.", False)
+    nulls_not_distinct: bool = spec_field(
+        "NULLS NOT DISTINCT (unique indexes, PostgreSQL 15+): two rows whose keys are null count as equal, so only "
+        "one may exist.", False)
     where: Sql | None = spec_field("Predicate of a partial index.")
     comment: str | None = spec_field("COMMENT ON INDEX.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
@@ -627,6 +644,12 @@ class Table(Node):
         keyed=True)
     indexes: tuple[Index, ...] = spec_field("Indexes, `name: {columns: [...]}`.", (), keyed=True)
     triggers: tuple[Trigger, ...] = spec_field("Triggers on this table.", (), keyed=True)
+    unlogged: bool = spec_field(
+        "UNLOGGED: not written to the write-ahead log (faster writes); the table is emptied after a crash and not "
+        "replicated. Plans switch it with SET LOGGED/UNLOGGED, which rewrites the table.", False)
+    owner: str | None = spec_field(
+        "Role owning the table (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which drift "
+        "then leaves alone.")
     rls: Literal["off", "enabled", "forced"] = spec_field(
         "Row-level security: enabled, or forced (applies to the table owner too).", "off"
     )
@@ -649,6 +672,12 @@ class View(Node):
         True,
     )
     security_barrier: bool = spec_field("Keep user functions from seeing rows before the view's filter.", False)
+    check_option: Literal["local", "cascaded"] | None = spec_field(
+        "WITH CHECK OPTION: rows written through the view must satisfy its WHERE (local), and those of the views "
+        "it is built on (cascaded). Only for views PostgreSQL can update automatically.")
+    owner: str | None = spec_field(
+        "Role owning the view (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which drift "
+        "then leaves alone.")
     grants: tuple[Grant, ...] = spec_field("Privileges on the view.", (), keyed=True)
     access: Access | None = spec_field("Intended access per actor (select) through the view.")
     comment: str | None = spec_field("COMMENT ON VIEW.")

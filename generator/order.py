@@ -19,7 +19,7 @@ from . import sqlparse
 from .derive import Catalog, default_acls, parse_reference
 from .diagnostics import Collector, Pos
 from .model import DefaultPrivileges, Function, Grant, Index, Policy, Table, Trigger, TypeDef, View
-from .sqltext import SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
+from .sqltext import INDEX_KEY, SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
 
 Key = tuple[str, str]  # (kind, identity)
 
@@ -59,7 +59,7 @@ def build_items(catalog: Catalog) -> list[Item]:
             items.append(Item("role", ("role", role.name), role, index, role.pos))
         for schema_def in module.schemas:
             items.append(Item("schema", ("schema", schema_def.name), schema_def, index, schema_def.pos,
-                              deps=_grant_deps(schema_def.grants)))
+                              deps=_grant_deps(schema_def.grants, schema_def.owner)))
         for extension in module.extensions:
             deps = _schema_dep(QName(extension.schema or "public", extension.name))
             items.append(Item("extension", ("extension", extension.name), extension, index, extension.pos,
@@ -72,7 +72,7 @@ def build_items(catalog: Catalog) -> list[Item]:
         for seq in module.sequences:
             name = qname(seq.name)
             items.append(Item("sequence", ("sequence", str(name)), seq, index, seq.pos,
-                              deps=_schema_dep(name) | _grant_deps(seq.grants)))
+                              deps=_schema_dep(name) | _grant_deps(seq.grants, seq.owner)))
         for function in module.functions:
             items.append(_function_item(catalog, function, index))
         for table in module.tables:
@@ -113,8 +113,10 @@ def _schema_dep(name: QName) -> frozenset[Key]:
     return frozenset() if name.schema == "public" else frozenset({("schema", name.schema)})
 
 
-def _grant_deps(grants: tuple[Grant, ...]) -> frozenset[Key]:
-    return frozenset(("role", g.role) for g in grants if g.role != "public")
+def _grant_deps(grants: tuple[Grant, ...], owner: str | None = None) -> frozenset[Key]:
+    """The roles an object's grants and owner name."""
+    return frozenset(("role", g.role) for g in grants if g.role != "public") | (
+        {("role", owner)} if owner else frozenset())
 
 
 def _type_deps(catalog: Catalog, *texts: str) -> frozenset[Key]:
@@ -180,7 +182,7 @@ def _expr_deps(catalog: Catalog, *texts: str | None) -> frozenset[Key]:
 
 def _function_item(catalog: Catalog, function: Function, module: int) -> Item:
     name = qname(function.name)
-    deps = _schema_dep(name) | _grant_deps(function.grants)
+    deps = _schema_dep(name) | _grant_deps(function.grants, function.owner)
     deps |= _expr_deps(catalog, *(a.default for a in function.args))  # resolved at CREATE time
     deps |= _type_deps(catalog, function.returns, *(a.type for a in function.args))
     if function.language == "sql":  # resolved at CREATE time; PL/pgSQL bodies only when they run
@@ -195,7 +197,7 @@ def _function_item(catalog: Catalog, function: Function, module: int) -> Item:
 def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
     name = qname(table.name)
     tkey: Key = ("table", str(name))
-    deps = set(_schema_dep(name) | _grant_deps(table.grants))
+    deps = set(_schema_dep(name) | _grant_deps(table.grants, table.owner))
     for con in catalog.constraints(table):
         if con.kind == "foreign key" and con.ref_text:
             target = parse_reference(con.ref_text)[0]
@@ -233,9 +235,10 @@ def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
 
 def _index_item(catalog: Catalog, table: Table, index: Index, module: int) -> Item:
     name = qname(table.name)
-    exprs = [k for k in index.columns if k.startswith("(")]
-    deps = {("table", str(name))} | _expr_deps(catalog, index.where, *exprs)
-    if index.method != "btree":  # its operator classes may be an extension's (btree_gist, pg_trgm)
+    keys = [m for m in (INDEX_KEY.match(k.strip()) for k in index.columns) if m is not None]
+    deps = {("table", str(name))} | _expr_deps(catalog, index.where, *(m["expr"] for m in keys if m["expr"]))
+    # its operator classes may be an extension's (btree_gist, pg_trgm)
+    if index.method != "btree" or any(m["opclass"] for m in keys):
         deps |= _extension_deps(catalog, None)
     return Item("index", ("index", f"{name.schema}.{index.name}"), index, module, index.pos, table,
                 frozenset(deps))
@@ -260,7 +263,7 @@ def _policy_item(catalog: Catalog, table: Table, policy: Policy, module: int) ->
 def _view_item(catalog: Catalog, view: View, module: int) -> Item:
     name = qname(view.name)
     refs = sqlparse.references(sqlparse.parse_query(view.query))
-    deps = set(_schema_dep(name) | _grant_deps(view.grants) | _ref_deps(catalog, refs))
+    deps = set(_schema_dep(name) | _grant_deps(view.grants, view.owner) | _ref_deps(catalog, refs))
     deps.discard(("view", str(name)))
     return Item("view", ("view", str(name)), view, module, view.pos, deps=frozenset(deps))
 

@@ -104,6 +104,12 @@ def acl(target: str, grants: tuple[Grant, ...], catalog: Catalog, *, exact: bool
     return {"target": target, "revoke": revoke, "grants": rows}
 
 
+def owner_sql(target: str, owner: str | None) -> str | None:
+    """ALTER ... OWNER TO, last of an object's statements: its grants were made by whoever ran the SQL, and the
+    new owner takes them over (with the owner's own privileges), so REVOKE ALL cannot strip the owner."""
+    return f"ALTER {target} OWNER TO {ident(owner)};" if owner else None
+
+
 def signature(function: Function) -> str:
     types = ", ".join(str(parse_type(a.type)) for a in function.inputs)
     return f"{qname(function.name).sql}({types})"
@@ -125,7 +131,8 @@ def _role(role: Role, placed: Placed, catalog: Catalog) -> dict[str, Any]:
 @renders("schema")
 def _schema(schema: SchemaDef, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {"name": ident(schema.name), "comment": schema.comment,
-            "acl": acl(f"SCHEMA {ident(schema.name)}", schema.grants, catalog, exact=False)}
+            "acl": acl(f"SCHEMA {ident(schema.name)}", schema.grants, catalog, exact=False),
+            "owner": owner_sql(f"SCHEMA {ident(schema.name)}", schema.owner)}
 
 
 @renders("extension")
@@ -168,7 +175,7 @@ def attribute_sql(attribute: Attribute, keyword: str = "") -> str:
 def _sequence(seq: Sequence, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     name = qname(seq.name).sql
     return {"seq": seq, "name": name, "notes": note_lines(seq.note),
-            "acl": acl(f"SEQUENCE {name}", seq.grants, catalog)}
+            "acl": acl(f"SEQUENCE {name}", seq.grants, catalog), "owner": owner_sql(f"SEQUENCE {name}", seq.owner)}
 
 
 @renders("function")
@@ -185,6 +192,7 @@ def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str,
         "replace": False,
         "notes": note_lines(function.note),
         "acl": acl(f"FUNCTION {sig}", function.grants, catalog),
+        "owner": owner_sql(f"FUNCTION {sig}", function.owner),
     }
 
 
@@ -218,15 +226,17 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     constraints = [row for row in constraints if not row["not_valid"]]
     return {"name": name, "columns": columns, "width": width, "constraints": constraints, "later": later,
             "notes": note_lines(table.note), "comments": comments,
-            "acl": acl(f"TABLE {name}", table.grants, catalog)}
+            "acl": acl(f"TABLE {name}", table.grants, catalog), "unlogged": table.unlogged,
+            "owner": owner_sql(f"TABLE {name}", table.owner)}
 
 
 @renders("index")
 def _index(index: Index, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     assert placed.item.table is not None
     return {"index": index, "name": ident(index.name), "table": qname(placed.item.table.name).sql,
-            "keys": ", ".join(index_key_sql(key) for key in index.columns), "notes": note_lines(index.note),
-            "concurrently": False,
+            "keys": ", ".join(index_key_sql(key) for key in index.columns),
+            "include": ", ".join(ident(c) for c in index.include),
+            "notes": note_lines(index.note), "concurrently": False,
             "schema": ident(qname(placed.item.table.name).schema)}
 
 
@@ -287,7 +297,8 @@ def _view(view: View, placed: Placed, catalog: Catalog) -> dict[str, Any]:
         options.append("security_barrier = true")
     return {"name": name, "options": ", ".join(options), "query": fragment(view.query.strip()),
             "notes": note_lines(view.note), "comment": view.comment,
-            "acl": acl(f"TABLE {name}", view.grants, catalog)}
+            "check_option": view.check_option.upper() if view.check_option else None,
+            "acl": acl(f"TABLE {name}", view.grants, catalog), "owner": owner_sql(f"VIEW {name}", view.owner)}
 
 
 def render_item(placed: Placed, catalog: Catalog, **variant: Any) -> str:

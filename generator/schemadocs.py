@@ -102,8 +102,10 @@ def _table_section(catalog: Catalog, table: Table) -> list[str]:
     if constraints:
         out += ["**Constraints**", "", *_table_lines(["name", "kind", "definition"], constraints)]
     if table.indexes:
-        rows = [[f"`{i.name}`", _flat(", ".join(i.columns)),
-                 ("unique " if i.unique else "") + i.method, _code(i.where)]
+        rows = [[f"`{i.name}`",
+                 _flat(", ".join(i.columns)) + (f" INCLUDE ({', '.join(i.include)})" if i.include else ""),
+                 ("unique " if i.unique else "") + ("nulls not distinct " if i.nulls_not_distinct else "") + i.method,
+                 _code(i.where)]
                 for i in sorted(table.indexes, key=lambda i: i.name)]
         out += ["**Indexes**", "", *_table_lines(["name", "keys", "kind", "where"], rows)]
     if table.triggers:

@@ -19,10 +19,43 @@ MAX_IDENTIFIER_BYTES = 63
 PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 
-# One key of an index as the spec writes it: a column (SQL spelling: unquoted names fold to lower case), then
-# ASC/DESC and NULLS FIRST/LAST. An expression key is in parentheses and matched by no one here.
-INDEX_KEY = re.compile(r'(?P<col>[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")(?:\s+(?P<dir>asc|desc))?'
-                       r"(?:\s+nulls\s+(?P<nulls>first|last))?\Z", re.IGNORECASE)
+# One key of an index as the spec writes it, in CREATE INDEX's order: a column (SQL spelling: unquoted names fold
+# to lower case) or an expression in parentheses, then COLLATE collation, an operator class, ASC/DESC and NULLS
+# FIRST/LAST (`name COLLATE "C" text_pattern_ops DESC`, `(lower(email)) text_pattern_ops`). The one grammar of
+# index keys: check, lint, render, verify and plans read keys with it. A trailing `-- comment` is allowed (and left
+# out of the output), as in any SQL fragment.
+_KEY_NAME = r'(?:[A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")'
+_KEY_QUALIFIED = rf"{_KEY_NAME}(?:\.{_KEY_NAME})?"
+INDEX_KEY = re.compile(rf'(?:(?P<col>{_KEY_NAME})|\((?P<expr>.*)\))'
+                       rf"(?:\s+collate\s+(?P<collation>{_KEY_QUALIFIED}))?"
+                       rf"(?:\s+(?!(?:asc|desc|nulls|collate)\b)(?P<opclass>{_KEY_QUALIFIED}))?"
+                       r"(?:\s+(?P<dir>asc|desc))?"
+                       r"(?:\s+nulls\s+(?P<nulls>first|last))?(?:\s*--[^\n]*)?\s*\Z", re.IGNORECASE | re.DOTALL)
+
+
+def index_key_suffix(m: re.Match[str]) -> str:
+    """What follows a key's column or expression, as CREATE INDEX spells it: `COLLATE "C" text_pattern_ops DESC`
+    (names quoted where SQL needs it); empty for a plain key."""
+    parts = []
+    if m["collation"]:
+        parts.append("COLLATE " + qualified_sql(m["collation"]))
+    if m["opclass"]:
+        parts.append(qualified_sql(m["opclass"]))
+    if m["dir"]:
+        parts.append(m["dir"].upper())
+    if m["nulls"]:
+        parts.append(f"NULLS {m['nulls'].upper()}")
+    return " ".join(parts)
+
+
+def qualified_parts(text: str) -> tuple[str, ...]:
+    """The names of `schema.name` or `name` as written in SQL (each part plain or double-quoted)."""
+    return tuple(unquote_ident(part) for part in re.findall(_KEY_NAME, text))
+
+
+def qualified_sql(text: str) -> str:
+    """A name written `schema.name` or `name`, as SQL spells it (quoted where needed)."""
+    return ".".join(ident(part) for part in qualified_parts(text))
 
 
 def unquote_ident(text: str) -> str:

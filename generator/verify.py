@@ -35,7 +35,18 @@ from .model import (
 )
 from .order import Item, Placed
 from .sqlparse import ast
-from .sqltext import INDEX_KEY, QName, Returns, SqlType, ident, parse_returns, parse_type, qname, unquote_ident
+from .sqltext import (
+    INDEX_KEY,
+    QName,
+    Returns,
+    SqlType,
+    ident,
+    parse_returns,
+    parse_type,
+    qname,
+    qualified_parts,
+    unquote_ident,
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,11 @@ def _comment(kind: str, name: object, text: str | None) -> set[str]:
     return {f"comment {kind} {name}"} if text else set()
 
 
+def _owned(kind: str, name: object, owner: str | None) -> set[str]:
+    """ALTER ... OWNER TO, when the spec names an owner."""
+    return {f"owner of {kind} {name}: {owner}"} if owner else set()
+
+
 @expects("role")
 def _expect_role(role: Role, item: Item, catalog: Catalog) -> set[str]:
     return {f"role {role.name} login={role.login} bypassrls={role.bypass_rls}"}
@@ -175,7 +191,7 @@ def _expect_role(role: Role, item: Item, catalog: Catalog) -> set[str]:
 @expects("schema")
 def _expect_schema(schema: SchemaDef, item: Item, catalog: Catalog) -> set[str]:
     return ({f"schema {schema.name}"} | _grants("schema", schema.name, schema.grants)
-            | _comment("schema", schema.name, schema.comment))
+            | _comment("schema", schema.name, schema.comment) | _owned("schema", schema.name, schema.owner))
 
 
 @expects("extension")
@@ -216,7 +232,7 @@ def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
     name = qname(seq.name)
     return ({f"sequence {name} start={seq.start} max={seq.max_value}"}
             | _grants("sequence", str(name), seq.grants, _revoked(catalog))
-            | _comment("sequence", name, seq.comment))
+            | _comment("sequence", name, seq.comment) | _owned("sequence", name, seq.owner))
 
 
 def _function_line(sig: str, returns: Returns, language: str, volatility: str, security: str,
@@ -241,14 +257,16 @@ def _expect_function(fn: Function, item: Item, catalog: Catalog) -> set[str]:
     return ({_function_line(sig, parse_returns(fn.returns), fn.language, fn.volatility, fn.security,
                             fn.search_path, options,
                             tuple((a.mode, _spec_type(a.type), canon_expr(a.default)) for a in fn.args))}
-            | _grants("function", sig, fn.grants, _revoked(catalog)) | _comment("function", sig, fn.comment))
+            | _grants("function", sig, fn.grants, _revoked(catalog)) | _comment("function", sig, fn.comment)
+            | _owned("function", sig, fn.owner))
 
 
 @expects("table")
 def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
     name = qname(table.name)
-    out = ({f"table {name}"} | _grants("table", str(name), table.grants, _revoked(catalog))
-           | _comment("table", name, table.comment))
+    out = ({f"table {name}" + (" unlogged" if table.unlogged else "")}
+           | _grants("table", str(name), table.grants, _revoked(catalog))
+           | _comment("table", name, table.comment) | _owned("table", name, table.owner))
     for c in table.columns:
         has_default = c.default_sql is not None or c.default is not None
         i = c.identity
@@ -293,15 +311,38 @@ def _constraint_extras(deferrable: bool, deferred: bool, not_valid: bool, nulls_
 def _key_column(key: str) -> str:
     """The column an index key names (its order and NULLS placement are not compared here)."""
     m = INDEX_KEY.match(key.strip())
-    return unquote_ident(m["col"]) if m else key.split()[0]
+    return unquote_ident(m["col"]) if m and m["col"] else key.split()[0]
+
+
+def _index_key_line(head: str, collation: tuple[str, ...], opclass: tuple[str, ...], desc: bool, nulls: str) -> str:
+    """One index key in the inventory: column or expression, collation, operator class, DESC, NULLS as written."""
+    return (head + (f" collate {'.'.join(collation)}" if collation else "")
+            + (f" {'.'.join(opclass)}" if opclass else "") + (" desc" if desc else "")
+            + (f" nulls {nulls}" if nulls else ""))
+
+
+def _spec_index_key(key: str) -> str:
+    m = INDEX_KEY.match(key.strip())
+    if m is None:  # check refuses it; shown as written
+        return key
+    head = canon_expr(m["expr"]) if m["expr"] is not None else unquote_ident(m["col"])
+    return _index_key_line(head, qualified_parts(m["collation"] or ""), qualified_parts(m["opclass"] or ""),
+                           (m["dir"] or "").lower() == "desc", (m["nulls"] or "").lower())
+
+
+def _index_line(name: str, table: str, method: str, keys: Iterable[str], include: Iterable[str], unique: bool,
+                nulls_not_distinct: bool, where: str) -> str:
+    return (f"index {name} on {table} using {method} ({', '.join(keys)}) include ({', '.join(include)}) "
+            f"unique={unique} nulls_not_distinct={nulls_not_distinct} where {where}")
 
 
 @expects("index")
 def _expect_index(index: Index, item: Item, catalog: Catalog) -> set[str]:
     table = _owner(item)
-    keys = ", ".join(canon_expr(k) if k.startswith("(") else _key_column(k) for k in index.columns)
-    return {f"index {table.schema}.{index.name} on {table} using {index.method} ({keys}) unique={index.unique} "
-            f"where {canon_expr(index.where)}"} | _comment("index", f"{table.schema}.{index.name}", index.comment)
+    return ({_index_line(f"{table.schema}.{index.name}", str(table), index.method,
+                         (_spec_index_key(k) for k in index.columns), index.include, index.unique,
+                         index.nulls_not_distinct, canon_expr(index.where))}
+            | _comment("index", f"{table.schema}.{index.name}", index.comment))
 
 
 @expects("trigger")
@@ -334,8 +375,10 @@ def _expect_seed(table: Table, item: Item, catalog: Catalog) -> set[str]:
 @expects("view")
 def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
     name = qname(view.name)
-    return ({f"view {name} security_invoker={view.security_invoker} query {canon_query(view.query)}"}
-            | _grants("table", str(name), view.grants, _revoked(catalog)) | _comment("view", name, view.comment))
+    return ({f"view {name} security_invoker={view.security_invoker} check_option={view.check_option} "
+             f"query {canon_query(view.query)}"}
+            | _grants("table", str(name), view.grants, _revoked(catalog)) | _comment("view", name, view.comment)
+            | _owned("view", name, view.owner))
 
 
 # -- found, from the SQL -----------------------------------------------------------------------------------------
@@ -575,7 +618,7 @@ def _create_stmt(stmt: Json, text: str) -> set[str]:
     if stmt["relation"].get("schemaname") == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
         return {SEED_REGISTRY}
     table = _rv(stmt["relation"])
-    out = {f"table {table}"}
+    out = {f"table {table}" + (" unlogged" if stmt["relation"].get("relpersistence") == "u" else "")}
     for elt in stmt["tableElts"]:
         kind, fields = _unwrap(elt)
         if kind == "ColumnDef":
@@ -614,12 +657,20 @@ def _identity(constraint: Json | None) -> tuple[object, ...] | None:
             bool(cycle and cycle["Boolean"].get("boolval")))
 
 
+_NULLS = {"SORTBY_NULLS_FIRST": "first", "SORTBY_NULLS_LAST": "last"}
+
+
 @handles("IndexStmt")
 def _index_stmt(stmt: Json, text: str) -> set[str]:
-    keys = ", ".join(p["IndexElem"].get("name") or canon(p["IndexElem"].get("expr")) for p in stmt["indexParams"])
+    keys = (_index_key_line(e.get("name") or canon(e.get("expr")), tuple(_names(e.get("collation", ()))),
+                            tuple(_names(e.get("opclass", ()))), e.get("ordering") == "SORTBY_DESC",
+                            _NULLS.get(e.get("nulls_ordering", ""), ""))
+            for e in (p["IndexElem"] for p in stmt["indexParams"]))
+    include = (p["IndexElem"]["name"] for p in stmt.get("indexIncludingParams", ()))
     schema = stmt["relation"].get("schemaname") or "public"
-    return {f"index {schema}.{stmt['idxname']} on {_rv(stmt['relation'])} using {stmt.get('accessMethod', 'btree')} "
-            f"({keys}) unique={bool(stmt.get('unique'))} where {canon(stmt.get('whereClause'))}"}
+    return {_index_line(f"{schema}.{stmt['idxname']}", _rv(stmt["relation"]), stmt.get("accessMethod", "btree"),
+                        keys, include, bool(stmt.get("unique")), bool(stmt.get("nulls_not_distinct")),
+                        canon(stmt.get("whereClause")))}
 
 
 @handles("CreateTrigStmt")
@@ -641,9 +692,17 @@ def _alter_table_stmt(stmt: Json, text: str) -> set[str]:
             out.add(f"rls force {_rv(stmt['relation'])}")
         elif subtype == "AT_AddConstraint":  # a NOT VALID constraint, added after CREATE TABLE
             out.add(_constraint(_rv(stmt["relation"]), cmd["AlterTableCmd"]["def"]["Constraint"]))
+        elif subtype == "AT_ChangeOwner":
+            out.add(f"owner of {_OBJ[stmt['objtype']]} {_rv(stmt['relation'])}: "
+                    f"{_role(cmd['AlterTableCmd']['newowner'])}")
         else:
             out.add(f"alter table {_rv(stmt['relation'])} {subtype}")
     return out
+
+
+@handles("AlterOwnerStmt")
+def _alter_owner_stmt(stmt: Json, text: str) -> set[str]:
+    return {f"owner of {_OBJ[stmt['objectType']]} {_objname(stmt['object'])}: {_role(stmt['newowner'])}"}
 
 
 @handles("CreatePolicyStmt")
@@ -658,7 +717,8 @@ def _create_policy_stmt(stmt: Json, text: str) -> set[str]:
 def _view_stmt(stmt: Json, text: str) -> set[str]:
     opts = _options(stmt)
     invoker = opts.get("security_invoker", {}).get("String", {}).get("sval") == "true"
-    return {f"view {_rv(stmt['view'])} security_invoker={invoker} query {canon(stmt['query'])}"}
+    check = {"LOCAL_CHECK_OPTION": "local", "CASCADED_CHECK_OPTION": "cascaded"}.get(stmt.get("withCheckOption", ""))
+    return {f"view {_rv(stmt['view'])} security_invoker={invoker} check_option={check} query {canon(stmt['query'])}"}
 
 
 @handles("GrantStmt")

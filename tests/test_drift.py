@@ -138,6 +138,9 @@ def _recreate_view_without_security_invoker() -> str:
     return "DROP VIEW public.v_agent_ticket_stats;\n" + create
 
 
+SMALL_ROLE = "pgspec_drift_role"  # the small spec's role (SMALL_SPEC below)
+SMALL_OWNER = "pgspec_drift_owner"  # owns the small spec's table (not SMALL_ROLE, which a case drops)
+OTHER_OWNER = "pgspec_drift_other_owner"  # another owner than the spec's (roles are cluster-wide: created if missing)
 CHANGES = [
     Change("public_schema.grants", "CREATE on schema public granted (undeclared: PostgreSQL's defaults hold)",
            "GRANT CREATE ON SCHEMA public TO anon", "grant CREATE on schema public to anon: in database, not in spec"),
@@ -539,6 +542,23 @@ CHANGES = [
            "avg(support_tickets.resolution_time_minutes) AS avg_resolution_time, "
            "avg(support_tickets.satisfaction_rating) AS avg_satisfaction FROM support_tickets GROUP BY "
            "support_tickets.assigned_to)"),
+    Change("index.include", "drop an index's INCLUDE column",
+           "DROP INDEX public.counters_tag_label_idx; "
+           "CREATE UNIQUE INDEX counters_tag_label_idx ON public.counters (label) NULLS NOT DISTINCT",
+           "index public.counters_tag_label_idx: include (tag) in spec, () in database", "small"),
+    Change("index.nulls_not_distinct", "make an index's nulls distinct again",
+           "DROP INDEX public.counters_tag_label_idx; "
+           "CREATE UNIQUE INDEX counters_tag_label_idx ON public.counters (label) INCLUDE (tag)",
+           "index public.counters_tag_label_idx: nulls_not_distinct true in spec, false in database", "small"),
+    Change("table.unlogged", "make a table unlogged", "ALTER TABLE public.counters SET UNLOGGED",
+           "table public.counters: unlogged false in spec, true in database", "small"),
+    Change("view.check_option", "make a view's check option cascaded",
+           "ALTER VIEW public.positive_counters SET (check_option = cascaded)",
+           "view public.positive_counters: check_option local in spec, cascaded in database", "small"),
+    Change("owner.owner", "give a table another owner",
+           f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OTHER_OWNER}') THEN "
+           f"CREATE ROLE {OTHER_OWNER}; END IF; END $$; ALTER TABLE public.counters OWNER TO {OTHER_OWNER}",
+           f"table public.counters: owner {SMALL_OWNER} in spec, {OTHER_OWNER} in database", "small"),
     Change("view.security_barrier", "make a view a security barrier",
            "ALTER VIEW public.v_agent_ticket_stats SET (security_barrier = true)",
            "view public.v_agent_ticket_stats: security_barrier false in spec, true in database"),
@@ -555,9 +575,8 @@ CHANGES = [
 # What SPEC-131 cannot show alone: a role of its own (roles are cluster-wide), an empty schema, a sequence with an
 # explicit maximum (so narrowing its type changes only the type), a function nothing depends on, an extension
 # nothing uses (hstore's default version is 1.8 on PostgreSQL 15 and 18 alike), default privileges in public.
-SMALL_ROLE = "pgspec_drift_role"
 SMALL_SPEC = {"01-small.yaml": {
-    "module": "Small", "roles": {SMALL_ROLE: {}}, "schemas": {"scratch": {}},
+    "module": "Small", "roles": {SMALL_ROLE: {}, SMALL_OWNER: {}}, "schemas": {"scratch": {}},
     "extensions": {"hstore": {"schema": "public", "version": "1.8"}},
     "default_privileges": [{"schema": "public", "tables": {"public": ["select"]}}],
     "sequences": {"s": {"max_value": 1000}}, "types": {
@@ -567,7 +586,7 @@ SMALL_SPEC = {"01-small.yaml": {
     "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"},
                   "g": {"args": {"n": {"type": "integer", "default": "1"}}, "returns": "setof integer",
                         "language": "sql", "rows": 5, "body": "SELECT generate_series(1, n)"}},
-    "tables": {"counters": {"columns": {
+    "tables": {"counters": {"owner": SMALL_OWNER, "columns": {
         "id": {"type": "integer", "primary_key": True,
                "identity": {"generated": "always", "start": 10, "increment": 2, "max_value": 1000, "cache": 5}},
         "label": "text", "tag": {"type": "text", "collation": "C"},
@@ -575,7 +594,11 @@ SMALL_SPEC = {"01-small.yaml": {
         "unique": {"counters_label_key": {"columns": ["label"], "nulls_not_distinct": True}},
         "foreign_keys": {"counters_parent_fkey": {"columns": ["parent"], "references": "counters(id)",
                                                   "deferrable": "initially deferred", "not_valid": True}},
-        "excludes": {"counters_no_overlap": {"elements": {"during": "&&"}}}}}}}
+        "excludes": {"counters_no_overlap": {"elements": {"during": "&&"}}},
+        "indexes": {"counters_tag_label_idx": {"columns": ["label"], "include": ["tag"], "unique": True,
+                                               "nulls_not_distinct": True}}}},
+    "views": {"positive_counters": {"query": "SELECT id, label FROM counters WHERE id > 0",
+                                    "check_option": "local"}}}}
 
 
 @pytest.fixture(scope="module")

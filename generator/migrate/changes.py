@@ -631,6 +631,47 @@ class DefaultGrant(Change):
                 "role": "PUBLIC" if self.role == "public" else ident(self.role)}
 
 
+@renders("set_logged")
+@dataclass(frozen=True)
+class SetLogged(TableChange):
+    """ALTER TABLE ... SET LOGGED / SET UNLOGGED (PostgreSQL rewrites the table)."""
+
+    unlogged: bool
+
+    def describe(self) -> str:
+        return f"make table {self.table} {'unlogged' if self.unlogged else 'logged'}"
+
+
+@renders("set_view_check_option")
+@dataclass(frozen=True)
+class SetViewCheckOption(Change):
+    """ALTER VIEW ... SET (check_option = ...), or RESET when the view has none."""
+
+    name: QName
+    check_option: str | None
+
+    def describe(self) -> str:
+        return f"{'set' if self.check_option else 'remove'} the check option of view {self.name}"
+
+    def context(self) -> dict[str, Any]:
+        return {"view": self.name.sql, "check_option": self.check_option}
+
+
+@renders("alter_owner")
+@dataclass(frozen=True)
+class AlterOwner(Change):
+    """ALTER {TABLE | VIEW | SEQUENCE | FUNCTION | SCHEMA} ... OWNER TO role."""
+
+    target: str  # `TABLE public.t`, `FUNCTION public.f(uuid)`, `SCHEMA app`, ...
+    owner: str
+
+    def describe(self) -> str:
+        return f"make {self.owner} the owner of {self.target}"
+
+    def context(self) -> dict[str, Any]:
+        return {"target": self.target, "owner": ident(self.owner)}
+
+
 @renders("comment")
 @dataclass(frozen=True)
 class Comment(Change):

@@ -134,6 +134,24 @@ def _view_options(change: ch.SetViewOptions, facts: Facts) -> list[Hazard]:
     return [Hazard("authz", f"security options of view {change.name} change ({change.options})")]
 
 
+@rule(ch.SetLogged)
+def _set_logged(change: ch.SetLogged, facts: Facts) -> list[Hazard]:
+    rows = facts.populated(change.table)
+    return [Hazard("rewrite", f"{change.table} is rewritten to become {'unlogged' if change.unlogged else 'logged'}"
+                   + (f" ({rows})" if rows else ""))] + _lock(change.table, facts, "while it is rewritten")
+
+
+@rule(ch.SetViewCheckOption)
+def _view_check_option(change: ch.SetViewCheckOption, facts: Facts) -> list[Hazard]:
+    return []
+
+
+@rule(ch.AlterOwner)
+def _alter_owner(change: ch.AlterOwner, facts: Facts) -> list[Hazard]:
+    return [Hazard("authz", f"{change.owner} owns {change.target}: every privilege on it, and past its row-level "
+                            "security unless forced")]
+
+
 @rule(ch.CreateIndex)
 def _create_index(change: ch.CreateIndex, facts: Facts) -> list[Hazard]:
     assert change.item.table is not None

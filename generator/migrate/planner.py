@@ -265,7 +265,7 @@ class _Planner:
             return False
         replace_when = {
             "function": {"arguments", "returns"},
-            "index": {"unique", "method", "keys", "WHERE"},
+            "index": {"unique", "method", "keys", "WHERE", "include", "nulls_not_distinct"},
             "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "WHEN"},
             "policy": {"command", "mode"},
             "view": {"query"},
@@ -368,6 +368,8 @@ class _Planner:
                 spec = self.new.schemas[name]
                 self.add(ch.Comment(f"SCHEMA {ident(name)}", spec.comment if spec else None), CHANGE,
                          ("schema", name))
+            elif d.what == "owner":
+                self.owner(f"SCHEMA {ident(name)}", self.new.schemas[name], ("schema", name))
 
     def on_grant(self, key: tuple[str, Any], diffs: list[Difference]) -> None:
         owner_kind, owner_key = key
@@ -558,6 +560,8 @@ class _Planner:
                 self.add(ch.DropSequence(name), DROP, key)
             elif d.what == "comment":
                 self.add(ch.Comment(f"SEQUENCE {name.sql}", self.new.sequences[name].comment), CHANGE, key)
+            elif d.what == "owner":
+                self.owner(f"SEQUENCE {name.sql}", self.new.sequences[name], key)
             else:
                 options.append(d.what)
         if options:
@@ -591,6 +595,8 @@ class _Planner:
         if "comment" in what:
             self.add(ch.Comment(f"FUNCTION {signature(self.new.functions[name])}",
                                 self.new.functions[name].comment), CHANGE, gkey)
+        if "owner" in what:
+            self.owner(f"FUNCTION {signature(self.new.functions[name])}", self.new.functions[name], gkey)
 
     def replace_users_of(self, key: Key) -> None:
         self.replace_all(d for d in self.dependants.get(key, ()) if d[0] in _RECREATABLE and d in self.new_items
@@ -613,6 +619,13 @@ class _Planner:
                 self.add(ch.SetRls(name, "enable" if d.what == "rls" else "force", on), CHANGE, key, _STEP[ch.SetRls])
             elif d.what == "comment":
                 self.add(ch.Comment(f"TABLE {name.sql}", self.new.tables[name].comment), CHANGE, key)
+            elif d.what == "unlogged":
+                # PostgreSQL lets no permanent table reference an unlogged one: tables become unlogged referencing
+                # tables first (the order of dependants' drops), and logged referenced tables first (creation order).
+                unlogged = self.new.tables[name].unlogged
+                self.add(ch.SetLogged(name, unlogged), DROP_DEPENDANT if unlogged else CHANGE, key)
+            elif d.what == "owner":
+                self.owner(f"TABLE {name.sql}", self.new.tables[name], key)
 
     def on_column(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
         table, column = key
@@ -858,8 +871,17 @@ class _Planner:
             options = f"security_invoker = {'true' if view.security_invoker else 'false'}, " \
                       f"security_barrier = {'true' if view.security_barrier else 'false'}"
             self.add(ch.SetViewOptions(name, options, view.security_invoker), CHANGE, key)
+        if "check_option" in what:
+            self.add(ch.SetViewCheckOption(name, view.check_option), CHANGE, key)
         if "comment" in what:
             self.add(ch.Comment(f"VIEW {name.sql}", view.comment), CHANGE, key)
+        if "owner" in what:
+            self.owner(f"VIEW {name.sql}", view, key)
+
+    def owner(self, target: str, obj: Any, key: Key) -> None:
+        """ALTER ... OWNER TO the spec's owner (drift reports an owner only when the spec names one)."""
+        assert obj.owner is not None
+        self.add(ch.AlterOwner(target, obj.owner), CHANGE, key)
 
 
 def _selects_star(query: str) -> bool:

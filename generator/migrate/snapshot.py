@@ -19,7 +19,7 @@ from ..drift import scope, sequence_bounds
 from ..introspect import Snapshot
 from ..model import Function, Module, Schema, Sql, Table
 from ..sqlparse import SqlSyntaxError, ast
-from ..sqltext import QName, parse_type, qname, value_literal
+from ..sqltext import INDEX_KEY, QName, ident, index_key_suffix, parse_type, qname, unquote_ident, value_literal
 
 # What GRANT ALL means when no server can be asked (PostgreSQL 17+: relations have MAINTAIN too). Grants keep
 # ALL as written (drift expands it on both sides with this list); plans then GRANT or REVOKE ALL as such, which
@@ -121,11 +121,15 @@ def _rename_in_text(text: str | None, old: str, new: str, *, expression: bool = 
 
 
 def _rename_key(key: str, old: str, new: str) -> str:
-    """An index key `col DESC` or `(expression)` with column `old` renamed."""
-    if key.startswith("("):
-        return f"({_rename_in_text(key[1:-1], old, new)})"
-    head, _, rest = key.partition(" ")
-    return f"{new} {rest}".strip() if head == old else key
+    """An index key `col DESC` or `(expression) opclass` with column `old` renamed."""
+    m = INDEX_KEY.match(key.strip())
+    if m is None:
+        return key
+    if m["expr"] is not None:
+        head = f"({_rename_in_text(m['expr'], old, new)})"
+    else:
+        head = ident(new) if unquote_ident(m["col"]) == old else m["col"]
+    return " ".join(filter(None, (head, index_key_suffix(m))))
 
 
 class _Renamer:
@@ -260,7 +264,8 @@ class _Renamer:
             columns=tuple(replace(c, name=new) if c.name == old else replace(c, default_sql=text(c.default_sql),
                                                                           generated=text(c.generated))
                           for c in db.columns),
-            indexes=tuple(replace(i, columns=tuple(_rename_key(k, old, new) for k in i.columns), where=text(i.where))
+            indexes=tuple(replace(i, columns=tuple(_rename_key(k, old, new) for k in i.columns), where=text(i.where),
+                                  include=tuple(new if c == old else c for c in i.include))
                           for i in db.indexes),
             triggers=tuple(replace(t, columns=tuple(new if c == old else c for c in t.columns), when=t.when)
                            for t in db.triggers),

@@ -1,6 +1,6 @@
 -- Functions of the covered schemas (procedures and aggregates are read by unmodelled.sql), except what an extension owns: arguments but a TABLE
 -- result's columns (name, type, default, mode), result, language, volatility, security, strictness, leakproofness, parallel safety, cost, rows,
--- settings (search_path), body, comment and EXECUTE privileges. A NULL ACL means the defaults, which include EXECUTE for PUBLIC; the owner is left out.
+-- settings (search_path), body, comment and EXECUTE privileges (a NULL ACL means the defaults, which include EXECUTE for PUBLIC; the owner's own are left out), owner.
 SELECT n.nspname, p.proname,
        ARRAY(SELECT ARRAY[coalesce(p.proargnames[u.i], ''), format_type(u.t, NULL),
                           pg_get_function_arg_default(p.oid, u.i::integer), coalesce(p.proargmodes[u.i], 'i')::text]
@@ -14,7 +14,8 @@ SELECT n.nspname, p.proname,
        ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
                           lower(a.privilege_type)]
              FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-             WHERE a.grantee <> p.proowner)
+             WHERE a.grantee <> p.proowner),
+       pg_get_userbyid(p.proowner)
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang

@@ -30,15 +30,27 @@ SELECT kind, name, detail FROM (
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT c.relispartition
     UNION ALL
     SELECT 'table option', format('%%I.%%I', n.nspname, c.relname),
-           concat_ws(', ', CASE WHEN c.relpersistence = 'u' THEN 'UNLOGGED' END,
-                     CASE WHEN c.reloftype <> 0 THEN 'OF ' || c.reloftype::regtype::text END,
+           concat_ws(', ', CASE WHEN c.reloftype <> 0 THEN 'OF ' || c.reloftype::regtype::text END,
                      CASE WHEN c.relkind <> 'v' THEN array_to_string(c.reloptions, ', ') END),
            c.oid, 'pg_class'::regclass
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND c.relkind IN ('r', 'p', 'v')
-      AND (c.relpersistence = 'u' OR c.reloftype <> 0 OR (c.relkind <> 'v' AND c.reloptions IS NOT NULL)
+      AND (c.reloftype <> 0 OR (c.relkind <> 'v' AND c.reloptions IS NOT NULL)
            OR (c.relkind = 'v' AND EXISTS (SELECT FROM unnest(c.reloptions) o
-                                           WHERE o NOT LIKE 'security_invoker=%%' AND o NOT LIKE 'security_barrier=%%')))
+                                           WHERE o NOT LIKE 'security_invoker=%%' AND o NOT LIKE 'security_barrier=%%'
+                                             AND o NOT LIKE 'check_option=%%')))
+    UNION ALL
+    -- Storage parameters of an index (WITH (fillfactor = 70)) and parameters of its operator classes
+    -- (gist_trgm_ops(siglen = 32), kept in the index's pg_attribute.attoptions): the index is imported without them.
+    SELECT 'index option', format('%%I.%%I', n.nspname, ic.relname),
+           concat_ws(', ', 'WITH (' || array_to_string(ic.reloptions, ', ') || ')',
+                     CASE WHEN EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = ic.oid AND a.attoptions IS NOT NULL)
+                          THEN 'operator class parameters' END),
+           ic.oid, 'pg_class'::regclass
+    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+    WHERE n.nspname = ANY (%(schemas)s::text[])
+      AND (ic.reloptions IS NOT NULL
+           OR EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = ic.oid AND a.attoptions IS NOT NULL))
     UNION ALL
     SELECT 'row-level security', format('%%I.%%I', n.nspname, c.relname), 'FORCE without ENABLE', c.oid,
            'pg_class'::regclass
@@ -90,12 +102,6 @@ SELECT kind, name, detail FROM (
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT t.tgisinternal AND c.relkind = 'v'
     UNION ALL
-    SELECT 'view option', format('%%I.%%I', n.nspname, c.relname), 'WITH ' || lower(v.check_option) || ' CHECK OPTION',
-           c.oid, 'pg_class'::regclass
-    FROM information_schema.views v JOIN pg_namespace n ON n.nspname = v.table_schema
-    JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = v.table_name
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND v.check_option <> 'NONE'
-    UNION ALL
     -- Functions the spec cannot declare: overloads (the spec keys functions by name), unnamed arguments, other
     -- languages, event trigger functions. The importer leaves each of them out.
     SELECT 'function', format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
@@ -109,25 +115,6 @@ SELECT kind, name, detail FROM (
            p.oid, 'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND p.prokind = 'f'
-    UNION ALL
-    -- Owners: the spec's SQL runs as one user, who owns everything it creates; another owner is not modelled.
-    SELECT 'owner', format('%%s %%I.%%I', CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view'
-                                                       ELSE 'table' END, n.nspname, c.relname),
-           pg_get_userbyid(c.relowner), c.oid, 'pg_class'::regclass
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND c.relkind IN ('r', 'p', 'v', 'S')
-      AND c.relowner <> (SELECT datdba FROM pg_database WHERE datname = current_database())
-    UNION ALL
-    SELECT 'owner', format('function %%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
-           pg_get_userbyid(p.proowner), p.oid, 'pg_proc'::regclass
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[])
-      AND p.proowner <> (SELECT datdba FROM pg_database WHERE datname = current_database())
-    UNION ALL
-    SELECT 'owner', format('schema %%I', n.nspname), pg_get_userbyid(n.nspowner), n.oid, 'pg_namespace'::regclass
-    FROM pg_namespace n
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND n.nspname <> 'public'
-      AND n.nspowner <> (SELECT datdba FROM pg_database WHERE datname = current_database())
     UNION ALL
     -- The public schema exists in every database and cannot be declared: privileges or a comment beyond
     -- PostgreSQL's defaults on it cannot be written down.

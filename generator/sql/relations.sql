@@ -1,6 +1,6 @@
 -- Tables and views of the covered schemas, except partitions and what an extension owns: row-level security
--- flags, options (security_invoker, security_barrier), the view's query, comment and privileges (the owner's
--- own left out; a NULL ACL means the defaults).
+-- flags, options (security_invoker, security_barrier, check_option), the view's query, comment and privileges (the
+-- owner's own left out; a NULL ACL means the defaults), UNLOGGED, owner.
 SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relrowsecurity, c.relforcerowsecurity,
        coalesce(c.reloptions, '{}'),
        CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END,
@@ -8,7 +8,8 @@ SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relrowsecurity, c.relforc
        ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
                           lower(a.privilege_type)]
              FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
-             WHERE a.grantee <> c.relowner)
+             WHERE a.grantee <> c.relowner),
+       c.relpersistence = 'u', pg_get_userbyid(c.relowner)
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition AND n.nspname = ANY (%(schemas)s::text[])

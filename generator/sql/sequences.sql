@@ -1,12 +1,13 @@
 -- Sequences of the covered schemas, except those a column owns (serial, identity: the column is the spec's
--- object) or an extension owns, with their parameters, comment and privileges (owner left out).
+-- object) or an extension owns, with their parameters, comment, privileges (the owner's own left out) and owner.
 SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
        s.seqcache, s.seqcycle,
        obj_description(c.oid, 'pg_class'),
        ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END,
                           lower(a.privilege_type)]
              FROM aclexplode(coalesce(c.relacl, acldefault('s', c.relowner))) a
-             WHERE a.grantee <> c.relowner)
+             WHERE a.grantee <> c.relowner),
+       pg_get_userbyid(c.relowner)
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

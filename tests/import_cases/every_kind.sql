@@ -5,6 +5,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'imp_reader') THEN CREATE ROLE imp_reader; END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'imp_writer') THEN CREATE ROLE imp_writer LOGIN; END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'imp_admin') THEN CREATE ROLE imp_admin BYPASSRLS; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'imp_owner') THEN CREATE ROLE imp_owner; END IF;
 END
 $$;
 
@@ -104,6 +105,12 @@ COMMENT ON COLUMN shop.customers.email IS 'Where receipts go.';
 CREATE INDEX customers_tags_idx ON shop.customers USING gin (tags);
 CREATE INDEX customers_lower_email_idx ON shop.customers (lower(email::text));
 CREATE INDEX customers_vip_idx ON shop.customers (created_at DESC NULLS LAST) WHERE vip;
+-- Index options: a collation and an operator class on a key, an expression key with an operator class, INCLUDE,
+-- a GIN operator class, NULLS NOT DISTINCT.
+CREATE INDEX customers_name_idx ON shop.customers (name COLLATE "C" text_pattern_ops DESC) INCLUDE (vip, credit);
+CREATE INDEX customers_lower_name_idx ON shop.customers ((lower(name)) text_pattern_ops);
+CREATE INDEX customers_profile_idx ON shop.customers USING gin (profile jsonb_path_ops);
+CREATE UNIQUE INDEX customers_nickname_key ON shop.customers (nickname) NULLS NOT DISTINCT;
 COMMENT ON INDEX shop.customers_vip_idx IS 'VIP listing, newest first.';
 CREATE TRIGGER customers_touch BEFORE UPDATE ON shop.customers FOR EACH ROW EXECUTE FUNCTION shop.touch();
 ALTER TABLE shop.customers ENABLE ROW LEVEL SECURITY;
@@ -175,3 +182,15 @@ CREATE VIEW shop.open_orders WITH (security_invoker = true, security_barrier = t
     WHERE o.status IN ('open', 'paid');
 COMMENT ON VIEW shop.open_orders IS 'Orders still to ship.';
 GRANT SELECT ON shop.open_orders TO imp_reader;
+
+-- A view with a check option, an unlogged table, and objects another role owns (after their grants, as the
+-- generated SQL places OWNER TO: the grants pass to the new owner).
+CREATE VIEW shop.paid_orders WITH (security_invoker = true) AS
+    SELECT id, total, status FROM shop.orders WHERE status = 'paid'
+    WITH LOCAL CHECK OPTION;
+ALTER VIEW shop.paid_orders OWNER TO imp_owner;
+CREATE UNLOGGED TABLE public.cache (key text PRIMARY KEY, value jsonb);
+ALTER TABLE public.cache OWNER TO imp_owner;
+ALTER SEQUENCE shop.order_number_seq OWNER TO imp_owner;
+ALTER FUNCTION public.first_of(text[]) OWNER TO imp_owner;
+ALTER SCHEMA shop OWNER TO imp_owner;

@@ -14,7 +14,8 @@ GRANT SELECT (label) ON shop.gadgets TO imp_reader;
 ALTER TABLE shop.order_lines ADD CONSTRAINT order_lines_sku_key UNIQUE (sku) DEFERRABLE INITIALLY DEFERRED;
 CREATE TABLE shop.events (at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
-CREATE UNLOGGED TABLE shop.scratch (x int);
+CREATE UNLOGGED TABLE shop.scratch (x int);  -- UNLOGGED is the spec's now; its index's fillfactor is not
+CREATE INDEX scratch_x_idx ON shop.scratch (x) WITH (fillfactor = 70);
 CREATE MATERIALIZED VIEW shop.order_totals AS SELECT customer_id, sum(total) AS total FROM shop.orders GROUP BY 1;
 CREATE PROCEDURE shop.reset_credit() LANGUAGE sql AS $$ UPDATE shop.customers SET credit = 0 $$;
 CREATE FUNCTION shop.twice(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT 2 * x $$;
