@@ -36,6 +36,7 @@ from .model import (
     Index,
     Module,
     Policy,
+    Referencing,
     Schema,
     Table,
     Trigger,
@@ -759,8 +760,9 @@ class Checker:
                                f"index {index.name} predicate")
         self.columns_exist(node, table, index.loc("where"), f"index {index.name} predicate")
 
-    def check_trigger(self, table: Table, trigger: Trigger) -> None:
+    def check_trigger(self, table: Table | View, trigger: Trigger) -> None:
         self.plain_name(trigger.name, trigger.loc("name"), "trigger")
+        self.check_trigger_kind(table, trigger)
         fname = to_qname(trigger.function)
         function = self.catalog.functions.get(fname)
         if function is None:
@@ -774,10 +776,15 @@ class Checker:
             self.err(trigger.loc("events"), f"event {dup} listed twice")
         if trigger.columns and "update" not in trigger.events:
             self.err(trigger.loc("columns"), "columns (UPDATE OF) need the update event")
-        self.columns_listed(table, trigger.columns, trigger.loc("columns"), f"trigger {trigger.name}")
+        if isinstance(table, Table):  # a view's columns are its query's: not known here
+            self.columns_listed(table, trigger.columns, trigger.loc("columns"), f"trigger {trigger.name}")
         if "truncate" in trigger.events and trigger.for_each == "row":
             self.err(trigger.loc("events"), "truncate triggers must be `for_each: statement`")
         if trigger.when is None:
+            return
+        if trigger.timing == "instead of":
+            self.err(trigger.loc("when"), f"trigger {trigger.name}: INSTEAD OF triggers cannot have a WHEN "
+                                          "condition")
             return
         if trigger.for_each == "statement":
             self.err(trigger.loc("when"), "statement-level triggers cannot have a WHEN condition")
@@ -788,8 +795,74 @@ class Checker:
         if "delete" in trigger.events:
             allowed.discard("new")
         node = self.expression(trigger.when, trigger.loc("when"), f"WHEN of trigger {trigger.name}")
-        self.columns_exist(node, table, trigger.loc("when"), f"WHEN of trigger {trigger.name}",
-                           row_vars=frozenset(allowed))
+        if isinstance(table, Table):
+            self.columns_exist(node, table, trigger.loc("when"), f"WHEN of trigger {trigger.name}",
+                               row_vars=frozenset(allowed))
+
+    def check_trigger_kind(self, owner: Table | View, trigger: Trigger) -> None:
+        """What PostgreSQL refuses of INSTEAD OF, view, constraint and transition-table triggers, and of the
+        enable mode (CREATE TRIGGER's and ALTER TABLE's rules)."""
+        name, loc = trigger.name, trigger.loc
+        on_view = isinstance(owner, View)
+        if on_view:
+            if trigger.timing != "instead of" and trigger.for_each == "row":
+                self.err(loc("for_each"), f"trigger {name}: BEFORE and AFTER triggers on a view must be "
+                                          "`for_each: statement` (row triggers on a view are INSTEAD OF)")
+            if "truncate" in trigger.events:
+                self.err(loc("events"), f"trigger {name}: views have no TRUNCATE triggers")
+            if trigger.enabled != "origin":
+                self.err(loc("enabled"), f"trigger {name}: a view's triggers cannot be disabled or enabled for "
+                                         "replication (ALTER TABLE ... ENABLE / DISABLE TRIGGER refuses views)")
+        elif trigger.timing == "instead of":
+            self.err(loc("timing"), f"trigger {name}: INSTEAD OF triggers are for views (a table takes BEFORE "
+                                    "or AFTER)")
+        if trigger.timing == "instead of":
+            if trigger.for_each != "row":
+                self.err(loc("for_each"), f"trigger {name}: INSTEAD OF triggers must be `for_each: row`")
+            if trigger.columns:
+                self.err(loc("columns"), f"trigger {name}: INSTEAD OF triggers cannot have columns (UPDATE OF)")
+        if trigger.constraint:
+            if trigger.timing != "after" or trigger.for_each != "row":
+                self.err(loc("constraint"), f"constraint trigger {name} must be `timing: after` and "
+                                            "`for_each: row`")
+            if on_view:
+                self.err(loc("constraint"), f"constraint trigger {name}: constraint triggers are for tables")
+            if trigger.initially_deferred and not trigger.deferrable:
+                self.err(loc("initially_deferred"), f"constraint trigger {name}: INITIALLY DEFERRED needs "
+                                                    "`deferrable: true`")
+        else:
+            for key in ("deferrable", "initially_deferred"):
+                if getattr(trigger, key):
+                    self.err(loc(key), f"trigger {name}: `{key}` is for constraint triggers (`constraint: true`)")
+        if trigger.referencing is not None:
+            self.check_transition_tables(owner, trigger, trigger.referencing)
+
+    def check_transition_tables(self, owner: Table | View, trigger: Trigger, ref: Referencing) -> None:
+        name, at = trigger.name, trigger.loc("referencing")
+        if isinstance(owner, View):
+            self.err(at, f"trigger {name}: triggers on views cannot have transition tables")
+        elif trigger.timing != "after":
+            self.err(at, f"trigger {name}: transition tables (REFERENCING) are only for AFTER triggers")
+        if trigger.constraint:
+            self.err(at, f"constraint trigger {name} cannot have transition tables")
+        if len(trigger.events) != 1:
+            self.err(at, f"trigger {name}: transition tables need a trigger of exactly one event")
+        if trigger.columns:
+            self.err(at, f"trigger {name}: transition tables cannot go with columns (UPDATE OF)")
+        if "truncate" in trigger.events:
+            self.err(at, f"trigger {name}: TRUNCATE triggers have no transition tables")
+        if ref.old_table is None and ref.new_table is None:
+            self.err(at, f"trigger {name}: `referencing` names no table (new_table, old_table)")
+        if ref.old_table is not None and not {"update", "delete"} & set(trigger.events):
+            self.err(ref.loc("old_table"), f"trigger {name}: old_table is only for UPDATE or DELETE triggers")
+        if ref.new_table is not None and not {"insert", "update"} & set(trigger.events):
+            self.err(ref.loc("new_table"), f"trigger {name}: new_table is only for INSERT or UPDATE triggers")
+        if ref.old_table is not None and ref.old_table == ref.new_table:
+            self.err(ref.loc("new_table"), f"trigger {name}: old_table and new_table need different names")
+        for key in ("old_table", "new_table"):
+            value = getattr(ref, key)
+            if value is not None:
+                self.plain_name(value, ref.loc(key), "transition table")
 
     def check_policy(self, table: Table, policy: Policy) -> None:
         self.name_length(policy.name, policy.loc("name"), "policy")
@@ -881,6 +954,8 @@ class Checker:
             self.err(view.loc("query"), f"query of view {view.name} does not parse: {sql_error(exc, view.query)}")
             return
         self.references(sqlparse.references(node), view.loc("query"), f"view {view.name}")
+        for trigger in view.triggers:
+            self.check_trigger(view, trigger)
 
 
 def repeated(values: Iterable[str]) -> list[str]:

@@ -1001,8 +1001,12 @@ class _Drift:
         self.value(subject, "for each", spec.for_each, db.for_each)
         self.value(subject, "function", qname(spec.function), qname(db.function))
         self.fragment(subject, "WHEN", spec.when, db.when, lambda c, t: c.expression(t))
-        if (table, db.name) in self.db.disabled_triggers:
-            self.add(subject, "enabled in spec, disabled in database", "disabled")
+        self.value(subject, "enabled", spec.enabled, db.enabled)
+        self.value(subject, "constraint", spec.constraint, db.constraint)
+        self.value(subject, "deferrable", spec.deferrable, db.deferrable)
+        self.value(subject, "initially deferred", spec.initially_deferred, db.initially_deferred)
+        for side in ("old_table", "new_table"):
+            self.value(subject, side, getattr(spec.referencing, side, None), getattr(db.referencing, side, None))
         self.comment(subject, spec.comment, db.comment)
 
     def rls(self, subject: str, spec: Table, db: Table) -> None:
@@ -1028,6 +1032,9 @@ class _Drift:
         self.fragment(subject, "query", spec.query, db.query, Canon.query)
         self.value(subject, "security_invoker", spec.security_invoker, db.security_invoker)
         self.value(subject, "security_barrier", spec.security_barrier, db.security_barrier)
+        name = qname(spec.name)
+        self.pair("trigger", {(name, t.name): t for t in spec.triggers}, {(name, t.name): t for t in db.triggers},
+                  lambda t: f"{name}.{t[1]}", lambda s, a, b: self.trigger(s, name, a, b))
         self.grants(subject, str(qname(spec.name)), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
 

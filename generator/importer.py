@@ -59,6 +59,7 @@ from .model import (
     Module,
     Node,
     Policy,
+    Referencing,
     Role,
     SchemaDef,
     Sequence,
@@ -224,8 +225,16 @@ def fold_table(table: Table) -> Table:
         policies=tuple(dataclasses.replace(p, using=human_sql(p.using), with_check=human_sql(p.with_check))
                        for p in table.policies),
         unique=tuple(kept_unique), foreign_keys=tuple(kept_fks),
-        triggers=tuple(dataclasses.replace(t, function=spec_name(t.function), when=human_sql(t.when))
-                       for t in table.triggers))
+        triggers=tuple(map(spec_trigger, table.triggers)))
+
+
+def spec_view(view: View) -> View:
+    return dataclasses.replace(view, name=spec_name(view.name), triggers=tuple(map(spec_trigger, view.triggers)))
+
+
+def spec_trigger(trigger: Trigger) -> Trigger:
+    """A trigger as the spec writes it: its function named as the spec names it, its WHEN as a person would."""
+    return dataclasses.replace(trigger, function=spec_name(trigger.function), when=human_sql(trigger.when))
 
 
 def literal_default(column: Column) -> Column:
@@ -365,7 +374,7 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 @writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, TypeDef, Identity,
-        Extension)
+        Extension, Referencing)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
 
@@ -493,7 +502,7 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
                       types=tuple(dataclasses.replace(t, name=spec_name(t.name)) for t in mine(db.types)),
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
                       functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),
-                      views=tuple(dataclasses.replace(v, name=spec_name(v.name)) for v in mine(db.views)),
+                      views=tuple(map(spec_view, mine(db.views))),
                       description=f"Imported from the database's schema {schema} by `pgspec import` (seed rows "
                                   "are not imported).")
         if not split:

@@ -3,7 +3,7 @@
 The result is a :class:`Snapshot`: a ``Schema`` of one module holding the tables (columns, keys, checks, indexes,
 triggers, RLS, policies, grants, comments), views, functions, sequences, schemas and roles of the database, as
 model objects, so the code that reads a spec can read a database too (``drift.py`` compares the two). What the
-model has no field for (a primary key's real name, FORCE without ENABLE, a disabled trigger, column privileges)
+model has no field for (a primary key's real name, FORCE without ENABLE, column privileges)
 is kept beside it.
 
 Only the schemas and roles the caller names are read: the spec's schemas (public plus the declared ones) and the
@@ -40,6 +40,7 @@ from .model import (
     Index,
     Module,
     Policy,
+    Referencing,
     Role,
     Schema,
     SchemaDef,
@@ -80,7 +81,6 @@ class Snapshot:
     constraints: Mapping[QName, tuple[Constraint, ...]]
     # Tables with FORCE ROW LEVEL SECURITY, whether or not RLS is enabled (the model only knows "forced" = both).
     rls_forced: frozenset[QName]
-    disabled_triggers: frozenset[tuple[QName, str]]
     # Column-level privileges, (table, column) -> grants; the spec has none.
     column_grants: Mapping[tuple[QName, str], tuple[Grant, ...]]
     # Column names of each table and view, in order (expressions are resolved against them).
@@ -186,6 +186,13 @@ _TRUE = frozenset({"true", "on", "yes", "1"})
 _CHECK = re.compile(r"CHECK \((?P<expr>.*)\)(?:\s+(?:NO INHERIT|NOT VALID|NOT ENFORCED))*\s*\Z", re.S)
 _TIMING = {2: "before", 64: "instead of"}  # TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSTEAD; neither: after
 _EVENTS = ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+_TRIGGER_MODE: dict[str, Any] = {"O": "origin", "A": "always", "R": "replica", "D": "disabled"}  # pg_trigger.tgenabled
+
+
+def _referencing(stmt: Any) -> Referencing | None:
+    """The transition tables of a parsed CREATE TRIGGER (REFERENCING OLD TABLE AS ... NEW TABLE AS ...)."""
+    names = {bool(t.isNew): t.name for t in stmt.transitionRels or ()}
+    return Referencing(old_table=names.get(False), new_table=names.get(True)) if names else None
 
 
 def canonical_type(text: str) -> str:
@@ -316,7 +323,7 @@ class _Relation:
         return View(name=str(self.name), query=Sql((self.query or "").strip().rstrip(";").strip()),
                     security_invoker=_bool_option(self.options, "security_invoker"),
                     security_barrier=_bool_option(self.options, "security_barrier"),
-                    grants=self.grants, comment=self.comment)
+                    triggers=tuple(self.triggers), grants=self.grants, comment=self.comment)
 
 
 class _Reader:
@@ -324,7 +331,6 @@ class _Reader:
         self.conn = conn
         self.schemas = schemas
         self.relations: dict[int, _Relation] = {}
-        self.disabled: set[tuple[QName, str]] = set()
         self.column_grants: dict[tuple[QName, str], tuple[Grant, ...]] = {}
 
     def rows(self, kind: str, **params: Any) -> list[tuple[Any, ...]]:
@@ -357,7 +363,6 @@ class _Reader:
             schema=Schema((module,)),
             constraints={r.name: tuple(r.constraints) for r in tables},
             rls_forced=frozenset(r.name for r in tables if r.rls_forced),
-            disabled_triggers=frozenset(self.disabled),
             column_grants=self.column_grants,
             relation_columns={r.name: tuple(c.name for c in r.columns) for r in self.relations.values()},
             all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")},
@@ -404,9 +409,9 @@ class _Reader:
                 events=cast(Any, tuple(event for bit, event in _EVENTS if stmt.events & bit)),
                 columns=_names(stmt.columns), for_each="row" if stmt.row else "statement",
                 when=Sql(sqlparse.deparse(stmt.whenClause)) if stmt.whenClause is not None else None,
-                function=str(QName(fn_schema, fn_name)), comment=comment))
-            if enabled == "D":
-                self.disabled.add((rel.name, name))
+                function=str(QName(fn_schema, fn_name)), comment=comment, enabled=_TRIGGER_MODE[enabled],
+                constraint=bool(stmt.isconstraint), deferrable=bool(stmt.deferrable),
+                initially_deferred=bool(stmt.initdeferred), referencing=_referencing(stmt)))
 
     def read_policies(self, oids: list[int]) -> None:
         for oid, name, cmd, permissive, roles, using, with_check, comment in self.rows("policies", oids=oids):

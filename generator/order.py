@@ -35,7 +35,7 @@ class Item:
     obj: Any
     module: int  # index of the module it is declared in
     pos: Pos
-    table: Table | None = None  # owning table of indexes, triggers, RLS, policies and seed rows
+    table: Table | View | None = None  # owning table (or view) of indexes, triggers, RLS, policies and seed rows
     deps: frozenset[Key] = field(default_factory=frozenset)
 
     @property
@@ -80,6 +80,7 @@ def build_items(catalog: Catalog) -> list[Item]:
             items.extend(_table_items(catalog, table, index))
         for view in module.views:
             items.append(_view_item(catalog, view, index))
+            items.extend(_trigger_item(catalog, view, trigger, index) for trigger in view.triggers)
     return items
 
 
@@ -227,9 +228,10 @@ def _index_item(catalog: Catalog, table: Table, index: Index, module: int) -> It
                 frozenset(deps))
 
 
-def _trigger_item(catalog: Catalog, table: Table, trigger: Trigger, module: int) -> Item:
+def _trigger_item(catalog: Catalog, table: Table | View, trigger: Trigger, module: int) -> Item:
     name = qname(table.name)
-    deps = {("table", str(name)), ("function", str(qname(trigger.function)))}
+    owner = "view" if isinstance(table, View) else "table"
+    deps = {(owner, str(name)), ("function", str(qname(trigger.function)))}
     return Item("trigger", ("trigger", f"{name}.{trigger.name}"), trigger, module, trigger.pos, table,
                 frozenset(deps))
 

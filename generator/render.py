@@ -225,9 +225,17 @@ def _trigger(trigger: Trigger, placed: Placed, catalog: Catalog) -> dict[str, An
         if event == "update" and trigger.columns:
             text += " OF " + ", ".join(ident(c) for c in trigger.columns)
         events.append(text)
+    ref = trigger.referencing
+    referencing = " ".join(f"{which} TABLE AS {ident(name)}" for which, name in
+                           (("OLD", ref and ref.old_table), ("NEW", ref and ref.new_table)) if name)
     return {"trigger": trigger, "name": ident(trigger.name), "table": qname(placed.item.table.name).sql,
             "events": " OR ".join(events), "function": qname(trigger.function).sql,
-            "notes": note_lines(trigger.note)}
+            "notes": note_lines(trigger.note), "referencing": referencing,
+            "enable": TRIGGER_ENABLE[trigger.enabled]}
+
+
+# ALTER TABLE ... {this} TRIGGER: how each mode is set (a new trigger fires on origin: nothing to say).
+TRIGGER_ENABLE = {"origin": "", "always": "ENABLE ALWAYS", "replica": "ENABLE REPLICA", "disabled": "DISABLE"}
 
 
 @renders("rls")

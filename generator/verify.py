@@ -271,9 +271,21 @@ def _expect_index(index: Index, item: Item, catalog: Catalog) -> set[str]:
 
 @expects("trigger")
 def _expect_trigger(trigger: Trigger, item: Item, catalog: Catalog) -> set[str]:
+    ref = trigger.referencing
+    enable = {f"trigger {_owner(item)}.{trigger.name} enabled {trigger.enabled}"} if trigger.enabled != "origin" \
+        else set()
     return {f"trigger {_owner(item)}.{trigger.name} {trigger.timing} {'/'.join(sorted(trigger.events))} "
-            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"} \
+            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"
+            + _trigger_clauses(trigger.columns, trigger.constraint, trigger.deferrable, trigger.initially_deferred,
+                               ref.old_table if ref else None, ref.new_table if ref else None)} | enable \
         | _comment("trigger", f"{_owner(item)}.{trigger.name}", trigger.comment)
+
+
+def _trigger_clauses(columns: Iterable[str], constraint: bool, deferrable: bool, deferred: bool,
+                     old_table: str | None, new_table: str | None) -> str:
+    """The clauses of CREATE TRIGGER beyond timing, events, level, function and WHEN, in one spelling."""
+    return (f" of ({', '.join(columns)}) constraint={constraint} deferrable={deferrable} "
+            f"initially_deferred={deferred} old_table={old_table} new_table={new_table}")
 
 
 @expects("rls")
@@ -312,6 +324,8 @@ _OBJ = {"OBJECT_TABLE": "table", "OBJECT_FUNCTION": "function", "OBJECT_SCHEMA":
         "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
+_TRIGGER_MODES = {"AT_EnableTrig": "origin", "AT_EnableAlwaysTrig": "always", "AT_EnableReplicaTrig": "replica",
+                  "AT_DisableTrig": "disabled"}
 _FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 
 Json = dict[str, Any]
@@ -563,9 +577,14 @@ def _index_stmt(stmt: Json, text: str) -> set[str]:
 @handles("CreateTrigStmt")
 def _create_trig_stmt(stmt: Json, text: str) -> set[str]:
     events = sorted(name for bit, name in _EVENTS.items() if stmt.get("events", 0) & bit)
+    transition = {bool(t["TriggerTransition"].get("isNew")): t["TriggerTransition"]["name"]
+                  for t in stmt.get("transitionRels", ())}
     return {f"trigger {_rv(stmt['relation'])}.{stmt['trigname']} {_TIMING[stmt.get('timing', 0)]} "
             f"{'/'.join(events)} each {'row' if stmt.get('row') else 'statement'} -> "
-            f"{'.'.join(_names(stmt['funcname']))} when {canon(stmt.get('whenClause'))}"}
+            f"{'.'.join(_names(stmt['funcname']))} when {canon(stmt.get('whenClause'))}"
+            + _trigger_clauses(_names(stmt.get("columns", [])), bool(stmt.get("isconstraint")),
+                               bool(stmt.get("deferrable")), bool(stmt.get("initdeferred")),
+                               transition.get(False), transition.get(True))}
 
 
 @handles("AlterTableStmt")
@@ -577,6 +596,9 @@ def _alter_table_stmt(stmt: Json, text: str) -> set[str]:
             out.add(f"rls enable {_rv(stmt['relation'])}")
         elif subtype == "AT_ForceRowSecurity":
             out.add(f"rls force {_rv(stmt['relation'])}")
+        elif subtype in _TRIGGER_MODES:
+            out.add(f"trigger {_rv(stmt['relation'])}.{cmd['AlterTableCmd']['name']} enabled "
+                    f"{_TRIGGER_MODES[subtype]}")
         else:
             out.add(f"alter table {_rv(stmt['relation'])} {subtype}")
     return out

@@ -46,3 +46,16 @@ def one(dsn: str, query: str) -> Any:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(query.encode()).fetchone()
     return row[0] if row else None
+
+
+def drift_after(dsn: str, spec_dir: Path, change: str) -> list[str]:
+    """Apply the spec's schema.sql, then `change` (SQL): what `verify --db` reports, one line per difference."""
+    from generator import live
+    from generator.check import check
+    from generator.drift import verify
+    from generator.load import load_spec
+    from generator.pipeline import build
+
+    live.apply_sql(dsn, sql_of(build(spec_dir).files, "schema.sql"))
+    live.apply_sql(dsn, change)
+    return [str(x) for x in verify(dsn, check(load_spec(spec_dir)))]

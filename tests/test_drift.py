@@ -243,9 +243,10 @@ CHANGES = [
     Change("table.pair trigger", "drop a trigger",
            "DROP TRIGGER update_support_tickets_updated_at ON public.support_tickets",
            "trigger public.support_tickets.update_support_tickets_updated_at: missing in database"),
-    Change("trigger.add 1", "disable a trigger",
+    Change("trigger.enabled", "disable a trigger",
            "ALTER TABLE public.support_tickets DISABLE TRIGGER enforce_customer_ticket_rules",
-           "trigger public.support_tickets.enforce_customer_ticket_rules: enabled in spec, disabled in database"),
+           "trigger public.support_tickets.enforce_customer_ticket_rules: enabled origin in spec, disabled in "
+           "database"),
     Change("table.grants", "revoke a grant", "REVOKE DELETE ON public.support_tickets FROM service_role",
            "grant DELETE on public.support_tickets to service_role: missing in database"),
     Change("table.grants", "grant to anon", "GRANT SELECT ON public.support_ticket_categories TO anon",
@@ -478,6 +479,28 @@ CHANGES = [
            "avg(support_tickets.resolution_time_minutes) AS avg_resolution_time, "
            "avg(support_tickets.satisfaction_rating) AS avg_satisfaction FROM support_tickets GROUP BY "
            "support_tickets.assigned_to)"),
+    Change("view.pair trigger", "drop a view's INSTEAD OF trigger",
+           "DROP TRIGGER counter_labels_insert ON public.counter_labels",
+           "trigger public.counter_labels.counter_labels_insert: missing in database", spec="small"),
+    Change("trigger.enabled", "fire a trigger while replaying replication too",
+           "ALTER TABLE public.counters ENABLE ALWAYS TRIGGER counted",
+           "trigger public.counters.counted: enabled origin in spec, always in database", spec="small"),
+    Change("trigger.constraint", "make a trigger a constraint trigger",
+           "DROP TRIGGER counted ON public.counters; CREATE CONSTRAINT TRIGGER counted AFTER UPDATE ON "
+           "public.counters FOR EACH ROW EXECUTE FUNCTION public.tg()",
+           "trigger public.counters.counted: constraint false in spec, true in database", spec="small"),
+    *(Change(f"trigger.{field}", f"recreate a constraint trigger {clause}",
+             "DROP TRIGGER settled ON public.counters; CREATE CONSTRAINT TRIGGER settled AFTER INSERT ON "
+             f"public.counters {clause} FOR EACH ROW EXECUTE FUNCTION public.tg()",
+             f"trigger public.counters.settled: {field} {expected}", spec="small")
+      for field, clause, expected in (("deferrable", "NOT DEFERRABLE", "true in spec, false in database"),
+                                      ("initially deferred", "DEFERRABLE INITIALLY DEFERRED",
+                                       "false in spec, true in database"))),
+    *(Change(f"trigger.{side}_table", f"give a trigger an {side} transition table",
+             f"DROP TRIGGER counted ON public.counters; CREATE TRIGGER counted AFTER UPDATE ON public.counters "
+             f"REFERENCING {side.upper()} TABLE AS {side}_rows FOR EACH ROW EXECUTE FUNCTION public.tg()",
+             f"trigger public.counters.counted: {side}_table none in spec, {side}_rows in database", spec="small")
+      for side in ("old", "new")),
     Change("view.security_barrier", "make a view a security barrier",
            "ALTER VIEW public.v_agent_ticket_stats SET (security_barrier = true)",
            "view public.v_agent_ticket_stats: security_barrier false in spec, true in database"),
@@ -502,12 +525,18 @@ SMALL_SPEC = {"01-small.yaml": {
     "sequences": {"s": {"max_value": 1000}}, "types": {"mood": {"enum": ["happy", "sad"]}},
     "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"},
                   "g": {"args": {"n": {"type": "integer", "default": "1"}}, "returns": "setof integer",
-                        "language": "sql", "rows": 5, "body": "SELECT generate_series(1, n)"}},
+                        "language": "sql", "rows": 5, "body": "SELECT generate_series(1, n)"},
+                  "tg": {"returns": "trigger", "body": "BEGIN RETURN NULL; END"}},
     "tables": {"counters": {"columns": {
         "id": {"type": "integer", "primary_key": True,
                "identity": {"generated": "always", "start": 10, "increment": 2, "max_value": 1000, "cache": 5}},
         "label": "text", "tag": {"type": "text", "collation": "C"},
-        "shout": {"type": "text", "generated": "upper(label)"}}}}}}
+        "shout": {"type": "text", "generated": "upper(label)"}},
+        "triggers": {"counted": {"timing": "after", "events": ["update"], "function": "tg"},
+                     "settled": {"timing": "after", "events": ["insert"], "function": "tg", "constraint": True,
+                                 "deferrable": True}}}},
+    "views": {"counter_labels": {"query": "SELECT id, label FROM counters", "triggers": {
+        "counter_labels_insert": {"timing": "instead of", "events": ["insert"], "function": "tg"}}}}}}
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ..derive import SEED_REGISTRY_SCHEMA, Catalog
 from ..model import Column
 from ..order import Item, Placed
-from ..render import render_item, render_template, seed_registry
+from ..render import TRIGGER_ENABLE, render_item, render_template, seed_registry
 from ..sqltext import QName, ident
 
 
@@ -458,11 +458,17 @@ class SetRls(TableChange):
 
 @renders("enable_trigger")
 @dataclass(frozen=True)
-class EnableTrigger(TableChange):
+class SetTriggerMode(TableChange):
     name: str
+    mode: str  # origin | always | replica | disabled (model.TriggerMode)
+
+    def context(self) -> dict[str, Any]:
+        return {"table": self.table.sql, "name": self.name, "enable": TRIGGER_ENABLE[self.mode] or "ENABLE"}
 
     def describe(self) -> str:
-        return f"enable trigger {self.name} on {self.table}"
+        verb = {"origin": "enable", "always": "enable always", "replica": "enable for replication only",
+                "disabled": "disable"}[self.mode]
+        return f"{verb} trigger {self.name} on {self.table}"
 
 
 @renders("alter_policy")

@@ -258,7 +258,8 @@ class _Planner:
         replace_when = {
             "function": {"arguments", "returns"},
             "index": {"unique", "method", "keys", "WHERE"},
-            "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "WHEN"},
+            "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "WHEN", "constraint", "deferrable",
+                        "initially deferred", "old_table", "new_table"},
             "policy": {"command", "mode"},
             "view": {"query"},
         }.get(kind, set())
@@ -629,10 +630,11 @@ class _Planner:
             return
         if gkey in self.replaced:
             return
-        if "disabled" in what:
-            self.add(ch.EnableTrigger(table, name), CHANGE, gkey)
+        owner = self.new.tables.get(table) or self.new.views[table]
+        trigger = next(t for t in owner.triggers if t.name == name)
+        if "enabled" in what:
+            self.add(ch.SetTriggerMode(table, name, trigger.enabled), CHANGE, gkey)
         if "comment" in what:
-            trigger = next(t for t in self.new.tables[table].triggers if t.name == name)
             self.add(ch.Comment(f"TRIGGER {ident(name)} ON {table.sql}", trigger.comment), CHANGE, gkey)
 
     def on_policy(self, key: tuple[QName, str], diffs: list[Difference]) -> None:

@@ -118,6 +118,17 @@ CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE OF total, status ON shop.ord
     FOR EACH ROW WHEN (NEW.total > 0) EXECUTE FUNCTION shop.touch();
 CREATE TRIGGER orders_audit AFTER DELETE OR TRUNCATE ON shop.orders FOR EACH STATEMENT EXECUTE FUNCTION shop.audit();
 COMMENT ON TRIGGER orders_audit ON shop.orders IS 'Logs bulk changes.';
+-- Transition tables, a constraint trigger and each enable mode (pg_trigger.tgenabled).
+CREATE TRIGGER orders_inserted AFTER INSERT ON shop.orders REFERENCING NEW TABLE AS new_orders
+    FOR EACH STATEMENT EXECUTE FUNCTION shop.audit();
+ALTER TABLE shop.orders ENABLE ALWAYS TRIGGER orders_inserted;
+CREATE TRIGGER orders_updated AFTER UPDATE ON shop.orders REFERENCING OLD TABLE AS old_orders NEW TABLE AS new_orders
+    FOR EACH ROW EXECUTE FUNCTION shop.audit();
+ALTER TABLE shop.orders DISABLE TRIGGER orders_updated;
+CREATE CONSTRAINT TRIGGER orders_settled AFTER UPDATE OF status ON shop.orders DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.status = 'paid') EXECUTE FUNCTION shop.audit();
+ALTER TABLE shop.orders ENABLE REPLICA TRIGGER orders_settled;
+CREATE CONSTRAINT TRIGGER orders_checked AFTER DELETE ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.audit();
 ALTER TABLE shop.orders ENABLE ROW LEVEL SECURITY;
 CREATE POLICY orders_own ON shop.orders TO imp_writer
     USING (customer_id = (SELECT shop.current_customer()))
@@ -148,3 +159,12 @@ CREATE VIEW shop.open_orders WITH (security_invoker = true, security_barrier = t
     WHERE o.status IN ('open', 'paid');
 COMMENT ON VIEW shop.open_orders IS 'Orders still to ship.';
 GRANT SELECT ON shop.open_orders TO imp_reader;
+CREATE FUNCTION shop.open_orders_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO shop.orders (customer_id, total) SELECT c.id, NEW.total FROM shop.customers c WHERE c.email = NEW.email;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER open_orders_insert INSTEAD OF INSERT ON shop.open_orders FOR EACH ROW
+    EXECUTE FUNCTION shop.open_orders_insert();
+CREATE TRIGGER open_orders_inserted AFTER INSERT ON shop.open_orders FOR EACH STATEMENT EXECUTE FUNCTION shop.audit();
