@@ -34,7 +34,7 @@ from .check import check
 from .derive import Catalog, Constraint, ReferenceSyntaxError, identity_options, parse_reference
 from .introspect import DatabaseError, Snapshot
 from .load import load_spec
-from .model import Column, Function, Grant, Index, Policy, Role, SchemaDef, Table, Trigger, View
+from .model import Column, Function, Grant, Index, MaterializedView, Policy, Role, SchemaDef, Table, Trigger, View
 from .order import order
 from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
@@ -678,6 +678,8 @@ class _Drift:
                   str, self.table)
         self.pair("view", self.spec("view", self.catalog.views.values()), self.database("view", module.views), str,
                   self.view)
+        self.pair("materialized view", self.spec("materialized view", self.catalog.matviews.values()),
+                  self.database("materialized view", module.materialized_views), str, self.matview)
         self.platform_children()
         return self.out
 
@@ -1039,6 +1041,16 @@ class _Drift:
         self.comment(subject, spec.comment, db.comment)
 
 
+    def matview(self, subject: str, spec: MaterializedView, db: MaterializedView) -> None:
+        self.fragment(subject, "query", spec.query, db.query, Canon.query)
+        self.value(subject, "with_data", spec.with_data, db.with_data)
+        name = qname(spec.name)
+        self.pair("index", {(name, i.name): i for i in spec.indexes}, {(name, i.name): i for i in db.indexes},
+                  lambda i: f"{name.schema}.{i[1]}", lambda s, a, b: self.index(s, name, a, b))
+        self.grants(subject, str(name), "table", spec.grants, db.grants)
+        self.comment(subject, spec.comment, db.comment)
+
+
 def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
     """MINVALUE and MAXVALUE, with PostgreSQL's defaults where the spec leaves them out."""
     top = _SEQUENCE_MAX.get(seq.type, 0)
@@ -1097,6 +1109,7 @@ def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str]
         skipped |= {f"default privileges {(d.for_role, d.schema)}" for d in module.default_privileges}
         for kind in ("type", "sequence", "function", "table", "view"):
             skipped |= {f"{kind} {qname(o.name)}" for o in getattr(module, f"{kind}s")}
+        skipped |= {f"materialized view {qname(o.name)}" for o in module.materialized_views}
     schemas = sorted(n for n in catalog.schemas if f"schema {n}" not in skipped)
     roles = sorted(n for n in catalog.roles if f"role {n}" not in skipped)
     return schemas, roles, frozenset(skipped)

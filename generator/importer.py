@@ -56,6 +56,7 @@ from .model import (
     Grant,
     Identity,
     Index,
+    MaterializedView,
     Module,
     Node,
     Policy,
@@ -221,7 +222,7 @@ def fold_table(table: Table) -> Table:
     return dataclasses.replace(
         table, name=spec_name(table.name), columns=tuple(columns[c.name] for c in table.columns),
         checks=tuple(dataclasses.replace(c, expr=human_sql(c.expr)) for c in table.checks),
-        indexes=tuple(dataclasses.replace(i, where=human_sql(i.where)) for i in table.indexes),
+        indexes=spec_indexes(table.indexes),
         policies=tuple(dataclasses.replace(p, using=human_sql(p.using), with_check=human_sql(p.with_check))
                        for p in table.policies),
         unique=tuple(kept_unique), foreign_keys=tuple(kept_fks),
@@ -230,6 +231,14 @@ def fold_table(table: Table) -> Table:
 
 def spec_view(view: View) -> View:
     return dataclasses.replace(view, name=spec_name(view.name), triggers=tuple(map(spec_trigger, view.triggers)))
+
+
+def spec_matview(matview: MaterializedView) -> MaterializedView:
+    return dataclasses.replace(matview, name=spec_name(matview.name), indexes=spec_indexes(matview.indexes))
+
+
+def spec_indexes(indexes: Iterable[Index]) -> tuple[Index, ...]:
+    return tuple(dataclasses.replace(i, where=human_sql(i.where)) for i in indexes)
 
 
 def spec_trigger(trigger: Trigger) -> Trigger:
@@ -422,8 +431,8 @@ def write_table(table: Table) -> Any:
     return dict(fields(table))
 
 
-@writer(View)
-def write_view(view: View) -> Any:
+@writer(View, MaterializedView)
+def write_view(view: View | MaterializedView) -> Any:
     return dict(fields(dataclasses.replace(view, query=human_sql(view.query.strip()) + "\n")))
 
 
@@ -503,6 +512,7 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
                       functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),
                       views=tuple(map(spec_view, mine(db.views))),
+                      materialized_views=tuple(map(spec_matview, mine(db.materialized_views))),
                       description=f"Imported from the database's schema {schema} by `pgspec import` (seed rows "
                                   "are not imported).")
         if not split:

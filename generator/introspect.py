@@ -38,6 +38,7 @@ from .model import (
     Function,
     Grant,
     Index,
+    MaterializedView,
     Module,
     Policy,
     Referencing,
@@ -296,6 +297,7 @@ class _Relation:
     query: str | None
     comment: str | None
     grants: tuple[Grant, ...]
+    populated: bool
     columns: list[Column] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
@@ -318,6 +320,10 @@ class _Relation:
             checks=tuple(Check(name=c.name, expr=Sql(c.expr or "")) for c in by_kind.get("check", [])),
             indexes=tuple(self.indexes), triggers=tuple(self.triggers), rls=cast(Any, rls),
             policies=tuple(self.policies), grants=self.grants)
+
+    def matview(self) -> MaterializedView:
+        return MaterializedView(name=str(self.name), query=self.view().query, with_data=self.populated,
+                                indexes=tuple(self.indexes), grants=self.grants, comment=self.comment)
 
     def view(self) -> View:
         return View(name=str(self.name), query=Sql((self.query or "").strip().rstrip(";").strip()),
@@ -344,8 +350,9 @@ class _Reader:
         self.read_indexes(oids)
         self.read_triggers(oids)
         self.read_policies(oids)
-        tables = [r for r in self.relations.values() if r.kind != "v"]
+        tables = [r for r in self.relations.values() if r.kind not in ("v", "m")]
         views = [r for r in self.relations.values() if r.kind == "v"]
+        matviews = [r for r in self.relations.values() if r.kind == "m"]
         module = Module(
             module="database",
             roles=tuple(Role(name=n, login=login, bypass_rls=bypass)
@@ -358,7 +365,8 @@ class _Reader:
             types=self.enum_types(),
             sequences=tuple(self.sequence(*row) for row in self.rows("sequences", schemas=self.schemas)),
             functions=tuple(self.function(*row) for row in self.rows("functions", schemas=self.schemas)),
-            tables=tuple(r.table() for r in tables), views=tuple(r.view() for r in views))
+            tables=tuple(r.table() for r in tables), views=tuple(r.view() for r in views),
+            materialized_views=tuple(r.matview() for r in matviews))
         return Snapshot(
             schema=Schema((module,)),
             constraints={r.name: tuple(r.constraints) for r in tables},
@@ -369,10 +377,10 @@ class _Reader:
             user=self.conn.execute("SELECT current_user::text").fetchone()[0])  # type: ignore[index]
 
     def read_relations(self) -> None:
-        for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl in self.rows(
+        for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl, populated in self.rows(
                 "relations", schemas=self.schemas):
             self.relations[oid] = _Relation(QName(schema, name), kind, rls, forced, list(options), viewdef,
-                                            comment, grants(acl))
+                                            comment, grants(acl), populated)
 
     def read_columns(self, oids: list[int]) -> None:
         for (oid, name, type_text, not_null, default, comment, acl, generated, identity, options, cycle,

@@ -586,6 +586,26 @@ class View(Node):
 
 
 @dataclass(frozen=True)
+class MaterializedView(Node):
+    """CREATE MATERIALIZED VIEW: a query's rows stored as a table, read like one and indexed like one. Refreshing
+    them (REFRESH MATERIALIZED VIEW) is the application's job, not the schema's: a plan creates them filled (or
+    empty, `with_data: false`) and recreates them when the query changes."""
+
+    LABEL = "materialized view"
+    name: str = spec_field("Materialized view name, `schema.name` or `name` (public).", key=True)
+    query: Sql = spec_field("The SELECT whose rows it stores.", required=True)
+    with_data: bool = spec_field(
+        "WITH DATA: run the query when created (true), or leave it unpopulated until the first REFRESH (false; "
+        "reading it fails until then).", True)
+    indexes: tuple[Index, ...] = spec_field(
+        "Indexes, `name: {columns: [...]}`, as on a table; a unique index on plain columns allows REFRESH "
+        "MATERIALIZED VIEW CONCURRENTLY (readers are not blocked).", (), keyed=True)
+    grants: tuple[Grant, ...] = spec_field("Privileges on it, e.g. `authenticated: [select]`.", (), keyed=True)
+    comment: str | None = spec_field("COMMENT ON MATERIALIZED VIEW.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+
+@dataclass(frozen=True)
 class Module(Node):
     """One spec file; it renders into the output file of the same name."""
 
@@ -616,6 +636,10 @@ class Module(Node):
     tables: tuple[Table, ...] = spec_field("Tables with their constraints, indexes, triggers, RLS and policies.", (),
                                            keyed=True)
     views: tuple[View, ...] = spec_field("Views.", (), keyed=True)
+    materialized_views: tuple[MaterializedView, ...] = spec_field(
+        "Materialized views, `name: {query: ..., indexes: {...}}` (CREATE MATERIALIZED VIEW), created after what "
+        "they select from; plans recreate one whose query changes. REFRESH MATERIALIZED VIEW is not part of a "
+        "schema: the application (or a scheduled job) runs it.", (), keyed=True)
     # The file as output headers name it (`spec/03-x.yaml`): independent of the directory the tool runs in.
     source: str = field(default="", compare=False, metadata={"internal": True})
 

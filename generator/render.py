@@ -29,6 +29,7 @@ from .model import (
     Function,
     Grant,
     Index,
+    MaterializedView,
     Module,
     Policy,
     Role,
@@ -282,6 +283,14 @@ def _view(view: View, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {"name": name, "options": ", ".join(options), "query": fragment(view.query.strip()),
             "notes": note_lines(view.note), "comment": view.comment,
             "acl": acl(f"TABLE {name}", view.grants, catalog)}
+
+
+@renders("matview")
+def _matview(matview: MaterializedView, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    name = qname(matview.name).sql
+    return {"name": name, "query": fragment(matview.query.strip().rstrip(";")), "with_data": matview.with_data,
+            "notes": note_lines(matview.note), "comment": matview.comment,
+            "acl": acl(f"TABLE {name}", matview.grants, catalog)}
 
 
 def render_item(placed: Placed, catalog: Catalog, **variant: Any) -> str:

@@ -24,6 +24,7 @@ from .model import (
     Function,
     Grant,
     Index,
+    MaterializedView,
     Policy,
     Role,
     SchemaDef,
@@ -199,9 +200,14 @@ def _expect_type(type_def: TypeDef, item: Item, catalog: Catalog) -> set[str]:
 @expects("sequence")
 def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
     name = qname(seq.name)
-    return ({f"sequence {name} start={seq.start} max={seq.max_value}"}
-            | _grants("sequence", str(name), seq.grants, _revoked(catalog))
-            | _comment("sequence", name, seq.comment))
+    return _with_acl(f"sequence {name} start={seq.start} max={seq.max_value}", "sequence", seq, catalog)
+
+
+def _with_acl(line: str, kind: str, obj: Sequence | View | MaterializedView, catalog: Catalog) -> set[str]:
+    """The statement's line, its grants (a view's are a table's) and its comment."""
+    name = qname(obj.name)
+    return ({line} | _grants("sequence" if kind == "sequence" else "table", str(name), obj.grants, _revoked(catalog))
+            | _comment(kind, name, obj.comment))
 
 
 def _function_line(sig: str, returns: Returns, language: str, volatility: str, security: str,
@@ -310,9 +316,14 @@ def _expect_seed(table: Table, item: Item, catalog: Catalog) -> set[str]:
 
 @expects("view")
 def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
-    name = qname(view.name)
-    return ({f"view {name} security_invoker={view.security_invoker} query {canon_query(view.query)}"}
-            | _grants("table", str(name), view.grants, _revoked(catalog)) | _comment("view", name, view.comment))
+    return _with_acl(f"view {qname(view.name)} security_invoker={view.security_invoker} "
+                     f"query {canon_query(view.query)}", "view", view, catalog)
+
+
+@expects("matview")
+def _expect_matview(matview: MaterializedView, item: Item, catalog: Catalog) -> set[str]:
+    return _with_acl(f"materialized view {qname(matview.name)} with_data={matview.with_data} "
+                     f"query {canon_query(matview.query)}", "materialized view", matview, catalog)
 
 
 # -- found, from the SQL -----------------------------------------------------------------------------------------
@@ -321,7 +332,8 @@ def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
 # absent from the JSON; enums are names.
 _OBJ = {"OBJECT_TABLE": "table", "OBJECT_FUNCTION": "function", "OBJECT_SCHEMA": "schema",
         "OBJECT_SEQUENCE": "sequence", "OBJECT_COLUMN": "column", "OBJECT_VIEW": "view", "OBJECT_INDEX": "index",
-        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type"}
+        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type",
+        "OBJECT_MATVIEW": "materialized view"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
 _TRIGGER_MODES = {"AT_EnableTrig": "origin", "AT_EnableAlwaysTrig": "always", "AT_EnableReplicaTrig": "replica",
@@ -617,6 +629,13 @@ def _view_stmt(stmt: Json, text: str) -> set[str]:
     opts = _options(stmt)
     invoker = opts.get("security_invoker", {}).get("String", {}).get("sval") == "true"
     return {f"view {_rv(stmt['view'])} security_invoker={invoker} query {canon(stmt['query'])}"}
+
+
+@handles("CreateTableAsStmt")
+def _create_table_as_stmt(stmt: Json, text: str) -> set[str]:
+    into = stmt["into"]
+    kind = "materialized view" if stmt.get("objtype") == "OBJECT_MATVIEW" else "table as"
+    return {f"{kind} {_rv(into['rel'])} with_data={not into.get('skipData')} query {canon(stmt['query'])}"}
 
 
 @handles("GrantStmt")

@@ -620,4 +620,22 @@ CASES: list[Case] = [
             "timing": "instead of", "events": ["insert"], "function": "v_projects_insert"}})),
          [(f"INSERT INTO public.v_projects (id, title, owner_id) VALUES (10, 'Delta', '{ANN}') RETURNING id", 10)],
          changes=frozenset({"CreateTrigger"})),
+    # -- materialized views ---------------------------------------------------------------------------------------
+    Case("materialized_view_added", _set("materialized_views/project_budgets", {
+        "query": "SELECT owner_id, sum(budget) AS budget, count(*) AS projects FROM public.projects GROUP BY owner_id",
+        "indexes": {"project_budgets_owner": {"columns": ["owner_id"], "unique": True}},
+        "grants": {"authenticated": ["select"]}}),
+         [(f"SELECT budget FROM public.project_budgets WHERE owner_id = '{ANN}'", 105),
+          ("SELECT count(*) FROM pg_indexes WHERE indexname = 'project_budgets_owner'", 1)],
+         changes=frozenset({"CreateMatview", "CreateIndex"})),
+    Case("materialized_view_query_changed", _set("materialized_views/project_budgets/query",
+                                                 "SELECT owner_id, max(budget) AS budget, count(*) AS projects "
+                                                 "FROM public.projects GROUP BY owner_id"),
+         [(f"SELECT budget FROM public.project_budgets WHERE owner_id = '{ANN}'", 100),
+          ("SELECT count(*) FROM pg_indexes WHERE indexname = 'project_budgets_owner'", 1)],
+         changes=frozenset({"DropMatview", "CreateMatview", "CreateIndex"}), hazards=frozenset({"lock"}),
+         before=_set("materialized_views/project_budgets", {
+             "query": "SELECT owner_id, sum(budget) AS budget, count(*) AS projects FROM public.projects "
+                      "GROUP BY owner_id",
+             "indexes": {"project_budgets_owner": {"columns": ["owner_id"], "unique": True}}})),
 ]

@@ -501,6 +501,26 @@ CHANGES = [
              f"REFERENCING {side.upper()} TABLE AS {side}_rows FOR EACH ROW EXECUTE FUNCTION public.tg()",
              f"trigger public.counters.counted: {side}_table none in spec, {side}_rows in database", spec="small")
       for side in ("old", "new")),
+    Change("run.pair materialized view", "drop a materialized view",
+           "DROP MATERIALIZED VIEW public.counter_totals",
+           "materialized view public.counter_totals: missing in database", spec="small"),
+    Change("matview.query", "recreate a materialized view with another query",
+           "DROP MATERIALIZED VIEW public.counter_totals; CREATE MATERIALIZED VIEW public.counter_totals AS SELECT "
+           "label, count(*) + 1 AS n FROM public.counters GROUP BY label; CREATE UNIQUE INDEX counter_totals_label "
+           "ON public.counter_totals (label); REVOKE ALL ON public.counter_totals FROM PUBLIC",  # default privileges
+           "materialized view public.counter_totals: query differs: spec (SELECT label, count(*) AS n FROM "
+           "counters GROUP BY label) database (SELECT label, (count(*) + 1) AS n FROM counters GROUP BY label)",
+           spec="small"),
+    *(Change(f"matview.{field}", f"{field} of a materialized view", statement, expected, spec="small")
+      for field, statement, expected in (
+          ("with_data", "REFRESH MATERIALIZED VIEW public.counter_totals WITH NO DATA",
+           "materialized view public.counter_totals: with_data true in spec, false in database"),
+          ("pair index", "DROP INDEX public.counter_totals_label",
+           "index public.counter_totals_label: missing in database"),
+          ("grants", "GRANT SELECT ON public.counter_totals TO pgspec_drift_role",
+           "grant SELECT on public.counter_totals to pgspec_drift_role: in database, not in spec"),
+          ("comment", "COMMENT ON MATERIALIZED VIEW public.counter_totals IS 'Totals.'",
+           "materialized view public.counter_totals: comment none in spec, 'Totals.' in database"))),
     Change("view.security_barrier", "make a view a security barrier",
            "ALTER VIEW public.v_agent_ticket_stats SET (security_barrier = true)",
            "view public.v_agent_ticket_stats: security_barrier false in spec, true in database"),
@@ -536,7 +556,10 @@ SMALL_SPEC = {"01-small.yaml": {
                      "settled": {"timing": "after", "events": ["insert"], "function": "tg", "constraint": True,
                                  "deferrable": True}}}},
     "views": {"counter_labels": {"query": "SELECT id, label FROM counters", "triggers": {
-        "counter_labels_insert": {"timing": "instead of", "events": ["insert"], "function": "tg"}}}}}}
+        "counter_labels_insert": {"timing": "instead of", "events": ["insert"], "function": "tg"}}}},
+    "materialized_views": {"counter_totals": {"query": "SELECT label, count(*) AS n FROM counters GROUP BY label",
+                                              "indexes": {"counter_totals_label": {"columns": ["label"],
+                                                                                   "unique": True}}}}}}
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from generator.drift import verify
 from generator.load import load_spec
 from generator.order import order
 from generator.pipeline import build
+from generator.schemadocs import module_page
 from generator.verify import verify_sql
 
 LOG_FIRE = "BEGIN INSERT INTO public.audit (what, n) VALUES (TG_NAME, 1); RETURN NULL; END"
@@ -289,3 +290,20 @@ def test_plan_recreates_a_views_triggers_with_the_view(empty_db: str, tmp_path: 
     assert "CREATE TRIGGER labels_insert" in text
     live.apply_sql(empty_db, "INSERT INTO labels (label) VALUES ('c')")
     assert rows(empty_db, "SELECT label FROM items") == [("C",)]
+
+
+def test_plan_creates_a_view_with_its_triggers(empty_db: str, tmp_path: Path) -> None:
+    old = copy.deepcopy(BASE)
+    old.pop("views")
+    live.apply_sql(empty_db, sql_of(build(spec(tmp_path, "old", old)).files, "schema.sql"))
+    text = migrate(empty_db, spec(tmp_path, "new", BASE))
+    assert "CREATE VIEW public.labels" in text and "CREATE TRIGGER labels_insert" in text
+
+
+def test_schema_docs_describe_every_clause(tmp_path: Path) -> None:
+    catalog = check(load_spec(spec(tmp_path, "s", BASE)))
+    page = module_page(catalog, catalog.schema.modules[0])
+    assert "- `balanced`: constraint trigger, initially deferred: after insert on each row" in page
+    assert "- `counted`: after insert once per statement, seeing the new rows as `new_rows`" in page
+    assert "`replica_fire`: after insert on each row: runs `public.log_fire()` (fires only while replaying" in page
+    assert "- `labels_insert`: instead of insert on each row" in page

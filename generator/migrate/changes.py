@@ -173,6 +173,15 @@ class CreateView(Create):
     pass
 
 
+@renders()
+@dataclass(frozen=True)
+class CreateMatview(Create):
+    """CREATE MATERIALIZED VIEW: runs its query (WITH DATA), with its grants and comment."""
+
+    def describe(self) -> str:
+        return f"create materialized view {self.item.key[1]}"
+
+
 # -- renames ----------------------------------------------------------------------------------------------------
 @renders("rename")
 @dataclass(frozen=True)
@@ -282,6 +291,16 @@ class DropTable(Drop):
 @dataclass(frozen=True)
 class DropView(Drop):
     WHAT = "VIEW"
+    name: QName
+
+    def target(self) -> str:
+        return self.name.sql
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropMatview(Drop):
+    WHAT = "MATERIALIZED VIEW"
     name: QName
 
     def target(self) -> str:

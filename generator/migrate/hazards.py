@@ -129,6 +129,18 @@ def _view(change: ch.Create, facts: Facts) -> list[Hazard]:
     return out
 
 
+@rule(ch.CreateMatview)
+def _create_matview(change: ch.Create, facts: Facts) -> list[Hazard]:
+    return _grants_of(change.item)
+
+
+@rule(ch.DropMatview)
+def _drop_matview(change: ch.DropMatview, facts: Facts) -> list[Hazard]:
+    # Its rows are its query's: nothing is lost that creating it again does not bring back, but readers wait.
+    return [Hazard("lock", f"ACCESS EXCLUSIVE on materialized view {change.name}: readers wait until it is "
+                           "created again and its query has run")]
+
+
 @rule(ch.SetViewOptions)
 def _view_options(change: ch.SetViewOptions, facts: Facts) -> list[Hazard]:
     return [Hazard("authz", f"security options of view {change.name} change ({change.options})")]

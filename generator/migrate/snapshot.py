@@ -64,6 +64,7 @@ def of_spec(catalog: Catalog) -> Snapshot:
         functions=tuple(f for _, f in schema.all("functions")),
         tables=tuple(tables),
         views=tuple(v for _, v in schema.all("views")),
+        materialized_views=tuple(v for _, v in schema.all("materialized_views")),
     )
     return Snapshot(
         schema=Schema((module,)),

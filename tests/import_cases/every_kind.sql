@@ -168,3 +168,14 @@ $$;
 CREATE TRIGGER open_orders_insert INSTEAD OF INSERT ON shop.open_orders FOR EACH ROW
     EXECUTE FUNCTION shop.open_orders_insert();
 CREATE TRIGGER open_orders_inserted AFTER INSERT ON shop.open_orders FOR EACH STATEMENT EXECUTE FUNCTION shop.audit();
+
+-- Materialized views: one filled with a unique index (REFRESH ... CONCURRENTLY needs it), grants and a comment; one
+-- left empty (WITH NO DATA) reading the first.
+CREATE MATERIALIZED VIEW shop.order_totals AS
+    SELECT customer_id, sum(total) AS total, count(*) AS orders FROM shop.orders GROUP BY customer_id;
+CREATE UNIQUE INDEX order_totals_customer_idx ON shop.order_totals (customer_id);
+CREATE INDEX order_totals_big_idx ON shop.order_totals (total DESC) WHERE total > 1000;
+COMMENT ON MATERIALIZED VIEW shop.order_totals IS 'Spend per customer, refreshed nightly.';
+GRANT SELECT ON shop.order_totals TO imp_reader;
+CREATE MATERIALIZED VIEW public.big_spenders AS SELECT customer_id FROM shop.order_totals WHERE total > 1000
+    WITH NO DATA;

@@ -17,7 +17,6 @@ ALTER TABLE shop.order_lines ADD CONSTRAINT order_lines_sku_key UNIQUE (sku) DEF
 CREATE TABLE shop.events (at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE UNLOGGED TABLE shop.scratch (x int);
-CREATE MATERIALIZED VIEW shop.order_totals AS SELECT customer_id, sum(total) AS total FROM shop.orders GROUP BY 1;
 CREATE PROCEDURE shop.reset_credit() LANGUAGE sql AS $$ UPDATE shop.customers SET credit = 0 $$;
 CREATE FUNCTION shop.twice(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT 2 * x $$;
 CREATE FUNCTION shop.twice(x text) RETURNS text LANGUAGE sql AS $$ SELECT x || x $$;
