@@ -137,8 +137,8 @@ def _create_matview(change: ch.Create, facts: Facts) -> list[Hazard]:
 @rule(ch.DropMatview)
 def _drop_matview(change: ch.DropMatview, facts: Facts) -> list[Hazard]:
     # Its rows are its query's: nothing is lost that creating it again does not bring back, but readers wait.
-    return [Hazard("lock", f"ACCESS EXCLUSIVE on materialized view {change.name}: readers wait until it is "
-                           "created again and its query has run")]
+    return [Hazard("lock", f"ACCESS EXCLUSIVE on materialized view {change.name}: its readers wait for the "
+                           "plan's transaction (where it is created again, its query runs in it)")]
 
 
 @rule(ch.SetViewOptions)
