@@ -506,10 +506,10 @@ CHANGES = [
            "materialized view public.counter_totals: missing in database", spec="small"),
     Change("matview.query", "recreate a materialized view with another query",
            "DROP MATERIALIZED VIEW public.counter_totals; CREATE MATERIALIZED VIEW public.counter_totals AS SELECT "
-           "label, count(*) + 1 AS n FROM public.counters GROUP BY label; CREATE UNIQUE INDEX counter_totals_label "
-           "ON public.counter_totals (label); REVOKE ALL ON public.counter_totals FROM PUBLIC",  # default privileges
-           "materialized view public.counter_totals: query differs: spec (SELECT label, count(*) AS n FROM "
-           "counters GROUP BY label) database (SELECT label, (count(*) + 1) AS n FROM counters GROUP BY label)",
+           "count(*) + 1 AS n FROM public.counters; CREATE UNIQUE INDEX counter_totals_label "
+           "ON public.counter_totals (n); REVOKE ALL ON public.counter_totals FROM PUBLIC",  # default privileges
+           "materialized view public.counter_totals: query differs: spec (SELECT count(*) AS n FROM counters) "
+           "database (SELECT (count(*) + 1) AS n FROM counters)",
            spec="small"),
     *(Change(f"matview.{field}", f"{field} of a materialized view", statement, expected, spec="small")
       for field, statement, expected in (
@@ -557,8 +557,9 @@ SMALL_SPEC = {"01-small.yaml": {
                                  "deferrable": True}}}},
     "views": {"counter_labels": {"query": "SELECT id, label FROM counters", "triggers": {
         "counter_labels_insert": {"timing": "instead of", "events": ["insert"], "function": "tg"}}}},
-    "materialized_views": {"counter_totals": {"query": "SELECT label, count(*) AS n FROM counters GROUP BY label",
-                                              "indexes": {"counter_totals_label": {"columns": ["label"],
+    # no column references in its query: PostgreSQL 15 prints them qualified, 16+ not
+    "materialized_views": {"counter_totals": {"query": "SELECT count(*) AS n FROM counters",
+                                              "indexes": {"counter_totals_label": {"columns": ["n"],
                                                                                    "unique": True}}}}}}
 
 
