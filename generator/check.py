@@ -36,8 +36,10 @@ from .model import (
     Function,
     Grant,
     Index,
+    MaterializedView,
     Module,
     Policy,
+    Referencing,
     Schema,
     Table,
     Trigger,
@@ -194,10 +196,12 @@ class Checker:
                 if con.kind in ("primary key", "unique"):  # these create an index of the same name
                     claim(("rel", name.schema, con.name), declared_at(table, con)("name"),
                           "relation (constraint index)")
-        for kind, label in (("views", "relation"), ("sequences", "relation")):
+        for kind, label in (("views", "relation"), ("sequences", "relation"), ("materialized_views", "relation")):
             for _, obj in self.catalog.schema.all(kind):
                 name = to_qname(obj.name)
                 claim(("rel", name.schema, name.name), obj.loc("name"), label)
+                for index in getattr(obj, "indexes", ()):
+                    claim(("rel", name.schema, index.name), index.loc("name"), "relation (index)")
         # Types share pg_type with the row type each table and view brings: one name per schema among them.
         for _, type_def in self.catalog.schema.all("types"):
             name = to_qname(type_def.name)
@@ -255,6 +259,8 @@ class Checker:
             self.check_table(table)
         for view in module.views:
             self.check_view(view)
+        for matview in module.materialized_views:
+            self.check_matview(matview)
 
     def check_extension(self, extension: Extension) -> None:
         """Whether the server has the extension is PostgreSQL's question (the judge runs CREATE EXTENSION); the
@@ -874,7 +880,7 @@ class Checker:
             if on_delete == "set null" and mine in own and own[mine].not_null:
                 self.err(at("on_delete"), f"ON DELETE SET NULL on NOT NULL column {mine}")
 
-    def check_index(self, table: Table, index: Index) -> None:
+    def check_index(self, table: Table | MaterializedView, index: Index) -> None:
         self.plain_name(index.name, index.loc("name"), "index")
         if not index.columns:
             self.err(index.loc("columns"), f"index {index.name} has no columns")
@@ -888,7 +894,8 @@ class Checker:
             if m and (m["dir"] or m["nulls"]) and index.method not in ORDERED_METHODS:
                 self.err(index.loc("columns"), f"index {index.name}: access method {index.method} does not "
                                                  "support ASC/DESC or NULLS FIRST/LAST options")
-        self.columns_listed(table, index.include, index.loc("include"), f"index {index.name} INCLUDE")
+        if isinstance(table, Table):  # a materialized view's columns are its query's, left to the judge
+            self.columns_listed(table, index.include, index.loc("include"), f"index {index.name} INCLUDE")
         if index.include and index.method not in INCLUDE_METHODS:
             self.err(index.loc("include"), f"index {index.name}: access method {index.method} does not support "
                                            f"included columns (only {' and '.join(sorted(INCLUDE_METHODS))})")
@@ -901,12 +908,14 @@ class Checker:
         if count > MAX_INDEX_KEYS:
             self.err(pos, f"{what} has {count} {many} (PostgreSQL allows at most {MAX_INDEX_KEYS})")
 
-    def predicate(self, table: Table, where: str | None, pos: Pos, what: str) -> None:
-        """The WHERE of a partial index or exclusion constraint: an expression over the table's columns."""
+    def predicate(self, table: Table | MaterializedView, where: str | None, pos: Pos, what: str) -> None:
+        """The WHERE of a partial index or exclusion constraint: an expression over the table's columns (a
+        materialized view's columns are its query's, left to the judge)."""
         node = self.expression(where, pos, f"{what} predicate")
-        self.columns_exist(node, table, pos, f"{what} predicate")
+        if isinstance(table, Table):
+            self.columns_exist(node, table, pos, f"{what} predicate")
 
-    def index_key(self, table: Table, key: str, pos: Pos, what: str) -> re.Match[str] | None:
+    def index_key(self, table: Table | MaterializedView, key: str, pos: Pos, what: str) -> re.Match[str] | None:
         """One key of an index or an exclusion constraint (the one grammar, sqltext.INDEX_KEY): a column of the
         table, or an expression over them; the match, None when the key is outside the grammar."""
         m = INDEX_KEY.match(key.strip())
@@ -915,8 +924,9 @@ class Checker:
                           "[operator class] [ASC|DESC] [NULLS FIRST|LAST]")
         elif m["expr"] is not None:
             node = self.expression(m["expr"], pos, f"{what} expression")
-            self.columns_exist(node, table, pos, what)
-        elif unquote_ident(m["col"]) not in self.column_names(table):
+            if isinstance(table, Table):
+                self.columns_exist(node, table, pos, what)
+        elif isinstance(table, Table) and unquote_ident(m["col"]) not in self.column_names(table):
             self.err(pos, f"{what} names unknown column {unquote_ident(m['col'])!r}")
         return m
 
@@ -934,8 +944,9 @@ class Checker:
                                                   "`&&`, `OPERATOR(schema.op)`)")
         self.predicate(table, exclude.where, exclude.loc("where"), what)
 
-    def check_trigger(self, table: Table, trigger: Trigger) -> None:
+    def check_trigger(self, table: Table | View, trigger: Trigger) -> None:
         self.plain_name(trigger.name, trigger.loc("name"), "trigger")
+        self.check_trigger_kind(table, trigger)
         fname = to_qname(trigger.function)
         function = self.catalog.functions.get(fname)
         if function is None:
@@ -949,10 +960,15 @@ class Checker:
             self.err(trigger.loc("events"), f"event {dup} listed twice")
         if trigger.columns and "update" not in trigger.events:
             self.err(trigger.loc("columns"), "columns (UPDATE OF) need the update event")
-        self.columns_listed(table, trigger.columns, trigger.loc("columns"), f"trigger {trigger.name}")
+        if isinstance(table, Table):  # a view's columns are its query's: not known here
+            self.columns_listed(table, trigger.columns, trigger.loc("columns"), f"trigger {trigger.name}")
         if "truncate" in trigger.events and trigger.for_each == "row":
             self.err(trigger.loc("events"), "truncate triggers must be `for_each: statement`")
         if trigger.when is None:
+            return
+        if trigger.timing == "instead of":
+            self.err(trigger.loc("when"), f"trigger {trigger.name}: INSTEAD OF triggers cannot have a WHEN "
+                                          "condition")
             return
         if trigger.for_each == "statement":
             self.err(trigger.loc("when"), "statement-level triggers cannot have a WHEN condition")
@@ -963,8 +979,74 @@ class Checker:
         if "delete" in trigger.events:
             allowed.discard("new")
         node = self.expression(trigger.when, trigger.loc("when"), f"WHEN of trigger {trigger.name}")
-        self.columns_exist(node, table, trigger.loc("when"), f"WHEN of trigger {trigger.name}",
-                           row_vars=frozenset(allowed))
+        if isinstance(table, Table):
+            self.columns_exist(node, table, trigger.loc("when"), f"WHEN of trigger {trigger.name}",
+                               row_vars=frozenset(allowed))
+
+    def check_trigger_kind(self, owner: Table | View, trigger: Trigger) -> None:
+        """What PostgreSQL refuses of INSTEAD OF, view, constraint and transition-table triggers, and of the
+        enable mode (CREATE TRIGGER's and ALTER TABLE's rules)."""
+        name, loc = trigger.name, trigger.loc
+        on_view = isinstance(owner, View)
+        if on_view:
+            if trigger.timing != "instead of" and trigger.for_each == "row":
+                self.err(loc("for_each"), f"trigger {name}: BEFORE and AFTER triggers on a view must be "
+                                          "`for_each: statement` (row triggers on a view are INSTEAD OF)")
+            if "truncate" in trigger.events:
+                self.err(loc("events"), f"trigger {name}: views have no TRUNCATE triggers")
+            if trigger.enabled != "origin":
+                self.err(loc("enabled"), f"trigger {name}: a view's triggers cannot be disabled or enabled for "
+                                         "replication (ALTER TABLE ... ENABLE / DISABLE TRIGGER refuses views)")
+        elif trigger.timing == "instead of":
+            self.err(loc("timing"), f"trigger {name}: INSTEAD OF triggers are for views (a table takes BEFORE "
+                                    "or AFTER)")
+        if trigger.timing == "instead of":
+            if trigger.for_each != "row":
+                self.err(loc("for_each"), f"trigger {name}: INSTEAD OF triggers must be `for_each: row`")
+            if trigger.columns:
+                self.err(loc("columns"), f"trigger {name}: INSTEAD OF triggers cannot have columns (UPDATE OF)")
+        if trigger.constraint:
+            if trigger.timing != "after" or trigger.for_each != "row":
+                self.err(loc("constraint"), f"constraint trigger {name} must be `timing: after` and "
+                                            "`for_each: row`")
+            if on_view:
+                self.err(loc("constraint"), f"constraint trigger {name}: constraint triggers are for tables")
+            if trigger.initially_deferred and not trigger.deferrable:
+                self.err(loc("initially_deferred"), f"constraint trigger {name}: INITIALLY DEFERRED needs "
+                                                    "`deferrable: true`")
+        else:
+            for key in ("deferrable", "initially_deferred"):
+                if getattr(trigger, key):
+                    self.err(loc(key), f"trigger {name}: `{key}` is for constraint triggers (`constraint: true`)")
+        if trigger.referencing is not None:
+            self.check_transition_tables(owner, trigger, trigger.referencing)
+
+    def check_transition_tables(self, owner: Table | View, trigger: Trigger, ref: Referencing) -> None:
+        name, at = trigger.name, trigger.loc("referencing")
+        if isinstance(owner, View):
+            self.err(at, f"trigger {name}: triggers on views cannot have transition tables")
+        elif trigger.timing != "after":
+            self.err(at, f"trigger {name}: transition tables (REFERENCING) are only for AFTER triggers")
+        if trigger.constraint:
+            self.err(at, f"constraint trigger {name} cannot have transition tables")
+        if len(trigger.events) != 1:
+            self.err(at, f"trigger {name}: transition tables need a trigger of exactly one event")
+        if trigger.columns:
+            self.err(at, f"trigger {name}: transition tables cannot go with columns (UPDATE OF)")
+        if "truncate" in trigger.events:
+            self.err(at, f"trigger {name}: TRUNCATE triggers have no transition tables")
+        if ref.old_table is None and ref.new_table is None:
+            self.err(at, f"trigger {name}: `referencing` names no table (new_table, old_table)")
+        if ref.old_table is not None and not {"update", "delete"} & set(trigger.events):
+            self.err(ref.loc("old_table"), f"trigger {name}: old_table is only for UPDATE or DELETE triggers")
+        if ref.new_table is not None and not {"insert", "update"} & set(trigger.events):
+            self.err(ref.loc("new_table"), f"trigger {name}: new_table is only for INSERT or UPDATE triggers")
+        if ref.old_table is not None and ref.old_table == ref.new_table:
+            self.err(ref.loc("new_table"), f"trigger {name}: old_table and new_table need different names")
+        for key in ("old_table", "new_table"):
+            value = getattr(ref, key)
+            if value is not None:
+                self.plain_name(value, ref.loc(key), "transition table")
 
     def check_policy(self, table: Table, policy: Policy) -> None:
         self.name_length(policy.name, policy.loc("name"), "policy")
@@ -1051,12 +1133,25 @@ class Checker:
         self.qualified_name(view.name, view.loc("name"), "view")
         self.check_grants(view.grants, "view")
         self.check_owner(view)
+        self.check_query(view, "view")
+        for trigger in view.triggers:
+            self.check_trigger(view, trigger)
+
+    def check_matview(self, matview: MaterializedView) -> None:
+        self.qualified_name(matview.name, matview.loc("name"), "materialized view")
+        self.check_grants(matview.grants, "view")
+        self.check_query(matview, "materialized view")
+        for index in matview.indexes:
+            self.check_index(matview, index)
+
+    def check_query(self, view: View | MaterializedView, what: str) -> None:
+        """The query of a view or materialized view parses, and what it names exists."""
         try:
             node = sqlparse.parse_query(view.query)
         except SqlSyntaxError as exc:
-            self.err(view.loc("query"), f"query of view {view.name} does not parse: {sql_error(exc, view.query)}")
+            self.err(view.loc("query"), f"query of {what} {view.name} does not parse: {sql_error(exc, view.query)}")
             return
-        self.references(sqlparse.references(node), view.loc("query"), f"view {view.name}")
+        self.references(sqlparse.references(node), view.loc("query"), f"{what} {view.name}")
 
 
 def repeated(values: Iterable[str]) -> list[str]:

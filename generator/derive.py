@@ -25,6 +25,7 @@ from .model import (
     ForeignKey,
     Function,
     Identity,
+    MaterializedView,
     Module,
     Role,
     Schema,
@@ -292,6 +293,10 @@ class Catalog:
         return {k: v for k, (_, v) in self._index("views").items() if isinstance(v, View)}
 
     @cached_property
+    def matviews(self) -> dict[QName, MaterializedView]:
+        return {k: v for k, (_, v) in self._index("materialized_views").items() if isinstance(v, MaterializedView)}
+
+    @cached_property
     def functions(self) -> dict[QName, Function]:
         return {k: v for k, (_, v) in self._index("functions").items() if isinstance(v, Function)}
 
@@ -363,4 +368,5 @@ class Catalog:
 
     def resolve_relation(self, schema: str | None, name: str) -> QName | None:
         key = QName(schema or DEFAULT_SCHEMA, name)
-        return key if key in self.tables or key in self.views or key in self.sequences else None
+        return key if key in self.tables or key in self.views or key in self.sequences or key in self.matviews \
+            else None

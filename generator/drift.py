@@ -34,7 +34,7 @@ from .check import check
 from .derive import Catalog, Constraint, ReferenceSyntaxError, identity_options, parse_reference
 from .introspect import DatabaseError, Snapshot
 from .load import load_spec
-from .model import Column, Function, Grant, Index, Policy, Role, SchemaDef, Table, Trigger, View
+from .model import Column, Function, Grant, Index, MaterializedView, Policy, Role, SchemaDef, Table, Trigger, View
 from .order import order
 from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
@@ -684,6 +684,8 @@ class _Drift:
                   str, self.table)
         self.pair("view", self.spec("view", self.catalog.views.values()), self.database("view", module.views), str,
                   self.view)
+        self.pair("materialized view", self.spec("materialized view", self.catalog.matviews.values()),
+                  self.database("materialized view", module.materialized_views), str, self.matview)
         self.platform_children()
         return self.out
 
@@ -1109,8 +1111,12 @@ class _Drift:
         self.value(subject, "for each", spec.for_each, db.for_each)
         self.value(subject, "function", qname(spec.function), qname(db.function))
         self.fragment(subject, "WHEN", spec.when, db.when, lambda c, t: c.expression(t))
-        if (table, db.name) in self.db.disabled_triggers:
-            self.add(subject, "enabled in spec, disabled in database", "disabled")
+        self.value(subject, "enabled", spec.enabled, db.enabled)
+        self.value(subject, "constraint", spec.constraint, db.constraint)
+        self.value(subject, "deferrable", spec.deferrable, db.deferrable)
+        self.value(subject, "initially deferred", spec.initially_deferred, db.initially_deferred)
+        for side in ("old_table", "new_table"):
+            self.value(subject, side, getattr(spec.referencing, side, None), getattr(db.referencing, side, None))
         self.comment(subject, spec.comment, db.comment)
 
     def rls(self, subject: str, spec: Table, db: Table) -> None:
@@ -1137,9 +1143,22 @@ class _Drift:
         self.value(subject, "security_invoker", spec.security_invoker, db.security_invoker)
         self.value(subject, "security_barrier", spec.security_barrier, db.security_barrier)
         self.value(subject, "check_option", spec.check_option, db.check_option)
+        name = qname(spec.name)
+        self.pair("trigger", {(name, t.name): t for t in spec.triggers}, {(name, t.name): t for t in db.triggers},
+                  lambda t: f"{name}.{t[1]}", lambda s, a, b: self.trigger(s, name, a, b))
         self.grants(subject, str(qname(spec.name)), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
         self.owner(subject, spec.owner, db.owner)
+
+
+    def matview(self, subject: str, spec: MaterializedView, db: MaterializedView) -> None:
+        self.fragment(subject, "query", spec.query, db.query, Canon.query)
+        self.value(subject, "with_data", spec.with_data, db.with_data)
+        name = qname(spec.name)
+        self.pair("index", {(name, i.name): i for i in spec.indexes}, {(name, i.name): i for i in db.indexes},
+                  lambda i: f"{name.schema}.{i[1]}", lambda s, a, b: self.index(s, name, a, b))
+        self.grants(subject, str(name), "table", spec.grants, db.grants)
+        self.comment(subject, spec.comment, db.comment)
 
 
 def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
@@ -1200,6 +1219,7 @@ def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str]
         skipped |= {f"default privileges {(d.for_role, d.schema)}" for d in module.default_privileges}
         for kind in ("type", "sequence", "function", "table", "view"):
             skipped |= {f"{kind} {qname(o.name)}" for o in getattr(module, f"{kind}s")}
+        skipped |= {f"materialized view {qname(o.name)}" for o in module.materialized_views}
     schemas = sorted(n for n in catalog.schemas if f"schema {n}" not in skipped)
     roles = sorted(n for n in catalog.roles if f"role {n}" not in skipped)
     return schemas, roles, frozenset(skipped)

@@ -60,9 +60,11 @@ from .model import (
     Grant,
     Identity,
     Index,
+    MaterializedView,
     Module,
     Node,
     Policy,
+    Referencing,
     Role,
     SchemaDef,
     Sequence,
@@ -251,12 +253,28 @@ def fold_table(table: Table) -> Table:
         table, name=spec_name(table.name), columns=tuple(columns[c.name] for c in table.columns),
         checks=tuple(dataclasses.replace(c, expr=human_sql(c.expr)) for c in table.checks),
         excludes=tuple(dataclasses.replace(x, where=human_sql(x.where)) for x in table.excludes),
-        indexes=tuple(dataclasses.replace(i, where=human_sql(i.where)) for i in table.indexes),
+        indexes=spec_indexes(table.indexes),
         policies=tuple(dataclasses.replace(p, using=human_sql(p.using), with_check=human_sql(p.with_check))
                        for p in table.policies),
         unique=tuple(kept_unique), foreign_keys=tuple(kept_fks),
-        triggers=tuple(dataclasses.replace(t, function=spec_name(t.function), when=human_sql(t.when))
-                       for t in table.triggers))
+        triggers=tuple(map(spec_trigger, table.triggers)))
+
+
+def spec_view(view: View) -> View:
+    return dataclasses.replace(view, name=spec_name(view.name), triggers=tuple(map(spec_trigger, view.triggers)))
+
+
+def spec_matview(matview: MaterializedView) -> MaterializedView:
+    return dataclasses.replace(matview, name=spec_name(matview.name), indexes=spec_indexes(matview.indexes))
+
+
+def spec_indexes(indexes: Iterable[Index]) -> tuple[Index, ...]:
+    return tuple(dataclasses.replace(i, where=human_sql(i.where)) for i in indexes)
+
+
+def spec_trigger(trigger: Trigger) -> Trigger:
+    """A trigger as the spec writes it: its function named as the spec names it, its WHEN as a person would."""
+    return dataclasses.replace(trigger, function=spec_name(trigger.function), when=human_sql(trigger.when))
 
 
 def literal_default(column: Column) -> Column:
@@ -396,7 +414,7 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 @writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, Identity, Extension,
-        Attribute, DomainCheck, Exclude, ExcludeElement)
+        Attribute, DomainCheck, Exclude, ExcludeElement, Referencing)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
 
@@ -457,8 +475,8 @@ def write_table(table: Table) -> Any:
     return dict(fields(table))
 
 
-@writer(View)
-def write_view(view: View) -> Any:
+@writer(View, MaterializedView)
+def write_view(view: View | MaterializedView) -> Any:
     return dict(fields(dataclasses.replace(view, query=human_sql(view.query.strip()) + "\n")))
 
 
@@ -537,7 +555,8 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
                       types=tuple(dataclasses.replace(t, name=spec_name(t.name)) for t in mine(db.types)),
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
                       functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),
-                      views=tuple(dataclasses.replace(v, name=spec_name(v.name)) for v in mine(db.views)),
+                      views=tuple(map(spec_view, mine(db.views))),
+                      materialized_views=tuple(map(spec_matview, mine(db.materialized_views))),
                       description=f"Imported from the database's schema {schema} by `pgspec import` (seed rows "
                                   "are not imported).")
         if not split:

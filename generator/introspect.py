@@ -3,7 +3,7 @@
 The result is a :class:`Snapshot`: a ``Schema`` of one module holding the tables (columns, keys, checks, indexes,
 triggers, RLS, policies, grants, comments), views, functions, sequences, schemas and roles of the database, as
 model objects, so the code that reads a spec can read a database too (``drift.py`` compares the two). What the
-model has no field for (a primary key's real name, FORCE without ENABLE, a disabled trigger, column privileges)
+model has no field for (a primary key's real name, FORCE without ENABLE, column privileges)
 is kept beside it.
 
 Only the schemas and roles the caller names are read: the spec's schemas (public plus the declared ones) and the
@@ -41,8 +41,10 @@ from .model import (
     Function,
     Grant,
     Index,
+    MaterializedView,
     Module,
     Policy,
+    Referencing,
     Role,
     Schema,
     SchemaDef,
@@ -83,7 +85,6 @@ class Snapshot:
     constraints: Mapping[QName, tuple[Constraint, ...]]
     # Tables with FORCE ROW LEVEL SECURITY, whether or not RLS is enabled (the model only knows "forced" = both).
     rls_forced: frozenset[QName]
-    disabled_triggers: frozenset[tuple[QName, str]]
     # Column-level privileges, (table, column) -> grants; the spec has none.
     column_grants: Mapping[tuple[QName, str], tuple[Grant, ...]]
     # Column names of each table and view, in order (expressions are resolved against them).
@@ -191,6 +192,13 @@ _TRUE = frozenset({"true", "on", "yes", "1"})
 _CHECK = re.compile(r"CHECK \((?P<expr>.*)\)(?:\s+(?:NO INHERIT|NOT VALID|NOT ENFORCED))*\s*\Z", re.S)
 _TIMING = {2: "before", 64: "instead of"}  # TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSTEAD; neither: after
 _EVENTS = ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+_TRIGGER_MODE: dict[str, Any] = {"O": "origin", "A": "always", "R": "replica", "D": "disabled"}  # pg_trigger.tgenabled
+
+
+def _referencing(stmt: Any) -> Referencing | None:
+    """The transition tables of a parsed CREATE TRIGGER (REFERENCING OLD TABLE AS ... NEW TABLE AS ...)."""
+    names = {bool(t.isNew): t.name for t in stmt.transitionRels or ()}
+    return Referencing(old_table=names.get(False), new_table=names.get(True)) if names else None
 
 
 def canonical_type(text: str) -> str:
@@ -317,6 +325,7 @@ class _Relation:
     grants: tuple[Grant, ...]
     unlogged: bool
     owner: str
+    populated: bool
     columns: list[Column] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
@@ -346,12 +355,16 @@ class _Relation:
             indexes=tuple(self.indexes), triggers=tuple(self.triggers), rls=cast(Any, rls),
             policies=tuple(self.policies), grants=self.grants, unlogged=self.unlogged, owner=self.owner)
 
+    def matview(self) -> MaterializedView:
+        return MaterializedView(name=str(self.name), query=self.view().query, with_data=self.populated,
+                                indexes=tuple(self.indexes), grants=self.grants, comment=self.comment)
+
     def view(self) -> View:
         return View(name=str(self.name), query=Sql((self.query or "").strip().rstrip(";").strip()),
                     security_invoker=_bool_option(self.options, "security_invoker"),
                     security_barrier=_bool_option(self.options, "security_barrier"),
                     check_option=cast(Any, _text_option(self.options, "check_option")),
-                    grants=self.grants, comment=self.comment, owner=self.owner)
+                    triggers=tuple(self.triggers), grants=self.grants, comment=self.comment, owner=self.owner)
 
 
 def _deferrable(con: Constraint) -> Deferrable:
@@ -364,7 +377,6 @@ class _Reader:
         self.conn = conn
         self.schemas = schemas
         self.relations: dict[int, _Relation] = {}
-        self.disabled: set[tuple[QName, str]] = set()
         self.column_grants: dict[tuple[QName, str], tuple[Grant, ...]] = {}
 
     def rows(self, kind: str, **params: Any) -> list[tuple[Any, ...]]:
@@ -378,8 +390,9 @@ class _Reader:
         self.read_indexes(oids)
         self.read_triggers(oids)
         self.read_policies(oids)
-        tables = [r for r in self.relations.values() if r.kind != "v"]
+        tables = [r for r in self.relations.values() if r.kind not in ("v", "m")]
         views = [r for r in self.relations.values() if r.kind == "v"]
+        matviews = [r for r in self.relations.values() if r.kind == "m"]
         module = Module(
             module="database",
             roles=tuple(Role(name=n, login=login, bypass_rls=bypass)
@@ -392,12 +405,12 @@ class _Reader:
             types=self.types(),
             sequences=tuple(self.sequence(*row) for row in self.rows("sequences", schemas=self.schemas)),
             functions=tuple(self.function(*row) for row in self.rows("functions", schemas=self.schemas)),
-            tables=tuple(r.table() for r in tables), views=tuple(r.view() for r in views))
+            tables=tuple(r.table() for r in tables), views=tuple(r.view() for r in views),
+            materialized_views=tuple(r.matview() for r in matviews))
         return Snapshot(
             schema=Schema((module,)),
             constraints={r.name: tuple(r.constraints) for r in tables},
             rls_forced=frozenset(r.name for r in tables if r.rls_forced),
-            disabled_triggers=frozenset(self.disabled),
             column_grants=self.column_grants,
             relation_columns={r.name: tuple(c.name for c in r.columns) for r in self.relations.values()},
             all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")},
@@ -405,10 +418,10 @@ class _Reader:
             other_schemas=tuple(n for n, in self.rows("other_schemas", schemas=self.schemas)))
 
     def read_relations(self) -> None:
-        for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl, unlogged, owner in self.rows(
-                "relations", schemas=self.schemas):
+        for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl, unlogged, owner, populated in \
+                self.rows("relations", schemas=self.schemas):
             self.relations[oid] = _Relation(QName(schema, name), kind, rls, forced, list(options), viewdef,
-                                            comment, grants(acl), unlogged, owner)
+                                            comment, grants(acl), unlogged, owner, populated)
 
     def read_columns(self, oids: list[int]) -> None:
         for (oid, name, type_text, not_null, default, comment, acl, generated, identity, options, cycle,
@@ -449,9 +462,9 @@ class _Reader:
                 events=cast(Any, tuple(event for bit, event in _EVENTS if stmt.events & bit)),
                 columns=_names(stmt.columns), for_each="row" if stmt.row else "statement",
                 when=Sql(sqlparse.deparse(stmt.whenClause)) if stmt.whenClause is not None else None,
-                function=str(QName(fn_schema, fn_name)), comment=comment))
-            if enabled == "D":
-                self.disabled.add((rel.name, name))
+                function=str(QName(fn_schema, fn_name)), comment=comment, enabled=_TRIGGER_MODE[enabled],
+                constraint=bool(stmt.isconstraint), deferrable=bool(stmt.deferrable),
+                initially_deferred=bool(stmt.initdeferred), referencing=_referencing(stmt)))
 
     def read_policies(self, oids: list[int]) -> None:
         for oid, name, cmd, permissive, roles, using, with_check, comment in self.rows("policies", oids=oids):

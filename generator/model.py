@@ -514,19 +514,52 @@ class Index(Node):
 
 
 TriggerEvent = Literal["insert", "update", "delete", "truncate"]
+TriggerMode = Literal["origin", "always", "replica", "disabled"]
+
+
+@dataclass(frozen=True)
+class Referencing(Node):
+    """Transition tables of an AFTER trigger (REFERENCING NEW TABLE AS ... OLD TABLE AS ...): every row the
+    statement inserted, updated or deleted, readable by name in the trigger function."""
+
+    LABEL = "referencing"
+    new_table: str | None = spec_field("Name of the table of new rows (INSERT or UPDATE triggers).")
+    old_table: str | None = spec_field("Name of the table of old rows (UPDATE or DELETE triggers).")
 
 
 @dataclass(frozen=True)
 class Trigger(Node):
     name: str = spec_field("Trigger name.", key=True)
-    timing: Literal["before", "after", "instead of"] = spec_field("When it fires.", required=True)
+    timing: Literal["before", "after", "instead of"] = spec_field(
+        "When it fires; `instead of` only on views (FOR EACH ROW), in place of the view's INSERT, UPDATE or "
+        "DELETE.", required=True)
     events: tuple[TriggerEvent, ...] = spec_field("Events that fire it.", (), required=True)
     columns: tuple[str, ...] = spec_field("UPDATE OF these columns only.", ())
     for_each: Literal["row", "statement"] = spec_field("FOR EACH ROW or STATEMENT.", "row")
     when: Sql | None = spec_field("WHEN condition (may use NEW/OLD).")
     function: str = spec_field("Trigger function (`schema.name` or `name`).", required=True)
+    enabled: TriggerMode = spec_field(
+        "When it fires, by session_replication_role (ALTER TABLE ... ENABLE / DISABLE TRIGGER): origin (the "
+        "default: in normal sessions, not while replaying replication), always (also while replaying), replica "
+        "(only while replaying, e.g. logical replication's apply worker), disabled (never). Plans change it in "
+        "place.", "origin")
+    constraint: bool = spec_field(
+        "CREATE CONSTRAINT TRIGGER: an AFTER ... FOR EACH ROW trigger whose firing can be deferred to the end of "
+        "the transaction (`deferrable`, SET CONSTRAINTS).", False)
+    deferrable: bool = spec_field("Constraint triggers: DEFERRABLE (its firing may be deferred).", False)
+    initially_deferred: bool = spec_field(
+        "Constraint triggers: INITIALLY DEFERRED (fires at commit unless SET CONSTRAINTS says otherwise); implies "
+        "`deferrable`.", False)
+    referencing: Referencing | None = spec_field(
+        "Transition tables (AFTER triggers of one event, not constraint triggers): "
+        "`{new_table: newrows, old_table: oldrows}`.")
     comment: str | None = spec_field("COMMENT ON TRIGGER.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
+
+    def __post_init__(self) -> None:
+        # INITIALLY DEFERRED implies DEFERRABLE (PostgreSQL's rule); only an explicit `deferrable: false` refuses it.
+        if self.initially_deferred and "deferrable" not in self.at:
+            object.__setattr__(self, "deferrable", True)
 
 
 @dataclass(frozen=True)
@@ -678,11 +711,34 @@ class View(Node):
     owner: str | None = spec_field(
         "Role owning the view (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which drift "
         "then leaves alone.")
+    triggers: tuple[Trigger, ...] = spec_field(
+        "Triggers on the view: INSTEAD OF ... FOR EACH ROW (making it writable), or BEFORE / AFTER ... FOR EACH "
+        "STATEMENT.", (), keyed=True)
     grants: tuple[Grant, ...] = spec_field("Privileges on the view.", (), keyed=True)
     access: Access | None = spec_field("Intended access per actor (select) through the view.")
     comment: str | None = spec_field("COMMENT ON VIEW.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
     lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
+
+
+@dataclass(frozen=True)
+class MaterializedView(Node):
+    """CREATE MATERIALIZED VIEW: a query's rows stored as a table, read like one and indexed like one. Refreshing
+    them (REFRESH MATERIALIZED VIEW) is the application's job, not the schema's: a plan creates them filled (or
+    empty, `with_data: false`) and recreates them when the query changes."""
+
+    LABEL = "materialized view"
+    name: str = spec_field("Materialized view name, `schema.name` or `name` (public).", key=True)
+    query: Sql = spec_field("The SELECT whose rows it stores.", required=True)
+    with_data: bool = spec_field(
+        "WITH DATA: run the query when created (true), or leave it unpopulated until the first REFRESH (false; "
+        "reading it fails until then).", True)
+    indexes: tuple[Index, ...] = spec_field(
+        "Indexes, `name: {columns: [...]}`, as on a table; a unique index on plain columns allows REFRESH "
+        "MATERIALIZED VIEW CONCURRENTLY (readers are not blocked).", (), keyed=True)
+    grants: tuple[Grant, ...] = spec_field("Privileges on it, e.g. `authenticated: [select]`.", (), keyed=True)
+    comment: str | None = spec_field("COMMENT ON MATERIALIZED VIEW.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
 
 
 @dataclass(frozen=True)
@@ -718,6 +774,10 @@ class Module(Node):
     tables: tuple[Table, ...] = spec_field("Tables with their constraints, indexes, triggers, RLS and policies.", (),
                                            keyed=True)
     views: tuple[View, ...] = spec_field("Views.", (), keyed=True)
+    materialized_views: tuple[MaterializedView, ...] = spec_field(
+        "Materialized views, `name: {query: ..., indexes: {...}}` (CREATE MATERIALIZED VIEW), created after what "
+        "they select from; plans recreate one whose query changes. REFRESH MATERIALIZED VIEW is not part of a "
+        "schema: the application (or a scheduled job) runs it.", (), keyed=True)
     # The file as output headers name it (`spec/03-x.yaml`): independent of the directory the tool runs in.
     source: str = field(default="", compare=False, metadata={"internal": True})
 

@@ -18,13 +18,13 @@ from typing import Any
 from . import sqlparse
 from .derive import Catalog, default_acls, parse_reference
 from .diagnostics import Collector, Pos
-from .model import DefaultPrivileges, Function, Grant, Index, Policy, Table, Trigger, TypeDef, View
+from .model import DefaultPrivileges, Function, Grant, Index, MaterializedView, Policy, Table, Trigger, TypeDef, View
 from .sqltext import INDEX_KEY, SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
 
 Key = tuple[str, str]  # (kind, identity)
 
 _GROUP = {"role": 0, "schema": 1, "extension": 2, "default_privileges": 3, "type": 4, "sequence": 5, "function": 6,
-          "table": 7, "view": 8}
+          "table": 7, "view": 8, "matview": 9}
 _TABLE_CHILD = {"table": 0, "index": 1, "trigger": 2, "rls": 3, "policy": 4, "seed": 5}
 
 
@@ -35,7 +35,8 @@ class Item:
     obj: Any
     module: int  # index of the module it is declared in
     pos: Pos
-    table: Table | None = None  # owning table of indexes, triggers, RLS, policies and seed rows
+    # owning table (view, materialized view) of indexes, triggers, RLS, policies and seed rows
+    table: Table | View | MaterializedView | None = None
     deps: frozenset[Key] = field(default_factory=frozenset)
 
     @property
@@ -79,6 +80,10 @@ def build_items(catalog: Catalog) -> list[Item]:
             items.extend(_table_items(catalog, table, index))
         for view in module.views:
             items.append(_view_item(catalog, view, index))
+            items.extend(_trigger_item(catalog, view, trigger, index) for trigger in view.triggers)
+        for matview in module.materialized_views:
+            items.append(_view_item(catalog, matview, index, "matview"))
+            items.extend(_index_item(catalog, matview, i, index) for i in matview.indexes)
     return items
 
 
@@ -152,7 +157,8 @@ def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
     for schema, name in refs.tables:
         rel = catalog.resolve_relation(schema, name)
         if rel is not None:
-            kind = "table" if rel in catalog.tables else "view" if rel in catalog.views else "sequence"
+            kind = "table" if rel in catalog.tables else "view" if rel in catalog.views else \
+                "matview" if rel in catalog.matviews else "sequence"
             deps.add((kind, str(rel)))
     for schema, name in refs.functions:
         fn = catalog.resolve_function(schema, name)
@@ -233,10 +239,11 @@ def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
     return items
 
 
-def _index_item(catalog: Catalog, table: Table, index: Index, module: int) -> Item:
+def _index_item(catalog: Catalog, table: Table | MaterializedView, index: Index, module: int) -> Item:
     name = qname(table.name)
     keys = [m for m in (INDEX_KEY.match(k.strip()) for k in index.columns) if m is not None]
-    deps = {("table", str(name))} | _expr_deps(catalog, index.where, *(m["expr"] for m in keys if m["expr"]))
+    owner = "matview" if isinstance(table, MaterializedView) else "table"
+    deps = {(owner, str(name))} | _expr_deps(catalog, index.where, *(m["expr"] for m in keys if m["expr"]))
     # its operator classes may be an extension's (btree_gist, pg_trgm)
     if index.method != "btree" or any(m["opclass"] for m in keys):
         deps |= _extension_deps(catalog, None)
@@ -244,9 +251,10 @@ def _index_item(catalog: Catalog, table: Table, index: Index, module: int) -> It
                 frozenset(deps))
 
 
-def _trigger_item(catalog: Catalog, table: Table, trigger: Trigger, module: int) -> Item:
+def _trigger_item(catalog: Catalog, table: Table | View, trigger: Trigger, module: int) -> Item:
     name = qname(table.name)
-    deps = {("table", str(name)), ("function", str(qname(trigger.function)))}
+    owner = "view" if isinstance(table, View) else "table"
+    deps = {(owner, str(name)), ("function", str(qname(trigger.function)))}
     return Item("trigger", ("trigger", f"{name}.{trigger.name}"), trigger, module, trigger.pos, table,
                 frozenset(deps))
 
@@ -260,12 +268,13 @@ def _policy_item(catalog: Catalog, table: Table, policy: Policy, module: int) ->
                 frozenset(deps))
 
 
-def _view_item(catalog: Catalog, view: View, module: int) -> Item:
+def _view_item(catalog: Catalog, view: View | MaterializedView, module: int, kind: str = "view") -> Item:
+    """A view or (kind `matview`) a materialized view: after what its query reads."""
     name = qname(view.name)
     refs = sqlparse.references(sqlparse.parse_query(view.query))
-    deps = set(_schema_dep(name) | _grant_deps(view.grants, view.owner) | _ref_deps(catalog, refs))
-    deps.discard(("view", str(name)))
-    return Item("view", ("view", str(name)), view, module, view.pos, deps=frozenset(deps))
+    deps = set(_schema_dep(name) | _grant_deps(view.grants, getattr(view, "owner", None)) | _ref_deps(catalog, refs))
+    deps.discard((kind, str(name)))
+    return Item(kind, (kind, str(name)), view, module, view.pos, deps=frozenset(deps))
 
 
 def order(catalog: Catalog) -> list[Placed]:

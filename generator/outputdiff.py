@@ -52,7 +52,7 @@ def _function(name: Iterable[Any], arg_types: Iterable[Any]) -> str:
 
 _OBJECT_KIND = {enums.ObjectType.OBJECT_TABLE: "table", enums.ObjectType.OBJECT_VIEW: "view",
                 enums.ObjectType.OBJECT_SEQUENCE: "sequence", enums.ObjectType.OBJECT_SCHEMA: "schema",
-                enums.ObjectType.OBJECT_TYPE: "type"}
+                enums.ObjectType.OBJECT_TYPE: "type", enums.ObjectType.OBJECT_MATVIEW: "materialized view"}
 
 
 def _target(objtype: Any, obj: Any) -> str:
@@ -90,11 +90,24 @@ def _default_privileges(stmt: Any) -> str:
     return f"default privileges for {roles} in {schemas}"
 
 
+def _alter_table(stmt: Any) -> tuple[str, ...]:
+    """ENABLE / DISABLE TRIGGER belongs to the trigger; the output's other ALTER TABLE is row-level security."""
+    triggers = [c.name for c in stmt.cmds if c.subtype in _TRIGGER_MODES]
+    if triggers:
+        return tuple(f"trigger {name} on {_rv(stmt.relation)}" for name in triggers)
+    return (f"row-level security on {_rv(stmt.relation)}",)
+
+
+_TRIGGER_MODES = frozenset({enums.AlterTableType.AT_EnableTrig, enums.AlterTableType.AT_EnableAlwaysTrig,
+                            enums.AlterTableType.AT_EnableReplicaTrig, enums.AlterTableType.AT_DisableTrig})
+
+
 # One entry per statement type the output holds: the objects a statement belongs to. A DO block (the guard that
 # creates a role only where the cluster lacks it) returns () and belongs to the statement after it.
 _SUBJECTS: dict[type, Callable[[Any], tuple[str, ...]]] = {
     ast.CreateStmt: lambda s: _registry_or("table", _rv(s.relation), s.relation.schemaname),
-    ast.AlterTableStmt: lambda s: (f"row-level security on {_rv(s.relation)}",),
+    ast.AlterTableStmt: lambda s: _alter_table(s),
+    ast.CreateTableAsStmt: lambda s: (f"materialized view {_rv(s.into.rel)}",),
     ast.CreatePolicyStmt: lambda s: (f"policy {s.policy_name!r} on {_rv(s.table)}",),
     ast.IndexStmt: lambda s: (f"index {QName(s.relation.schemaname or 'public', s.idxname)}",),
     ast.CreateTrigStmt: lambda s: (f"trigger {s.trigname} on {_rv(s.relation)}",),

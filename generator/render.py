@@ -31,6 +31,7 @@ from .model import (
     Function,
     Grant,
     Index,
+    MaterializedView,
     Module,
     Policy,
     Role,
@@ -249,9 +250,17 @@ def _trigger(trigger: Trigger, placed: Placed, catalog: Catalog) -> dict[str, An
         if event == "update" and trigger.columns:
             text += " OF " + ", ".join(ident(c) for c in trigger.columns)
         events.append(text)
+    ref = trigger.referencing
+    referencing = " ".join(f"{which} TABLE AS {ident(name)}" for which, name in
+                           (("OLD", ref and ref.old_table), ("NEW", ref and ref.new_table)) if name)
     return {"trigger": trigger, "name": ident(trigger.name), "table": qname(placed.item.table.name).sql,
             "events": " OR ".join(events), "function": qname(trigger.function).sql,
-            "notes": note_lines(trigger.note)}
+            "notes": note_lines(trigger.note), "referencing": referencing,
+            "enable": TRIGGER_ENABLE[trigger.enabled]}
+
+
+# ALTER TABLE ... {this} TRIGGER: how each mode is set (a new trigger fires on origin: nothing to say).
+TRIGGER_ENABLE = {"origin": "", "always": "ENABLE ALWAYS", "replica": "ENABLE REPLICA", "disabled": "DISABLE"}
 
 
 @renders("rls")
@@ -299,6 +308,14 @@ def _view(view: View, placed: Placed, catalog: Catalog) -> dict[str, Any]:
             "notes": note_lines(view.note), "comment": view.comment,
             "check_option": view.check_option.upper() if view.check_option else None,
             "acl": acl(f"TABLE {name}", view.grants, catalog), "owner": owner_sql(f"VIEW {name}", view.owner)}
+
+
+@renders("matview")
+def _matview(matview: MaterializedView, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    name = qname(matview.name).sql
+    return {"name": name, "query": fragment(matview.query.strip().rstrip(";")), "with_data": matview.with_data,
+            "notes": note_lines(matview.note), "comment": matview.comment,
+            "acl": acl(f"TABLE {name}", matview.grants, catalog)}
 
 
 def render_item(placed: Placed, catalog: Catalog, **variant: Any) -> str:

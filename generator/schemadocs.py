@@ -14,7 +14,7 @@ from pathlib import Path
 from .access import object_access_markdown
 from .derive import Catalog
 from .erd import dot, graphviz_missing, mermaid, render_image
-from .model import Argument, Function, Module, Table, Trigger, View
+from .model import Argument, Function, Grant, Index, MaterializedView, Module, Table, Trigger, View
 from .output import write_atomically, write_bytes_atomically
 from .render import GENERATOR, OutputFile
 from .sqltext import parse_type, qname, value_literal
@@ -66,7 +66,36 @@ def trigger_words(trigger: Trigger) -> str:
             events.append(event)
     each = "on each row" if trigger.for_each == "row" else "once per statement"
     when = f", when {_code(trigger.when)}" if trigger.when else ""
-    return f"{trigger.timing} {' or '.join(events)} {each}{when}: runs `{qname(trigger.function)}()`"
+    kind = ""
+    if trigger.constraint:
+        kind = "constraint trigger, " + ("initially deferred: " if trigger.initially_deferred else
+                                         "deferrable: " if trigger.deferrable else "")
+    ref = trigger.referencing
+    tables = [f"{side} rows as `{name}`" for side, name in (("old", ref and ref.old_table),
+                                                            ("new", ref and ref.new_table)) if name]
+    seeing = f", seeing the {' and '.join(tables)}" if tables else ""
+    mode = {"origin": "", "always": " (fires while replaying replication too)",
+            "replica": " (fires only while replaying replication)", "disabled": " (disabled)"}[trigger.enabled]
+    return (f"{kind}{trigger.timing} {' or '.join(events)} {each}{when}{seeing}: runs "
+            f"`{qname(trigger.function)}()`{mode}")
+
+
+def _trigger_lines(triggers: tuple[Trigger, ...]) -> list[str]:
+    if not triggers:
+        return []
+    return ["**Triggers**", "", *(f"- `{t.name}`: {trigger_words(t)}." + (f" {_flat(t.comment)}" if t.comment else "")
+                                  for t in sorted(triggers, key=lambda t: t.name)), ""]
+
+
+def _index_lines(indexes: tuple[Index, ...]) -> list[str]:
+    if not indexes:
+        return []
+    rows = [[f"`{i.name}`",
+             _flat(", ".join(i.columns)) + (f" INCLUDE ({', '.join(i.include)})" if i.include else ""),
+             ("unique " if i.unique else "") + ("nulls not distinct " if i.nulls_not_distinct else "") + i.method,
+             _code(i.where)]
+            for i in sorted(indexes, key=lambda i: i.name)]
+    return ["**Indexes**", "", *_table_lines(["name", "keys", "kind", "where"], rows)]
 
 
 def _table_section(catalog: Catalog, table: Table) -> list[str]:
@@ -101,18 +130,7 @@ def _table_section(catalog: Catalog, table: Table) -> list[str]:
         constraints.append([f"`{con.name}`", con.kind, _flat(what)])
     if constraints:
         out += ["**Constraints**", "", *_table_lines(["name", "kind", "definition"], constraints)]
-    if table.indexes:
-        rows = [[f"`{i.name}`",
-                 _flat(", ".join(i.columns)) + (f" INCLUDE ({', '.join(i.include)})" if i.include else ""),
-                 ("unique " if i.unique else "") + ("nulls not distinct " if i.nulls_not_distinct else "") + i.method,
-                 _code(i.where)]
-                for i in sorted(table.indexes, key=lambda i: i.name)]
-        out += ["**Indexes**", "", *_table_lines(["name", "keys", "kind", "where"], rows)]
-    if table.triggers:
-        out += ["**Triggers**", ""]
-        out += [f"- `{t.name}`: {trigger_words(t)}." + (f" {_flat(t.comment)}" if t.comment else "")
-                for t in sorted(table.triggers, key=lambda t: t.name)]
-        out.append("")
+    out += _index_lines(table.indexes) + _trigger_lines(table.triggers)
     if table.policies:
         rows = [[_flat(p.name), p.command, p.mode, _flat(", ".join(p.roles)), _code(p.using), _code(p.with_check)]
                 for p in sorted(table.policies, key=lambda p: p.name)]
@@ -128,14 +146,28 @@ def _view_section(catalog: Catalog, view: View) -> list[str]:
         "security definer (runs with its owner's rights)"
     out += [f"Runs as {invoker}." + (" Security barrier." if view.security_barrier else ""), "",
             "```sql", view.query.strip().rstrip(";"), "```", ""]
-    return out + _grants_and_access(catalog, view)
+    return out + _trigger_lines(view.triggers) + _grants_and_access(catalog, view)
+
+
+def _matview_section(matview: MaterializedView) -> list[str]:
+    out = [f"## {qname(matview.name)} (materialized view)", ""]
+    if matview.comment:
+        out += [_flat(matview.comment), ""]
+    filled = "Filled when created" if matview.with_data else "Empty (unreadable) until the first REFRESH"
+    out += [f"{filled}; REFRESH MATERIALIZED VIEW brings it up to date.", "",
+            "```sql", matview.query.strip().rstrip(";"), "```", ""]
+    return out + _index_lines(matview.indexes) + _grant_lines(matview.grants)
+
+
+def _grant_lines(grants: tuple[Grant, ...]) -> list[str]:
+    if not grants:
+        return []
+    return ["**Grants**: " + "; ".join(f"{g.role}: {', '.join(g.privileges)}"
+                                      for g in sorted(grants, key=lambda g: g.role)), ""]
 
 
 def _grants_and_access(catalog: Catalog, obj: Table | View) -> list[str]:
-    out = []
-    if obj.grants:
-        out += ["**Grants**: " + "; ".join(f"{g.role}: {', '.join(g.privileges)}"
-                                          for g in sorted(obj.grants, key=lambda g: g.role)), ""]
+    out = _grant_lines(obj.grants)
     matrix = object_access_markdown(catalog, obj)
     if matrix:
         out += ["**Access matrix** (what each actor is meant to be able to do)", "", *matrix]
@@ -178,6 +210,8 @@ def module_page(catalog: Catalog, module: Module) -> str:
         out += _table_section(catalog, table)
     for view in sorted(module.views, key=lambda v: str(qname(v.name))):
         out += _view_section(catalog, view)
+    for matview in sorted(module.materialized_views, key=lambda v: str(qname(v.name))):
+        out += _matview_section(matview)
     out += _functions_section(module.functions)
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -191,7 +225,8 @@ def index_page(catalog: Catalog) -> str:
             f"{counts['functions']} functions.", ""]
     rows = [[f"[{_flat(m.module)}]({page_name(m)})", f"`{m.source}`",
              _flat(", ".join([str(qname(t.name)) for t in sorted(m.tables, key=_table_key)]
-                             + [f"{qname(v.name)} (view)" for v in m.views])),
+                             + [f"{qname(v.name)} (view)" for v in m.views]
+                             + [f"{qname(v.name)} (materialized view)" for v in m.materialized_views])),
              "yes" if m.platform else ""]
             for m in modules]
     out += _table_lines(["module", "spec", "tables and views", "platform"], rows)

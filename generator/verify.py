@@ -24,6 +24,7 @@ from .model import (
     Function,
     Grant,
     Index,
+    MaterializedView,
     Policy,
     Role,
     SchemaDef,
@@ -230,9 +231,15 @@ def _domain_line(name: QName, base: str, collation: str | None, not_null: bool, 
 @expects("sequence")
 def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
     name = qname(seq.name)
-    return ({f"sequence {name} start={seq.start} max={seq.max_value}"}
-            | _grants("sequence", str(name), seq.grants, _revoked(catalog))
-            | _comment("sequence", name, seq.comment) | _owned("sequence", name, seq.owner))
+    return (_with_acl(f"sequence {name} start={seq.start} max={seq.max_value}", "sequence", seq, catalog)
+            | _owned("sequence", name, seq.owner))
+
+
+def _with_acl(line: str, kind: str, obj: Sequence | View | MaterializedView, catalog: Catalog) -> set[str]:
+    """The statement's line, its grants (a view's are a table's) and its comment."""
+    name = qname(obj.name)
+    return ({line} | _grants("sequence" if kind == "sequence" else "table", str(name), obj.grants, _revoked(catalog))
+            | _comment(kind, name, obj.comment))
 
 
 def _function_line(sig: str, returns: Returns, language: str, volatility: str, security: str,
@@ -347,9 +354,21 @@ def _expect_index(index: Index, item: Item, catalog: Catalog) -> set[str]:
 
 @expects("trigger")
 def _expect_trigger(trigger: Trigger, item: Item, catalog: Catalog) -> set[str]:
+    ref = trigger.referencing
+    enable = {f"trigger {_owner(item)}.{trigger.name} enabled {trigger.enabled}"} if trigger.enabled != "origin" \
+        else set()
     return {f"trigger {_owner(item)}.{trigger.name} {trigger.timing} {'/'.join(sorted(trigger.events))} "
-            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"} \
+            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"
+            + _trigger_clauses(trigger.columns, trigger.constraint, trigger.deferrable, trigger.initially_deferred,
+                               ref.old_table if ref else None, ref.new_table if ref else None)} | enable \
         | _comment("trigger", f"{_owner(item)}.{trigger.name}", trigger.comment)
+
+
+def _trigger_clauses(columns: Iterable[str], constraint: bool, deferrable: bool, deferred: bool,
+                     old_table: str | None, new_table: str | None) -> str:
+    """The clauses of CREATE TRIGGER beyond timing, events, level, function and WHEN, in one spelling."""
+    return (f" of ({', '.join(columns)}) constraint={constraint} deferrable={deferrable} "
+            f"initially_deferred={deferred} old_table={old_table} new_table={new_table}")
 
 
 @expects("rls")
@@ -375,10 +394,15 @@ def _expect_seed(table: Table, item: Item, catalog: Catalog) -> set[str]:
 @expects("view")
 def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
     name = qname(view.name)
-    return ({f"view {name} security_invoker={view.security_invoker} check_option={view.check_option} "
-             f"query {canon_query(view.query)}"}
-            | _grants("table", str(name), view.grants, _revoked(catalog)) | _comment("view", name, view.comment)
+    return (_with_acl(f"view {name} security_invoker={view.security_invoker} check_option={view.check_option} "
+                      f"query {canon_query(view.query)}", "view", view, catalog)
             | _owned("view", name, view.owner))
+
+
+@expects("matview")
+def _expect_matview(matview: MaterializedView, item: Item, catalog: Catalog) -> set[str]:
+    return _with_acl(f"materialized view {qname(matview.name)} with_data={matview.with_data} "
+                     f"query {canon_query(matview.query)}", "materialized view", matview, catalog)
 
 
 # -- found, from the SQL -----------------------------------------------------------------------------------------
@@ -387,9 +411,12 @@ def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
 # absent from the JSON; enums are names.
 _OBJ = {"OBJECT_TABLE": "table", "OBJECT_FUNCTION": "function", "OBJECT_SCHEMA": "schema",
         "OBJECT_SEQUENCE": "sequence", "OBJECT_COLUMN": "column", "OBJECT_VIEW": "view", "OBJECT_INDEX": "index",
-        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "type"}
+        "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "type",
+        "OBJECT_MATVIEW": "materialized view"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
+_TRIGGER_MODES = {"AT_EnableTrig": "origin", "AT_EnableAlwaysTrig": "always", "AT_EnableReplicaTrig": "replica",
+                  "AT_DisableTrig": "disabled"}
 _FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 
 Json = dict[str, Any]
@@ -676,9 +703,14 @@ def _index_stmt(stmt: Json, text: str) -> set[str]:
 @handles("CreateTrigStmt")
 def _create_trig_stmt(stmt: Json, text: str) -> set[str]:
     events = sorted(name for bit, name in _EVENTS.items() if stmt.get("events", 0) & bit)
+    transition = {bool(t["TriggerTransition"].get("isNew")): t["TriggerTransition"]["name"]
+                  for t in stmt.get("transitionRels", ())}
     return {f"trigger {_rv(stmt['relation'])}.{stmt['trigname']} {_TIMING[stmt.get('timing', 0)]} "
             f"{'/'.join(events)} each {'row' if stmt.get('row') else 'statement'} -> "
-            f"{'.'.join(_names(stmt['funcname']))} when {canon(stmt.get('whenClause'))}"}
+            f"{'.'.join(_names(stmt['funcname']))} when {canon(stmt.get('whenClause'))}"
+            + _trigger_clauses(_names(stmt.get("columns", [])), bool(stmt.get("isconstraint")),
+                               bool(stmt.get("deferrable")), bool(stmt.get("initdeferred")),
+                               transition.get(False), transition.get(True))}
 
 
 @handles("AlterTableStmt")
@@ -695,6 +727,9 @@ def _alter_table_stmt(stmt: Json, text: str) -> set[str]:
         elif subtype == "AT_ChangeOwner":
             out.add(f"owner of {_OBJ[stmt['objtype']]} {_rv(stmt['relation'])}: "
                     f"{_role(cmd['AlterTableCmd']['newowner'])}")
+        elif subtype in _TRIGGER_MODES:
+            out.add(f"trigger {_rv(stmt['relation'])}.{cmd['AlterTableCmd']['name']} enabled "
+                    f"{_TRIGGER_MODES[subtype]}")
         else:
             out.add(f"alter table {_rv(stmt['relation'])} {subtype}")
     return out
@@ -719,6 +754,13 @@ def _view_stmt(stmt: Json, text: str) -> set[str]:
     invoker = opts.get("security_invoker", {}).get("String", {}).get("sval") == "true"
     check = {"LOCAL_CHECK_OPTION": "local", "CASCADED_CHECK_OPTION": "cascaded"}.get(stmt.get("withCheckOption", ""))
     return {f"view {_rv(stmt['view'])} security_invoker={invoker} check_option={check} query {canon(stmt['query'])}"}
+
+
+@handles("CreateTableAsStmt")
+def _create_table_as_stmt(stmt: Json, text: str) -> set[str]:
+    into = stmt["into"]
+    kind = "materialized view" if stmt.get("objtype") == "OBJECT_MATVIEW" else "table as"
+    return {f"{kind} {_rv(into['rel'])} with_data={not into.get('skipData')} query {canon(stmt['query'])}"}
 
 
 @handles("GrantStmt")

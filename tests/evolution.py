@@ -691,4 +691,41 @@ CASES: list[Case] = [
         _rename_key("functions", "current_user_id", "request_user_id"),
         _set(f"{POLICY}/using", "owner_id = (SELECT request_user_id())")),
          [(AS_ANN_COUNT, 2)], not_changes=frozenset({"DropFunction"})),
+    # -- triggers: enable modes, constraint triggers, INSTEAD OF on views ----------------------------------------
+    Case("trigger_enable_mode", _set("tables/projects/triggers/projects_touch/enabled", "replica"),
+         [("SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'projects_touch'", "R"),
+          ("UPDATE public.projects SET title = 'Alpha 2' WHERE id = 1 RETURNING updated_at IS NULL", True)],
+         changes=frozenset({"SetTriggerMode"}), not_changes=frozenset({"DropTrigger", "CreateTrigger"})),
+    Case("constraint_trigger_deferred", _set("tables/projects/triggers/projects_touch", {
+        "timing": "after", "events": ["update"], "function": "touch_updated_at", "constraint": True,
+        "initially_deferred": True}),
+         [("SELECT tgconstraint <> 0 AND tgdeferrable AND tginitdeferred FROM pg_trigger "
+           "WHERE tgname = 'projects_touch'", True)],
+         changes=frozenset({"DropTrigger", "CreateTrigger"})),
+    Case("view_instead_of_trigger", _chain(
+        _set("functions/v_projects_insert", {
+            "returns": "trigger", "body": "BEGIN\n  INSERT INTO public.projects (id, owner_id, title) "
+                                          "VALUES (NEW.id, NEW.owner_id, NEW.title);\n  RETURN NEW;\nEND;"}),
+        _set("views/v_projects/triggers", {"v_projects_insert": {
+            "timing": "instead of", "events": ["insert"], "function": "v_projects_insert"}})),
+         [(f"INSERT INTO public.v_projects (id, title, owner_id) VALUES (10, 'Delta', '{ANN}') RETURNING id", 10)],
+         changes=frozenset({"CreateTrigger"})),
+    # -- materialized views ---------------------------------------------------------------------------------------
+    Case("materialized_view_added", _set("materialized_views/project_budgets", {
+        "query": "SELECT owner_id, sum(budget) AS budget, count(*) AS projects FROM public.projects GROUP BY owner_id",
+        "indexes": {"project_budgets_owner": {"columns": ["owner_id"], "unique": True}},
+        "grants": {"authenticated": ["select"]}}),
+         [(f"SELECT budget FROM public.project_budgets WHERE owner_id = '{ANN}'", 105),
+          ("SELECT count(*) FROM pg_indexes WHERE indexname = 'project_budgets_owner'", 1)],
+         changes=frozenset({"CreateMatview", "CreateIndex"})),
+    Case("materialized_view_query_changed", _set("materialized_views/project_budgets/query",
+                                                 "SELECT owner_id, max(budget) AS budget, count(*) AS projects "
+                                                 "FROM public.projects GROUP BY owner_id"),
+         [(f"SELECT budget FROM public.project_budgets WHERE owner_id = '{ANN}'", 100),
+          ("SELECT count(*) FROM pg_indexes WHERE indexname = 'project_budgets_owner'", 1)],
+         changes=frozenset({"DropMatview", "CreateMatview", "CreateIndex"}), hazards=frozenset({"lock"}),
+         before=_set("materialized_views/project_budgets", {
+             "query": "SELECT owner_id, sum(budget) AS budget, count(*) AS projects FROM public.projects "
+                      "GROUP BY owner_id",
+             "indexes": {"project_budgets_owner": {"columns": ["owner_id"], "unique": True}}})),
 ]

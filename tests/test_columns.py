@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from specs import assert_verify_reports, migrate, sql_of, write_spec
+from specs import assert_verify_reports, drift_after, migrate, sql_of, write_spec
 
 from generator import live
 from generator.check import check
@@ -120,10 +120,7 @@ def test_applies_as_postgresql_means_it_and_reads_back_without_drift(empty_db: s
      "column public.items.total: generated differs: spec (price * qty) database (none)"),
 ])
 def test_a_changed_column_is_reported(empty_db: str, tmp_path: Path, change: str, expected: str) -> None:
-    d = spec(tmp_path, "s", BASE)
-    live.apply_sql(empty_db, sql_of(build(d).files, "schema.sql"))
-    live.apply_sql(empty_db, change)
-    assert [str(x) for x in verify(empty_db, check(load_spec(d)))] == [expected]
+    assert drift_after(empty_db, spec(tmp_path, "s", BASE), change) == [expected]
 
 
 # -- plans -----------------------------------------------------------------------------------------------------------

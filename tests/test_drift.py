@@ -248,9 +248,10 @@ CHANGES = [
     Change("table.pair trigger", "drop a trigger",
            "DROP TRIGGER update_support_tickets_updated_at ON public.support_tickets",
            "trigger public.support_tickets.update_support_tickets_updated_at: missing in database"),
-    Change("trigger.add 1", "disable a trigger",
+    Change("trigger.enabled", "disable a trigger",
            "ALTER TABLE public.support_tickets DISABLE TRIGGER enforce_customer_ticket_rules",
-           "trigger public.support_tickets.enforce_customer_ticket_rules: enabled in spec, disabled in database"),
+           "trigger public.support_tickets.enforce_customer_ticket_rules: enabled origin in spec, disabled in "
+           "database"),
     Change("table.grants", "revoke a grant", "REVOKE DELETE ON public.support_tickets FROM service_role",
            "grant DELETE on public.support_tickets to service_role: missing in database"),
     Change("table.grants", "grant to anon", "GRANT SELECT ON public.support_ticket_categories TO anon",
@@ -559,6 +560,48 @@ CHANGES = [
            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OTHER_OWNER}') THEN "
            f"CREATE ROLE {OTHER_OWNER}; END IF; END $$; ALTER TABLE public.counters OWNER TO {OTHER_OWNER}",
            f"table public.counters: owner {SMALL_OWNER} in spec, {OTHER_OWNER} in database", "small"),
+    Change("view.pair trigger", "drop a view's INSTEAD OF trigger",
+           "DROP TRIGGER counter_labels_insert ON public.counter_labels",
+           "trigger public.counter_labels.counter_labels_insert: missing in database", spec="small"),
+    Change("trigger.enabled", "fire a trigger while replaying replication too",
+           "ALTER TABLE public.counters ENABLE ALWAYS TRIGGER counted",
+           "trigger public.counters.counted: enabled origin in spec, always in database", spec="small"),
+    Change("trigger.constraint", "make a trigger a constraint trigger",
+           "DROP TRIGGER counted ON public.counters; CREATE CONSTRAINT TRIGGER counted AFTER UPDATE ON "
+           "public.counters FOR EACH ROW EXECUTE FUNCTION public.tg()",
+           "trigger public.counters.counted: constraint false in spec, true in database", spec="small"),
+    *(Change(f"trigger.{field}", f"recreate a constraint trigger {clause}",
+             "DROP TRIGGER settled ON public.counters; CREATE CONSTRAINT TRIGGER settled AFTER INSERT ON "
+             f"public.counters {clause} FOR EACH ROW EXECUTE FUNCTION public.tg()",
+             f"trigger public.counters.settled: {field} {expected}", spec="small")
+      for field, clause, expected in (("deferrable", "NOT DEFERRABLE", "true in spec, false in database"),
+                                      ("initially deferred", "DEFERRABLE INITIALLY DEFERRED",
+                                       "false in spec, true in database"))),
+    *(Change(f"trigger.{side}_table", f"give a trigger an {side} transition table",
+             f"DROP TRIGGER counted ON public.counters; CREATE TRIGGER counted AFTER UPDATE ON public.counters "
+             f"REFERENCING {side.upper()} TABLE AS {side}_rows FOR EACH ROW EXECUTE FUNCTION public.tg()",
+             f"trigger public.counters.counted: {side}_table none in spec, {side}_rows in database", spec="small")
+      for side in ("old", "new")),
+    Change("run.pair materialized view", "drop a materialized view",
+           "DROP MATERIALIZED VIEW public.counter_totals",
+           "materialized view public.counter_totals: missing in database", spec="small"),
+    Change("matview.query", "recreate a materialized view with another query",
+           "DROP MATERIALIZED VIEW public.counter_totals; CREATE MATERIALIZED VIEW public.counter_totals AS SELECT "
+           "count(*) + 1 AS n FROM public.counters; CREATE UNIQUE INDEX counter_totals_label "
+           "ON public.counter_totals (n); REVOKE ALL ON public.counter_totals FROM PUBLIC",  # default privileges
+           "materialized view public.counter_totals: query differs: spec (SELECT count(*) AS n FROM counters) "
+           "database (SELECT (count(*) + 1) AS n FROM counters)",
+           spec="small"),
+    *(Change(f"matview.{field}", f"{field} of a materialized view", statement, expected, spec="small")
+      for field, statement, expected in (
+          ("with_data", "REFRESH MATERIALIZED VIEW public.counter_totals WITH NO DATA",
+           "materialized view public.counter_totals: with_data true in spec, false in database"),
+          ("pair index", "DROP INDEX public.counter_totals_label",
+           "index public.counter_totals_label: missing in database"),
+          ("grants", "GRANT SELECT ON public.counter_totals TO pgspec_drift_role",
+           "grant SELECT on public.counter_totals to pgspec_drift_role: in database, not in spec"),
+          ("comment", "COMMENT ON MATERIALIZED VIEW public.counter_totals IS 'Totals.'",
+           "materialized view public.counter_totals: comment none in spec, 'Totals.' in database"))),
     Change("view.security_barrier", "make a view a security barrier",
            "ALTER VIEW public.v_agent_ticket_stats SET (security_barrier = true)",
            "view public.v_agent_ticket_stats: security_barrier false in spec, true in database"),
@@ -585,7 +628,8 @@ SMALL_SPEC = {"01-small.yaml": {
         "label": {"domain": "text"}},
     "functions": {"f": {"args": {"a": "integer"}, "returns": "integer", "language": "sql", "body": "SELECT a"},
                   "g": {"args": {"n": {"type": "integer", "default": "1"}}, "returns": "setof integer",
-                        "language": "sql", "rows": 5, "body": "SELECT generate_series(1, n)"}},
+                        "language": "sql", "rows": 5, "body": "SELECT generate_series(1, n)"},
+                  "tg": {"returns": "trigger", "body": "BEGIN RETURN NULL; END"}},
     "tables": {"counters": {"owner": SMALL_OWNER, "columns": {
         "id": {"type": "integer", "primary_key": True,
                "identity": {"generated": "always", "start": 10, "increment": 2, "max_value": 1000, "cache": 5}},
@@ -596,9 +640,18 @@ SMALL_SPEC = {"01-small.yaml": {
                                                   "deferrable": "initially deferred", "not_valid": True}},
         "excludes": {"counters_no_overlap": {"elements": {"during": "&&"}}},
         "indexes": {"counters_tag_label_idx": {"columns": ["label"], "include": ["tag"], "unique": True,
-                                               "nulls_not_distinct": True}}}},
+                                               "nulls_not_distinct": True}},
+        "triggers": {"counted": {"timing": "after", "events": ["update"], "function": "tg"},
+                     "settled": {"timing": "after", "events": ["insert"], "function": "tg", "constraint": True,
+                                 "deferrable": True}}}},
     "views": {"positive_counters": {"query": "SELECT id, label FROM counters WHERE id > 0",
-                                    "check_option": "local"}}}}
+                                    "check_option": "local"},
+              "counter_labels": {"query": "SELECT id, label FROM counters", "triggers": {
+                  "counter_labels_insert": {"timing": "instead of", "events": ["insert"], "function": "tg"}}}},
+    # no column references in its query: PostgreSQL 15 prints them qualified, 16+ not
+    "materialized_views": {"counter_totals": {"query": "SELECT count(*) AS n FROM counters",
+                                              "indexes": {"counter_totals_label": {"columns": ["n"],
+                                                                                   "unique": True}}}}}}
 
 
 @pytest.fixture(scope="module")

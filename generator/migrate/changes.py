@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ..derive import SEED_REGISTRY_SCHEMA, Catalog
 from ..model import Column
 from ..order import Item, Placed
-from ..render import render_item, render_template, seed_registry
+from ..render import TRIGGER_ENABLE, render_item, render_template, seed_registry
 from ..sqltext import QName, ident
 
 
@@ -173,6 +173,15 @@ class CreateView(Create):
     pass
 
 
+@renders()
+@dataclass(frozen=True)
+class CreateMatview(Create):
+    """CREATE MATERIALIZED VIEW: runs its query (WITH DATA), with its grants and comment."""
+
+    def describe(self) -> str:
+        return f"create materialized view {self.item.key[1]}"
+
+
 # -- renames ----------------------------------------------------------------------------------------------------
 @renders("rename")
 @dataclass(frozen=True)
@@ -282,6 +291,16 @@ class DropTable(Drop):
 @dataclass(frozen=True)
 class DropView(Drop):
     WHAT = "VIEW"
+    name: QName
+
+    def target(self) -> str:
+        return self.name.sql
+
+
+@renders("drop")
+@dataclass(frozen=True)
+class DropMatview(Drop):
+    WHAT = "MATERIALIZED VIEW"
     name: QName
 
     def target(self) -> str:
@@ -479,11 +498,17 @@ class SetRls(TableChange):
 
 @renders("enable_trigger")
 @dataclass(frozen=True)
-class EnableTrigger(TableChange):
+class SetTriggerMode(TableChange):
     name: str
+    mode: str  # origin | always | replica | disabled (model.TriggerMode)
+
+    def context(self) -> dict[str, Any]:
+        return {"table": self.table.sql, "name": self.name, "enable": TRIGGER_ENABLE[self.mode] or "ENABLE"}
 
     def describe(self) -> str:
-        return f"enable trigger {self.name} on {self.table}"
+        verb = {"origin": "enable", "always": "enable always", "replica": "enable for replication only",
+                "disabled": "disable"}[self.mode]
+        return f"{verb} trigger {self.name} on {self.table}"
 
 
 @renders("alter_policy")

@@ -90,7 +90,7 @@ def _lock(table: QName, facts: Facts, what: str) -> list[Hazard]:
 # -- rules ------------------------------------------------------------------------------------------------------
 @rule(ch.Comment, ch.AlterRole, ch.CreateRole, ch.CreateSchema, ch.DropSchema, ch.DropView, ch.DropFunction,
       ch.CreateType, ch.AddEnumValue, ch.CreateExtension, ch.AlterExtension,
-      ch.AlterSequence, ch.ValidateConstraint, ch.EnableTrigger, ch.InsertSeedRows, ch.UpdateSeedRow,
+      ch.AlterSequence, ch.ValidateConstraint, ch.SetTriggerMode, ch.InsertSeedRows, ch.UpdateSeedRow,
       ch.CreateSeedRegistry, ch.SeedRegistryRows)
 def _none(change: Any, facts: Facts) -> list[Hazard]:
     return []
@@ -127,6 +127,18 @@ def _view(change: ch.Create, facts: Facts) -> list[Hazard]:
     if not change.item.obj.security_invoker:
         out.append(Hazard("authz", f"{change.item.key[1]} runs with its owner's rights (no security_invoker)"))
     return out
+
+
+@rule(ch.CreateMatview)
+def _create_matview(change: ch.Create, facts: Facts) -> list[Hazard]:
+    return _grants_of(change.item)
+
+
+@rule(ch.DropMatview)
+def _drop_matview(change: ch.DropMatview, facts: Facts) -> list[Hazard]:
+    # Its rows are its query's: nothing is lost that creating it again does not bring back, but readers wait.
+    return [Hazard("lock", f"ACCESS EXCLUSIVE on materialized view {change.name}: its readers wait for the "
+                           "plan's transaction (where it is created again, its query runs in it)")]
 
 
 @rule(ch.SetViewOptions)

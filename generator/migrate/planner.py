@@ -35,7 +35,7 @@ from ..derive import (
 from ..diagnostics import Collector
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
-from ..model import Column, Policy, TypeDef, View
+from ..model import Column, MaterializedView, Policy, TypeDef, View
 from ..order import Item, Key, build_items, order
 from ..render import attribute_sql, signature
 from ..sqltext import QName, TypeSyntaxError, ident, parse_type, qname, value_literal
@@ -57,7 +57,7 @@ _STEP: dict[Any, int] = {
 _IDENTITY_WHATS = frozenset({"identity", "identity start", "identity increment", "identity min_value",
                              "identity max_value", "identity cache", "identity cycle"})
 _CONSTRAINT_ORDER = {"primary key": 0, "unique": 1, "check": 2, "foreign key": 3, "exclude": 4}
-_RECREATABLE = frozenset({"view", "policy", "trigger", "function", "index"})
+_RECREATABLE = frozenset({"view", "matview", "policy", "trigger", "function", "index"})
 # Differences of a type that PostgreSQL cannot make in place (the type is dropped and created), and those of a
 # composite type's attributes.
 _TYPE_REBUILT = frozenset({"kind", "base type", "collation"})
@@ -143,6 +143,8 @@ def _graph_key(kind: str, key: Any) -> Key:
         return ("table", str(key[0]))
     if kind == "grant":
         return _graph_key(*key)
+    if kind == "materialized view":
+        return ("matview", str(key))
     return (kind, str(key))
 
 
@@ -266,9 +268,11 @@ class _Planner:
         replace_when = {
             "function": {"arguments", "returns"},
             "index": {"unique", "method", "keys", "WHERE", "include", "nulls_not_distinct"},
-            "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "WHEN"},
+            "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "WHEN", "constraint", "deferrable",
+                        "initially deferred", "old_table", "new_table"},
             "policy": {"command", "mode"},
             "view": {"query"},
+            "materialized view": {"query", "with_data"},
             "type": _TYPE_REBUILT,
         }.get(kind, set())
         return (bool(what & replace_when) or (kind == "policy" and self.policy_clause_removed(key))
@@ -308,10 +312,11 @@ class _Planner:
         refuses both while they exist, so they are dropped first and created again after."""
         users = []
         for dep in sorted(self.dependants.get(("table", str(table)), ())):
-            if dep[0] not in ("view", "policy", "trigger") or dep not in self.new_items:
+            if dep[0] not in ("view", "matview", "policy", "trigger") or dep not in self.new_items:
                 continue
             obj = self.old_items[dep].obj
-            if any(mentions(t, column) for t in _texts(obj)) or (isinstance(obj, View) and _selects_star(obj.query)):
+            if any(mentions(t, column) for t in _texts(obj)) or (isinstance(obj, View | MaterializedView)
+                                                                 and _selects_star(obj.query)):
                 users.append(dep)
         self.replace_all(users)
 
@@ -322,6 +327,8 @@ class _Planner:
         change: ch.Change
         if key[0] == "view":
             change = ch.DropView(qname(obj.name))
+        elif key[0] == "matview":
+            change = ch.DropMatview(qname(obj.name))
         elif key[0] == "function":
             change = ch.DropFunction(qname(obj.name), tuple(str(parse_type(a.type)) for a in obj.inputs))
         elif key[0] == "policy":
@@ -602,15 +609,19 @@ class _Planner:
         self.replace_all(d for d in self.dependants.get(key, ()) if d[0] in _RECREATABLE and d in self.new_items
                          and d != key)
 
+    def create_children(self, name: QName) -> None:
+        """The indexes, triggers, RLS and policies of a relation created whole (seed rows are planned apart)."""
+        for child in sorted(k for k, i in self.new_items.items()
+                            if i.table is not None and qname(i.table.name) == name and k[0] != "seed"):
+            if child not in self.created:
+                self.create(child, _CREATE[child[0]])
+
     def on_table(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("table", str(name))
         for d in diffs:
             if d.what == "missing":
                 self.create(key, ch.CreateTable)
-                for child in sorted(k for k, i in self.new_items.items()
-                                    if i.table is not None and qname(i.table.name) == name and k[0] != "seed"):
-                    if child not in self.created:
-                        self.create(child, _CREATE[child[0]])
+                self.create_children(name)
             elif d.what == "extra":
                 self.add(ch.DropTable(name), DROP, key)
             elif d.what in ("rls", "force"):
@@ -767,7 +778,8 @@ class _Planner:
         elif "missing" in what:
             self.create(gkey, ch.CreateIndex)
         elif "comment" in what and gkey not in self.replaced:
-            index = next(i for i in self.new.tables[table].indexes if i.name == name)
+            owner = self.new.tables.get(table) or self.new.matviews[table]
+            index = next(i for i in owner.indexes if i.name == name)
             self.add(ch.Comment(f"INDEX {ident(table.schema)}.{ident(name)}", index.comment), CHANGE, gkey)
 
     def on_trigger(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
@@ -782,10 +794,11 @@ class _Planner:
             return
         if gkey in self.replaced:
             return
-        if "disabled" in what:
-            self.add(ch.EnableTrigger(table, name), CHANGE, gkey)
+        owner = self.new.tables.get(table) or self.new.views[table]
+        trigger = next(t for t in owner.triggers if t.name == name)
+        if "enabled" in what:
+            self.add(ch.SetTriggerMode(table, name, trigger.enabled), CHANGE, gkey)
         if "comment" in what:
-            trigger = next(t for t in self.new.tables[table].triggers if t.name == name)
             self.add(ch.Comment(f"TRIGGER {ident(name)} ON {table.sql}", trigger.comment), CHANGE, gkey)
 
     def on_policy(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
@@ -863,6 +876,7 @@ class _Planner:
         if "missing" in what:
             if key not in self.replaced:
                 self.create(key, ch.CreateView)
+                self.create_children(name)
             return
         if key in self.replaced:
             return
@@ -884,6 +898,19 @@ class _Planner:
         self.add(ch.AlterOwner(target, obj.owner), CHANGE, key)
 
 
+    def on_materialized_view(self, name: QName, diffs: list[Difference]) -> None:
+        key: Key = ("matview", str(name))
+        what = {d.what for d in diffs}
+        if "extra" in what:
+            self.drop_old(key, DROP_DEPENDANT)
+        elif "missing" in what:
+            if key not in self.replaced:
+                self.create(key, ch.CreateMatview)
+                self.create_children(name)
+        elif "comment" in what and key not in self.replaced:
+            self.add(ch.Comment(f"MATERIALIZED VIEW {name.sql}", self.new.matviews[name].comment), CHANGE, key)
+
+
 def _selects_star(query: str) -> bool:
     """Whether a view selects `*` or `t.*`: it then uses every column of its tables."""
     try:
@@ -896,7 +923,7 @@ def _selects_star(query: str) -> bool:
 
 def _texts(obj: Any) -> list[str | None]:
     """The SQL a view, policy or trigger holds, where a column it uses is named."""
-    if isinstance(obj, View):
+    if isinstance(obj, View | MaterializedView):
         return [obj.query]
     if isinstance(obj, Policy):
         return [obj.using, obj.with_check]
@@ -923,7 +950,7 @@ def _grants(side: Catalog, kind: str, key: Any) -> tuple[Any, ...]:
         type_def = side.types.get(key)
         return type_def.acl if type_def else ()
     relations: dict[str, Mapping[QName, Any]] = {"sequence": side.sequences, "table": side.tables,
-                                                 "view": side.views}
+                                                 "view": side.views, "materialized view": side.matviews}
     objects = relations.get(kind, {})
     return objects[key].grants if key in objects else ()
 
@@ -972,7 +999,7 @@ _CREATE: dict[str, type[ch.Create]] = {
     "sequence": ch.CreateSequence,
     "function": ch.CreateFunction,
     "table": ch.CreateTable, "index": ch.CreateIndex, "trigger": ch.CreateTrigger, "rls": ch.EnableRls,
-    "policy": ch.CreatePolicy, "view": ch.CreateView,
+    "policy": ch.CreatePolicy, "view": ch.CreateView, "matview": ch.CreateMatview,
 }
 
 

@@ -64,12 +64,12 @@ def of_spec(catalog: Catalog) -> Snapshot:
         functions=tuple(f for _, f in schema.all("functions")),
         tables=tuple(tables),
         views=tuple(v for _, v in schema.all("views")),
+        materialized_views=tuple(v for _, v in schema.all("materialized_views")),
     )
     return Snapshot(
         schema=Schema((module,)),
         constraints={qname(t.name): tuple(catalog.constraints(t)) for _, t in schema.all("tables")},
         rls_forced=frozenset(qname(t.name) for t in tables if t.rls == "forced"),
-        disabled_triggers=frozenset(),
         column_grants={},
         relation_columns={qname(t.name): tuple(c.name for c in t.columns) for t in tables},
         all_privileges=OFFLINE_ALL_PRIVILEGES,
@@ -145,7 +145,6 @@ class _Renamer:
         self.constraints = {k: list(v) for k, v in snapshot.constraints.items()}
         self.relation_columns = dict(snapshot.relation_columns)
         self.rls_forced = set(snapshot.rls_forced)
-        self.disabled = set(snapshot.disabled_triggers)
         self.column_grants = dict(snapshot.column_grants)
         self.seeds = dict(snapshot.seeds)
         self.snapshot = snapshot
@@ -168,7 +167,7 @@ class _Renamer:
                          functions=tuple(self.functions), types=tuple(self.types.values()))
         return dataclasses.replace(
             self.snapshot, schema=Schema((module,)), constraints={k: tuple(v) for k, v in self.constraints.items()},
-            rls_forced=frozenset(self.rls_forced), disabled_triggers=frozenset(self.disabled),
+            rls_forced=frozenset(self.rls_forced),
             column_grants=self.column_grants, relation_columns=self.relation_columns, seeds=self.seeds), self.out
 
     # -- relations --------------------------------------------------------------------------------------------------
@@ -207,7 +206,6 @@ class _Renamer:
         if old in self.rls_forced:
             self.rls_forced.discard(old)
             self.rls_forced.add(new)
-        self.disabled = {(new if t == old else t, n) for t, n in self.disabled}
         self.column_grants = {(new if t == old else t, c): g for (t, c), g in self.column_grants.items()}
 
     def _retarget_references(self, old: QName, new: QName, column: tuple[str, str] | None = None) -> None:

@@ -81,26 +81,13 @@ SELECT kind, name, detail FROM (
     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND obj_description(k.oid, 'pg_constraint') IS NOT NULL
     UNION ALL
-    SELECT 'constraint trigger', format('%%I on %%I.%%I', t.tgname, n.nspname, c.relname), NULL, t.oid,
-           'pg_trigger'::regclass
-    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT t.tgisinternal AND t.tgconstraint <> 0
-    UNION ALL
+    -- Trigger arguments (the spec's triggers call their function with none) and a constraint trigger's FROM table.
     SELECT 'trigger option', format('%%I on %%I.%%I', t.tgname, n.nspname, c.relname),
-           concat_ws(', ', CASE t.tgenabled WHEN 'D' THEN 'DISABLED' WHEN 'A' THEN 'ENABLE ALWAYS'
-                                            WHEN 'R' THEN 'ENABLE REPLICA' END,
-                     CASE WHEN t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL THEN 'transition tables' END,
-                     CASE WHEN t.tgnargs > 0 THEN 'arguments' END),
+           concat_ws(', ', CASE WHEN t.tgnargs > 0 THEN 'arguments' END,
+                     CASE WHEN t.tgconstrrelid <> 0 THEN 'FROM ' || t.tgconstrrelid::regclass::text END),
            t.oid, 'pg_trigger'::regclass
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT t.tgisinternal AND t.tgconstraint = 0
-      AND c.relkind IN ('r', 'p')
-      AND (t.tgenabled <> 'O' OR t.tgoldtable IS NOT NULL OR t.tgnewtable IS NOT NULL OR t.tgnargs > 0)
-    UNION ALL
-    SELECT 'view trigger', format('%%I on %%I.%%I', t.tgname, n.nspname, c.relname), NULL, t.oid,
-           'pg_trigger'::regclass
-    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT t.tgisinternal AND c.relkind = 'v'
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT t.tgisinternal AND (t.tgnargs > 0 OR t.tgconstrrelid <> 0)
     UNION ALL
     -- Functions the spec cannot declare: overloads (the spec keys functions by name), unnamed arguments, other
     -- languages, event trigger functions. The importer leaves each of them out.

@@ -8,12 +8,11 @@ SELECT kind, name FROM (
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND t.typtype IN ('r', 'm')
     UNION ALL
-    SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table'
-                          WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END,
+    SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END,
            format('%%I.%%I', n.nspname, c.relname), c.oid, 'pg_class'::regclass
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[])
-      AND (c.relkind IN ('m', 'f') OR (c.relkind IN ('r', 'p') AND c.relispartition))
+      AND (c.relkind = 'f' OR (c.relkind IN ('r', 'p') AND c.relispartition))
     UNION ALL
     SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function' WHEN 'p' THEN 'procedure' END,
            format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), p.oid,

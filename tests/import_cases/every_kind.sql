@@ -145,6 +145,17 @@ CREATE TRIGGER orders_touch BEFORE INSERT OR UPDATE OF total, status ON shop.ord
     FOR EACH ROW WHEN (NEW.total > 0) EXECUTE FUNCTION shop.touch();
 CREATE TRIGGER orders_audit AFTER DELETE OR TRUNCATE ON shop.orders FOR EACH STATEMENT EXECUTE FUNCTION shop.audit();
 COMMENT ON TRIGGER orders_audit ON shop.orders IS 'Logs bulk changes.';
+-- Transition tables, a constraint trigger and each enable mode (pg_trigger.tgenabled).
+CREATE TRIGGER orders_inserted AFTER INSERT ON shop.orders REFERENCING NEW TABLE AS new_orders
+    FOR EACH STATEMENT EXECUTE FUNCTION shop.audit();
+ALTER TABLE shop.orders ENABLE ALWAYS TRIGGER orders_inserted;
+CREATE TRIGGER orders_updated AFTER UPDATE ON shop.orders REFERENCING OLD TABLE AS old_orders NEW TABLE AS new_orders
+    FOR EACH ROW EXECUTE FUNCTION shop.audit();
+ALTER TABLE shop.orders DISABLE TRIGGER orders_updated;
+CREATE CONSTRAINT TRIGGER orders_settled AFTER UPDATE OF status ON shop.orders DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.status = 'paid') EXECUTE FUNCTION shop.audit();
+ALTER TABLE shop.orders ENABLE REPLICA TRIGGER orders_settled;
+CREATE CONSTRAINT TRIGGER orders_checked AFTER DELETE ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.audit();
 ALTER TABLE shop.orders ENABLE ROW LEVEL SECURITY;
 CREATE POLICY orders_own ON shop.orders TO imp_writer
     USING (customer_id = (SELECT shop.current_customer()))
@@ -194,3 +205,23 @@ ALTER TABLE public.cache OWNER TO imp_owner;
 ALTER SEQUENCE shop.order_number_seq OWNER TO imp_owner;
 ALTER FUNCTION public.first_of(text[]) OWNER TO imp_owner;
 ALTER SCHEMA shop OWNER TO imp_owner;
+CREATE FUNCTION shop.open_orders_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO shop.orders (customer_id, total) SELECT c.id, NEW.total FROM shop.customers c WHERE c.email = NEW.email;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER open_orders_insert INSTEAD OF INSERT ON shop.open_orders FOR EACH ROW
+    EXECUTE FUNCTION shop.open_orders_insert();
+CREATE TRIGGER open_orders_inserted AFTER INSERT ON shop.open_orders FOR EACH STATEMENT EXECUTE FUNCTION shop.audit();
+
+-- Materialized views: one filled with a unique index (REFRESH ... CONCURRENTLY needs it), grants and a comment; one
+-- left empty (WITH NO DATA) reading the first.
+CREATE MATERIALIZED VIEW shop.order_totals AS
+    SELECT customer_id, sum(total) AS total, count(*) AS orders FROM shop.orders GROUP BY customer_id;
+CREATE UNIQUE INDEX order_totals_customer_idx ON shop.order_totals (customer_id);
+CREATE INDEX order_totals_big_idx ON shop.order_totals (total DESC) WHERE total > 1000;
+COMMENT ON MATERIALIZED VIEW shop.order_totals IS 'Spend per customer, refreshed nightly.';
+GRANT SELECT ON shop.order_totals TO imp_reader;
+CREATE MATERIALIZED VIEW public.big_spenders AS SELECT customer_id FROM shop.order_totals WHERE total > 1000
+    WITH NO DATA;
