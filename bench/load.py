@@ -26,13 +26,15 @@ small scale, prints the table and writes nothing (it fails on any error, never o
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,7 @@ from generator import live  # noqa: E402
 
 SEED_DOC = ROOT / "docs" / "seed" / "SPEC-131-support-ticket-schema.md"
 PLANS = ROOT / "bench" / "plans"
+RAW = ROOT / "bench" / "load.json"
 ACTIVE = "('new', 'open', 'in_progress', 'waiting_customer', 'waiting_internal')"
 
 # SPEC-131 is written for Supabase, whose default privileges grant the API roles everything on new tables and
@@ -481,7 +484,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--smoke", action="store_true", help="scale 0.005, 5 samples, writes nothing (CI)")
     p.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md and bench/plans/")
     p.add_argument("--plans", type=Path, help="save the plans here (default bench/plans/, none with --no-write)")
+    p.add_argument("--render", action="store_true", help="rewrite the RESULTS.md section from bench/load.json")
     args = p.parse_args(argv)
+    if args.render:
+        return report(json.loads(RAW.read_text(encoding="utf-8")), write=True)
     if args.smoke:
         args.scale, args.repeat, args.budget, args.no_write = 0.005, 5, 0.0, True
     sizes = Sizes.at(args.scale)
@@ -489,7 +495,7 @@ def main(argv: list[str]) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    run_started = time.perf_counter()
+    run_started, load_before = time.perf_counter(), os.getloadavg()[0]
     server = live.start_server()
     tag = uuid.uuid4().hex[:8]
     ours_dsn = live.create_database(server, f"pgspec_load_ours_{tag}")
@@ -521,11 +527,22 @@ def main(argv: list[str]) -> int:
     finally:
         for dsn in (ours_dsn, seed_dsn):
             live.drop_database(server, live.database_name(dsn))
-    block = markdown(server.version, sizes, counts, loads, actors, reads, writes, seed_error, args,
-                     time.perf_counter() - run_started)
+    raw = {"version": server.version, "date": time.strftime("%Y-%m-%d"), "scale": args.scale, "repeat": args.repeat,
+           "sizes": asdict(sizes), "counts": counts, "load_seconds": loads, "actors": actors,
+           "seed_error": seed_error, "minutes": (time.perf_counter() - run_started) / 60,
+           "loadavg": [load_before, os.getloadavg()[0]],
+           "reads": {q.slug: {n: asdict(t) for n, t in timings.items()} for q, timings in reads},
+           "writes": {i.slug: {n: asdict(t) for n, t in timings.items()} for i, timings in writes}}
+    return report(raw, write=not args.no_write)
+
+
+def report(raw: dict[str, Any], write: bool) -> int:
+    """Print the table; with `write`, put it in bench/RESULTS.md and the raw numbers in bench/load.json."""
+    block = markdown(raw)
     print(block)
-    if not args.no_write:
+    if write:
         write_section("load", block)
+        RAW.write_text(json.dumps(raw, indent=1, default=str) + "\n", encoding="utf-8")
     return 0
 
 
@@ -573,25 +590,29 @@ def run_inserts(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], ac
     return results
 
 
-def markdown(version: str, sizes: Sizes, counts: dict[str, int], loads: dict[str, dict[str, float]],
-             actors: dict[str, Any], reads: Reads, writes: Writes, seed_error: str, args: argparse.Namespace,
-             took: float) -> str:
+def markdown(raw: dict[str, Any]) -> str:
     n = "{:,}".format
+    sizes = raw["sizes"]
+    reads = {slug: {form: Timing(**t) for form, t in forms.items()} for slug, forms in raw["reads"].items()}
+    writes = {slug: {form: Timing(**t) for form, t in forms.items()} for slug, forms in raw["writes"].items()}
+    fewest = min(len(t.samples) for forms in (*reads.values(), *writes.values()) for t in forms.values())
     lines = [
         "<!-- load:start -->",
         "## The generated schema under load (`make bench`)", "",
-        f"{time.strftime('%Y-%m-%d')}, PostgreSQL {version}, scale {args.scale:g}: {n(sizes.tenants)} tenants, "
-        f"{n(sizes.customers)} customers, {sizes.staff} staff, "
-        + ", ".join(f"{n(c)} {t.split('.')[1]}" for t, c in counts.items())
-        + f" (bench/load.py; whole run {took / 60:.1f} min). Load per database: "
-        + "; ".join(f"{name} {sum(s.values()):.0f} s" for name, s in loads.items())
-        + f". Median and p95 of up to {args.repeat} interleaved runs per form, ms of wall time per statement "
-        "(planning included). Plans: [bench/plans/](plans/).", "",
+        f"{raw['date']}, PostgreSQL {raw['version']}, scale {raw['scale']:g}: {n(sizes['tenants'])} tenants, "
+        f"{n(sizes['customers'])} customers, {sizes['staff']} staff, "
+        + ", ".join(f"{n(c)} {t.split('.')[1]}" for t, c in raw["counts"].items())
+        + f" (bench/load.py; whole run {raw['minutes']:.0f} min, load average {raw['loadavg'][0]:.1f} before, "
+        f"{raw['loadavg'][1]:.1f} after, on 2 shared cores). Load per database: "
+        + "; ".join(f"{name} {sum(s.values()):.0f} s" for name, s in raw["load_seconds"].items())
+        + f". Median and p95 of {fewest} to {raw['repeat']} interleaved runs per form, ms of wall time per "
+        "statement (planning included). Plans: [bench/plans/](plans/); raw numbers: [load.json](load.json).", "",
         "Forms: **RLS alone** is the query as the app sends it, as the user (SET ROLE authenticated + JWT claims); "
         "**filtered** adds the filter a client would add (customer_id, and NOT is_internal / activity_type <> "
         "'note_added' where the policy hides rows); **no RLS** is the owner running the filtered form, the "
         "limit. Staff queries carry their own filter: one RLS form. **Seed** is SPEC-131's own SQL on the same "
-        "data (patched: see the notes), same user, same statement.", "",
+        "data (patched: see below), same user, same statement. Below 1 in an ours / seed column: ours is faster.",
+        "",
         "| query | rows | RLS alone | filtered | no RLS | RLS alone / no RLS | filtered / no RLS | seed RLS alone "
         "| seed filtered | ours / seed, RLS alone | ours / seed, filtered |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -600,7 +621,8 @@ def markdown(version: str, sizes: Sizes, counts: dict[str, int], loads: dict[str
     def cell(t: Timing | None) -> str:
         return f"{ms(t.median)} (p95 {ms(t.p95)})" if t else "same"
 
-    for q, t in reads:
+    for q in QUERIES:
+        t = reads[q.slug]
         filtered, seed_filtered = t.get("filtered"), t.get("seed_filtered")
         rows = f"{t['rls'].rows}" + (f" (seed {t['seed_rls'].rows})" if t["seed_rls"].rows != t["rls"].rows else "")
         lines.append(
@@ -611,11 +633,12 @@ def markdown(version: str, sizes: Sizes, counts: dict[str, int], loads: dict[str
             f"| {ratio(filtered.median, seed_filtered.median) if filtered and seed_filtered else 'same'} |")
     lines += ["", "| insert (as the user, rolled back) | all triggers | user triggers disabled | trigger overhead "
                   "| seed, its triggers | ours / seed |", "|---|---|---|---|---|---|"]
-    for ins, t in writes:
+    for ins in INSERTS:
+        t = writes[ins.slug]
         lines.append(f"| {ins.label} | {cell(t['triggers'])} | {cell(t['no_triggers'])} "
                      f"| {ratio(t['triggers'].median, t['no_triggers'].median)} | {cell(t['seed_triggers'])} "
                      f"| {ratio(t['triggers'].median, t['seed_triggers'].median)} |")
-    lines += ["", f"Seed as written: a customer opening a ticket gets `{seed_error}`; patch: `{SEED_PATCH}` "
+    lines += ["", f"Seed as written: a customer opening a ticket gets `{raw['seed_error']}`; patch: `{SEED_PATCH}` "
                   "(plus Supabase's default grants on its tables and sequence, which the seed relies on).",
               "<!-- load:end -->"]
     return "\n".join(lines)
