@@ -15,8 +15,8 @@ Each read query runs in three forms: as the app sends it relying on RLS alone, w
 (both as the real role: SET LOCAL ROLE authenticated + the JWT claims auth.uid() reads), and as the owner with
 the access predicate written out (the no-RLS limit). Staff queries carry their own filter, so their two RLS forms
 are one. Inserts run as the real role through every trigger, and with the table's user triggers disabled. The
-forms of a query are interleaved round by round; median and p95 of wall time per statement (planning included,
-no prepared statements). Ratios compare within this run only. EXPLAIN (ANALYZE, BUFFERS) of every form is saved
+forms of a query are interleaved round by round, each timed run after an untimed one (warm); median and p95 of
+wall time per statement (planning included, no prepared statements). Ratios compare within this run only. EXPLAIN (ANALYZE, BUFFERS) of every form is saved
 under bench/plans/.
 
 `make bench` runs the full scale and rewrites the `load` section of bench/RESULTS.md; `make bench-smoke` runs a
@@ -386,20 +386,19 @@ class Form:
     disable: str | None = None  # a table whose user triggers are disabled while this form runs
 
 
-def measure(forms: list[Form], repeat: int, budget: float, warmup: int = 2) -> dict[str, Timing]:
+def measure(forms: list[Form], repeat: int, budget: float, warmup: int = 1) -> dict[str, Timing]:
     """Round by round, each form once (interleaved, so that drift in the machine's load hits every form alike);
-    at least 5 rounds, then up to `repeat` while within `budget` seconds. When a form disables triggers (ALTER
-    TABLE, which makes the next statement on the table reload its catalog entries), every form of the set runs
-    once untimed right before its timed run, so that no timed statement pays for that reload."""
+    at least 5 rounds, then up to `repeat` while within `budget` seconds. Each timed run follows an untimed run of
+    the same form: the slow forms read the whole table and push the fast forms' pages out of shared_buffers, and a
+    form that disables triggers (ALTER TABLE) makes the next statement on the table reload its catalog entries;
+    so every form is timed warm, as an OLTP statement that runs all day is."""
     timings = {f.name: Timing() for f in forms}
-    settle = any(f.disable for f in forms)
     started = time.perf_counter()
     rounds = 0
     while rounds < warmup + repeat and (rounds < warmup + 5 or time.perf_counter() - started < budget):
         for form in forms:
             with triggers_disabled(form):
-                if settle:
-                    run_once(form.conn, form.user, form.sql, form.params)
+                run_once(form.conn, form.user, form.sql, form.params)
                 ms, rows = run_once(form.conn, form.user, form.sql, form.params)
             if rounds >= warmup:
                 timings[form.name].samples.append(ms)
@@ -421,13 +420,12 @@ def triggers_disabled(form: Form) -> Iterator[None]:
         form.conn.execute(f"ALTER TABLE {form.disable} ENABLE TRIGGER USER")
 
 
-def explain(form: Form, path: Path | None, settle: bool = False) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of the form into `path`; `settle`: after one untimed run (see measure)."""
+def explain(form: Form, path: Path | None) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the form into `path`, after an untimed run (warm, as measure times it)."""
     if path is None:
         return
     with triggers_disabled(form):
-        if settle:
-            run_once(form.conn, form.user, form.sql, form.params)
+        run_once(form.conn, form.user, form.sql, form.params)
         with as_user(form.conn, form.user):
             cur = psycopg.ClientCursor(form.conn)
             lines = [r[0] for r in cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + form.sql, form.params).fetchall()]
@@ -594,7 +592,7 @@ def run_inserts(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], ac
                  Form("seed_triggers", seed, user, ins.sql, actors)]
         timings = measure(forms, args.repeat, args.budget)
         for form in forms:
-            explain(form, plans / f"{ins.slug}.{form.name}.txt" if plans else None, settle=True)
+            explain(form, plans / f"{ins.slug}.{form.name}.txt" if plans else None)
         log(f"{ins.slug}: " + ", ".join(f"{n} {t.median:.2f} ms" for n, t in timings.items()))
         results.append((ins, timings))
     return results
