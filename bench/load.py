@@ -16,8 +16,8 @@ Each read query runs in three forms: as the app sends it relying on RLS alone, w
 the access predicate written out (the no-RLS limit). Staff queries carry their own filter, so their two RLS forms
 are one. Inserts run as the real role through every trigger, and with the table's user triggers disabled. The
 forms of a query are interleaved round by round, each timed run after an untimed one (warm); median and p95 of
-wall time per statement (planning included, no prepared statements). Ratios compare within this run only. EXPLAIN (ANALYZE, BUFFERS) of every form is saved
-under bench/plans/.
+wall time per statement (planning included, no prepared statements). Ratios compare within this run only.
+EXPLAIN (ANALYZE, BUFFERS) of every form is saved under bench/plans/.
 
 `make bench` runs the full scale and rewrites the `load` section of bench/RESULTS.md; `make bench-smoke` runs a
 small scale, prints the table and writes nothing (it fails on any error, never on a timing).
