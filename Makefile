@@ -48,7 +48,7 @@ clean:  ## remove the virtualenv and caches
 docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, access matrix)
 	$(PY) -m generator docs --readme README.md
 
-bench: $(STAMP)  ## SPEC-131 under load, 1,000,000 tickets, beside the seed's SQL (long: ~30 min); bench/RESULTS.md, bench/plans/
+bench: $(STAMP)  ## SPEC-131 under load, 1,000,000 tickets, beside the seed's SQL (long: ~15 min); bench/RESULTS.md, bench/plans/
 	$(PY) bench/load.py
 
 bench-smoke: $(STAMP)  ## the same at a small scale (under a minute): prints its ratios, writes nothing, fails only on errors
