@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs bench bench-tools bench-scale bench-peers mutation mutation-smoke clean help migration
+.PHONY: generate check test test-live lint docs bench bench-smoke bench-rls bench-tools bench-scale bench-peers mutation mutation-smoke clean help migration
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,7 +48,13 @@ clean:  ## remove the virtualenv and caches
 docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, access matrix)
 	$(PY) -m generator docs --readme README.md
 
-bench: $(STAMP)  ## RLS overhead benchmark on the SPEC-131 schema; writes bench/RESULTS.md
+bench: $(STAMP)  ## SPEC-131 under load, 1,000,000 tickets, beside the seed's SQL (long: ~15 min); bench/RESULTS.md, bench/plans/
+	$(PY) bench/load.py
+
+bench-smoke: $(STAMP)  ## the same at a small scale (under a minute): prints its ratios, writes nothing, fails only on errors
+	$(PY) bench/load.py --smoke
+
+bench-rls: $(STAMP)  ## RLS overhead on 50,000 tickets, with the unwrapped auth.uid() variant; bench/RESULTS.md
 	$(PY) bench/rls_overhead.py
 
 mutation: $(STAMP)  ## mutmut over the pure modules (long: run it on a quiet machine); bench/mutation/, bench/RESULTS.md

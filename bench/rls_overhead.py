@@ -3,7 +3,7 @@
 For each query the same rows are fetched twice: once through RLS as the API user (SET ROLE authenticated + JWT
 claims), once as the table owner with the equivalent WHERE clause written out. A third variant replaces the
 policy's `(SELECT auth.uid())` with a bare `auth.uid()` to show why the lint rule exists. Prints a table and writes
-bench/RESULTS.md. Run with `make bench` (about a minute).
+bench/RESULTS.md. Run with `make bench-rls` (about a minute).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scale import write_section  # noqa: E402
 
 from generator import live  # noqa: E402
 
@@ -95,8 +98,8 @@ def main() -> None:
         results.append(("customer: own open tickets, auth.uid() unwrapped", unwrapped, results[0][2], n))
     live.drop_database(server, live.database_name(dsn))
 
-    lines = [f"# Benchmarks ({time.strftime('%Y-%m-%d')}, PostgreSQL {server.version}, {TICKETS} tickets, "
-             f"median of {REPEAT} runs)", "",
+    lines = [f"## RLS overhead (`make bench-rls`, {time.strftime('%Y-%m-%d')}, PostgreSQL {server.version}, "
+             f"{TICKETS} tickets, median of {REPEAT} runs)", "",
              "RLS overhead: the same rows fetched through the policies as the API user, and as the owner with the "
              "equivalent filter written out. Ratios compare within this run only.", "",
              "Reading: permissive policies are OR-ed, so `staff OR escalated priority OR own` cannot use the "
@@ -106,12 +109,9 @@ def main() -> None:
              "| query | rows | with RLS (ms) | explicit filter (ms) | ratio |", "|---|---|---|---|---|"]
     for label, with_rls, without, rows in results:
         lines.append(f"| {label} | {rows} | {with_rls:.2f} | {without:.2f} | {with_rls / without:.1f}x |")
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(["<!-- rls:start -->", *lines, "<!-- rls:end -->"])
     print(text)
-    results_md = ROOT / "bench" / "RESULTS.md"
-    # Keep the sections other benchmarks own (bench/mutation.py writes the mutation score after this one).
-    kept = results_md.read_text().partition("<!-- mutation:start -->") if results_md.exists() else ("", "", "")
-    results_md.write_text(text + ("\n" + kept[1] + kept[2] if kept[1] else ""))
+    write_section("rls", text)  # the other benchmarks' sections stay as they are
 
 
 if __name__ == "__main__":

@@ -321,7 +321,7 @@ def markdown(results: dict[int, dict[str, Run]], repeat: int) -> str:
 
 def write_section(name: str, block: str) -> None:
     """Put `block` in place of the `<!-- NAME:start -->` ... `<!-- NAME:end -->` section of bench/RESULTS.md, or
-    at its end (bench/rls_overhead.py keeps everything from the mutation section on)."""
+    at its end."""
     text = RESULTS.read_text(encoding="utf-8")
     if f"<!-- {name}:start -->" in text:
         text = re.sub(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", lambda _: block, text, flags=re.S)
