@@ -81,11 +81,14 @@ CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket
         AND (message_id IS NULL
              OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)));
 
+-- The escalation test is guarded by cardinality(...) > 0 (same rows admitted): without escalated priorities, as
+-- for every customer, the sub-query over all tickets never runs (unguarded, a customer's read scanned every
+-- ticket: bench/RESULTS.md, load).
 CREATE POLICY "Escalation targets can view attachments of escalated tickets" ON public.ticket_attachments
     AS PERMISSIVE
     FOR SELECT
     TO authenticated
-    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])));
+    USING ((cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
 CREATE POLICY "Support staff can view all attachments" ON public.ticket_attachments
     AS PERMISSIVE
@@ -102,7 +105,7 @@ CREATE POLICY "Users can upload attachments to tickets" ON public.ticket_attachm
     WITH CHECK (uploaded_by = (SELECT auth.uid())
         AND ((SELECT public.is_support_staff())
              OR ((ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
-                  OR ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[])))
+                  OR (cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))))
                  AND (message_id IS NULL
                       OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)
                       OR (SELECT public.has_any_role(ARRAY['support_lead']))))));
