@@ -72,6 +72,7 @@ _PRIVILEGES = {
     "function": {"execute", "all"},
     "schema": {"usage", "create", "all"},
     "type": {"usage"},
+    "column": {"select", "insert", "update", "references"},
 }
 # The keys of `types:` entries that belong to one kind (enum, attributes, domain) only.
 _TYPE_KIND_KEYS = {"renamed_values": "enum", "not_null": "domain", "default": "domain", "checks": "domain",
@@ -706,6 +707,7 @@ class Checker:
 
     def check_column(self, table: Table, column: Column) -> None:
         self.plain_name(column.name, column.loc("name"), "column")
+        self.check_grants(column.grants, "column")
         ctype = self.type_of(column.type, column.loc("type"), allow_pseudo=False)
         if column.default is not None and column.default_sql is not None:
             self.err(column.loc("default_sql"), "use either `default` (a literal) or `default_sql`, not both")

@@ -959,12 +959,17 @@ class _Drift:
         self.pair("column", {(name, c.name): c for c in spec.columns}, {(name, c.name): c for c in db.columns},
                   lambda c: f"{name}.{c[1]}", lambda s, a, b: self.column(s, name, a, b, a.name in keys),
                   ordered=True)
-        for (table, column), privileges in sorted(self.db.column_grants.items()):
-            for grant in privileges if table == name else ():
-                for privilege in grant.privileges:
-                    grantee = "PUBLIC" if grant.role == "public" else ident(grant.role)
-                    self.add(Subject(f"grant {privilege.upper()} ({ident(column)}) on {name} to {grantee}",
-                                     "column grant", (name, column)), EXTRA, "extra", (grant.role, privilege))
+        # Column privileges: the spec's columns' `grants:` against the database's column ACLs.
+        spec_columns, db_columns = {c.name: c for c in spec.columns}, {c.name: c for c in db.columns}
+        for column in sorted({c.name for c in (*spec.columns, *db.columns) if c.grants}):
+            want = {(g.role, p) for g in getattr(spec_columns.get(column), "grants", ()) for p in g.privileges}
+            have = {(g.role, p) for g in getattr(db_columns.get(column), "grants", ()) for p in g.privileges}
+            for role, privilege in sorted(want ^ have):
+                grantee = "PUBLIC" if role == "public" else ident(role)
+                missing = (role, privilege) in want
+                self.add(Subject(f"grant {privilege.upper()} ({ident(column)}) on {name} to {grantee}",
+                                 "column grant", (name, column)), MISSING if missing else EXTRA,
+                         "missing" if missing else "extra", (role, privilege))
         self.pair("constraint", {(name, c.name): c for c in self.catalog.constraints(spec)},
                   {(name, c.name): c for c in self.db.constraints.get(name, ())}, lambda c: f"{name}.{c[1]}",
                   lambda s, a, b: self.constraint(s, name, a, b))

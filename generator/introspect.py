@@ -85,8 +85,6 @@ class Snapshot:
     constraints: Mapping[QName, tuple[Constraint, ...]]
     # Tables with FORCE ROW LEVEL SECURITY, whether or not RLS is enabled (the model only knows "forced" = both).
     rls_forced: frozenset[QName]
-    # Column-level privileges, (table, column) -> grants; the spec has none.
-    column_grants: Mapping[tuple[QName, str], tuple[Grant, ...]]
     # Column names of each table and view, in order (expressions are resolved against them).
     relation_columns: Mapping[QName, tuple[str, ...]]
     # What GRANT ALL means per kind on this server: table, sequence, function, schema.
@@ -377,7 +375,6 @@ class _Reader:
         self.conn = conn
         self.schemas = schemas
         self.relations: dict[int, _Relation] = {}
-        self.column_grants: dict[tuple[QName, str], tuple[Grant, ...]] = {}
 
     def rows(self, kind: str, **params: Any) -> list[tuple[Any, ...]]:
         return self.conn.execute(query(kind), params).fetchall()
@@ -411,7 +408,6 @@ class _Reader:
             schema=Schema((module,)),
             constraints={r.name: tuple(r.constraints) for r in tables},
             rls_forced=frozenset(r.name for r in tables if r.rls_forced),
-            column_grants=self.column_grants,
             relation_columns={r.name: tuple(c.name for c in r.columns) for r in self.relations.values()},
             all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")},
             user=self.conn.execute("SELECT current_user::text").fetchone()[0],  # type: ignore[index]
@@ -431,11 +427,10 @@ class _Reader:
             expression = Sql(default) if default is not None else None
             rel.columns.append(Column(
                 name=name, type=column_type, not_null=not_null, comment=comment, collation=collation,
+                grants=grants(acl) if acl else (),
                 default_sql=None if generated else expression, generated=expression if generated else None,
                 identity=None if not identity else identity_from_options(
                     _IDENTITY_KINDS[identity], column_type, (*options, cycle))))
-            if acl:
-                self.column_grants[(rel.name, name)] = grants(acl)
 
     def read_constraints(self, oids: list[int]) -> None:
         for oid, name, kind, definition, deferrable, deferred, validated, where in self.rows("constraints",

@@ -402,6 +402,9 @@ class Column(Node):
         "Checked value list (from `enums:`) this column is limited to: a CHECK (col IN (...)) on the column's own "
         "type, not an enum type (for that, declare it under `types:` and name it in `type:`).")
     enum_constraint: str | None = spec_field("Name of the value list's CHECK constraint (default: valid_COLUMN).")
+    grants: tuple[Grant, ...] = spec_field(
+        "Column privileges beside the table's, e.g. `authenticated: [update]` (GRANT UPDATE (col) ON TABLE ...): "
+        "select, insert, update, references.", (), keyed=True)
     comment: str | None = spec_field("COMMENT ON COLUMN.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment beside the column.")
     using: Sql | None = spec_field(

@@ -105,6 +105,15 @@ def acl(target: str, grants: tuple[Grant, ...], catalog: Catalog, *, exact: bool
     return {"target": target, "revoke": revoke, "grants": rows}
 
 
+def column_acl(table: Table) -> list[dict[str, str]]:
+    """Column privileges, after the table's (whose REVOKE ALL also takes every column privilege): one GRANT per
+    column and role, `SELECT (c), UPDATE (c)` in PostgreSQL's order."""
+    return [{"privileges": ", ".join(f"{p.upper()} ({ident(c.name)})"
+                                     for p in sorted(g.privileges, key=PRIVILEGE_ORDER.index)),
+             "role": "PUBLIC" if g.role == "public" else ident(g.role)}
+            for c in table.columns for g in sorted(c.grants, key=lambda g: g.role)]
+
+
 def owner_sql(target: str, owner: str | None) -> str | None:
     """ALTER ... OWNER TO, last of an object's statements: its grants were made by whoever ran the SQL, and the
     new owner takes them over (with the owner's own privileges), so REVOKE ALL cannot strip the owner."""
@@ -228,6 +237,7 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {"name": name, "columns": columns, "width": width, "constraints": constraints, "later": later,
             "notes": note_lines(table.note), "comments": comments,
             "acl": acl(f"TABLE {name}", table.grants, catalog), "unlogged": table.unlogged,
+            "column_grants": column_acl(table),
             "owner": owner_sql(f"TABLE {name}", table.owner)}
 
 

@@ -131,6 +131,19 @@ def _grants(kind: str, target: str, grants: Iterable[Grant], revoke_from: Iterab
             | {f"revoke all on {kind} {target} from {role}" for role in revoke_from})
 
 
+def _per_column(privilege: str) -> list[str]:
+    """`update (a) (b)` -> `update (a)`, `update (b)`; a privilege without columns as it is."""
+    name, *columns = privilege.split(" ")
+    return [f"{name} {c}" for c in columns] or [name]
+
+
+def _column_grants(table: Table) -> set[str]:
+    """GRANT privilege (column) ON TABLE: one line per column privilege."""
+    name = qname(table.name)
+    return {f"grant {p} ({c.name}) on table {name} to {g.role}" for c in table.columns for g in c.grants
+            for p in g.privileges}
+
+
 def _revoked(catalog: Catalog) -> list[str]:
     return ["public", *catalog.roles]
 
@@ -272,7 +285,7 @@ def _expect_function(fn: Function, item: Item, catalog: Catalog) -> set[str]:
 def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
     name = qname(table.name)
     out = ({f"table {name}" + (" unlogged" if table.unlogged else "")}
-           | _grants("table", str(name), table.grants, _revoked(catalog))
+           | _grants("table", str(name), table.grants, _revoked(catalog)) | _column_grants(table)
            | _comment("table", name, table.comment) | _owned("table", name, table.owner))
     for c in table.columns:
         has_default = c.default_sql is not None or c.default is not None
@@ -766,7 +779,11 @@ def _create_table_as_stmt(stmt: Json, text: str) -> set[str]:
 @handles("GrantStmt")
 def _grant_stmt(stmt: Json, text: str) -> set[str]:
     kind = _OBJ[stmt["objtype"]]
-    privileges = [p["AccessPriv"]["priv_name"] for p in stmt["privileges"]] if stmt.get("privileges") else ["all"]
+    # A column privilege names its columns: `update (meta)` (each column a line of its own).
+    privileges = [p["AccessPriv"]["priv_name"]
+                  + "".join(f" ({c['String']['sval']})" for c in p["AccessPriv"].get("cols", ()))
+                  for p in stmt["privileges"]] if stmt.get("privileges") else ["all"]
+    privileges = [q for p in privileges for q in _per_column(p)]
     out: set[str] = set()
     for target in stmt["objects"]:
         for grantee in stmt["grantees"]:

@@ -170,7 +170,6 @@ def test_round_trip_every_kind(pg_server: live.Server, tmp_path: Path, capsys: A
 # What unsupported.sql adds, as import must name it (kind and qualified name).
 EXPECTED_UNSUPPORTED = [
     "serial column shop.gadgets.serial_no",
-    "column privilege shop.gadgets.label",
     "constraint option shop.gadgets.gadgets_pkey (DEFERRABLE)",
     "partitioned table shop.events", "partition shop.events_2026",
     "index option shop.scratch_x_idx (WITH (fillfactor=70))",
@@ -200,7 +199,8 @@ def test_unsupported_kinds_are_named(pg_server: live.Server, tmp_path: Path, cap
     # identity, generated and collated columns are the spec's now (every_kind.sql's round trip proves them)
     assert gadgets["id"] == {"type": "bigint", "primary_key": True, "identity": "always"}
     assert gadgets["price_with_tax"]["generated"].replace("(", "").replace(")", "") == "price * 1.2"
-    assert gadgets["label"] == {"type": "text", "collation": "C"}
+    # column privileges too (unsupported.sql grants SELECT (label) to imp_reader)
+    assert gadgets["label"] == {"type": "text", "collation": "C", "grants": {"imp_reader": ["select"]}}
 
 
 def test_refuses_a_directory_holding_a_spec(tmp_path: Path, capsys: Any) -> None:

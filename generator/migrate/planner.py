@@ -419,7 +419,8 @@ class _Planner:
         table, column = key
         for d in diffs:
             role, privilege = d.detail
-            self.add(ch.Grant(f"TABLE {table.sql}", privilege, role, False, column), CHANGE, ("table", str(table)))
+            self.add(ch.Grant(f"TABLE {table.sql}", privilege, role, d.what == "missing", column), CHANGE,
+                     ("table", str(table)))
 
     def on_extension(self, name: str, diffs: list[Difference]) -> None:
         key: Key = ("extension", name)

@@ -70,7 +70,6 @@ def of_spec(catalog: Catalog) -> Snapshot:
         schema=Schema((module,)),
         constraints={qname(t.name): tuple(catalog.constraints(t)) for _, t in schema.all("tables")},
         rls_forced=frozenset(qname(t.name) for t in tables if t.rls == "forced"),
-        column_grants={},
         relation_columns={qname(t.name): tuple(c.name for c in t.columns) for t in tables},
         all_privileges=OFFLINE_ALL_PRIVILEGES,
         seeds={qname(t.name): spec_seeds(catalog, t) for _, t in schema.all("tables") if t.seed},
@@ -145,7 +144,6 @@ class _Renamer:
         self.constraints = {k: list(v) for k, v in snapshot.constraints.items()}
         self.relation_columns = dict(snapshot.relation_columns)
         self.rls_forced = set(snapshot.rls_forced)
-        self.column_grants = dict(snapshot.column_grants)
         self.seeds = dict(snapshot.seeds)
         self.snapshot = snapshot
         self.out: list[Rename] = []
@@ -168,7 +166,7 @@ class _Renamer:
         return dataclasses.replace(
             self.snapshot, schema=Schema((module,)), constraints={k: tuple(v) for k, v in self.constraints.items()},
             rls_forced=frozenset(self.rls_forced),
-            column_grants=self.column_grants, relation_columns=self.relation_columns, seeds=self.seeds), self.out
+            relation_columns=self.relation_columns, seeds=self.seeds), self.out
 
     # -- relations --------------------------------------------------------------------------------------------------
     def table(self, new: QName, old: QName) -> None:
@@ -206,7 +204,6 @@ class _Renamer:
         if old in self.rls_forced:
             self.rls_forced.discard(old)
             self.rls_forced.add(new)
-        self.column_grants = {(new if t == old else t, c): g for (t, c), g in self.column_grants.items()}
 
     def _retarget_references(self, old: QName, new: QName, column: tuple[str, str] | None = None) -> None:
         """Foreign keys name their target table and columns: PostgreSQL follows a rename, so does the snapshot."""
@@ -269,8 +266,6 @@ class _Renamer:
                            for t in db.triggers),
             policies=tuple(replace(p, using=text(p.using), with_check=text(p.with_check)) for p in db.policies))
         self.relation_columns[table] = tuple(new if c == old else c for c in self.relation_columns.get(table, ()))
-        self.column_grants = {(t, new if (t == table and c == old) else c): g
-                              for (t, c), g in self.column_grants.items()}
         cons = self.constraints.get(table, [])
         for i, con in enumerate(cons):
             cons[i] = replace(con, columns=tuple(new if c == old else c for c in con.columns),

@@ -14,11 +14,6 @@ SELECT kind, name, detail FROM (
     WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass AND dep.deptype = 'a'
       AND n.nspname = ANY (%(schemas)s::text[]) AND a.attidentity = ''
     UNION ALL
-    SELECT 'column privilege', format('%%I.%%I.%%I', n.nspname, c.relname, a.attname),
-           array_to_string(a.attacl, ', '), c.oid, 'pg_class'::regclass
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND a.attnum > 0 AND a.attacl IS NOT NULL
-    UNION ALL
     SELECT 'partitioned table', format('%%I.%%I', n.nspname, c.relname), pg_get_partkeydef(c.oid), c.oid,
            'pg_class'::regclass
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

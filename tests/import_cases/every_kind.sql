@@ -123,6 +123,8 @@ COMMENT ON POLICY "customers see themselves" ON shop.customers IS 'Row ownership
 GRANT SELECT ON shop.customers TO imp_reader;
 GRANT SELECT, INSERT, UPDATE ON shop.customers TO imp_writer;
 GRANT ALL ON shop.customers TO imp_admin;
+-- Column privileges: a reader may correct a customer's name only, and reference its email.
+GRANT UPDATE (name), REFERENCES (email) ON shop.customers TO imp_reader;
 
 CREATE TABLE shop.orders (
     id uuid DEFAULT gen_random_uuid(),
