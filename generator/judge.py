@@ -242,8 +242,23 @@ def _run(conn: psycopg.Connection[Any], catalog: Catalog, pieces: list[Piece]) -
         if item.kind == "seed":
             errors += _seed_rows(conn, catalog, piece, exc)
         else:
-            errors.append(Diagnostic(_where(piece, exc), message(exc)))
+            errors.append(Diagnostic(_where(piece, exc), message(exc) + _raw_place(piece, exc)))
     return errors
+
+
+def _raw_place(piece: Piece, exc: psycopg.Error) -> str:
+    """For a raw SQL object: where in its SQL text the error points, as `check` says it."""
+    from .check import text_place
+
+    offset = _offset(piece, exc)
+    item = piece.placed.item
+    if item.kind != "raw" or offset is None:
+        return ""
+    text = item.obj.sql.strip()
+    start = piece.text.find(text)
+    if not start >= 0 or not start <= offset <= start + len(text):
+        return ""
+    return f" ({text_place(text, offset - start)} of the SQL text)"
 
 
 def message(exc: psycopg.Error) -> str:
@@ -261,6 +276,8 @@ def _where(piece: Piece, exc: psycopg.Error) -> Pos:
     if item.kind == "table":
         assert isinstance(obj, Table)
         return _table_position(obj, piece.text, offset, exc) or item.pos
+    if item.kind == "raw":
+        return item.obj.loc("sql")  # type: ignore[no-any-return]
     if item.kind == "function" and offset is not None:
         assert isinstance(obj, Function)
         body = obj.body.strip("\n")

@@ -18,13 +18,13 @@ from typing import Any
 from . import sqlparse
 from .derive import Catalog, default_acls, parse_reference
 from .diagnostics import Collector, Pos
-from .model import DefaultPrivileges, Function, Grant, Index, Policy, Table, Trigger, View
+from .model import DefaultPrivileges, Function, Grant, Index, Policy, RawSql, Table, Trigger, View
 from .sqltext import SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
 
 Key = tuple[str, str]  # (kind, identity)
 
 _GROUP = {"role": 0, "schema": 1, "extension": 2, "default_privileges": 3, "type": 4, "sequence": 5, "function": 6,
-          "table": 7, "view": 8}
+          "table": 7, "view": 8, "raw": 9}
 _TABLE_CHILD = {"table": 0, "index": 1, "trigger": 2, "rls": 3, "policy": 4, "seed": 5}
 
 
@@ -80,6 +80,8 @@ def build_items(catalog: Catalog) -> list[Item]:
             items.extend(_table_items(catalog, table, index))
         for view in module.views:
             items.append(_view_item(catalog, view, index))
+        for raw in module.raw:
+            items.append(_raw_item(catalog, raw, index))
     return items
 
 
@@ -249,6 +251,14 @@ def _view_item(catalog: Catalog, view: View, module: int) -> Item:
     deps = set(_schema_dep(name) | _grant_deps(view.grants) | _ref_deps(catalog, refs))
     deps.discard(("view", str(name)))
     return Item("view", ("view", str(name)), view, module, view.pos, deps=frozenset(deps))
+
+
+def _raw_item(catalog: Catalog, raw: RawSql, module: int) -> Item:
+    """After what `depends_on` names and what its SQL visibly refers to (tables, functions, types it names)."""
+    deps = {key for key in map(catalog.raw_dependency, raw.depends_on) if key is not None}
+    deps |= _ref_deps(catalog, sqlparse.statement_references(raw.sql))
+    deps.discard(("raw", raw.name))
+    return Item("raw", ("raw", raw.name), raw, module, raw.pos, deps=frozenset(deps))
 
 
 def order(catalog: Catalog) -> list[Placed]:

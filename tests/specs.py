@@ -46,3 +46,16 @@ def one(dsn: str, query: str) -> Any:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(query.encode()).fetchone()
     return row[0] if row else None
+
+
+def check_errors(spec_dir: Path) -> list[str]:
+    """The diagnostics `check` refuses a spec directory with (it must refuse it)."""
+    import pytest
+
+    from generator.check import check
+    from generator.diagnostics import SpecError
+    from generator.load import load_spec
+
+    with pytest.raises(SpecError) as refused:
+        check(load_spec(spec_dir))
+    return [str(d) for d in refused.value.diagnostics]

@@ -288,6 +288,11 @@ CHANGES = [
     Change("extension.version", "install another version of an extension",
            "DROP EXTENSION hstore; CREATE EXTENSION hstore WITH SCHEMA public VERSION '1.4'",
            "extension hstore: version 1.8 in spec, 1.4 in database", "small"),
+    Change("run.pair raw", "forget a raw SQL object's record", "DELETE FROM pgspec.raw_objects",
+           "raw small_stats: missing in database", "small"),
+    Change("raw_object.add 1", "record another SQL for a raw SQL object",
+           "UPDATE pgspec.raw_objects SET fingerprint = 'other' WHERE name = 'small_stats'",
+           "raw small_stats: SQL changed since applied (the database recorded another fingerprint)", "small"),
     Change("default_acl.grants", "grant more by default in a schema",
            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO PUBLIC",
            "grant INSERT on new tables in schema public to PUBLIC: in database, not in spec", "small"),
@@ -509,7 +514,9 @@ SMALL_SPEC = {"01-small.yaml": {
         "id": {"type": "integer", "primary_key": True,
                "identity": {"generated": "always", "start": 10, "increment": 2, "max_value": 1000, "cache": 5}},
         "label": "text", "tag": {"type": "text", "collation": "C"},
-        "shout": {"type": "text", "generated": "upper(label)"}}}}}}
+        "shout": {"type": "text", "generated": "upper(label)"}}}},
+    "raw": {"small_stats": {"sql": "CREATE STATISTICS public.counters_stats ON label, tag FROM public.counters",
+                            "drop": "DROP STATISTICS public.counters_stats"}}}}
 
 
 @pytest.fixture(scope="module")

@@ -32,12 +32,12 @@ from ..derive import (
     seed_key,
     seed_key_text,
 )
-from ..diagnostics import Collector
+from ..diagnostics import Collector, Pos
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
 from ..model import Column, Policy, TypeDef, View
 from ..order import Item, Key, build_items, order
-from ..render import signature
+from ..render import raw_text, signature
 from ..sqltext import QName, ident, parse_type, qname, value_literal
 from . import changes as ch
 from .hazards import Facts, Hazard, hazards
@@ -249,6 +249,7 @@ class _Planner:
             handler = getattr(self, f"on_{kind.replace(' ', '_')}")
             handler(key, diffs)
         self.seeds()
+        self.raw_registry()
         return Plan(self.new, tuple(self.ordered()), tuple(self.notes), self.options.online, tuple(differences))
 
     def needs_replacement(self, kind: str, key: Any, what: set[str]) -> bool:
@@ -700,6 +701,36 @@ class _Planner:
             for key_text in sorted(set(recorded) - kept):
                 self.add(ch.DeleteSeedRow(name, key_text, _key_condition(key_text, types)), CHANGE,
                          ("seed", str(name)), 1)
+
+    def on_raw(self, name: str, diffs: list[Difference]) -> None:
+        """New: run its SQL. Changed: its drop (as recorded when applied, else the spec's), then its SQL. Gone from
+        the spec: its recorded drop. A raw object with no drop to run is refused."""
+        key: Key = ("raw", name)
+        what = {d.what for d in diffs}
+        recorded = self.old.raw.get(name, ("", None))[1]
+        spec = self.new.raw.get(name)
+        if what & {"extra", "sql"}:
+            drop = recorded if recorded is not None else \
+                raw_text(spec.drop) if spec is not None and spec.drop is not None else None
+            if drop is None:
+                errors = Collector()
+                where = spec.loc("sql") if spec is not None else Pos(self.new.schema.modules[0].source, 1, 1)
+                errors.error(where, f"raw {name}: " + ("its SQL changed since it was applied" if spec else
+                                                       "it is no longer in the spec")
+                             + ", and neither the spec nor the database has a `drop:` for it, so a plan cannot "
+                               "remove what it created: give it a `drop:`, or drop it by hand and DELETE its row "
+                               "from pgspec.raw_objects")
+                errors.raise_if_any()
+            self.add(ch.DropRaw(name, str(drop)), DROP_DEPENDANT, key)
+        if what & {"missing", "sql"}:
+            self.create(key, ch.CreateRaw)
+
+    def raw_registry(self) -> None:
+        """The registry, created just before the first raw SQL object a plan creates (as the output does)."""
+        created = [k for k in self.created if k[0] == "raw"]
+        if created and not self.old.raw_registry:
+            first = min(created, key=lambda k: self.new_rank.get(k, 0))
+            self.add(ch.CreateRawRegistry(), CHANGE, first, -1)
 
     def on_view(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("view", str(name))
