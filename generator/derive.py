@@ -296,8 +296,8 @@ class Catalog:
 
     def raw_dependency_names(self) -> list[str]:
         """Every name a `depends_on` entry may give (for did-you-mean)."""
-        names = [str(n) if n.schema != DEFAULT_SCHEMA else n.name
-                 for kind in (self.tables, self.views, self.sequences, self.functions, self.types) for n in kind]
+        qualified = [n for kind in (self.tables, self.views, self.sequences, self.functions, self.types) for n in kind]
+        names = [str(n) for n in qualified] + [n.name for n in qualified if n.schema == DEFAULT_SCHEMA]
         names += [f"schema {n}" for n in self.schemas if n != DEFAULT_SCHEMA]
         names += [f"{kind} {n}" for kind, objects in (("extension", self.extensions), ("role", self.roles),
                                                        ("raw", self.raw)) for n in objects]
