@@ -197,6 +197,8 @@ def judge(catalog: Catalog, placed: list[Placed], dsn: str | None = None,
             errors = _run(conn, catalog, pieces)
             warnings: list[Record] = []
             if not errors:
+                errors = _raw_drops(conn, placed)
+            if not errors:
                 errors, warnings = _plpgsql(conn, placed)
         return Verdict(tuple(errors), tuple(warnings), version)
     except psycopg.Error as exc:  # outside a piece's savepoint: the session itself failed
@@ -259,6 +261,23 @@ def _raw_place(piece: Piece, exc: psycopg.Error) -> str:
     if not start >= 0 or not start <= offset <= start + len(text):
         return ""
     return f" ({text_place(text, offset - start)} of the SQL text)"
+
+
+def _raw_drops(conn: psycopg.Connection[Any], placed: list[Placed]) -> list[Diagnostic]:
+    """Each raw SQL object's `drop`, run after the whole output and followed by its SQL again (as a plan replacing
+    it would run them), then rolled back: a drop that fails is reported at `drop:` now, not when a plan needs it."""
+    from .render import raw_text
+
+    errors = []
+    for p in placed:
+        raw = p.item.obj
+        if p.item.kind != "raw" or raw.drop is None:
+            continue
+        exc = _execute(conn, f"SAVEPOINT judge_raw;\n{raw_text(raw.drop)}\n{raw_text(raw.sql)}\n"
+                             "ROLLBACK TO SAVEPOINT judge_raw;\nRELEASE SAVEPOINT judge_raw")
+        if exc is not None:
+            errors.append(Diagnostic(raw.loc("drop"), f"{message(exc)} (running the drop, then the SQL again)"))
+    return errors
 
 
 def message(exc: psycopg.Error) -> str:

@@ -191,3 +191,29 @@ def test_a_changed_raw_object_without_drop_is_refused(tmp_path: Path) -> None:
     assert "raw p: its SQL changed since it was applied, and neither the spec nor the database has a `drop:`" in \
         str(refused.value)
     assert "01-raw.yaml:" in str(refused.value).split(": raw p")[0]
+
+
+def test_a_raw_object_on_a_replaced_view_is_replaced_with_it(tmp_path: Path, empty_db: str) -> None:
+    """A rule lives and dies with its view: when a plan replaces the view, the raw object runs its drop first and
+    its SQL again after (else the rule would be gone while its record says applied)."""
+    body = copy.deepcopy(BASE)
+    body["views"] = {"recent": {"query": "SELECT id, msg FROM public.log WHERE id > 10"}}
+    body["raw"] = {"recent_insert": {"sql": "CREATE RULE recent_insert AS ON INSERT TO public.recent DO INSTEAD "
+                                            "INSERT INTO public.log VALUES (NEW.id, NEW.msg)",
+                                     "drop": "DROP RULE recent_insert ON public.recent"}}
+    live.apply_sql(empty_db, sql_of(build(spec(tmp_path, "v1", body)).files, "schema.sql"))
+    body["views"]["recent"]["query"] = "SELECT id, msg FROM public.log WHERE id > 100"
+    v2 = spec(tmp_path, "v2", body)
+    p = database.plan_database(empty_db, check(load_spec(v2)))
+    assert [type(s.change).__name__ for s in p.steps] == ["DropRaw", "DropView", "CreateView", "CreateRaw"]
+    migrate(empty_db, v2)
+    assert one(empty_db, "SELECT count(*) FROM pg_rules WHERE rulename = 'recent_insert'") == 1
+
+
+@pytest.mark.live
+def test_the_judge_runs_the_drop_and_the_sql_again(tmp_path: Path) -> None:
+    catalog = check(load_spec(spec(tmp_path, "d", with_raw(p={"sql": "CREATE PUBLICATION p FOR TABLE public.log",
+                                                            "drop": "DROP PUBLICATION nope"}))))
+    [error] = judge.judge(catalog, order(catalog)).errors
+    assert str(error.pos).endswith("01-raw.yaml:12:11"), error
+    assert 'publication "nope" does not exist' in error.message and "then the SQL again" in error.message

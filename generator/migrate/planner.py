@@ -214,7 +214,9 @@ class _Planner:
 
     def ordered(self) -> list[Step]:
         def sort_key(s: Step) -> tuple[Any, ...]:
-            if s.phase in (DROP_DEPENDANT, DROP):
+            if s.phase in (DROP_DEPENDANT, DROP) and s.anchor[0] == "raw":
+                rank = -len(self.old_rank) - 1  # last in any order (the old graph has no raw objects): first out
+            elif s.phase in (DROP_DEPENDANT, DROP):
                 rank = -self.old_rank.get(s.anchor, -1)
             elif s.phase == RENAME:
                 rank = -1
@@ -294,6 +296,11 @@ class _Planner:
         for key in sorted(added):
             self.drop_old(key, DROP_DEPENDANT)
             self.create(key, _CREATE[key[0]])
+        # Raw SQL objects that use a replaced object (their SQL may hold on to it): their drop, then their SQL.
+        for key, item in sorted(self.new_items.items()):
+            if key[0] == "raw" and key[1] in self.old.raw and key not in self.replaced and item.deps & set(added):
+                self.on_raw(key[1], [Difference(f"raw {key[1]}", "replaced with what it uses", "raw", key[1],
+                                                "sql")])
 
     def rebuild_users_of_column(self, table: QName, column: str) -> None:
         """Views, policies and triggers that use a column whose type changes or that is dropped: PostgreSQL
@@ -706,7 +713,11 @@ class _Planner:
         """New: run its SQL. Changed: its drop (as recorded when applied, else the spec's), then its SQL. Gone from
         the spec: its recorded drop. A raw object with no drop to run is refused."""
         key: Key = ("raw", name)
+        if key in self.replaced:  # replaced already, with an object it uses
+            return
         what = {d.what for d in diffs}
+        if "sql" in what:
+            self.replaced.add(key)
         recorded = self.old.raw.get(name, ("", None))[1]
         spec = self.new.raw.get(name)
         if what & {"extra", "sql"}:
