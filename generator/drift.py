@@ -679,8 +679,9 @@ class _Drift:
                   str, self.table)
         self.pair("view", self.spec("view", self.catalog.views.values()), self.database("view", module.views), str,
                   self.view)
-        self.pair("raw", self.spec("raw", self.catalog.raw.items()),
-                  {n: r for n, r in self.db.raw.items() if f"raw {n}" not in self.skip}, str, self.raw_object)
+        if not self.db.raw_unread:
+            self.pair("raw", self.spec("raw", self.catalog.raw.items()),
+                      {n: r for n, r in self.db.raw.items() if f"raw {n}" not in self.skip}, str, self.raw_object)
         self.platform_children()
         return self.out
 

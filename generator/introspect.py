@@ -99,6 +99,7 @@ class Snapshot:
     # Raw SQL objects recorded in pgspec.raw_objects: name -> (fingerprint of the SQL applied, its drop SQL).
     raw: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
     raw_registry: bool = False  # whether the raw SQL registry table exists
+    raw_unread: bool = False  # the registry exists but the reading role may not read it (raw not compared)
 
     @property
     def module(self) -> Module:
@@ -373,8 +374,14 @@ class _Reader:
     def raw_objects(self) -> dict[str, Any]:
         """The raw SQL registry's records, when the table exists (Snapshot.raw and raw_registry)."""
         table = f"{SEED_REGISTRY_SCHEMA}.{RAW_REGISTRY_TABLE}"
-        if self.conn.execute("SELECT to_regclass(%s)", (table,)).fetchone() == (None,):
+        row = self.conn.execute("SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') "
+                                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                "WHERE n.nspname = %s AND c.relname = %s",
+                                (SEED_REGISTRY_SCHEMA, RAW_REGISTRY_TABLE)).fetchone()
+        if row is None:
             return {}
+        if not row[0]:  # a role that may read the catalog but not the tool's schema: raw objects are not compared
+            return {"raw_registry": True, "raw_unread": True}
         rows = self.conn.execute(f"SELECT name, fingerprint, drop_sql FROM {table} ORDER BY name").fetchall()
         return {"raw": {name: (fp, drop) for name, fp, drop in rows}, "raw_registry": True}
 
