@@ -6,6 +6,7 @@ checked with PostgreSQL's parser (pglast) via ``sqlparse``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -39,6 +40,7 @@ from .model import (
     MaterializedView,
     Module,
     Policy,
+    RawSql,
     Referencing,
     Schema,
     Table,
@@ -211,7 +213,7 @@ class Checker:
                 self.err(type_def.loc("name"), f"type {type_def.name!r} has the name of a table or view, whose row "
                                                "type takes that name (PostgreSQL refuses it)")
         for kind, label in (("functions", "function"), ("enums", "enum"), ("roles", "role"), ("schemas", "schema"),
-                            ("actors", "actor"), ("extensions", "extension")):
+                            ("actors", "actor"), ("extensions", "extension"), ("raw", "raw SQL object")):
             for _, obj in self.catalog.schema.all(kind):
                 claim((kind, str(to_qname(obj.name)) if kind == "functions" else obj.name), obj.loc("name"), label)
         for _, defaults in self.catalog.schema.all("default_privileges"):
@@ -234,6 +236,8 @@ class Checker:
             self.check_owner(schema_def)
         for extension in module.extensions:
             self.check_extension(extension)
+        for raw in module.raw:
+            self.check_raw(raw)
         for defaults in module.default_privileges:
             self.check_default_privileges(defaults)
         for enum in module.enums:
@@ -262,6 +266,37 @@ class Checker:
             self.check_view(view)
         for matview in module.materialized_views:
             self.check_matview(matview)
+
+    def check_raw(self, raw: RawSql) -> None:
+        """Its SQL and drop parse, run inside the transaction the output and plans run in, and its `depends_on`
+        entries name spec objects. What the statements do is PostgreSQL's question (the judge runs them)."""
+        self.name_length(raw.name, raw.loc("name"), "raw SQL object")
+        for key, text in (("sql", raw.sql), ("drop", raw.drop)):
+            if text is None:
+                continue
+            try:
+                stmts = sqlparse.parse_statements(text)
+            except SqlSyntaxError as exc:
+                self.err(raw.loc(key), f"raw {raw.name}: `{key}` does not parse: {sql_error(exc, text)}")
+                continue
+            if not stmts:
+                self.err(raw.loc(key), f"raw {raw.name}: `{key}` holds no statement")
+            for stmt in stmts:
+                refused = sqlparse.outside_transaction(stmt.stmt)
+                if refused:
+                    self.err(raw.loc(key), f"raw {raw.name}: {refused} cannot run in the transaction the output "
+                                           f"and plans run in ({text_place(text, stmt.stmt_location)} of the "
+                                           "SQL text)")
+        names: list[str] | None = None
+        for entry in raw.depends_on:
+            if self.catalog.raw_dependency(entry) is not None:
+                if entry.split() == ["raw", raw.name]:
+                    self.err(raw.loc("depends_on"), f"raw {raw.name} depends on itself")
+                continue
+            names = self.catalog.raw_dependency_names() if names is None else names
+            close = difflib.get_close_matches(entry, names, n=1)
+            self.err(raw.loc("depends_on"), f"raw {raw.name}: depends_on names no object of the spec: {entry!r}"
+                                            + (f" (did you mean {close[0]!r}?)" if close else ""))
 
     def check_extension(self, extension: Extension) -> None:
         """Whether the server has the extension is PostgreSQL's question (the judge runs CREATE EXTENSION); the
@@ -1182,9 +1217,13 @@ def sql_error(exc: SqlSyntaxError, text: str, prefix: int = 0) -> str:
     index = int(m[1]) - prefix if m else -1
     if m is None or not 0 <= index <= len(text):
         return message
+    return f"{message[:m.start()]} ({text_place(text, index)} of the SQL text)"
+
+
+def text_place(text: str, index: int) -> str:
+    """`line L, column C` (or `column C` in a one-line text) of a character offset into `text`."""
     line, col = text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
-    where = f"line {line}, column {col}" if "\n" in text else f"column {col}"
-    return f"{message[:m.start()]} ({where} of the SQL text)"
+    return f"line {line}, column {col}" if "\n" in text else f"column {col}"
 
 
 def _base(type_text: str) -> str:

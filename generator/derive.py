@@ -27,6 +27,7 @@ from .model import (
     Identity,
     MaterializedView,
     Module,
+    RawSql,
     Role,
     Schema,
     SchemaDef,
@@ -245,6 +246,12 @@ def _deferrable(value: bool | str) -> _Deferral:
 SEED_REGISTRY_SCHEMA = "pgspec"
 
 
+# The table where generated SQL and plans record the raw SQL objects applied (see RawSql).
+RAW_REGISTRY_TABLE = "raw_objects"
+# The kinds a raw SQL object's `depends_on` entry may name with a word before the name.
+RAW_DEPENDENCY_KINDS = ("schema", "extension", "role", "raw")
+
+
 def seed_key(table: Table, constraints: list[Constraint]) -> tuple[str, ...]:
     """The columns that identify a table's seed rows: the first primary key or unique constraint whose columns
     every seed row gives; failing that, every column the rows give (a changed row is then a new row)."""
@@ -314,6 +321,37 @@ class Catalog:
         for _, e in self.schema.all("extensions"):
             out.setdefault(e.name, e)
         return out
+
+    @cached_property
+    def raw(self) -> dict[str, RawSql]:
+        out: dict[str, RawSql] = {}
+        for _, r in self.schema.all("raw"):
+            out.setdefault(r.name, r)
+        return out
+
+    def raw_dependency(self, text: str) -> tuple[str, str] | None:
+        """The spec object a raw SQL object's `depends_on` entry names, as an order key (kind, identity): `KIND
+        NAME` for a schema, extension, role or raw object, else a table, view, sequence, function or type by
+        (qualified) name. None when the spec has no such object."""
+        words = text.split()
+        if len(words) == 2 and words[0] in RAW_DEPENDENCY_KINDS:
+            known: dict[str, Mapping[str, object]] = {"schema": self.schemas, "extension": self.extensions,
+                                                      "role": self.roles, "raw": self.raw}
+            return (words[0], words[1]) if words[1] in known[words[0]] else None
+        name = qname(text.strip())
+        relations: tuple[tuple[str, Mapping[QName, object]], ...] = (
+            ("table", self.tables), ("view", self.views), ("sequence", self.sequences), ("function", self.functions),
+            ("type", self.types))
+        return next(((kind, str(name)) for kind, objects in relations if name in objects), None)
+
+    def raw_dependency_names(self) -> list[str]:
+        """Every name a `depends_on` entry may give (for did-you-mean)."""
+        qualified = [n for kind in (self.tables, self.views, self.sequences, self.functions, self.types) for n in kind]
+        names = [str(n) for n in qualified] + [n.name for n in qualified if n.schema == DEFAULT_SCHEMA]
+        names += [f"schema {n}" for n in self.schemas if n != DEFAULT_SCHEMA]
+        names += [f"{kind} {n}" for kind, objects in (("extension", self.extensions), ("role", self.roles),
+                                                       ("raw", self.raw)) for n in objects]
+        return names
 
     @cached_property
     def default_privileges(self) -> dict[tuple[str | None, str | None], DefaultPrivileges]:

@@ -686,6 +686,9 @@ class _Drift:
                   self.view)
         self.pair("materialized view", self.spec("materialized view", self.catalog.matviews.values()),
                   self.database("materialized view", module.materialized_views), str, self.matview)
+        if not self.db.raw_unread:
+            self.pair("raw", self.spec("raw", self.catalog.raw.items()),
+                      {n: r for n, r in self.db.raw.items() if f"raw {n}" not in self.skip}, str, self.raw_object)
         self.platform_children()
         return self.out
 
@@ -701,7 +704,7 @@ class _Drift:
             name, obj = item if isinstance(item, tuple) else (item.name, item)
             if obj is None:  # public: in every spec, declared by none
                 continue
-            key = name if kind in ("role", "schema", "extension") else qname(obj.name)
+            key = name if kind in ("role", "schema", "extension", "raw") else qname(obj.name)
             if f"{kind} {key}" not in self.skip:
                 out[key] = obj
         return out
@@ -1143,6 +1146,11 @@ class _Drift:
         self.comment(subject, spec.comment, db.comment)
 
     # -- views ------------------------------------------------------------------------------------------------------
+    def raw_object(self, subject: str, spec: model.RawSql, db: tuple[str, str | None]) -> None:
+        """What the database recorded when it ran the raw SQL: its fingerprint (PostgreSQL cannot say more)."""
+        if sqlparse.fingerprint(spec.sql) != db[0]:
+            self.add(subject, "SQL changed since applied (the database recorded another fingerprint)", "sql")
+
     def view(self, subject: str, spec: View, db: View) -> None:
         self.fragment(subject, "query", spec.query, db.query, Canon.query)
         self.value(subject, "security_invoker", spec.security_invoker, db.security_invoker)
@@ -1221,6 +1229,7 @@ def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str]
             continue
         skipped |= {f"role {r.name}" for r in module.roles} | {f"schema {s.name}" for s in module.schemas}
         skipped |= {f"extension {e.name}" for e in module.extensions}
+        skipped |= {f"raw {r.name}" for r in module.raw}
         skipped |= {f"default privileges {(d.for_role, d.schema)}" for d in module.default_privileges}
         for kind in ("type", "sequence", "function", "table", "view"):
             skipped |= {f"{kind} {qname(o.name)}" for o in getattr(module, f"{kind}s")}

@@ -27,7 +27,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from . import model, sqlparse
-from .derive import Constraint, identity_from_options
+from .derive import RAW_REGISTRY_TABLE, SEED_REGISTRY_SCHEMA, Constraint, identity_from_options
 from .diagnostics import NOWHERE
 from .model import (
     PRIVILEGE_ORDER,
@@ -98,6 +98,10 @@ class Snapshot:
     user: str | None = None
     # The database's other schemas (not the spec's, not PostgreSQL's own): not compared, but named by verify.
     other_schemas: tuple[str, ...] = ()
+    # Raw SQL objects recorded in pgspec.raw_objects: name -> (fingerprint of the SQL applied, its drop SQL).
+    raw: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    raw_registry: bool = False  # whether the raw SQL registry table exists
+    raw_unread: bool = False  # the registry exists but the reading role may not read it (raw not compared)
 
     @property
     def module(self) -> Module:
@@ -411,7 +415,22 @@ class _Reader:
             relation_columns={r.name: tuple(c.name for c in r.columns) for r in self.relations.values()},
             all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")},
             user=self.conn.execute("SELECT current_user::text").fetchone()[0],  # type: ignore[index]
-            other_schemas=tuple(n for n, in self.rows("other_schemas", schemas=self.schemas)))
+            other_schemas=tuple(n for n, in self.rows("other_schemas", schemas=self.schemas)),
+            **self.raw_objects())
+
+    def raw_objects(self) -> dict[str, Any]:
+        """The raw SQL registry's records, when the table exists (Snapshot.raw and raw_registry)."""
+        table = f"{SEED_REGISTRY_SCHEMA}.{RAW_REGISTRY_TABLE}"
+        row = self.conn.execute("SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT') "
+                                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                "WHERE n.nspname = %s AND c.relname = %s",
+                                (SEED_REGISTRY_SCHEMA, RAW_REGISTRY_TABLE)).fetchone()
+        if row is None:
+            return {}
+        if not row[0]:  # a role that may read the catalog but not the tool's schema: raw objects are not compared
+            return {"raw_registry": True, "raw_unread": True}
+        rows = self.conn.execute(f"SELECT name, fingerprint, drop_sql FROM {table} ORDER BY name").fetchall()
+        return {"raw": {name: (fp, drop) for name, fp, drop in rows}, "raw_registry": True}
 
     def read_relations(self) -> None:
         for oid, schema, name, kind, rls, forced, options, viewdef, comment, acl, unlogged, owner, populated in \

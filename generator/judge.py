@@ -197,6 +197,8 @@ def judge(catalog: Catalog, placed: list[Placed], dsn: str | None = None,
             errors = _run(conn, catalog, pieces)
             warnings: list[Record] = []
             if not errors:
+                errors = _raw_drops(conn, placed)
+            if not errors:
                 errors, warnings = _plpgsql(conn, placed)
         return Verdict(tuple(errors), tuple(warnings), version)
     except psycopg.Error as exc:  # outside a piece's savepoint: the session itself failed
@@ -242,7 +244,39 @@ def _run(conn: psycopg.Connection[Any], catalog: Catalog, pieces: list[Piece]) -
         if item.kind == "seed":
             errors += _seed_rows(conn, catalog, piece, exc)
         else:
-            errors.append(Diagnostic(_where(piece, exc), message(exc)))
+            errors.append(Diagnostic(_where(piece, exc), message(exc) + _raw_place(piece, exc)))
+    return errors
+
+
+def _raw_place(piece: Piece, exc: psycopg.Error) -> str:
+    """For a raw SQL object: where in its SQL text the error points, as `check` says it."""
+    from .check import text_place
+
+    offset = _offset(piece, exc)
+    item = piece.placed.item
+    if item.kind != "raw" or offset is None:
+        return ""
+    text = item.obj.sql.strip()
+    start = piece.text.find(text)
+    if not start >= 0 or not start <= offset <= start + len(text):
+        return ""
+    return f" ({text_place(text, offset - start)} of the SQL text)"
+
+
+def _raw_drops(conn: psycopg.Connection[Any], placed: list[Placed]) -> list[Diagnostic]:
+    """Each raw SQL object's `drop`, run after the whole output and followed by its SQL again (as a plan replacing
+    it would run them), then rolled back: a drop that fails is reported at `drop:` now, not when a plan needs it."""
+    from .render import raw_text
+
+    errors = []
+    for p in placed:
+        raw = p.item.obj
+        if p.item.kind != "raw" or raw.drop is None:
+            continue
+        exc = _execute(conn, f"SAVEPOINT judge_raw;\n{raw_text(raw.drop)}\n{raw_text(raw.sql)}\n"
+                             "ROLLBACK TO SAVEPOINT judge_raw;\nRELEASE SAVEPOINT judge_raw")
+        if exc is not None:
+            errors.append(Diagnostic(raw.loc("drop"), f"{message(exc)} (running the drop, then the SQL again)"))
     return errors
 
 
@@ -261,6 +295,8 @@ def _where(piece: Piece, exc: psycopg.Error) -> Pos:
     if item.kind == "table":
         assert isinstance(obj, Table)
         return _table_position(obj, piece.text, offset, exc) or item.pos
+    if item.kind == "raw":
+        return item.obj.loc("sql")  # type: ignore[no-any-return]
     if item.kind == "function" and offset is not None:
         assert isinstance(obj, Function)
         body = obj.body.strip("\n")

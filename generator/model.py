@@ -745,6 +745,29 @@ class MaterializedView(Node):
 
 
 @dataclass(frozen=True)
+class RawSql(Node):
+    """SQL the spec language cannot express yet (a publication, a statistics object, a rule, ...), kept as written:
+    parsed by pglast, placed after what it depends on, checked by `verify`. PostgreSQL cannot say what arbitrary
+    SQL created, so the database records each one applied in pgspec.raw_objects (a fingerprint of its parse
+    tree): `verify --db` reports one missing or changed since applied, and plans run `drop` then `sql` again."""
+
+    LABEL = "raw SQL object"
+    name: str = spec_field("A name of your choosing, unique in the spec (recorded in pgspec.raw_objects).", key=True)
+    sql: Sql = spec_field(
+        "The statements, run as written (no transaction control, nothing PostgreSQL refuses inside a transaction "
+        "block such as CREATE INDEX CONCURRENTLY or VACUUM).", shorthand=True, required=True)
+    drop: Sql | None = spec_field(
+        "Statements that remove what `sql` creates (`DROP PUBLICATION audit`): a plan runs them before `sql` when "
+        "the SQL changed, and alone when the object leaves the spec. Without it a plan refuses to replace it.")
+    depends_on: tuple[str, ...] = spec_field(
+        "Spec objects it needs, created before it: a table, view, sequence, function or type (`schema.name` or "
+        "`name`), or `schema NAME`, `extension NAME`, `role NAME`, `raw NAME`. Tables and functions its SQL names "
+        "are found without it.", ())
+    comment: str | None = spec_field("Why this is raw SQL (rendered as a SQL comment above it).")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statements.")
+
+
+@dataclass(frozen=True)
 class Module(Node):
     """One spec file; it renders into the output file of the same name."""
 
@@ -781,6 +804,9 @@ class Module(Node):
         "Materialized views, `name: {query: ..., indexes: {...}}` (CREATE MATERIALIZED VIEW), created after what "
         "they select from; plans recreate one whose query changes. REFRESH MATERIALIZED VIEW is not part of a "
         "schema: the application (or a scheduled job) runs it.", (), keyed=True)
+    raw: tuple[RawSql, ...] = spec_field(
+        "Raw SQL for what the spec language cannot express, `name: {sql: ..., drop: ..., depends_on: [...]}`.", (),
+        keyed=True)
     # The file as output headers name it (`spec/03-x.yaml`): independent of the directory the tool runs in.
     source: str = field(default="", compare=False, metadata={"internal": True})
 

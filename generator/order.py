@@ -18,13 +18,25 @@ from typing import Any
 from . import sqlparse
 from .derive import Catalog, default_acls, parse_reference
 from .diagnostics import Collector, Pos
-from .model import DefaultPrivileges, Function, Grant, Index, MaterializedView, Policy, Table, Trigger, TypeDef, View
+from .model import (
+    DefaultPrivileges,
+    Function,
+    Grant,
+    Index,
+    MaterializedView,
+    Policy,
+    RawSql,
+    Table,
+    Trigger,
+    TypeDef,
+    View,
+)
 from .sqltext import INDEX_KEY, SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
 
 Key = tuple[str, str]  # (kind, identity)
 
 _GROUP = {"role": 0, "schema": 1, "extension": 2, "default_privileges": 3, "type": 4, "sequence": 5, "function": 6,
-          "table": 7, "view": 8, "matview": 9}
+          "table": 7, "view": 8, "matview": 9, "raw": 10}
 _TABLE_CHILD = {"table": 0, "index": 1, "trigger": 2, "rls": 3, "policy": 4, "seed": 5}
 
 
@@ -84,6 +96,8 @@ def build_items(catalog: Catalog) -> list[Item]:
         for matview in module.materialized_views:
             items.append(_view_item(catalog, matview, index, "matview"))
             items.extend(_index_item(catalog, matview, i, index) for i in matview.indexes)
+        for raw in module.raw:
+            items.append(_raw_item(catalog, raw, index))
     return items
 
 
@@ -275,6 +289,14 @@ def _view_item(catalog: Catalog, view: View | MaterializedView, module: int, kin
     deps = set(_schema_dep(name) | _grant_deps(view.grants, getattr(view, "owner", None)) | _ref_deps(catalog, refs))
     deps.discard((kind, str(name)))
     return Item(kind, (kind, str(name)), view, module, view.pos, deps=frozenset(deps))
+
+
+def _raw_item(catalog: Catalog, raw: RawSql, module: int) -> Item:
+    """After what `depends_on` names and what its SQL visibly refers to (tables, functions, types it names)."""
+    deps = {key for key in map(catalog.raw_dependency, raw.depends_on) if key is not None}
+    deps |= _ref_deps(catalog, sqlparse.statement_references(raw.sql))
+    deps.discard(("raw", raw.name))
+    return Item("raw", ("raw", raw.name), raw, module, raw.pos, deps=frozenset(deps))
 
 
 def order(catalog: Catalog) -> list[Placed]:

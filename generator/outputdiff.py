@@ -17,7 +17,7 @@ from typing import Any
 
 from pglast import enums
 
-from .derive import SEED_REGISTRY_SCHEMA
+from .derive import RAW_REGISTRY_TABLE, SEED_REGISTRY_SCHEMA
 from .render import OutputFile
 from .sqlparse import SqlSyntaxError, ast, split_statements
 from .sqltext import QName
@@ -72,6 +72,8 @@ def _target(objtype: Any, obj: Any) -> str:
 
 
 def _insert(stmt: Any) -> tuple[str, ...]:
+    if stmt.relation.schemaname == SEED_REGISTRY_SCHEMA and stmt.relation.relname == RAW_REGISTRY_TABLE:
+        return tuple(f"raw {row[0].val.sval}" for row in stmt.selectStmt.valuesLists)  # a raw SQL object's record
     if stmt.relation.schemaname == SEED_REGISTRY_SCHEMA:  # the registry rows of one table's seeds
         tables = {row[0].val.sval for row in stmt.selectStmt.valuesLists if isinstance(row[0], ast.A_Const)}
         return tuple(f"seed rows {t}" for t in sorted(tables))

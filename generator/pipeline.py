@@ -9,7 +9,15 @@ from .check import check
 from .derive import Catalog
 from .load import load_spec
 from .order import Placed, order
-from .render import OutputFile, Piece, kept_modules, module_pieces, registry_module, render_outputs
+from .render import (
+    OutputFile,
+    Piece,
+    kept_modules,
+    module_pieces,
+    raw_registry_module,
+    registry_module,
+    render_outputs,
+)
 from .verify import Memo, Mismatch, verify_sql
 
 
@@ -39,6 +47,7 @@ def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile]
     kept = set(kept_modules(catalog, include_platform=include_platform))
     by_name = {f.name: f for f in files}
     registry = registry_module(placed, kept)
+    raw_registry = raw_registry_module(placed, kept)
     mismatches = []
     memo = Memo()  # schema.sql repeats the module files: each item and statement is read once
     in_module: dict[int, list[Placed]] = {i: [] for i in kept}  # one pass, not one per module
@@ -48,11 +57,11 @@ def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile]
     for i in sorted(kept):
         name = f"{modules[i].stem}.sql"
         mismatch = verify_sql(name, by_name[name].text, in_module[i], catalog,
-                              registry=i == registry, memo=memo)
+                              registry=i == registry, raw_registry=i == raw_registry, memo=memo)
         if mismatch:
             mismatches.append(mismatch)
     whole = verify_sql("schema.sql", by_name["schema.sql"].text, [p for p in placed if p.module in kept], catalog,
-                       registry=registry is not None, memo=memo)
+                       registry=registry is not None, raw_registry=raw_registry is not None, memo=memo)
     if whole:
         mismatches.append(whole)
     return mismatches

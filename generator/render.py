@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from .derive import (
+    RAW_REGISTRY_TABLE,
     SEED_REGISTRY_SCHEMA,
     Catalog,
     column_clauses,
@@ -34,6 +35,7 @@ from .model import (
     MaterializedView,
     Module,
     Policy,
+    RawSql,
     Role,
     SchemaDef,
     Sequence,
@@ -43,6 +45,7 @@ from .model import (
     View,
 )
 from .order import Placed
+from .sqlparse import fingerprint
 from .sqltext import (
     comment_lines,
     dollar_quote,
@@ -308,6 +311,31 @@ def seed_registry() -> str:
     return render_template("seed_registry.sql.j2", {"schema": ident(SEED_REGISTRY_SCHEMA)})
 
 
+@renders("raw")
+def _raw(raw: RawSql, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    return {"title": ident(raw.name), "name": raw.name, "sql": raw_text(raw.sql), "fingerprint": fingerprint(raw.sql),
+            "drop": raw_text(raw.drop) if raw.drop is not None else None,
+            "notes": (comment_lines(raw.comment, 110) if raw.comment else []) + note_lines(raw.note),
+            "registry": ident(SEED_REGISTRY_SCHEMA), "table": RAW_REGISTRY_TABLE}
+
+
+def raw_text(sql: str) -> str:
+    """A raw SQL object's statements as written, ending in a semicolon (on a line of its own after a comment)."""
+    text = sql.strip()
+    if text.endswith(";"):
+        return text
+    return text + ("\n;" if "--" in text.rsplit("\n", 1)[-1] else ";")
+
+
+def raw_registry_module(placed: list[Placed], kept: set[int]) -> int | None:
+    """The output module that creates the raw SQL registry: the first (kept) one with a raw SQL object."""
+    return next((p.module for p in placed if p.item.kind == "raw" and p.module in kept), None)
+
+
+def raw_registry() -> str:
+    return render_template("raw_registry.sql.j2", {"schema": ident(SEED_REGISTRY_SCHEMA), "table": RAW_REGISTRY_TABLE})
+
+
 @renders("view")
 def _view(view: View, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     name = qname(view.name).sql
@@ -378,10 +406,13 @@ def module_pieces(catalog: Catalog, placed: list[Placed], kept: list[int]) -> di
     PostgreSQL judge runs, piece by piece, to tell which object a failing statement belongs to)."""
     pieces: dict[int, list[Piece]] = {i: [] for i in range(len(catalog.schema.modules))}
     registry = registry_module(placed, set(kept))
+    raw_registry_at = raw_registry_module(placed, set(kept))
     for p in placed:
         prelude = ""
         if p.item.kind == "seed" and p.module == registry:
             prelude, registry = seed_registry(), None
+        elif p.item.kind == "raw" and p.module == raw_registry_at:
+            prelude, raw_registry_at = raw_registry(), None
         pieces[p.module].append(Piece(p, render_item(p, catalog), prelude))
     return pieces
 

@@ -109,6 +109,48 @@ def parse_json(text: str) -> list[dict[str, Any]]:
     return [s["stmt"] for s in tree.get("stmts", ())]
 
 
+def fingerprint(text: str) -> str:
+    """What a script does, as one short text: a hash of its statements' parse trees without positions, so that
+    spacing, comments and spelling that parse the same do not count (raw SQL objects, recorded by the database)."""
+    import hashlib
+
+    trees = [positionless(json.dumps(s, separators=(",", ":"), sort_keys=True)) for s in parse_json(text)]
+    return hashlib.sha256("\n".join(trees).encode()).hexdigest()[:32]
+
+
+def outside_transaction(stmt: Any) -> str | None:
+    """What makes a statement one that cannot run where the output and plans run it, inside a transaction block
+    of their own (transaction control, and what PostgreSQL refuses in a transaction block); None for the rest."""
+    kind = type(stmt).__name__
+    if kind == "TransactionStmt":
+        return "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ...)"
+    refused = {"CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE",
+               "CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
+               "AlterSystemStmt": "ALTER SYSTEM"}
+    if kind in refused:
+        return refused[kind]
+    options = {o.defname: o.arg for o in (getattr(stmt, "options", None) or ()) if isinstance(o, ast.DefElem)}
+    params = {o.defname for o in (getattr(stmt, "params", None) or ()) if isinstance(o, ast.DefElem)}
+    found = {
+        "VacuumStmt": "VACUUM" if getattr(stmt, "is_vacuumcmd", False) else None,
+        "IndexStmt": "CREATE INDEX CONCURRENTLY" if getattr(stmt, "concurrent", False) else None,
+        "DropStmt": "DROP INDEX CONCURRENTLY" if getattr(stmt, "concurrent", False) else None,
+        "ReindexStmt": "REINDEX CONCURRENTLY" if "concurrently" in params else
+        "REINDEX DATABASE or SYSTEM" if getattr(stmt, "relation", None) is None else None,
+        "CreateSubscriptionStmt": None if "create_slot" in options and str(getattr(
+            options["create_slot"], "sval", getattr(options["create_slot"], "boolval", ""))).lower()
+        in ("false", "off", "0") else "CREATE SUBSCRIPTION (with create_slot)",
+        "ClusterStmt": "CLUSTER without a table" if getattr(stmt, "relation", None) is None else None,
+        "DiscardStmt": "DISCARD ALL" if getattr(stmt, "target", None) == 0 else None,  # DiscardMode.DISCARD_ALL
+        "AlterDatabaseStmt": "ALTER DATABASE ... SET TABLESPACE" if "tablespace" in options else None,
+    }.get(kind)
+    if found is None and kind == "AlterTableStmt":
+        for cmd in stmt.cmds or ():
+            if isinstance(cmd.def_, ast.PartitionCmd) and cmd.def_.concurrent:
+                return "DETACH PARTITION CONCURRENTLY"
+    return found
+
+
 def parse_expression(text: str, *, fresh: bool = False) -> ast.Node:
     """One scalar expression (a CHECK, default, USING, WHEN, index predicate). `fresh`: a tree of the caller's
     own, to change (by default a shared, cached one)."""

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import sqlparse
-from .derive import SEED_REGISTRY_SCHEMA, Catalog, default_acls, parse_reference
+from .derive import RAW_REGISTRY_TABLE, SEED_REGISTRY_SCHEMA, Catalog, default_acls, parse_reference
 from .model import (
     DefaultPrivileges,
     Extension,
@@ -26,6 +26,7 @@ from .model import (
     Index,
     MaterializedView,
     Policy,
+    RawSql,
     Role,
     SchemaDef,
     Sequence,
@@ -418,6 +419,24 @@ def _expect_matview(matview: MaterializedView, item: Item, catalog: Catalog) -> 
                      f"query {canon_query(matview.query)}", "materialized view", matview, catalog)
 
 
+@expects("raw")
+def _expect_raw(raw: RawSql, item: Item, catalog: Catalog) -> set[str]:
+    """Each statement as the spec writes it (by parse tree), and the record the output writes of it."""
+    return {f"raw {raw.name}: {canon(stmt)}" for stmt in sqlparse.parse_json(raw.sql)} | {_raw_record(
+        raw.name, sqlparse.fingerprint(raw.sql), raw.drop)}
+
+
+def _raw_record(name: str, fingerprint: str, drop: str | None) -> str:
+    return (f"raw record {name} fingerprint={fingerprint} "
+            f"drop={sqlparse.fingerprint(drop) if drop is not None else None}")
+
+
+def raw_statements(catalog: Catalog) -> dict[str, str]:
+    """Every raw SQL object's statements in canonical form -> the object's name: in the output, a statement equal
+    to one of them is that object's (raw SQL may hold any statement, so it is known by its parse tree)."""
+    return {canon(stmt): raw.name for raw in catalog.raw.values() for stmt in sqlparse.parse_json(raw.sql)}
+
+
 # -- found, from the SQL -----------------------------------------------------------------------------------------
 # The SQL side is read from pglast's JSON parse tree (libpg_query's, built in C): building pglast's Python node
 # objects and deparsing them cost most of `generate` on large specs. Fields that are false, zero or empty are
@@ -434,15 +453,18 @@ _FK_ACTION = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null"
 
 Json = dict[str, Any]
 SEED_REGISTRY = f"seed registry {SEED_REGISTRY_SCHEMA}.seed_rows"
+RAW_REGISTRY = f"raw SQL registry {SEED_REGISTRY_SCHEMA}.{RAW_REGISTRY_TABLE}"
+TOOL_SCHEMA = f"tool schema {SEED_REGISTRY_SCHEMA}"
 
 
 class VerifyError(Exception):
     """Output SQL that does not parse."""
 
 
-def found(sql: str, memo: dict[str, frozenset[str]] | None = None) -> set[str]:
+def found(sql: str, memo: dict[str, frozenset[str]] | None = None, raw: dict[str, str] | None = None) -> set[str]:
     """The inventory of a script. With `memo`, each distinct statement is parsed and read once: schema.sql
-    repeats every module file's statements, which need not be verified twice."""
+    repeats every module file's statements, which need not be verified twice. `raw`: the raw SQL objects'
+    statements (raw_statements), known by their parse trees."""
     try:
         texts = sqlparse.split_texts(sql)
     except sqlparse.SqlSyntaxError as exc:
@@ -452,7 +474,7 @@ def found(sql: str, memo: dict[str, frozenset[str]] | None = None) -> set[str]:
     for text in texts:
         got = memo.get(text)
         if got is None:
-            got = memo[text] = frozenset().union(*(_found_statement(stmt, text)
+            got = memo[text] = frozenset().union(*(_found_statement(stmt, text, raw)
                                                    for stmt in sqlparse.parse_json(text)))
         out |= got
     return out
@@ -528,7 +550,11 @@ def handles(kind: str) -> Callable[[Callable[[Json, str], set[str]]], Callable[[
     return register
 
 
-def _found_statement(node: Json, text: str) -> set[str]:
+def _found_statement(node: Json, text: str, raw: dict[str, str] | None = None) -> set[str]:
+    if raw:
+        tree = canon(node)
+        if tree in raw:
+            return {f"raw {raw[tree]}: {tree}"}
     kind, stmt = _unwrap(node)
     handler = _HANDLERS.get(kind)
     return handler(stmt, text) if handler else {f"unexpected statement {kind}"}
@@ -548,7 +574,7 @@ def _alter_role_stmt(stmt: Json, text: str) -> set[str]:
 @handles("CreateSchemaStmt")
 def _create_schema_stmt(stmt: Json, text: str) -> set[str]:
     if stmt["schemaname"] == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
-        return {SEED_REGISTRY}
+        return {TOOL_SCHEMA}
     return {f"schema {stmt['schemaname']}"}
 
 
@@ -656,7 +682,7 @@ def _create_function_stmt(stmt: Json, text: str) -> set[str]:
 @handles("CreateStmt")
 def _create_stmt(stmt: Json, text: str) -> set[str]:
     if stmt["relation"].get("schemaname") == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
-        return {SEED_REGISTRY}
+        return {RAW_REGISTRY if stmt["relation"]["relname"] == RAW_REGISTRY_TABLE else SEED_REGISTRY}
     table = _rv(stmt["relation"])
     out = {f"table {table}" + (" unlogged" if stmt["relation"].get("relpersistence") == "u" else "")}
     for elt in stmt["tableElts"]:
@@ -803,6 +829,9 @@ def _comment_stmt(stmt: Json, text: str) -> set[str]:
 @handles("InsertStmt")
 def _insert_stmt(stmt: Json, text: str) -> set[str]:
     rows = stmt["selectStmt"]["SelectStmt"]["valuesLists"]
+    if stmt["relation"].get("schemaname") == SEED_REGISTRY_SCHEMA and stmt["relation"]["relname"] == RAW_REGISTRY_TABLE:
+        values = [[v["A_Const"].get("sval", {}).get("sval") for v in r["List"]["items"]] for r in rows]
+        return {_raw_record(name, fp, drop) for name, fp, drop in values}
     if stmt["relation"].get("schemaname") == SEED_REGISTRY_SCHEMA:
         firsts = (r["List"]["items"][0] for r in rows)
         tables = {f["A_Const"]["sval"]["sval"] for f in firsts if "A_Const" in f}
@@ -842,16 +871,20 @@ class Memo:
 
     expected: dict[int, set[str]] = field(default_factory=dict)
     found: dict[str, frozenset[str]] = field(default_factory=dict)
+    raw: dict[str, str] | None = None  # raw_statements of the build's catalog, computed once
 
 
 def verify_sql(file: str, sql: str, placed: Iterable[Placed], catalog: Catalog, *,
-               registry: bool = False, memo: Memo | None = None) -> Mismatch | None:
-    """Compare one output file's SQL with the items placed in it (and the seed registry when the file creates
-    it); None when they agree."""
+               registry: bool = False, raw_registry: bool = False, memo: Memo | None = None) -> Mismatch | None:
+    """Compare one output file's SQL with the items placed in it (and the seed and raw SQL registries when the
+    file creates them); None when they agree."""
     memo = Memo() if memo is None else memo
-    want = expected(placed, catalog, memo.expected) | ({SEED_REGISTRY} if registry else set())
+    if memo.raw is None:
+        memo.raw = raw_statements(catalog)
+    want = (expected(placed, catalog, memo.expected) | ({SEED_REGISTRY, TOOL_SCHEMA} if registry else set())
+            | ({RAW_REGISTRY, TOOL_SCHEMA} if raw_registry else set()))
     try:
-        got = found(sql, memo.found)
+        got = found(sql, memo.found, memo.raw)
     except VerifyError as exc:
         return Mismatch(file, (), (str(exc),))
     if want == got:

@@ -530,6 +530,23 @@ CASES: list[Case] = [
          [("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'citext'", "extras")],
          changes=frozenset({"AlterExtension"}), not_changes=frozenset({"CreateExtension", "DropExtension"}),
          before=_chain(_set("schemas/extras", {}), _set("extensions/citext", {"schema": "public"}))),
+    # -- raw SQL objects ------------------------------------------------------------------------------------------
+    Case("raw_sql_added", _set("raw/projects_stats", {
+        "sql": "CREATE STATISTICS public.projects_stats ON owner_id, budget FROM public.projects",
+        "drop": "DROP STATISTICS public.projects_stats"}),
+         [("SELECT count(*) FROM pg_statistic_ext WHERE stxname = 'projects_stats'", 1),
+          ("SELECT count(*) FROM pgspec.raw_objects", 1)],
+         changes=frozenset({"CreateRaw", "CreateRawRegistry"}), not_hazards=frozenset({"data-loss"})),
+    Case("raw_sql_changed", _set("raw/projects_stats/sql",
+                                 "CREATE STATISTICS public.projects_stats (ndistinct) ON owner_id, budget "
+                                 "FROM public.projects"),
+         # the statistics object now computes n-distinct counts only (stxkind 'd')
+         [("SELECT stxkind::text FROM pg_statistic_ext WHERE stxname = 'projects_stats'", "{d}")],
+         hazards=frozenset({"data-loss"}), changes=frozenset({"DropRaw", "CreateRaw"}),
+         not_changes=frozenset({"CreateRawRegistry"}),
+         before=_set("raw/projects_stats", {
+             "sql": "CREATE STATISTICS public.projects_stats ON owner_id, budget FROM public.projects",
+             "drop": "DROP STATISTICS public.projects_stats"})),
     # -- default privileges ---------------------------------------------------------------------------------------
     Case("default_privileges_granted", _set("default_privileges", [{"schema": "public",
                                                                      "tables": {"authenticated": ["select"]}},

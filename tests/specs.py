@@ -69,6 +69,8 @@ def assert_verify_reports(spec_dir: Path, old: str, new: str, line: str) -> None
     mismatch = lost_clause(spec_dir, old, new)
     assert [m for m in mismatch.missing if m.startswith(line)]
     assert [u for u in mismatch.unexpected if u.startswith(line)]
+
+
 def drift_after(dsn: str, spec_dir: Path, change: str) -> list[str]:
     """Apply the spec's schema.sql, then `change` (SQL): what `verify --db` reports, one line per difference."""
     from generator import live
@@ -80,3 +82,16 @@ def drift_after(dsn: str, spec_dir: Path, change: str) -> list[str]:
     live.apply_sql(dsn, sql_of(build(spec_dir).files, "schema.sql"))
     live.apply_sql(dsn, change)
     return [str(x) for x in verify(dsn, check(load_spec(spec_dir)))]
+
+
+def check_errors(spec_dir: Path) -> list[str]:
+    """The diagnostics `check` refuses a spec directory with (it must refuse it)."""
+    import pytest
+
+    from generator.check import check
+    from generator.diagnostics import SpecError
+    from generator.load import load_spec
+
+    with pytest.raises(SpecError) as refused:
+        check(load_spec(spec_dir))
+    return [str(d) for d in refused.value.diagnostics]

@@ -292,6 +292,11 @@ CHANGES = [
     Change("extension.version", "install another version of an extension",
            "DROP EXTENSION hstore; CREATE EXTENSION hstore WITH SCHEMA public VERSION '1.4'",
            "extension hstore: version 1.8 in spec, 1.4 in database", "small"),
+    Change("run.pair raw", "forget a raw SQL object's record", "DELETE FROM pgspec.raw_objects",
+           "raw small_stats: missing in database", "small"),
+    Change("raw_object.add 1", "record another SQL for a raw SQL object",
+           "UPDATE pgspec.raw_objects SET fingerprint = 'other' WHERE name = 'small_stats'",
+           "raw small_stats: SQL changed since applied (the database recorded another fingerprint)", "small"),
     Change("default_acl.grants", "grant more by default in a schema",
            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO PUBLIC",
            "grant INSERT on new tables in schema public to PUBLIC: in database, not in spec", "small"),
@@ -651,7 +656,9 @@ SMALL_SPEC = {"01-small.yaml": {
     # no column references in its query: PostgreSQL 15 prints them qualified, 16+ not
     "materialized_views": {"counter_totals": {"query": "SELECT count(*) AS n FROM counters",
                                               "indexes": {"counter_totals_label": {"columns": ["n"],
-                                                                                   "unique": True}}}}}}
+                                                                                   "unique": True}}}},
+    "raw": {"small_stats": {"sql": "CREATE STATISTICS public.counters_stats ON label, tag FROM public.counters",
+                            "drop": "DROP STATISTICS public.counters_stats"}}}}
 
 
 @pytest.fixture(scope="module")

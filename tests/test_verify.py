@@ -8,7 +8,7 @@ import pytest
 
 from generator.order import order
 from generator.pipeline import Build
-from generator.verify import SEED_REGISTRY, expected, found, verify_sql
+from generator.verify import SEED_REGISTRY, TOOL_SCHEMA, expected, found, verify_sql
 
 
 def _schema_sql(spec_build: Build) -> str:
@@ -29,8 +29,9 @@ def test_inventory_is_complete(spec_build: Build) -> None:
     """Every kind of object is in the inventory, so the comparison covers all of them."""
     kinds = {line.split()[0] for line in found(_schema_sql(spec_build))}
     assert kinds == {"role", "schema", "function", "revoke", "grant", "comment", "table", "column", "constraint",
-                     "index", "trigger", "rls", "policy", "view", "seed", "sequence"}
-    assert expected(order(spec_build.catalog), spec_build.catalog) | {SEED_REGISTRY} == found(_schema_sql(spec_build))
+                     "index", "trigger", "rls", "policy", "view", "seed", "sequence", "tool"}
+    assert expected(order(spec_build.catalog), spec_build.catalog) | {SEED_REGISTRY, TOOL_SCHEMA} == \
+        found(_schema_sql(spec_build))
 
 
 def test_dropped_policy_is_missing(spec_build: Build) -> None:

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from ..derive import SEED_REGISTRY_SCHEMA, Catalog
+from ..derive import RAW_REGISTRY_TABLE, SEED_REGISTRY_SCHEMA, Catalog
 from ..model import Column
 from ..order import Item, Placed
-from ..render import TRIGGER_ENABLE, render_item, render_template, seed_registry
+from ..render import TRIGGER_ENABLE, raw_registry, render_item, render_template, seed_registry
 from ..sqltext import QName, ident
 
 
@@ -770,3 +770,36 @@ class SeedRegistryRows(Change):
     def context(self) -> dict[str, Any]:
         return {"registry": ident(SEED_REGISTRY_SCHEMA), "table_name": str(self.table),
                 "new_name": str(self.new_name) if self.new_name else None}
+
+
+# -- raw SQL objects --------------------------------------------------------------------------------------------
+@renders()
+@dataclass(frozen=True)
+class CreateRaw(Create):
+    """A raw SQL object's statements, as the output runs them, and its record in the raw SQL registry."""
+
+
+@renders("drop_raw")
+@dataclass(frozen=True)
+class DropRaw(Change):
+    """A raw SQL object's drop SQL (as recorded when it was applied, else the spec's), and its record forgotten."""
+
+    name: str
+    drop: str
+
+    def describe(self) -> str:
+        return f"drop raw {self.name}"
+
+    def context(self) -> dict[str, Any]:
+        return {"name": self.name, "drop": self.drop, "registry": ident(SEED_REGISTRY_SCHEMA),
+                "table": RAW_REGISTRY_TABLE}
+
+
+@renders()
+@dataclass(frozen=True)
+class CreateRawRegistry(Change):
+    def describe(self) -> str:
+        return f"create the raw SQL registry {SEED_REGISTRY_SCHEMA}.{RAW_REGISTRY_TABLE}"
+
+    def render(self, catalog: Catalog) -> str:
+        return raw_registry()

@@ -91,7 +91,7 @@ def _lock(table: QName, facts: Facts, what: str) -> list[Hazard]:
 @rule(ch.Comment, ch.AlterRole, ch.CreateRole, ch.CreateSchema, ch.DropSchema, ch.DropView, ch.DropFunction,
       ch.CreateType, ch.AddEnumValue, ch.CreateExtension, ch.AlterExtension,
       ch.AlterSequence, ch.ValidateConstraint, ch.SetTriggerMode, ch.InsertSeedRows, ch.UpdateSeedRow,
-      ch.CreateSeedRegistry, ch.SeedRegistryRows)
+      ch.CreateSeedRegistry, ch.SeedRegistryRows, ch.CreateRaw, ch.CreateRawRegistry)
 def _none(change: Any, facts: Facts) -> list[Hazard]:
     return []
 
@@ -246,6 +246,12 @@ def _alter_type_in_place(change: ch.AlterType, facts: Facts) -> list[Hazard]:
 @rule(ch.DropSequence)
 def _drop_sequence(change: ch.DropSequence, facts: Facts) -> list[Hazard]:
     return [Hazard("data-loss", f"sequence {change.name} and its position are dropped")]
+
+
+@rule(ch.DropRaw)
+def _drop_raw(change: ch.DropRaw, facts: Facts) -> list[Hazard]:
+    return [Hazard("data-loss", f"raw {change.name} is dropped by its own drop SQL (what it held, the tool cannot "
+                                "tell)")]
 
 
 @rule(ch.DeleteSeedRow)

@@ -32,12 +32,12 @@ from ..derive import (
     seed_key,
     seed_key_text,
 )
-from ..diagnostics import Collector
+from ..diagnostics import Collector, Pos
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
 from ..model import Column, MaterializedView, Policy, TypeDef, View
 from ..order import Item, Key, build_items, order
-from ..render import attribute_sql, signature
+from ..render import attribute_sql, raw_text, signature
 from ..sqltext import QName, TypeSyntaxError, ident, parse_type, qname, value_literal
 from . import changes as ch
 from .hazards import Facts, Hazard, hazards
@@ -224,7 +224,9 @@ class _Planner:
 
     def ordered(self) -> list[Step]:
         def sort_key(s: Step) -> tuple[Any, ...]:
-            if s.phase in (DROP_DEPENDANT, DROP):
+            if s.phase in (DROP_DEPENDANT, DROP) and s.anchor[0] == "raw":
+                rank = -len(self.old_rank) - 1  # last in any order (the old graph has no raw objects): first out
+            elif s.phase in (DROP_DEPENDANT, DROP):
                 rank = -self.old_rank.get(s.anchor, -1)
             elif s.phase == RENAME:
                 rank = -1
@@ -259,6 +261,7 @@ class _Planner:
             handler = getattr(self, f"on_{kind.replace(' ', '_')}")
             handler(key, diffs)
         self.seeds()
+        self.raw_registry()
         return Plan(self.new, tuple(self.ordered()), tuple(self.notes), self.options.online, tuple(differences))
 
     def needs_replacement(self, kind: str, key: Any, what: set[str]) -> bool:
@@ -306,6 +309,11 @@ class _Planner:
         for key in sorted(added):
             self.drop_old(key, DROP_DEPENDANT)
             self.create(key, _CREATE[key[0]])
+        # Raw SQL objects that use a replaced object (their SQL may hold on to it): their drop, then their SQL.
+        for key, item in sorted(self.new_items.items()):
+            if key[0] == "raw" and key[1] in self.old.raw and key not in self.replaced and item.deps & set(added):
+                self.on_raw(key[1], [Difference(f"raw {key[1]}", "replaced with what it uses", "raw", key[1],
+                                                "sql")])
 
     def rebuild_users_of_column(self, table: QName, column: str) -> None:
         """Views, policies and triggers that use a column whose type changes or that is dropped: PostgreSQL
@@ -867,6 +875,40 @@ class _Planner:
             for key_text in sorted(set(recorded) - kept):
                 self.add(ch.DeleteSeedRow(name, key_text, _key_condition(key_text, types)), CHANGE,
                          ("seed", str(name)), 1)
+
+    def on_raw(self, name: str, diffs: list[Difference]) -> None:
+        """New: run its SQL. Changed: its drop (as recorded when applied, else the spec's), then its SQL. Gone from
+        the spec: its recorded drop. A raw object with no drop to run is refused."""
+        key: Key = ("raw", name)
+        if key in self.replaced:  # replaced already, with an object it uses
+            return
+        what = {d.what for d in diffs}
+        if "sql" in what:
+            self.replaced.add(key)
+        recorded = self.old.raw.get(name, ("", None))[1]
+        spec = self.new.raw.get(name)
+        if what & {"extra", "sql"}:
+            drop = recorded if recorded is not None else \
+                raw_text(spec.drop) if spec is not None and spec.drop is not None else None
+            if drop is None:
+                errors = Collector()
+                where = spec.loc("sql") if spec is not None else Pos(self.new.schema.modules[0].source, 1, 1)
+                errors.error(where, f"raw {name}: " + ("its SQL changed since it was applied" if spec else
+                                                       "it is no longer in the spec")
+                             + ", and neither the spec nor the database has a `drop:` for it, so a plan cannot "
+                               "remove what it created: give it a `drop:`, or drop it by hand and DELETE its row "
+                               "from pgspec.raw_objects")
+                errors.raise_if_any()
+            self.add(ch.DropRaw(name, str(drop)), DROP_DEPENDANT, key)
+        if what & {"missing", "sql"}:
+            self.create(key, ch.CreateRaw)
+
+    def raw_registry(self) -> None:
+        """The registry, created just before the first raw SQL object a plan creates (as the output does)."""
+        created = [k for k in self.created if k[0] == "raw"]
+        if created and not self.old.raw_registry:
+            first = min(created, key=lambda k: self.new_rank.get(k, 0))
+            self.add(ch.CreateRawRegistry(), CHANGE, first, -1)
 
     def on_view(self, name: QName, diffs: list[Difference]) -> None:
         key: Key = ("view", str(name))

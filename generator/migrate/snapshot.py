@@ -18,7 +18,8 @@ from ..derive import Catalog, parse_reference, seed_fingerprint, seed_key, seed_
 from ..drift import scope, sequence_bounds
 from ..introspect import Snapshot
 from ..model import Function, Module, Schema, Sql, Table
-from ..sqlparse import SqlSyntaxError, ast
+from ..render import raw_text
+from ..sqlparse import SqlSyntaxError, ast, fingerprint
 from ..sqltext import INDEX_KEY, QName, ident, index_key_suffix, parse_type, qname, unquote_ident, value_literal
 
 # What GRANT ALL means when no server can be asked (PostgreSQL 17+: relations have MAINTAIN too). Grants keep
@@ -74,6 +75,9 @@ def of_spec(catalog: Catalog) -> Snapshot:
         all_privileges=OFFLINE_ALL_PRIVILEGES,
         seeds={qname(t.name): spec_seeds(catalog, t) for _, t in schema.all("tables") if t.seed},
         seed_registry=any(t.seed for _, t in schema.all("tables")),
+        raw={r.name: (fingerprint(r.sql), raw_text(r.drop) if r.drop is not None else None)
+             for r in catalog.raw.values()},
+        raw_registry=bool(catalog.raw),
     )
 
 
