@@ -160,7 +160,11 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests using a database fixture are marked `live` (so `pytest -m live` runs exactly those)."""
+    """Tests using a database fixture are marked `live` (so `pytest -m live` runs exactly those). Tests of the
+    installed wheel run on one xdist worker (`--dist loadgroup`), so the wheel and its virtualenv are built once."""
     for item in items:
-        if {"pg_server", "schema_db", "empty_db", "schema_template"} & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if {"pg_server", "schema_db", "empty_db", "schema_template"} & fixtures:
             item.add_marker(pytest.mark.live)
+        if "venv" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("installed"))
