@@ -638,6 +638,8 @@ class Checker:
         """COLLATE applies to collatable types only (PostgreSQL: collations are not supported by type ...)."""
         if not collation.strip():
             self.err(pos, f"{what}: collation must be a name")
+        elif not self.name_length(collation, pos, "collation"):
+            return
         elif ctype is not None and not self.collatable(ctype):
             self.err(pos, f"{what}: type {ctype} takes no collation "
                           f"(collatable: {', '.join(sorted(COLLATABLE_TYPES))}, and domains over them)")
