@@ -69,7 +69,7 @@ def test_staff_changes_succeed_and_are_logged_with_the_actor(conn: psycopg.Conne
     agent = _user(conn, roles=("support_agent",))
     ticket = _one(conn, "INSERT INTO public.support_tickets (tenant_id, customer_id, subject, description) "
                         "VALUES (%s, %s, 's', 'd') RETURNING id", (tenant, customer))
-    with conn.transaction(), acting_as(conn, agent):
+    with conn.transaction(), acting_as(conn, agent, "support_staff"):
         updated = conn.execute("UPDATE public.support_tickets SET status = 'in_progress', priority = 'high', "
                                "assigned_to = %s WHERE id = %s", (agent, ticket)).rowcount
         logged = conn.execute("SELECT activity_type, user_id FROM public.ticket_activity_log "
@@ -131,7 +131,8 @@ def test_api_roles_have_no_privilege_that_bypasses_row_level_security(schema_db:
             SELECT r.rolname, n.nspname || '.' || t.relname
             FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
             CROSS JOIN pg_roles r
-            WHERE t.relkind = 'r' AND n.nspname IN ('public', 'auth') AND r.rolname IN ('anon', 'authenticated')
+            WHERE t.relkind = 'r' AND n.nspname IN ('public', 'auth')
+              AND r.rolname IN ('anon', 'authenticated', 'support_staff')
               AND has_table_privilege(r.oid, t.oid, 'TRUNCATE')""").fetchall()
         tables = _one(c, "SELECT count(*) FROM pg_tables WHERE schemaname IN ('public', 'auth')")
     assert tables >= 10 and held == []
