@@ -8,8 +8,8 @@ get bench/load.py's data at the same scale, then each read query of bench/load.p
 round by round: RLS alone and filtered in each design, and the owner's no-RLS limit. Staff act as the role their
 design gives them. EXPLAIN (ANALYZE, BUFFERS) of every form is saved under bench/plans/rls_design/.
 
-`python bench/rls_design.py --scale 0.2` rewrites the `rls-design` section of bench/RESULTS.md and
-bench/rls_design.json; `--no-write` prints only.
+`make bench-rls-design` (`python bench/rls_design.py --scale 0.2`) rewrites the `rls-design` section of
+bench/RESULTS.md and bench/rls_design.json; `--no-write` prints only.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def markdown(raw: dict[str, Any]) -> str:
 
     lines = [
         "<!-- rls-design:start -->",
-        "## RLS designs side by side (`python bench/rls_design.py`)", "",
+        "## RLS designs side by side (`make bench-rls-design`)", "",
         f"{raw['date']}, PostgreSQL {raw['version']}, scale {raw['scale']:g}: {n(sizes['tenants'])} tenants, "
         f"{n(sizes['customers'])} customers, {sizes['staff']} staff, {n(sizes['tickets'])} tickets (bench/load.py's "
         f"data in two databases; whole run {raw['minutes']:.0f} min, load average {raw['loadavg'][0]:.1f} before, "
