@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/spec)
 
-.PHONY: generate check test test-live lint docs bench bench-smoke bench-rls bench-tools bench-scale bench-peers mutation mutation-smoke clean help migration
+.PHONY: generate check test test-live lint docs bench bench-smoke bench-rls bench-rls-design bench-tools bench-scale bench-peers mutation mutation-smoke clean help migration
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -56,6 +56,9 @@ bench-smoke: $(STAMP)  ## the same at a small scale (under a minute): prints its
 
 bench-rls: $(STAMP)  ## RLS overhead on 50,000 tickets, with the unwrapped auth.uid() variant; bench/RESULTS.md
 	$(PY) bench/rls_overhead.py
+
+bench-rls-design: $(STAMP)  ## staff as support_staff vs the shared authenticated role, same data, 200,000 tickets (~3 min); bench/RESULTS.md
+	$(PY) bench/rls_design.py --scale 0.2
 
 mutation: $(STAMP)  ## mutmut over the pure modules (long: run it on a quiet machine); bench/mutation/, bench/RESULTS.md
 	$(PY) -m pip install --quiet --disable-pip-version-check 'mutmut==3.8.1'

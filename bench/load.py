@@ -12,12 +12,13 @@ ticket of which the fourth is an internal note, an attachment on 30 % of tickets
 would record (created, assigned, status change, one row per message).
 
 Each read query runs in three forms: as the app sends it relying on RLS alone, with the filter a client adds
-(both as the real role: SET LOCAL ROLE authenticated + the JWT claims auth.uid() reads), and as the owner with
-the access predicate written out (the no-RLS limit). Staff queries carry their own filter, so their two RLS forms
-are one. Inserts run as the real role through every trigger, and with the table's user triggers disabled. The
-forms of a query are interleaved round by round, each timed run after an untimed one (warm); median and p95 of
-wall time per statement (planning included, no prepared statements). Ratios compare within this run only.
-EXPLAIN (ANALYZE, BUFFERS) of every form is saved under bench/plans/.
+(both as the real role: SET LOCAL ROLE authenticated, or support_staff for staff where the schema has that
+role (README, "RLS design"; the seed's staff act as authenticated), + the JWT claims auth.uid() reads), and as
+the owner with the access predicate written out (the no-RLS limit). Staff queries carry their own filter, so
+their two RLS forms are one. Inserts run as the real role through every trigger, and with the table's user
+triggers disabled. The forms of a query are interleaved round by round, each timed run after an untimed one
+(warm); median and p95 of wall time per statement (planning included, no prepared statements). Ratios compare
+within this run only. EXPLAIN (ANALYZE, BUFFERS) of every form is saved under bench/plans/.
 
 `make bench` runs the full scale and rewrites the `load` section of bench/RESULTS.md; `make bench-smoke` runs a
 small scale, prints the table and writes nothing (it fails on any error, never on a timing).
@@ -363,14 +364,24 @@ class Timing:
 
 
 @contextmanager
-def as_user(conn: psycopg.Connection[Any], user: str | None) -> Iterator[None]:
-    """A rolled-back transaction, as the API user `user` (SET LOCAL ROLE authenticated + JWT claims) or the owner."""
-    with live.acting_as(conn, user) if user else conn.transaction(force_rollback=True):
+def as_user(conn: psycopg.Connection[Any], user: str | None, role: str = "authenticated") -> Iterator[None]:
+    """A rolled-back transaction, as the API user `user` (SET LOCAL ROLE `role` + JWT claims) or the owner."""
+    with live.acting_as(conn, user, role) if user else conn.transaction(force_rollback=True):
         yield
 
 
-def run_once(conn: psycopg.Connection[Any], user: str | None, sql: str, params: dict[str, Any]) -> tuple[float, int]:
-    with as_user(conn, user):
+def staff_role(conn: psycopg.Connection[Any]) -> str:
+    """The database role staff requests act as in this database: support_staff where the ticket policies are
+    written for it (README, "RLS design"), else authenticated (the seed, whose platform prelude alone knows
+    support_staff, and designs where staff and customers share a role)."""
+    row = conn.execute("SELECT EXISTS (SELECT FROM pg_catalog.pg_policies "
+                       "WHERE tablename = 'support_tickets' AND 'support_staff' = ANY (roles))").fetchone()
+    return "support_staff" if row and row[0] else "authenticated"
+
+
+def run_once(conn: psycopg.Connection[Any], user: str | None, sql: str, params: dict[str, Any],
+             role: str = "authenticated") -> tuple[float, int]:
+    with as_user(conn, user, role):
         started = time.perf_counter()
         rows = len(conn.execute(sql, params).fetchall())
         return (time.perf_counter() - started) * 1000, rows
@@ -384,6 +395,7 @@ class Form:
     sql: str
     params: dict[str, Any]
     disable: str | None = None  # a table whose user triggers are disabled while this form runs
+    role: str = "authenticated"  # the database role `user` acts as
 
 
 def measure(forms: list[Form], repeat: int, budget: float, warmup: int = 1) -> dict[str, Timing]:
@@ -398,8 +410,8 @@ def measure(forms: list[Form], repeat: int, budget: float, warmup: int = 1) -> d
     while rounds < warmup + repeat and (rounds < warmup + 5 or time.perf_counter() - started < budget):
         for form in forms:
             with triggers_disabled(form):
-                run_once(form.conn, form.user, form.sql, form.params)
-                ms, rows = run_once(form.conn, form.user, form.sql, form.params)
+                run_once(form.conn, form.user, form.sql, form.params, form.role)
+                ms, rows = run_once(form.conn, form.user, form.sql, form.params, form.role)
             if rounds >= warmup:
                 timings[form.name].samples.append(ms)
             timings[form.name].rows = rows
@@ -425,11 +437,11 @@ def explain(form: Form, path: Path | None) -> None:
     if path is None:
         return
     with triggers_disabled(form):
-        run_once(form.conn, form.user, form.sql, form.params)
-        with as_user(form.conn, form.user):
+        run_once(form.conn, form.user, form.sql, form.params, form.role)
+        with as_user(form.conn, form.user, form.role):
             cur = psycopg.ClientCursor(form.conn)
             lines = [r[0] for r in cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + form.sql, form.params).fetchall()]
-    who = f"as {form.user} (authenticated)" if form.user else "as the owner (no RLS)"
+    who = f"as {form.user} ({form.role})" if form.user else "as the owner (no RLS)"
     path.write_text(f"-- {form.name} {who}\n-- {cur.mogrify(form.sql, form.params)}\n" + "\n".join(lines) + "\n",
                     encoding="utf-8")
 
@@ -544,13 +556,14 @@ def main(argv: list[str]) -> int:
     return report(raw, write=not args.no_write)
 
 
-def report(raw: dict[str, Any], write: bool) -> int:
-    """Print the table; with `write`, put it in bench/RESULTS.md and the raw numbers in bench/load.json."""
-    block = markdown(raw)
+def report(raw: dict[str, Any], write: bool, section: str = "load",
+           render: Callable[[dict[str, Any]], str] | None = None, raw_path: Path = RAW) -> int:
+    """Print the table; with `write`, put it in bench/RESULTS.md's `section` and the raw numbers in `raw_path`."""
+    block = (render or markdown)(raw)
     print(block)
     if write:
-        write_section("load", block)
-        RAW.write_text(json.dumps(raw, indent=1, default=str) + "\n", encoding="utf-8")
+        write_section(section, block)
+        raw_path.write_text(json.dumps(raw, indent=1, default=str) + "\n", encoding="utf-8")
     return 0
 
 
@@ -558,18 +571,25 @@ Reads = list[tuple[Query, dict[str, Timing]]]
 Writes = list[tuple[Insert, dict[str, Timing]]]
 
 
+def role_of(conn: psycopg.Connection[Any]) -> dict[str, str]:
+    """The database role each kind of actor (customer, agent) acts as in this database."""
+    return {"customer": "authenticated", "agent": staff_role(conn)}
+
+
 def run_reads(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], actors: dict[str, Any],
               args: argparse.Namespace, plans: Path | None, log: Callable[[str], None]) -> Reads:
     results: Reads = []
+    roles = {"ours": role_of(ours), "seed": role_of(seed)}
     for q in QUERIES:
         user = actors[q.who]
-        forms = [Form("rls", ours, user, q.rls, actors)]
+        ours_role, seed_role = roles["ours"][q.who], roles["seed"][q.who]
+        forms = [Form("rls", ours, user, q.rls, actors, role=ours_role)]
         if q.filtered:
-            forms.append(Form("filtered", ours, user, q.filtered, actors))
+            forms.append(Form("filtered", ours, user, q.filtered, actors, role=ours_role))
         forms.append(Form("owner", ours, None, q.owner, actors))
-        forms.append(Form("seed_rls", seed, user, q.rls, actors))
+        forms.append(Form("seed_rls", seed, user, q.rls, actors, role=seed_role))
         if q.filtered:
-            forms.append(Form("seed_filtered", seed, user, q.filtered, actors))
+            forms.append(Form("seed_filtered", seed, user, q.filtered, actors, role=seed_role))
         timings = measure(forms, args.repeat, args.budget)
         ours_rows = {timings[f.name].rows for f in forms if not f.name.startswith("seed")}
         if len(ours_rows) != 1:  # RLS must return what the access predicate written out returns
@@ -585,11 +605,13 @@ def run_reads(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], acto
 def run_inserts(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], actors: dict[str, Any],
                 args: argparse.Namespace, plans: Path | None, log: Callable[[str], None]) -> Writes:
     results: Writes = []
+    roles = {"ours": role_of(ours), "seed": role_of(seed)}
     for ins in INSERTS:
         user = actors[ins.who]
-        forms = [Form("triggers", ours, user, ins.sql, actors),
-                 Form("no_triggers", ours, user, ins.without_triggers, actors, disable=ins.table),
-                 Form("seed_triggers", seed, user, ins.sql, actors)]
+        ours_role, seed_role = roles["ours"][ins.who], roles["seed"][ins.who]
+        forms = [Form("triggers", ours, user, ins.sql, actors, role=ours_role),
+                 Form("no_triggers", ours, user, ins.without_triggers, actors, disable=ins.table, role=ours_role),
+                 Form("seed_triggers", seed, user, ins.sql, actors, role=seed_role)]
         timings = measure(forms, args.repeat, args.budget)
         for form in forms:
             explain(form, plans / f"{ins.slug}.{form.name}.txt" if plans else None)
@@ -615,7 +637,8 @@ def markdown(raw: dict[str, Any]) -> str:
         + "; ".join(f"{name} {sum(s.values()):.0f} s" for name, s in raw["load_seconds"].items())
         + f". Median and p95 of {fewest} to {raw['repeat']} interleaved runs per form, ms of wall time per "
         "statement (planning included). Plans: [bench/plans/](plans/); raw numbers: [load.json](load.json).", "",
-        "Forms: **RLS alone** is the query as the app sends it, as the user (SET ROLE authenticated + JWT claims); "
+        "Forms: **RLS alone** is the query as the app sends it, as the user (SET ROLE authenticated, or support_staff "
+        "for staff in ours, + JWT claims); "
         "**filtered** adds the filter a client would add (customer_id, and NOT is_internal / activity_type <> "
         "'note_added' where the policy hides rows); **no RLS** is the owner running the filtered form, the "
         "limit. Staff queries carry their own filter: one RLS form. **Seed** is SPEC-131's own SQL on the same "

@@ -36,11 +36,22 @@ END
 $role$;
 ALTER ROLE service_role WITH NOLOGIN BYPASSRLS;
 
+-- Roles are cluster-wide: create support_staff only if this cluster does not have it yet.
+DO $role$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'support_staff') THEN
+        CREATE ROLE support_staff;
+    END IF;
+END
+$role$;
+ALTER ROLE support_staff WITH NOLOGIN NOBYPASSRLS;
+
 CREATE SCHEMA auth;
 COMMENT ON SCHEMA auth IS 'Users and the request''s identity (provided by Supabase).';
 GRANT USAGE ON SCHEMA auth TO anon;
 GRANT USAGE ON SCHEMA auth TO authenticated;
 GRANT USAGE ON SCHEMA auth TO service_role;
+GRANT USAGE ON SCHEMA auth TO support_staff;
 
 -- Supabase semantics: the `sub` of the request.jwt.claims JSON setting, falling back to the legacy
 -- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL. search_path pinned empty (lint rule
@@ -58,10 +69,11 @@ SELECT coalesce(
     nullif(current_setting('request.jwt.claim.sub', true), '')
 )::uuid
 $function$;
-REVOKE ALL ON FUNCTION auth.uid() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION auth.uid() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT EXECUTE ON FUNCTION auth.uid() TO anon;
 GRANT EXECUTE ON FUNCTION auth.uid() TO authenticated;
 GRANT EXECUTE ON FUNCTION auth.uid() TO service_role;
+GRANT EXECUTE ON FUNCTION auth.uid() TO support_staff;
 COMMENT ON FUNCTION auth.uid() IS 'The calling user''s id, from the JWT claims of the request (NULL when anonymous).';
 
 -- SPEC-131 uses this function without defining it. search_path pinned empty (lint rule
@@ -78,7 +90,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_updated_at_column() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.update_updated_at_column() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.update_updated_at_column() IS 'BEFORE UPDATE trigger function that stamps updated_at.';
 
 CREATE TABLE auth.users (
@@ -88,7 +100,7 @@ CREATE TABLE auth.users (
     CONSTRAINT users_pkey PRIMARY KEY (id)
 );
 COMMENT ON TABLE auth.users IS 'Accounts (a minimal stand-in for Supabase''s auth.users).';
-REVOKE ALL ON TABLE auth.users FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE auth.users FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE auth.users TO service_role;
 
 CREATE TABLE public.tenants (
@@ -98,9 +110,10 @@ CREATE TABLE public.tenants (
     CONSTRAINT tenants_pkey PRIMARY KEY (id)
 );
 COMMENT ON TABLE public.tenants IS 'Customer organisations; tickets belong to a tenant.';
-REVOKE ALL ON TABLE public.tenants FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.tenants FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.tenants TO service_role;
+GRANT SELECT ON TABLE public.tenants TO support_staff;
 
 ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
 
@@ -113,14 +126,15 @@ CREATE TABLE public.tenant_members (
     CONSTRAINT tenant_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users (id) ON DELETE CASCADE
 );
 COMMENT ON TABLE public.tenant_members IS 'Which users (customers) belong to which tenants.';
-REVOKE ALL ON TABLE public.tenant_members FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.tenant_members FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.tenant_members TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.tenant_members TO service_role;
+GRANT SELECT ON TABLE public.tenant_members TO support_staff;
 
 CREATE POLICY "Members can view their tenants" ON public.tenants
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (id IN (SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())));
 
 CREATE INDEX idx_tenant_members_user ON public.tenant_members (user_id);
@@ -130,7 +144,7 @@ ALTER TABLE public.tenant_members ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Users can view their own memberships" ON public.tenant_members
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (user_id = (SELECT auth.uid()));
 
 CREATE TABLE public.user_roles (
@@ -142,14 +156,15 @@ CREATE TABLE public.user_roles (
     CONSTRAINT valid_role_name CHECK (role_name IN ('platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent'))
 );
 COMMENT ON TABLE public.user_roles IS 'Staff roles of users: platform_admin, support_admin, support_manager, support_lead, support_agent. A user without a row here is a customer.';
-REVOKE ALL ON TABLE public.user_roles FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.user_roles FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.user_roles TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.user_roles TO service_role;
+GRANT SELECT ON TABLE public.user_roles TO support_staff;
 
 ALTER TABLE public.user_roles ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY "Users can view their own roles" ON public.user_roles
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (user_id = (SELECT auth.uid()));

@@ -23,9 +23,10 @@ SELECT EXISTS (
       AND ur.role_name = ANY (role_names)
 )
 $function$;
-REVOKE ALL ON FUNCTION public.has_any_role(text[]) FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.has_any_role(text[]) FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO authenticated;
 GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO service_role;
+GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO support_staff;
 COMMENT ON FUNCTION public.has_any_role(text[]) IS 'Whether the calling user holds any of the given staff roles.';
 
 -- The staff set SPEC-131's policies use. support_lead is an escalation target in the SLA configuration but has
@@ -39,7 +40,8 @@ CREATE FUNCTION public.is_support_staff()
 AS $function$
 SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_agent'])
 $function$;
-REVOKE ALL ON FUNCTION public.is_support_staff() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.is_support_staff() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT EXECUTE ON FUNCTION public.is_support_staff() TO authenticated;
 GRANT EXECUTE ON FUNCTION public.is_support_staff() TO service_role;
+GRANT EXECUTE ON FUNCTION public.is_support_staff() TO support_staff;
 COMMENT ON FUNCTION public.is_support_staff() IS 'Whether the calling user is support staff (platform_admin, support_admin, support_manager, support_agent).';

@@ -27,9 +27,10 @@ CREATE TABLE public.support_ticket_categories (
 COMMENT ON TABLE public.support_ticket_categories IS 'Categories a ticket can be filed under.';
 COMMENT ON COLUMN public.support_ticket_categories.color IS 'Hex colour code such as #EF4444.';
 COMMENT ON COLUMN public.support_ticket_categories.icon IS 'Icon identifier.';
-REVOKE ALL ON TABLE public.support_ticket_categories FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.support_ticket_categories FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO support_staff;
 
 CREATE INDEX idx_support_ticket_categories_active ON public.support_ticket_categories (is_active);
 
@@ -47,14 +48,14 @@ ALTER TABLE public.support_ticket_categories ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Support categories are editable by support admins" ON public.support_ticket_categories
     AS PERMISSIVE
     FOR ALL
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin'])))
     WITH CHECK ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin'])));
 
 CREATE POLICY "Support categories are viewable by authenticated users" ON public.support_ticket_categories
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (true);
 
 -- Seed rows are recorded in pgspec.seed_rows (the tool's own schema), so that a plan can tell them from rows

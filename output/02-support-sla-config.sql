@@ -35,9 +35,10 @@ COMMENT ON TABLE public.support_sla_config IS 'SLA targets per ticket priority.'
 COMMENT ON COLUMN public.support_sla_config.first_response_minutes IS 'Minutes allowed until the first staff response.';
 COMMENT ON COLUMN public.support_sla_config.resolution_minutes IS 'Minutes allowed until resolution.';
 COMMENT ON COLUMN public.support_sla_config.escalate_to_role IS 'Staff role a ticket escalates to when its SLA is at risk.';
-REVOKE ALL ON TABLE public.support_sla_config FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.support_sla_config FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO support_staff;
 
 CREATE INDEX idx_support_sla_config_active ON public.support_sla_config (is_active);
 
@@ -52,14 +53,14 @@ ALTER TABLE public.support_sla_config ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "SLA config editable by support admins" ON public.support_sla_config
     AS PERMISSIVE
     FOR ALL
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin'])))
     WITH CHECK ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin'])));
 
 CREATE POLICY "SLA config viewable by authenticated users" ON public.support_sla_config
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (true);
 
 INSERT INTO public.support_sla_config (priority, display_name, color, first_response_minutes, resolution_minutes, warning_threshold_percent, escalate_to_role, sort_order) VALUES
@@ -90,7 +91,8 @@ JOIN public.user_roles ur ON ur.role_name = c.escalate_to_role
 WHERE ur.user_id = (SELECT auth.uid())
   AND c.is_active
 $function$;
-REVOKE ALL ON FUNCTION public.escalated_priorities() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.escalated_priorities() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT EXECUTE ON FUNCTION public.escalated_priorities() TO authenticated;
 GRANT EXECUTE ON FUNCTION public.escalated_priorities() TO service_role;
+GRANT EXECUTE ON FUNCTION public.escalated_priorities() TO support_staff;
 COMMENT ON FUNCTION public.escalated_priorities() IS 'Ticket priorities whose SLA escalates to one of the calling user''s staff roles.';

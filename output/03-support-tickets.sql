@@ -14,7 +14,7 @@ CREATE SEQUENCE public.support_ticket_number_seq
     MAXVALUE 9999999999999999
     CACHE 1;
 COMMENT ON SEQUENCE public.support_ticket_number_seq IS 'Source of ticket numbers (TKT-00000001 ...).';
-REVOKE ALL ON SEQUENCE public.support_ticket_number_seq FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON SEQUENCE public.support_ticket_number_seq FROM PUBLIC, anon, authenticated, service_role, support_staff;
 
 -- Deviation from SPEC-131: targets count from the ticket's created_at (not from the time of the statement) and
 -- are recomputed when the priority changes (SPEC-131 computes them on insert only).
@@ -44,7 +44,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.calculate_sla_targets() IS 'BEFORE INSERT / UPDATE OF priority trigger function setting SLA targets from support_sla_config.';
 
 -- Not in SPEC-131, whose customers could not update tickets at all but could set any column on insert
@@ -68,7 +68,7 @@ BEGIN
     -- Staff whose own role grants the statement are not limited; others (a support_lead opening a ticket
     -- as a tenant member, or changing their own ticket outside the priorities escalated to them) are
     -- held to the customer rules, as the customer policies are what admits them.
-    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.is_support_staff()
+    IF current_user NOT IN ('authenticated', 'support_staff') OR (SELECT auth.uid()) IS NULL OR public.is_support_staff()
         OR (TG_OP = 'UPDATE' AND OLD.priority = ANY (public.escalated_priorities())) THEN
         RETURN NEW;
     END IF;
@@ -98,7 +98,7 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.enforce_customer_ticket_rules() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.enforce_customer_ticket_rules() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.enforce_customer_ticket_rules() IS 'Limits what customers may set on their tickets (staff-owned columns, allowed status changes).';
 
 -- Deviation from SPEC-131: the number is always generated (a client-supplied one is not trusted, so the trigger
@@ -126,16 +126,16 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT / UPDATE OF ticket_number trigger function assigning the next ticket number.';
 
 -- Not in SPEC-131, where any client may write created_at, first_response_at, resolved_at, closed_at and the
 -- metrics computed from them, so SLA metrics could be forged (an agent answering 5 hours late recording a
 -- 1-minute response). These columns belong to the server: created_at is the time of the INSERT, the first
 -- response is stamped by update_ticket_last_activity, resolution times and metrics by update_ticket_metrics. An
--- API caller (role authenticated) may not set them on insert nor change them on update (writing back the value a
--- row has is no change); service jobs (service_role, e.g. importing tickets raised by e-mail earlier) and the
--- trigger functions (running as their owner) are trusted.
+-- API caller (role authenticated or support_staff) may not set them on insert nor change them on update (writing
+-- back the value a row has is no change); service jobs (service_role, e.g. importing tickets raised by e-mail
+-- earlier) and the trigger functions (running as their owner) are trusted.
 CREATE FUNCTION public.protect_ticket_metrics()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -144,7 +144,7 @@ CREATE FUNCTION public.protect_ticket_metrics()
     SET search_path = ''
 AS $function$
 BEGIN
-    IF current_user <> 'authenticated' THEN
+    IF current_user NOT IN ('authenticated', 'support_staff') THEN
         RETURN NEW;
     END IF;
     IF TG_OP = 'INSERT' THEN
@@ -166,7 +166,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.protect_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.protect_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.protect_ticket_metrics() IS 'Refuses API callers that write a ticket''s creation time, first response, resolution or metrics.';
 
 -- Deviation from SPEC-131: resolved_at and closed_at are set by the status change itself and cleared when the
@@ -210,7 +210,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.update_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.update_ticket_metrics() IS 'BEFORE UPDATE trigger function maintaining resolution timestamps, metrics and last activity.';
 
 -- Deviation from SPEC-131: its idx_support_tickets_ticket_number is left out; the UNIQUE constraint on
@@ -271,9 +271,10 @@ COMMENT ON COLUMN public.support_tickets.ticket_number IS 'Generated TKT-0000000
 COMMENT ON COLUMN public.support_tickets.customer_id IS 'The requester.';
 COMMENT ON COLUMN public.support_tickets.team IS 'Team handling the ticket: technical, billing, sales, ...';
 COMMENT ON COLUMN public.support_tickets.channel_metadata IS 'Channel-specific data.';
-REVOKE ALL ON TABLE public.support_tickets FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.support_tickets FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE ON TABLE public.support_tickets TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_tickets TO service_role;
+GRANT SELECT, INSERT, UPDATE ON TABLE public.support_tickets TO support_staff;
 
 CREATE INDEX idx_support_tickets_assigned ON public.support_tickets (assigned_to);
 
@@ -352,7 +353,7 @@ ALTER TABLE public.support_tickets ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Customers can create tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO authenticated, support_staff
     WITH CHECK (customer_id = (SELECT auth.uid())
         AND tenant_id IN (
             SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())
@@ -363,20 +364,20 @@ CREATE POLICY "Customers can create tickets" ON public.support_tickets
 CREATE POLICY "Customers can update their own tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR UPDATE
-    TO authenticated
+    TO authenticated, support_staff
     USING (customer_id = (SELECT auth.uid()))
     WITH CHECK (customer_id = (SELECT auth.uid()));
 
 CREATE POLICY "Customers can view their own tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (customer_id = (SELECT auth.uid()));
 
 CREATE POLICY "Escalation targets can update escalated tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR UPDATE
-    TO authenticated
+    TO support_staff
     USING (priority = ANY ((SELECT public.escalated_priorities())::text[]))
     WITH CHECK (priority = ANY ((SELECT public.escalated_priorities())::text[]));
 
@@ -385,25 +386,25 @@ CREATE POLICY "Escalation targets can update escalated tickets" ON public.suppor
 CREATE POLICY "Escalation targets can view escalated tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING (priority = ANY ((SELECT public.escalated_priorities())::text[]));
 
 -- Not in SPEC-131: staff open tickets on behalf of customers (phone and e-mail intake).
 CREATE POLICY "Support staff can create tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO support_staff
     WITH CHECK ((SELECT public.is_support_staff()));
 
 CREATE POLICY "Support staff can update tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR UPDATE
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()))
     WITH CHECK ((SELECT public.is_support_staff()));
 
 CREATE POLICY "Support staff can view all tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()));

@@ -51,7 +51,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_ticket_last_activity() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.update_ticket_last_activity() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.update_ticket_last_activity() IS 'AFTER INSERT trigger function on ticket_messages; bumps the ticket and records the first response.';
 
 CREATE TABLE public.ticket_messages (
@@ -84,9 +84,10 @@ COMMENT ON TABLE public.ticket_messages IS 'Messages on a ticket; internal ones 
 COMMENT ON COLUMN public.ticket_messages.message_html IS 'Rich-text HTML version.';
 COMMENT ON COLUMN public.ticket_messages.is_internal IS 'Internal notes are visible to staff only.';
 COMMENT ON COLUMN public.ticket_messages.email_message_id IS 'For e-mail threading.';
-REVOKE ALL ON TABLE public.ticket_messages FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.ticket_messages FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT ON TABLE public.ticket_messages TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ticket_messages TO service_role;
+GRANT SELECT, INSERT ON TABLE public.ticket_messages TO support_staff;
 
 CREATE INDEX idx_ticket_messages_created ON public.ticket_messages (created_at DESC);
 
@@ -119,7 +120,7 @@ ALTER TABLE public.ticket_messages ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Customers can add comments to their own tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO authenticated, support_staff
     WITH CHECK (user_id = (SELECT auth.uid())
         AND NOT is_internal
         AND message_type = 'comment'
@@ -128,14 +129,14 @@ CREATE POLICY "Customers can add comments to their own tickets" ON public.ticket
 CREATE POLICY "Customers can view non-internal messages on their tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (NOT is_internal
         AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
 
 CREATE POLICY "Escalation targets can add messages to escalated tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO support_staff
     WITH CHECK (user_id = (SELECT auth.uid())
         AND (cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
@@ -146,17 +147,17 @@ CREATE POLICY "Escalation targets can add messages to escalated tickets" ON publ
 CREATE POLICY "Escalation targets can view messages of escalated tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
 CREATE POLICY "Support staff can create messages" ON public.ticket_messages
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO support_staff
     WITH CHECK (user_id = (SELECT auth.uid()) AND (SELECT public.is_support_staff()));
 
 CREATE POLICY "Support staff can view all messages" ON public.ticket_messages
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()));

@@ -14,7 +14,7 @@ CREATE FUNCTION public.enforce_customer_attachment_rules()
     SET search_path = ''
 AS $function$
 BEGIN
-    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
+    IF current_user NOT IN ('authenticated', 'support_staff') OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
         ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']) THEN
         RETURN NEW;
     END IF;
@@ -25,7 +25,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.enforce_customer_attachment_rules() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.enforce_customer_attachment_rules() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.enforce_customer_attachment_rules() IS 'Keeps customers from setting an attachment''s visibility or virus-scan results.';
 
 CREATE TABLE public.ticket_attachments (
@@ -55,9 +55,10 @@ CREATE TABLE public.ticket_attachments (
 );
 COMMENT ON TABLE public.ticket_attachments IS 'Files attached to a ticket, optionally to one of its messages.';
 COMMENT ON COLUMN public.ticket_attachments.file_size IS 'Size in bytes (at most 25 MiB).';
-REVOKE ALL ON TABLE public.ticket_attachments FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.ticket_attachments FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT ON TABLE public.ticket_attachments TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ticket_attachments TO service_role;
+GRANT SELECT, INSERT ON TABLE public.ticket_attachments TO support_staff;
 
 CREATE INDEX idx_ticket_attachments_message ON public.ticket_attachments (message_id);
 
@@ -76,7 +77,7 @@ ALTER TABLE public.ticket_attachments ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket_attachments
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
         AND (message_id IS NULL
              OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)));
@@ -87,13 +88,13 @@ CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket
 CREATE POLICY "Escalation targets can view attachments of escalated tickets" ON public.ticket_attachments
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
 CREATE POLICY "Support staff can view all attachments" ON public.ticket_attachments
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()));
 
 -- Deviation from SPEC-131: its policy only checks uploaded_by, so anyone could attach files to any ticket; a
@@ -101,7 +102,7 @@ CREATE POLICY "Support staff can view all attachments" ON public.ticket_attachme
 CREATE POLICY "Users can upload attachments to tickets" ON public.ticket_attachments
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO authenticated, support_staff
     WITH CHECK (uploaded_by = (SELECT auth.uid())
         AND ((SELECT public.is_support_staff())
              OR ((ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))

@@ -20,7 +20,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.log_attachment_activity() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.log_attachment_activity() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.log_attachment_activity() IS 'AFTER INSERT trigger function on ticket_attachments recording attachment_added.';
 
 -- Not in SPEC-131: records the attachment_added activity it lists.
@@ -102,7 +102,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.log_ticket_activity() IS 'AFTER INSERT OR UPDATE trigger function on support_tickets writing the activity log.';
 
 -- Declared with its table; emitted in 06 after its function, as in SPEC-131.
@@ -131,9 +131,10 @@ CREATE TABLE public.ticket_activity_log (
     CONSTRAINT valid_activity_type CHECK (activity_type IN ('created', 'status_changed', 'priority_changed', 'assigned', 'unassigned', 'category_changed', 'comment_added', 'note_added', 'resolved', 'closed', 'reopened', 'escalated', 'tag_added', 'tag_removed', 'attachment_added'))
 );
 COMMENT ON TABLE public.ticket_activity_log IS 'Audit trail of ticket changes; written only by triggers.';
-REVOKE ALL ON TABLE public.ticket_activity_log FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.ticket_activity_log FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.ticket_activity_log TO authenticated;
 GRANT SELECT ON TABLE public.ticket_activity_log TO service_role;
+GRANT SELECT ON TABLE public.ticket_activity_log TO support_staff;
 
 CREATE INDEX idx_ticket_activity_log_created ON public.ticket_activity_log (created_at DESC);
 
@@ -149,7 +150,7 @@ ALTER TABLE public.ticket_activity_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Customers can view activity logs on their tickets" ON public.ticket_activity_log
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
         AND activity_type <> 'note_added');
 
@@ -159,13 +160,13 @@ CREATE POLICY "Customers can view activity logs on their tickets" ON public.tick
 CREATE POLICY "Escalation targets can view activity of escalated tickets" ON public.ticket_activity_log
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
 CREATE POLICY "Support staff can view all activity logs" ON public.ticket_activity_log
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()));
 
 -- Not in SPEC-131: one insert statement instead of one per activity type.
@@ -180,5 +181,5 @@ INSERT INTO public.ticket_activity_log
     (ticket_id, user_id, activity_type, description, field_changed, old_value, new_value)
 VALUES (p_ticket_id, p_user_id, p_activity_type, p_description, p_field_changed, p_old_value, p_new_value)
 $function$;
-REVOKE ALL ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) IS 'Appends one activity row. Executable by no role; called only from SECURITY DEFINER trigger functions.';

@@ -32,9 +32,10 @@ COMMENT ON TABLE public.support_canned_responses IS 'Reusable replies for suppor
 COMMENT ON COLUMN public.support_canned_responses.shortcut IS 'Quick access shortcut such as /welcome.';
 COMMENT ON COLUMN public.support_canned_responses.is_public IS 'Available to all agents.';
 COMMENT ON COLUMN public.support_canned_responses.team IS 'Limit to a specific team.';
-REVOKE ALL ON TABLE public.support_canned_responses FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.support_canned_responses FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO support_staff;
 
 CREATE INDEX idx_support_canned_responses_active ON public.support_canned_responses (is_active);
 
@@ -56,7 +57,7 @@ ALTER TABLE public.support_canned_responses ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Support managers can manage canned responses" ON public.support_canned_responses
     AS PERMISSIVE
     FOR ALL
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin', 'support_manager'])))
     WITH CHECK ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin', 'support_manager'])));
 
@@ -65,7 +66,7 @@ CREATE POLICY "Support managers can manage canned responses" ON public.support_c
 CREATE POLICY "Support staff can view canned responses" ON public.support_canned_responses
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.has_any_role(
             ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']))
         AND is_active

@@ -26,9 +26,10 @@ SELECT
 FROM public.support_tickets t
 WHERE t.status NOT IN ('closed', 'cancelled');
 COMMENT ON VIEW public.v_active_tickets_with_sla IS 'Open tickets with their SLA status and the minutes left until each target.';
-REVOKE ALL ON TABLE public.v_active_tickets_with_sla FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.v_active_tickets_with_sla FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.v_active_tickets_with_sla TO authenticated;
 GRANT SELECT ON TABLE public.v_active_tickets_with_sla TO service_role;
+GRANT SELECT ON TABLE public.v_active_tickets_with_sla TO support_staff;
 
 -- Deviation from SPEC-131: security_invoker (see v_active_tickets_with_sla).
 CREATE VIEW public.v_agent_ticket_stats
@@ -47,6 +48,7 @@ FROM public.support_tickets
 WHERE assigned_to IS NOT NULL
 GROUP BY assigned_to;
 COMMENT ON VIEW public.v_agent_ticket_stats IS 'Ticket counts and averages per assigned agent.';
-REVOKE ALL ON TABLE public.v_agent_ticket_stats FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.v_agent_ticket_stats FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.v_agent_ticket_stats TO authenticated;
 GRANT SELECT ON TABLE public.v_agent_ticket_stats TO service_role;
+GRANT SELECT ON TABLE public.v_agent_ticket_stats TO support_staff;

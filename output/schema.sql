@@ -39,11 +39,22 @@ END
 $role$;
 ALTER ROLE service_role WITH NOLOGIN BYPASSRLS;
 
+-- Roles are cluster-wide: create support_staff only if this cluster does not have it yet.
+DO $role$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'support_staff') THEN
+        CREATE ROLE support_staff;
+    END IF;
+END
+$role$;
+ALTER ROLE support_staff WITH NOLOGIN NOBYPASSRLS;
+
 CREATE SCHEMA auth;
 COMMENT ON SCHEMA auth IS 'Users and the request''s identity (provided by Supabase).';
 GRANT USAGE ON SCHEMA auth TO anon;
 GRANT USAGE ON SCHEMA auth TO authenticated;
 GRANT USAGE ON SCHEMA auth TO service_role;
+GRANT USAGE ON SCHEMA auth TO support_staff;
 
 -- Supabase semantics: the `sub` of the request.jwt.claims JSON setting, falling back to the legacy
 -- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL. search_path pinned empty (lint rule
@@ -61,10 +72,11 @@ SELECT coalesce(
     nullif(current_setting('request.jwt.claim.sub', true), '')
 )::uuid
 $function$;
-REVOKE ALL ON FUNCTION auth.uid() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION auth.uid() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT EXECUTE ON FUNCTION auth.uid() TO anon;
 GRANT EXECUTE ON FUNCTION auth.uid() TO authenticated;
 GRANT EXECUTE ON FUNCTION auth.uid() TO service_role;
+GRANT EXECUTE ON FUNCTION auth.uid() TO support_staff;
 COMMENT ON FUNCTION auth.uid() IS 'The calling user''s id, from the JWT claims of the request (NULL when anonymous).';
 
 -- SPEC-131 uses this function without defining it. search_path pinned empty (lint rule
@@ -81,7 +93,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_updated_at_column() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.update_updated_at_column() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.update_updated_at_column() IS 'BEFORE UPDATE trigger function that stamps updated_at.';
 
 CREATE TABLE auth.users (
@@ -91,7 +103,7 @@ CREATE TABLE auth.users (
     CONSTRAINT users_pkey PRIMARY KEY (id)
 );
 COMMENT ON TABLE auth.users IS 'Accounts (a minimal stand-in for Supabase''s auth.users).';
-REVOKE ALL ON TABLE auth.users FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE auth.users FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE auth.users TO service_role;
 
 CREATE TABLE public.tenants (
@@ -101,9 +113,10 @@ CREATE TABLE public.tenants (
     CONSTRAINT tenants_pkey PRIMARY KEY (id)
 );
 COMMENT ON TABLE public.tenants IS 'Customer organisations; tickets belong to a tenant.';
-REVOKE ALL ON TABLE public.tenants FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.tenants FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.tenants TO service_role;
+GRANT SELECT ON TABLE public.tenants TO support_staff;
 
 ALTER TABLE public.tenants ENABLE ROW LEVEL SECURITY;
 
@@ -116,14 +129,15 @@ CREATE TABLE public.tenant_members (
     CONSTRAINT tenant_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users (id) ON DELETE CASCADE
 );
 COMMENT ON TABLE public.tenant_members IS 'Which users (customers) belong to which tenants.';
-REVOKE ALL ON TABLE public.tenant_members FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.tenant_members FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.tenant_members TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.tenant_members TO service_role;
+GRANT SELECT ON TABLE public.tenant_members TO support_staff;
 
 CREATE POLICY "Members can view their tenants" ON public.tenants
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (id IN (SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())));
 
 CREATE INDEX idx_tenant_members_user ON public.tenant_members (user_id);
@@ -133,7 +147,7 @@ ALTER TABLE public.tenant_members ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Users can view their own memberships" ON public.tenant_members
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (user_id = (SELECT auth.uid()));
 
 CREATE TABLE public.user_roles (
@@ -145,16 +159,17 @@ CREATE TABLE public.user_roles (
     CONSTRAINT valid_role_name CHECK (role_name IN ('platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent'))
 );
 COMMENT ON TABLE public.user_roles IS 'Staff roles of users: platform_admin, support_admin, support_manager, support_lead, support_agent. A user without a row here is a customer.';
-REVOKE ALL ON TABLE public.user_roles FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.user_roles FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.user_roles TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.user_roles TO service_role;
+GRANT SELECT ON TABLE public.user_roles TO support_staff;
 
 ALTER TABLE public.user_roles ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY "Users can view their own roles" ON public.user_roles
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (user_id = (SELECT auth.uid()));
 
 -- ===========================================================================================================
@@ -179,9 +194,10 @@ SELECT EXISTS (
       AND ur.role_name = ANY (role_names)
 )
 $function$;
-REVOKE ALL ON FUNCTION public.has_any_role(text[]) FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.has_any_role(text[]) FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO authenticated;
 GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO service_role;
+GRANT EXECUTE ON FUNCTION public.has_any_role(text[]) TO support_staff;
 COMMENT ON FUNCTION public.has_any_role(text[]) IS 'Whether the calling user holds any of the given staff roles.';
 
 -- The staff set SPEC-131's policies use. support_lead is an escalation target in the SLA configuration but has
@@ -195,9 +211,10 @@ CREATE FUNCTION public.is_support_staff()
 AS $function$
 SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_agent'])
 $function$;
-REVOKE ALL ON FUNCTION public.is_support_staff() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.is_support_staff() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT EXECUTE ON FUNCTION public.is_support_staff() TO authenticated;
 GRANT EXECUTE ON FUNCTION public.is_support_staff() TO service_role;
+GRANT EXECUTE ON FUNCTION public.is_support_staff() TO support_staff;
 COMMENT ON FUNCTION public.is_support_staff() IS 'Whether the calling user is support staff (platform_admin, support_admin, support_manager, support_agent).';
 
 -- ===========================================================================================================
@@ -227,9 +244,10 @@ CREATE TABLE public.support_ticket_categories (
 COMMENT ON TABLE public.support_ticket_categories IS 'Categories a ticket can be filed under.';
 COMMENT ON COLUMN public.support_ticket_categories.color IS 'Hex colour code such as #EF4444.';
 COMMENT ON COLUMN public.support_ticket_categories.icon IS 'Icon identifier.';
-REVOKE ALL ON TABLE public.support_ticket_categories FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.support_ticket_categories FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_ticket_categories TO support_staff;
 
 CREATE INDEX idx_support_ticket_categories_active ON public.support_ticket_categories (is_active);
 
@@ -247,14 +265,14 @@ ALTER TABLE public.support_ticket_categories ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Support categories are editable by support admins" ON public.support_ticket_categories
     AS PERMISSIVE
     FOR ALL
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin'])))
     WITH CHECK ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin'])));
 
 CREATE POLICY "Support categories are viewable by authenticated users" ON public.support_ticket_categories
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (true);
 
 -- Seed rows are recorded in pgspec.seed_rows (the tool's own schema), so that a plan can tell them from rows
@@ -321,9 +339,10 @@ COMMENT ON TABLE public.support_sla_config IS 'SLA targets per ticket priority.'
 COMMENT ON COLUMN public.support_sla_config.first_response_minutes IS 'Minutes allowed until the first staff response.';
 COMMENT ON COLUMN public.support_sla_config.resolution_minutes IS 'Minutes allowed until resolution.';
 COMMENT ON COLUMN public.support_sla_config.escalate_to_role IS 'Staff role a ticket escalates to when its SLA is at risk.';
-REVOKE ALL ON TABLE public.support_sla_config FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.support_sla_config FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_sla_config TO support_staff;
 
 CREATE INDEX idx_support_sla_config_active ON public.support_sla_config (is_active);
 
@@ -338,14 +357,14 @@ ALTER TABLE public.support_sla_config ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "SLA config editable by support admins" ON public.support_sla_config
     AS PERMISSIVE
     FOR ALL
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin'])))
     WITH CHECK ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin'])));
 
 CREATE POLICY "SLA config viewable by authenticated users" ON public.support_sla_config
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (true);
 
 INSERT INTO public.support_sla_config (priority, display_name, color, first_response_minutes, resolution_minutes, warning_threshold_percent, escalate_to_role, sort_order) VALUES
@@ -376,9 +395,10 @@ JOIN public.user_roles ur ON ur.role_name = c.escalate_to_role
 WHERE ur.user_id = (SELECT auth.uid())
   AND c.is_active
 $function$;
-REVOKE ALL ON FUNCTION public.escalated_priorities() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.escalated_priorities() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT EXECUTE ON FUNCTION public.escalated_priorities() TO authenticated;
 GRANT EXECUTE ON FUNCTION public.escalated_priorities() TO service_role;
+GRANT EXECUTE ON FUNCTION public.escalated_priorities() TO support_staff;
 COMMENT ON FUNCTION public.escalated_priorities() IS 'Ticket priorities whose SLA escalates to one of the calling user''s staff roles.';
 
 -- ===========================================================================================================
@@ -394,7 +414,7 @@ CREATE SEQUENCE public.support_ticket_number_seq
     MAXVALUE 9999999999999999
     CACHE 1;
 COMMENT ON SEQUENCE public.support_ticket_number_seq IS 'Source of ticket numbers (TKT-00000001 ...).';
-REVOKE ALL ON SEQUENCE public.support_ticket_number_seq FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON SEQUENCE public.support_ticket_number_seq FROM PUBLIC, anon, authenticated, service_role, support_staff;
 
 -- Deviation from SPEC-131: targets count from the ticket's created_at (not from the time of the statement) and
 -- are recomputed when the priority changes (SPEC-131 computes them on insert only).
@@ -424,7 +444,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.calculate_sla_targets() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.calculate_sla_targets() IS 'BEFORE INSERT / UPDATE OF priority trigger function setting SLA targets from support_sla_config.';
 
 -- Not in SPEC-131, whose customers could not update tickets at all but could set any column on insert
@@ -448,7 +468,7 @@ BEGIN
     -- Staff whose own role grants the statement are not limited; others (a support_lead opening a ticket
     -- as a tenant member, or changing their own ticket outside the priorities escalated to them) are
     -- held to the customer rules, as the customer policies are what admits them.
-    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.is_support_staff()
+    IF current_user NOT IN ('authenticated', 'support_staff') OR (SELECT auth.uid()) IS NULL OR public.is_support_staff()
         OR (TG_OP = 'UPDATE' AND OLD.priority = ANY (public.escalated_priorities())) THEN
         RETURN NEW;
     END IF;
@@ -478,7 +498,7 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.enforce_customer_ticket_rules() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.enforce_customer_ticket_rules() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.enforce_customer_ticket_rules() IS 'Limits what customers may set on their tickets (staff-owned columns, allowed status changes).';
 
 -- Deviation from SPEC-131: the number is always generated (a client-supplied one is not trusted, so the trigger
@@ -506,16 +526,16 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.generate_ticket_number() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.generate_ticket_number() IS 'BEFORE INSERT / UPDATE OF ticket_number trigger function assigning the next ticket number.';
 
 -- Not in SPEC-131, where any client may write created_at, first_response_at, resolved_at, closed_at and the
 -- metrics computed from them, so SLA metrics could be forged (an agent answering 5 hours late recording a
 -- 1-minute response). These columns belong to the server: created_at is the time of the INSERT, the first
 -- response is stamped by update_ticket_last_activity, resolution times and metrics by update_ticket_metrics. An
--- API caller (role authenticated) may not set them on insert nor change them on update (writing back the value a
--- row has is no change); service jobs (service_role, e.g. importing tickets raised by e-mail earlier) and the
--- trigger functions (running as their owner) are trusted.
+-- API caller (role authenticated or support_staff) may not set them on insert nor change them on update (writing
+-- back the value a row has is no change); service jobs (service_role, e.g. importing tickets raised by e-mail
+-- earlier) and the trigger functions (running as their owner) are trusted.
 CREATE FUNCTION public.protect_ticket_metrics()
     RETURNS trigger
     LANGUAGE plpgsql
@@ -524,7 +544,7 @@ CREATE FUNCTION public.protect_ticket_metrics()
     SET search_path = ''
 AS $function$
 BEGIN
-    IF current_user <> 'authenticated' THEN
+    IF current_user NOT IN ('authenticated', 'support_staff') THEN
         RETURN NEW;
     END IF;
     IF TG_OP = 'INSERT' THEN
@@ -546,7 +566,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.protect_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.protect_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.protect_ticket_metrics() IS 'Refuses API callers that write a ticket''s creation time, first response, resolution or metrics.';
 
 -- Deviation from SPEC-131: resolved_at and closed_at are set by the status change itself and cleared when the
@@ -590,7 +610,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.update_ticket_metrics() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.update_ticket_metrics() IS 'BEFORE UPDATE trigger function maintaining resolution timestamps, metrics and last activity.';
 
 -- Deviation from SPEC-131: its idx_support_tickets_ticket_number is left out; the UNIQUE constraint on
@@ -651,9 +671,10 @@ COMMENT ON COLUMN public.support_tickets.ticket_number IS 'Generated TKT-0000000
 COMMENT ON COLUMN public.support_tickets.customer_id IS 'The requester.';
 COMMENT ON COLUMN public.support_tickets.team IS 'Team handling the ticket: technical, billing, sales, ...';
 COMMENT ON COLUMN public.support_tickets.channel_metadata IS 'Channel-specific data.';
-REVOKE ALL ON TABLE public.support_tickets FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.support_tickets FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE ON TABLE public.support_tickets TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_tickets TO service_role;
+GRANT SELECT, INSERT, UPDATE ON TABLE public.support_tickets TO support_staff;
 
 CREATE INDEX idx_support_tickets_assigned ON public.support_tickets (assigned_to);
 
@@ -732,7 +753,7 @@ ALTER TABLE public.support_tickets ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Customers can create tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO authenticated, support_staff
     WITH CHECK (customer_id = (SELECT auth.uid())
         AND tenant_id IN (
             SELECT tm.tenant_id FROM public.tenant_members tm WHERE tm.user_id = (SELECT auth.uid())
@@ -743,20 +764,20 @@ CREATE POLICY "Customers can create tickets" ON public.support_tickets
 CREATE POLICY "Customers can update their own tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR UPDATE
-    TO authenticated
+    TO authenticated, support_staff
     USING (customer_id = (SELECT auth.uid()))
     WITH CHECK (customer_id = (SELECT auth.uid()));
 
 CREATE POLICY "Customers can view their own tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (customer_id = (SELECT auth.uid()));
 
 CREATE POLICY "Escalation targets can update escalated tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR UPDATE
-    TO authenticated
+    TO support_staff
     USING (priority = ANY ((SELECT public.escalated_priorities())::text[]))
     WITH CHECK (priority = ANY ((SELECT public.escalated_priorities())::text[]));
 
@@ -765,27 +786,27 @@ CREATE POLICY "Escalation targets can update escalated tickets" ON public.suppor
 CREATE POLICY "Escalation targets can view escalated tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING (priority = ANY ((SELECT public.escalated_priorities())::text[]));
 
 -- Not in SPEC-131: staff open tickets on behalf of customers (phone and e-mail intake).
 CREATE POLICY "Support staff can create tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO support_staff
     WITH CHECK ((SELECT public.is_support_staff()));
 
 CREATE POLICY "Support staff can update tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR UPDATE
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()))
     WITH CHECK ((SELECT public.is_support_staff()));
 
 CREATE POLICY "Support staff can view all tickets" ON public.support_tickets
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()));
 
 -- ===========================================================================================================
@@ -839,7 +860,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.update_ticket_last_activity() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.update_ticket_last_activity() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.update_ticket_last_activity() IS 'AFTER INSERT trigger function on ticket_messages; bumps the ticket and records the first response.';
 
 CREATE TABLE public.ticket_messages (
@@ -872,9 +893,10 @@ COMMENT ON TABLE public.ticket_messages IS 'Messages on a ticket; internal ones 
 COMMENT ON COLUMN public.ticket_messages.message_html IS 'Rich-text HTML version.';
 COMMENT ON COLUMN public.ticket_messages.is_internal IS 'Internal notes are visible to staff only.';
 COMMENT ON COLUMN public.ticket_messages.email_message_id IS 'For e-mail threading.';
-REVOKE ALL ON TABLE public.ticket_messages FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.ticket_messages FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT ON TABLE public.ticket_messages TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ticket_messages TO service_role;
+GRANT SELECT, INSERT ON TABLE public.ticket_messages TO support_staff;
 
 CREATE INDEX idx_ticket_messages_created ON public.ticket_messages (created_at DESC);
 
@@ -907,7 +929,7 @@ ALTER TABLE public.ticket_messages ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Customers can add comments to their own tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO authenticated, support_staff
     WITH CHECK (user_id = (SELECT auth.uid())
         AND NOT is_internal
         AND message_type = 'comment'
@@ -916,14 +938,14 @@ CREATE POLICY "Customers can add comments to their own tickets" ON public.ticket
 CREATE POLICY "Customers can view non-internal messages on their tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (NOT is_internal
         AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
 
 CREATE POLICY "Escalation targets can add messages to escalated tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO support_staff
     WITH CHECK (user_id = (SELECT auth.uid())
         AND (cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
@@ -934,19 +956,19 @@ CREATE POLICY "Escalation targets can add messages to escalated tickets" ON publ
 CREATE POLICY "Escalation targets can view messages of escalated tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
 CREATE POLICY "Support staff can create messages" ON public.ticket_messages
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO support_staff
     WITH CHECK (user_id = (SELECT auth.uid()) AND (SELECT public.is_support_staff()));
 
 CREATE POLICY "Support staff can view all messages" ON public.ticket_messages
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()));
 
 -- ===========================================================================================================
@@ -963,7 +985,7 @@ CREATE FUNCTION public.enforce_customer_attachment_rules()
     SET search_path = ''
 AS $function$
 BEGIN
-    IF current_user <> 'authenticated' OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
+    IF current_user NOT IN ('authenticated', 'support_staff') OR (SELECT auth.uid()) IS NULL OR public.has_any_role(
         ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']) THEN
         RETURN NEW;
     END IF;
@@ -974,7 +996,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.enforce_customer_attachment_rules() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.enforce_customer_attachment_rules() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.enforce_customer_attachment_rules() IS 'Keeps customers from setting an attachment''s visibility or virus-scan results.';
 
 CREATE TABLE public.ticket_attachments (
@@ -1004,9 +1026,10 @@ CREATE TABLE public.ticket_attachments (
 );
 COMMENT ON TABLE public.ticket_attachments IS 'Files attached to a ticket, optionally to one of its messages.';
 COMMENT ON COLUMN public.ticket_attachments.file_size IS 'Size in bytes (at most 25 MiB).';
-REVOKE ALL ON TABLE public.ticket_attachments FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.ticket_attachments FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT ON TABLE public.ticket_attachments TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.ticket_attachments TO service_role;
+GRANT SELECT, INSERT ON TABLE public.ticket_attachments TO support_staff;
 
 CREATE INDEX idx_ticket_attachments_message ON public.ticket_attachments (message_id);
 
@@ -1025,7 +1048,7 @@ ALTER TABLE public.ticket_attachments ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket_attachments
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
         AND (message_id IS NULL
              OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)));
@@ -1036,13 +1059,13 @@ CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket
 CREATE POLICY "Escalation targets can view attachments of escalated tickets" ON public.ticket_attachments
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
 CREATE POLICY "Support staff can view all attachments" ON public.ticket_attachments
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()));
 
 -- Deviation from SPEC-131: its policy only checks uploaded_by, so anyone could attach files to any ticket; a
@@ -1050,7 +1073,7 @@ CREATE POLICY "Support staff can view all attachments" ON public.ticket_attachme
 CREATE POLICY "Users can upload attachments to tickets" ON public.ticket_attachments
     AS PERMISSIVE
     FOR INSERT
-    TO authenticated
+    TO authenticated, support_staff
     WITH CHECK (uploaded_by = (SELECT auth.uid())
         AND ((SELECT public.is_support_staff())
              OR ((ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
@@ -1078,7 +1101,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.log_attachment_activity() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.log_attachment_activity() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.log_attachment_activity() IS 'AFTER INSERT trigger function on ticket_attachments recording attachment_added.';
 
 -- Not in SPEC-131: records the attachment_added activity it lists.
@@ -1160,7 +1183,7 @@ BEGIN
     RETURN NEW;
 END;
 $function$;
-REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.log_ticket_activity() IS 'AFTER INSERT OR UPDATE trigger function on support_tickets writing the activity log.';
 
 -- Declared with its table; emitted in 06 after its function, as in SPEC-131.
@@ -1189,9 +1212,10 @@ CREATE TABLE public.ticket_activity_log (
     CONSTRAINT valid_activity_type CHECK (activity_type IN ('created', 'status_changed', 'priority_changed', 'assigned', 'unassigned', 'category_changed', 'comment_added', 'note_added', 'resolved', 'closed', 'reopened', 'escalated', 'tag_added', 'tag_removed', 'attachment_added'))
 );
 COMMENT ON TABLE public.ticket_activity_log IS 'Audit trail of ticket changes; written only by triggers.';
-REVOKE ALL ON TABLE public.ticket_activity_log FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.ticket_activity_log FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.ticket_activity_log TO authenticated;
 GRANT SELECT ON TABLE public.ticket_activity_log TO service_role;
+GRANT SELECT ON TABLE public.ticket_activity_log TO support_staff;
 
 CREATE INDEX idx_ticket_activity_log_created ON public.ticket_activity_log (created_at DESC);
 
@@ -1207,7 +1231,7 @@ ALTER TABLE public.ticket_activity_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Customers can view activity logs on their tickets" ON public.ticket_activity_log
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO authenticated, support_staff
     USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
         AND activity_type <> 'note_added');
 
@@ -1217,13 +1241,13 @@ CREATE POLICY "Customers can view activity logs on their tickets" ON public.tick
 CREATE POLICY "Escalation targets can view activity of escalated tickets" ON public.ticket_activity_log
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))));
 
 CREATE POLICY "Support staff can view all activity logs" ON public.ticket_activity_log
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.is_support_staff()));
 
 -- Not in SPEC-131: one insert statement instead of one per activity type.
@@ -1238,7 +1262,7 @@ INSERT INTO public.ticket_activity_log
     (ticket_id, user_id, activity_type, description, field_changed, old_value, new_value)
 VALUES (p_ticket_id, p_user_id, p_activity_type, p_description, p_field_changed, p_old_value, p_new_value)
 $function$;
-REVOKE ALL ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.add_ticket_activity(uuid, uuid, text, text, text, text, text) IS 'Appends one activity row. Executable by no role; called only from SECURITY DEFINER trigger functions.';
 
 -- ===========================================================================================================
@@ -1273,9 +1297,10 @@ COMMENT ON TABLE public.support_canned_responses IS 'Reusable replies for suppor
 COMMENT ON COLUMN public.support_canned_responses.shortcut IS 'Quick access shortcut such as /welcome.';
 COMMENT ON COLUMN public.support_canned_responses.is_public IS 'Available to all agents.';
 COMMENT ON COLUMN public.support_canned_responses.team IS 'Limit to a specific team.';
-REVOKE ALL ON TABLE public.support_canned_responses FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.support_canned_responses FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO service_role;
+GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE public.support_canned_responses TO support_staff;
 
 CREATE INDEX idx_support_canned_responses_active ON public.support_canned_responses (is_active);
 
@@ -1297,7 +1322,7 @@ ALTER TABLE public.support_canned_responses ENABLE ROW LEVEL SECURITY;
 CREATE POLICY "Support managers can manage canned responses" ON public.support_canned_responses
     AS PERMISSIVE
     FOR ALL
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin', 'support_manager'])))
     WITH CHECK ((SELECT public.has_any_role(ARRAY['platform_admin', 'support_admin', 'support_manager'])));
 
@@ -1306,7 +1331,7 @@ CREATE POLICY "Support managers can manage canned responses" ON public.support_c
 CREATE POLICY "Support staff can view canned responses" ON public.support_canned_responses
     AS PERMISSIVE
     FOR SELECT
-    TO authenticated
+    TO support_staff
     USING ((SELECT public.has_any_role(
             ARRAY['platform_admin', 'support_admin', 'support_manager', 'support_lead', 'support_agent']))
         AND is_active
@@ -1339,9 +1364,10 @@ SELECT
 FROM public.support_tickets t
 WHERE t.status NOT IN ('closed', 'cancelled');
 COMMENT ON VIEW public.v_active_tickets_with_sla IS 'Open tickets with their SLA status and the minutes left until each target.';
-REVOKE ALL ON TABLE public.v_active_tickets_with_sla FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.v_active_tickets_with_sla FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.v_active_tickets_with_sla TO authenticated;
 GRANT SELECT ON TABLE public.v_active_tickets_with_sla TO service_role;
+GRANT SELECT ON TABLE public.v_active_tickets_with_sla TO support_staff;
 
 -- Deviation from SPEC-131: security_invoker (see v_active_tickets_with_sla).
 CREATE VIEW public.v_agent_ticket_stats
@@ -1360,6 +1386,7 @@ FROM public.support_tickets
 WHERE assigned_to IS NOT NULL
 GROUP BY assigned_to;
 COMMENT ON VIEW public.v_agent_ticket_stats IS 'Ticket counts and averages per assigned agent.';
-REVOKE ALL ON TABLE public.v_agent_ticket_stats FROM PUBLIC, anon, authenticated, service_role;
+REVOKE ALL ON TABLE public.v_agent_ticket_stats FROM PUBLIC, anon, authenticated, service_role, support_staff;
 GRANT SELECT ON TABLE public.v_agent_ticket_stats TO authenticated;
 GRANT SELECT ON TABLE public.v_agent_ticket_stats TO service_role;
+GRANT SELECT ON TABLE public.v_agent_ticket_stats TO support_staff;

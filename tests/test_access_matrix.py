@@ -114,8 +114,9 @@ class Built:
     message_ids: list[str] = field(default_factory=list)
 
 
-def build_world(conn: psycopg.Connection[Any], world: World) -> Built:
-    """Insert the world as the superuser (inside the caller's transaction)."""
+def build_world(conn: psycopg.Connection[Any], world: World, roles: dict[str, str]) -> Built:
+    """Insert the world as the superuser (inside the caller's transaction). `roles`: each actor's database role, as
+    the spec's `actors:` declare it (a staff member acts as the role of their staff actors, which must agree)."""
     tenant_ids = [uid(1, i) for i in range(world.tenants)]
     customer_ids = [uid(2, i) for i in range(len(world.customers))]
     staff_ids = [uid(3, i) for i in range(len(world.staff))]
@@ -125,13 +126,14 @@ def build_world(conn: psycopg.Connection[Any], world: World) -> Built:
              User(None, "service_role", frozenset({"service_role"}), "service_role")]
     for i, (cid, tenants) in enumerate(zip(customer_ids, world.customers, strict=True)):
         labels[cid] = f"customer c{i + 1}"
-        users.append(User(cid, labels[cid], frozenset({"customer"}), "authenticated",
+        users.append(User(cid, labels[cid], frozenset({"customer"}), roles["customer"],
                           frozenset(tenant_ids[t] for t in tenants)))
-    for i, (sid, roles, tenants) in enumerate(zip(staff_ids, world.staff, world.staff_tenants, strict=True)):
-        labels[sid] = f"{'+'.join(sorted(roles))} s{i + 1}"
+    for i, (sid, staff_roles, tenants) in enumerate(zip(staff_ids, world.staff, world.staff_tenants, strict=True)):
+        labels[sid] = f"{'+'.join(sorted(staff_roles))} s{i + 1}"
         # A staff member who belongs to a tenant is also one of its customers (asking for help in their own name).
-        kinds = roles | {"customer"} if tenants else roles
-        users.append(User(sid, labels[sid], kinds, "authenticated", frozenset(tenant_ids[t] for t in tenants)))
+        kinds = staff_roles | {"customer"} if tenants else staff_roles
+        (role,) = {roles[r] for r in staff_roles}
+        users.append(User(sid, labels[sid], kinds, role, frozenset(tenant_ids[t] for t in tenants)))
     cur = conn.cursor()
     cur.executemany("INSERT INTO auth.users (id, email) VALUES (%s, %s)",
                     [(u, f"{labels[u].replace(' ', '.')}@example.com") for u in customer_ids + staff_ids])
@@ -489,7 +491,7 @@ def check_world(dsn: str, catalog: Catalog, world: World) -> None:
     """Build one world, probe it as every user, and fail with every violation in plain words."""
     violations: list[str] = []
     with psycopg.connect(dsn) as conn, conn.transaction(force_rollback=True):
-        b = build_world(conn, world)
+        b = build_world(conn, world, {a.name: a.role for _, a in catalog.schema.all("actors")})
         data = read_world(conn, catalog)
         oracle = Oracle(catalog, data)
         for user in b.users:

@@ -202,7 +202,7 @@ def test_generate_lists_the_objects_added_removed_and_changed(tmp_path: Path) ->
               "      idx_support_ticket_categories_active: [is_active]\n"
               "      idx_support_ticket_categories_name: [name]\n"),
              ("      Support categories are viewable by authenticated users:\n"
-              "        command: select\n        roles: [authenticated]\n        using: \"true\"\n", ""),
+              "        command: select\n        roles: [authenticated, support_staff]\n        using: \"true\"\n", ""),
              ("description: Billing and payment inquiries", "description: Invoices and payments"),
              ("comment: Icon identifier.", "comment: Icon name.")]
     for old, new in edits:

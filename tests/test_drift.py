@@ -131,7 +131,7 @@ def _recreate_view_without_security_invoker() -> str:
     """DROP and CREATE v_agent_ticket_stats as output/schema.sql does, with its comment and grants, but without
     WITH (security_invoker = true)."""
     text = (OUTPUT / "schema.sql").read_text(encoding="utf-8")
-    block = re.search(r"CREATE VIEW public\.v_agent_ticket_stats\n.*?TO service_role;\n", text, re.S)
+    block = re.search(r"CREATE VIEW public\.v_agent_ticket_stats\n.*?TO service_role;\n(?:GRANT [^\n]*\n)*", text, re.S)
     assert block is not None
     create = block.group(0).replace("    WITH (security_invoker = true)\n", "")
     assert "security_invoker" not in create
@@ -215,9 +215,10 @@ CHANGES = [
            "policy public.support_tickets.\"Customers can view their own tickets\": USING differs: "
            "spec (customer_id = (SELECT auth.uid())) database ((assigned_to = ( SELECT auth.uid() AS uid)))"),
     Change("policy.roles", "widen a policy's roles",
-           "ALTER POLICY \"Customers can view their own tickets\" ON public.support_tickets TO authenticated, anon",
-           "policy public.support_tickets.\"Customers can view their own tickets\": roles (authenticated) in spec, "
-           "(anon, authenticated) in database"),
+           "ALTER POLICY \"Customers can view their own tickets\" ON public.support_tickets "
+           "TO authenticated, support_staff, anon",
+           "policy public.support_tickets.\"Customers can view their own tickets\": roles (authenticated, "
+           "support_staff) in spec, (anon, authenticated, support_staff) in database"),
     Change("table.pair policy", "drop a policy",
            'DROP POLICY "Support staff can view all tickets" ON public.support_tickets',
            'policy public.support_tickets."Support staff can view all tickets": missing in database'),
@@ -507,14 +508,15 @@ CHANGES = [
            "in database"),
     Change("policy.command", "widen a policy to every command",
            'DROP POLICY "Customers can view their own tickets" ON public.support_tickets; CREATE POLICY '
-           '"Customers can view their own tickets" ON public.support_tickets FOR ALL TO authenticated USING '
+           '"Customers can view their own tickets" ON public.support_tickets FOR ALL TO authenticated, support_staff '
+           'USING '
            "(customer_id = (SELECT auth.uid()))",
            'policy public.support_tickets."Customers can view their own tickets": command select in spec, all '
            "in database"),
     Change("policy.mode", "make a policy restrictive",
            'DROP POLICY "Customers can view their own tickets" ON public.support_tickets; CREATE POLICY '
            '"Customers can view their own tickets" ON public.support_tickets AS RESTRICTIVE FOR SELECT TO '
-           "authenticated USING (customer_id = (SELECT auth.uid()))",
+           "authenticated, support_staff USING (customer_id = (SELECT auth.uid()))",
            'policy public.support_tickets."Customers can view their own tickets": mode permissive in spec, '
            "restrictive in database"),
     Change("policy.WITH CHECK", "open a policy's WITH CHECK",

@@ -69,7 +69,7 @@ def test_staff_changes_succeed_and_are_logged_with_the_actor(conn: psycopg.Conne
     agent = _user(conn, roles=("support_agent",))
     ticket = _one(conn, "INSERT INTO public.support_tickets (tenant_id, customer_id, subject, description) "
                         "VALUES (%s, %s, 's', 'd') RETURNING id", (tenant, customer))
-    with conn.transaction(), acting_as(conn, agent):
+    with conn.transaction(), acting_as(conn, agent, "support_staff"):
         updated = conn.execute("UPDATE public.support_tickets SET status = 'in_progress', priority = 'high', "
                                "assigned_to = %s WHERE id = %s", (agent, ticket)).rowcount
         logged = conn.execute("SELECT activity_type, user_id FROM public.ticket_activity_log "
@@ -131,7 +131,40 @@ def test_api_roles_have_no_privilege_that_bypasses_row_level_security(schema_db:
             SELECT r.rolname, n.nspname || '.' || t.relname
             FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
             CROSS JOIN pg_roles r
-            WHERE t.relkind = 'r' AND n.nspname IN ('public', 'auth') AND r.rolname IN ('anon', 'authenticated')
+            WHERE t.relkind = 'r' AND n.nspname IN ('public', 'auth')
+              AND r.rolname IN ('anon', 'authenticated', 'support_staff')
               AND has_table_privilege(r.oid, t.oid, 'TRUNCATE')""").fetchall()
         tables = _one(c, "SELECT count(*) FROM pg_tables WHERE schemaname IN ('public', 'auth')")
     assert tables >= 10 and held == []
+
+
+def _visible(conn: psycopg.Connection[Any], user: str, role: str) -> dict[str, int]:
+    with acting_as(conn, user, role):
+        return {t: _one(conn, f"SELECT count(*) FROM public.{t}")
+                for t in ("support_tickets", "ticket_messages", "ticket_activity_log", "support_canned_responses")}
+
+
+def test_the_staff_role_alone_grants_nothing(conn: psycopg.Connection[Any]) -> None:
+    """README, "RLS design": staff act as support_staff, but the staff policies still check user_roles. A customer
+    whose request ran as support_staff (a mis-issued token) reads and changes exactly what they could as
+    authenticated; a staff member whose request ran as authenticated gets a customer's rights only (fails closed)."""
+    tenant = _tenant(conn)
+    customer, other = _user(conn, tenant=tenant), _user(conn, tenant=tenant)
+    agent = _user(conn, roles=("support_agent",))
+    mine, theirs = (_one(conn, "INSERT INTO public.support_tickets (tenant_id, customer_id, subject, description) "
+                               "VALUES (%s, %s, 's', 'd') RETURNING id", (tenant, who)) for who in (customer, other))
+    for ticket, who in ((mine, customer), (theirs, other)):
+        conn.execute("INSERT INTO public.ticket_messages (ticket_id, user_id, message) VALUES (%s, %s, 'm')",
+                     (ticket, who))
+    conn.execute("INSERT INTO public.support_canned_responses (title, content, created_by) VALUES ('t', 'c', %s)",
+                 (agent,))
+    everything = {t: _one(conn, f"SELECT count(*) FROM public.{t}") for t in _visible(conn, agent, "support_staff")}
+    as_customer = _visible(conn, customer, "authenticated")
+    assert as_customer["support_tickets"] == 1 and as_customer["support_canned_responses"] == 0
+    assert 0 < as_customer["ticket_activity_log"] < everything["ticket_activity_log"]
+    assert _visible(conn, customer, "support_staff") == as_customer
+    with acting_as(conn, customer, "support_staff"):
+        assert conn.execute("UPDATE public.support_tickets SET priority = 'high' WHERE id = %s",
+                            (theirs,)).rowcount == 0
+    assert _visible(conn, agent, "support_staff") == everything
+    assert _visible(conn, agent, "authenticated") == dict.fromkeys(everything, 0)

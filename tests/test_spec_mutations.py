@@ -65,9 +65,11 @@ MUTATIONS = [
              "    checks:\n      support_tickets_satisfaction_rating_check: satisfaction_rating >= 1 AND "
              "satisfaction_rating <= 5\n", "", live_columns),
     Mutation("widen a policy", "03-support-tickets.yaml",
-             "      Customers can view their own tickets:\n        command: select\n        roles: [authenticated]\n"
+             "      Customers can view their own tickets:\n        command: select\n"
+             "        roles: [authenticated, support_staff]\n"
              "        using: customer_id = (SELECT auth.uid())",
-             "      Customers can view their own tickets:\n        command: select\n        roles: [authenticated]\n"
+             "      Customers can view their own tickets:\n        command: select\n"
+             "        roles: [authenticated, support_staff]\n"
              "        using: customer_id = (SELECT auth.uid()) OR tenant_id IS NOT NULL", access_proof),
     # SPEC-131's tables have RLS enabled, none FORCEd: dropping row-level security is the edit that matters here.
     Mutation("drop row-level security", "04-ticket-messages.yaml", "    rls: enabled\n", "    rls: 'off'\n",
@@ -78,9 +80,9 @@ MUTATIONS = [
              "      update_support_ticket_metrics:\n        timing: before\n        events: [update]\n"
              "        function: update_ticket_metrics\n", "", trigger_metrics),
     Mutation("widen a grant", "03-support-tickets.yaml",
-             "      authenticated: [select, insert, update]\n      service_role: [select, insert, update, delete]",
-             "      authenticated: [select, insert, update, truncate]\n"
-             "      service_role: [select, insert, update, delete]", privileges),
+             "      authenticated: [select, insert, update]\n      support_staff: [select, insert, update]",
+             "      authenticated: [select, insert, update, truncate]\n      support_staff: [select, insert, update]",
+             privileges),
     Mutation("change an FK action", "04-ticket-messages.yaml",
              "ticket_id: {type: uuid, not_null: true, references: support_tickets(id), on_delete: cascade}",
              "ticket_id: {type: uuid, not_null: true, references: support_tickets(id), on_delete: restrict}",

@@ -48,11 +48,16 @@ def conn(schema_db: str) -> Iterator[Conn]:
 
 
 @contextmanager
-def request(conn: Conn, user_id: str | None, role: str = "authenticated") -> Iterator[datetime]:
+def request(conn: Conn, user_id: str | None, role: str | None = None) -> Iterator[datetime]:
     """One API call by `user_id`: a committed transaction as `role` with the JWT claims auth.uid() reads.
 
-    Yields the call's time, now() of its transaction.
+    `role` None: the role the API gives the user (README, "RLS design"): support_staff for a user holding a staff
+    role, authenticated otherwise. Yields the call's time, now() of its transaction.
     """
+    if role is None:
+        staff = user_id is not None and value(
+            conn, "SELECT EXISTS (SELECT FROM public.user_roles WHERE user_id = %s)", (user_id,))
+        role = "support_staff" if staff else "authenticated"
     claims = json.dumps({"sub": user_id, "role": role} if user_id else {"role": role})
     with conn.transaction():
         conn.execute("SELECT set_config('request.jwt.claims', %s, true)", (claims,))
