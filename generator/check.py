@@ -921,13 +921,8 @@ class Checker:
 
     def check_index(self, table: Table | MaterializedView, index: Index) -> None:
         self.plain_name(index.name, index.loc("name"), "index")
-        if not index.columns:
-            self.err(index.loc("columns"), f"index {index.name} has no columns")
-        keys = len(index.columns) + len(index.include)
-        if keys > MAX_INDEX_KEYS:
-            self.err(index.loc("columns"), f"index {index.name} has {keys} keys"
-                                           + (" and included columns" if index.include else "")
-                                           + f" (PostgreSQL allows at most {MAX_INDEX_KEYS})")
+        self.key_count(len(index.columns), index.loc("columns"), f"index {index.name}", "columns", "keys",
+                       included=len(index.include))
         for key in index.columns:
             m = self.index_key(table, key, index.loc("columns"), f"index {index.name}")
             if m and (m["dir"] or m["nulls"]) and index.method not in ORDERED_METHODS:
@@ -940,12 +935,14 @@ class Checker:
                                            f"included columns (only {' and '.join(sorted(INCLUDE_METHODS))})")
         self.predicate(table, index.where, index.loc("where"), f"index {index.name}")
 
-    def key_count(self, count: int, pos: Pos, what: str, none: str, many: str) -> None:
-        """An exclusion constraint has at least one element and at most PostgreSQL's limit of keys."""
+    def key_count(self, count: int, pos: Pos, what: str, none: str, many: str, *, included: int = 0) -> None:
+        """An index or exclusion constraint has at least one key, and at most PostgreSQL's limit of keys counting
+        an index's INCLUDE columns."""
         if not count:
             self.err(pos, f"{what} has no {none}")
-        if count > MAX_INDEX_KEYS:
-            self.err(pos, f"{what} has {count} {many} (PostgreSQL allows at most {MAX_INDEX_KEYS})")
+        if count + included > MAX_INDEX_KEYS:
+            self.err(pos, f"{what} has {count + included} {many}" + (" and included columns" if included else "")
+                          + f" (PostgreSQL allows at most {MAX_INDEX_KEYS})")
 
     def predicate(self, table: Table | MaterializedView, where: str | None, pos: Pos, what: str) -> None:
         """The WHERE of a partial index or exclusion constraint: an expression over the table's columns (a

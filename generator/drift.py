@@ -798,7 +798,9 @@ class _Drift:
         PostgreSQL's defaults (15 and later: USAGE for PUBLIC, CREATE for its owner only), of which the one that
         matters is CREATE: granted to another role, that role can plant a function or operator that shadows a
         built-in one for every user whose search_path starts with public."""
-        if self.catalog.schemas.get(DEFAULT_SCHEMA, True) is not None or f"schema {DEFAULT_SCHEMA}" in self.skip:
+        # Declared (its grants are compared as stated), not read, or left to the platform: nothing to hold it to.
+        if (self.catalog.schemas.get(DEFAULT_SCHEMA, "not read") is not None
+                or f"schema {DEFAULT_SCHEMA}" in self.skip):
             return
         db = next((s for s in self.db.module.schemas if s.name == DEFAULT_SCHEMA), None)
         if db is not None:

@@ -3,8 +3,7 @@
 The result is a :class:`Snapshot`: a ``Schema`` of one module holding the tables (columns, keys, checks, indexes,
 triggers, RLS, policies, grants, comments), views, functions, sequences, schemas and roles of the database, as
 model objects, so the code that reads a spec can read a database too (``drift.py`` compares the two). What the
-model has no field for (a primary key's real name, FORCE without ENABLE, column privileges)
-is kept beside it.
+model has no field for (a primary key's real name, FORCE without ENABLE) is kept beside it.
 
 Only the schemas and roles the caller names are read: the spec's schemas (public plus the declared ones) and the
 spec's roles, since roles are cluster-wide and a database has many the spec never mentions.

@@ -303,7 +303,7 @@ def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
             out.add(f"constraint {name}.{con.name} check {canon_expr(con.expr)}{extras}")
             continue
         if con.kind == "exclude":
-            elements = ", ".join(f"{canon_expr(k) if k.startswith('(') else _key_column(k)} WITH {_operator(op)}"
+            elements = ", ".join(f"{_spec_index_key(k)} WITH {_operator(op)}"
                                  for k, op in con.elements)
             out.add(f"constraint {name}.{con.name} exclude using {con.using} ({elements}) "
                     f"where {canon_expr(con.where)}{extras}")
@@ -329,12 +329,6 @@ def _constraint_extras(deferrable: bool, deferred: bool, not_valid: bool, nulls_
             + (" not valid" if not_valid else "") + (" nulls not distinct" if nulls_not_distinct else ""))
 
 
-def _key_column(key: str) -> str:
-    """The column an index key names (its order and NULLS placement are not compared here)."""
-    m = INDEX_KEY.match(key.strip())
-    return unquote_ident(m["col"]) if m and m["col"] else key.split()[0]
-
-
 def _index_key_line(head: str, collation: tuple[str, ...], opclass: tuple[str, ...], desc: bool, nulls: str) -> str:
     """One index key in the inventory: column or expression, collation, operator class, DESC, NULLS as written."""
     return (head + (f" collate {'.'.join(collation)}" if collation else "")
@@ -343,6 +337,7 @@ def _index_key_line(head: str, collation: tuple[str, ...], opclass: tuple[str, .
 
 
 def _spec_index_key(key: str) -> str:
+    """A key of an index or an exclusion constraint as the spec writes it, as an inventory key."""
     m = INDEX_KEY.match(key.strip())
     if m is None:  # check refuses it; shown as written
         return key
@@ -726,12 +721,16 @@ def _identity(constraint: Json | None) -> tuple[object, ...] | None:
 _NULLS = {"SORTBY_NULLS_FIRST": "first", "SORTBY_NULLS_LAST": "last"}
 
 
+def _index_elem(e: Json) -> str:
+    """A key of an index or an exclusion constraint from its parse tree, as an inventory key."""
+    return _index_key_line(e.get("name") or canon(e.get("expr")), tuple(_names(e.get("collation", ()))),
+                           tuple(_names(e.get("opclass", ()))), e.get("ordering") == "SORTBY_DESC",
+                           _NULLS.get(e.get("nulls_ordering", ""), ""))
+
+
 @handles("IndexStmt")
 def _index_stmt(stmt: Json, text: str) -> set[str]:
-    keys = (_index_key_line(e.get("name") or canon(e.get("expr")), tuple(_names(e.get("collation", ()))),
-                            tuple(_names(e.get("opclass", ()))), e.get("ordering") == "SORTBY_DESC",
-                            _NULLS.get(e.get("nulls_ordering", ""), ""))
-            for e in (p["IndexElem"] for p in stmt["indexParams"]))
+    keys = (_index_elem(p["IndexElem"]) for p in stmt["indexParams"])
     include = (p["IndexElem"]["name"] for p in stmt.get("indexIncludingParams", ()))
     schema = stmt["relation"].get("schemaname") or "public"
     return {_index_line(f"{schema}.{stmt['idxname']}", _rv(stmt["relation"]), stmt.get("accessMethod", "btree"),
@@ -858,8 +857,7 @@ def _constraint(table: str, c: Json) -> str:
         elements = []
         for pair in c["exclusions"]:
             elem, op = pair["List"]["items"]
-            key = elem["IndexElem"].get("name") or canon(elem["IndexElem"].get("expr"))
-            elements.append(f"{key} WITH {'.'.join(_names(op['List']['items']))}")
+            elements.append(f"{_index_elem(elem['IndexElem'])} WITH {'.'.join(_names(op['List']['items']))}")
         return (f"constraint {table}.{name} exclude using {c.get('access_method')} ({', '.join(elements)}) "
                 f"where {canon(c.get('where_clause'))}{extras}")
     return f"constraint {table}.{name} {contype}"
