@@ -1120,6 +1120,8 @@ class _Drift:
         self.value(subject, "UPDATE OF", tuple(spec.columns), tuple(db.columns))
         self.value(subject, "for each", spec.for_each, db.for_each)
         self.value(subject, "function", qname(spec.function), qname(db.function))
+        self.value(subject, "arguments", f"({', '.join(map(literal, spec.args))})",
+                   f"({', '.join(map(literal, db.args))})")
         self.fragment(subject, "WHEN", spec.when, db.when, lambda c, t: c.expression(t))
         self.value(subject, "enabled", spec.enabled, db.enabled)
         self.value(subject, "constraint", spec.constraint, db.constraint)

@@ -477,7 +477,8 @@ class _Reader:
                 when=Sql(sqlparse.deparse(stmt.whenClause)) if stmt.whenClause is not None else None,
                 function=str(QName(fn_schema, fn_name)), comment=comment, enabled=_TRIGGER_MODE[enabled],
                 constraint=bool(stmt.isconstraint), deferrable=bool(stmt.deferrable),
-                initially_deferred=bool(stmt.initdeferred), referencing=_referencing(stmt)))
+                initially_deferred=bool(stmt.initdeferred), referencing=_referencing(stmt),
+                args=tuple(a.sval for a in stmt.args or ())))
 
     def read_policies(self, oids: list[int]) -> None:
         for oid, name, cmd, permissive, roles, using, with_check, comment in self.rows("policies", oids=oids):

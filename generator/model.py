@@ -541,6 +541,9 @@ class Trigger(Node):
     for_each: Literal["row", "statement"] = spec_field("FOR EACH ROW or STATEMENT.", "row")
     when: Sql | None = spec_field("WHEN condition (may use NEW/OLD).")
     function: str = spec_field("Trigger function (`schema.name` or `name`).", required=True)
+    args: tuple[str, ...] = spec_field(
+        "Arguments passed to the function, as text in its TG_ARGV array (`args: [audit, '3']`): one function can "
+        "serve several triggers.", ())
     enabled: TriggerMode = spec_field(
         "When it fires, by session_replication_role (ALTER TABLE ... ENABLE / DISABLE TRIGGER): origin (the "
         "default: in normal sessions, not while replaying replication), always (also while replaying), replica "

@@ -269,6 +269,7 @@ def _trigger(trigger: Trigger, placed: Placed, catalog: Catalog) -> dict[str, An
     return {"trigger": trigger, "name": ident(trigger.name), "table": qname(placed.item.table.name).sql,
             "events": " OR ".join(events), "function": qname(trigger.function).sql,
             "notes": note_lines(trigger.note), "referencing": referencing,
+            "args": ", ".join(map(literal, trigger.args)),
             "enable": TRIGGER_ENABLE[trigger.enabled]}
 
 

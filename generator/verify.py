@@ -369,15 +369,15 @@ def _expect_trigger(trigger: Trigger, item: Item, catalog: Catalog) -> set[str]:
     return {f"trigger {_owner(item)}.{trigger.name} {trigger.timing} {'/'.join(sorted(trigger.events))} "
             f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"
             + _trigger_clauses(trigger.columns, trigger.constraint, trigger.deferrable, trigger.initially_deferred,
-                               ref.old_table if ref else None, ref.new_table if ref else None)} | enable \
+                               ref.old_table if ref else None, ref.new_table if ref else None, trigger.args)} | enable \
         | _comment("trigger", f"{_owner(item)}.{trigger.name}", trigger.comment)
 
 
 def _trigger_clauses(columns: Iterable[str], constraint: bool, deferrable: bool, deferred: bool,
-                     old_table: str | None, new_table: str | None) -> str:
+                     old_table: str | None, new_table: str | None, args: Iterable[str]) -> str:
     """The clauses of CREATE TRIGGER beyond timing, events, level, function and WHEN, in one spelling."""
     return (f" of ({', '.join(columns)}) constraint={constraint} deferrable={deferrable} "
-            f"initially_deferred={deferred} old_table={old_table} new_table={new_table}")
+            f"initially_deferred={deferred} old_table={old_table} new_table={new_table} args={list(args)!r}")
 
 
 @expects("rls")
@@ -748,7 +748,8 @@ def _create_trig_stmt(stmt: Json, text: str) -> set[str]:
             f"{'.'.join(_names(stmt['funcname']))} when {canon(stmt.get('whenClause'))}"
             + _trigger_clauses(_names(stmt.get("columns", [])), bool(stmt.get("isconstraint")),
                                bool(stmt.get("deferrable")), bool(stmt.get("initdeferred")),
-                               transition.get(False), transition.get(True))}
+                               transition.get(False), transition.get(True),
+                               (a["String"]["sval"] for a in stmt.get("args", ())))}
 
 
 @handles("AlterTableStmt")

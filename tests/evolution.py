@@ -724,6 +724,9 @@ CASES: list[Case] = [
          [("SELECT tgconstraint <> 0 AND tgdeferrable AND tginitdeferred FROM pg_trigger "
            "WHERE tgname = 'projects_touch'", True)],
          changes=frozenset({"DropTrigger", "CreateTrigger"})),
+    Case("trigger_arguments", _set("tables/projects/triggers/projects_touch/args", ["projects", "it's"]),
+         [("SELECT tgnargs FROM pg_trigger WHERE tgname = 'projects_touch'", 2)],
+         changes=frozenset({"DropTrigger", "CreateTrigger"})),
     Case("view_instead_of_trigger", _chain(
         _set("functions/v_projects_insert", {
             "returns": "trigger", "body": "BEGIN\n  INSERT INTO public.projects (id, owner_id, title) "

@@ -499,6 +499,8 @@ CHANGES = [
            "row in spec, statement in database"),
           ("function", "BEFORE UPDATE", "FOR EACH ROW EXECUTE FUNCTION public.update_ticket_metrics()",
            "public.update_updated_at_column in spec, public.update_ticket_metrics in database"),
+          ("arguments", "BEFORE UPDATE", "FOR EACH ROW EXECUTE FUNCTION public.update_updated_at_column('x')",
+           "() in spec, ('x') in database"),
           ("WHEN", "BEFORE UPDATE",
            "FOR EACH ROW WHEN (OLD.subject <> NEW.subject) EXECUTE FUNCTION public.update_updated_at_column()",
            "differs: spec (none) database (CAST(old.subject AS text) <> CAST(new.subject AS text))"))),

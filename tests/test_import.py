@@ -176,7 +176,6 @@ EXPECTED_UNSUPPORTED = [
     "procedure shop.reset_credit()", "function shop.twice(x integer)",
     "function shop.twice(x text)", "function shop.on_ddl() (RETURNS event_trigger)",
     "rule notes_no_delete on public.notes", "default privileges for role", "event trigger imp_on_ddl",
-    "trigger option orders_args on shop.orders (arguments)",
 ]
 
 

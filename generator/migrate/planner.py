@@ -271,7 +271,8 @@ class _Planner:
         replace_when = {
             "function": {"arguments", "returns"},
             "index": {"unique", "method", "keys", "WHERE", "include", "nulls_not_distinct"},
-            "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "WHEN", "constraint", "deferrable",
+            "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "arguments", "WHEN", "constraint",
+                        "deferrable",
                         "initially deferred", "old_table", "new_table"},
             "policy": {"command", "mode"},
             "view": {"query"},

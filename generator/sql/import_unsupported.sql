@@ -76,13 +76,11 @@ SELECT kind, name, detail FROM (
     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND obj_description(k.oid, 'pg_constraint') IS NOT NULL
     UNION ALL
-    -- Trigger arguments (the spec's triggers call their function with none) and a constraint trigger's FROM table.
+    -- A constraint trigger's FROM table (the table a foreign key's internal triggers name).
     SELECT 'trigger option', format('%%I on %%I.%%I', t.tgname, n.nspname, c.relname),
-           concat_ws(', ', CASE WHEN t.tgnargs > 0 THEN 'arguments' END,
-                     CASE WHEN t.tgconstrrelid <> 0 THEN 'FROM ' || t.tgconstrrelid::regclass::text END),
-           t.oid, 'pg_trigger'::regclass
+           'FROM ' || t.tgconstrrelid::regclass::text, t.oid, 'pg_trigger'::regclass
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT t.tgisinternal AND (t.tgnargs > 0 OR t.tgconstrrelid <> 0)
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT t.tgisinternal AND t.tgconstrrelid <> 0
     UNION ALL
     -- Functions the spec cannot declare: overloads (the spec keys functions by name), unnamed arguments, other
     -- languages, event trigger functions. The importer leaves each of them out.

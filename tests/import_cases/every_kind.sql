@@ -158,6 +158,8 @@ CREATE CONSTRAINT TRIGGER orders_settled AFTER UPDATE OF status ON shop.orders D
     FOR EACH ROW WHEN (NEW.status = 'paid') EXECUTE FUNCTION shop.audit();
 ALTER TABLE shop.orders ENABLE REPLICA TRIGGER orders_settled;
 CREATE CONSTRAINT TRIGGER orders_checked AFTER DELETE ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.audit();
+-- Arguments (TG_ARGV), one with a quote and one that reads as a number.
+CREATE TRIGGER orders_args AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.audit('x', 'it''s', '3');
 ALTER TABLE shop.orders ENABLE ROW LEVEL SECURITY;
 CREATE POLICY orders_own ON shop.orders TO imp_writer
     USING (customer_id = (SELECT shop.current_customer()))

@@ -21,6 +21,5 @@ CREATE FUNCTION shop.twice(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT 
 CREATE FUNCTION shop.twice(x text) RETURNS text LANGUAGE sql AS $$ SELECT x || x $$;
 CREATE RULE notes_no_delete AS ON DELETE TO public.notes DO INSTEAD NOTHING;
 ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO imp_reader;
-CREATE TRIGGER orders_args AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.touch('x');
 CREATE FUNCTION shop.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END; $$;
 CREATE EVENT TRIGGER imp_on_ddl ON ddl_command_end EXECUTE FUNCTION shop.on_ddl();
