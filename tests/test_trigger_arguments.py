@@ -22,6 +22,7 @@ from generator.drift import verify
 from generator.load import load_spec
 from generator.order import order
 from generator.pipeline import build
+from generator.schemadocs import module_page
 from generator.verify import verify_sql
 
 # One function serving two triggers, told apart by their arguments: the audit trail names the table and a label.
@@ -120,3 +121,10 @@ def test_plan_recreates_a_trigger_whose_arguments_change(empty_db: str, tmp_path
     assert rows(empty_db, "SELECT label FROM items") == [("kept",)]
     live.apply_sql(empty_db, "TRUNCATE audit; INSERT INTO items (label) VALUES ('b')")
     assert ("items_logged", ["items", "it's", "3"]) in rows(empty_db, "SELECT what, args FROM audit")
+
+
+def test_schema_docs_show_the_call_with_its_arguments(tmp_path: Path) -> None:
+    catalog = check(load_spec(spec(tmp_path, "s", BASE)))
+    page = module_page(catalog, catalog.schema.modules[0])
+    assert "runs `public.log_args('items', 'it''s', '3')`" in page
+    assert "runs `public.log_args()`" in page
