@@ -681,9 +681,10 @@ class Checker:
         if len(table.columns) > MAX_COLUMNS:
             self.err(table.loc("columns"), f"table {table.name} has {len(table.columns)} columns (PostgreSQL "
                                            f"allows at most {MAX_COLUMNS})")
-        if table.primary_key and any(c.primary_key for c in table.columns):
+        if table.primary_key is not None and any(c.primary_key for c in table.columns):
             self.err(table.loc("primary_key"), "primary key declared both on a column and on the table")
-        self.columns_listed(table, table.primary_key, table.loc("primary_key"), "primary key")
+        if table.primary_key is not None:
+            self.columns_listed(table, table.primary_key.columns, table.primary_key.loc("columns"), "primary key")
         self.check_duplicate_keys(table)
         constraint_names: dict[str, Pos] = {}
         for con in self.catalog.constraints(table):
@@ -900,14 +901,16 @@ class Checker:
             return
         keys = {frozenset(c.columns): c for c in self.catalog.constraints(target) if not c.deferrable
                 and c.kind in ("primary key", "unique")}
-        deferrable = [c for c in self.catalog.constraints(target) if c.deferrable and c.kind == "unique"
+        deferrable = [c for c in self.catalog.constraints(target) if c.deferrable
+                      and c.kind in ("primary key", "unique")
                       and set(c.columns) == set(target_cols)]
         if target.unlogged and not table.unlogged:
             self.err(pos, f"foreign key of permanent table {table.name} references unlogged table {target_name} "
                           "(PostgreSQL allows it only from an unlogged table)")
         if frozenset(target_cols) not in keys and deferrable:
-            self.err(pos, f"foreign key target {target_name}({', '.join(target_cols)}) is the DEFERRABLE unique "
-                          f"constraint {deferrable[0].name}: PostgreSQL refuses a foreign key to a deferrable key")
+            self.err(pos, f"foreign key target {target_name}({', '.join(target_cols)}) is the DEFERRABLE "
+                          f"{deferrable[0].kind} constraint {deferrable[0].name}: PostgreSQL refuses a foreign key "
+                          "to a deferrable key")
         elif frozenset(target_cols) not in keys:
             self.err(pos, f"foreign key target {target_name}({', '.join(target_cols)}) is not a primary key or "
                           "unique constraint")

@@ -204,10 +204,13 @@ def constraints(table: Table, enums: dict[str, ValueList]) -> list[Constraint]:
     """All constraints of a table in rendering order: primary key, unique, foreign keys, checks, exclusions."""
     base = qname(table.name).name
     out: list[Constraint] = []
-    pk_cols = tuple(c.name for c in table.columns if c.primary_key) or table.primary_key
+    pk_cols = tuple(c.name for c in table.columns if c.primary_key)
     if pk_cols:
-        pk_pos = next((c.loc("primary_key") for c in table.columns if c.primary_key), table.loc("primary_key"))
+        pk_pos = next(c.loc("primary_key") for c in table.columns if c.primary_key)
         out.append(Constraint(f"{base}_pkey", "primary key", pk_cols, pk_pos))
+    elif (pk := table.primary_key) is not None:
+        out.append(Constraint(pk.name or f"{base}_pkey", "primary key", pk.columns, pk.pos,
+                              renamed_from=pk.renamed_from, **_deferrable(pk.deferrable)))
     out += [Constraint(f"{base}_{c.name}_key", "unique", (c.name,), c.loc("unique"))
             for c in table.columns if c.unique]
     # Table-level constraints in name order: where in the YAML mapping one was written must not change the output.

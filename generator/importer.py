@@ -64,6 +64,7 @@ from .model import (
     Module,
     Node,
     Policy,
+    PrimaryKey,
     Referencing,
     Role,
     SchemaDef,
@@ -228,10 +229,10 @@ def fold_table(table: Table) -> Table:
     """One-column primary key, unique and foreign key written on their column when named as the spec names them."""
     base = qname(table.name).name
     columns = {c.name: c for c in table.columns}
-    if len(table.primary_key) == 1:
-        col = table.primary_key[0]
-        columns[col] = dataclasses.replace(columns[col], primary_key=True)
-        table = dataclasses.replace(table, primary_key=())
+    pk = table.primary_key
+    if pk is not None and len(pk.columns) == 1 and pk.name is None and not pk.deferrable:
+        columns[pk.columns[0]] = dataclasses.replace(columns[pk.columns[0]], primary_key=True)
+        table = dataclasses.replace(table, primary_key=None)
     kept_unique = []
     for u in table.unique:
         c = columns.get(u.columns[0]) if len(u.columns) == 1 else None
@@ -414,7 +415,7 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 @writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, Identity, Extension,
-        Attribute, DomainCheck, Exclude, ExcludeElement, Referencing)
+        Attribute, DomainCheck, Exclude, ExcludeElement, Referencing, PrimaryKey)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
 

@@ -3,7 +3,7 @@
 The result is a :class:`Snapshot`: a ``Schema`` of one module holding the tables (columns, keys, checks, indexes,
 triggers, RLS, policies, grants, comments), views, functions, sequences, schemas and roles of the database, as
 model objects, so the code that reads a spec can read a database too (``drift.py`` compares the two). What the
-model has no field for (a primary key's real name, FORCE without ENABLE) is kept beside it.
+model has no field for (FORCE without ENABLE, the constraints as PostgreSQL names them) is kept beside it.
 
 Only the schemas and roles the caller names are read: the spec's schemas (public plus the declared ones) and the
 spec's roles, since roles are cluster-wide and a database has many the spec never mentions.
@@ -43,6 +43,7 @@ from .model import (
     MaterializedView,
     Module,
     Policy,
+    PrimaryKey,
     Referencing,
     Role,
     Schema,
@@ -341,7 +342,7 @@ class _Relation:
         primary = by_kind.get("primary key", [])
         return Table(
             name=str(self.name), comment=self.comment, columns=tuple(self.columns),
-            primary_key=primary[0].columns if primary else (),
+            primary_key=_primary_key(self.name, primary[0]) if primary else None,
             unique=tuple(Unique(name=c.name, columns=c.columns, nulls_not_distinct=c.nulls_not_distinct,
                                 deferrable=_deferrable(c)) for c in by_kind.get("unique", [])),
             foreign_keys=tuple(ForeignKey(name=c.name, columns=c.columns, references=c.ref_text or "",
@@ -366,6 +367,12 @@ class _Relation:
                     security_barrier=_bool_option(self.options, "security_barrier"),
                     check_option=cast(Any, _text_option(self.options, "check_option")),
                     triggers=tuple(self.triggers), grants=self.grants, comment=self.comment, owner=self.owner)
+
+
+def _primary_key(table: QName, con: Constraint) -> PrimaryKey:
+    """A primary key as the spec writes it: its name only when it is not the default TABLE_pkey."""
+    return PrimaryKey(columns=con.columns, name=None if con.name == f"{table.name}_pkey" else con.name,
+                      deferrable=_deferrable(con))
 
 
 def _deferrable(con: Constraint) -> Deferrable:

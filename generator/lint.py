@@ -44,6 +44,7 @@ from .model import (
     Lint,
     Module,
     Policy,
+    PrimaryKey,
     Schema,
     Sql,
     Table,
@@ -1049,7 +1050,7 @@ class _Relation:
     options: list[str]
     query: str | None
     columns: list[Column] = field(default_factory=list)
-    primary_key: tuple[str, ...] = ()
+    primary_key: PrimaryKey | None = None
     unique: list[Unique] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
@@ -1103,7 +1104,7 @@ def _read(conn: Any, schemas: list[str]) -> Schema:
 def _add_constraint(rel: _Relation, name: str, kind: str, cols: tuple[str, ...], ref_table: str | None,
                     ref_cols: tuple[str, ...], on_delete: str) -> None:
     if kind == "p":
-        rel.primary_key = cols
+        rel.primary_key = PrimaryKey(columns=cols)
     elif kind == "u":
         rel.unique.append(Unique(name=name, columns=cols))
     else:

@@ -447,6 +447,20 @@ class Unique(Node):
 
 
 @dataclass(frozen=True)
+class PrimaryKey(Node):
+    """A table's primary key: `primary_key: [a, b]`, or with options `primary_key: {columns: [a, b], name: ...}`."""
+
+    LABEL = "primary key"
+    columns: tuple[str, ...] = spec_field("Key columns, in order.", (), shorthand=True, required=True)
+    name: str | None = spec_field(
+        "Constraint name (default TABLE_pkey). Another name is what a database keeps after ALTER TABLE ... RENAME, "
+        "which leaves the key's name as it was.")
+    renamed_from: str | None = spec_field(
+        "The constraint's former name, for plans: renamed (with its index) instead of dropped and added.")
+    deferrable: Deferrable = spec_field(DEFERRABLE_DOC + " No foreign key can reference a deferrable key.", False)
+
+
+@dataclass(frozen=True)
 class ForeignKey(Node):
     LABEL = "foreign key"
     name: str = spec_field("Constraint name.", key=True)
@@ -674,7 +688,9 @@ class Table(Node):
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above CREATE TABLE.")
     columns: tuple[Column, ...] = spec_field("Columns in order, `name: {type: ...}` or `name: type`.", (),
                                              keyed=True, required=True)
-    primary_key: tuple[str, ...] = spec_field("Composite primary key columns (TABLE_pkey).", ())
+    primary_key: PrimaryKey | None = spec_field(
+        "Primary key on the table's level: its columns (`[a, b]`), or `{columns: [...], name: ..., deferrable: ...}`"
+        ". A one-column key of the default name and options is written on its column (`primary_key: true`).")
     unique: tuple[Unique, ...] = spec_field("Named UNIQUE constraints, `name: [cols]`.", (), keyed=True)
     foreign_keys: tuple[ForeignKey, ...] = spec_field("Named (composite) foreign keys.", (), keyed=True)
     checks: tuple[Check, ...] = spec_field("Named CHECK constraints, `name: expression`.", (), keyed=True)

@@ -724,6 +724,12 @@ CASES: list[Case] = [
          [("SELECT tgconstraint <> 0 AND tgdeferrable AND tginitdeferred FROM pg_trigger "
            "WHERE tgname = 'projects_touch'", True)],
          changes=frozenset({"DropTrigger", "CreateTrigger"})),
+    Case("primary_key_renamed_and_deferrable", _chain(
+        _column("projects", "id", primary_key=None),
+        _set("tables/projects/primary_key", {"columns": ["id"], "name": "projects_key", "renamed_from": "projects_pkey",
+                                             "deferrable": True})),
+         [("SELECT conname || ' ' || condeferrable FROM pg_constraint WHERE contype = 'p' "
+           "AND conrelid = 'public.projects'::regclass", "projects_key true")]),
     Case("trigger_arguments", _set("tables/projects/triggers/projects_touch/args", ["projects", "it's"]),
          [("SELECT tgnargs FROM pg_trigger WHERE tgname = 'projects_touch'", 2)],
          changes=frozenset({"DropTrigger", "CreateTrigger"})),

@@ -443,15 +443,18 @@ def _reference(text: str) -> tuple[QName, tuple[str, ...]]:
 
 
 def spec_constraints(table: Table, enums: Mapping[str, ValueList]) -> list[SpecConstraint]:
-    """Every constraint of a table from its YAML, named as the model's field docs say (`primary_key`: TABLE_pkey;
+    """Every constraint of a table from its YAML, named as the model's field docs say (`primary_key`: TABLE_pkey or its `name`;
     `unique`: TABLE_COLUMN_key; `references`: TABLE_COLUMN_fkey; `enum`: a CHECK named `enum_constraint` or
     valid_COLUMN), in the order the DDL declares them: the primary key, unique constraints (columns in column order,
     then the table's `unique:` by name), foreign keys (columns, then `foreign_keys:` by name), checks."""
     base = qname(table.name).name
     out: list[SpecConstraint] = []
-    key = tuple(c.name for c in table.columns if c.primary_key) or tuple(table.primary_key)
+    key = tuple(c.name for c in table.columns if c.primary_key)
     if key:
         out.append(SpecConstraint(f"{base}_pkey", "primary key", key))
+    elif table.primary_key is not None:  # on the table's level, with a name of its own if it says so
+        out.append(SpecConstraint(table.primary_key.name or f"{base}_pkey", "primary key",
+                                  tuple(table.primary_key.columns)))
     out += [SpecConstraint(f"{base}_{c.name}_key", "unique", (c.name,)) for c in table.columns if c.unique]
     out += [SpecConstraint(u.name, "unique", tuple(u.columns)) for u in sorted(table.unique, key=lambda u: u.name)]
     out += [SpecConstraint(f"{base}_{c.name}_fkey", "foreign key", (c.name,), reference=_reference(c.references))

@@ -99,7 +99,7 @@ def catalog_counts(dsn: str) -> dict[str, int]:
 def spec_counts(spec: Path) -> dict[str, int]:
     tables = [t for m in load_spec(spec).modules for t in m.tables]
     return {"tables": len(tables), "columns": sum(len(t.columns) for t in tables),
-            "constraints": sum(bool(t.primary_key) + len(t.foreign_keys) + len(t.checks)
+            "constraints": sum((t.primary_key is not None) + len(t.foreign_keys) + len(t.checks)
                                + sum(c.primary_key + bool(c.references) for c in t.columns) for t in tables),
             "indexes": sum(len(t.indexes) for t in tables), "triggers": sum(len(t.triggers) for t in tables),
             "policies": sum(len(t.policies) for t in tables)}

@@ -41,6 +41,7 @@ NAMED_BY = {
     "require-concurrent-index-deletion": {"lock"},
     "setting-not-nullable-field": {"lock"},
     "adding-primary-key-constraint": {"index-build", "lock"},
+    "adding-serial-primary-key-field": {"index-build", "lock"},  # a key added again (its options changed)
     "adding-foreign-key-constraint": {"lock"},
     "renaming-column": {"lock"},
     "renaming-table": {"lock"},

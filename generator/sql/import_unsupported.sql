@@ -53,23 +53,16 @@ SELECT kind, name, detail FROM (
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND c.relforcerowsecurity AND NOT c.relrowsecurity
     UNION ALL
     SELECT 'constraint option', format('%%I.%%I.%%I', n.nspname, c.relname, k.conname),
-           concat_ws(', ', CASE WHEN k.contype = 'p' AND k.condeferrable THEN 'DEFERRABLE' END,
-                     CASE WHEN k.contype = 'p' AND k.condeferred THEN 'INITIALLY DEFERRED' END,
-                     CASE WHEN k.contype = 'f' AND k.confmatchtype = 'f' THEN 'MATCH FULL' END,
+           concat_ws(', ', CASE WHEN k.contype = 'f' AND k.confmatchtype = 'f' THEN 'MATCH FULL' END,
                      CASE WHEN k.contype = 'c' AND k.connoinherit THEN 'NO INHERIT' END,
                      CASE WHEN k.confdelsetcols IS NOT NULL THEN 'ON DELETE SET NULL/DEFAULT of some columns' END),
            k.oid, 'pg_constraint'::regclass
     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND k.contype IN ('p', 'u', 'f', 'c')
-      -- DEFERRABLE of a unique or foreign key and NOT VALID are the spec's (`deferrable:`, `not_valid:`)
-      AND ((k.contype = 'p' AND k.condeferrable) OR (k.contype = 'f' AND k.confmatchtype = 'f')
+      -- DEFERRABLE of a key and NOT VALID are the spec's (`deferrable:`, `not_valid:`)
+      AND ((k.contype = 'f' AND k.confmatchtype = 'f')
            OR (k.contype = 'c' AND k.connoinherit) OR k.confdelsetcols IS NOT NULL)
-    UNION ALL
-    -- The spec names a primary key TABLE_pkey; another name cannot be written down.
-    SELECT 'primary key name', format('%%I.%%I.%%I', n.nspname, c.relname, k.conname),
-           'the spec names it ' || c.relname || '_pkey', k.oid, 'pg_constraint'::regclass
-    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND k.contype = 'p' AND k.conname <> c.relname || '_pkey'
+
     UNION ALL
     SELECT 'constraint comment', format('%%I.%%I.%%I', n.nspname, c.relname, k.conname),
            obj_description(k.oid, 'pg_constraint'), k.oid, 'pg_constraint'::regclass

@@ -189,6 +189,9 @@ ALTER TABLE shop.order_lines ADD CONSTRAINT order_lines_customer_fk FOREIGN KEY 
     REFERENCES shop.customers (id) NOT VALID;
 
 CREATE TABLE public.notes (body text);
+-- A primary key with another name than TABLE_pkey (what a table keeps after ALTER TABLE ... RENAME), deferred.
+CREATE TABLE public.note_tags (note_id integer, tag text,
+    CONSTRAINT tags_of_notes_pk PRIMARY KEY (note_id, tag) DEFERRABLE INITIALLY DEFERRED);
 CREATE INDEX notes_body_gist ON public.notes USING gist (body);
 GRANT SELECT ON public.notes TO PUBLIC;
 
