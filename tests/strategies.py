@@ -443,10 +443,10 @@ def _reference(text: str) -> tuple[QName, tuple[str, ...]]:
 
 
 def spec_constraints(table: Table, enums: Mapping[str, ValueList]) -> list[SpecConstraint]:
-    """Every constraint of a table from its YAML, named as the model's field docs say (`primary_key`: TABLE_pkey
-    or its `name`; `unique`: TABLE_COLUMN_key; `references`: TABLE_COLUMN_fkey; `enum`: a CHECK named
-    `enum_constraint` or valid_COLUMN), in the order the DDL declares them: the primary key, unique constraints (columns in column order,
-    then the table's `unique:` by name), foreign keys (columns, then `foreign_keys:` by name), checks."""
+    """Every constraint of a table from its YAML, named as the model's field docs say (`primary_key`: TABLE_pkey or
+    its `name`; `unique`: TABLE_COLUMN_key; `references`: TABLE_COLUMN_fkey; `enum`: a CHECK named `enum_constraint`
+    or valid_COLUMN), in the order the DDL declares them: the primary key, unique constraints (columns in column
+    order, then the table's `unique:` by name), foreign keys (columns, then `foreign_keys:` by name), checks."""
     base = qname(table.name).name
     out: list[SpecConstraint] = []
     key = tuple(c.name for c in table.columns if c.primary_key)
