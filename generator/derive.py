@@ -38,6 +38,7 @@ from .model import (
     ValueList,
     View,
 )
+from .partitions import PartitionEntry, partitions_of
 from .sqltext import DEFAULT_SCHEMA, INDEX_KEY, QName, fragment, ident, index_key_suffix, literal, qname, unquote_ident
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
@@ -294,6 +295,15 @@ class Catalog:
     @cached_property
     def tables(self) -> dict[QName, Table]:
         return {k: v for k, (_, v) in self._index("tables").items() if isinstance(v, Table)}
+
+    @cached_property
+    def partitions(self) -> dict[QName, PartitionEntry]:
+        """Every partition of every table, parents before their own partitions."""
+        out: dict[QName, PartitionEntry] = {}
+        for table in self.tables.values():
+            for entry in partitions_of(table):
+                out.setdefault(entry.name, entry)
+        return out
 
     @cached_property
     def views(self) -> dict[QName, View]:
