@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from specs import assert_verify_reports, check_errors, drift_after, sql_of, write_spec
+from specs import assert_verify_reports, check_errors, drift_after, migrate, sql_of, write_spec
 
 from generator import live
 from generator.check import check
@@ -256,3 +256,89 @@ def test_a_changed_partition_key_is_reported(empty_db: str, tmp_path: Path) -> N
     d = spec(tmp_path, "s", changed(notes=None))
     lines = [str(x) for x in verify(empty_db, check(load_spec(d)))]
     assert "table public.tickets: partition_by hash (id) in spec, hash (id, kind) in database" in lines
+
+
+# -- plans -----------------------------------------------------------------------------------------------------------
+def applied(dsn: str, tmp_path: Path, body: dict[str, Any]) -> None:
+    live.apply_sql(dsn, sql_of(build(spec(tmp_path, "old", body)).files, "schema.sql"))
+
+
+def test_plan_creates_a_partitioned_table_with_its_partitions(empty_db: str, tmp_path: Path) -> None:
+    applied(empty_db, tmp_path, changed(tickets=None, notes=None))
+    text = migrate(empty_db, spec(tmp_path, "new", BASE))
+    assert text.index("CREATE TABLE public.tickets (") < text.index("PARTITION OF public.tickets")
+    assert partitions_in(empty_db)["tickets_h1"] == ("tickets", "FOR VALUES WITH (modulus 2, remainder 1)")
+
+
+def test_plan_adds_drops_and_moves_partitions_keeping_the_rows(empty_db: str, tmp_path: Path) -> None:
+    applied(empty_db, tmp_path, BASE)
+    live.apply_sql(empty_db, "INSERT INTO events VALUES (1, '2026-05-01', 'eu', 'a'), (2, '2027-05-01', 'uk', 'b'), "
+                             "(3, '2025-05-01', 'us', 'c')")
+    new = changed()
+    parts = new["tables"]["events"]["partitions"]
+    parts["events_2026"]["values"] = "from ('2025-01-01') to ('2027-01-01')"  # takes the default's 2025 row
+    parts["events_2026"]["comment"] = "2025 and 2026."
+    parts["events_old"]["grants"] = {"reporter": ["select"]}
+    parts["events_2028"] = {"values": "from ('2028-01-01') to ('2029-01-01')"}
+    del parts["events_2027"]["partitions"]["events_2027_rest"]  # empty: dropped
+    # the 2025 row moves out of the default partition first, as PostgreSQL requires before the new bounds take it
+    live.apply_sql(empty_db, "DELETE FROM events WHERE id = 3")
+    text = migrate(empty_db, spec(tmp_path, "new", new))
+    assert "ALTER TABLE public.events DETACH PARTITION public.events_2026;" in text
+    assert "ALTER TABLE public.events ATTACH PARTITION public.events_2026\n    FOR VALUES FROM ('2025-01-01') TO " \
+           "('2027-01-01');" in text
+    assert text.index("DETACH PARTITION public.events_2027_rest") < text.index("DROP TABLE public.events_2027_rest")
+    assert "CREATE TABLE public.events_2028 PARTITION OF public.events" in text
+    assert rows(empty_db, "SELECT tableoid::regclass::text, id FROM events ORDER BY id") == [
+        ("events_2026", 1), ("events_2027_eu", 2)]
+    live.apply_sql(empty_db, "INSERT INTO events VALUES (4, '2025-03-01', 'us', 'd'), (5, '2028-03-01', 'us', 'e')")
+    assert rows(empty_db, "SELECT tableoid::regclass::text FROM events WHERE id > 3 ORDER BY id") == [
+        ("events_2026",), ("events_2028",)]
+
+
+def test_plan_names_the_hazards_of_dropping_and_rebounding_partitions(empty_db: str, tmp_path: Path) -> None:
+    from generator.migrate import database
+
+    applied(empty_db, tmp_path, BASE)
+    live.apply_sql(empty_db, "INSERT INTO events VALUES (1, '2026-05-01', 'eu', 'a'), (2, '1990-01-01', 'eu', 'b');"
+                             "ANALYZE events")
+    new = changed()
+    del new["tables"]["events"]["partitions"]["events_old"]
+    new["tables"]["events"]["partitions"]["events_2026"]["values"] = "from ('2026-01-01') to ('2026-12-31')"
+    p = database.plan_database(empty_db, check(load_spec(spec(tmp_path, "new", new))))
+    hazards = {(type(s.change).__name__, h.kind) for s in p.steps for h in s.hazards}
+    assert ("DropTable", "data-loss") in hazards
+    assert ("AttachPartition", "lock") in hazards
+    assert ("DetachPartition", "lock") in hazards
+
+
+def test_plan_refuses_a_new_partition_key(empty_db: str, tmp_path: Path) -> None:
+    from generator.diagnostics import SpecError
+    from generator.migrate import database
+
+    applied(empty_db, tmp_path, BASE)
+    new = changed()
+    new["tables"]["events"]["partition_by"] = "range (created_at, region)"
+    for part in new["tables"]["events"]["partitions"].values():
+        if "values" in part:
+            part["values"] = part["values"].replace("')", "', MINVALUE)")
+    with pytest.raises(SpecError, match="PostgreSQL cannot change"):
+        database.plan_database(empty_db, check(load_spec(spec(tmp_path, "new", new))))
+    plain = changed()
+    plain["tables"]["notes"]["partition_by"] = "hash (id)"
+    plain["tables"]["notes"]["partitions"] = {"notes_all": {"values": "with (modulus 1, remainder 0)"}}
+    with pytest.raises(SpecError, match="partition_by hash \\(id\\) in spec, none in the database"):
+        database.plan_database(empty_db, check(load_spec(spec(tmp_path, "plain", plain))))
+
+
+def test_plan_from_an_older_spec_detaches_and_attaches(tmp_path: Path) -> None:
+    from generator.migrate.planner import plan
+    from generator.migrate.script import rendered
+    from generator.migrate.snapshot import of_spec
+
+    new = changed()
+    new["tables"]["events"]["partitions"]["events_2026"]["values"] = "from ('2026-01-01') to ('2026-12-31')"
+    old_catalog = check(load_spec(spec(tmp_path, "old", BASE)))
+    p = plan(check(load_spec(spec(tmp_path, "new", new))), of_spec(old_catalog))
+    text = "\n".join(r.sql for r in rendered(p))
+    assert "DETACH PARTITION public.events_2026" in text and "ATTACH PARTITION public.events_2026" in text
