@@ -1087,7 +1087,8 @@ _CREATE: dict[str, type[ch.Create]] = {
     "role": ch.CreateRole, "schema": ch.CreateSchema, "extension": ch.CreateExtension, "type": ch.CreateType,
     "sequence": ch.CreateSequence,
     "function": ch.CreateFunction,
-    "table": ch.CreateTable, "partition": ch.CreatePartition, "index": ch.CreateIndex, "trigger": ch.CreateTrigger, "rls": ch.EnableRls,
+    "table": ch.CreateTable, "partition": ch.CreatePartition, "index": ch.CreateIndex, "trigger": ch.CreateTrigger,
+    "rls": ch.EnableRls,
     "policy": ch.CreatePolicy, "view": ch.CreateView, "matview": ch.CreateMatview,
 }
 
