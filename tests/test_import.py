@@ -157,7 +157,8 @@ def test_round_trip_every_kind(pg_server: live.Server, tmp_path: Path, capsys: A
     spec = round_trip(pg_server, (CASES / "every_kind.sql").read_text(encoding="utf-8"), tmp_path, capsys,
                       "every kind", *(["--split"] if split else []))
     names = sorted(p.name for p in spec.iterdir())
-    if split:  # shop's tables are joined by foreign keys: one group (named by its first, complaints); public.cache and public.notes stand alone
+    if split:  # shop's tables are joined by foreign keys: one group (named by its first, complaints);
+        # public.cache and public.notes stand alone
         assert names == ["00-platform.yaml", "01-public.yaml", "02-public-cache.yaml", "03-public-notes.yaml",
                          "04-shop.yaml", "05-shop-complaints.yaml"]
     else:
