@@ -1006,10 +1006,14 @@ class _Drift:
         """The partition key, then each partition at any depth (by name): its parent, bounds, own key, grants,
         comment, owner, and what it holds of its own in the database (which the spec cannot declare)."""
         name = qname(spec.name)
-        self.value(subject, "partition_by", self.partition_key(self.spec_sql, name, spec.partition_by),
-                   self.partition_key(self.db_sql, name, db.partition_by))
+        self.partition_by(subject, name, spec.partition_by, db.partition_by)
         self.pair("partition", {e.name: e for e in partitions_of(spec)}, {e.name: e for e in partitions_of(db)}, str,
                   self.partition)
+
+    def partition_by(self, subject: str, table: QName, spec: str | None, db: str | None) -> None:
+        """A partition key, compared in normal form and shown as written (the database's as it prints it)."""
+        if self.partition_key(self.spec_sql, table, spec) != self.partition_key(self.db_sql, table, db):
+            self.value(subject, "partition_by", spec and _flat(spec), db and _flat(db))
 
     @staticmethod
     def partition_key(canon: Canon, table: QName, text: str | None) -> str | None:
@@ -1032,8 +1036,7 @@ class _Drift:
     def partition(self, subject: str, spec: PartitionEntry, db: PartitionEntry) -> None:
         name = spec.name
         self.value(subject, "parent", spec.parent, db.parent)
-        self.value(subject, "partition_by", self.partition_key(self.spec_sql, name, spec.partition.partition_by),
-                   self.partition_key(self.db_sql, name, db.partition.partition_by))
+        self.partition_by(subject, name, spec.partition.partition_by, db.partition.partition_by)
         if spec.parent == db.parent:
             self.bounds(subject, spec, db)
         self.grants(subject, str(name), "table", spec.partition.grants, db.partition.grants)
