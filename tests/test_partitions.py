@@ -342,3 +342,26 @@ def test_plan_from_an_older_spec_detaches_and_attaches(tmp_path: Path) -> None:
     p = plan(check(load_spec(spec(tmp_path, "new", new))), of_spec(old_catalog))
     text = "\n".join(r.sql for r in rendered(p))
     assert "DETACH PARTITION public.events_2026" in text and "ATTACH PARTITION public.events_2026" in text
+
+
+# -- what only PostgreSQL sees: refused by the judge of generate, at the partition ----------------------------------
+def test_overlapping_bounds_the_offline_checks_cannot_order_are_refused_by_the_judge(tmp_path: Path) -> None:
+    from test_bad_specs import DIAGNOSTIC
+    from test_judge import project, run
+
+    cwd = project(tmp_path, """module: Overlap
+tables:
+  words:
+    columns:
+      word: {type: text, not_null: true}
+    partition_by: range (word)
+    partitions:
+      words_a_m: {values: "from ('a') to ('m')"}
+      words_k_z: {values: "from ('k') to ('z')"}
+""")
+    result = run(cwd, "generate")
+    assert result.returncode == 2, result.stdout + result.stderr
+    got = [m for m in map(DIAGNOSTIC.match, result.stderr.splitlines()) if m]
+    assert [m["where"] for m in got] == ["spec/01-mistakes.yaml:9:27"], result.stderr
+    assert 'PostgreSQL: partition "words_k_z" would overlap partition "words_a_m"' in got[0]["message"]
+    assert not (cwd / "output").exists()
