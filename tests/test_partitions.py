@@ -104,6 +104,17 @@ def test_renders_partition_by_and_each_partition_after_its_parent(tmp_path: Path
     assert any(line.startswith("partition public.events_2027_rest of public.events_2027 ") for line in inventory)
 
 
+def test_schema_docs_list_the_partitions(tmp_path: Path) -> None:
+    from generator.schemadocs import module_page
+
+    catalog = check(load_spec(spec(tmp_path, "s", BASE)))
+    page = module_page(catalog, catalog.schema.modules[0])
+    assert "**Partitions** (partitioned by `range (created_at)`;" in page
+    assert "| `public.events_2027_eu` | `public.events_2027` | `FOR VALUES IN ('eu', 'uk')` |  |  |" in page
+    assert "| `public.events_2027` | `public.events` | `FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')` | " \
+           "`list (region)` |  |" in page
+
+
 @pytest.mark.parametrize(("old", "new", "line"), [
     ("FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')", "FOR VALUES FROM ('2026-01-01') TO ('2026-07-01')",
      "partition public.events_2026 of public.events "),
