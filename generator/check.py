@@ -829,6 +829,9 @@ class Checker:
             except PartitionSyntaxError as exc:
                 self.err(p.loc("values"), f"partition {p.name}: values {str(p.values)!r}: {exc}")
                 continue
+            if bound.strategy is None:
+                self.err(p.loc("values"), f"partition {p.name}: write a default partition as `default: true`")
+                continue
             if bound.strategy != key.strategy:
                 self.err(p.loc("values"), f"partition {p.name}: {bound.strategy} bounds, but {parent} is partitioned "
                                           f"by {key.strategy} (expected {_BOUND_SHAPES[key.strategy]})")

@@ -417,4 +417,4 @@ class Catalog:
     def resolve_relation(self, schema: str | None, name: str) -> QName | None:
         key = QName(schema or DEFAULT_SCHEMA, name)
         return key if key in self.tables or key in self.views or key in self.sequences or key in self.matviews \
-            else None
+            or key in self.partitions else None

@@ -173,7 +173,7 @@ def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
         rel = catalog.resolve_relation(schema, name)
         if rel is not None:
             kind = "table" if rel in catalog.tables else "view" if rel in catalog.views else \
-                "matview" if rel in catalog.matviews else "sequence"
+                "matview" if rel in catalog.matviews else "partition" if rel in catalog.partitions else "sequence"
             deps.add((kind, str(rel)))
     for schema, name in refs.functions:
         fn = catalog.resolve_function(schema, name)

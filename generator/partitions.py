@@ -190,7 +190,12 @@ def bound_sql(partition: Partition) -> str:
     """FOR VALUES ... / DEFAULT as the output writes it: the spec's text, its keywords in capitals."""
     if partition.default:
         return "DEFAULT"
-    return "FOR VALUES " + _upper_keywords(str(partition.values).strip())
+    return "FOR VALUES " + _upper_keywords(values_text(str(partition.values)))
+
+
+def values_text(text: str) -> str:
+    """A `values:` text without the FOR VALUES a person may have written before it."""
+    return re.sub(r"\A\s*for\s+values\s+", "", text, flags=re.I).strip()
 
 
 def _upper_keywords(text: str) -> str:

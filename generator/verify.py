@@ -36,7 +36,7 @@ from .model import (
     View,
 )
 from .order import Item, Placed
-from .partitions import PartitionEntry
+from .partitions import PartitionEntry, values_text
 from .sqlparse import ast
 from .sqltext import (
     INDEX_KEY,
@@ -327,7 +327,7 @@ def _partition_spec(text: str) -> str:
 @expects("partition")
 def _expect_partition(entry: PartitionEntry, item: Item, catalog: Catalog) -> set[str]:
     p = entry.partition
-    bound = "DEFAULT" if p.default else f"FOR VALUES {p.values}"
+    bound = "DEFAULT" if p.default else f"FOR VALUES {values_text(str(p.values))}"
     tree = sqlparse.parse_json(f"CREATE TABLE p PARTITION OF t {bound}")[0]["CreateStmt"]["partbound"]
     line = f"partition {entry.name} of {entry.parent} {canon(tree)}"
     if p.partition_by is not None:

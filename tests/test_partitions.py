@@ -164,6 +164,7 @@ def events(**fields: Any) -> dict[str, Any]:
     ({"partitions": {"a": {"values": "from ('2026-01-01') to ('2027-01-01')", "grants": {"nobody": ["select"]}}}},
      "unknown role 'nobody'"),
     ({"excludes": {"no_overlap": {"elements": {"id": "="}}}}, "exclusion constraints on a partitioned table"),
+    ({"partitions": {"a": {"values": "default"}}}, "write a default partition as `default: true`"),
 ])
 def test_check_refuses_what_postgresql_refuses(tmp_path: Path, fields: dict[str, Any], message: str) -> None:
     errors = errors_of(tmp_path, events(**fields))
@@ -191,6 +192,23 @@ def test_check_refuses_hash_defaults_list_overlaps_and_moduli(tmp_path: Path) ->
 def test_a_sub_partition_key_must_be_in_the_primary_key(tmp_path: Path) -> None:
     errors = errors_of(tmp_path, events(primary_key=["id", "created_at"]))
     assert any("(through partition events_2027)" in e and "region" in e for e in errors), errors
+
+
+def test_seed_rows_views_and_a_written_for_values_fit_around_partitions(empty_db: str, tmp_path: Path) -> None:
+    """Seed rows of a partitioned table are inserted after its partitions; a view may read a partition (it comes
+    after it); `values:` may repeat FOR VALUES."""
+    body = changed()
+    tickets = body["tables"]["tickets"]
+    tickets["partitions"]["tickets_h0"]["values"] = "FOR VALUES with (modulus 2, remainder 0)"
+    tickets["seed"] = [{"id": 1, "kind": "a"}, {"id": 2, "kind": "b"}]
+    body["views"] = {"even_tickets": {"query": "SELECT id FROM public.tickets_h0"}}
+    d = spec(tmp_path, "s", body)
+    text = sql_of(build(d).files, "schema.sql")
+    assert "FOR VALUES WITH (MODULUS 2, REMAINDER 0);" in text
+    assert text.index("PARTITION OF public.tickets\n") < text.index("INSERT INTO public.tickets")
+    live.apply_sql(empty_db, text)
+    assert [str(x) for x in verify(empty_db, check(load_spec(d)))] == []
+    assert rows(empty_db, "SELECT count(*) FROM tickets")[0][0] == 2
 
 
 def test_partition_names_share_the_relation_namespace(tmp_path: Path) -> None:
