@@ -19,6 +19,7 @@ from generator import live
 from generator.check import check
 from generator.drift import verify
 from generator.load import load_spec
+from generator.migrate import changes as ch
 from generator.pipeline import build
 from generator.verify import found
 
@@ -394,3 +395,24 @@ tables:
     assert [m["where"] for m in got] == ["spec/01-mistakes.yaml:9:27"], result.stderr
     assert 'PostgreSQL: partition "words_k_z" would overlap partition "words_a_m"' in got[0]["message"]
     assert not (cwd / "output").exists()
+
+
+def test_online_plans_build_a_partitioned_tables_index_in_the_transaction(empty_db: str, tmp_path: Path) -> None:
+    """CREATE / DROP INDEX CONCURRENTLY are refused on a partitioned table: --online keeps those in the transaction
+    (the index of a plain table still goes outside it)."""
+    from generator.migrate import database
+    from generator.migrate.planner import Options
+
+    applied(empty_db, tmp_path, BASE)
+    new = changed()
+    new["tables"]["events"]["indexes"] = {"events_region": {"columns": ["region"]}}
+    new["tables"]["notes"]["indexes"] = {"notes_ticket": {"columns": ["ticket_id"]}}
+    catalog = check(load_spec(spec(tmp_path, "new", new)))
+    p = database.plan_database(empty_db, catalog, options=Options(online=True))
+    concurrently = {type(s.change).__name__ + " " + s.change.describe(): getattr(s.change, "concurrently", False)
+                    for s in p.steps if isinstance(s.change, ch.CreateIndex | ch.DropIndex)}
+    assert concurrently == {"CreateIndex create index public.events_region": False,
+                            "DropIndex drop index public.events_body": False,
+                            "CreateIndex create index public.notes_ticket": True}
+    database.apply(empty_db, p)
+    assert [str(x) for x in verify(empty_db, catalog)] == []

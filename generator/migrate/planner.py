@@ -216,8 +216,10 @@ class _Planner:
 
     def create(self, key: Key, cls: type[ch.Create], **extra: Any) -> None:
         item = self.new_items[key]
+        # PostgreSQL builds no index CONCURRENTLY on a partitioned table: there it is built in the transaction
         if cls is ch.CreateIndex and self.options.online and item.table is not None \
-                and qname(item.table.name) not in self.facts.new_tables:
+                and qname(item.table.name) not in self.facts.new_tables \
+                and getattr(item.table, "partition_by", None) is None:
             self.add(ch.CreateIndex(item, concurrently=True), AFTER, key, 1)
         else:
             self.add(cls(item, **extra), CHANGE, key)
@@ -351,7 +353,7 @@ class _Planner:
         elif key[0] == "index":
             assert item.table is not None
             table = qname(item.table.name)
-            if self.options.online:
+            if self.options.online and getattr(item.table, "partition_by", None) is None:  # as CREATE INDEX
                 self.add(ch.DropIndex(QName(table.schema, obj.name), table, concurrently=True), AFTER, key, 0)
                 return
             change = ch.DropIndex(QName(table.schema, obj.name), table)
