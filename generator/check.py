@@ -733,6 +733,11 @@ class Checker:
                 self.err(table.loc("unlogged"), f"table {table.name}: a partitioned table cannot be unlogged "
                                                  "(PostgreSQL refuses it)")
             self.unique_keys_cover(table, key)
+            for trigger in table.triggers:
+                if trigger.for_each == "row" and trigger.referencing is not None:
+                    self.err(trigger.loc("referencing"), f"trigger {trigger.name}: PostgreSQL refuses transition "
+                                                         f"tables on a row trigger of a partitioned table "
+                                                         f"({table.name}); use FOR EACH STATEMENT")
             for exclude in table.excludes:
                 self.err(exclude.loc("name"), f"exclusion constraint {exclude.name}: PostgreSQL 15 and 16 refuse "
                                               f"exclusion constraints on a partitioned table ({table.name})")

@@ -130,7 +130,9 @@ def test_verify_reports_a_partition_clause_the_sql_lost(tmp_path: Path, old: str
 
 # -- check -----------------------------------------------------------------------------------------------------------
 def errors_of(tmp_path: Path, table: dict[str, Any]) -> list[str]:
-    return check_errors(spec(tmp_path, "bad", changed(events=table)))
+    body = changed(events=table)
+    body["functions"] = {"audit": {"returns": "trigger", "body": "BEGIN RETURN NULL; END"}}
+    return check_errors(spec(tmp_path, "bad", body))
 
 
 def events(**fields: Any) -> dict[str, Any]:
@@ -166,6 +168,9 @@ def events(**fields: Any) -> dict[str, Any]:
      "unknown role 'nobody'"),
     ({"excludes": {"no_overlap": {"elements": {"id": "="}}}}, "exclusion constraints on a partitioned table"),
     ({"partitions": {"a": {"values": "default"}}}, "write a default partition as `default: true`"),
+    ({"triggers": {"audit": {"timing": "after", "events": ["insert"], "function": "audit",
+                             "referencing": {"new_table": "added"}}}},
+     "PostgreSQL refuses transition tables on a row trigger of a partitioned table"),
 ])
 def test_check_refuses_what_postgresql_refuses(tmp_path: Path, fields: dict[str, Any], message: str) -> None:
     errors = errors_of(tmp_path, events(**fields))
