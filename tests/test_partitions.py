@@ -26,6 +26,8 @@ from generator.verify import found
 BASE: dict[str, Any] = {
     "module": "Partitions",
     "roles": {"reporter": {}, "api": {}},
+    "functions": {"stamp": {"returns": "trigger", "body": "BEGIN\n  NEW.body := coalesce(NEW.body, '-');\n  "
+                                                           "RETURN NEW;\nEND;"}},
     "tables": {
         "events": {
             "columns": {"id": {"type": "bigint", "not_null": True}, "created_at": {"type": "date", "not_null": True},
@@ -33,6 +35,9 @@ BASE: dict[str, Any] = {
             "primary_key": ["id", "created_at", "region"],
             "partition_by": "range (created_at)",
             "indexes": {"events_body": {"columns": ["body"]}},
+            # a CHECK and a row trigger, which every partition inherits (not objects of its own)
+            "checks": {"events_body_short": "length(body) < 1000"},
+            "triggers": {"events_stamp": {"timing": "before", "events": ["insert"], "function": "stamp"}},
             "rls": "enabled",
             "policies": {"api_reads": {"command": "select", "roles": ["api"], "using": "true"}},
             "grants": {"api": ["select", "insert"]},
@@ -131,7 +136,7 @@ def test_verify_reports_a_partition_clause_the_sql_lost(tmp_path: Path, old: str
 # -- check -----------------------------------------------------------------------------------------------------------
 def errors_of(tmp_path: Path, table: dict[str, Any]) -> list[str]:
     body = changed(events=table)
-    body["functions"] = {"audit": {"returns": "trigger", "body": "BEGIN RETURN NULL; END"}}
+    body["functions"]["audit"] = {"returns": "trigger", "body": "BEGIN RETURN NULL; END"}
     return check_errors(spec(tmp_path, "bad", body))
 
 
@@ -238,8 +243,11 @@ def test_applies_routes_rows_and_reads_back_without_drift(empty_db: str, tmp_pat
                              "(3, '2027-05-01', 'us', 'c'), (4, '1999-01-01', 'eu', 'd')")
     assert rows(empty_db, "SELECT tableoid::regclass::text, id FROM events ORDER BY id") == [
         ("events_2026", 1), ("events_2027_eu", 2), ("events_2027_rest", 3), ("events_old", 4)]
-    # the parent's index reaches every partition; the inherited objects are no drift
+    # the parent's index, key, CHECK and trigger reach every partition; the inherited objects are no drift
     assert rows(empty_db, "SELECT count(*) FROM pg_indexes WHERE tablename = 'events_2026'")[0][0] == 2
+    assert rows(empty_db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events_2027_eu'::regclass")[0][0] == 1
+    assert rows(empty_db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'events_old'::regclass "
+                          "AND contype = 'c'")[0][0] == 1
     # a row no partition takes is refused (tickets by hash always has one; a list table without default has not)
     live.apply_sql(empty_db, "INSERT INTO tickets SELECT n, 'x' FROM generate_series(1, 20) n")
     assert rows(empty_db, "SELECT tableoid::regclass::text, count(*) FROM tickets GROUP BY 1 ORDER BY 1") == [
