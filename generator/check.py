@@ -39,6 +39,7 @@ from .model import (
     Index,
     MaterializedView,
     Module,
+    Partition,
     Policy,
     RawSql,
     Referencing,
@@ -49,6 +50,7 @@ from .model import (
     Unique,
     View,
 )
+from .partitions import Bound, PartitionKey, PartitionSyntaxError, parse_bound, parse_partition_by, partition_name
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import (
     BUILTIN_TYPES,
@@ -199,6 +201,8 @@ class Checker:
                 if con.kind in ("primary key", "unique"):  # these create an index of the same name
                     claim(("rel", name.schema, con.name), declared_at(table, con)("name"),
                           "relation (constraint index)")
+        for name, entry in self.catalog.partitions.items():
+            claim(("rel", name.schema, name.name), entry.partition.loc("name"), "relation (partition)")
         for kind, label in (("views", "relation"), ("sequences", "relation"), ("materialized_views", "relation")):
             for _, obj in self.catalog.schema.all(kind):
                 name = to_qname(obj.name)
@@ -716,6 +720,191 @@ class Checker:
         self.check_grants(table.grants, "table")
         self.check_owner(table)
         self.check_seed(table)
+        self.check_partitioning(table)
+
+    # -- partitioned tables --------------------------------------------------------------------------------------
+    def check_partitioning(self, table: Table) -> None:
+        """What CREATE TABLE ... PARTITION BY and ... PARTITION OF refuse that the spec can see (PostgreSQL 15's
+        rules); overlapping bounds the spec cannot compare (expressions, most types) are the judge's."""
+        key = self.partition_key(table, table.partition_by, table.loc("partition_by"), f"table {table.name}")
+        if table.partitions and table.partition_by is None:
+            self.err(table.loc("partitions"), f"table {table.name} has partitions but no `partition_by`")
+        if key is not None:
+            if table.unlogged:
+                self.err(table.loc("unlogged"), f"table {table.name}: a partitioned table cannot be unlogged "
+                                                 "(PostgreSQL refuses it)")
+            self.unique_keys_cover(table, key)
+            for trigger in table.triggers:
+                if trigger.for_each == "row" and trigger.referencing is not None:
+                    self.err(trigger.loc("referencing"), f"trigger {trigger.name}: PostgreSQL refuses transition "
+                                                         f"tables on a row trigger of a partitioned table "
+                                                         f"({table.name}); use FOR EACH STATEMENT")
+            for exclude in table.excludes:
+                self.err(exclude.loc("name"), f"exclusion constraint {exclude.name}: PostgreSQL 15 and 16 refuse "
+                                              f"exclusion constraints on a partitioned table ({table.name})")
+        self.check_partitions(table, key, table.partitions, to_qname(table.name))
+
+    def partition_key(self, table: Table, text: str | None, pos: Pos, what: str) -> PartitionKey | None:
+        """A `partition_by:` parsed, its keys columns of the table (not generated) or expressions over them."""
+        if text is None:
+            return None
+        try:
+            key = parse_partition_by(text)
+        except PartitionSyntaxError as exc:
+            self.err(pos, f"{what}: partition_by {text!r}: {exc}")
+            return None
+        generated = {c.name for c in table.columns if c.generated is not None}
+        for column, expr in zip(key.columns, key.expressions, strict=True):
+            if column is not None and column not in self.column_names(table):
+                self.err(pos, f"{what}: partition key names unknown column {column!r} of {table.name}")
+            elif column in generated:
+                self.err(pos, f"{what}: partition key column {column!r} is a generated column (PostgreSQL refuses "
+                              "it)")
+            if expr is not None:
+                self.references(sqlparse.references(expr), pos, f"{what} partition key")
+                self.columns_exist(expr, table, pos, f"{what} partition key")
+        if key.strategy == "list" and len(key.columns) > 1:
+            self.err(pos, f"{what}: list partitioning takes one key, not {len(key.columns)} (PostgreSQL refuses "
+                          "more)")
+        return key
+
+    def unique_keys_cover(self, table: Table, key: PartitionKey, at: Pos | None = None,
+                          what: str = "") -> None:
+        """Every primary key, unique constraint and unique index of the table covers a partition key (the table's;
+        with `at`, a sub-partitioning's, whose partitions the keys reach too)."""
+        for con in self.catalog.constraints(table):
+            if con.kind in ("primary key", "unique"):
+                self.key_covers_partitioning(table, key, con.columns, at or declared_at(table, con)("columns"),
+                                             f"{con.kind.upper()} {con.name}{what}")
+        for index in table.indexes:
+            if index.unique:
+                keys = [m["col"] and unquote_ident(m["col"]) for m in map(INDEX_KEY.match, index.columns) if m]
+                self.key_covers_partitioning(table, key, [k for k in keys if k], at or index.loc("columns"),
+                                             f"unique index {index.name}{what}")
+
+    def key_covers_partitioning(self, table: Table, key: PartitionKey, columns: Iterable[str], pos: Pos,
+                                what: str) -> None:
+        """A primary key, unique constraint or unique index of a partitioned table is enforced per partition, so
+        PostgreSQL requires it to include every partition key column, and no key may be an expression."""
+        if any(c is None for c in key.columns):
+            self.err(pos, f"{what} on {table.name}: PostgreSQL refuses a unique key on a table partitioned by an "
+                          "expression")
+            return
+        missing = [c for c in key.columns if c is not None and c not in set(columns)]
+        if missing:
+            self.err(pos, f"{what} on partitioned table {table.name} must include the partition key column(s) "
+                          f"{', '.join(missing)} (PostgreSQL refuses it otherwise)")
+
+    def check_partitions(self, table: Table, key: PartitionKey | None, partitions: tuple[Partition, ...],
+                         parent: QName) -> None:
+        """The partitions of one parent: names, bounds of the parent's strategy, at most one default (none under
+        hash), hash moduli that divide each other, list values and simple range bounds that do not overlap."""
+        defaults = [p for p in partitions if p.default]
+        for extra in defaults[1:]:
+            self.err(extra.loc("default"), f"partition {extra.name}: {parent} already has a default partition "
+                                           f"({defaults[0].name}); PostgreSQL allows one")
+        bounds: list[tuple[Partition, Bound]] = []
+        for p in partitions:
+            name = partition_name(parent, p.name)
+            if p.name.count(".") > 1:
+                self.err(p.loc("name"), f"invalid partition name {p.name!r}: expected name or schema.name")
+            elif self.plain_name(name.name, p.loc("name"), "partition") and name.schema not in self.catalog.schemas:
+                self.err(p.loc("name"), f"partition {p.name!r}: schema {name.schema!r} is not declared under "
+                                        "`schemas:`")
+            self.check_grants(p.grants, "table")
+            self.check_owner(p)
+            if p.default and p.values is not None:
+                self.err(p.loc("values"), f"partition {p.name}: `values` and `default: true` exclude each other")
+            elif not p.default and p.values is None:
+                self.err(p.loc("name"), f"partition {p.name}: give its bounds (`values:`) or `default: true`")
+            if p.partitions and p.partition_by is None:
+                self.err(p.loc("partitions"), f"partition {p.name} has partitions but no `partition_by`")
+            sub = self.partition_key(table, p.partition_by, p.loc("partition_by"), f"partition {p.name}")
+            if sub is not None:
+                self.unique_keys_cover(table, sub, p.loc("partition_by"), f" (through partition {p.name})")
+            self.check_partitions(table, sub, p.partitions, name)
+            if key is None:
+                continue
+            if p.default and key.strategy == "hash":
+                self.err(p.loc("default"), f"partition {p.name}: a hash-partitioned table cannot have a default "
+                                           "partition (PostgreSQL refuses it)")
+            if p.default or p.values is None:
+                continue
+            try:
+                bound = parse_bound(p.values)
+            except PartitionSyntaxError as exc:
+                self.err(p.loc("values"), f"partition {p.name}: values {str(p.values)!r}: {exc}")
+                continue
+            if bound.strategy is None:
+                self.err(p.loc("values"), f"partition {p.name}: write a default partition as `default: true`")
+                continue
+            if bound.strategy != key.strategy:
+                self.err(p.loc("values"), f"partition {p.name}: {bound.strategy} bounds, but {parent} is partitioned "
+                                          f"by {key.strategy} (expected {_BOUND_SHAPES[key.strategy]})")
+                continue
+            self.bound_shape(p, bound, len(key.columns))
+            bounds.append((p, bound))
+        if key is not None:
+            self.bounds_disjoint(table, key, bounds, parent)
+
+    def bound_shape(self, p: Partition, bound: Bound, keys: int) -> None:
+        pos = p.loc("values")
+        if bound.strategy == "range":
+            for side, datums in (("FROM", bound.lower), ("TO", bound.upper)):
+                if len(datums) != keys:
+                    self.err(pos, f"partition {p.name}: {side} has {len(datums)} value(s), the partition key "
+                                  f"{keys}")
+                if any(kind == "null" for kind, _ in datums):
+                    self.err(pos, f"partition {p.name}: a range bound cannot be NULL (use MINVALUE or MAXVALUE)")
+        elif bound.strategy == "hash":
+            if bound.modulus <= 0:
+                self.err(pos, f"partition {p.name}: modulus must be a positive integer")
+            elif not 0 <= bound.remainder < bound.modulus:
+                self.err(pos, f"partition {p.name}: remainder must be at least 0 and below the modulus "
+                              f"({bound.modulus})")
+
+    def bounds_disjoint(self, table: Table, key: PartitionKey, bounds: list[tuple[Partition, Bound]],
+                        parent: QName) -> None:
+        """Overlaps the spec can see: a list value in two partitions, hash moduli that do not divide each other,
+        and range bounds of one integer or date column (empty or overlapping)."""
+        if key.strategy == "hash":
+            moduli = sorted({b.modulus for _, b in bounds if b.modulus > 0})
+            for smaller, larger in zip(moduli, moduli[1:], strict=False):
+                if larger % smaller:
+                    p = next(p for p, b in bounds if b.modulus == larger)
+                    self.err(p.loc("values"), f"partition {p.name}: modulus {larger} is not a multiple of "
+                                              f"{smaller}; PostgreSQL requires every modulus of {parent} to be a "
+                                              "factor of the next larger one")
+            seen_hash: dict[tuple[int, int], Partition] = {}
+            for p, b in bounds:
+                other = seen_hash.setdefault((b.modulus, b.remainder), p)
+                if other is not p:
+                    self.err(p.loc("values"), f"partition {p.name} has the bounds of partition {other.name}")
+            return
+        if key.strategy == "list":
+            seen: dict[tuple[str, str], Partition] = {}
+            for p, b in bounds:
+                for datum in b.values:
+                    other = seen.setdefault(datum, p)
+                    if other is not p:
+                        shown = "NULL" if datum[0] == "null" else datum[1]
+                        self.err(p.loc("values"), f"partition {p.name}: value {shown} is also in partition "
+                                                  f"{other.name} (PostgreSQL refuses overlapping partitions)")
+            return
+        known: list[tuple[Partition, tuple[int, Any], tuple[int, Any]]] = []
+        for p, b in bounds:
+            lo, hi = _range_point(b.lower, key, table), _range_point(b.upper, key, table)
+            if lo is None or hi is None:
+                continue
+            if lo >= hi:
+                self.err(p.loc("values"), f"partition {p.name}: empty range (FROM is not below TO)")
+            else:
+                known.append((p, lo, hi))
+        known.sort(key=lambda r: r[1])
+        for (first, _, first_hi), (second, second_lo, _) in zip(known, known[1:], strict=False):
+            if second_lo < first_hi:
+                self.err(second.loc("values"), f"partition {second.name} overlaps partition {first.name} "
+                                               "(PostgreSQL refuses overlapping partitions)")
 
     def check_duplicate_keys(self, table: Table) -> None:
         """A UNIQUE constraint on exactly the columns (in the same order) of the primary key or of an earlier UNIQUE
@@ -1191,6 +1380,28 @@ class Checker:
             self.err(view.loc("query"), f"query of {what} {view.name} does not parse: {sql_error(exc, view.query)}")
             return
         self.references(sqlparse.references(node), view.loc("query"), f"{what} {view.name}")
+
+
+_BOUND_SHAPES = {"range": "`from (...) to (...)`", "list": "`in (...)`", "hash": "`with (modulus N, remainder R)`"}
+_DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}\Z")
+
+
+def _range_point(datums: tuple[tuple[str, str], ...], key: PartitionKey, table: Table) -> tuple[int, Any] | None:
+    """A one-column range bound the spec can order without a server: an integer of an integer column, an ISO
+    date of a date or timestamp column, MINVALUE / MAXVALUE; None for anything else."""
+    if len(datums) != 1 or len(key.columns) != 1 or key.columns[0] is None:
+        return None
+    column_type = _base(next((c.type for c in table.columns if c.name == key.columns[0]), ""))
+    kind, text = datums[0]
+    if kind in ("min", "max"):
+        return (0 if kind == "min" else 2, "")
+    if kind != "const":
+        return None
+    if column_type in _INT_LIMITS and re.fullmatch(r"-?\d+", text):
+        return (1, int(text))
+    if column_type in ("date", "timestamp", "timestamptz") and _DATE.match(text):
+        return (1, text)
+    return None
 
 
 def repeated(values: Iterable[str]) -> list[str]:

@@ -38,6 +38,7 @@ from .model import (
     ValueList,
     View,
 )
+from .partitions import PartitionEntry, partitions_of
 from .sqltext import DEFAULT_SCHEMA, INDEX_KEY, QName, fragment, ident, index_key_suffix, literal, qname, unquote_ident
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
@@ -299,6 +300,15 @@ class Catalog:
         return {k: v for k, (_, v) in self._index("tables").items() if isinstance(v, Table)}
 
     @cached_property
+    def partitions(self) -> dict[QName, PartitionEntry]:
+        """Every partition of every table, parents before their own partitions."""
+        out: dict[QName, PartitionEntry] = {}
+        for table in self.tables.values():
+            for entry in partitions_of(table):
+                out.setdefault(entry.name, entry)
+        return out
+
+    @cached_property
     def views(self) -> dict[QName, View]:
         return {k: v for k, (_, v) in self._index("views").items() if isinstance(v, View)}
 
@@ -410,4 +420,4 @@ class Catalog:
     def resolve_relation(self, schema: str | None, name: str) -> QName | None:
         key = QName(schema or DEFAULT_SCHEMA, name)
         return key if key in self.tables or key in self.views or key in self.sequences or key in self.matviews \
-            else None
+            or key in self.partitions else None

@@ -17,6 +17,7 @@ without leading and trailing whitespace. Seed rows are data, not schema, and are
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import functools
 import sys
@@ -36,6 +37,15 @@ from .introspect import DatabaseError, Snapshot
 from .load import load_spec
 from .model import Column, Function, Grant, Index, MaterializedView, Policy, Role, SchemaDef, Table, Trigger, View
 from .order import order
+from .partitions import (
+    PartitionEntry,
+    PartitionSyntaxError,
+    bound_sql,
+    key_types,
+    parse_bound,
+    parse_partition_by,
+    partitions_of,
+)
 from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import (
@@ -989,6 +999,70 @@ class _Drift:
         self.comment(subject, spec.comment, db.comment)
         self.value(subject, "unlogged", spec.unlogged, db.unlogged)
         self.owner(subject, spec.owner, db.owner)
+        self.partitioning(subject, spec, db)
+
+    # -- partitioned tables -----------------------------------------------------------------------------------------
+    def partitioning(self, subject: str, spec: Table, db: Table) -> None:
+        """The partition key, then each partition at any depth (by name): its parent, bounds, own key, grants,
+        comment, owner, and what it holds of its own in the database (which the spec cannot declare)."""
+        name = qname(spec.name)
+        self.partition_by(subject, name, spec.partition_by, db.partition_by)
+        self.pair("partition", {e.name: e for e in partitions_of(spec)}, {e.name: e for e in partitions_of(db)}, str,
+                  self.partition)
+
+    def partition_by(self, subject: str, table: QName, spec: str | None, db: str | None) -> None:
+        """A partition key, compared in normal form and shown as written (the database's as it prints it)."""
+        if self.partition_key(self.spec_sql, table, spec) != self.partition_key(self.db_sql, table, db):
+            self.value(subject, "partition_by", spec and _flat(spec), db and _flat(db))
+
+    @staticmethod
+    def partition_key(canon: Canon, table: QName, text: str | None) -> str | None:
+        """A partition key in one spelling: `range (created_at, (lower(region)))`, expressions in normal form."""
+        if text is None:
+            return None
+        try:
+            key = parse_partition_by(text)
+            stmt = sqlparse.split_statements(f"CREATE TABLE t () PARTITION BY {text}")[0][0]
+        except (PartitionSyntaxError, SqlSyntaxError):
+            return _flat(text).lower()
+        keys = []
+        for elem in stmt.partspec.partParams:
+            item = ident(elem.name) if elem.name else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
+            item += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}" if elem.collation else ""
+            item += f" {'.'.join(map(ident, _names(elem.opclass)))}" if elem.opclass else ""
+            keys.append(item)
+        return f"{key.strategy} ({', '.join(keys)})"
+
+    def partition(self, subject: str, spec: PartitionEntry, db: PartitionEntry) -> None:
+        name = spec.name
+        self.value(subject, "parent", spec.parent, db.parent)
+        self.partition_by(subject, name, spec.partition.partition_by, db.partition.partition_by)
+        if spec.parent == db.parent:
+            self.bounds(subject, spec, db)
+        self.grants(subject, str(name), "table", spec.partition.grants, db.partition.grants)
+        self.comment(subject, spec.partition.comment, db.partition.comment)
+        self.owner(subject, spec.partition.owner, db.partition.owner)
+        for own in self.db.partition_own.get(name, ()):
+            self.add(subject, f"{own} of its own in database (the spec gives a partition only its parent's)", "own",
+                     own)
+
+    def bounds(self, subject: str, spec: PartitionEntry, db: PartitionEntry) -> None:
+        """Bounds compared as PostgreSQL stores them: each constant in the server's spelling for its key's type
+        (the database's key types; the spec's column types where the database has none to say)."""
+        types: Sequence[str | None] = self.db.partition_key_types.get(spec.parent, ())
+        if not types and spec.parent_partition_by:
+            with contextlib.suppress(PartitionSyntaxError):
+                types = key_types(spec.table, parse_partition_by(spec.parent_partition_by))
+        shown = []
+        normal: list[object] = []
+        for side in (spec.partition, db.partition):
+            shown.append(bound_sql(side) if side.default or side.values is not None else "none")
+            try:
+                normal.append(parse_bound(side.values, side.default).normal(types, self.spec_sql.constant))
+            except (PartitionSyntaxError, SqlSyntaxError):
+                normal.append(_flat(shown[-1]).lower())
+        if normal[0] != normal[1]:
+            self.add(subject, f"bounds {shown[0]} in spec, {shown[1]} in database", "bounds")
 
     def platform_children(self) -> None:
         """Indexes, triggers and policies the spec puts on a platform table (a trigger on auth.users calling the

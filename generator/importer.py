@@ -63,6 +63,7 @@ from .model import (
     MaterializedView,
     Module,
     Node,
+    Partition,
     Policy,
     PrimaryKey,
     Referencing,
@@ -76,6 +77,7 @@ from .model import (
     View,
 )
 from .output import write_text_atomically
+from .partitions import walk_partitions
 from .report import emit, spec_error_records
 from .sqltext import DEFAULT_SCHEMA, QName, qname
 
@@ -136,6 +138,9 @@ def referenced_roles(module: Module) -> list[str]:
     for table in module.tables:
         for policy in table.policies:
             names.update(policy.roles)
+        for partition in walk_partitions(table.partitions):
+            names.update(g.role for g in partition.grants)
+            names.update([partition.owner] if partition.owner and partition.owner != BOOTSTRAP_SUPERUSER else [])
     for defaults in module.default_privileges:
         names.update(g.role for kind in DEFAULT_PRIVILEGE_KINDS for g in getattr(defaults, kind))
     return sorted(names - {"public"})
@@ -165,6 +170,8 @@ def read(dsn: str, schemas: list[str] | None) -> Imported:
     module = each(lambda obj, acl: spec_grants(obj, snapshot.all_privileges.get(acl, ())))
     unsupported += named_privileges(o for kind in GRANT_HOLDERS for o in getattr(module, kind))
     module = each(lambda obj, acl: drop_unnamed_privileges(obj))
+    module, partition_findings = spec_partitions(module, snapshot)
+    unsupported += partition_findings
     return Imported(snapshot, module,
                     tuple(Role(name=n, login=login, bypass_rls=bypass) for n, login, bypass in roles),
                     tuple(unsupported))
@@ -188,6 +195,31 @@ def owned_by_others(module: Module, user: str | None) -> tuple[Module, list[Unsu
 
     changes: dict[str, Any] = {kind: tuple(mine(o) for o in getattr(module, kind)) for kind in OWNER_HOLDERS}
     return dataclasses.replace(module, **changes), unsupported
+
+
+def spec_partitions(module: Module, snapshot: Snapshot) -> tuple[Module, list[Unsupported]]:
+    """Partitions as the spec writes them: owners and grants as for tables (an owner only when another role's,
+    ALL for every privilege), and, reported, what a partition holds of its own (an index, trigger, policy, ...
+    the spec declares on the parent only) and privileges or owners the spec cannot name."""
+    unsupported = [Unsupported("partition's own object", str(name), ", ".join(own))
+                   for name, own in sorted(snapshot.partition_own.items())]
+    every = snapshot.all_privileges.get("table", ())
+
+    def spelled(partitions: tuple[Partition, ...]) -> tuple[Partition, ...]:
+        out = []
+        for p in partitions:
+            owner = p.owner
+            if owner is not None and owner.startswith("pg_"):
+                unsupported.append(Unsupported("owner", p.name, owner))
+            if owner == snapshot.user or (owner is not None and owner.startswith("pg_")):
+                owner = None
+            p = spec_grants(p, every)
+            unsupported.extend(named_privileges([p]))
+            out.append(dataclasses.replace(drop_unnamed_privileges(p), owner=owner, partitions=spelled(p.partitions)))
+        return tuple(out)
+
+    tables = tuple(dataclasses.replace(t, partitions=spelled(t.partitions)) for t in module.tables)
+    return dataclasses.replace(module, tables=tables), unsupported
 
 
 # -- spelling names as the spec does ----------------------------------------------------------------------------------
@@ -415,7 +447,7 @@ def shape(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 @writer(Grant, Check, Unique, ForeignKey, Index, Trigger, Policy, Argument, Role, SchemaDef, Identity, Extension,
-        Attribute, DomainCheck, Exclude, ExcludeElement, Referencing, PrimaryKey)
+        Attribute, DomainCheck, Exclude, ExcludeElement, Referencing, PrimaryKey, Partition)
 def write_fields(obj: Node) -> Any:
     return fields(obj)
 

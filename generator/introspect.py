@@ -102,6 +102,10 @@ class Snapshot:
     raw: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
     raw_registry: bool = False  # whether the raw SQL registry table exists
     raw_unread: bool = False  # the registry exists but the reading role may not read it (raw not compared)
+    # Partitioned tables and partitions: the type of each partition key's values (a bound's constants are of
+    # these types), and what a partition holds of its own (`index name`, `trigger name`, ...), not its parent's.
+    partition_key_types: Mapping[QName, tuple[str, ...]] = field(default_factory=dict)
+    partition_own: Mapping[QName, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def module(self) -> Module:
@@ -333,6 +337,8 @@ class _Relation:
     indexes: list[Index] = field(default_factory=list)
     triggers: list[Trigger] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
+    partition_by: str | None = None
+    partitions: tuple[model.Partition, ...] = ()
 
     def table(self) -> Table:
         rls = "forced" if self.rls_enabled and self.rls_forced else "enabled" if self.rls_enabled else "off"
@@ -355,7 +361,8 @@ class _Relation:
                                    elements=tuple(ExcludeElement(key=k, operator=op) for k, op in c.elements),
                                    deferrable=_deferrable(c)) for c in by_kind.get("exclude", [])),
             indexes=tuple(self.indexes), triggers=tuple(self.triggers), rls=cast(Any, rls),
-            policies=tuple(self.policies), grants=self.grants, unlogged=self.unlogged, owner=self.owner)
+            policies=tuple(self.policies), grants=self.grants, unlogged=self.unlogged, owner=self.owner,
+            partition_by=Sql(self.partition_by) if self.partition_by else None, partitions=self.partitions)
 
     def matview(self) -> MaterializedView:
         return MaterializedView(name=str(self.name), query=self.view().query, with_data=self.populated,
@@ -373,6 +380,12 @@ def _primary_key(table: QName, con: Constraint) -> PrimaryKey:
     """A primary key as the spec writes it: its name only when it is not the default TABLE_pkey."""
     return PrimaryKey(columns=con.columns, name=None if con.name == f"{table.name}_pkey" else con.name,
                       deferrable=_deferrable(con))
+
+
+def _partition_by(keydef: str) -> str:
+    """pg_get_partkeydef's `RANGE (created_at)` as the spec writes it: `range (created_at)`."""
+    strategy, _, keys = keydef.partition(" ")
+    return f"{strategy.lower()} {keys}"
 
 
 def _deferrable(con: Constraint) -> Deferrable:
@@ -397,6 +410,7 @@ class _Reader:
         self.read_indexes(oids)
         self.read_triggers(oids)
         self.read_policies(oids)
+        partitioning = self.read_partitions()
         tables = [r for r in self.relations.values() if r.kind not in ("v", "m")]
         views = [r for r in self.relations.values() if r.kind == "v"]
         matviews = [r for r in self.relations.values() if r.kind == "m"]
@@ -422,7 +436,7 @@ class _Reader:
             all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")},
             user=self.conn.execute("SELECT current_user::text").fetchone()[0],  # type: ignore[index]
             other_schemas=tuple(n for n, in self.rows("other_schemas", schemas=self.schemas)),
-            **self.raw_objects())
+            **partitioning, **self.raw_objects())
 
     def raw_objects(self) -> dict[str, Any]:
         """The raw SQL registry's records, when the table exists (Snapshot.raw and raw_registry)."""
@@ -443,6 +457,41 @@ class _Reader:
                 self.rows("relations", schemas=self.schemas):
             self.relations[oid] = _Relation(QName(schema, name), kind, rls, forced, list(options), viewdef,
                                             comment, grants(acl), unlogged, owner, populated)
+
+    def read_partitions(self) -> dict[str, Any]:
+        """Partitioned tables' keys and their partitions, as the spec nests them (a partition in its parent's
+        schema by its name alone); the keys' value types and each partition's objects of its own for the
+        Snapshot (partition_key_types, partition_own)."""
+        rows = self.rows("partitions", schemas=self.schemas)
+        children: dict[int, list[tuple[Any, ...]]] = {}
+        key_types: dict[QName, tuple[str, ...]] = {}
+        own: dict[QName, tuple[str, ...]] = {}
+        for row in rows:
+            oid, schema, name, parent = row[:4]
+            children.setdefault(parent, []).append(row)
+            key_types[QName(schema, name)] = tuple(row[8])
+            if row[12]:
+                own[QName(schema, name)] = tuple(row[12])
+
+        def partitions(oid: int) -> tuple[model.Partition, ...]:
+            out = []
+            for (child, schema, name, _, parent_schema, _, bound, keydef, _, comment, acl, owner,
+                 _) in children.get(oid, ()):
+                default = bound.strip().upper() == "DEFAULT"
+                values = None if default else re.sub(r"\AFOR VALUES\s+", "", bound.strip())
+                out.append(model.Partition(
+                    name=name if schema == parent_schema else str(QName(schema, name)),
+                    values=Sql(values) if values else None, default=default,
+                    partition_by=Sql(_partition_by(keydef)) if keydef else None, partitions=partitions(child),
+                    comment=comment, grants=grants(acl), owner=owner))
+            return tuple(sorted(out, key=lambda p: p.name))
+
+        for row in children.get(None, ()):  # type: ignore[call-overload]
+            rel = self.relations.get(row[0])
+            if rel is not None:
+                rel.partition_by = _partition_by(row[7])
+                rel.partitions = partitions(row[0])
+        return {"partition_key_types": key_types, "partition_own": own}
 
     def read_columns(self, oids: list[int]) -> None:
         for (oid, name, type_text, not_null, default, comment, acl, generated, identity, options, cycle,

@@ -43,6 +43,7 @@ from .model import (
     Index,
     Lint,
     Module,
+    Partition,
     Policy,
     PrimaryKey,
     Schema,
@@ -51,6 +52,7 @@ from .model import (
     Unique,
     View,
 )
+from .partitions import partitions_of
 from .report import Record, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import INDEX_KEY, PLAIN_NAME, QName, ident, qname, qualified_parts, unquote_ident
@@ -564,6 +566,28 @@ def rls_disabled_in_public(ctx: Context) -> Iterator[Hit]:
                       "enable row-level security and add policies", (ctx.table_key(name),))
 
 
+@rule("partition_bypasses_rls", "error", "a partition of a row-level security table granted to a role",
+      why="""Row-level security and its policies are checked on the table a query names. A query that names a
+      partition directly is checked against the partition's own privileges and row-level security, not the
+      parent's: a role granted privileges on a partition reads (or writes) its rows past the parent's policies.
+      The spec therefore gives partitions no privileges unless listed (REVOKE ALL), and no row-level security of
+      their own (rows are reached through the parent).""",
+      fix="""Remove the partition's `grants:` and let the role reach the rows through the parent, or suppress with
+      the reason (a back-end job that may read every row of that partition).""",
+      on="the table")
+def partition_bypasses_rls(ctx: Context) -> Iterator[Hit]:
+    for name, table in ctx.tables:
+        if table.rls == "off":
+            continue
+        for entry in partitions_of(table):
+            granted = sorted(g.role for g in entry.partition.grants)
+            if granted:
+                yield Hit(str(entry.name), entry.partition.loc("grants"),
+                          f"partition {entry.name} of {name} (row-level security) is granted to "
+                          f"{', '.join(granted)}, who reach its rows without {name}'s policies",
+                          "grant on the parent only, or suppress with the reason", (ctx.table_key(name),))
+
+
 @rule("security_definer_view", "error", "view without security_invoker (it runs with its owner's rights)",
       why="""A view runs its query with its owner's rights unless it is created WITH (security_invoker = true)
       (PostgreSQL 15+). The owner usually bypasses row-level security, so anyone allowed to select from the view
@@ -988,6 +1012,15 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition AND n.oid IN ({_SCHEMAS})
   AND {_NOT_EXTENSION.format(catalog="pg_class", oid="c.oid")}
 ORDER BY n.nspname, c.relname"""
+# Partitions of the tables read, each under the table at the top of its tree, with the roles granted anything on
+# it (the owner aside).
+_PARTITIONS = """
+SELECT pg_partition_root(c.oid)::oid, n.nspname, c.relname,
+       ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END
+             FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner ORDER BY 1)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relispartition AND pg_partition_root(c.oid) = ANY (%(oids)s)
+ORDER BY 2, 3"""
 _COLUMNS = """
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_attribute a WHERE a.attrelid = ANY (%(oids)s) AND a.attnum > 0 AND NOT a.attisdropped
@@ -1002,7 +1035,7 @@ SELECT con.conrelid, con.conname, con.contype,
        con.confdeltype
 FROM pg_constraint con
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE con.conrelid = ANY (%(oids)s) AND con.contype IN ('p', 'u', 'f')
+WHERE con.conrelid = ANY (%(oids)s) AND con.contype IN ('p', 'u', 'f') AND con.conparentid = 0
 ORDER BY con.conrelid, con.conname"""
 # Indexes a constraint owns are represented by the constraint (PRIMARY KEY, UNIQUE) or not at all (EXCLUDE).
 # pg_get_indexdef(..., k, true) spells one key without its ordering, which indoption holds (bit 0: DESC).
@@ -1055,11 +1088,12 @@ class _Relation:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
+    partitions: list[Partition] = field(default_factory=list)  # every partition at any depth, named in full
 
     def table(self) -> Table:
         return Table(name=f"{self.schema}.{self.name}", columns=tuple(self.columns), primary_key=self.primary_key,
                      unique=tuple(self.unique), foreign_keys=tuple(self.foreign_keys), indexes=tuple(self.indexes),
-                     rls=cast(Any, self.rls), policies=tuple(self.policies))
+                     rls=cast(Any, self.rls), policies=tuple(self.policies), partitions=tuple(self.partitions))
 
     def view(self) -> View:
         invoker = any(o.lower() in {f"security_invoker={v}" for v in _TRUE_OPTIONS} for o in self.options)
@@ -1095,6 +1129,9 @@ def _read(conn: Any, schemas: list[str]) -> Schema:
         relations[oid].policies.append(Policy(
             name=name, command=cast(Any, _COMMAND[cmd]), mode="permissive" if permissive else "restrictive",
             roles=tuple(roles), using=using, with_check=with_check))
+    for root, schema, name, roles in conn.execute(_PARTITIONS, params):
+        relations[root].partitions.append(Partition(
+            name=f"{schema}.{name}", grants=tuple(Grant(role=r, privileges=("all",)) for r in roles)))
     functions = [_function(*row) for row in conn.execute(_FUNCTIONS, {"schemas": schemas})]
     tables = tuple(r.table() for r in relations.values() if r.kind != "v")
     views = tuple(r.view() for r in relations.values() if r.kind == "v")

@@ -679,6 +679,36 @@ class Actor(Node):
 
 
 @dataclass(frozen=True)
+class Partition(Node):
+    """A partition of a partitioned table (CREATE TABLE ... PARTITION OF parent FOR VALUES ... | DEFAULT). It takes
+    its columns, NOT NULL, CHECK, primary, unique and foreign keys, indexes and row triggers from its parent (the
+    spec declares them there, once): a partition declares only what PostgreSQL keeps per partition and the spec can
+    say without making partitions differ silently: its bounds, comment, owner, grants, and its own partitions."""
+
+    LABEL = "partition"
+    name: str = spec_field("Partition name, `schema.name` or `name` (in its parent's schema).", key=True)
+    values: Sql | None = spec_field(
+        "FOR VALUES bounds, of the parent's `partition_by` strategy: `from ('2026-01-01') to ('2027-01-01')` "
+        "(range: lower bound included, upper excluded; MINVALUE / MAXVALUE allowed), `in ('open', 'closed')` "
+        "(list), `with (modulus 4, remainder 0)` (hash). Plans change bounds with DETACH and ATTACH PARTITION.")
+    default: bool = spec_field(
+        "DEFAULT: the partition of the rows no other partition takes (range and list only; one per table).", False)
+    partition_by: Sql | None = spec_field(
+        "Sub-partitioning: this partition is itself partitioned, as a table's `partition_by`.")
+    partitions: tuple[Partition, ...] = spec_field(
+        "Its own partitions, when `partition_by` is given.", (), keyed=True)
+    owner: str | None = spec_field(
+        "Role owning the partition (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which "
+        "drift then leaves alone.")
+    grants: tuple[Grant, ...] = spec_field(
+        "Privileges on the partition itself (none by default: rows are read and written through the parent, whose "
+        "grants and row-level security apply; a role granted here reaches the partition's rows without the "
+        "parent's policies, which lint rule partition_bypasses_rls reports).", (), keyed=True)
+    comment: str | None = spec_field("COMMENT ON TABLE.")
+    note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
+
+
+@dataclass(frozen=True)
 class Table(Node):
     name: str = spec_field("Table name, `schema.name` or `name` (public).", key=True)
     renamed_from: str | None = spec_field(
@@ -702,6 +732,14 @@ class Table(Node):
     unlogged: bool = spec_field(
         "UNLOGGED: not written to the write-ahead log (faster writes); the table is emptied after a crash and not "
         "replicated. Plans switch it with SET LOGGED/UNLOGGED, which rewrites the table.", False)
+    partition_by: Sql | None = spec_field(
+        "PARTITION BY: a partitioned table, `range (created_at)`, `list (region)` or `hash (id)` (keys are columns "
+        "or expressions in parentheses, as PostgreSQL's PARTITION BY takes them). Its rows live in its "
+        "`partitions:`; a primary key or unique constraint must include every key column. PostgreSQL cannot "
+        "change a table's partitioning: a plan refuses that.")
+    partitions: tuple[Partition, ...] = spec_field(
+        "Partitions of a partitioned table, `name: {values: \"from (1) to (100)\"}` or `name: {default: true}`, "
+        "created after it (CREATE TABLE ... PARTITION OF).", (), keyed=True)
     owner: str | None = spec_field(
         "Role owning the table (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which drift "
         "then leaves alone.")

@@ -45,6 +45,7 @@ from .model import (
     View,
 )
 from .order import Placed
+from .partitions import PartitionEntry, bound_sql, partition_by_sql
 from .sqlparse import fingerprint
 from .sqltext import (
     comment_lines,
@@ -241,7 +242,18 @@ def _table(table: Table, placed: Placed, catalog: Catalog) -> dict[str, Any]:
             "notes": note_lines(table.note), "comments": comments,
             "acl": acl(f"TABLE {name}", table.grants, catalog), "unlogged": table.unlogged,
             "column_grants": column_acl(table),
+            "partition_by": partition_by_sql(table.partition_by) if table.partition_by else None,
             "owner": owner_sql(f"TABLE {name}", table.owner)}
+
+
+@renders("partition")
+def _partition(entry: PartitionEntry, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    name = entry.name.sql
+    p = entry.partition
+    return {"name": name, "parent": entry.parent.sql, "bound": bound_sql(p),
+            "partition_by": partition_by_sql(p.partition_by) if p.partition_by else None,
+            "notes": note_lines(p.note), "comment": p.comment, "acl": acl(f"TABLE {name}", p.grants, catalog),
+            "owner": owner_sql(f"TABLE {name}", p.owner)}
 
 
 @renders("index")

@@ -16,6 +16,7 @@ from .derive import Catalog
 from .erd import dot, graphviz_missing, mermaid, render_image
 from .model import Argument, Function, Grant, Index, MaterializedView, Module, Table, Trigger, View
 from .output import write_atomically, write_bytes_atomically
+from .partitions import bound_sql, partitions_of
 from .render import GENERATOR, OutputFile
 from .sqltext import literal, parse_type, qname, value_literal
 
@@ -130,12 +131,24 @@ def _table_section(catalog: Catalog, table: Table) -> list[str]:
         constraints.append([f"`{con.name}`", con.kind, _flat(what)])
     if constraints:
         out += ["**Constraints**", "", *_table_lines(["name", "kind", "definition"], constraints)]
-    out += _index_lines(table.indexes) + _trigger_lines(table.triggers)
+    out += _index_lines(table.indexes) + _trigger_lines(table.triggers) + _partition_lines(table)
     if table.policies:
         rows = [[_flat(p.name), p.command, p.mode, _flat(", ".join(p.roles)), _code(p.using), _code(p.with_check)]
                 for p in sorted(table.policies, key=lambda p: p.name)]
         out += ["**Policies**", "", *_table_lines(["policy", "command", "mode", "roles", "using", "with check"], rows)]
     return out + _grants_and_access(catalog, table)
+
+
+def _partition_lines(table: Table) -> list[str]:
+    """A partitioned table's key and its partitions (sub-partitions under their parent)."""
+    if table.partition_by is None:
+        return []
+    rows = [[f"`{entry.name}`", f"`{entry.parent}`", _code(bound_sql(entry.partition)),
+             _code(entry.partition.partition_by), _flat(entry.partition.comment or "")]
+            for entry in partitions_of(table)]
+    return [f"**Partitions** (partitioned by {_code(table.partition_by)}; rows are read and written through the "
+            "table, whose row-level security applies)", "",
+            *_table_lines(["partition", "of", "bounds", "partitioned by", "comment"], rows)]
 
 
 def _view_section(catalog: Catalog, view: View) -> list[str]:

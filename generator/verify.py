@@ -36,6 +36,7 @@ from .model import (
     View,
 )
 from .order import Item, Placed
+from .partitions import PartitionEntry, values_text
 from .sqlparse import ast
 from .sqltext import (
     INDEX_KEY,
@@ -288,6 +289,8 @@ def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
     out = ({f"table {name}" + (" unlogged" if table.unlogged else "")}
            | _grants("table", str(name), table.grants, _revoked(catalog)) | _column_grants(table)
            | _comment("table", name, table.comment) | _owned("table", name, table.owner))
+    if table.partition_by is not None:
+        out.add(f"table {name} partition by {_partition_spec(table.partition_by)}")
     for c in table.columns:
         has_default = c.default_sql is not None or c.default is not None
         i = c.identity
@@ -314,6 +317,23 @@ def _expect_table(table: Table, item: Item, catalog: Catalog) -> set[str]:
             line += f" -> {target}({', '.join(cols)}) on delete {con.on_delete or 'no action'}"
         out.add(line + extras)
     return out
+
+
+def _partition_spec(text: str) -> str:
+    """A `partition_by:` as the parse tree of the PARTITION BY clause it stands for."""
+    return canon(sqlparse.parse_json(f"CREATE TABLE t () PARTITION BY {text}")[0]["CreateStmt"]["partspec"])
+
+
+@expects("partition")
+def _expect_partition(entry: PartitionEntry, item: Item, catalog: Catalog) -> set[str]:
+    p = entry.partition
+    bound = "DEFAULT" if p.default else f"FOR VALUES {values_text(str(p.values))}"
+    tree = sqlparse.parse_json(f"CREATE TABLE p PARTITION OF t {bound}")[0]["CreateStmt"]["partbound"]
+    line = f"partition {entry.name} of {entry.parent} {canon(tree)}"
+    if p.partition_by is not None:
+        line += f" partition by {_partition_spec(p.partition_by)}"
+    return ({line} | _grants("table", str(entry.name), p.grants, _revoked(catalog))
+            | _comment("table", entry.name, p.comment) | _owned("table", entry.name, p.owner))
 
 
 def _operator(text: str) -> str:
@@ -679,8 +699,15 @@ def _create_stmt(stmt: Json, text: str) -> set[str]:
     if stmt["relation"].get("schemaname") == SEED_REGISTRY_SCHEMA and stmt.get("if_not_exists"):
         return {RAW_REGISTRY if stmt["relation"]["relname"] == RAW_REGISTRY_TABLE else SEED_REGISTRY}
     table = _rv(stmt["relation"])
+    partition_by = f" partition by {canon(stmt['partspec'])}" if "partspec" in stmt else ""
+    if "partbound" in stmt:  # CREATE TABLE ... PARTITION OF parent FOR VALUES ...: no columns of its own
+        return {f"partition {table} of {_rv(stmt['inhRelations'][0]['RangeVar'])} {canon(stmt['partbound'])}"
+                + partition_by} | {f"unexpected column {table}.{_unwrap(e)[1].get('colname')}"
+                                   for e in stmt.get("tableElts", ())}
     out = {f"table {table}" + (" unlogged" if stmt["relation"].get("relpersistence") == "u" else "")}
-    for elt in stmt["tableElts"]:
+    if partition_by:
+        out.add(f"table {table}{partition_by}")
+    for elt in stmt.get("tableElts", ()):
         kind, fields = _unwrap(elt)
         if kind == "ColumnDef":
             by_kind = {c["Constraint"]["contype"]: c["Constraint"] for c in fields.get("constraints", ())}

@@ -196,6 +196,12 @@ AS_BOB_COUNT = "AS bob: SELECT count(*) FROM public.projects"
 PAGE_SIZE = {"args": {"n": {"type": "integer", "default": "20"}}, "returns": "integer", "language": "sql",
              "volatility": "immutable", "body": "SELECT n"}
 ANSWERS = {"returns": "integer", "language": "sql", "volatility": "immutable", "body": "SELECT 42"}
+EVENTS = {"columns": {"id": {"type": "bigint", "not_null": True}, "at": {"type": "date", "not_null": True},
+                      "note": "text"},
+          "primary_key": ["id", "at"], "partition_by": "range (at)", "indexes": {"idx_events_note": ["note"]},
+          "partitions": {"events_2026": {"values": "from ('2026-01-01') to ('2027-01-01')"},
+                         "events_old": {"default": True}}}
+WHERE_EVENT = "INSERT INTO public.events VALUES ({}, '{}', 'x') RETURNING tableoid::regclass::text"
 CASES: list[Case] = [
     # -- columns --------------------------------------------------------------------------------------------------
     Case("add_nullable_column", _set("tables/accounts/columns/phone", "text"),
@@ -759,4 +765,19 @@ CASES: list[Case] = [
              "query": "SELECT owner_id, sum(budget) AS budget, count(*) AS projects FROM public.projects "
                       "GROUP BY owner_id",
              "indexes": {"project_budgets_owner": {"columns": ["owner_id"], "unique": True}}})),
+    # -- partitioned tables ---------------------------------------------------------------------------------------
+    Case("partitioned_table_added", _set("tables/events", EVENTS),
+         [(WHERE_EVENT.format(1, "2026-03-01"), "events_2026"), (WHERE_EVENT.format(2, "1990-03-01"), "events_old"),
+          ("SELECT count(*) FROM pg_indexes WHERE tablename = 'events_2026'", 2)],
+         changes=frozenset({"CreateTable", "CreatePartition", "CreateIndex"})),
+    Case("partitions_added_dropped_and_rebounded", _chain(
+        _set("tables/events/partitions/events_2026/values", "from ('2026-01-01') to ('2026-07-01')"),
+        _set("tables/events/partitions/events_2027", {"values": "from ('2027-01-01') to ('2028-01-01')"}),
+        _drop("tables/events/partitions/events_old")),
+         [(WHERE_EVENT.format(3, "2027-03-01"), "events_2027"),
+          (WHERE_EVENT.format(4, "2026-09-01"), "check_violation"),  # no partition takes it any more
+          ("SELECT tableoid::regclass::text FROM public.events WHERE id = 1", "events_2026")],
+         hazards=frozenset({"data-loss", "lock"}), before=_set("tables/events", EVENTS),
+         changes=frozenset({"DetachPartition", "AttachPartition", "CreatePartition", "DropTable"}),
+         rows=ROWS + "INSERT INTO public.events VALUES (1, '2026-03-01', 'x');"),
 ]

@@ -611,6 +611,44 @@ CHANGES = [
            "grant SELECT on public.counter_totals to pgspec_drift_role: in database, not in spec"),
           ("comment", "COMMENT ON MATERIALIZED VIEW public.counter_totals IS 'Totals.'",
            "materialized view public.counter_totals: comment none in spec, 'Totals.' in database"))),
+    *(Change(field, label, statement, expected, spec="small") for field, label, statement, expected in (
+        ("partition_by.partition_by", "another partition key",
+         "DROP TABLE public.readings; "
+         "CREATE TABLE public.readings (at date NOT NULL, region text NOT NULL) PARTITION BY RANGE ((at + 0)); "
+         "CREATE TABLE public.readings_2026 PARTITION OF public.readings "
+         "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01'); "
+         "CREATE TABLE public.readings_2027 PARTITION OF public.readings FOR VALUES FROM ('2027-01-01') TO "
+         "('2028-01-01') PARTITION BY LIST (region); "
+         "CREATE TABLE public.readings_2027_eu PARTITION OF public.readings_2027 FOR VALUES IN ('eu'); "
+         "CREATE TABLE public.readings_old PARTITION OF public.readings DEFAULT; "
+         "REVOKE ALL ON public.readings, public.readings_2026, public.readings_2027, public.readings_2027_eu, "
+         "public.readings_old FROM PUBLIC",
+         "table public.readings: partition_by range (at) in spec, range (((at + 0))) in database"),
+        ("partitioning.pair partition", "a partition dropped", "DROP TABLE public.readings_old",
+         "partition public.readings_old: missing in database"),
+        ("partition.parent", "a partition moved to another parent",
+         "ALTER TABLE public.readings DETACH PARTITION public.readings_2026; ALTER TABLE public.readings_2027 "
+         "ATTACH PARTITION public.readings_2026 FOR VALUES IN ('us')",
+         "partition public.readings_2026: parent public.readings in spec, public.readings_2027 in database"),
+        ("partition_by.partition_by", "another key of a partitioned partition",
+         "ALTER TABLE public.readings_2027 DETACH PARTITION public.readings_2027_eu; "
+         "ALTER TABLE public.readings DETACH PARTITION public.readings_2027; DROP TABLE public.readings_2027; "
+         "CREATE TABLE public.readings_2027 PARTITION OF public.readings FOR VALUES FROM ('2027-01-01') TO "
+         "('2028-01-01') PARTITION BY LIST (upper(region)); REVOKE ALL ON public.readings_2027 FROM PUBLIC; "
+         "ALTER TABLE public.readings_2027 ATTACH PARTITION public.readings_2027_eu FOR VALUES IN ('eu')",
+         "partition public.readings_2027: partition_by list (region) in spec, list (upper(region)) in database"),
+        ("bounds.add 1", "other bounds",
+         "ALTER TABLE public.readings DETACH PARTITION public.readings_2026; ALTER TABLE public.readings ATTACH "
+         "PARTITION public.readings_2026 FOR VALUES FROM ('2026-01-01') TO ('2026-06-01')",
+         "partition public.readings_2026: bounds FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') in spec, "
+         "FOR VALUES FROM ('2026-01-01') TO ('2026-06-01') in database"),
+        ("partition.grants", "a partition granted", "GRANT SELECT ON public.readings_2026 TO pgspec_drift_role",
+         "grant SELECT on public.readings_2026 to pgspec_drift_role: in database, not in spec"),
+        ("partition.comment", "a partition commented", "COMMENT ON TABLE public.readings_2026 IS 'x'",
+         "partition public.readings_2026: comment none in spec, 'x' in database"),
+        ("partition.add 1", "an index of a partition alone", "CREATE INDEX readings_old_at ON public.readings_old (at)",
+         "partition public.readings_old: index readings_old_at of its own in database (the spec gives a partition "
+         "only its parent's)"))),
     Change("view.security_barrier", "make a view a security barrier",
            "ALTER VIEW public.v_agent_ticket_stats SET (security_barrier = true)",
            "view public.v_agent_ticket_stats: security_barrier false in spec, true in database"),
@@ -652,7 +690,15 @@ SMALL_SPEC = {"01-small.yaml": {
                                                "nulls_not_distinct": True}},
         "triggers": {"counted": {"timing": "after", "events": ["update"], "function": "tg"},
                      "settled": {"timing": "after", "events": ["insert"], "function": "tg", "constraint": True,
-                                 "deferrable": True}}}},
+                                 "deferrable": True}}},
+               "readings": {"columns": {"at": {"type": "date", "not_null": True},
+                                        "region": {"type": "text", "not_null": True}},
+                            "partition_by": "range (at)", "partitions": {
+                                "readings_2026": {"values": "from ('2026-01-01') to ('2027-01-01')"},
+                                "readings_2027": {"values": "from ('2027-01-01') to ('2028-01-01')",
+                                                  "partition_by": "list (region)",
+                                                  "partitions": {"readings_2027_eu": {"values": "in ('eu')"}}},
+                                "readings_old": {"default": True}}}},
     "views": {"positive_counters": {"query": "SELECT id, label FROM counters WHERE id > 0",
                                     "check_option": "local"},
               "counter_labels": {"query": "SELECT id, label FROM counters", "triggers": {

@@ -59,6 +59,13 @@ def table(columns: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]
             "policies": READ_ALL, **extra}
 
 
+def partitioned(grants: dict[str, Any]) -> dict[str, Any]:
+    """A table partitioned by range with RLS and one partition, granted `grants`."""
+    return {"columns": {"at": {"type": "date", "primary_key": True}}, "rls": "enabled", "policies": READ_ALL,
+            "partition_by": "range (at)", "partitions": {"t_2026": {
+                "values": "from ('2026-01-01') to ('2027-01-01')", "grants": grants}}}
+
+
 def policy(using: str, command: str = "select", roles: tuple[str, ...] = ("authenticated",)) -> dict[str, Any]:
     return {"command": command, "roles": list(roles), "using": using}
 
@@ -232,6 +239,14 @@ CASES = [
          f"DROP POLICY read ON public.t; CREATE POLICY admins ON public.t FOR SELECT TO authenticated "
          f"USING ({INLINE});",
          "ALTER POLICY admins ON public.t USING ((SELECT public.is_admin()));", "public.t"),
+    Case("partition_bypasses_rls",
+         {"tables": {"t": partitioned({"authenticated": ["select"]})}}, {"tables": {"t": partitioned({})}},
+         "CREATE TABLE public.p (at date PRIMARY KEY) PARTITION BY RANGE (at);"
+         "ALTER TABLE public.p ENABLE ROW LEVEL SECURITY;"
+         "CREATE POLICY read ON public.p FOR SELECT TO authenticated USING (true);"
+         "CREATE TABLE public.p_2026 PARTITION OF public.p FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"
+         "GRANT SELECT ON public.p_2026 TO authenticated;",
+         "REVOKE ALL ON public.p_2026 FROM authenticated;", "public.p_2026"),
     Case("policy_to_public",
          {"tables": {"t": table(policies={"read": policy("true", roles=("public",))})}}, {"tables": {"t": table()}},
          "ALTER POLICY read ON public.t TO public;", "ALTER POLICY read ON public.t TO authenticated;", "public.t"),
@@ -447,6 +462,13 @@ BOUNDARIES = [
                  **READ_ALL, "add": {"command": "insert", "roles": ["authenticated"], "with_check": INLINE}})}},
              True),
     # "policy TO public (anon included)"
+    # "a partition of a row-level security table granted to a role"
+    Boundary("partition_bypasses_rls", "granted-partition-of-an-rls-table",
+             {"tables": {"t": partitioned({"authenticated": ["select"]})}}, True),
+    Boundary("partition_bypasses_rls", "granted-partition-of-a-table-without-rls",
+             {"tables": {"t": {**partitioned({"authenticated": ["select"]}), "rls": "off", "policies": {},
+                               "lint": {"ignore": {"rls_disabled_in_public": "the boundary's other side"}}}}},
+             False),
     Boundary("policy_to_public", "anon-named", {"tables": {"t": table(policies={
         "read": policy("true", roles=("anon", "authenticated"))})}}, False),
     # "policy compares an unindexed column with the user's id"

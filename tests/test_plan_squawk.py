@@ -45,6 +45,9 @@ NAMED_BY = {
     "adding-foreign-key-constraint": {"lock"},
     "renaming-column": {"lock"},
     "renaming-table": {"lock"},
+    # DETACH PARTITION CONCURRENTLY cannot run in a transaction (nor beside a default partition): the ACCESS
+    # EXCLUSIVE lock a plain DETACH takes on the parent is named instead
+    "require-concurrent-partition-detach": {"lock"},
 }
 # squawk rules that --online answers for the whole script.
 ONLINE = {"require-lock-timeout", "require-statement-timeout", "require-concurrent-index-creation",

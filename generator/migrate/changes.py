@@ -139,6 +139,12 @@ class CreateTable(Create):
 
 @renders()
 @dataclass(frozen=True)
+class CreatePartition(Create):
+    """CREATE TABLE ... PARTITION OF, as `generate` writes it."""
+
+
+@renders()
+@dataclass(frozen=True)
 class CreateIndex(Create):
     concurrently: bool = False
 
@@ -665,6 +671,35 @@ class SetLogged(TableChange):
 
     def describe(self) -> str:
         return f"make table {self.table} {'unlogged' if self.unlogged else 'logged'}"
+
+
+@renders("detach_partition")
+@dataclass(frozen=True)
+class DetachPartition(TableChange):
+    """ALTER TABLE parent DETACH PARTITION: the partition becomes a table of its own, its rows with it."""
+
+    partition: QName
+
+    def describe(self) -> str:
+        return f"detach partition {self.partition} from {self.table}"
+
+    def context(self) -> dict[str, Any]:
+        return {"table": self.table.sql, "partition": self.partition.sql}
+
+
+@renders("attach_partition")
+@dataclass(frozen=True)
+class AttachPartition(TableChange):
+    """ALTER TABLE parent ATTACH PARTITION ... FOR VALUES: PostgreSQL checks that every row fits the bounds."""
+
+    partition: QName
+    bound: str
+
+    def describe(self) -> str:
+        return f"attach partition {self.partition} to {self.table} {self.bound}"
+
+    def context(self) -> dict[str, Any]:
+        return {"table": self.table.sql, "partition": self.partition.sql, "bound": self.bound}
 
 
 @renders("set_view_check_option")

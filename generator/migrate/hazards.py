@@ -214,6 +214,32 @@ def _grant(change: ch.Grant | ch.DefaultGrant, facts: Facts) -> list[Hazard]:
     return [Hazard("authz", change.describe())]
 
 
+@rule(ch.CreatePartition)
+def _create_partition(change: ch.CreatePartition, facts: Facts) -> list[Hazard]:
+    """A partition's own grants reach its rows without the parent's policies; creating it locks the parent, and
+    PostgreSQL scans a default partition for rows the new bounds take (refusing the partition when it finds any)."""
+    entry = change.item.obj
+    granted = ", ".join(f"{g.role}: {'/'.join(g.privileges)}" for g in entry.partition.grants)
+    out = [Hazard("authz", f"grants {granted} on partition {entry.name}")] if granted else []
+    return out + _lock(entry.parent, facts, f"while partition {entry.name} is created (a default partition is "
+                                            "scanned for rows it must give up)")
+
+
+@rule(ch.DetachPartition)
+def _detach_partition(change: ch.DetachPartition, facts: Facts) -> list[Hazard]:
+    return _lock(change.table, facts, f"while {change.partition} is detached")
+
+
+@rule(ch.AttachPartition)
+def _attach_partition(change: ch.AttachPartition, facts: Facts) -> list[Hazard]:
+    """ATTACH scans the partition (and a default partition) to prove every row fits the new bounds: a row outside
+    them makes the plan fail (its transaction is rolled back, nothing is lost)."""
+    rows = facts.populated(change.partition)
+    reason = f"{change.partition} is scanned to check every row fits the new bounds; a row outside them fails the " \
+             "plan" + (f" ({rows})" if rows else "")
+    return [Hazard("lock", reason)]
+
+
 @rule(ch.DropTable)
 def _drop_table(change: ch.DropTable, facts: Facts) -> list[Hazard]:
     populated = facts.populated(change.name)

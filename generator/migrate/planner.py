@@ -37,6 +37,7 @@ from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
 from ..model import Column, MaterializedView, Policy, TypeDef, View
 from ..order import Item, Key, build_items, order
+from ..partitions import bound_sql
 from ..render import attribute_sql, raw_text, signature
 from ..sqltext import QName, TypeSyntaxError, ident, parse_type, qname, value_literal
 from . import changes as ch
@@ -215,8 +216,10 @@ class _Planner:
 
     def create(self, key: Key, cls: type[ch.Create], **extra: Any) -> None:
         item = self.new_items[key]
+        # PostgreSQL builds no index CONCURRENTLY on a partitioned table: there it is built in the transaction
         if cls is ch.CreateIndex and self.options.online and item.table is not None \
-                and qname(item.table.name) not in self.facts.new_tables:
+                and qname(item.table.name) not in self.facts.new_tables \
+                and getattr(item.table, "partition_by", None) is None:
             self.add(ch.CreateIndex(item, concurrently=True), AFTER, key, 1)
         else:
             self.add(cls(item, **extra), CHANGE, key)
@@ -351,7 +354,7 @@ class _Planner:
         elif key[0] == "index":
             assert item.table is not None
             table = qname(item.table.name)
-            if self.options.online:
+            if self.options.online and getattr(item.table, "partition_by", None) is None:  # as CREATE INDEX
                 self.add(ch.DropIndex(QName(table.schema, obj.name), table, concurrently=True), AFTER, key, 0)
                 return
             change = ch.DropIndex(QName(table.schema, obj.name), table)
@@ -647,6 +650,48 @@ class _Planner:
                 self.add(ch.SetLogged(name, unlogged), DROP_DEPENDANT if unlogged else CHANGE, key)
             elif d.what == "owner":
                 self.owner(f"TABLE {name.sql}", self.new.tables[name], key)
+            elif d.what == "partition_by":
+                self.refuse_repartitioning(f"table {name}", self.new.tables[name], self.old_tables[name].partition_by)
+
+    def on_partition(self, name: QName, diffs: list[Difference]) -> None:
+        """A new partition is created; one gone is detached and dropped (its rows with it); new bounds or another
+        parent are a DETACH and an ATTACH (PostgreSQL checks the rows against the new bounds). Every detach runs
+        before the changes, so partitions may trade ranges. A partition key PostgreSQL cannot change is refused."""
+        key: Key = ("partition", str(name))
+        what = {d.what for d in diffs}
+        if "missing" in what:
+            if key not in self.created:
+                self.create(key, ch.CreatePartition)
+            return
+        old = self.old_catalog.partitions[name]
+        if "extra" in what:
+            self.add(ch.DetachPartition(old.parent, name), DROP_DEPENDANT, key)
+            self.add(ch.DropTable(name), DROP_DEPENDANT, key, 1)
+            return
+        new = self.new.partitions[name]
+        if "partition_by" in what:
+            self.refuse_repartitioning(f"partition {name}", new.partition, old.partition.partition_by)
+        if what & {"bounds", "parent"}:
+            self.add(ch.DetachPartition(old.parent, name), DROP_DEPENDANT, key)
+            self.add(ch.AttachPartition(new.parent, name, bound_sql(new.partition)), CHANGE, key)
+        for d in diffs:
+            if d.what == "comment":
+                self.add(ch.Comment(f"TABLE {name.sql}", new.partition.comment), CHANGE, key)
+            elif d.what == "owner":
+                self.owner(f"TABLE {name.sql}", new.partition, key)
+            elif d.what == "own":
+                self.notes.append(f"partition {name}: {d.detail} of its own is left alone (the spec declares a "
+                                  "partition's indexes, constraints, triggers and policies on its parent): drop it "
+                                  "by hand, or declare it on the parent")
+
+    def refuse_repartitioning(self, subject: str, new: Any, old: str | None) -> None:
+        """PostgreSQL has no ALTER TABLE to change a table's partitioning (or to make a table partitioned)."""
+        errors = Collector()
+        errors.error(new.loc("partition_by") if "partition_by" in new.at else new.loc("name"),
+                     f"{subject}: partition_by {new.partition_by or 'none'} in spec, {old or 'none'} in the "
+                     "database, which PostgreSQL cannot change (no ALTER TABLE does it): create a new table with "
+                     "the new partitioning and move the rows (INSERT ... SELECT), or keep the old key")
+        errors.raise_if_any()
 
     def on_column(self, key: tuple[QName, str], diffs: list[Difference]) -> None:
         table, column = key
@@ -993,6 +1038,9 @@ def _grants(side: Catalog, kind: str, key: Any) -> tuple[Any, ...]:
     if kind == "type":
         type_def = side.types.get(key)
         return type_def.acl if type_def else ()
+    if kind == "partition":
+        entry = side.partitions.get(key)
+        return entry.partition.grants if entry is not None else ()
     relations: dict[str, Mapping[QName, Any]] = {"sequence": side.sequences, "table": side.tables,
                                                  "view": side.views, "materialized view": side.matviews}
     objects = relations.get(kind, {})
@@ -1042,7 +1090,8 @@ _CREATE: dict[str, type[ch.Create]] = {
     "role": ch.CreateRole, "schema": ch.CreateSchema, "extension": ch.CreateExtension, "type": ch.CreateType,
     "sequence": ch.CreateSequence,
     "function": ch.CreateFunction,
-    "table": ch.CreateTable, "index": ch.CreateIndex, "trigger": ch.CreateTrigger, "rls": ch.EnableRls,
+    "table": ch.CreateTable, "partition": ch.CreatePartition, "index": ch.CreateIndex, "trigger": ch.CreateTrigger,
+    "rls": ch.EnableRls,
     "policy": ch.CreatePolicy, "view": ch.CreateView, "matview": ch.CreateMatview,
 }
 

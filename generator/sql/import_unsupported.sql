@@ -14,11 +14,6 @@ SELECT kind, name, detail FROM (
     WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass AND dep.deptype = 'a'
       AND n.nspname = ANY (%(schemas)s::text[]) AND a.attidentity = ''
     UNION ALL
-    SELECT 'partitioned table', format('%%I.%%I', n.nspname, c.relname), pg_get_partkeydef(c.oid), c.oid,
-           'pg_class'::regclass
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND c.relkind = 'p'
-    UNION ALL
     SELECT 'table inheritance', format('%%I.%%I', n.nspname, c.relname), 'INHERITS ' || i.inhparent::regclass::text,
            c.oid, 'pg_class'::regclass
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -232,3 +232,33 @@ COMMENT ON MATERIALIZED VIEW shop.order_totals IS 'Spend per customer, refreshed
 GRANT SELECT ON shop.order_totals TO imp_reader;
 CREATE MATERIALIZED VIEW public.big_spenders AS SELECT customer_id FROM shop.order_totals WHERE total > 1000
     WITH NO DATA;
+
+-- Partitioned tables (joined to customers by foreign keys): by range, with a default partition, a partition with
+-- its own comment and grants, and one itself partitioned by list; by list, with a default partition. The parent's
+-- index, keys and foreign key reach every partition (they are not the partitions' own). The default privileges of
+-- shop give every partition SELECT for imp_reader.
+CREATE TABLE shop.visits (
+    id bigint NOT NULL,
+    at date NOT NULL,
+    region text NOT NULL,
+    customer_id uuid REFERENCES shop.customers (id),
+    PRIMARY KEY (id, at, region)
+) PARTITION BY RANGE (at);
+CREATE INDEX visits_customer_idx ON shop.visits (customer_id);
+COMMENT ON TABLE shop.visits IS 'Visits, one partition a year.';
+CREATE TABLE shop.visits_2026 PARTITION OF shop.visits FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+COMMENT ON TABLE shop.visits_2026 IS 'This year.';
+GRANT INSERT ON shop.visits_2026 TO imp_writer;
+CREATE TABLE shop.visits_2027 PARTITION OF shop.visits FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')
+    PARTITION BY LIST (region);
+CREATE TABLE shop.visits_2027_eu PARTITION OF shop.visits_2027 FOR VALUES IN ('eu', 'uk');
+CREATE TABLE shop.visits_2027_rest PARTITION OF shop.visits_2027 DEFAULT;
+CREATE TABLE shop.visits_older PARTITION OF shop.visits DEFAULT;
+CREATE TABLE shop.complaints (
+    id bigint NOT NULL,
+    severity text NOT NULL,
+    customer_id uuid NOT NULL REFERENCES shop.customers (id) ON DELETE CASCADE
+) PARTITION BY LIST (severity);
+CREATE TABLE shop.complaints_urgent PARTITION OF shop.complaints FOR VALUES IN ('high', 'critical');
+CREATE TABLE shop.complaints_other PARTITION OF shop.complaints DEFAULT;
+ALTER TABLE shop.complaints_other OWNER TO imp_owner;
