@@ -17,7 +17,7 @@ from .erd import dot, graphviz_missing, mermaid, render_image
 from .model import Argument, Function, Grant, Index, MaterializedView, Module, Table, Trigger, View
 from .output import write_atomically, write_bytes_atomically
 from .render import GENERATOR, OutputFile
-from .sqltext import parse_type, qname, value_literal
+from .sqltext import parse_type, qname, routine_name, value_literal
 
 INDEX = "index.md"
 DOCS_PATTERN = "*.md"  # generated pages no longer produced (a removed module) are deleted; other files are kept
@@ -77,7 +77,7 @@ def trigger_words(trigger: Trigger) -> str:
     mode = {"origin": "", "always": " (fires while replaying replication too)",
             "replica": " (fires only while replaying replication)", "disabled": " (disabled)"}[trigger.enabled]
     return (f"{kind}{trigger.timing} {' or '.join(events)} {each}{when}{seeing}: runs "
-            f"`{qname(trigger.function)}()`{mode}")
+            f"`{routine_name(trigger.function)}()`{mode}")
 
 
 def _trigger_lines(triggers: tuple[Trigger, ...]) -> list[str]:

@@ -199,7 +199,7 @@ class Rename(Change):
 
     def context(self) -> dict[str, Any]:
         target = f"{QName(self.schema, self.old).sql}"
-        if self.kind == "function":
+        if self.kind in ("function", "procedure"):
             target += f"({', '.join(self.args)})"
         return {"kind": self.kind, "old": self.old, "new": self.new, "target": target,
                 "table": self.table.sql if self.table else None}
@@ -269,9 +269,15 @@ class DropSequence(Drop):
 @renders("drop")
 @dataclass(frozen=True)
 class DropFunction(Drop):
-    WHAT = "FUNCTION"
+    """DROP FUNCTION, or DROP PROCEDURE: by name and argument types (each overload is its own object)."""
+
     name: QName
     args: tuple[str, ...]
+    procedure: bool = False
+
+    @property
+    def WHAT(self) -> str:  # type: ignore[override]  # noqa: N802 (Drop's class attribute, per object here)
+        return "PROCEDURE" if self.procedure else "FUNCTION"
 
     def target(self) -> str:
         return f"{self.name.sql}({', '.join(self.args)})"
