@@ -464,6 +464,11 @@ class Checker:
         """A key written as a signature (`add(integer, integer)`) names the argument types `args:` gives (IN,
         INOUT and VARIADIC ones, compared as PostgreSQL compares them: `int` is `integer`)."""
         if function.signature is None:
+            overloads = self.catalog.overloads.get(to_qname(function.name), [])
+            if len(overloads) > 1:
+                self.err(function.loc("name"), f"{function.KIND} {function.name} is overloaded: key each of "
+                                               f"{', '.join(routine_id(f) for f in overloads)} by its signature "
+                                               f"(`{routine_id(function).removeprefix('public.')}:`)")
             return
         written = function_id(to_qname(function.name), function.signature)
         if written != routine_id(function):
@@ -1006,7 +1011,9 @@ class Checker:
         if not isinstance(function, Function):
             said = f" calls {function}" if function.startswith("unknown") else f": {function}"
             self.err(trigger.loc("function"), f"trigger {trigger.name}{said}")
-        elif isinstance(function, Procedure) or function.returns.strip().lower() != "trigger" or function.args:
+        elif isinstance(function, Procedure):
+            self.err(trigger.loc("function"), f"{trigger.function} is a procedure, not a trigger function")
+        elif function.returns.strip().lower() != "trigger" or function.args:
             self.err(trigger.loc("function"), f"{trigger.function} is not a trigger function "
                                                 "(it must take no arguments and return trigger)")
         if not trigger.events:

@@ -690,7 +690,7 @@ def main(args: argparse.Namespace) -> int:
         write_text_atomically(out / name, text)
     write_text_atomically(out.parent / SCHEMA_FILE, json_schema_text())
     counts = ", ".join(f"{sum(len(getattr(f.module, kind)) for f in files)} {kind}"
-                       for kind in ("tables", "views", "functions", "sequences", "roles"))
+                       for kind in ("tables", "views", "functions", "procedures", "sequences", "roles"))
     print(f"{display_path(out)}: {len(texts)} files; {counts} ({time.perf_counter() - started:.2f} s)")
     status = EXIT_OK
     for u in imported.unsupported:
