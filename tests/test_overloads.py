@@ -210,3 +210,18 @@ def test_plan_adds_changes_and_drops_one_overload(tmp_path: Path, empty_db: str)
     script = migrate(empty_db, spec(tmp_path, old, "back"))
     assert "DROP FUNCTION public.add(text, text);" in script
     assert rows(empty_db, "SELECT count(*) FROM pg_proc WHERE proname = 'add'") == [(1,)]
+
+
+def test_plan_renames_one_overload(tmp_path: Path, empty_db: str) -> None:
+    """`renamed_from` on an overload renames that one (ALTER FUNCTION name(types) RENAME), its EXECUTE grant kept."""
+    live.apply_sql(empty_db, sql_of(build(spec(tmp_path, BASE, "old")).files, "schema.sql"))
+    renamed = copy.deepcopy(BASE)
+    renamed["functions"]["plus"] = {**renamed["functions"].pop("add(integer, integer)"), "renamed_from": "add"}
+    renamed["functions"]["add"] = renamed["functions"].pop("add(text, text)")  # no longer overloaded: a bare key
+    renamed["functions"]["twice"]["body"] = "SELECT public.plus(x, x)"
+    script = migrate(empty_db, spec(tmp_path, renamed, "new"))
+    assert "ALTER FUNCTION public.add(integer, integer) RENAME TO plus;" in script
+    assert "DROP FUNCTION public.add(integer, integer)" not in script
+    assert rows(empty_db, "SELECT public.plus(1, 2), public.add('a', 'b'), "
+                          "has_function_privilege('app_user', 'public.plus(integer, integer)', 'EXECUTE')") == [
+        (3, "ab", True)]

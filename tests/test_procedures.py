@@ -184,3 +184,23 @@ def test_plan_creates_replaces_and_drops_a_procedure(tmp_path: Path, empty_db: s
     script = migrate(empty_db, spec(tmp_path, old, "back"))
     assert "DROP PROCEDURE app.bump(integer);" in script
     assert rows(empty_db, "SELECT count(*) FROM app.events") == [(1,)]  # data kept throughout
+
+
+def test_a_function_that_becomes_a_procedure_is_replaced(tmp_path: Path, empty_db: str) -> None:
+    """PostgreSQL cannot turn a function into a procedure in place: DROP FUNCTION, then CREATE PROCEDURE."""
+    old = copy.deepcopy(BASE)
+    old["functions"] = {"app.bump": {"args": {"n": "integer"}, "returns": "integer", "language": "sql",
+                                     "body": "SELECT n + 1"}}
+    del old["procedures"]["app.bump"]
+    live.apply_sql(empty_db, sql_of(build(spec(tmp_path, old, "old")).files, "schema.sql"))
+    script = migrate(empty_db, spec(tmp_path, BASE, "new"))
+    assert script.index("DROP FUNCTION app.bump(integer);") < script.index("CREATE PROCEDURE app.bump(")
+    assert rows(empty_db, "SELECT prokind::text FROM pg_proc WHERE proname = 'bump'") == [("p",)]
+
+
+def test_schema_docs_list_procedures(tmp_path: Path) -> None:
+    from generator.schemadocs import module_page
+
+    catalog = check(load_spec(spec(tmp_path, BASE)))
+    page = module_page(catalog, catalog.schema.modules[0])
+    assert "| `app.bump(INOUT n integer)` | (procedure) | sql |" in page
