@@ -116,7 +116,8 @@ class CreateSequence(Create):
 @renders()
 @dataclass(frozen=True)
 class CreateFunction(Create):
-    pass
+    def describe(self) -> str:
+        return f"create {self.item.obj.KIND} {self.item.key[1]}"  # a function or a procedure
 
 
 @renders()
@@ -125,7 +126,7 @@ class ReplaceFunction(Create):
     """CREATE OR REPLACE FUNCTION: same name and argument types, new body or attributes; grants stay."""
 
     def describe(self) -> str:
-        return f"replace function {self.item.key[1]}"
+        return f"replace {self.item.obj.KIND} {self.item.key[1]}"
 
     def render(self, catalog: Catalog) -> str:
         return render_item(Placed(self.item, 0), catalog, replace=True, notes=[])
