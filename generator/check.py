@@ -463,6 +463,10 @@ class Checker:
     def check_signature(self, function: Function) -> None:
         """A key written as a signature (`add(integer, integer)`) names the argument types `args:` gives (IN,
         INOUT and VARIADIC ones, compared as PostgreSQL compares them: `int` is `integer`)."""
+        if function.signature is None and ("(" in function.name or ")" in function.name):
+            self.err(function.loc("name"), f"{function.KIND} key {function.name!r} is neither a name nor a "
+                                           "signature `name(type, ...)`")
+            return
         if function.signature is None:
             overloads = self.catalog.overloads.get(to_qname(function.name), [])
             if len(overloads) > 1:

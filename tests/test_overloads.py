@@ -97,6 +97,8 @@ def test_a_key_spelt_otherwise_is_the_same_identity(tmp_path: Path) -> None:
     ({"add": {"args": {"a": "numeric"}, "returns": "numeric", "language": "sql", "body": "SELECT a"}},
      "function add is overloaded: key each of public.add(integer, integer), public.add(numeric), "
      "public.add(text, text) by its signature (`add(numeric):`)"),
+    ({"add(": {"returns": "integer", "language": "sql", "body": "SELECT 1"}},
+     "function key 'add(' is neither a name nor a signature `name(type, ...)`"),
 ])
 def test_overload_keys_are_checked(tmp_path: Path, functions: dict[str, Any], message: str) -> None:
     body = copy.deepcopy(BASE)
