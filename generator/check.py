@@ -21,8 +21,10 @@ from .derive import (
     Catalog,
     Constraint,
     ReferenceSyntaxError,
+    function_id,
     identity_bounds,
     parse_reference,
+    routine_id,
     seed_key_text,
 )
 from .diagnostics import Collector, Pos
@@ -41,6 +43,7 @@ from .model import (
     Module,
     Partition,
     Policy,
+    Procedure,
     RawSql,
     Referencing,
     Schema,
@@ -216,10 +219,14 @@ class Checker:
             if name in self.catalog.tables or name in self.catalog.views:
                 self.err(type_def.loc("name"), f"type {type_def.name!r} has the name of a table or view, whose row "
                                                "type takes that name (PostgreSQL refuses it)")
-        for kind, label in (("functions", "function"), ("enums", "enum"), ("roles", "role"), ("schemas", "schema"),
+        # Functions and procedures share pg_proc: one name and argument types (however spelt) per schema.
+        for kind in ("functions", "procedures"):
+            for _, fn in self.catalog.schema.all(kind):
+                claim(("routine", routine_id(fn)), fn.loc("name"), f"{fn.KIND} (same name and argument types)")
+        for kind, label in (("enums", "enum"), ("roles", "role"), ("schemas", "schema"),
                             ("actors", "actor"), ("extensions", "extension"), ("raw", "raw SQL object")):
             for _, obj in self.catalog.schema.all(kind):
-                claim((kind, str(to_qname(obj.name)) if kind == "functions" else obj.name), obj.loc("name"), label)
+                claim((kind, obj.name), obj.loc("name"), label)
         for _, defaults in self.catalog.schema.all("default_privileges"):
             scope = (f"for role {defaults.for_role or '(the one running the SQL)'} "
                      f"{'in schema ' + defaults.schema if defaults.schema else 'in every schema'}")
@@ -262,7 +269,7 @@ class Checker:
                 self.err(seq.loc("min_value"), "sequence min_value must be below max_value")
             if seq.max_value is not None and seq.start > seq.max_value:
                 self.err(seq.loc("start"), "sequence start is above max_value")
-        for function in module.functions:
+        for function in (*module.functions, *module.procedures):
             self.check_function(function)
         for table in module.tables:
             self.check_table(table)
@@ -415,12 +422,13 @@ class Checker:
 
     # -- functions -----------------------------------------------------------------------------------------------
     def check_function(self, function: Function) -> None:
-        name = self.qualified_name(function.name, function.loc("name"), "function")
+        name = self.qualified_name(function.name, function.loc("name"), function.KIND)
         if len(function.args) > MAX_FUNCTION_ARGS:
-            self.err(function.loc("args"), f"function {function.name} has {len(function.args)} arguments "
+            self.err(function.loc("args"), f"{function.KIND} {function.name} has {len(function.args)} arguments "
                                            f"(PostgreSQL allows at most {MAX_FUNCTION_ARGS})")
         self.check_arguments(function)
-        returns = self.returns_of(function)
+        self.check_signature(function)
+        returns = self.returns_of(function) if not isinstance(function, Procedure) else None
         self.check_grants(function.grants, "function")
         self.check_owner(function)
         self.check_search_path(function)
@@ -432,7 +440,7 @@ class Checker:
             if value is not None and value <= 0:
                 self.err(function.loc(key), f"{function.name}: `{key}` must be positive")
         args = ", ".join(a.sql for a in function.args)
-        probe = sqlparse.function_probe(name.sql, args, str(returns) if returns else function.returns,
+        probe = sqlparse.function_probe(name.sql, args, str(returns) if returns else function.result,
                                         function.language, function.body)
         try:
             refs = sqlparse.body_references(function.language, probe, function.body)
@@ -455,6 +463,26 @@ class Checker:
             if unqualified:
                 self.err(function.loc("body"), f"{function.name} pins search_path to '' but names "
                                                  f"{', '.join(unqualified)} without a schema")
+
+    def check_signature(self, function: Function) -> None:
+        """A key written as a signature (`add(integer, integer)`) names the argument types `args:` gives (IN,
+        INOUT and VARIADIC ones, compared as PostgreSQL compares them: `int` is `integer`)."""
+        if function.signature is None and ("(" in function.name or ")" in function.name):
+            self.err(function.loc("name"), f"{function.KIND} key {function.name!r} is neither a name nor a "
+                                           "signature `name(type, ...)`")
+            return
+        if function.signature is None:
+            overloads = self.catalog.overloads.get(to_qname(function.name), [])
+            if len(overloads) > 1:
+                self.err(function.loc("name"), f"{function.KIND} {function.name} is overloaded: key each of "
+                                               f"{', '.join(routine_id(f) for f in overloads)} by its signature "
+                                               f"(`{routine_id(function).removeprefix('public.')}:`)")
+            return
+        written = function_id(to_qname(function.name), function.signature)
+        if written != routine_id(function):
+            self.err(function.loc("name"), f"{function.KIND} key {written.split('.', 1)[1]} does not match its "
+                                           f"arguments: their types make it {routine_id(function).split('.', 1)[1]}"
+                                           " (the key lists the types of the IN, INOUT and VARIADIC arguments)")
 
     def check_arguments(self, function: Function) -> None:
         defaulted: str | None = None
@@ -1175,10 +1203,12 @@ class Checker:
     def check_trigger(self, table: Table | View, trigger: Trigger) -> None:
         self.plain_name(trigger.name, trigger.loc("name"), "trigger")
         self.check_trigger_kind(table, trigger)
-        fname = to_qname(trigger.function)
-        function = self.catalog.functions.get(fname)
-        if function is None:
-            self.err(trigger.loc("function"), f"trigger {trigger.name} calls unknown function {trigger.function}")
+        function = self.catalog.routine(trigger.function)
+        if not isinstance(function, Function):
+            said = f" calls {function}" if function.startswith("unknown") else f": {function}"
+            self.err(trigger.loc("function"), f"trigger {trigger.name}{said}")
+        elif isinstance(function, Procedure):
+            self.err(trigger.loc("function"), f"{trigger.function} is a procedure, not a trigger function")
         elif function.returns.strip().lower() != "trigger" or function.args:
             self.err(trigger.loc("function"), f"{trigger.function} is not a trigger function "
                                                 "(it must take no arguments and return trigger)")

@@ -37,9 +37,23 @@ from .model import (
     Unique,
     ValueList,
     View,
+    split_types,
 )
 from .partitions import PartitionEntry, partitions_of
-from .sqltext import DEFAULT_SCHEMA, INDEX_KEY, QName, fragment, ident, index_key_suffix, literal, qname, unquote_ident
+from .sqltext import (
+    DEFAULT_SCHEMA,
+    INDEX_KEY,
+    QName,
+    SqlType,
+    TypeSyntaxError,
+    fragment,
+    ident,
+    index_key_suffix,
+    literal,
+    parse_type,
+    qname,
+    unquote_ident,
+)
 
 # Roles every PostgreSQL database has, usable in grants and policies without being declared.
 BUILTIN_ROLES = frozenset({"public"})
@@ -113,6 +127,33 @@ def index_key_sql(key: str) -> str:
         return fragment(key)
     head = f"({fragment(m['expr'])})" if m["expr"] is not None else ident(unquote_ident(m["col"]))
     return " ".join(filter(None, (head, index_key_suffix(m))))
+
+
+def identity_type(text: str) -> str:
+    """An argument type as a function's identity holds it: canonical spelling, without a length or precision
+    (PostgreSQL ignores them there: `varchar(10)` is `varchar`); text it cannot parse, as written (check says why)."""
+    try:
+        parsed = parse_type(text)
+    except TypeSyntaxError:
+        return " ".join(text.lower().split())
+    return str(SqlType(parsed.base, (), parsed.array_dims))
+
+
+def function_id(name: QName, types: tuple[str, ...]) -> str:
+    """A function's (or procedure's) identity as one text, `public.add(integer, integer)`: its order key, and
+    what DROP FUNCTION names."""
+    return f"{name}({', '.join(identity_type(t) for t in types)})"
+
+
+def routine_id(function: Function) -> str:
+    """The identity of a declared function or procedure: its name and the types of its IN, INOUT and VARIADIC
+    arguments."""
+    return function_id(qname(function.name), tuple(a.type for a in function.inputs))
+
+
+def routine_label(function: Function) -> str:
+    """How messages name a function: `public.add(integer, integer)` (its identity)."""
+    return f"{function.KIND} {routine_id(function)}"
 
 
 class ReferenceSyntaxError(ValueError):
@@ -321,6 +362,50 @@ class Catalog:
         return {k: v for k, (_, v) in self._index("functions").items() if isinstance(v, Function)}
 
     @cached_property
+    def routines(self) -> dict[str, Function]:
+        """Every function and procedure by identity (routine_id); the first definition wins (a second is a check
+        error)."""
+        out: dict[str, Function] = {}
+        for kind in ("functions", "procedures"):
+            for _, fn in self.schema.all(kind):
+                out.setdefault(routine_id(fn), fn)
+        return out
+
+    @cached_property
+    def overloads(self) -> dict[QName, list[Function]]:
+        """The functions and procedures of each name, in identity order."""
+        out: dict[QName, list[Function]] = {}
+        for key in sorted(self.routines):
+            fn = self.routines[key]
+            out.setdefault(qname(fn.name), []).append(fn)
+        return out
+
+    def routine(self, text: str) -> Function | str:
+        """The function or procedure a reference names: `name` or `schema.name` when the name is not overloaded,
+        else `name(type, ...)` (the types of its IN, INOUT and VARIADIC arguments). A message saying why when it
+        names none (unknown, or ambiguous)."""
+        name, paren, rest = text.partition("(")
+        candidates = self.overloads.get(qname(name.strip()), [])
+        if paren:
+            if not rest.rstrip().endswith(")"):
+                return f"{text!r} is not of the form name or name(type, ...)"
+            wanted = function_id(qname(name.strip()), split_types(rest.rstrip()[:-1]))
+            found = self.routines.get(wanted)
+            if found is None:
+                known = ", ".join(routine_id(f) for f in candidates)
+                return f"no function {wanted}" + (f" (declared: {known})" if known else "")
+            return found
+        if not candidates:
+            return f"unknown function {text}"
+        if len(candidates) > 1:
+            return (f"{text} is overloaded: name one of {', '.join(routine_id(f) for f in candidates)}")
+        return candidates[0]
+
+    def routine_key(self, fn: Function) -> tuple[str, str]:
+        """The order key (order.py) of a function or procedure."""
+        return ("function", routine_id(fn))
+
+    @cached_property
     def sequences(self) -> dict[QName, Sequence]:
         return {k: v for k, (_, v) in self._index("sequences").items() if isinstance(v, Sequence)}
 
@@ -353,14 +438,19 @@ class Catalog:
             return (words[0], words[1]) if words[1] in known[words[0]] else None
         name = qname(text.strip())
         relations: tuple[tuple[str, Mapping[QName, object]], ...] = (
-            ("table", self.tables), ("view", self.views), ("sequence", self.sequences), ("function", self.functions),
-            ("type", self.types))
-        return next(((kind, str(name)) for kind, objects in relations if name in objects), None)
+            ("table", self.tables), ("view", self.views), ("sequence", self.sequences), ("type", self.types))
+        found = next(((kind, str(name)) for kind, objects in relations if name in objects), None)
+        if found is None and ("(" in text or name in self.overloads):
+            routine = self.routine(text.strip())  # a function or procedure, by signature where overloaded
+            return self.routine_key(routine) if isinstance(routine, Function) else None
+        return found
 
     def raw_dependency_names(self) -> list[str]:
         """Every name a `depends_on` entry may give (for did-you-mean)."""
-        qualified = [n for kind in (self.tables, self.views, self.sequences, self.functions, self.types) for n in kind]
+        qualified = [n for kind in (self.tables, self.views, self.sequences, self.types) for n in kind]
+        qualified += [n for n, fns in self.overloads.items() if len(fns) == 1]
         names = [str(n) for n in qualified] + [n.name for n in qualified if n.schema == DEFAULT_SCHEMA]
+        names += [routine_id(f) for fns in self.overloads.values() if len(fns) > 1 for f in fns]
         names += [f"schema {n}" for n in self.schemas if n != DEFAULT_SCHEMA]
         names += [f"{kind} {n}" for kind, objects in (("extension", self.extensions), ("role", self.roles),
                                                        ("raw", self.raw)) for n in objects]
@@ -415,7 +505,7 @@ class Catalog:
     def resolve_function(self, schema: str | None, name: str) -> QName | None:
         """A call `schema.name(...)` or `name(...)` (search_path public) -> a declared function, if it is one."""
         key = QName(schema or DEFAULT_SCHEMA, name)
-        return key if key in self.functions else None
+        return key if key in self.overloads else None
 
     def resolve_relation(self, schema: str | None, name: str) -> QName | None:
         key = QName(schema or DEFAULT_SCHEMA, name)

@@ -32,7 +32,15 @@ from pglast import enums
 
 from . import introspect, model, sqlparse
 from .check import check
-from .derive import Catalog, Constraint, ReferenceSyntaxError, identity_options, parse_reference
+from .derive import (
+    Catalog,
+    Constraint,
+    ReferenceSyntaxError,
+    identity_options,
+    identity_type,
+    parse_reference,
+    routine_id,
+)
 from .introspect import DatabaseError, Snapshot
 from .load import load_spec
 from .model import Column, Function, Grant, Index, MaterializedView, Policy, Role, SchemaDef, Table, Trigger, View
@@ -59,6 +67,7 @@ from .sqltext import (
     parse_returns,
     parse_type,
     qname,
+    routine_name,
     value_literal,
 )
 
@@ -927,43 +936,51 @@ class _Drift:
 
     # -- functions --------------------------------------------------------------------------------------------------
     def functions(self) -> None:
-        spec = self.spec("function", self.catalog.functions.values())
-        db: dict[QName, list[Function]] = {}
-        for fn in self.db.module.functions:
-            if f"function {qname(fn.name)}" not in self.skip and qname(fn.name).schema not in self.foreign:
-                db.setdefault(qname(fn.name), []).append(fn)
-        for name in sorted(set(spec) | set(db)):
-            found = db.get(name, [])
-            want = spec.get(name)
-            # Overloads are not in the spec: the database's function of the same argument types is the one.
-            match = next((f for f in found if want and _arg_types(f) == _arg_types(want)), found[0] if found else None)
-            for other in found:
-                if other is not match or want is None:
-                    self.add(Subject(f"function {_signature(other)}", "function", _identity(other)), EXTRA, "extra")
-            if want is not None and match is None:
-                self.add(Subject(f"function {_signature(want)}", "function", _identity(want)), MISSING, "missing")
-            elif want is not None and match is not None:
-                self.function(Subject(f"function {_signature(want)}", "function", _identity(want)), want, match)
+        """Functions and procedures, each overload its own object: paired by identity (name and the types of the
+        IN, INOUT and VARIADIC arguments). One whose argument types changed is another object (missing, and
+        extra)."""
+        spec = {routine_id(f): f for f in self.catalog.routines.values()
+                if f"function {qname(f.name)}" not in self.skip}
+        db: dict[str, Function] = {}
+        for found in (*self.db.module.functions, *self.db.module.procedures):
+            if f"function {qname(found.name)}" not in self.skip and qname(found.name).schema not in self.foreign:
+                db.setdefault(routine_id(found), found)
+        for key in sorted(set(spec) | set(db), key=_routine_order):
+            want, have = spec.get(key), db.get(key)
+            fn = want or have
+            assert fn is not None
+            subject = Subject(f"{fn.KIND} {_signature(fn)}", "function", _identity(fn))
+            if have is None:
+                self.add(subject, MISSING, "missing")
+            elif want is None:
+                self.add(subject, EXTRA, "extra")
+            else:
+                self.function(subject, want, have)
 
     def function(self, subject: str, spec: Function, db: Function) -> None:
         def args(fn: Function) -> tuple[str, ...]:
             return tuple(("" if a.mode == "in" else f"{a.mode} ") + f"{a.name} {_type(a.type)}".strip()
                          for a in fn.args)
 
+        if spec.KIND != db.KIND:
+            self.value(subject, "kind", spec.KIND, db.KIND)
         self.value(subject, "arguments", args(spec), args(db))
         normal = [self.normal_pair(a.default, b.default, lambda canon, text: canon.expression(text))
                   for a, b in zip(spec.args, db.args, strict=False)]
         if any(x != y for x, y in normal) and len(spec.args) == len(db.args):
             self.value(subject, "argument defaults", _defaults(spec), _defaults(db))
-        self.value(subject, "returns", _returns(spec.returns), _returns(db.returns))
+        results = spec.KIND == db.KIND  # the result and what describes it: a procedure has none
+        if results:
+            self.value(subject, "returns", _returns(spec.returns), _returns(db.returns))
         for what in ("language", "volatility", "security", "strict", "leakproof", "parallel", "cost", "rows"):
-            self.value(subject, what, getattr(spec, what), getattr(db, what))
+            if results or what in ("language", "security"):
+                self.value(subject, what, getattr(spec, what), getattr(db, what))
         if spec.search_path != db.search_path:
             self.value(subject, "search_path", *(_quoted(None if p is None else ", ".join(p))
                                                  for p in (spec.search_path, db.search_path)))
         if spec.body.strip() != db.body.strip():
             self.add(subject, _body_difference(spec.body, db.body), "body")
-        self.grants(subject, f"function {_signature(spec)}", "function", spec.grants, db.grants)
+        self.grants(subject, f"{spec.KIND} {_signature(spec)}", "function", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
         self.owner(subject, spec.owner, db.owner)
 
@@ -1193,7 +1210,7 @@ class _Drift:
         self.value(subject, "events", _events(spec.events), _events(db.events))
         self.value(subject, "UPDATE OF", tuple(spec.columns), tuple(db.columns))
         self.value(subject, "for each", spec.for_each, db.for_each)
-        self.value(subject, "function", qname(spec.function), qname(db.function))
+        self.value(subject, "function", routine_name(spec.function), routine_name(db.function))
         self.value(subject, "arguments", f"({', '.join(map(literal, spec.args))})",
                    f"({', '.join(map(literal, db.args))})")
         self.fragment(subject, "WHEN", spec.when, db.when, lambda c, t: c.expression(t))
@@ -1262,12 +1279,18 @@ def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:
 
 
 def _arg_types(fn: Function) -> tuple[str, ...]:
-    return tuple(_type(a.type) for a in fn.inputs)
+    return tuple(identity_type(a.type) for a in fn.inputs)
 
 
 def _identity(fn: Function) -> tuple[QName, tuple[str, ...]]:
     """A function's identity: its name and argument types (what DROP FUNCTION names)."""
     return qname(fn.name), _arg_types(fn)
+
+
+def _routine_order(key: str) -> tuple[str, str]:
+    """Functions by name, then argument types (the order differences are reported in)."""
+    name, _, types = key.partition("(")
+    return name, types
 
 
 def _signature(fn: Function) -> str:
@@ -1312,6 +1335,7 @@ def scope(catalog: Catalog, *, include_platform: bool = True) -> tuple[list[str]
         for kind in ("type", "sequence", "function", "table", "view"):
             skipped |= {f"{kind} {qname(o.name)}" for o in getattr(module, f"{kind}s")}
         skipped |= {f"materialized view {qname(o.name)}" for o in module.materialized_views}
+        skipped |= {f"function {qname(o.name)}" for o in module.procedures}
     schemas = sorted(n for n in catalog.schemas if f"schema {n}" not in skipped)
     roles = sorted(n for n in catalog.roles if f"role {n}" not in skipped)
     return schemas, roles, frozenset(skipped)

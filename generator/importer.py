@@ -30,14 +30,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from . import introspect
 from .check import BOOTSTRAP_SUPERUSER, check
 from .decode import key_field, shorthand_field, spec_fields
-from .derive import SEED_REGISTRY_SCHEMA
+from .derive import SEED_REGISTRY_SCHEMA, function_id, identity_type, routine_id
 from .diagnostics import SpecError
 from .editorschema import modeline
 from .introspect import DatabaseError, Snapshot
@@ -66,6 +66,7 @@ from .model import (
     Partition,
     Policy,
     PrimaryKey,
+    Procedure,
     Referencing,
     Role,
     SchemaDef,
@@ -75,6 +76,7 @@ from .model import (
     TypeDef,
     Unique,
     View,
+    split_types,
 )
 from .output import write_text_atomically
 from .partitions import walk_partitions
@@ -85,6 +87,7 @@ if TYPE_CHECKING:
     import psycopg
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
+R = TypeVar("R", bound=Function)
 # Schemas of PostgreSQL itself, never imported unless named with --schema.
 SYSTEM_SCHEMA = re.compile(r"\A(pg_.*|information_schema)\Z")
 # The queries naming what the spec language cannot say (kind, name[, detail]).
@@ -92,8 +95,10 @@ UNSUPPORTED_QUERIES = ("unmodelled", "import_unsupported")
 SCHEMA_FILE = "spec.schema.json"  # beside the spec directory, as `pgspec init` lays a project out
 FLOW_WIDTH = 100
 # Module fields holding objects with grants -> the ACL kind whose "all privileges" they use.
-OWNER_HOLDERS = ("schemas", "sequences", "functions", "tables", "views")  # kinds with `owner:` (types have none yet)
-GRANT_HOLDERS = {"schemas": "schema", "sequences": "sequence", "functions": "function", "tables": "table",
+# kinds with `owner:` (types have none yet)
+OWNER_HOLDERS = ("schemas", "sequences", "functions", "procedures", "tables", "views")
+GRANT_HOLDERS = {"schemas": "schema", "sequences": "sequence", "functions": "function", "procedures": "function",
+                 "tables": "table",
                  "types": "type",
                  "views": "table"}  # a mapping of scalars up to this many characters is written on one line
 
@@ -129,7 +134,8 @@ def user_schemas(conn: psycopg.Connection[Any]) -> list[str]:
 def referenced_roles(module: Module) -> list[str]:
     """The roles the spec's grants and policies name (roles are cluster-wide: only these are the spec's)."""
     names: set[str] = set()
-    holders: list[Any] = [*module.schemas, *module.sequences, *module.functions, *module.tables, *module.views,
+    holders: list[Any] = [*module.schemas, *module.sequences, *module.functions, *module.procedures, *module.tables,
+                          *module.views,
                           *module.types]
     for obj in holders:
         names.update(g.role for g in obj.grants)
@@ -235,8 +241,37 @@ def spec_reference(text: str) -> str:
 
 
 def skipped_functions(unsupported: Iterable[Unsupported]) -> set[str]:
-    """Functions the spec cannot declare (overloads, unnamed arguments, other languages): left out, reported."""
-    return {u.name.partition("(")[0] for u in unsupported if u.kind == "function"}
+    """Functions and procedures the spec cannot declare (unnamed arguments, other languages): left out, reported.
+    By identity (routine_id): the other overloads of the name are imported."""
+    out = set()
+    for u in unsupported:
+        if u.kind in ("function", "procedure"):
+            name, _, types = u.name.partition("(")
+            out.add(function_id(qname(_unquote(name)), split_types(types.rstrip().removesuffix(")"))))
+    return out
+
+
+def overload_keys(routines: Iterable[R]) -> tuple[R, ...]:
+    """Functions and procedures named as the spec names them: an overloaded name keyed by its signature
+    (`add(integer, integer)`), the others by name alone."""
+    routines = tuple(routines)
+    names = [qname(f.name) for f in routines]
+    out = []
+    for fn in routines:
+        name = spec_name(fn.name)
+        if names.count(qname(fn.name)) > 1:
+            types = (identity_type(a.type).removeprefix(f"{DEFAULT_SCHEMA}.") for a in fn.inputs)
+            name = f"{name}({', '.join(types)})"
+        out.append(dataclasses.replace(fn, name=name))
+    return tuple(out)
+
+
+def overloaded_triggers(table: Table, overloaded: set[QName]) -> Table:
+    """A trigger calling an overloaded name names the function without arguments (`touch()`), the one a trigger
+    calls."""
+    return dataclasses.replace(table, triggers=tuple(
+        dataclasses.replace(t, function=f"{t.function}()") if qname(t.function) in overloaded else t
+        for t in table.triggers))
 
 
 # Columns whose default belongs to something the spec cannot say (an owned sequence): the column is imported
@@ -434,6 +469,8 @@ def fields(obj: Any, skip: Iterable[str] = ()) -> Any:
 
 def key_of(obj: Any) -> str:
     cls: type = type(obj)
+    if isinstance(obj, Function) and obj.signature is not None:  # an overload, keyed by its signature
+        return f"{obj.name}({', '.join(obj.signature)})"
     return str(getattr(obj, key_field(cls) or ""))
 
 
@@ -488,7 +525,7 @@ def write_sequence(seq: Sequence) -> Any:
     return fields(seq)
 
 
-@writer(Function)
+@writer(Function, Procedure)
 def write_function(fn: Function) -> Any:
     out = fields(fn, skip=("search_path", "body", "grants", "comment"))
     out = dict(out)  # block style: a function always has a body
@@ -559,8 +596,11 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
     """The platform module (roles), then one module per schema, or per schema and group of tables (--split)."""
     db = imported.module
     skip = skipped_functions(imported.unsupported)
-    functions = [f for f in db.functions if f.name not in {_unquote(s) for s in skip}]
-    named: list[Any] = [*db.types, *db.tables, *db.views, *db.sequences, *functions]
+    functions = [f for f in db.functions if routine_id(f) not in skip]
+    procedures = [f for f in db.procedures if routine_id(f) not in skip]
+    every = [*functions, *procedures]
+    overloaded = {n for n in map(qname, (f.name for f in every)) if sum(qname(f.name) == n for f in every) > 1}
+    named: list[Any] = [*db.types, *db.tables, *db.views, *db.sequences, *functions, *procedures]
     # Extensions are database-wide; those whose objects are in an imported schema go into that schema's module
     # (written without their version: the spec then installs the server's default one).
     chosen = {s.name for s in db.schemas}
@@ -578,7 +618,8 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
         def mine(objs: Iterable[Any], schema: str = schema) -> tuple[Any, ...]:
             return tuple(o for o in objs if _schema_of(o.name) == schema)
 
-        tables = [without_foreign_defaults(t, imported.unsupported) for t in mine(db.tables)]
+        tables = [overloaded_triggers(without_foreign_defaults(t, imported.unsupported), overloaded)
+                  for t in mine(db.tables)]
         base = Module(module=f"Schema {schema}",
                       schemas=tuple(s for s in db.schemas if s.name == schema != DEFAULT_SCHEMA),
                       extensions=tuple(e for e in extensions if e.schema == schema),
@@ -587,7 +628,8 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
                                                if d.schema == schema or (d.schema is None and schema == first)),
                       types=tuple(dataclasses.replace(t, name=spec_name(t.name)) for t in mine(db.types)),
                       sequences=tuple(sequence_defaults(s) for s in mine(db.sequences)),
-                      functions=tuple(dataclasses.replace(f, name=spec_name(f.name)) for f in mine(functions)),
+                      functions=overload_keys(mine(functions)),
+                      procedures=overload_keys(mine(procedures)),
                       views=tuple(map(spec_view, mine(db.views))),
                       materialized_views=tuple(map(spec_matview, mine(db.materialized_views))),
                       description=f"Imported from the database's schema {schema} by `pgspec import` (seed rows "
@@ -681,7 +723,7 @@ def main(args: argparse.Namespace) -> int:
         write_text_atomically(out / name, text)
     write_text_atomically(out.parent / SCHEMA_FILE, json_schema_text())
     counts = ", ".join(f"{sum(len(getattr(f.module, kind)) for f in files)} {kind}"
-                       for kind in ("tables", "views", "functions", "sequences", "roles"))
+                       for kind in ("tables", "views", "functions", "procedures", "sequences", "roles"))
     print(f"{display_path(out)}: {len(texts)} files; {counts} ({time.perf_counter() - started:.2f} s)")
     status = EXIT_OK
     for u in imported.unsupported:

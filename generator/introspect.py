@@ -414,6 +414,7 @@ class _Reader:
         tables = [r for r in self.relations.values() if r.kind not in ("v", "m")]
         views = [r for r in self.relations.values() if r.kind == "v"]
         matviews = [r for r in self.relations.values() if r.kind == "m"]
+        routines = [self.function(*row) for row in self.rows("functions", schemas=self.schemas)]
         module = Module(
             module="database",
             roles=tuple(Role(name=n, login=login, bypass_rls=bypass)
@@ -425,7 +426,8 @@ class _Reader:
             default_privileges=self.default_privileges(),
             types=self.types(),
             sequences=tuple(self.sequence(*row) for row in self.rows("sequences", schemas=self.schemas)),
-            functions=tuple(self.function(*row) for row in self.rows("functions", schemas=self.schemas)),
+            functions=tuple(f for f in routines if not isinstance(f, model.Procedure)),
+            procedures=tuple(f for f in routines if isinstance(f, model.Procedure)),
             tables=tuple(r.table() for r in tables), views=tuple(r.view() for r in views),
             materialized_views=tuple(r.matview() for r in matviews))
         return Snapshot(
@@ -546,17 +548,23 @@ class _Reader:
     @staticmethod
     def function(schema: str, name: str, args: list[list[str]], returns: str, language: str, volatility: str,
                  definer: bool, strict: bool, leakproof: bool, parallel: str, cost: int, rows: int,
-                 config: list[str], body: str, comment: str | None, acl: list[list[str]], owner: str) -> Function:
+                 config: list[str], body: str, comment: str | None, acl: list[list[str]], owner: str,
+                 kind: str = "f") -> Function:
         setting = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
         # As the model holds it: one item per schema, () when pinned empty (stored as `""`).
         search_path = None if setting is None else search_path_items(setting)
         # language and volatility may lie beyond the spec's choices (c, internal, ...): the model types are
         # Literals, the database's values are what they are.
         # COST and ROWS as the spec leaves them unsaid: PostgreSQL's defaults (100; 1000 rows for a set, else 0).
+        arguments = tuple(Argument(name=n, type=canonical_type(t), default=Sql(d) if d is not None else None,
+                                   mode=cast(Any, _ARG_MODE[m])) for n, t, d, m in args)
+        if kind == "p":  # a procedure: no result (pg_get_function_result gives none), nor what describes one
+            return model.Procedure(name=str(QName(schema, name)), args=arguments, language=cast(Any, language),
+                                   security="definer" if definer else "invoker", search_path=search_path,
+                                   body=Sql(body), grants=grants(acl), comment=comment, owner=owner)
         setof = canonical_returns(returns).setof
         return Function(name=str(QName(schema, name)),
-                        args=tuple(Argument(name=n, type=canonical_type(t), default=Sql(d) if d is not None else None,
-                                            mode=cast(Any, _ARG_MODE[m])) for n, t, d, m in args),
+                        args=arguments,
                         returns=str(canonical_returns(returns)), language=cast(Any, language),
                         volatility=cast(Any, _VOLATILITY.get(volatility, volatility)),
                         security="definer" if definer else "invoker", search_path=search_path, strict=strict,

@@ -59,7 +59,7 @@ from .model import Function, Table
 from .order import Placed
 from .render import Piece, module_pieces, render_item
 from .report import Record
-from .sqltext import ident, qname
+from .sqltext import ident, qname, routine_name
 
 ENV_DSN = "PGSPEC_JUDGE_DSN"
 ENV_HOME = "PGSPEC_JUDGE_HOME"
@@ -364,7 +364,7 @@ def _plpgsql(conn: psycopg.Connection[Any], placed: list[Placed]) \
     callers: dict[str, list[str]] = {}  # trigger function -> the tables whose triggers call it
     for p in placed:
         if p.item.kind == "trigger" and p.item.table is not None:
-            callers.setdefault(str(qname(p.item.obj.function)), []).append(qname(p.item.table.name).sql)
+            callers.setdefault(str(routine_name(p.item.obj.function)), []).append(qname(p.item.table.name).sql)
     available = conn.execute("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'plpgsql_check'")
     if available.fetchone() is not None and _execute(conn, "CREATE EXTENSION IF NOT EXISTS plpgsql_check") is None:
         return _plpgsql_check(conn, functions, callers)
@@ -414,7 +414,7 @@ def _prepared(conn: psycopg.Connection[Any], functions: list[Function], callers:
     warnings: list[Record] = []
     for function in functions:
         create = sqlparse.function_probe(qname(function.name).sql, ", ".join(a.sql for a in function.args),
-                                         function.returns, "plpgsql", function.body)
+                                         function.result, "plpgsql", function.body)
         args = [plpgsql_probe.Arg(a.name, a.type, a.mode) for a in function.args]
         said: set[str] = set()
         for relation in _relations(function, callers):

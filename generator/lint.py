@@ -31,7 +31,7 @@ from pglast.enums.primnodes import BoolExprType, NullTestType
 
 from . import sqlparse
 from .check import check, declared_at
-from .derive import Catalog, Constraint, ReferenceSyntaxError
+from .derive import Catalog, Constraint, ReferenceSyntaxError, routine_id
 from .diagnostics import NOWHERE, Pos
 from .introspect import search_path_items
 from .load import load_spec
@@ -213,8 +213,9 @@ class Context:
         return f"view:{name}"
 
     @staticmethod
-    def function_key(name: QName) -> str:
-        return f"function:{name}"
+    def function_key(function: Function) -> str:
+        """By identity: each overload (and procedure) has its own `lint: ignore`."""
+        return f"function:{routine_id(function)}"
 
     @cached_property
     def tables(self) -> list[tuple[QName, Table]]:
@@ -226,7 +227,7 @@ class Context:
 
     @cached_property
     def functions(self) -> list[tuple[QName, Function]]:
-        return [(qname(f.name), f) for _, f in self.catalog.schema.all("functions")]
+        return [(qname(f.name), f) for kind in ("functions", "procedures") for _, f in self.catalog.schema.all(kind)]
 
     def policies(self) -> Iterator[tuple[QName, Table, Policy]]:
         for name, table in self.tables:
@@ -259,15 +260,16 @@ class Context:
         if not isinstance(node, ast.FuncCall) or any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node.args)):
             return False
         declared = self.catalog.resolve_function(*call_name(node))
-        function = self.catalog.functions.get(declared) if declared else None
-        return function is not None and function.volatility == "stable"
+        overloads = self.catalog.overloads.get(declared, []) if declared else []
+        return bool(overloads) and all(f.volatility == "stable" for f in overloads)
 
     @cached_property
     def role_helpers(self) -> dict[QName, QName]:
         """Tables read by STABLE SQL functions returning boolean (role-check helpers such as has_any_role), with
         the first such helper by name."""
         helpers: dict[QName, QName] = {}
-        for name, function in sorted(self.catalog.functions.items()):
+        for _, function in sorted(self.catalog.routines.items()):
+            name = qname(function.name)
             if function.language != "sql" or function.volatility != "stable" or function.returns != "boolean":
                 continue
             try:
@@ -618,7 +620,7 @@ def function_search_path_mutable(ctx: Context) -> Iterator[Hit]:
             yield Hit(str(name), function.loc("name"),
                       f"{'SECURITY DEFINER ' if definer else ''}function {name} has no fixed search_path",
                       "pin it with `search_path: ''` (SET search_path = '') and qualify the names it uses",
-                      (ctx.function_key(name),),
+                      (ctx.function_key(function),),
                       "error" if definer else None)
 
 
@@ -636,7 +638,7 @@ def security_definer_search_path_not_empty(ctx: Context) -> Iterator[Hit]:
         if function.security == "definer" and function.search_path:  # None: function_search_path_mutable's
             yield Hit(str(name), function.loc("search_path"),
                       f"SECURITY DEFINER function {name} sets search_path to {', '.join(function.search_path)}",
-                      "pin it with `search_path: ''` and qualify the names it uses", (ctx.function_key(name),))
+                      "pin it with `search_path: ''` and qualify the names it uses", (ctx.function_key(function),))
 
 
 @rule("plpgsql_body_unchecked", "warning", "PL/pgSQL body that pglast's parser cannot read, so its SQL goes unchecked",
@@ -653,11 +655,11 @@ def plpgsql_body_unchecked(ctx: Context) -> Iterator[Hit]:
             continue
         args = ", ".join(a.sql for a in function.args)
         try:
-            sqlparse.plpgsql_fragments(sqlparse.function_probe(name.sql, args, function.returns, "plpgsql",
+            sqlparse.plpgsql_fragments(sqlparse.function_probe(name.sql, args, function.result, "plpgsql",
                                                                function.body))
         except sqlparse.PlpgsqlUnsupported as exc:
             yield Hit(str(name), function.loc("body"), f"the body of {name} is not checked: {exc}",
-                      "make sure a live test applies it", (ctx.function_key(name),))
+                      "make sure a live test applies it", (ctx.function_key(function),))
         except SqlSyntaxError:
             continue  # refused by `check` in a spec; a database's body is PostgreSQL's business
 
@@ -677,7 +679,7 @@ def anon_security_definer_function_executable(ctx: Context) -> Iterator[Hit]:
         if grants:
             yield Hit(str(name), grants[0].loc("role"),
                       f"SECURITY DEFINER function {name} is executable by {', '.join(g.role for g in grants)}",
-                      "grant EXECUTE to authenticated (or the roles that need it) only", (ctx.function_key(name),))
+                      "grant EXECUTE to authenticated (or the roles that need it) only", (ctx.function_key(function),))
 
 
 @rule("no_primary_key", "warning", "table without a primary key",
@@ -741,7 +743,7 @@ def name_needs_quoting(ctx: Context) -> Iterator[Hit]:
     for name, function in ctx.functions:
         if odd(name):
             yield Hit(str(name), function.loc("name"), f"function {name} needs double quotes in SQL",
-                      f"write it as {name.sql}", (ctx.function_key(name),))
+                      f"write it as {name.sql}", (ctx.function_key(function),))
 
 
 @rule("timestamp_without_time_zone", "warning", "column of type timestamp (without time zone)",
@@ -867,7 +869,8 @@ def suppression_holders(catalog: Catalog) -> dict[str, Lint]:
         candidates += [(Context.policy_key(name, p), p.lint) for p in table.policies]
         out.update({k: v for k, v in candidates if v is not None})
     out.update({Context.view_key(qname(v.name)): v.lint for _, v in catalog.schema.all("views") if v.lint})
-    out.update({Context.function_key(qname(f.name)): f.lint for _, f in catalog.schema.all("functions") if f.lint})
+    out.update({Context.function_key(f): f.lint for kind in ("functions", "procedures")
+                for _, f in catalog.schema.all(kind) if f.lint})
     return out
 
 

@@ -300,7 +300,10 @@ class Argument(Node):
 
 @dataclass(frozen=True)
 class Function(Node):
-    name: str = spec_field("Function name, `schema.name` or `name` (public). Overloads are not supported.", key=True)
+    name: str = spec_field(
+        "Function name, `schema.name` or `name` (public). Overloads (one name, other argument types) are each "
+        "keyed by their signature, `add(integer, integer)`: the types of the IN, INOUT and VARIADIC arguments, "
+        "as `args:` gives them (spelled as you like: `int` is `integer`).", key=True)
     renamed_from: str | None = spec_field(
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
@@ -333,6 +336,16 @@ class Function(Node):
     comment: str | None = spec_field("COMMENT ON FUNCTION.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
     lint: Lint | None = spec_field("Lint findings meant here, each with its reason: `{ignore: {RULE-ID: why}}`.")
+    # The argument types of a key written as a signature (`add(integer, integer)`), as written; None for a bare
+    # name. The name field holds the name alone. A spelling, not part of the function: not compared.
+    signature: tuple[str, ...] | None = field(default=None, compare=False, repr=False, metadata={"internal": True})
+
+    KIND = "function"  # the SQL keyword naming it (FUNCTION, PROCEDURE)
+
+    @property
+    def result(self) -> str | None:
+        """RETURNS as written; None for a procedure, which has none."""
+        return self.returns
 
     @property
     def inputs(self) -> tuple[Argument, ...]:
@@ -343,6 +356,61 @@ class Function(Node):
         # `search_path: ''` is the spelling of an empty path; one form, (), for every comparison downstream.
         if self.search_path == ("",):
             object.__setattr__(self, "search_path", ())
+        name, paren, rest = self.name.partition("(")
+        if paren and rest.rstrip().endswith(")"):  # a key written as a signature: the name, and its types
+            object.__setattr__(self, "name", name.strip())
+            object.__setattr__(self, "signature", split_types(rest.rstrip()[:-1]))
+
+
+def split_types(text: str) -> tuple[str, ...]:
+    """`integer, numeric(10, 2)` -> the types, split on the commas outside parentheses (empty text: none)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return () if parts == [""] else tuple(parts)
+
+
+def _fixed(value: Any) -> Any:
+    """A field of Function a procedure does not have: not in its YAML, always `value`."""
+    return field(default=value, metadata={"internal": True})
+
+
+@dataclass(frozen=True)
+class Procedure(Function):
+    """A procedure (CREATE PROCEDURE), run by CALL: a function's fields without a result (no returns, volatility,
+    strict, leakproof, parallel, cost or rows). It may COMMIT in its body when CALLed outside a transaction."""
+
+    LABEL = "procedure"
+    KIND = "procedure"
+    name: str = spec_field(
+        "Procedure name, `schema.name` or `name` (public); overloads keyed by signature as functions are. A "
+        "procedure and a function cannot have one name and the same argument types.", key=True)
+    args: tuple[Argument, ...] = spec_field(
+        "Arguments in order, `name: type`; mode in, out (PostgreSQL 14+: CALL passes NULL for it and gets its "
+        "value back), inout or variadic.", (), keyed=True)
+    returns: str = _fixed("void")
+    volatility: Literal["volatile", "stable", "immutable"] = _fixed("volatile")
+    strict: bool = _fixed(False)
+    leakproof: bool = _fixed(False)
+    parallel: Literal["unsafe", "restricted", "safe"] = _fixed("unsafe")
+    cost: int | None = _fixed(None)
+    rows: int | None = _fixed(None)
+    body: Sql = spec_field("Procedure body (without dollar quotes).", required=True)
+    owner: str | None = spec_field(
+        "Role owning the procedure (ALTER ... OWNER TO; a declared role). Not given: whoever runs the SQL, which "
+        "drift then leaves alone.")
+    grants: tuple[Grant, ...] = spec_field(
+        "EXECUTE grants (who may CALL it). Procedures are not executable by PUBLIC unless granted here.", (),
+        keyed=True)
+    comment: str | None = spec_field("COMMENT ON PROCEDURE.")
+
+    @property
+    def result(self) -> str | None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -854,6 +922,9 @@ class Module(Node):
         (), keyed=True)
     sequences: tuple[Sequence, ...] = spec_field("Sequences.", (), keyed=True)
     functions: tuple[Function, ...] = spec_field("Functions.", (), keyed=True)
+    procedures: tuple[Procedure, ...] = spec_field(
+        "Procedures (CREATE PROCEDURE, run by CALL), `name: {args: ..., body: ...}`; created with the functions.",
+        (), keyed=True)
     tables: tuple[Table, ...] = spec_field("Tables with their constraints, indexes, triggers, RLS and policies.", (),
                                            keyed=True)
     views: tuple[View, ...] = spec_field("Views.", (), keyed=True)

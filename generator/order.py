@@ -32,7 +32,16 @@ from .model import (
     View,
 )
 from .partitions import PartitionEntry, PartitionSyntaxError, parse_partition_by, partitions_of
-from .sqltext import INDEX_KEY, SYSTEM_SCHEMAS, QName, TypeSyntaxError, is_user_type, parse_returns, qname
+from .sqltext import (
+    INDEX_KEY,
+    SYSTEM_SCHEMAS,
+    QName,
+    TypeSyntaxError,
+    is_user_type,
+    parse_returns,
+    qname,
+    routine_name,
+)
 
 Key = tuple[str, str]  # (kind, identity)
 
@@ -57,6 +66,9 @@ class Item:
         if self.table is not None or self.kind == "table":
             owner = str(qname(self.table.name if self.table else self.obj.name))
             return (_GROUP["table"], owner, _TABLE_CHILD[self.kind], self.key[1])
+        if self.kind == "function":  # by name, then (overloads) by argument types
+            name, _, types = self.key[1].partition("(")
+            return (_GROUP[self.kind], name, 0, types)
         return (_GROUP[self.kind], self.key[1], 0, "")
 
 
@@ -87,7 +99,7 @@ def build_items(catalog: Catalog) -> list[Item]:
             name = qname(seq.name)
             items.append(Item("sequence", ("sequence", str(name)), seq, index, seq.pos,
                               deps=_schema_dep(name) | _grant_deps(seq.grants, seq.owner)))
-        for function in module.functions:
+        for function in (*module.functions, *module.procedures):
             items.append(_function_item(catalog, function, index))
         for table in module.tables:
             items.extend(_table_items(catalog, table, index))
@@ -177,8 +189,8 @@ def _ref_deps(catalog: Catalog, refs: sqlparse.Refs) -> frozenset[Key]:
             deps.add((kind, str(rel)))
     for schema, name in refs.functions:
         fn = catalog.resolve_function(schema, name)
-        if fn is not None:
-            deps.add(("function", str(fn)))
+        if fn is not None:  # every overload of the name (which one a call means is PostgreSQL's to resolve)
+            deps |= {catalog.routine_key(f) for f in catalog.overloads[fn]}
         elif schema not in SYSTEM_SCHEMAS:  # maybe an extension's (`gen_random_bytes()`)
             deps |= _extension_deps(catalog, schema)
     for schema, name in refs.types:
@@ -211,8 +223,9 @@ def _function_item(catalog: Catalog, function: Function, module: int) -> Item:
     else:  # ... except the row types of declared variables, which PostgreSQL's validator resolves at CREATE
         declared = {d.relation for d in sqlparse.plpgsql_declarations(function.body)}
         deps |= _ref_deps(catalog, sqlparse.Refs(tables={r for r in declared if r is not None}))
-    deps -= {("function", str(name))}
-    return Item("function", ("function", str(name)), function, module, function.pos, deps=deps)
+    key = catalog.routine_key(function)
+    deps -= {key}
+    return Item("function", key, function, module, function.pos, deps=deps)
 
 
 def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
@@ -302,9 +315,18 @@ def _index_item(catalog: Catalog, table: Table | MaterializedView, index: Index,
 def _trigger_item(catalog: Catalog, table: Table | View, trigger: Trigger, module: int) -> Item:
     name = qname(table.name)
     owner = "view" if isinstance(table, View) else "table"
-    deps = {(owner, str(name)), ("function", str(qname(trigger.function)))}
+    deps = {(owner, str(name))} | trigger_function_keys(catalog, trigger)
     return Item("trigger", ("trigger", f"{name}.{trigger.name}"), trigger, module, trigger.pos, table,
                 frozenset(deps))
+
+
+def trigger_function_keys(catalog: Catalog, trigger: Trigger) -> set[Key]:
+    """The order key of a trigger's function (none when the spec lacks it: check says so)."""
+    found = catalog.routine(trigger.function)
+    # overloaded: a trigger calls the one without arguments (check asks for `f()`)
+    fn = found if isinstance(found, Function) else next(
+        (f for f in catalog.overloads.get(routine_name(trigger.function), []) if not f.inputs), None)
+    return {catalog.routine_key(fn)} if fn is not None else set()
 
 
 def _policy_item(catalog: Catalog, table: Table, policy: Policy, module: int) -> Item:

@@ -57,7 +57,7 @@ _OBJECT_KIND = {enums.ObjectType.OBJECT_TABLE: "table", enums.ObjectType.OBJECT_
 
 def _target(objtype: Any, obj: Any) -> str:
     """The subject of a GRANT/REVOKE or COMMENT target."""
-    if objtype == enums.ObjectType.OBJECT_FUNCTION:
+    if objtype in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_PROCEDURE):
         return _function(obj.objname, obj.objargs or ())
     if objtype == enums.ObjectType.OBJECT_COLUMN:  # a column belongs to its table
         names = [n.sval for n in obj]

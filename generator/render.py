@@ -56,6 +56,7 @@ from .sqltext import (
     parse_returns,
     parse_type,
     qname,
+    routine_name,
     value_literal,
 )
 
@@ -129,6 +130,12 @@ def signature(function: Function) -> str:
     return f"{qname(function.name).sql}({types})"
 
 
+def routine_target(function: Function) -> str:
+    """`FUNCTION public.add(integer, integer)` or `PROCEDURE app.archive(date)`: how GRANT, COMMENT ON, ALTER
+    ... OWNER TO and DROP name it (PostgreSQL refuses FUNCTION for a procedure and PROCEDURE for a function)."""
+    return f"{function.KIND.upper()} {signature(function)}"
+
+
 def returns_sql(text: str) -> str:
     """RETURNS as the output spells it: `integer`, `SETOF integer`, `TABLE (id integer, label text)`."""
     returns = parse_returns(text)
@@ -194,7 +201,6 @@ def _sequence(seq: Sequence, placed: Placed, catalog: Catalog) -> dict[str, Any]
 
 @renders("function")
 def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str, Any]:
-    sig = signature(function)
     return {
         "fn": function,
         "name": qname(function.name).sql,
@@ -202,11 +208,12 @@ def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str,
                           + (f" DEFAULT {a.default}" if a.default else "") for a in function.args),
         "returns": returns_sql(function.returns),
         "body": dollar_quote("\n" + function.body.strip("\n") + "\n"),
-        "signature": sig,
+        "target": routine_target(function),
+        "kind": function.KIND.upper(),
         "replace": False,
         "notes": note_lines(function.note),
-        "acl": acl(f"FUNCTION {sig}", function.grants, catalog),
-        "owner": owner_sql(f"FUNCTION {sig}", function.owner),
+        "acl": acl(routine_target(function), function.grants, catalog),
+        "owner": owner_sql(routine_target(function), function.owner),
     }
 
 
@@ -279,7 +286,7 @@ def _trigger(trigger: Trigger, placed: Placed, catalog: Catalog) -> dict[str, An
     referencing = " ".join(f"{which} TABLE AS {ident(name)}" for which, name in
                            (("OLD", ref and ref.old_table), ("NEW", ref and ref.new_table)) if name)
     return {"trigger": trigger, "name": ident(trigger.name), "table": qname(placed.item.table.name).sql,
-            "events": " OR ".join(events), "function": qname(trigger.function).sql,
+            "events": " OR ".join(events), "function": routine_name(trigger.function).sql,
             "notes": note_lines(trigger.note), "referencing": referencing,
             "args": ", ".join(map(literal, trigger.args)),
             "enable": TRIGGER_ENABLE[trigger.enabled]}

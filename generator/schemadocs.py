@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .access import object_access_markdown
-from .derive import Catalog
+from .derive import Catalog, routine_id
 from .erd import dot, graphviz_missing, mermaid, render_image
 from .model import Argument, Function, Grant, Index, MaterializedView, Module, Table, Trigger, View
 from .output import write_atomically, write_bytes_atomically
 from .partitions import bound_sql, partitions_of
 from .render import GENERATOR, OutputFile
-from .sqltext import literal, parse_type, qname, value_literal
+from .sqltext import literal, parse_type, qname, routine_name, value_literal
 
 INDEX = "index.md"
 DOCS_PATTERN = "*.md"  # generated pages no longer produced (a removed module) are deleted; other files are kept
@@ -78,7 +78,7 @@ def trigger_words(trigger: Trigger) -> str:
     mode = {"origin": "", "always": " (fires while replaying replication too)",
             "replica": " (fires only while replaying replication)", "disabled": " (disabled)"}[trigger.enabled]
     return (f"{kind}{trigger.timing} {' or '.join(events)} {each}{when}{seeing}: runs "
-            f"`{qname(trigger.function)}({', '.join(map(literal, trigger.args))})`{mode}")
+            f"`{routine_name(trigger.function)}({', '.join(map(literal, trigger.args))})`{mode}")
 
 
 def _trigger_lines(triggers: tuple[Trigger, ...]) -> list[str]:
@@ -193,10 +193,12 @@ def _functions_section(functions: tuple[Function, ...]) -> list[str]:
     def arg(a: Argument) -> str:
         return a.sql + (f" DEFAULT {_flat(a.default)}" if a.default is not None else "")
 
-    rows = [[f"`{qname(f.name)}({', '.join(arg(a) for a in f.args)})`", _code(f.returns),
-             f"{f.language}, {f.volatility}" + (", security definer" if f.security == "definer" else ""),
+    rows = [[f"`{qname(f.name)}({', '.join(arg(a) for a in f.args)})`",
+             _code(f.result) if f.result is not None else "(procedure)",
+             f"{f.language}" + (f", {f.volatility}" if f.result is not None else "")
+             + (", security definer" if f.security == "definer" else ""),
              _flat(f.comment or "")]
-            for f in sorted(functions, key=lambda f: f.name)]
+            for f in sorted(functions, key=lambda f: (f.name, routine_id(f)))]
     return ["## Functions", "", *_table_lines(["function", "returns", "kind", "comment"], rows)]
 
 
@@ -225,7 +227,7 @@ def module_page(catalog: Catalog, module: Module) -> str:
         out += _view_section(catalog, view)
     for matview in sorted(module.materialized_views, key=lambda v: str(qname(v.name))):
         out += _matview_section(matview)
-    out += _functions_section(module.functions)
+    out += _functions_section((*module.functions, *module.procedures))
     return "\n".join(out).rstrip("\n") + "\n"
 
 

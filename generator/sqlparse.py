@@ -506,6 +506,8 @@ def body_references(language: str, create_sql: str, body: str) -> Refs:
     return refs
 
 
-def function_probe(name: str, args: str, returns: str, language: str, body: str) -> str:
-    """A CREATE FUNCTION statement used only to hand a body to the PL/pgSQL parser."""
-    return f"CREATE FUNCTION {name}({args}) RETURNS {returns} LANGUAGE {language} AS {dollar_quote(body)}"
+def function_probe(name: str, args: str, returns: str | None, language: str, body: str) -> str:
+    """A CREATE FUNCTION statement (CREATE PROCEDURE without `returns`) used only to hand a body to the PL/pgSQL
+    parser."""
+    head = f"FUNCTION {name}({args}) RETURNS {returns}" if returns is not None else f"PROCEDURE {name}({args})"
+    return f"CREATE {head} LANGUAGE {language} AS {dollar_quote(body)}"

@@ -92,6 +92,11 @@ def qname(text: str) -> QName:
     return QName(schema or DEFAULT_SCHEMA, name)
 
 
+def routine_name(text: str) -> QName:
+    """The function a reference names, without the argument types it may give (`app.touch()` -> app.touch)."""
+    return qname(text.partition("(")[0].strip())
+
+
 def literal(value: object) -> str:
     """A SQL literal for a YAML value: strings, numbers, booleans, null, and mappings/lists as JSON text."""
     if value is None:

@@ -48,6 +48,7 @@ from .sqltext import (
     parse_type,
     qname,
     qualified_parts,
+    routine_name,
     unquote_ident,
 )
 
@@ -263,6 +264,8 @@ def _function_line(sig: str, returns: Returns, language: str, volatility: str, s
     """One line per function, the same from the model and from a parse tree (options: strict, leakproof,
     parallel, cost, rows)."""
     strict, leakproof, parallel, cost, rows = options
+    if returns.type is None and not returns.columns:  # a procedure: no result, nor what describes one
+        return f"procedure {sig} {language} security={security} search_path={search_path!r} defaults={defaults!r}"
     return (f"function {sig} returns {returns} {language} {volatility} security={security} "
             f"search_path={search_path!r} strict={strict} leakproof={leakproof} parallel={parallel} cost={cost} "
             f"rows={rows} defaults={defaults!r}")
@@ -276,11 +279,12 @@ _MODES = {"FUNC_PARAM_IN": "in", "FUNC_PARAM_DEFAULT": "in", "FUNC_PARAM_OUT": "
 def _expect_function(fn: Function, item: Item, catalog: Catalog) -> set[str]:
     sig = _signature(fn)
     options = (fn.strict, fn.leakproof, fn.parallel, fn.cost, fn.rows)
-    return ({_function_line(sig, parse_returns(fn.returns), fn.language, fn.volatility, fn.security,
+    returns = parse_returns(fn.result) if fn.result is not None else Returns(None)
+    return ({_function_line(sig, returns, fn.language, fn.volatility, fn.security,
                             fn.search_path, options,
                             tuple((a.mode, _spec_type(a.type), canon_expr(a.default)) for a in fn.args))}
-            | _grants("function", sig, fn.grants, _revoked(catalog)) | _comment("function", sig, fn.comment)
-            | _owned("function", sig, fn.owner))
+            | _grants(fn.KIND, sig, fn.grants, _revoked(catalog)) | _comment(fn.KIND, sig, fn.comment)
+            | _owned(fn.KIND, sig, fn.owner))
 
 
 @expects("table")
@@ -387,7 +391,7 @@ def _expect_trigger(trigger: Trigger, item: Item, catalog: Catalog) -> set[str]:
     enable = {f"trigger {_owner(item)}.{trigger.name} enabled {trigger.enabled}"} if trigger.enabled != "origin" \
         else set()
     return {f"trigger {_owner(item)}.{trigger.name} {trigger.timing} {'/'.join(sorted(trigger.events))} "
-            f"each {trigger.for_each} -> {qname(trigger.function)} when {canon_expr(trigger.when)}"
+            f"each {trigger.for_each} -> {routine_name(trigger.function)} when {canon_expr(trigger.when)}"
             + _trigger_clauses(trigger.columns, trigger.constraint, trigger.deferrable, trigger.initially_deferred,
                                ref.old_table if ref else None, ref.new_table if ref else None, trigger.args)} | enable \
         | _comment("trigger", f"{_owner(item)}.{trigger.name}", trigger.comment)
@@ -459,7 +463,7 @@ def raw_statements(catalog: Catalog) -> dict[str, str]:
 _OBJ = {"OBJECT_TABLE": "table", "OBJECT_FUNCTION": "function", "OBJECT_SCHEMA": "schema",
         "OBJECT_SEQUENCE": "sequence", "OBJECT_COLUMN": "column", "OBJECT_VIEW": "view", "OBJECT_INDEX": "index",
         "OBJECT_TRIGGER": "trigger", "OBJECT_POLICY": "policy", "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "type",
-        "OBJECT_MATVIEW": "materialized view"}
+        "OBJECT_MATVIEW": "materialized view", "OBJECT_PROCEDURE": "procedure"}
 _TIMING = {0: "after", 2: "before", 64: "instead of"}
 _EVENTS = {4: "insert", 8: "delete", 16: "update", 32: "truncate"}
 _TRIGGER_MODES = {"AT_EnableTrig": "origin", "AT_EnableAlwaysTrig": "always", "AT_EnableReplicaTrig": "replica",
@@ -665,8 +669,11 @@ def _create_function_stmt(stmt: Json, text: str) -> set[str]:
     inputs = [p for p in params if p["mode"] != "FUNC_PARAM_OUT"]
     columns = tuple((p["name"], SqlType(*_type_parts(p["argType"]))) for p in every if p["mode"] == "FUNC_PARAM_TABLE")
     sig = f"{name}({', '.join(_type(p['argType']) for p in inputs)})"
-    returns = Returns(None, True, columns) if columns else Returns(SqlType(*_type_parts(stmt["returnType"])),
-                                                                   bool(stmt["returnType"].get("setof")))
+    if stmt.get("is_procedure"):
+        returns = Returns(None)
+    else:
+        returns = Returns(None, True, columns) if columns else Returns(SqlType(*_type_parts(stmt["returnType"])),
+                                                                       bool(stmt["returnType"].get("setof")))
     language = opts["language"]["String"]["sval"]
     search_path = None
     if "set" in opts:
@@ -679,7 +686,8 @@ def _create_function_stmt(stmt: Json, text: str) -> set[str]:
                opts["parallel"]["String"]["sval"] if "parallel" in opts else "unsafe",
                *(_int(opts[key]) if key in opts else None for key in ("cost", "rows")))
     defaults = tuple((_MODES[p["mode"]], _type(p["argType"]), canon(p.get("defexpr"))) for p in params)
-    out = {_function_line(sig, returns, language, opts["volatility"]["String"]["sval"], security, search_path,
+    volatility = opts["volatility"]["String"]["sval"] if "volatility" in opts else "volatile"
+    out = {_function_line(sig, returns, language, volatility, security, search_path,
                           options, defaults)}
     body = opts["as"]["List"]["items"][0]["String"]["sval"]
     try:

@@ -189,6 +189,16 @@ def _rename_key(path: str, old: str, new: str, fix: Edit | None = None) -> Edit:
     return edit
 
 
+def _rekey(path: str, old: str, new: str) -> Edit:
+    """The same object under another key (a function keyed by its signature once it is overloaded)."""
+    def edit(spec: dict[str, Any]) -> None:
+        node = spec
+        for p in path.split("/"):
+            node = node[p]
+        node[new] = node.pop(old)
+    return edit
+
+
 POLICY = "tables/projects/policies/Owners see their projects"
 AS_ANN_COUNT = "AS ann: SELECT count(*) FROM public.projects"
 AS_BOB_COUNT = "AS bob: SELECT count(*) FROM public.projects"
@@ -719,6 +729,48 @@ CASES: list[Case] = [
         _rename_key("functions", "current_user_id", "request_user_id"),
         _set(f"{POLICY}/using", "owner_id = (SELECT request_user_id())")),
          [(AS_ANN_COUNT, 2)], not_changes=frozenset({"DropFunction"})),
+    # -- overloads and procedures ---------------------------------------------------------------------------------
+    Case("function_overload_added", _chain(
+        _rekey("functions", "current_user_id", "current_user_id()"),
+        _set("functions/current_user_id(text)", {
+            "args": {"fallback": "text"}, "returns": "uuid", "language": "sql", "volatility": "stable",
+            "body": "SELECT coalesce(nullif(current_setting('app.user_id', true), ''), fallback)::uuid",
+            "grants": {"authenticated": ["execute"]}})),
+         [(AS_ANN_COUNT, 2), (f"SELECT public.current_user_id('{BOB}')::text", BOB),
+          ("SELECT count(*) FROM pg_proc WHERE proname = 'current_user_id'", 2)],
+         changes=frozenset({"CreateFunction"}), not_changes=frozenset({"DropFunction", "ReplaceFunction"})),
+    Case("function_overload_retyped", _chain(
+        _rekey("functions", "current_user_id(text)", "current_user_id(varchar)"),
+        _set("functions/current_user_id(varchar)/args", {"fallback": "varchar"})),
+         [(AS_ANN_COUNT, 2), (f"SELECT public.current_user_id('{BOB}'::varchar)::text", BOB),
+          ("SELECT count(*) FROM pg_proc WHERE oid = 'public.current_user_id(varchar)'::regprocedure", 1)],
+         changes=frozenset({"CreateFunction", "DropFunction"}),
+         before=_chain(
+             _rekey("functions", "current_user_id", "current_user_id()"),
+             _set("functions/current_user_id(text)", {
+                 "args": {"fallback": "text"}, "returns": "uuid", "language": "sql", "volatility": "stable",
+                 "body": "SELECT coalesce(nullif(current_setting('app.user_id', true), ''), fallback)::uuid"}))),
+    Case("procedure_added", _set("procedures/archive_project", {
+        "args": {"project": "bigint", "removed": {"type": "integer", "mode": "out"}},
+        "security": "definer", "search_path": "",
+        "body": "BEGIN\n  DELETE FROM public.projects WHERE id = project;\n"
+                "  GET DIAGNOSTICS removed = ROW_COUNT;\nEND;",
+        "grants": {"authenticated": ["execute"]}, "comment": "Deletes one project."}),
+         [("SELECT prokind::text FROM pg_proc WHERE oid = 'public.archive_project(bigint)'::regprocedure", "p"),
+          ("SELECT has_function_privilege('authenticated', 'public.archive_project(bigint)', 'EXECUTE')", True),
+          ("SELECT has_function_privilege('anon', 'public.archive_project(bigint)', 'EXECUTE')", False)],
+         changes=frozenset({"CreateFunction"})),
+    Case("procedure_body_changed", _set("procedures/archive_project/body",
+                                        "BEGIN\n  UPDATE public.projects SET budget = NULL WHERE id = project;\n"
+                                        "  GET DIAGNOSTICS removed = ROW_COUNT;\nEND;"),
+         [("SELECT prosrc LIKE '%UPDATE public.projects%' FROM pg_proc WHERE proname = 'archive_project'", True),
+          ("SELECT has_function_privilege('authenticated', 'public.archive_project(bigint)', 'EXECUTE')", True)],
+         changes=frozenset({"ReplaceFunction"}), not_changes=frozenset({"DropFunction", "CreateFunction"}),
+         before=_set("procedures/archive_project", {
+             "args": {"project": "bigint", "removed": {"type": "integer", "mode": "out"}},
+             "body": "BEGIN\n  DELETE FROM public.projects WHERE id = project;\n"
+                     "  GET DIAGNOSTICS removed = ROW_COUNT;\nEND;",
+             "grants": {"authenticated": ["execute"]}})),
     # -- triggers: enable modes, constraint triggers, INSTEAD OF on views ----------------------------------------
     Case("trigger_enable_mode", _set("tables/projects/triggers/projects_touch/enabled", "replica"),
          [("SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'projects_touch'", "R"),

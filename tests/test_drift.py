@@ -391,6 +391,10 @@ CHANGES = [
            "FROM PUBLIC",
            "function public.f(integer): arguments (a integer) in spec, (b integer) in database",
            "small"),
+    Change("function.kind", "a procedure where the spec has a function",
+           "DROP FUNCTION public.f(integer); CREATE PROCEDURE public.f(a integer) LANGUAGE sql AS 'SELECT a'; "
+           "REVOKE ALL ON PROCEDURE public.f(integer) FROM PUBLIC",
+           "function public.f(integer): kind function in spec, procedure in database", "small"),
     Change("function.returns", "change a return type", "DROP FUNCTION public.f(integer); CREATE FUNCTION "
            "public.f(a integer) RETURNS bigint LANGUAGE sql AS 'SELECT a'; REVOKE ALL ON FUNCTION public.f(integer) "
            "FROM PUBLIC", 'function public.f(integer): returns integer in spec, bigint in database', "small"),

@@ -86,7 +86,7 @@ def test_a_function_whose_default_calls_another_comes_after_it(tmp_path: Path) -
                             "returns": "integer", "language": "sql", "body": "SELECT n"},
                  "z_default": {"returns": "integer", "language": "sql", "body": "SELECT 1"}}
     keys = [p.item.key[1] for p in order(check(load_spec(spec_of(tmp_path, functions))))]
-    assert keys.index("public.z_default") < keys.index("public.a_user")
+    assert keys.index("public.z_default()") < keys.index("public.a_user(integer)")
 
 
 @pytest.mark.parametrize(("change", "message"), [

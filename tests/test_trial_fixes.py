@@ -68,15 +68,15 @@ def test_a_row_type_variable_orders_the_function_after_its_table(declaration: st
     body = f"DECLARE {declaration}; BEGIN RETURN 1; END"
     catalog = check(load_spec(spec_with(tmp_path, {"uses_items": fn(body)})))
     keys = [p.item.key for p in order(catalog)]
-    assert keys.index(("table", "public.items")) < keys.index(("function", "public.uses_items"))
+    assert keys.index(("table", "public.items")) < keys.index(("function", "public.uses_items()"))
     placed = {p.item.key: p.module for p in order(catalog)}
-    assert placed[("function", "public.uses_items")] == 1  # moved to the table's module (02)
+    assert placed[("function", "public.uses_items()")] == 1  # moved to the table's module (02)
 
 
 def test_a_function_without_row_types_keeps_its_place(tmp_path: Path) -> None:
     catalog = check(load_spec(spec_with(tmp_path, {"plain": fn("DECLARE n integer; BEGIN RETURN 1; END")})))
     placed = {p.item.key: p.module for p in order(catalog)}
-    assert placed[("function", "public.plain")] == 0
+    assert placed[("function", "public.plain()")] == 0
 
 
 def test_row_types_and_fields_pglast_cannot_resolve_are_accepted(tmp_path: Path) -> None:

@@ -116,7 +116,8 @@ class CreateSequence(Create):
 @renders()
 @dataclass(frozen=True)
 class CreateFunction(Create):
-    pass
+    def describe(self) -> str:
+        return f"create {self.item.obj.KIND} {self.item.key[1]}"  # a function or a procedure
 
 
 @renders()
@@ -125,7 +126,7 @@ class ReplaceFunction(Create):
     """CREATE OR REPLACE FUNCTION: same name and argument types, new body or attributes; grants stay."""
 
     def describe(self) -> str:
-        return f"replace function {self.item.key[1]}"
+        return f"replace {self.item.obj.KIND} {self.item.key[1]}"
 
     def render(self, catalog: Catalog) -> str:
         return render_item(Placed(self.item, 0), catalog, replace=True, notes=[])
@@ -205,7 +206,7 @@ class Rename(Change):
 
     def context(self) -> dict[str, Any]:
         target = f"{QName(self.schema, self.old).sql}"
-        if self.kind == "function":
+        if self.kind in ("function", "procedure"):
             target += f"({', '.join(self.args)})"
         return {"kind": self.kind, "old": self.old, "new": self.new, "target": target,
                 "table": self.table.sql if self.table else None}
@@ -275,9 +276,15 @@ class DropSequence(Drop):
 @renders("drop")
 @dataclass(frozen=True)
 class DropFunction(Drop):
-    WHAT = "FUNCTION"
+    """DROP FUNCTION, or DROP PROCEDURE: by name and argument types (each overload is its own object)."""
+
     name: QName
     args: tuple[str, ...]
+    procedure: bool = False
+
+    @property
+    def WHAT(self) -> str:  # type: ignore[override]  # noqa: N802 (Drop's class attribute, per object here)
+        return "PROCEDURE" if self.procedure else "FUNCTION"
 
     def target(self) -> str:
         return f"{self.name.sql}({', '.join(self.args)})"

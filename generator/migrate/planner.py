@@ -25,6 +25,7 @@ from ..derive import (
     Catalog,
     Constraint,
     column_clauses,
+    function_id,
     identity_options,
     identity_sql,
     parse_reference,
@@ -38,7 +39,7 @@ from ..introspect import Snapshot
 from ..model import Column, MaterializedView, Policy, TypeDef, View
 from ..order import Item, Key, build_items, order
 from ..partitions import bound_sql
-from ..render import attribute_sql, raw_text, signature
+from ..render import attribute_sql, raw_text, routine_target
 from ..sqltext import QName, TypeSyntaxError, ident, parse_type, qname, value_literal
 from . import changes as ch
 from .hazards import Facts, Hazard, hazards
@@ -135,7 +136,7 @@ def _ranks(items: Iterable[Item]) -> dict[Key, int]:
 def _graph_key(kind: str, key: Any) -> Key:
     """The dependency-graph key (order.py) of the object a difference names."""
     if kind == "function":
-        return ("function", str(key[0]))
+        return ("function", function_id(*key))
     if kind in ("index",):
         return ("index", f"{key[0].schema}.{key[1]}")
     if kind in ("trigger", "policy"):
@@ -179,7 +180,8 @@ def _grant_target(owner_kind: str, owner_key: Any, catalog: Catalog, old: Catalo
         return f"TYPE {owner_key.sql}"
     if owner_kind == "function":
         name, types = owner_key
-        return f"FUNCTION {name.sql}({', '.join(types)})"
+        fn = catalog.routines.get(function_id(name, types)) or old.routines.get(function_id(name, types))
+        return f"{fn.KIND.upper() if fn else 'FUNCTION'} {name.sql}({', '.join(types)})"
     return f"TABLE {owner_key.sql}"
 
 
@@ -272,7 +274,7 @@ class _Planner:
         if "missing" in what or "extra" in what:
             return False
         replace_when = {
-            "function": {"arguments", "returns"},
+            "function": {"arguments", "returns", "kind"},
             "index": {"unique", "method", "keys", "WHERE", "include", "nulls_not_distinct"},
             "trigger": {"timing", "events", "UPDATE OF", "for each", "function", "arguments", "WHEN", "constraint",
                         "deferrable",
@@ -287,8 +289,8 @@ class _Planner:
 
     def default_removed(self, key: tuple[QName, tuple[str, ...]]) -> bool:
         """CREATE OR REPLACE FUNCTION can add and change argument defaults, not remove them."""
-        new = self.new.functions[key[0]]
-        old = next(f for f in self.old.module.functions if qname(f.name) == key[0])
+        new = self.new.routines[function_id(*key)]
+        old = self.old_catalog.routines[function_id(*key)]
         return any(o.default is not None and n.default is None for o, n in zip(old.args, new.args, strict=False))
 
     def policy_clause_removed(self, key: tuple[QName, str]) -> bool:
@@ -342,7 +344,8 @@ class _Planner:
         elif key[0] == "matview":
             change = ch.DropMatview(qname(obj.name))
         elif key[0] == "function":
-            change = ch.DropFunction(qname(obj.name), tuple(str(parse_type(a.type)) for a in obj.inputs))
+            change = ch.DropFunction(qname(obj.name), tuple(str(parse_type(a.type)) for a in obj.inputs),
+                                     obj.KIND == "procedure")
         elif key[0] == "policy":
             assert item.table is not None
             change = ch.DropPolicy(qname(item.table.name), obj.name)
@@ -595,7 +598,7 @@ class _Planner:
 
     def on_function(self, key: tuple[QName, tuple[str, ...]], diffs: list[Difference]) -> None:
         name, types = key
-        gkey: Key = ("function", str(name))
+        gkey: Key = ("function", function_id(name, types))
         what = {d.what for d in diffs}
         if "missing" in what:
             if gkey not in self.replaced:
@@ -604,7 +607,8 @@ class _Planner:
         if "extra" in what:
             # A function whose argument types changed is another function: the old one goes at the end, after
             # whatever used it was moved to the new one (policies, triggers and views calling it are rebuilt).
-            self.add(ch.DropFunction(name, types), DROP, gkey)
+            old = self.old_catalog.routines.get(gkey[1])
+            self.add(ch.DropFunction(name, types, old is not None and old.KIND == "procedure"), DROP, gkey)
             self.replace_users_of(gkey)
             return
         if gkey in self.replaced:
@@ -612,11 +616,11 @@ class _Planner:
         if what & {"language", "volatility", "security", "strict", "leakproof", "parallel", "cost", "rows",
                    "search_path", "argument defaults", "body"}:
             self.add(ch.ReplaceFunction(self.new_items[gkey]), CHANGE, gkey)
+        new = self.new.routines[gkey[1]]
         if "comment" in what:
-            self.add(ch.Comment(f"FUNCTION {signature(self.new.functions[name])}",
-                                self.new.functions[name].comment), CHANGE, gkey)
+            self.add(ch.Comment(routine_target(new), new.comment), CHANGE, gkey)
         if "owner" in what:
-            self.owner(f"FUNCTION {signature(self.new.functions[name])}", self.new.functions[name], gkey)
+            self.owner(routine_target(new), new, gkey)
 
     def replace_users_of(self, key: Key) -> None:
         self.replace_all(d for d in self.dependants.get(key, ()) if d[0] in _RECREATABLE and d in self.new_items
@@ -1030,7 +1034,7 @@ def _type_base(text: str) -> str:
 def _grants(side: Catalog, kind: str, key: Any) -> tuple[Any, ...]:
     """The grants one side declares on the object a grant difference names."""
     if kind == "function":
-        fn = side.functions.get(key[0])
+        fn = side.routines.get(function_id(*key))
         return fn.grants if fn is not None else ()
     if kind == "schema":
         schema = side.schemas.get(key)

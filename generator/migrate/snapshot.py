@@ -14,13 +14,32 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import model, sqlparse
-from ..derive import Catalog, parse_reference, seed_fingerprint, seed_key, seed_key_text
+from ..derive import (
+    Catalog,
+    function_id,
+    identity_type,
+    parse_reference,
+    routine_id,
+    seed_fingerprint,
+    seed_key,
+    seed_key_text,
+)
 from ..drift import scope, sequence_bounds
 from ..introspect import Snapshot
-from ..model import Function, Module, Schema, Sql, Table
+from ..model import Function, Module, Procedure, Schema, Sql, Table
 from ..render import raw_text
 from ..sqlparse import SqlSyntaxError, ast, fingerprint
-from ..sqltext import INDEX_KEY, QName, ident, index_key_suffix, parse_type, qname, unquote_ident, value_literal
+from ..sqltext import (
+    INDEX_KEY,
+    QName,
+    ident,
+    index_key_suffix,
+    parse_type,
+    qname,
+    routine_name,
+    unquote_ident,
+    value_literal,
+)
 
 # What GRANT ALL means when no server can be asked (PostgreSQL 17+: relations have MAINTAIN too). Grants keep
 # ALL as written (drift expands it on both sides with this list); plans then GRANT or REVOKE ALL as such, which
@@ -63,6 +82,7 @@ def of_spec(catalog: Catalog) -> Snapshot:
         types=tuple(t for _, t in schema.all("types")),
         sequences=tuple(_sequence(s) for _, s in schema.all("sequences")),
         functions=tuple(f for _, f in schema.all("functions")),
+        procedures=tuple(f for _, f in schema.all("procedures")),
         tables=tuple(tables),
         views=tuple(v for _, v in schema.all("views")),
         materialized_views=tuple(v for _, v in schema.all("materialized_views")),
@@ -102,7 +122,7 @@ class Rename:
     new: str
     table: QName | None = None  # the owning table of columns, constraints, indexes and policies
     schema: str = "public"  # tables, views, functions, indexes: the schema
-    args: tuple[str, ...] = ()  # functions: argument types
+    args: tuple[str, ...] = ()  # functions and procedures: argument types
 
 
 def _rename_in_text(text: str | None, old: str, new: str, *, expression: bool = True) -> str | None:
@@ -143,7 +163,7 @@ class _Renamer:
         module = snapshot.module
         self.tables = {qname(t.name): t for t in module.tables}
         self.views = {qname(v.name): v for v in module.views}
-        self.functions = list(module.functions)
+        self.functions = [*module.functions, *module.procedures]
         self.types = {qname(t.name): t for t in module.types}
         self.constraints = {k: list(v) for k, v in snapshot.constraints.items()}
         self.relation_columns = dict(snapshot.relation_columns)
@@ -160,13 +180,17 @@ class _Renamer:
             if d.kind == "value":
                 assert d.table is not None
                 self.value(d.table, d.old, d.new)
-            elif d.kind in ("table", "view", "function"):
+            elif d.kind in ("table", "view"):
                 getattr(self, d.kind)(QName(d.schema, d.new), QName(d.schema, d.old))
+            elif d.kind == "function":
+                self.function(QName(d.schema, d.new), QName(d.schema, d.old), d.args)
             else:
                 assert d.table is not None
                 getattr(self, d.kind)(d.table, d.old, d.new)
         module = replace(self.snapshot.module, tables=tuple(self.tables.values()), views=tuple(self.views.values()),
-                         functions=tuple(self.functions), types=tuple(self.types.values()))
+                         functions=tuple(f for f in self.functions if not isinstance(f, Procedure)),
+                         procedures=tuple(f for f in self.functions if isinstance(f, Procedure)),
+                         types=tuple(self.types.values()))
         return dataclasses.replace(
             self.snapshot, schema=Schema((module,)), constraints={k: tuple(v) for k, v in self.constraints.items()},
             rls_forced=frozenset(self.rls_forced),
@@ -223,18 +247,18 @@ class _Renamer:
                 cons[i] = replace(con, ref_text=f"{new}({', '.join(cols)})")
 
     # -- functions --------------------------------------------------------------------------------------------------
-    def function(self, new: QName, old: QName) -> None:
-        spec = self.catalog.functions[new]
+    def function(self, new: QName, old: QName, args: tuple[str, ...]) -> None:
+        spec = self.catalog.routines[function_id(new, args)]
         types = tuple(str(parse_type(a.type)) for a in spec.inputs)
 
         def same(fn: Function, name: QName) -> bool:
-            return qname(fn.name) == name and tuple(str(parse_type(a.type)) for a in fn.inputs) == types
+            return routine_id(fn) == function_id(name, args)
 
         if not any(same(f, old) for f in self.functions) or any(same(f, new) for f in self.functions):
             return
-        self.out.append(Rename("function", old.name, new.name, schema=new.schema, args=types))
+        self.out.append(Rename(spec.KIND, old.name, new.name, schema=new.schema, args=types))
         self.functions = [replace(f, name=str(new)) if same(f, old) else f for f in self.functions]
-        self.tables = {k: replace(t, triggers=tuple(replace(tr, function=str(new)) if qname(tr.function) == old
+        self.tables = {k: replace(t, triggers=tuple(replace(tr, function=str(new)) if routine_name(tr.function) == old
                                                     else tr for tr in t.triggers))
                        for k, t in self.tables.items()}
 
@@ -321,15 +345,21 @@ class Declared:
     new: str
     schema: str = "public"
     table: QName | None = None
+    args: tuple[str, ...] = ()  # functions and procedures: the identity's argument types
 
 
 def declared(catalog: Catalog) -> list[Declared]:
     """Every rename the spec declares: relations and functions first, then the parts of tables."""
     out: list[Declared] = []
-    for kind, objects in (("table", catalog.tables), ("view", catalog.views), ("function", catalog.functions)):
+    for kind, objects in (("table", catalog.tables), ("view", catalog.views)):
         for name, obj in objects.items():
             if obj.renamed_from:
                 out.append(Declared(kind, obj.renamed_from, name.name, name.schema))
+    for fn in catalog.routines.values():  # each overload by its identity
+        if fn.renamed_from:
+            name = qname(fn.name)
+            out.append(Declared("function", fn.renamed_from, name.name, name.schema,
+                                args=tuple(identity_type(a.type) for a in fn.inputs)))
     for name, type_def in catalog.types.items():  # `table` names the type that holds the value
         out += [Declared("value", r.former, r.value, name.schema, table=name) for r in type_def.renamed_values]
     for name, table in catalog.tables.items():

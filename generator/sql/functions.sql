@@ -1,4 +1,4 @@
--- Functions of the covered schemas (procedures and aggregates are read by unmodelled.sql), except what an extension owns: arguments but a TABLE
+-- Functions and procedures (prokind 'p') of the covered schemas (aggregates are read by unmodelled.sql), except what an extension owns: arguments but a TABLE
 -- result's columns (name, type, default, mode), result, language, volatility, security, strictness, leakproofness, parallel safety, cost, rows,
 -- settings (search_path), body, comment and EXECUTE privileges (a NULL ACL means the defaults, which include EXECUTE for PUBLIC; the owner's own are left out), owner.
 SELECT n.nspname, p.proname,
@@ -15,11 +15,11 @@ SELECT n.nspname, p.proname,
                           lower(a.privilege_type)]
              FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
              WHERE a.grantee <> p.proowner),
-       pg_get_userbyid(p.proowner)
+       pg_get_userbyid(p.proowner), p.prokind::text
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
-WHERE p.prokind = 'f' AND n.nspname = ANY (%(schemas)s::text[])
+WHERE p.prokind IN ('f', 'p') AND n.nspname = ANY (%(schemas)s::text[])
   AND NOT EXISTS (SELECT FROM pg_depend d
                   WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
 ORDER BY n.nspname, p.proname, p.oid

@@ -70,11 +70,11 @@ SELECT kind, name, detail FROM (
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = ANY (%(schemas)s::text[]) AND NOT t.tgisinternal AND t.tgconstrrelid <> 0
     UNION ALL
-    -- Functions the spec cannot declare: overloads (the spec keys functions by name), unnamed arguments, other
-    -- languages, event trigger functions. The importer leaves each of them out.
-    SELECT 'function', format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
+    -- Functions and procedures the spec cannot declare: unnamed arguments, other languages, event trigger
+    -- functions. The importer leaves each of them out.
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
+           format('%%I.%%I(%%s)', n.nspname, p.proname, oidvectortypes(p.proargtypes)),
            concat_ws(', ',
-               CASE WHEN count(*) OVER (PARTITION BY p.pronamespace, p.proname) > 1 THEN 'overloaded' END,
                CASE WHEN l.lanname NOT IN ('sql', 'plpgsql') THEN 'LANGUAGE ' || l.lanname END,
                CASE WHEN p.prorettype = 'event_trigger'::regtype THEN 'RETURNS event_trigger' END,
                CASE WHEN p.pronargs > 0 AND (p.proargnames IS NULL
@@ -82,7 +82,7 @@ SELECT kind, name, detail FROM (
                     THEN 'unnamed arguments' END),
            p.oid, 'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND p.prokind = 'f'
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND p.prokind IN ('f', 'p')
     UNION ALL
     -- The public schema exists in every database and cannot be declared: privileges or a comment beyond
     -- PostgreSQL's defaults on it cannot be written down.

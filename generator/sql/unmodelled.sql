@@ -1,6 +1,7 @@
 -- Objects of the covered schemas that the spec language cannot declare yet: a plan names them and leaves them alone
 -- (enum types, composite types and domains are modelled: enum_types.sql, composite_types.sql, domains.sql;
--- extensions: extensions.sql; exclusion constraints: constraints.sql; partitions: partitions.sql). Extension members are left out (the
+-- extensions: extensions.sql; exclusion constraints: constraints.sql; partitions: partitions.sql; procedures:
+-- functions.sql). Extension members are left out (the
 -- extension is modelled).
 SELECT kind, name FROM (
     SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type' END AS kind,
@@ -19,11 +20,11 @@ SELECT kind, name FROM (
                                                WHERE i.inhrelid = c.oid
                                                  AND pn.nspname = ANY (%(schemas)s::text[]))))
     UNION ALL
-    SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function' WHEN 'p' THEN 'procedure' END,
+    SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function' END,
            format('%%I.%%I(%%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), p.oid,
            'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = ANY (%(schemas)s::text[]) AND p.prokind IN ('a', 'w', 'p')
+    WHERE n.nspname = ANY (%(schemas)s::text[]) AND p.prokind IN ('a', 'w')
     UNION ALL
     SELECT 'rule', format('%%I on %%I.%%I', r.rulename, n.nspname, c.relname), r.oid, 'pg_rewrite'::regclass
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace

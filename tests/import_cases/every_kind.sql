@@ -262,3 +262,23 @@ CREATE TABLE shop.complaints (
 CREATE TABLE shop.complaints_urgent PARTITION OF shop.complaints FOR VALUES IN ('high', 'critical');
 CREATE TABLE shop.complaints_other PARTITION OF shop.complaints DEFAULT;
 ALTER TABLE shop.complaints_other OWNER TO imp_owner;
+-- Overloads (one name, other argument types), a trigger function's among them (its triggers then name it
+-- `shop.touch()`); procedures (IN, INOUT and OUT arguments, SECURITY DEFINER, grants, comment, owner).
+CREATE FUNCTION shop.touch(stamp timestamptz) RETURNS timestamptz LANGUAGE sql STABLE AS $$ SELECT stamp $$;
+CREATE FUNCTION public.label_of(n integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'n' || n $$;
+CREATE FUNCTION public.label_of(t text, shout boolean DEFAULT false) RETURNS text LANGUAGE sql IMMUTABLE
+AS $$ SELECT CASE WHEN shout THEN upper(t) ELSE t END $$;
+COMMENT ON FUNCTION public.label_of(text, boolean) IS 'A text label.';
+GRANT EXECUTE ON FUNCTION public.label_of(integer) TO imp_reader;
+CREATE PROCEDURE shop.settle(IN order_id uuid, INOUT settled integer, OUT settled_at timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+BEGIN
+    UPDATE shop.orders SET status = 'paid' WHERE id = order_id;
+    settled := settled + 1;
+    settled_at := now();
+END;
+$$;
+COMMENT ON PROCEDURE shop.settle(uuid, integer) IS 'Marks an order paid.';
+GRANT EXECUTE ON PROCEDURE shop.settle(uuid, integer) TO imp_writer;
+ALTER PROCEDURE shop.settle(uuid, integer) OWNER TO imp_owner;
+CREATE PROCEDURE public.noop() LANGUAGE sql AS $$ SELECT 1 $$;
