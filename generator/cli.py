@@ -217,10 +217,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     warnings = judged(args, result)
     if warnings is None:
         return EXIT_SPEC
+    if args.quiet:  # the object-by-object summary is all that reads the previous output
+        write_atomically(args.out, result.files)
+        return EXIT_OK
     objects = object_changes(args.out, result.files)
     changes = write_atomically(args.out, result.files)
-    if args.quiet:
-        return EXIT_OK
     touched = len(changes.changed) + len(changes.missing) + len(changes.extra)
     summary = (f"{args.out}: {len(result.files)} files, {touched} changed"
                + (f", removed {', '.join(changes.extra)}" if changes.extra else "")

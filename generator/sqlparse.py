@@ -109,6 +109,22 @@ def parse_json(text: str) -> list[dict[str, Any]]:
     return [s["stmt"] for s in tree.get("stmts", ())]
 
 
+def split_json(text: str) -> list[tuple[dict[str, Any], str]]:
+    """Each statement of a script as libpg_query's JSON parse tree, with its own source text (the parser's
+    locations count bytes)."""
+    try:
+        tree = json.loads(parse_sql_json(text))
+    except ParseError as exc:
+        raise SqlSyntaxError(str(exc)) from None
+    data = text.encode("utf-8")
+    out = []
+    for s in tree.get("stmts", ()):
+        start = s.get("stmt_location", 0)
+        end = start + s["stmt_len"] if s.get("stmt_len") else len(data)
+        out.append((s["stmt"], data[start:end].decode("utf-8")))
+    return out
+
+
 def fingerprint(text: str) -> str:
     """What a script does, as one short text: a hash of its statements' parse trees without positions, so that
     spacing, comments and spelling that parse the same do not count (raw SQL objects, recorded by the database)."""
