@@ -18,6 +18,7 @@ from pathlib import Path
 from . import drift, importer, scaffold
 from . import lint as linting
 from .access import access_markdown
+from .buildcache import Cache
 from .check import check
 from .diagnostics import SpecError
 from .editorschema import stale_schemas
@@ -26,7 +27,7 @@ from .load import load_spec
 from .migrate import command as migrate_command
 from .output import Staleness, staleness, write_atomically, write_text_atomically
 from .outputdiff import ObjectChanges, object_changes
-from .pipeline import Build, build
+from .pipeline import Build
 from .readme import refresh
 from .report import Record, add_format_argument, emit, spec_error_records
 from .schemadocs import DOCS_PATTERN, docs_files, write_docs
@@ -209,7 +210,7 @@ def _print_mismatches(mismatches: list[Mismatch]) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    result = build(args.spec, include_platform=args.target == "postgres")
+    result = Cache(args.spec, include_platform=args.target == "postgres").build()
     if result.mismatches:
         _print_mismatches(result.mismatches)
         print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
@@ -251,7 +252,8 @@ def _change_records(out_dir: Path, files: Staleness, objects: ObjectChanges) -> 
 
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    result = build(args.spec, include_platform=args.target == "postgres")
+    cache = Cache(args.spec, include_platform=args.target == "postgres")
+    result = cache.build()
     warnings = judged(args, result)
     if warnings is None:
         return EXIT_SPEC
@@ -267,7 +269,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         emit([*warnings, *records], args.format, text_stream=sys.stderr)
         print("check failed: run `pgspec generate` and commit the result.", file=sys.stderr)
         return EXIT_FAILED
-    findings = [f for f in linting.lint(result.catalog) if f.severity != "info"]
+    findings = [f for f in cache.lint(result.catalog) if f.severity != "info"]
     emit([*warnings, *(f.record() for f in findings)], args.format, text_stream=sys.stderr)
     if any(f.severity == "error" for f in findings):
         print("check failed: lint errors (`pgspec lint --explain RULE-ID` explains each rule).",

@@ -957,8 +957,11 @@ def main(args: argparse.Namespace) -> int:
         findings = lint(catalog, api_schemas=api, suppressions=spec, judge_suppressions=False)
         what = "database"
     else:
+        from .buildcache import Cache  # the cached build's catalog and findings, when `check` ran before
+
         spec_dir = args.spec or Path("spec")
-        findings = lint(check(load_spec(spec_dir)), api_schemas=api)
+        cache = Cache(spec_dir)
+        findings = cache.lint(cache.catalog(), api_schemas=tuple(api))
         what = str(spec_dir)
     shown = [f for f in findings if SEVERITIES.index(f.severity) <= SEVERITIES.index(args.min_severity)]
     emit([f.record() for f in shown], args.format)
