@@ -1,12 +1,14 @@
-"""A content-addressed cache of `build`'s result, so that `check` after `generate` (or either run again on an
-unchanged spec) does not load, check, render and verify the same spec twice.
+"""A content-addressed cache of what `generate` and `check` compute from a spec, so that `check` after `generate`
+(or either run again on an unchanged spec) does not load, check, render, verify and lint the same spec twice.
 
 The key is a SHA-256 of everything the build reads or depends on: each spec file's bytes, name and the path
 diagnostics show for it (relative to the working directory), the target (platform modules kept or not), and the
 generator itself (every file of the package: code, templates, catalog SQL) with the versions of Python, pglast,
-Jinja and PyYAML. Any change gives another key, so an entry is never stale, only unused; the newest few are kept.
-A spec with mistakes is never cached (its errors are found again). The PostgreSQL judge, the comparison with
-output/ and lint still run on every command: only the offline pipeline's result is reused.
+Jinja and PyYAML. Any change gives another key, so an entry is never stale, only unused; the newest few keys are
+kept. A spec with mistakes is never cached (its errors are found again). Per key: the output files, the
+verifier's mismatches and lint's findings (small: what `check --offline` and `lint` need), and, written only by a
+run that had the PostgreSQL judge run, the whole build (the model, placed items and pieces the judge needs). The
+judge itself and the comparison with output/ run on every command.
 
 Entries live outside the project, in $PGSPEC_CACHE_DIR (default: $XDG_CACHE_HOME/pgspec, else ~/.cache/pgspec):
 they are pickles, which a process must only read from a place that nobody else writes to (a repository could
@@ -22,6 +24,7 @@ import pickle
 import sys
 import tempfile
 import zlib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -29,9 +32,11 @@ from typing import TypeVar
 from . import lint as linting
 from .check import check
 from .derive import Catalog
-from .lint import API_SCHEMAS, Finding
+from .lint import Finding
 from .load import display_path, load_spec, spec_files
 from .pipeline import Build, build
+from .render import OutputFile
+from .verify import Mismatch
 
 T = TypeVar("T")
 
@@ -81,9 +86,21 @@ def key(spec_dir: Path, *, include_platform: bool) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class Outputs:
+    """What `check --offline` needs of a build, small enough to write on every run: the output files, the
+    verifier's mismatches and lint's findings."""
+
+    files: list[OutputFile]
+    mismatches: list[Mismatch]
+    findings: list[Finding]
+
+
 class Cache:
-    """The cache entry of one spec directory as it is now (None: the cache is off, or the spec cannot be read,
-    which the build reports)."""
+    """The cache entries of one spec directory as it is now: KEY.out (Outputs), and KEY, the whole build, which
+    only the PostgreSQL judge needs (its model, placed items and pieces: ten times the size and the time to
+    write), so it is written only by a run that judged. No entry at all when the cache is off or the spec cannot
+    be read (the build reports that)."""
 
     def __init__(self, spec_dir: Path, *, include_platform: bool = True) -> None:
         self.spec_dir = spec_dir
@@ -93,31 +110,39 @@ class Cache:
             with contextlib.suppress(OSError):
                 self.entry = cache_dir() / key(spec_dir, include_platform=include_platform)
 
-    def build(self) -> Build:
-        """`build(spec_dir)`, from the cache when this spec was built before by this generator."""
+    @property
+    def _outputs_entry(self) -> Path | None:
+        return None if self.entry is None else self.entry.with_name(f"{self.entry.name}.out")
+
+    def build(self, *, keep: bool = False) -> Build:
+        """`build(spec_dir)`: the whole build from the cache when a run kept it, else built (and kept when
+        `keep`: the caller judges it)."""
         found = _read(self.entry, Build)
         if found is not None:
             return found
         result = build(self.spec_dir, include_platform=self.include_platform)
-        _write(self.entry, result)
+        if keep:
+            _write(self.entry, result)
         return result
+
+    def outputs(self) -> Outputs | None:
+        """The output files, mismatches and lint findings of this spec, when a run remembered them."""
+        return _read(self._outputs_entry, Outputs)
+
+    def findings(self, result: Build) -> list[Finding]:
+        """`lint(result.catalog)`, from the cache when remembered; remembers them with the outputs."""
+        found = self.outputs()
+        if found is not None:
+            return found.findings
+        findings = linting.lint(result.catalog)
+        _write(self._outputs_entry, Outputs(result.files, result.mismatches, findings))
+        return findings
 
     def catalog(self) -> Catalog:
         """The checked catalog: the cached build's, else `check(load_spec(spec_dir))` (not cached: a command that
         needs no SQL does not pay for rendering it)."""
         found = _read(self.entry, Build)
         return found.catalog if found is not None else check(load_spec(self.spec_dir))
-
-    def lint(self, catalog: Catalog, api_schemas: tuple[str, ...] = API_SCHEMAS) -> list[Finding]:
-        """`lint(catalog)` of this spec's catalog (the one `build` returned), remembered beside the build."""
-        entry = None if self.entry is None else self.entry.with_name(
-            f"{self.entry.name}.lint-{hashlib.sha256(repr(api_schemas).encode()).hexdigest()[:16]}")
-        found = _read(entry, list)
-        if found is not None:
-            return found
-        findings = linting.lint(catalog, api_schemas=api_schemas)
-        _write(entry, findings)
-        return findings
 
 
 def _read(entry: Path | None, kind: type[T]) -> T | None:
@@ -159,7 +184,7 @@ def _write(entry: Path | None, result: object) -> None:
 
 
 def _evict(directory: Path) -> None:
-    """Keep the entries of the KEEP most recently used keys (a build and its lint findings share a key)."""
+    """Keep the entries of the KEEP most recently used keys (a build and its outputs share a key)."""
     newest: dict[str, float] = {}
     for path in directory.iterdir():
         if len(path.name) >= 64 and not path.name.startswith("."):

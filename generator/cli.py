@@ -210,7 +210,8 @@ def _print_mismatches(mismatches: list[Mismatch]) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    result = Cache(args.spec, include_platform=args.target == "postgres").build()
+    cache = Cache(args.spec, include_platform=args.target == "postgres")
+    result = cache.build(keep=not offline(args))
     if result.mismatches:
         _print_mismatches(result.mismatches)
         print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
@@ -220,9 +221,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return EXIT_SPEC
     if args.quiet:  # the object-by-object summary is all that reads the previous output
         write_atomically(args.out, result.files)
+        cache.findings(result)  # for the `check` that usually follows
         return EXIT_OK
     objects = object_changes(args.out, result.files)
     changes = write_atomically(args.out, result.files)
+    cache.findings(result)
     touched = len(changes.changed) + len(changes.missing) + len(changes.extra)
     summary = (f"{args.out}: {len(result.files)} files, {touched} changed"
                + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
@@ -253,38 +256,51 @@ def _change_records(out_dir: Path, files: Staleness, objects: ObjectChanges) -> 
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cache = Cache(args.spec, include_platform=args.target == "postgres")
-    result = cache.build()
-    warnings = judged(args, result)
-    if warnings is None:
-        return EXIT_SPEC
-    records = [Record("mismatch", line, file=m.file) for m in result.mismatches
+    # Without the judge and the docs, nothing needs the model: the remembered outputs do, when there are some.
+    known = cache.outputs() if offline(args) and args.docs is None else None
+    result = None
+    if known is None:
+        result = cache.build(keep=not offline(args))
+        judge_warnings = judged(args, result)
+        if judge_warnings is None:
+            return EXIT_SPEC
+        warnings, files, mismatches = judge_warnings, result.files, result.mismatches
+    else:
+        warnings, files, mismatches = [], known.files, known.mismatches
+    records = [Record("mismatch", line, file=m.file) for m in mismatches
                for line in [*(f"missing from SQL: {x}" for x in m.missing),
                             *(f"not in spec: {x}" for x in m.unexpected)]]
-    records += _stale_records(staleness(args.out, result.files), args.out)
+    records += _stale_records(staleness(args.out, files), args.out)
     records += [stale.record() for stale in stale_schemas(args.spec)]
-    if args.docs is not None:
+    if args.docs is not None and result is not None:
         records += _stale_records(staleness(args.docs, docs_files(result.catalog), DOCS_PATTERN), args.docs,
                                   fix=f"run `pgspec docs --out {args.docs}`")
     if records:
         emit([*warnings, *records], args.format, text_stream=sys.stderr)
         print("check failed: run `pgspec generate` and commit the result.", file=sys.stderr)
         return EXIT_FAILED
-    findings = [f for f in cache.lint(result.catalog) if f.severity != "info"]
+    all_findings = cache.findings(result) if result is not None else known.findings if known else []
+    findings = [f for f in all_findings if f.severity != "info"]
     emit([*warnings, *(f.record() for f in findings)], args.format, text_stream=sys.stderr)
     if any(f.severity == "error" for f in findings):
         print("check failed: lint errors (`pgspec lint --explain RULE-ID` explains each rule).",
               file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
-        print(f"{args.spec}: spec valid; {len(result.files)} output files verified and up to date "
+        print(f"{args.spec}: spec valid; {len(files)} output files verified and up to date "
               f"({time.perf_counter() - started:.2f} s)", file=sys.stderr if args.format != "text" else sys.stdout)
     return EXIT_OK
+
+
+def offline(args: argparse.Namespace) -> bool:
+    """Whether the PostgreSQL judge is skipped (--offline, PGSPEC_OFFLINE)."""
+    return bool(args.offline) or offline_requested()
 
 
 def judged(args: argparse.Namespace, result: Build) -> list[Record] | None:
     """Run the PostgreSQL judge unless offline: its warnings, or None when its server is not available (said on
     stderr). Its errors raise SpecError (exit 2, nothing written)."""
-    if args.offline or offline_requested():
+    if offline(args):
         return []
     from . import judge  # psycopg is loaded only when a database is used
 

@@ -36,29 +36,61 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+def _entries(cache_dir: Path) -> list[str]:
+    """The entries' kinds: `build` (the whole build) and `out` (outputs and findings)."""
+    return sorted("build" if len(p.name) == 64 else p.name.split(".", 1)[1] for p in cache_dir.iterdir())
+
+
 def test_a_warm_build_is_the_cold_build(cache_dir: Path, project: Path) -> None:
     cold = build(Path("spec"))
-    first = Cache(Path("spec")).build()  # a miss: builds and writes the entry
-    assert len([p for p in cache_dir.iterdir() if len(p.name) == 64]) == 1
+    first = Cache(Path("spec")).build(keep=True)  # a miss: builds and keeps it
+    assert _entries(cache_dir) == ["build"]
     warm = Cache(Path("spec")).build()
     assert warm is not first  # read back from the entry
     assert warm.files == cold.files == first.files
     assert warm.mismatches == cold.mismatches
     assert [p.item.key for p in warm.placed] == [p.item.key for p in cold.placed]
     assert warm.catalog.schema == cold.catalog.schema
-    expected = lint(cold.catalog)
-    assert Cache(Path("spec")).lint(warm.catalog) == expected  # computed, then remembered
-    assert Cache(Path("spec")).lint(warm.catalog) == expected
     assert Cache(Path("spec")).catalog().schema == cold.catalog.schema
+    assert Cache(Path("spec")).outputs() is None
+    expected = lint(cold.catalog)
+    assert Cache(Path("spec")).findings(warm) == expected  # computed, then remembered with the outputs
+    assert _entries(cache_dir) == ["build", "out"]
+    outputs = Cache(Path("spec")).outputs()
+    assert outputs is not None
+    assert (outputs.files, outputs.mismatches, outputs.findings) == (cold.files, cold.mismatches, expected)
+
+
+def test_only_a_judged_run_keeps_the_whole_build(cache_dir: Path, project: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`generate --offline` remembers the outputs and findings (what `check --offline` needs) but not the model,
+    which only the judge needs and which costs ten times as much to write."""
+    assert cli.main(["generate", "--offline", "-q"]) == cli.EXIT_OK
+    assert _entries(cache_dir) == ["out"]
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(buildcache, "build", no_build)
+    assert cli.main(["check", "--offline", "-q"]) == cli.EXIT_OK  # from the outputs alone
+    assert cli.main(["lint"]) == 0
+    monkeypatch.undo()
+    monkeypatch.setenv(buildcache.ENV_CACHE, "1")
+    monkeypatch.setenv(buildcache.ENV_DIR, str(cache_dir))
+    monkeypatch.chdir(project)
+    assert cli.main(["check", "-q"]) == cli.EXIT_OK  # judged: needs and keeps the whole build
+    assert _entries(cache_dir) == ["build", "out"]
+    monkeypatch.setattr(buildcache, "build", no_build)
+    assert cli.main(["check", "-q"]) == cli.EXIT_OK
 
 
 def test_a_changed_spec_file_is_built_again(cache_dir: Path, project: Path) -> None:
-    before = Cache(Path("spec")).build()
+    before = Cache(Path("spec")).build(keep=True)
     module = project / "spec" / "03-support-tickets.yaml"
     text = module.read_text(encoding="utf-8")
     assert "Source of ticket numbers" in text
     module.write_text(text.replace("Source of ticket numbers", "Where ticket numbers come from", 1), encoding="utf-8")
-    after = Cache(Path("spec")).build()
+    after = Cache(Path("spec")).build(keep=True)
     assert after.files == build(Path("spec")).files != before.files
 
 
@@ -92,17 +124,21 @@ def test_the_key_covers_what_the_build_depends_on(cache_dir: Path, project: Path
 
 
 def test_a_damaged_entry_is_a_miss(cache_dir: Path, project: Path) -> None:
-    expected = Cache(Path("spec")).build().files
-    (entry,) = [p for p in cache_dir.iterdir() if len(p.name) == 64]
-    entry.write_bytes(b"not a cache entry")
-    assert Cache(Path("spec")).build().files == expected
-    assert Cache(Path("spec")).build().files == expected  # written again
-    assert entry.read_bytes() != b"not a cache entry"
+    result = Cache(Path("spec")).build(keep=True)
+    expected = Cache(Path("spec")).findings(result)
+    for entry in cache_dir.iterdir():
+        entry.write_bytes(b"not a cache entry")
+    assert Cache(Path("spec")).outputs() is None
+    assert Cache(Path("spec")).build(keep=True).files == result.files
+    assert Cache(Path("spec")).findings(result) == expected
+    assert Cache(Path("spec")).build().files == result.files  # written again
+    assert all(entry.read_bytes() != b"not a cache entry" for entry in cache_dir.iterdir())
 
 
 def test_off_writes_nothing(cache_dir: Path, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(buildcache.ENV_CACHE, "0")
-    Cache(Path("spec")).build()
+    result = Cache(Path("spec")).build(keep=True)
+    Cache(Path("spec")).findings(result)
     assert not cache_dir.exists()
 
 
@@ -119,13 +155,13 @@ def test_only_the_newest_keys_are_kept(cache_dir: Path) -> None:
     for i in range(buildcache.KEEP + 3):
         name = f"{i:064x}"
         (cache_dir / name).write_bytes(b"")
-        (cache_dir / f"{name}.lint-0").write_bytes(b"")
+        (cache_dir / f"{name}.out").write_bytes(b"")
         stamp = 1_000_000 + i
         for path in cache_dir.glob(f"{name}*"):
             os.utime(path, (stamp, stamp))
     buildcache._evict(cache_dir)
     kept = sorted(p.name for p in cache_dir.iterdir())
-    assert kept == sorted(f"{i:064x}{suffix}" for i in range(3, buildcache.KEEP + 3) for suffix in ("", ".lint-0"))
+    assert kept == sorted(f"{i:064x}{suffix}" for i in range(3, buildcache.KEEP + 3) for suffix in ("", ".out"))
 
 
 def test_check_after_generate_sees_every_change(cache_dir: Path, project: Path,
@@ -133,7 +169,7 @@ def test_check_after_generate_sees_every_change(cache_dir: Path, project: Path,
     """The commands with the cache on: warm runs pass, and an edited spec is stale again at once."""
     assert cli.main(["generate", "--offline", "-q"]) == cli.EXIT_OK
     assert cli.main(["check", "--offline", "-q"]) == cli.EXIT_OK
-    assert cli.main(["check", "--offline", "-q"]) == cli.EXIT_OK  # lint's findings from the cache too
+    assert cli.main(["check", "--offline", "-q"]) == cli.EXIT_OK
     assert cli.main(["lint"]) == 0
     module = project / "spec" / "03-support-tickets.yaml"
     module.write_text(module.read_text(encoding="utf-8").replace("Source of ticket numbers",
