@@ -121,7 +121,7 @@ class Cache:
         if found is not None:
             return found
         result = build(self.spec_dir, include_platform=self.include_platform)
-        if keep:
+        if keep and self._unchanged():
             _write(self.entry, result)
         return result
 
@@ -135,8 +135,18 @@ class Cache:
         if found is not None:
             return found.findings
         findings = linting.lint(result.catalog)
-        _write(self._outputs_entry, Outputs(result.files, result.mismatches, findings))
+        if self._unchanged():
+            _write(self._outputs_entry, Outputs(result.files, result.mismatches, findings))
         return findings
+
+    def _unchanged(self) -> bool:
+        """Whether the spec is still what the key was computed from: a file saved while the build read the spec
+        must not file that build under the key of the text before (a later undo would be served it)."""
+        try:
+            return self.entry is not None and key(self.spec_dir, include_platform=self.include_platform) == \
+                self.entry.name
+        except OSError:
+            return False
 
     def catalog(self) -> Catalog:
         """The checked catalog: the cached build's, else `check(load_spec(spec_dir))` (not cached: a command that

@@ -179,3 +179,22 @@ def test_check_after_generate_sees_every_change(cache_dir: Path, project: Path,
     assert "03-support-tickets.sql: out of date" in capsys.readouterr().err
     assert cli.main(["generate", "--offline", "-q"]) == cli.EXIT_OK
     assert cli.main(["check", "--offline", "-q"]) == cli.EXIT_OK
+
+
+def test_a_spec_changed_during_the_build_is_not_filed(cache_dir: Path, project: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file saved while the build reads the spec: its result belongs to neither text, so nothing is kept."""
+    module = project / "spec" / "03-support-tickets.yaml"
+    original = module.read_text(encoding="utf-8")
+    cache = Cache(Path("spec"))  # the key: the text before the save
+    real_build = buildcache.build
+
+    def build_during_a_save(spec_dir: Path, **kwargs: bool) -> object:
+        module.write_text(original.replace("Source of ticket numbers", "Where ticket numbers come from", 1),
+                          encoding="utf-8")
+        return real_build(spec_dir, **kwargs)
+
+    monkeypatch.setattr(buildcache, "build", build_during_a_save)
+    result = cache.build(keep=True)
+    cache.findings(result)
+    assert not cache_dir.exists() or not any(cache_dir.iterdir())
