@@ -4,7 +4,9 @@ Writes synthetic specs of 10, 100, 1,000 and 3,000 tables that use every object 
 actors, schemas, enums, sequences, SQL and PL/pgSQL functions, tables with columns, foreign keys, CHECK, UNIQUE,
 indexes (partial, expression), triggers, RLS policies, access matrices, grants, comments, seed rows, views), then
 times `generate`, `check`, `lint` and `plan --from` (from an older version of the same spec) on each, every command
-in its own process as a user runs it, with its peak memory (ru_maxrss of that child, from os.wait4).
+in its own process as a user runs it, offline (the PostgreSQL judge's time is the server's), with its peak memory
+(ru_maxrss of that child, from os.wait4). The build cache (generator/buildcache.py) starts empty for `generate`;
+`check` follows it as in `make generate check` (cache warm) and runs once more with the cache off (cold).
 
 Writes the results between the `scale:start` / `scale:end` markers of bench/RESULTS.md and a chart of the time per
 table against size, bench/scale.png. Run with `make bench-scale` (several minutes); `--sizes 10,100` for a quick
@@ -32,7 +34,6 @@ CHART = ROOT / "bench" / "scale.png"
 PLATFORM = ROOT / "generator" / "starter" / "spec" / "00-platform.yaml"
 SIZES = (10, 100, 1000, 3000)
 TABLES_PER_MODULE = 25
-COMMANDS = ("generate", "check", "lint", "plan")
 
 ACCESS_MODULE = """\
 module: Access
@@ -236,12 +237,12 @@ class Run:
     peak_mb: float
 
 
-def run(args: list[str], cwd: Path) -> Run:
+def run(args: list[str], cwd: Path, env: dict[str, str]) -> Run:
     """One command in its own process: wall time and peak resident memory of that process alone."""
     started = time.perf_counter()
     with open(os.devnull, "wb") as sink:
         proc = subprocess.Popen([sys.executable, "-m", "generator", *args], cwd=cwd, stdout=sink,
-                                stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT), **env})
         assert proc.stderr is not None
         err = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -252,23 +253,54 @@ def run(args: list[str], cwd: Path) -> Run:
     return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
 
 
-def command_args(command: str) -> list[str]:
-    return {"generate": ["generate", "-q"], "check": ["check", "-q"], "lint": ["lint"],
-            "plan": ["plan", "--from", "old-spec", "--allow-hazard", "all", "-o", "plan.sql"]}[command]
+@dataclass(frozen=True)
+class Command:
+    """One timed command: its arguments, and whether the build cache starts empty (`cold`: a spec never built
+    before, as after an edit), is left as the run before it left it (`warm`), or is off."""
+
+    args: tuple[str, ...]
+    cache: str  # "cold", "warm" or "off"
+    fresh_output: bool = False  # output/ removed first: generate writes every file, as on a first run
+
+
+# In this order for each size: check after generate finds the cache generate filled, as in `make generate check`.
+# Every command runs offline (PGSPEC_OFFLINE=1): the PostgreSQL judge's time is the server's (see the notes).
+COMMANDS: dict[str, Command] = {
+    "generate": Command(("generate", "-q"), "cold", fresh_output=True),
+    "check": Command(("check", "-q"), "warm"),
+    "check cold": Command(("check", "-q"), "off"),
+    "lint": Command(("lint",), "warm"),
+    "plan": Command(("plan", "--from", "old-spec", "--allow-hazard", "all", "-o", "plan.sql"), "off"),
+}
+CHARTED = ("generate", "check", "check cold", "lint", "plan")
+
+
+def run_command(command: Command, project: Path) -> Run:
+    cache = project / "cache"
+    if command.cache == "cold":
+        shutil.rmtree(cache, ignore_errors=True)
+    if command.fresh_output:
+        shutil.rmtree(project / "output", ignore_errors=True)
+    env = {"PGSPEC_OFFLINE": "1", "PGSPEC_CACHE_DIR": str(cache),
+           "PGSPEC_CACHE": "0" if command.cache == "off" else "1"}
+    return run(list(command.args), project, env)
 
 
 def measure(tables: int, repeat: int, work: Path) -> dict[str, Run]:
     project = work / f"t{tables}"
     write_spec(project / "spec", tables)
     write_spec(project / "old-spec", tables, old=True)
-    run(["schema", "--write", "spec.schema.json"], project)  # the editor schema the spec files' modeline names
+    run(["schema", "--write", "spec.schema.json"], project, {})  # the editor schema the spec files' modeline names
+    runs: dict[str, list[Run]] = {name: [] for name in COMMANDS}
+    for _ in range(repeat):  # the whole sequence each time, so that each warm command follows its cold one
+        for name, command in COMMANDS.items():
+            runs[name].append(run_command(command, project))
     out: dict[str, Run] = {}
-    for command in COMMANDS:
-        runs = [run(command_args(command), project) for _ in range(repeat)]
-        out[command] = Run(statistics.median(r.seconds for r in runs), statistics.median(r.cpu for r in runs),
-                           max(r.peak_mb for r in runs))
-        print(f"{tables:>5} tables  {command:<8} {out[command].seconds:7.2f} s  cpu {out[command].cpu:7.2f} s  "
-              f"{out[command].peak_mb:6.0f} MB", flush=True)
+    for name, done in runs.items():
+        out[name] = Run(statistics.median(r.seconds for r in done), statistics.median(r.cpu for r in done),
+                        max(r.peak_mb for r in done))
+        print(f"{tables:>5} tables  {name:<10} {out[name].seconds:7.2f} s  cpu {out[name].cpu:7.2f} s  "
+              f"{out[name].peak_mb:6.0f} MB", flush=True)
     return out
 
 
@@ -280,8 +312,10 @@ def chart(results: dict[int, dict[str, Run]]) -> None:
 
     sizes = sorted(results)
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
-    for command in COMMANDS:
-        ax.plot(sizes, [1000 * results[n][command].cpu / n for n in sizes], marker="o", label=command)
+    for name in CHARTED:
+        ax.plot(sizes, [1000 * results[n][name].cpu / n for n in sizes], marker="o",
+                label={"generate": "generate (cold cache)", "check": "check after generate",
+                       "check cold": "check (no cache)"}.get(name, name))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("tables in the spec")
@@ -296,24 +330,30 @@ def chart(results: dict[int, dict[str, Run]]) -> None:
 
 def markdown(results: dict[int, dict[str, Run]], repeat: int) -> str:
     sizes = sorted(results)
+    names = list(COMMANDS)
     lines = ["<!-- scale:start -->", "## Generator at scale (`make bench-scale`)", "",
              f"{time.strftime('%Y-%m-%d')}, synthetic specs from bench/scale.py (modules of {TABLES_PER_MODULE} "
              "tables: a lookup table with seed rows, then tables of 8 columns, 3 foreign keys, CHECK, UNIQUE, 4 "
              "indexes, trigger, 2 policies, access matrix, grants, comments; per module an enum, a sequence, 2 "
-             "functions and a view). Each command in its own process (start-up included), median of "
+             "functions and a view). Each command in its own process (start-up included), offline (the "
+             "PostgreSQL judge, whose time is the server's, is left out), median of "
              f"{repeat} run(s): wall-clock seconds, then CPU seconds (user + system) in brackets, steadier than "
-             "wall clock on this 2-core machine shared with other jobs. Peak: the largest resident memory of one "
-             "command. `plan` is `plan --from` an older version of the same spec (one table in ten changed). "
-             "Chart of CPU ms per table: [scale.png](scale.png).", "",
-             "| tables | " + " | ".join(f"{c} s (CPU)" for c in COMMANDS) + " | generate + check s (CPU) | "
-             + " | ".join(f"{c} CPU ms/table" for c in COMMANDS) + " | peak MB |",
-             "|---" * (2 * len(COMMANDS) + 3) + "|"]
+             "wall clock on this 2-core machine shared with other jobs. `generate` starts from an empty build "
+             "cache and no output/ (a spec never built before); `check` runs after it, with the cache generate "
+             "filled (as in `make generate check`); `check cold` with the cache off; `lint` after them (cache "
+             "warm). Peak: the largest resident memory of one command. `plan` is `plan --from` an older version "
+             "of the same spec (one table in ten changed). Chart of CPU ms per table: [scale.png](scale.png).", "",
+             "| tables | " + " | ".join(f"{c} s (CPU)" for c in names)
+             + " | generate + check s (CPU) | generate + check cold s (CPU) | "
+             + " | ".join(f"{c} CPU ms/table" for c in names) + " | peak MB |",
+             "|---" * (2 * len(names) + 4) + "|"]
     for n in sizes:
         r = results[n]
         both = (r["generate"].seconds + r["check"].seconds, r["generate"].cpu + r["check"].cpu)
-        lines.append(f"| {n:,} | " + " | ".join(f"{r[c].seconds:.1f} ({r[c].cpu:.1f})" for c in COMMANDS)
-                     + f" | {both[0]:.1f} ({both[1]:.1f}) | "
-                     + " | ".join(f"{1000 * r[c].cpu / n:.1f}" for c in COMMANDS)
+        cold = (r["generate"].seconds + r["check cold"].seconds, r["generate"].cpu + r["check cold"].cpu)
+        lines.append(f"| {n:,} | " + " | ".join(f"{r[c].seconds:.1f} ({r[c].cpu:.1f})" for c in names)
+                     + f" | {both[0]:.1f} ({both[1]:.2f}) | {cold[0]:.1f} ({cold[1]:.1f}) | "
+                     + " | ".join(f"{1000 * r[c].cpu / n:.1f}" for c in names)
                      + f" | {max(x.peak_mb for x in r.values()):.0f} |")
     lines.append("<!-- scale:end -->")
     return "\n".join(lines)
@@ -338,6 +378,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--keep", type=Path, metavar="DIR", help="write the specs into DIR and keep them")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    # Bytecode written once: with PYTHONDONTWRITEBYTECODE set, every command would compile the package again.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "generator")], check=True)
     with tempfile.TemporaryDirectory(prefix="pgspec-scale-") as tmp:
         work = args.keep or Path(tmp)
         results = {n: measure(n, args.repeat, work) for n in sizes}

@@ -372,7 +372,7 @@ class Checker:
         except SqlSyntaxError as exc:
             self.err(pos, f"{what} does not parse: {sql_error(exc, text, _EXPRESSION_PREFIX)}")
             return None
-        self.references(sqlparse.references(node), pos, what)
+        self.references(sqlparse.shared_references(node), pos, what)
         return node
 
     def references(self, refs: sqlparse.Refs, pos: Pos, what: str) -> None:
@@ -396,7 +396,7 @@ class Checker:
             return
         names = self.column_names(table)
         self.keyword_columns(node, names, pos, what)
-        for n in sqlparse.walk(node):
+        for n in sqlparse.shared_walk(node):
             if isinstance(n, ast.ColumnRef):
                 parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
                 if len(parts) == 2 and parts[0].lower() in row_vars:
@@ -413,7 +413,7 @@ class Checker:
     def keyword_columns(self, node: ast.Node, names: frozenset[str], pos: Pos, what: str) -> None:
         """`user`, `current_date`, ... unquoted are PostgreSQL's functions, never a column of that name: a CHECK on
         `user <> ''` would silently test CURRENT_USER. Where the table has such a column, it must be quoted."""
-        for n in sqlparse.walk(node):
+        for n in sqlparse.shared_walk(node):
             if isinstance(n, ast.SQLValueFunction):
                 keyword = n.op.name.removeprefix("SVFOP_").lower()
                 if keyword in names:
@@ -502,7 +502,7 @@ class Checker:
                 defaulted = arg.name
                 what = f"default of argument {arg.name}"
                 node = self.expression(arg.default, arg.loc("default"), what)
-                if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
+                if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.shared_walk(node)):
                     self.err(arg.loc("default"), f"{what} cannot refer to columns or other arguments")
             elif defaulted is not None:
                 self.err(arg.loc("name"), f"argument {arg.name} of {function.name} needs a default: it follows "
@@ -647,7 +647,7 @@ class Checker:
         if type_def.default is not None:
             what = f"default of domain {type_def.name}"
             node = self.expression(type_def.default, type_def.loc("default"), what)
-            if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
+            if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.shared_walk(node)):
                 self.err(type_def.loc("default"), f"{what} cannot refer to columns or VALUE")
         for con in type_def.checks:
             self.name_length(con.name, con.loc("name"), "constraint")
@@ -655,7 +655,7 @@ class Checker:
             node = self.expression(con.expr, con.loc("expr"), what)
             if node is None:
                 continue
-            for n in sqlparse.walk(node):
+            for n in sqlparse.shared_walk(node):
                 if isinstance(n, ast.SubLink):
                     self.err(con.loc("expr"), f"{what}: a domain CHECK cannot use a sub-query")
                     break
@@ -968,7 +968,7 @@ class Checker:
             self.err(column.loc("default_sql"), "use either `default` (a literal) or `default_sql`, not both")
         if column.default_sql is not None:
             node = self.expression(column.default_sql, column.loc("default_sql"), f"default of {column.name}")
-            if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.walk(node)):
+            if node is not None and any(isinstance(n, ast.ColumnRef) for n in sqlparse.shared_walk(node)):
                 self.err(column.loc("default_sql"), f"default of {column.name} cannot refer to columns")
             elif node is not None:
                 try:
@@ -1050,10 +1050,10 @@ class Checker:
         if node is None:
             return
         self.columns_exist(node, table, pos, what)
-        if any(isinstance(n, ast.SubLink) for n in sqlparse.walk(node)):
+        if any(isinstance(n, ast.SubLink) for n in sqlparse.shared_walk(node)):
             self.err(pos, f"{what}: a generation expression cannot use a sub-query")
         generated = {c.name for c in table.columns if c.generated is not None}
-        for n in sqlparse.walk(node):
+        for n in sqlparse.shared_walk(node):
             if isinstance(n, ast.ColumnRef):
                 parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
                 if len(parts) == 1 and parts[0] in generated:
@@ -1329,7 +1329,7 @@ class Checker:
         names = self.column_names(table)
         self.keyword_columns(node, names, pos, what)
         own = {to_qname(table.name).name}
-        for n in sqlparse.walk(node, into_subqueries=False):
+        for n in sqlparse.shared_walk(node, into_subqueries=False):
             if isinstance(n, ast.ColumnRef):
                 parts = [f.sval for f in n.fields if isinstance(f, ast.String)]
                 column = parts[-1] if len(parts) == 1 or (len(parts) == 2 and parts[0] in own) else None

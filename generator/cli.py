@@ -9,27 +9,26 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
-from . import drift, importer, scaffold
 from . import lint as linting
 from .access import access_markdown
+from .buildcache import Cache
 from .check import check
 from .diagnostics import SpecError
 from .editorschema import stale_schemas
 from .jsonschema import json_schema_text, reference_markdown
 from .load import load_spec
-from .migrate import command as migrate_command
 from .output import Staleness, staleness, write_atomically, write_text_atomically
 from .outputdiff import ObjectChanges, object_changes
-from .pipeline import Build, build
-from .readme import refresh
+from .pipeline import Build
 from .report import Record, add_format_argument, emit, spec_error_records
-from .schemadocs import DOCS_PATTERN, docs_files, write_docs
 from .verify import Mismatch
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
@@ -53,7 +52,25 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "default: an embedded PostgreSQL 18 started on first use and kept running)")
 
 
-def parser() -> argparse.ArgumentParser:
+# The modules of the commands that generate and check never use (the database, plans, import, docs): imported by
+# the command that needs them, as loading them all would add a fifth to a small `check` (the model of plans and
+# drift builds many classes at import).
+_COMMAND_MODULES = {"verify": "drift", "plan": "migrate.command", "apply": "migrate.command",
+                    "migration": "migrate.command", "init": "scaffold", "import": "importer"}
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f".{name}", __package__)
+
+
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `command`, the options of the other commands whose modules are not loaded yet are
+    left out (they are not parsed), so that a command loads only what it uses."""
+
+    def options(name: str) -> ModuleType | None:
+        """The module adding `name`'s options, unless another command is being parsed."""
+        return None if command is not None and command != name else _module(_COMMAND_MODULES[name])
+
     p = argparse.ArgumentParser(
         prog="pgspec",
         description="Schema-as-data for PostgreSQL: validate YAML specs and generate verified DDL.",
@@ -110,7 +127,8 @@ def parser() -> argparse.ArgumentParser:
                                     "in database`). SQL fragments are compared by parse tree, not by spelling.",
                         epilog="Exit codes: 0 no drift (prints `no drift`), 1 drift, 2 spec errors or the database "
                                "cannot be read.")
-    drift.add_arguments(ve)
+    if (m := options("verify")) is not None:
+        m.add_arguments(ve)
     pl = sub.add_parser("plan", help="print the SQL that brings a database (or an older spec) to the spec",
                         description="Compare a live database (--db) or another spec (--from DIR|GIT-REV) with the "
                                     "spec and print the migration script: ordered by dependencies, each statement "
@@ -118,28 +136,32 @@ def parser() -> argparse.ArgumentParser:
                                     "`psql -X -v ON_ERROR_STOP=1 -f FILE`.",
                         epilog="Exit codes: 0 plan printed, 1 the plan needs a hazard that was not allowed "
                                "(--allow-hazard), 2 spec errors, bad usage or the database cannot be read.")
-    migrate_command.add_arguments(pl, apply=False)
+    if (m := options("plan")) is not None:
+        m.add_arguments(pl, apply=False)
     ap = sub.add_parser("apply", help="plan, print, apply to a live database, then verify",
                         description="Plan against the database, print the plan, apply it (its transactional part "
                                     "in one transaction: on failure nothing is applied and the failing statement "
                                     "is named), then verify that the database matches the spec.",
                         epilog="Exit codes: 0 applied and verified (or nothing to do), 1 refused hazard, failed "
                                "statement or remaining drift, 2 spec errors, bad usage or unreadable database.")
-    migrate_command.add_arguments(ap, apply=True)
+    if (m := options("apply")) is not None:
+        m.add_arguments(ap, apply=True)
     mi = sub.add_parser("migration", help="write migrations/NNNN_NAME.sql and its .down.sql from a YAML change",
                         description="Plan from an earlier spec (--from, default HEAD: the last commit) to the "
                                     "spec, and back, without a database; write both scripts, numbered after the "
                                     "last migration in --dir.",
                         epilog="Exit codes: 0 written (or nothing to migrate), 1 the migration needs a hazard "
                                "that was not allowed, 2 spec errors or bad usage.")
-    migrate_command.add_migration_arguments(mi)
+    if (m := options("migration")) is not None:
+        m.add_migration_arguments(mi)
     ini = sub.add_parser("init", help="start a new project: spec/ with a platform and an example module, ...",
                          description="Write a starter project into DIR: spec/ with the platform module for plain "
                                      "PostgreSQL and one example module, spec.schema.json for editors (named by "
                                      "each spec file's modeline), a Makefile, a README and a .gitignore. Refuses "
                                      "to overwrite anything.",
                          epilog="Exit codes: 0 written, 2 DIR already holds a project (nothing written).")
-    scaffold.add_arguments(ini)
+    if (m := options("init")) is not None:
+        m.add_arguments(ini)
     im = sub.add_parser("import", help="write a spec from a live database (adopt an existing schema)",
                         description="Read a live database's catalog and write a readable spec: one YAML file per "
                                     "schema (or per group of tables joined by foreign keys with --split), a "
@@ -154,7 +176,8 @@ def parser() -> argparse.ArgumentParser:
                         epilog="Exit codes: 0 written and complete; 1 written, but objects were left out (each "
                                "named) or the written spec does not pass check; 2 bad usage, a DIR that already "
                                "holds spec files, or a database that cannot be read (nothing written).")
-    importer.add_arguments(im)
+    if (m := options("import")) is not None:
+        m.add_arguments(im)
     return p
 
 
@@ -163,7 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # thresholds run the cycle collector over all of them again and again: ~10 % of `generate` at 1,000 tables.
     # Rarer collections keep the same peak memory (bench/scale.py measures it).
     gc.set_threshold(100_000, 50, 100)
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The command is the first word that is no option (the top level has none but --help).
+    args = parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
     try:
         if args.command == "generate":
             return cmd_generate(args)
@@ -174,17 +199,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "lint":
             return linting.main(args)
         if args.command == "verify":
-            return drift.main(args)
+            return int(_module("drift").main(args))
         if args.command == "plan":
-            return migrate_command.plan_main(args)
+            return int(_module("migrate.command").plan_main(args))
         if args.command == "apply":
-            return migrate_command.apply_main(args)
+            return int(_module("migrate.command").apply_main(args))
         if args.command == "migration":
-            return migrate_command.migration_main(args)
+            return int(_module("migrate.command").migration_main(args))
         if args.command == "init":
-            return scaffold.main(args)
+            return int(_module("scaffold").main(args))
         if args.command == "import":
-            return importer.main(args)
+            return int(_module("importer").main(args))
         if args.command == "access":
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK
@@ -209,7 +234,8 @@ def _print_mismatches(mismatches: list[Mismatch]) -> None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    result = build(args.spec, include_platform=args.target == "postgres")
+    cache = Cache(args.spec, include_platform=args.target == "postgres")
+    result = cache.build(keep=not offline(args))
     if result.mismatches:
         _print_mismatches(result.mismatches)
         print("generated SQL does not match the spec (a generator bug); nothing written.", file=sys.stderr)
@@ -217,10 +243,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     warnings = judged(args, result)
     if warnings is None:
         return EXIT_SPEC
+    if args.quiet:  # the object-by-object summary is all that reads the previous output
+        write_atomically(args.out, result.files)
+        cache.findings(result)  # for the `check` that usually follows
+        return EXIT_OK
     objects = object_changes(args.out, result.files)
     changes = write_atomically(args.out, result.files)
-    if args.quiet:
-        return EXIT_OK
+    cache.findings(result)
     touched = len(changes.changed) + len(changes.missing) + len(changes.extra)
     summary = (f"{args.out}: {len(result.files)} files, {touched} changed"
                + (f", removed {', '.join(changes.extra)}" if changes.extra else "")
@@ -250,38 +279,54 @@ def _change_records(out_dir: Path, files: Staleness, objects: ObjectChanges) -> 
 
 def cmd_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    result = build(args.spec, include_platform=args.target == "postgres")
-    warnings = judged(args, result)
-    if warnings is None:
-        return EXIT_SPEC
-    records = [Record("mismatch", line, file=m.file) for m in result.mismatches
+    cache = Cache(args.spec, include_platform=args.target == "postgres")
+    # Without the judge and the docs, nothing needs the model: the remembered outputs do, when there are some.
+    known = cache.outputs() if offline(args) and args.docs is None else None
+    result = None
+    if known is None:
+        result = cache.build(keep=not offline(args))
+        judge_warnings = judged(args, result)
+        if judge_warnings is None:
+            return EXIT_SPEC
+        warnings, files, mismatches = judge_warnings, result.files, result.mismatches
+    else:
+        warnings, files, mismatches = [], known.files, known.mismatches
+    records = [Record("mismatch", line, file=m.file) for m in mismatches
                for line in [*(f"missing from SQL: {x}" for x in m.missing),
                             *(f"not in spec: {x}" for x in m.unexpected)]]
-    records += _stale_records(staleness(args.out, result.files), args.out)
+    records += _stale_records(staleness(args.out, files), args.out)
     records += [stale.record() for stale in stale_schemas(args.spec)]
-    if args.docs is not None:
+    if args.docs is not None and result is not None:
+        from .schemadocs import DOCS_PATTERN, docs_files
+
         records += _stale_records(staleness(args.docs, docs_files(result.catalog), DOCS_PATTERN), args.docs,
                                   fix=f"run `pgspec docs --out {args.docs}`")
     if records:
         emit([*warnings, *records], args.format, text_stream=sys.stderr)
         print("check failed: run `pgspec generate` and commit the result.", file=sys.stderr)
         return EXIT_FAILED
-    findings = [f for f in linting.lint(result.catalog) if f.severity != "info"]
+    all_findings = cache.findings(result) if result is not None else known.findings if known else []
+    findings = [f for f in all_findings if f.severity != "info"]
     emit([*warnings, *(f.record() for f in findings)], args.format, text_stream=sys.stderr)
     if any(f.severity == "error" for f in findings):
         print("check failed: lint errors (`pgspec lint --explain RULE-ID` explains each rule).",
               file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
-        print(f"{args.spec}: spec valid; {len(result.files)} output files verified and up to date "
+        print(f"{args.spec}: spec valid; {len(files)} output files verified and up to date "
               f"({time.perf_counter() - started:.2f} s)", file=sys.stderr if args.format != "text" else sys.stdout)
     return EXIT_OK
+
+
+def offline(args: argparse.Namespace) -> bool:
+    """Whether the PostgreSQL judge is skipped (--offline, PGSPEC_OFFLINE)."""
+    return bool(args.offline) or offline_requested()
 
 
 def judged(args: argparse.Namespace, result: Build) -> list[Record] | None:
     """Run the PostgreSQL judge unless offline: its warnings, or None when its server is not available (said on
     stderr). Its errors raise SpecError (exit 2, nothing written)."""
-    if args.offline or offline_requested():
+    if offline(args):
         return []
     from . import judge  # psycopg is loaded only when a database is used
 
@@ -314,6 +359,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from .readme import refresh
+    from .schemadocs import write_docs
+
     catalog = check(load_spec(args.spec))
     if args.out is not None:
         for line in write_docs(catalog, args.out, images=args.images):

@@ -39,6 +39,25 @@ _TAG_WORDS = {_BOOL_TAG: "a boolean", _INT_TAG: "an integer", _FLOAT_TAG: "a num
               _NULL_TAG: "null"}
 
 
+# What a type hint is made of (origin, arguments, the options of a Union other than None), asked for every YAML
+# node decoded: computed once per hint object. Keyed by identity, as hashing a generic alias hashes its arguments
+# again on every call; the entry keeps the hint alive, so its id is never reused.
+_SHAPES: dict[int, tuple[Any, Any, tuple[Any, ...], tuple[Any, ...]]] = {}
+
+
+def shape(hint: Any) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]]:
+    entry = _SHAPES.get(id(hint))
+    if entry is None:
+        args = get_args(hint)
+        entry = _SHAPES[id(hint)] = (hint, get_origin(hint), args, tuple(a for a in args if a is not type(None)))
+    return entry[1], entry[2], entry[3]
+
+
+@cache
+def required_fields(cls: type) -> tuple[str, ...]:
+    return tuple(name for name, f in fields_by_name(cls).items() if f.metadata.get("required"))
+
+
 def pos_of(file: str, node: yaml.Node) -> Pos:
     return Pos(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -116,9 +135,8 @@ class Decoder:
     # -- values -------------------------------------------------------------------------------------------------
     def value(self, hint: Any, node: yaml.Node, what: str) -> Any:
         """Decode one node as `hint`; on a mistake record it and return None."""
-        origin = get_origin(hint)
+        origin, args, options = shape(hint)
         if origin in (Union, types.UnionType):
-            options = [a for a in get_args(hint) if a is not type(None)]
             if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG:
                 return None
             if len(options) == 1:
@@ -156,7 +174,7 @@ class Decoder:
             self.fail(node, f"{what}: expected an integer" + _got(node))
             return None
         if origin is Literal:
-            allowed = get_args(hint)
+            allowed = args
             if isinstance(node, yaml.ScalarNode) and node.value in allowed and node.tag == _STR_TAG:
                 return node.value
             if isinstance(node, yaml.ScalarNode):
@@ -167,7 +185,7 @@ class Decoder:
                 self.fail(node, f"{what}: expected {describe(hint)}" + _got(node))
             return None
         if origin is tuple:
-            return self.sequence(get_args(hint)[0], node, what)
+            return self.sequence(args[0], node, what)
         if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             return self.obj(hint, node, what, name=None)
         raise TypeError(f"model type {hint!r} has no decoder")  # a programming error, not a spec mistake
@@ -261,6 +279,11 @@ class Decoder:
 
     def pairs(self, node: yaml.MappingNode, what: str) -> list[tuple[yaml.Node, yaml.Node]]:
         """Mapping entries, reporting duplicate keys (PyYAML would silently keep the last one)."""
+        try:
+            if len({key_node.value for key_node, _ in node.value}) == len(node.value):
+                return list(node.value)  # no duplicate (a key that is no scalar holds a list: unhashable)
+        except TypeError:
+            pass
         seen: dict[Any, yaml.Node] = {}
         out = []
         for key_node, value_node in node.value:
@@ -323,8 +346,8 @@ class Decoder:
                     continue
             values[key] = decoded
             at[key] = self.pos(value_node)
-        for fname, f in fields.items():
-            if f.metadata.get("required") and fname not in present and fname not in suggested:
+        for fname in required_fields(cls):
+            if fname not in present and fname not in suggested:
                 self.fail(node, f"{what}: missing required key {fname!r}")
                 ok = False
         if cls is Column and ok:

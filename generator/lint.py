@@ -190,6 +190,7 @@ class Context:
         self.catalog = catalog
         self.api_schemas = frozenset(api_schemas)
         self._expressions: dict[str, Any] = {}
+        self._per_row: dict[str | None, frozenset[str]] = {}
         self._shapes: dict[int, list[IndexShape]] = {}  # by id() of the table, which lives as long as the catalog
         # Filled in by the runner before the rules that judge suppressions run.
         self.holders: dict[str, Lint] = {}
@@ -248,6 +249,14 @@ class Context:
             except SqlSyntaxError:
                 self._expressions[text] = None
         return self._expressions[text]
+
+    def per_row_calls(self, text: str | None) -> frozenset[str]:
+        """The per-statement calls an expression makes once per row (per_row_calls), deparsed; once per text, as
+        policies repeat their expressions from table to table."""
+        if text not in self._per_row:
+            self._per_row[text] = frozenset(sqlparse.deparse(c) for c in per_row_calls(
+                self.expression(text), is_call=self.is_per_statement_call))
+        return self._per_row[text]
 
     def constraints(self, table: Table) -> list[Constraint]:
         return self.catalog.constraints(table)
@@ -493,9 +502,7 @@ def nulls_not_distinct_not_unique(ctx: Context) -> Iterator[Hit]:
 def auth_rls_initplan(ctx: Context) -> Iterator[Hit]:
     for name, _, policy in ctx.policies():
         # One finding per policy (USING and WITH CHECK together), at the first expression with such a call.
-        per_key = {k: {sqlparse.deparse(c) for c in per_row_calls(ctx.expression(getattr(policy, k)),
-                                                                  is_call=ctx.is_per_statement_call)}
-                   for k in ("using", "with_check")}
+        per_key = {k: ctx.per_row_calls(getattr(policy, k)) for k in ("using", "with_check")}
         keys = [k for k, found in per_key.items() if found]
         if keys:
             calls = sorted(set().union(*per_key.values()))
@@ -792,7 +799,7 @@ def policy_repeats_role_helper(ctx: Context) -> Iterator[Hit]:
             node = ctx.expression(getattr(policy, key))
             if node is None:
                 continue
-            found = sorted({r for s, t in sqlparse.references(node).tables
+            found = sorted({r for s, t in sqlparse.shared_references(node).tables
                             if (r := ctx.catalog.resolve_relation(s, t)) in helpers}, key=str)
             if found:
                 relation = found[0]
@@ -985,8 +992,12 @@ def main(args: argparse.Namespace) -> int:
         findings = lint(catalog, api_schemas=api, suppressions=spec, judge_suppressions=False)
         what = "database"
     else:
+        from .buildcache import Cache  # the findings `generate` or `check` remembered, else the cached model
+
         spec_dir = args.spec or Path("spec")
-        findings = lint(check(load_spec(spec_dir)), api_schemas=api)
+        cache = Cache(spec_dir)
+        known = cache.outputs() if tuple(api) == API_SCHEMAS else None
+        findings = known.findings if known else lint(cache.catalog(), api_schemas=api)
         what = str(spec_dir)
     shown = [f for f in findings if SEVERITIES.index(f.severity) <= SEVERITIES.index(args.min_severity)]
     emit([f.record() for f in shown], args.format)

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pglast import enums
-
 from .derive import RAW_REGISTRY_TABLE, SEED_REGISTRY_SCHEMA
 from .render import OutputFile
-from .sqlparse import SqlSyntaxError, ast, split_statements
+from .sqlparse import SqlSyntaxError, split_json
 from .sqltext import QName
+
+Json = Any  # a libpg_query JSON parse-tree node
 
 WHOLE_SCHEMA = "schema.sql"  # render_outputs' concatenation of every module
 
@@ -37,96 +37,111 @@ class ObjectChanges:
         return not (self.added or self.removed or self.changed)
 
 
-def _rv(rv: Any) -> str:
-    return str(QName(rv.schemaname or "public", rv.relname))
+def _rv(rv: Json) -> str:
+    return str(QName(rv.get("schemaname") or "public", rv["relname"]))
 
 
-def _names(nodes: Iterable[Any]) -> str:
-    return ".".join(n.sval for n in nodes)
+def _names(nodes: Iterable[Json]) -> str:
+    return ".".join(n["String"]["sval"] for n in nodes)
 
 
-def _function(name: Iterable[Any], arg_types: Iterable[Any]) -> str:
+def _items(node: Json) -> list[Json]:
+    """A List node's items."""
+    return list(node["List"].get("items", ()))
+
+
+def _function(name: Iterable[Json], arg_types: Iterable[Json]) -> str:
     # Argument types as written; the output spells each function's signature the same way everywhere.
-    return f"function {_names(name)}({', '.join(_names(t.names) for t in arg_types)})"
+    return f"function {_names(name)}({', '.join(_names(t['names']) for t in arg_types)})"
 
 
-_OBJECT_KIND = {enums.ObjectType.OBJECT_TABLE: "table", enums.ObjectType.OBJECT_VIEW: "view",
-                enums.ObjectType.OBJECT_SEQUENCE: "sequence", enums.ObjectType.OBJECT_SCHEMA: "schema",
-                enums.ObjectType.OBJECT_TYPE: "type", enums.ObjectType.OBJECT_MATVIEW: "materialized view"}
+_OBJECT_KIND = {"OBJECT_TABLE": "table", "OBJECT_VIEW": "view", "OBJECT_SEQUENCE": "sequence",
+                "OBJECT_SCHEMA": "schema", "OBJECT_TYPE": "type", "OBJECT_MATVIEW": "materialized view"}
 
 
-def _target(objtype: Any, obj: Any) -> str:
-    """The subject of a GRANT/REVOKE or COMMENT target."""
-    if objtype in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_PROCEDURE):
-        return _function(obj.objname, obj.objargs or ())
-    if objtype == enums.ObjectType.OBJECT_COLUMN:  # a column belongs to its table
-        names = [n.sval for n in obj]
+def _target(objtype: str, obj: Json) -> str:
+    """The subject of a GRANT/REVOKE or COMMENT target (a JSON node `{"Kind": {fields}}`)."""
+    ((kind, fields),) = obj.items()
+    if objtype in ("OBJECT_FUNCTION", "OBJECT_PROCEDURE"):
+        return _function(fields["objname"], (t["TypeName"] for t in fields.get("objargs", ())))
+    if objtype == "OBJECT_COLUMN":  # a column belongs to its table
+        names = [n["String"]["sval"] for n in _items(obj)]
         return f"table {QName(names[0], names[1]) if len(names) == 3 else QName('public', names[0])}"
-    if isinstance(obj, ast.RangeVar):
-        return f"{_OBJECT_KIND.get(objtype, 'table')} {_rv(obj)}"
-    if isinstance(obj, ast.String):
-        return f"{_OBJECT_KIND.get(objtype, 'object')} {obj.sval}"
-    if isinstance(obj, ast.TypeName):
-        return f"{_OBJECT_KIND.get(objtype, 'object')} {_names(obj.names)}"
-    return f"{_OBJECT_KIND.get(objtype, 'object')} {_names(obj)}"
+    if kind == "RangeVar":
+        return f"{_OBJECT_KIND.get(objtype, 'table')} {_rv(fields)}"
+    if kind == "String":
+        return f"{_OBJECT_KIND.get(objtype, 'object')} {fields['sval']}"
+    if kind == "TypeName":
+        return f"{_OBJECT_KIND.get(objtype, 'object')} {_names(fields['names'])}"
+    return f"{_OBJECT_KIND.get(objtype, 'object')} {_names(_items(obj))}"
 
 
-def _insert(stmt: Any) -> tuple[str, ...]:
-    if stmt.relation.schemaname == SEED_REGISTRY_SCHEMA and stmt.relation.relname == RAW_REGISTRY_TABLE:
-        return tuple(f"raw {row[0].val.sval}" for row in stmt.selectStmt.valuesLists)  # a raw SQL object's record
-    if stmt.relation.schemaname == SEED_REGISTRY_SCHEMA:  # the registry rows of one table's seeds
-        tables = {row[0].val.sval for row in stmt.selectStmt.valuesLists if isinstance(row[0], ast.A_Const)}
+def _first_string(row: Json) -> Json:
+    """The first value of a VALUES row: `{"A_Const": {"sval": {"sval": ...}}}` for a string."""
+    return _items(row)[0]
+
+
+def _insert(stmt: Json) -> tuple[str, ...]:
+    relation = stmt["relation"]
+    rows = stmt["selectStmt"]["SelectStmt"]["valuesLists"]
+    if relation.get("schemaname") == SEED_REGISTRY_SCHEMA and relation["relname"] == RAW_REGISTRY_TABLE:
+        # a raw SQL object's record
+        return tuple(f"raw {_first_string(row)['A_Const']['sval']['sval']}" for row in rows)
+    if relation.get("schemaname") == SEED_REGISTRY_SCHEMA:  # the registry rows of one table's seeds
+        tables = {first["A_Const"]["sval"]["sval"] for first in map(_first_string, rows) if "A_Const" in first}
         return tuple(f"seed rows {t}" for t in sorted(tables))
-    return (f"seed rows {_rv(stmt.relation)}",)
+    return (f"seed rows {_rv(relation)}",)
 
 
 def _registry_or(kind: str, name: str, schema: str | None) -> tuple[str, ...]:
     return (f"seed registry {SEED_REGISTRY_SCHEMA}",) if schema == SEED_REGISTRY_SCHEMA else (f"{kind} {name}",)
 
 
-def _default_privileges(stmt: Any) -> str:
+def _default_privileges(stmt: Json) -> str:
     """`default privileges for ROLE in SCHEMA`, `-` and `*` where the statement names none."""
-    opts = {o.defname: o.arg for o in stmt.options or ()}
-    roles = ",".join(r.rolename for r in opts["roles"]) if "roles" in opts else "-"
-    schemas = ",".join(n.sval for n in opts["schemas"]) if "schemas" in opts else "*"
+    opts = {o["DefElem"]["defname"]: o["DefElem"].get("arg") for o in stmt.get("options", ())}
+    roles = ",".join(r["RoleSpec"]["rolename"] for r in _items(opts["roles"])) if "roles" in opts else "-"
+    schemas = ",".join(n["String"]["sval"] for n in _items(opts["schemas"])) if "schemas" in opts else "*"
     return f"default privileges for {roles} in {schemas}"
 
 
-def _alter_table(stmt: Any) -> tuple[str, ...]:
+def _alter_table(stmt: Json) -> tuple[str, ...]:
     """ENABLE / DISABLE TRIGGER belongs to the trigger; the output's other ALTER TABLE is row-level security."""
-    triggers = [c.name for c in stmt.cmds if c.subtype in _TRIGGER_MODES]
+    cmds = [c["AlterTableCmd"] for c in stmt.get("cmds", ()) if "AlterTableCmd" in c]
+    triggers = [c.get("name") for c in cmds if c.get("subtype") in _TRIGGER_MODES]
     if triggers:
-        return tuple(f"trigger {name} on {_rv(stmt.relation)}" for name in triggers)
-    return (f"row-level security on {_rv(stmt.relation)}",)
+        return tuple(f"trigger {name} on {_rv(stmt['relation'])}" for name in triggers)
+    return (f"row-level security on {_rv(stmt['relation'])}",)
 
 
-_TRIGGER_MODES = frozenset({enums.AlterTableType.AT_EnableTrig, enums.AlterTableType.AT_EnableAlwaysTrig,
-                            enums.AlterTableType.AT_EnableReplicaTrig, enums.AlterTableType.AT_DisableTrig})
+_TRIGGER_MODES = frozenset({"AT_EnableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_DisableTrig"})
 
 
 # One entry per statement type the output holds: the objects a statement belongs to. A DO block (the guard that
-# creates a role only where the cluster lacks it) returns () and belongs to the statement after it.
-_SUBJECTS: dict[type, Callable[[Any], tuple[str, ...]]] = {
-    ast.CreateStmt: lambda s: _registry_or("table", _rv(s.relation), s.relation.schemaname),
-    ast.AlterTableStmt: lambda s: _alter_table(s),
-    ast.CreateTableAsStmt: lambda s: (f"materialized view {_rv(s.into.rel)}",),
-    ast.CreatePolicyStmt: lambda s: (f"policy {s.policy_name!r} on {_rv(s.table)}",),
-    ast.IndexStmt: lambda s: (f"index {QName(s.relation.schemaname or 'public', s.idxname)}",),
-    ast.CreateTrigStmt: lambda s: (f"trigger {s.trigname} on {_rv(s.relation)}",),
-    ast.CreateFunctionStmt: lambda s: (_function(s.funcname, (p.argType for p in s.parameters or ())),),
-    ast.ViewStmt: lambda s: (f"view {_rv(s.view)}",),
-    ast.CreateSeqStmt: lambda s: (f"sequence {_rv(s.sequence)}",),
-    ast.CreateEnumStmt: lambda s: (f"type {_names(s.typeName)}",),
-    ast.CompositeTypeStmt: lambda s: (f"type {_rv(s.typevar)}",),
-    ast.CreateDomainStmt: lambda s: (f"type {_names(s.domainname)}",),
-    ast.CreateExtensionStmt: lambda s: (f"extension {s.extname}",),
-    ast.AlterDefaultPrivilegesStmt: lambda s: (_default_privileges(s),),
-    ast.CreateSchemaStmt: lambda s: _registry_or("schema", s.schemaname, s.schemaname),
-    ast.AlterRoleStmt: lambda s: (f"role {s.role.rolename}",),
-    ast.DoStmt: lambda s: (),
-    ast.GrantStmt: lambda s: tuple(_target(s.objtype, o) for o in s.objects),
-    ast.CommentStmt: lambda s: (_target(s.objtype, s.object),),
-    ast.InsertStmt: _insert,
+# creates a role only where the cluster lacks it) returns () and belongs to the statement after it. Statements are
+# libpg_query's JSON parse trees (built in C: many times faster than pglast's Python nodes for a whole output).
+_SUBJECTS: dict[str, Callable[[Json], tuple[str, ...]]] = {
+    "CreateStmt": lambda s: _registry_or("table", _rv(s["relation"]), s["relation"].get("schemaname")),
+    "AlterTableStmt": _alter_table,
+    "CreateTableAsStmt": lambda s: (f"materialized view {_rv(s['into']['rel'])}",),
+    "CreatePolicyStmt": lambda s: (f"policy {s['policy_name']!r} on {_rv(s['table'])}",),
+    "IndexStmt": lambda s: (f"index {QName(s['relation'].get('schemaname') or 'public', s['idxname'])}",),
+    "CreateTrigStmt": lambda s: (f"trigger {s['trigname']} on {_rv(s['relation'])}",),
+    "CreateFunctionStmt": lambda s: (_function(s["funcname"], (p["FunctionParameter"]["argType"]
+                                                               for p in s.get("parameters", ()))),),
+    "ViewStmt": lambda s: (f"view {_rv(s['view'])}",),
+    "CreateSeqStmt": lambda s: (f"sequence {_rv(s['sequence'])}",),
+    "CreateEnumStmt": lambda s: (f"type {_names(s['typeName'])}",),
+    "CompositeTypeStmt": lambda s: (f"type {_rv(s['typevar'])}",),
+    "CreateDomainStmt": lambda s: (f"type {_names(s['domainname'])}",),
+    "CreateExtensionStmt": lambda s: (f"extension {s['extname']}",),
+    "AlterDefaultPrivilegesStmt": lambda s: (_default_privileges(s),),
+    "CreateSchemaStmt": lambda s: _registry_or("schema", s["schemaname"], s["schemaname"]),
+    "AlterRoleStmt": lambda s: (f"role {s['role']['rolename']}",),
+    "DoStmt": lambda s: (),
+    "GrantStmt": lambda s: tuple(_target(s["objtype"], o) for o in s.get("objects", ())),
+    "CommentStmt": lambda s: (_target(s["objtype"], s["object"]),),
+    "InsertStmt": _insert,
 }
 
 
@@ -134,8 +149,10 @@ def objects(sql: str) -> dict[str, list[str]]:
     """Each object's statements (whitespace-normalised) in one script, in order."""
     out: dict[str, list[str]] = {}
     pending: list[str] = []
-    for stmt, text in split_statements(sql):
-        subjects = _SUBJECTS.get(type(stmt), lambda s: (f"statement {type(s).__name__}",))(stmt)
+    for stmt, text in split_json(sql):
+        ((kind, fields),) = stmt.items()
+        handler = _SUBJECTS.get(kind)
+        subjects = handler(fields) if handler else (f"statement {kind}",)
         pending.append(" ".join(text.split()))
         if not subjects:
             continue

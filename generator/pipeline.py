@@ -61,7 +61,8 @@ def verify_files(catalog: Catalog, placed: list[Placed], files: list[OutputFile]
         if mismatch:
             mismatches.append(mismatch)
     whole = verify_sql("schema.sql", by_name["schema.sql"].text, [p for p in placed if p.module in kept], catalog,
-                       registry=registry is not None, raw_registry=raw_registry is not None, memo=memo)
+                       registry=registry is not None, raw_registry=raw_registry is not None, memo=memo,
+                       repeats=True)
     if whole:
         mismatches.append(whole)
     return mismatches

@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -107,6 +107,22 @@ def parse_json(text: str) -> list[dict[str, Any]]:
     except ParseError as exc:
         raise SqlSyntaxError(str(exc)) from None
     return [s["stmt"] for s in tree.get("stmts", ())]
+
+
+def split_json(text: str) -> list[tuple[dict[str, Any], str]]:
+    """Each statement of a script as libpg_query's JSON parse tree, with its own source text (the parser's
+    locations count bytes)."""
+    try:
+        tree = json.loads(parse_sql_json(text))
+    except ParseError as exc:
+        raise SqlSyntaxError(str(exc)) from None
+    data = text.encode("utf-8")
+    out = []
+    for s in tree.get("stmts", ()):
+        start = s.get("stmt_location", 0)
+        end = start + s["stmt_len"] if s.get("stmt_len") else len(data)
+        out.append((s["stmt"], data[start:end].decode("utf-8")))
+    return out
 
 
 def fingerprint(text: str) -> str:
@@ -240,9 +256,37 @@ class Refs:
 
 
 def references(node: Any) -> Refs:
+    return _references(walk(node))
+
+
+# check walks each expression's tree several times (references, columns, keywords), and specs repeat expressions
+# (`owner_id = (SELECT auth.uid())` in every table's policies) whose one shared tree the parse cache returns: such
+# a tree's nodes and references are listed once. Keyed by identity; an entry keeps its tree alive, so the id is
+# never reused. Only for shared trees, which nobody changes (never for a `fresh=True` one).
+_NODES: dict[tuple[int, bool], tuple[Any, tuple[Any, ...]]] = {}
+_REFS: dict[int, tuple[Any, Refs]] = {}
+
+
+def shared_walk(root: Any, *, into_subqueries: bool = True) -> tuple[Any, ...]:
+    """`walk(root)` of a shared (cached) tree, as a tuple listed once per tree."""
+    entry = _NODES.get((id(root), into_subqueries))
+    if entry is None:
+        entry = _NODES[(id(root), into_subqueries)] = (root, tuple(walk(root, into_subqueries=into_subqueries)))
+    return entry[1]
+
+
+def shared_references(root: Any) -> Refs:
+    """`references(root)` of a shared (cached) tree, listed once per tree; the caller must not change it."""
+    entry = _REFS.get(id(root))
+    if entry is None:
+        entry = _REFS[id(root)] = (root, _references(shared_walk(root)))
+    return entry[1]
+
+
+def _references(nodes: Iterable[Any]) -> Refs:
     refs = Refs()
     ctes: set[str] = set()
-    for n in walk(node):
+    for n in nodes:
         if isinstance(n, ast.CommonTableExpr):
             ctes.add(n.ctename)
         elif isinstance(n, ast.RangeVar):

@@ -9,6 +9,7 @@ import json
 import re
 import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pglast.parser import ParseError, scan
 from pglast.stream import maybe_double_quote_name
@@ -66,6 +67,9 @@ def unquote_ident(text: str) -> str:
     return text.lower()
 
 
+# ident, fragment and parse_type are pure and asked for the same texts over and over (each table's column names and
+# types in check, render and verify; policy expressions repeated from table to table): each text computed once.
+@lru_cache(maxsize=65536)
 def ident(name: str) -> str:
     """An identifier, double-quoted only when PostgreSQL needs it (pglast's rule: case, characters, keywords)."""
     return str(maybe_double_quote_name(name))
@@ -163,6 +167,7 @@ def comment_lines(text: str, width: int | None = None) -> list[str]:
 _VALUE_TOKENS = frozenset({"SCONST", "USCONST", "BCONST", "XCONST", "IDENT", "UIDENT"})
 
 
+@lru_cache(maxsize=16384)
 def fragment(text: str, indent: int = 0) -> str:
     """A SQL fragment of the spec (expression, predicate, default, query) as it goes into a statement.
 
@@ -257,6 +262,7 @@ class TypeSyntaxError(ValueError):
     pass
 
 
+@lru_cache(maxsize=16384)
 def parse_type(text: str) -> SqlType:
     """Parse and canonicalise a type name; raises TypeSyntaxError with a readable reason, and nothing else."""
     m = _TYPE_RE.match(" ".join(text.lower().split())) if len(text) <= _MAX_TYPE_TEXT else None

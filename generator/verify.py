@@ -480,21 +480,25 @@ class VerifyError(Exception):
     """Output SQL that does not parse."""
 
 
-def found(sql: str, memo: dict[str, frozenset[str]] | None = None, raw: dict[str, str] | None = None) -> set[str]:
+def found(sql: str, memo: dict[str, frozenset[str]] | None = None, raw: dict[str, str] | None = None, *,
+          repeats: bool = False) -> set[str]:
     """The inventory of a script. With `memo`, each distinct statement is parsed and read once: schema.sql
     repeats every module file's statements, which need not be verified twice. `raw`: the raw SQL objects'
-    statements (raw_statements), known by their parse trees."""
+    statements (raw_statements), known by their parse trees. `repeats`: a script whose statements were mostly
+    read before (schema.sql), split without parse trees and only the new statements parsed; any other script is
+    parsed whole, once, into trees with their texts."""
+    memo = {} if memo is None else memo
     try:
-        texts = sqlparse.split_texts(sql)
+        statements = ([(None, text) for text in sqlparse.split_texts(sql)] if repeats
+                      else sqlparse.split_json(sql))
     except sqlparse.SqlSyntaxError as exc:
         raise VerifyError(f"does not parse: {exc}") from None
-    memo = {} if memo is None else memo
     out: set[str] = set()
-    for text in texts:
+    for tree, text in statements:
         got = memo.get(text)
         if got is None:
-            got = memo[text] = frozenset().union(*(_found_statement(stmt, text, raw)
-                                                   for stmt in sqlparse.parse_json(text)))
+            trees = sqlparse.parse_json(text) if tree is None else [tree]
+            got = memo[text] = frozenset().union(*(_found_statement(stmt, text, raw) for stmt in trees))
         out |= got
     return out
 
@@ -909,16 +913,17 @@ class Memo:
 
 
 def verify_sql(file: str, sql: str, placed: Iterable[Placed], catalog: Catalog, *,
-               registry: bool = False, raw_registry: bool = False, memo: Memo | None = None) -> Mismatch | None:
+               registry: bool = False, raw_registry: bool = False, memo: Memo | None = None,
+               repeats: bool = False) -> Mismatch | None:
     """Compare one output file's SQL with the items placed in it (and the seed and raw SQL registries when the
-    file creates them); None when they agree."""
+    file creates them); None when they agree. `repeats`: the file repeats files verified before with `memo`."""
     memo = Memo() if memo is None else memo
     if memo.raw is None:
         memo.raw = raw_statements(catalog)
     want = (expected(placed, catalog, memo.expected) | ({SEED_REGISTRY, TOOL_SCHEMA} if registry else set())
             | ({RAW_REGISTRY, TOOL_SCHEMA} if raw_registry else set()))
     try:
-        got = found(sql, memo.found, memo.raw)
+        got = found(sql, memo.found, memo.raw, repeats=repeats)
     except VerifyError as exc:
         return Mismatch(file, (), (str(exc),))
     if want == got:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -50,7 +51,34 @@ class _BoundedLoader(yaml.SafeLoader):
 # libyaml's composer (C) is ~20x faster than PyYAML's pure-Python one and keeps the same marks (line, column in
 # characters) and node types; PyYAML without libyaml falls back to the pure-Python composer. libyaml refuses
 # nesting beyond 1,000 levels itself.
-_FAST_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_C_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVED: dict[tuple[type, str | None, tuple[bool, bool] | None], str] = {}
+
+
+class _FastLoader(_C_LOADER):  # type: ignore[misc]
+    """The composer calls back into PyYAML's Python resolver for every node, which tries the implicit tags'
+    regular expressions on each scalar: a spec repeats the same short scalars (`true`, `uuid`, `select`) thousands
+    of times, so the answer for each short text is remembered. SafeLoader has no path resolvers, so the calls that
+    track the path through the document do nothing and are skipped."""
+
+    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool] | None) -> str:
+        key = (kind, value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if value is None or len(value) <= 64:
+                _RESOLVED[key] = tag
+        return tag
+
+    def descend_resolver(self, current_node: yaml.Node | None, current_index: object) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+assert not _C_LOADER.yaml_path_resolvers  # what skipping descend/ascend_resolver relies on
+_FAST_LOADER: type = _FastLoader
 
 
 def compose(text: str) -> yaml.Node | None:
@@ -97,7 +125,14 @@ def check_depth(root: yaml.Node) -> None:
     """Raise YamlLimitError when a tree (a document without aliases) nests deeper than MAX_DEPTH."""
     level: list[yaml.Node] = [root]
     for _ in range(MAX_DEPTH):
-        level = [child for node in level if not isinstance(node, yaml.ScalarNode) for child in _children(node)]
+        below: list[yaml.Node] = []
+        for node in level:  # _children, inlined: this runs over every node of every spec file
+            if isinstance(node, yaml.MappingNode):
+                for pair in node.value:
+                    below.extend(pair)
+            elif isinstance(node, yaml.SequenceNode):
+                below.extend(node.value)
+        level = below
         if not level:
             return
     raise YamlLimitError(f"YAML nested more than {MAX_DEPTH} levels deep", level[0].start_mark)
