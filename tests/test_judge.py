@@ -155,7 +155,11 @@ def test_the_embedded_judge_starts_on_demand_and_is_reused(tmp_path: Path) -> No
         first = run(cwd, "check", env=env)
         assert first.returncode == 2 and EXPECTED[0][0] in first.stderr, first.stderr
         assert "Warning" not in first.stderr, first.stderr
-        pid = (home / "pgdata" / "postmaster.pid").read_text().split()[0]
+        pid, _, _, port, socket_dir = (home / "pgdata" / "postmaster.pid").read_text().splitlines()[:5]
+        # room in the lock table for a whole spec of some thousand tables in one transaction
+        with psycopg.connect(f"host={socket_dir} port={port} user=postgres dbname=postgres") as conn:
+            assert conn.execute("SHOW max_locks_per_transaction").fetchone() == (
+                str(live.JUDGE_LOCKS_PER_TRANSACTION),)
         second = run(cwd, "check", env=env)
         assert second.stderr == first.stderr
         assert (home / "pgdata" / "postmaster.pid").read_text().split()[0] == pid, "a second server was started"
