@@ -577,6 +577,7 @@ class Checker:
 
     def check_type(self, type_def: TypeDef) -> None:
         name = self.qualified_name(type_def.name, type_def.loc("name"), "type")
+        self.check_owner(type_def)
         self.not_reserved(name.name, type_def.loc("name"), "type", {})
         if name.name in BUILTIN_TYPES:
             self.err(type_def.loc("name"), f"type {type_def.name!r} has the name of a built-in type")
@@ -1397,6 +1398,7 @@ class Checker:
 
     def check_matview(self, matview: MaterializedView) -> None:
         self.qualified_name(matview.name, matview.loc("name"), "materialized view")
+        self.check_owner(matview)
         self.check_grants(matview.grants, "view")
         self.check_query(matview, "materialized view")
         for index in matview.indexes:

@@ -877,6 +877,7 @@ class _Drift:
         else:
             self.domain(subject, spec, db)
         self.comment(subject, spec.comment, db.comment)
+        self.owner(subject, spec.owner, db.owner)
         self.grants(subject, f"type {qname(spec.name).sql}", "type", spec.acl, db.acl)
 
     def attributes(self, subject: str, spec: model.TypeDef, db: model.TypeDef) -> None:
@@ -1267,6 +1268,7 @@ class _Drift:
                   lambda i: f"{name.schema}.{i[1]}", lambda s, a, b: self.index(s, name, a, b))
         self.grants(subject, str(name), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
+        self.owner(subject, spec.owner, db.owner)
 
 
 def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:

@@ -95,8 +95,8 @@ UNSUPPORTED_QUERIES = ("unmodelled", "import_unsupported")
 SCHEMA_FILE = "spec.schema.json"  # beside the spec directory, as `pgspec init` lays a project out
 FLOW_WIDTH = 100
 # Module fields holding objects with grants -> the ACL kind whose "all privileges" they use.
-# kinds with `owner:` (types have none yet)
-OWNER_HOLDERS = ("schemas", "sequences", "functions", "procedures", "tables", "views")
+# kinds with `owner:` (partitions are handled with their tables)
+OWNER_HOLDERS = ("schemas", "sequences", "functions", "procedures", "tables", "views", "types", "materialized_views")
 GRANT_HOLDERS = {"schemas": "schema", "sequences": "sequence", "functions": "function", "procedures": "function",
                  "tables": "table",
                  "types": "type",
@@ -135,12 +135,10 @@ def referenced_roles(module: Module) -> list[str]:
     """The roles the spec's grants and policies name (roles are cluster-wide: only these are the spec's)."""
     names: set[str] = set()
     holders: list[Any] = [*module.schemas, *module.sequences, *module.functions, *module.procedures, *module.tables,
-                          *module.views,
-                          *module.types]
+                          *module.views, *module.types, *module.materialized_views]
     for obj in holders:
         names.update(g.role for g in obj.grants)
-        owner = getattr(obj, "owner", None)  # types have no owner yet
-        names.update([owner] if owner and owner != BOOTSTRAP_SUPERUSER else [])
+        names.update([obj.owner] if obj.owner and obj.owner != BOOTSTRAP_SUPERUSER else [])
     for table in module.tables:
         for policy in table.policies:
             names.update(policy.roles)

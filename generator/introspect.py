@@ -366,7 +366,8 @@ class _Relation:
 
     def matview(self) -> MaterializedView:
         return MaterializedView(name=str(self.name), query=self.view().query, with_data=self.populated,
-                                indexes=tuple(self.indexes), grants=self.grants, comment=self.comment)
+                                indexes=tuple(self.indexes), grants=self.grants, comment=self.comment,
+                                owner=self.owner)
 
     def view(self) -> View:
         return View(name=str(self.name), query=Sql((self.query or "").strip().rstrip(";").strip()),
@@ -586,10 +587,12 @@ class _Reader:
     def types(self) -> tuple[model.TypeDef, ...]:
         """The enum types (generator/sql/enum_types.sql, labels in their sort order), composite types and domains,
         with their privileges. Each states its kind's key and its grants, as a spec that writes them does."""
-        acls = {QName(schema, name): grants(acl) for schema, name, acl in self.rows("type_acls", schemas=self.schemas)}
+        acls = {QName(schema, name): (grants(acl), owner)
+                for schema, name, acl, owner in self.rows("type_acls", schemas=self.schemas)}
 
         def stated(key: str, schema: str, name: str) -> dict[str, Any]:
-            return {"name": str(QName(schema, name)), "grants": acls.get(QName(schema, name), ()),
+            acl, owner = acls.get(QName(schema, name), ((), None))
+            return {"name": str(QName(schema, name)), "grants": acl, "owner": owner,
                     "at": {key: NOWHERE, "grants": NOWHERE}}
 
         out = [model.TypeDef(**stated("enum", schema, name), enum=tuple(labels), comment=comment)

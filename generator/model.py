@@ -245,6 +245,9 @@ class TypeDef(Node):
         "revoked unless listed as `public: [usage]`); not given, PostgreSQL's default: USAGE for PUBLIC.", (),
         keyed=True)
     comment: str | None = spec_field("COMMENT ON TYPE (or DOMAIN).")
+    owner: str | None = spec_field(
+        "Role owning the type (ALTER TYPE / DOMAIN ... OWNER TO; a declared role). Not given: whoever runs the SQL, "
+        "which drift then leaves alone.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
 
     @property
@@ -866,6 +869,9 @@ class MaterializedView(Node):
         "MATERIALIZED VIEW CONCURRENTLY (readers are not blocked).", (), keyed=True)
     grants: tuple[Grant, ...] = spec_field("Privileges on it, e.g. `authenticated: [select]`.", (), keyed=True)
     comment: str | None = spec_field("COMMENT ON MATERIALIZED VIEW.")
+    owner: str | None = spec_field(
+        "Role owning the materialized view (ALTER ... OWNER TO; a declared role); it refreshes it. Not given: "
+        "whoever runs the SQL, which drift then leaves alone.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment.")
 
 

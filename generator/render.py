@@ -182,7 +182,8 @@ def _type(type_def: TypeDef, placed: Placed, catalog: Catalog) -> dict[str, Any]
             "checks": [{"name": ident(c.name), "expr": c.expr} for c in type_def.checks],
             "comment": type_def.comment, "comment_target": target, "notes": note_lines(type_def.note),
             # Given grants are exact: PUBLIC's default USAGE goes unless they list it.
-            "acl": acl(f"TYPE {name}", type_def.grants, catalog) if "grants" in type_def.at else None}
+            "acl": acl(f"TYPE {name}", type_def.grants, catalog) if "grants" in type_def.at else None,
+            "owner": owner_sql(target, type_def.owner)}
 
 
 def attribute_sql(attribute: Attribute, keyword: str = "") -> str:
@@ -373,7 +374,8 @@ def _matview(matview: MaterializedView, placed: Placed, catalog: Catalog) -> dic
     name = qname(matview.name).sql
     return {"name": name, "query": fragment(matview.query.strip().rstrip(";")), "with_data": matview.with_data,
             "notes": note_lines(matview.note), "comment": matview.comment,
-            "acl": acl(f"TABLE {name}", matview.grants, catalog)}
+            "acl": acl(f"TABLE {name}", matview.grants, catalog),
+            "owner": owner_sql(f"MATERIALIZED VIEW {name}", matview.owner)}
 
 
 def render_item(placed: Placed, catalog: Catalog, **variant: Any) -> str:

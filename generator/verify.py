@@ -226,7 +226,7 @@ def _expect_default_privileges(defaults: DefaultPrivileges, item: Item, catalog:
 @expects("type")
 def _expect_type(type_def: TypeDef, item: Item, catalog: Catalog) -> set[str]:
     name = qname(type_def.name)
-    out = _comment("type", name, type_def.comment)
+    out = _comment("type", name, type_def.comment) | _owned("type", name, type_def.owner)
     if "grants" in type_def.at:
         out |= _grants("type", str(name), type_def.grants, _revoked(catalog))
     if type_def.kind == "composite":
@@ -435,7 +435,8 @@ def _expect_view(view: View, item: Item, catalog: Catalog) -> set[str]:
 @expects("matview")
 def _expect_matview(matview: MaterializedView, item: Item, catalog: Catalog) -> set[str]:
     return _with_acl(f"materialized view {qname(matview.name)} with_data={matview.with_data} "
-                     f"query {canon_query(matview.query)}", "materialized view", matview, catalog)
+                     f"query {canon_query(matview.query)}", "materialized view", matview, catalog) \
+        | _owned("materialized view", qname(matview.name), matview.owner)
 
 
 @expects("raw")

@@ -473,6 +473,8 @@ class _Planner:
         for d in diffs:
             if d.what == "comment":
                 self.add(ch.Comment(f"TYPE {name.sql}", new.comment), CHANGE, key)
+            elif d.what == "owner":
+                self.owner(f"{'DOMAIN' if domain else 'TYPE'} {name.sql}", new, key)
             elif d.what == "values":
                 for value, where, anchor in added_values(new, old.enum):
                     self.add(ch.AddEnumValue(name, value, where, anchor), BEFORE, key)
@@ -1000,8 +1002,11 @@ class _Planner:
             if key not in self.replaced:
                 self.create(key, ch.CreateMatview)
                 self.create_children(name)
-        elif "comment" in what and key not in self.replaced:
-            self.add(ch.Comment(f"MATERIALIZED VIEW {name.sql}", self.new.matviews[name].comment), CHANGE, key)
+        elif key not in self.replaced:
+            if "comment" in what:
+                self.add(ch.Comment(f"MATERIALIZED VIEW {name.sql}", self.new.matviews[name].comment), CHANGE, key)
+            if "owner" in what:
+                self.owner(f"MATERIALIZED VIEW {name.sql}", self.new.matviews[name], key)
 
 
 def _selects_star(query: str) -> bool:

@@ -38,6 +38,9 @@ CREATE DOMAIN shop.email AS text COLLATE "C" NOT NULL DEFAULT 'nobody@example.co
 COMMENT ON DOMAIN shop.email IS 'Where to write.';
 CREATE DOMAIN shop.positive AS numeric(12, 2) CHECK (VALUE > 0);
 CREATE DOMAIN shop.addresses AS shop.address[];
+-- types another role owns
+ALTER TYPE shop.nothing OWNER TO imp_owner;
+ALTER DOMAIN shop.positive OWNER TO imp_owner;
 
 CREATE SEQUENCE shop.order_number_seq AS integer START 1000 INCREMENT 5 MINVALUE 10 MAXVALUE 999999 CACHE 3 CYCLE;
 COMMENT ON SEQUENCE shop.order_number_seq IS 'Order numbers.';
@@ -232,6 +235,7 @@ COMMENT ON MATERIALIZED VIEW shop.order_totals IS 'Spend per customer, refreshed
 GRANT SELECT ON shop.order_totals TO imp_reader;
 CREATE MATERIALIZED VIEW public.big_spenders AS SELECT customer_id FROM shop.order_totals WHERE total > 1000
     WITH NO DATA;
+ALTER MATERIALIZED VIEW public.big_spenders OWNER TO imp_owner;
 
 -- Partitioned tables (joined to customers by foreign keys): by range, with a default partition, a partition with
 -- its own comment and grants, and one itself partitioned by list; by list, with a default partition. The parent's
