@@ -1178,7 +1178,8 @@ class _Drift:
     def index(self, subject: str, table: QName, spec: Index, db: Index) -> None:
         self.value(subject, "unique", spec.unique, db.unique)
         self.value(subject, "method", spec.method, db.method)
-        self.value(subject, "keys", self.index_keys(self.spec_sql, table, spec.columns),
+        self.value(subject, "keys", self.index_keys(self.spec_sql, table, spec.columns,
+                                                    self.db.index_unsaid.get((table, spec.name), ())),
                    self.index_keys(self.db_sql, table, db.columns))
         self.value(subject, "include", tuple(spec.include), tuple(db.include))
         self.value(subject, "nulls_not_distinct", spec.nulls_not_distinct, db.nulls_not_distinct)
@@ -1186,18 +1187,24 @@ class _Drift:
         self.comment(subject, spec.comment, db.comment)
 
     @staticmethod
-    def index_keys(canon: Canon, table: QName, keys: Sequence[str]) -> tuple[str, ...]:
-        """Index keys in one spelling: `col`, `col DESC`, `(expression)`, NULLS only where not the default."""
+    def index_keys(canon: Canon, table: QName, keys: Sequence[str],
+                   unsaid: Sequence[tuple[str, str]] = ()) -> tuple[str, ...]:
+        """Index keys in one spelling: `col`, `col DESC`, `(expression)`, NULLS only where not the default; an
+        operator class or collation left out where `unsaid` (per key) says the database's index uses it by
+        default, as PostgreSQL's printed definition does."""
         try:
             listed = ",\n".join(keys)  # one key a line: a key's trailing `-- comment` ends there
             stmt = sqlparse.split_statements(f"CREATE INDEX i ON t ({listed}\n)")[0][0]
         except SqlSyntaxError:
             return tuple(_flat(k) for k in keys)
         out = []
-        for elem in stmt.indexParams:
+        for n, elem in enumerate(stmt.indexParams):
+            opclass, collation = unsaid[n] if n < len(unsaid) else ("", "")
             text = elem.name if elem.name else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
-            text += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}" if elem.collation else ""
-            text += f" {'.'.join(map(ident, _names(elem.opclass)))}" if elem.opclass else ""
+            if elem.collation and _names(elem.collation)[-1] != collation:
+                text += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}"
+            if elem.opclass and _names(elem.opclass)[-1] != opclass:
+                text += f" {'.'.join(map(ident, _names(elem.opclass)))}"
             desc = elem.ordering == enums.SortByDir.SORTBY_DESC
             text += " DESC" if desc else ""
             nulls_first = {enums.SortByNulls.SORTBY_NULLS_FIRST: True,

@@ -106,6 +106,9 @@ class Snapshot:
     # these types), and what a partition holds of its own (`index name`, `trigger name`, ...), not its parent's.
     partition_key_types: Mapping[QName, tuple[str, ...]] = field(default_factory=dict)
     partition_own: Mapping[QName, tuple[str, ...]] = field(default_factory=dict)
+    # Per index (table, name), per key: the operator class and collation its definition leaves unsaid because they
+    # are the defaults ('' where it says them): a spec naming them says the same thing.
+    index_unsaid: Mapping[tuple[QName, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @property
     def module(self) -> Module:
@@ -399,6 +402,7 @@ class _Reader:
         self.conn = conn
         self.schemas = schemas
         self.relations: dict[int, _Relation] = {}
+        self.index_unsaid: dict[tuple[QName, str], tuple[tuple[str, str], ...]] = {}
 
     def rows(self, kind: str, **params: Any) -> list[tuple[Any, ...]]:
         return self.conn.execute(query(kind), params).fetchall()
@@ -439,7 +443,7 @@ class _Reader:
             all_privileges={_ACL_KIND[k]: tuple(privs) for k, privs in self.rows("privileges")},
             user=self.conn.execute("SELECT current_user::text").fetchone()[0],  # type: ignore[index]
             other_schemas=tuple(n for n, in self.rows("other_schemas", schemas=self.schemas)),
-            **partitioning, **self.raw_objects())
+            index_unsaid=self.index_unsaid, **partitioning, **self.raw_objects())
 
     def raw_objects(self) -> dict[str, Any]:
         """The raw SQL registry's records, when the table exists (Snapshot.raw and raw_registry)."""
@@ -516,8 +520,9 @@ class _Reader:
                                                               validated, where))
 
     def read_indexes(self, oids: list[int]) -> None:
-        for oid, name, definition, predicate, comment in self.rows("indexes", oids=oids):
+        for oid, name, definition, predicate, comment, unsaid in self.rows("indexes", oids=oids):
             stmt = _statement(definition)
+            self.index_unsaid[(self.relations[oid].name, name)] = tuple((opc, coll) for opc, coll in unsaid)
             self.relations[oid].indexes.append(Index(
                 name=name, columns=tuple(index_key(e) for e in stmt.indexParams),
                 include=tuple(e.name for e in stmt.indexIncludingParams or ()),

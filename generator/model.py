@@ -583,8 +583,8 @@ class Index(Node):
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
     columns: tuple[str, ...] = spec_field(
         "Keys: `col`, or an expression in parentheses `(lower(email))`, each followed by what CREATE INDEX allows "
-        "in this order: `COLLATE \"C\"`, an operator class (`text_pattern_ops`, `jsonb_path_ops`; write it only "
-        "when it is not the type's default), `ASC`/`DESC`, `NULLS FIRST`/`NULLS LAST`.", (), shorthand=True,
+        "in this order: `COLLATE \"C\"`, an operator class (`text_pattern_ops`, `jsonb_path_ops`; the type's "
+        "default, like the column's own collation, may be written or left out), `ASC`/`DESC`, `NULLS FIRST`/`NULLS LAST`.", (), shorthand=True,
         required=True,
     )
     include: tuple[str, ...] = spec_field(

@@ -298,3 +298,34 @@ def test_plan_switches_tables_joined_by_a_foreign_key_in_the_order_postgresql_al
     text = migrate(empty_db, spec(tmp_path, "logged-again", pair(False)))
     assert text.index("public.parents SET LOGGED") < text.index("public.children SET LOGGED")
     assert rows(empty_db, "SELECT count(*) FROM children") == [(1,)]
+
+
+DEFAULTS_SPELLED: dict[str, Any] = {
+    "module": "Defaults spelled out",
+    "tables": {"words": {
+        "columns": {"id": {"type": "integer", "primary_key": True}, "word": "text", "code": "varchar(10)",
+                    "label": {"type": "text", "collation": "C"}},
+        "indexes": {
+            "words_word_idx": {"columns": ["word text_ops"]},  # the default class of text under btree
+            "words_code_idx": {"columns": ["code text_ops"]},  # varchar's: text's, by binary coercion
+            "words_label_idx": {"columns": ['label COLLATE "C"']},  # the column's own collation
+            "words_lower_idx": {"columns": ['(lower(word)) COLLATE "default" text_ops DESC']},
+            "words_hash_idx": {"columns": ["word text_ops"], "method": "hash"},
+        }}},
+}
+
+
+def test_default_operator_classes_and_collations_written_out_are_no_drift(empty_db: str, tmp_path: Path) -> None:
+    """PostgreSQL's printed index definition leaves out an operator class that is the key type's default and a
+    collation that is the key column's own; a spec may still write them (a plan must then have nothing to do)."""
+    d = spec(tmp_path, "s", DEFAULTS_SPELLED)
+    live.apply_sql(empty_db, sql_of(build(d).files, "schema.sql"))
+    assert "text_ops" not in rows(empty_db, "SELECT pg_get_indexdef('words_word_idx'::regclass)")[0][0]
+    assert [str(x) for x in verify(empty_db, check(load_spec(d)))] == []
+    # a class or collation that is not the default is still told apart
+    live.apply_sql(empty_db, "DROP INDEX words_word_idx; CREATE INDEX words_word_idx ON words (word text_pattern_ops); "
+                             "DROP INDEX words_label_idx; "
+                             'CREATE INDEX words_label_idx ON words (label COLLATE "POSIX")')
+    assert [str(x) for x in verify(empty_db, check(load_spec(d)))] == [
+        'index public.words_label_idx: keys (label COLLATE "C") in spec, (label COLLATE "POSIX") in database',
+        "index public.words_word_idx: keys (word text_ops) in spec, (word text_pattern_ops) in database"]
