@@ -584,8 +584,8 @@ class Index(Node):
     columns: tuple[str, ...] = spec_field(
         "Keys: `col`, or an expression in parentheses `(lower(email))`, each followed by what CREATE INDEX allows "
         "in this order: `COLLATE \"C\"`, an operator class (`text_pattern_ops`, `jsonb_path_ops`; the type's "
-        "default, like the column's own collation, may be written or left out), `ASC`/`DESC`, `NULLS FIRST`/`NULLS LAST`.", (), shorthand=True,
-        required=True,
+        "default, like the column's own collation, may be written or left out), `ASC`/`DESC`, "
+        "`NULLS FIRST`/`NULLS LAST`.", (), shorthand=True, required=True,
     )
     include: tuple[str, ...] = spec_field(
         "INCLUDE: columns stored in the index without being keys (btree and gist), so that a query reading only "
