@@ -42,8 +42,14 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 
 def run_mutmut(patterns: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "2", *patterns], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    log = ROOT / "mutants" / "run.log"  # mutmut's progress output; its last lines say why a run failed
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w", encoding="utf-8") as out:
+        done = subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "2", *patterns], cwd=ROOT,
+                              check=False, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").replace("\r", "\n").splitlines()[-5:]
+        sys.exit(f"mutmut failed (exit {done.returncode}), end of {log}:\n" + "\n".join(tail))
     return time.perf_counter() - started
 
 

@@ -161,10 +161,27 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests using a database fixture are marked `live` (so `pytest -m live` runs exactly those). Tests of the
-    installed wheel run on one xdist worker (`--dist loadgroup`), so the wheel and its virtualenv are built once."""
+    installed wheel run on one xdist worker (`--dist loadgroup`), so the wheel and its virtualenv are built once.
+    The autouse judge_dsn (which starts the server for every test) does not count: otherwise every test is `live`
+    and `-m "not live"` (mutmut's selection, see [tool.mutmut]) selects nothing."""
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
+        fixtures = _fixtures_needed(item)
         if {"pg_server", "schema_db", "empty_db", "schema_template"} & fixtures:
             item.add_marker(pytest.mark.live)
         if "venv" in fixtures:
             item.add_marker(pytest.mark.xdist_group("installed"))
+
+
+def _fixtures_needed(item: pytest.Item) -> set[str]:
+    """The fixtures a test requests, directly or through other fixtures, leaving out the autouse judge_dsn."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return set(getattr(item, "fixturenames", ()))
+    seen: set[str] = set()
+    todo = [name for name in info.initialnames if name != "judge_dsn"]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += [arg for fixturedef in info.name2fixturedefs.get(name, ()) for arg in fixturedef.argnames]
+    return seen
