@@ -76,9 +76,17 @@ def pg_server() -> live.Server:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def judge_dsn(pg_server: live.Server) -> Iterator[str]:
+def judge_dsn(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """Every `generate` and `check` the tests run (in this process or in a subprocess, which inherits the
-    environment) is judged on the suite's own server, in an empty database of its own, never on a second server."""
+    environment) is judged on the suite's own server, in an empty database of its own, never on a second server.
+
+    The server is requested here, not as an argument: an argument would put pg_server among every test's fixtures,
+    marking every test `live` (see pytest_collection_modifyitems). Under mutmut (each mutant a pytest session of
+    its own, tests not live) no server is started: the judge uses its own embedded server, started once and kept."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        yield None
+        return
+    pg_server: live.Server = request.getfixturevalue("pg_server")
     name = f"pgspec_judge_{os.getpid()}"
     dsn = live.create_database(pg_server, name)
     previous = os.environ.get(judge.ENV_DSN)
@@ -161,27 +169,10 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests using a database fixture are marked `live` (so `pytest -m live` runs exactly those). Tests of the
-    installed wheel run on one xdist worker (`--dist loadgroup`), so the wheel and its virtualenv are built once.
-    The autouse judge_dsn (which starts the server for every test) does not count: otherwise every test is `live`
-    and `-m "not live"` (mutmut's selection, see [tool.mutmut]) selects nothing."""
+    installed wheel run on one xdist worker (`--dist loadgroup`), so the wheel and its virtualenv are built once."""
     for item in items:
-        fixtures = _fixtures_needed(item)
+        fixtures = set(getattr(item, "fixturenames", ()))
         if {"pg_server", "schema_db", "empty_db", "schema_template"} & fixtures:
             item.add_marker(pytest.mark.live)
         if "venv" in fixtures:
             item.add_marker(pytest.mark.xdist_group("installed"))
-
-
-def _fixtures_needed(item: pytest.Item) -> set[str]:
-    """The fixtures a test requests, directly or through other fixtures, leaving out the autouse judge_dsn."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return set(getattr(item, "fixturenames", ()))
-    seen: set[str] = set()
-    todo = [name for name in info.initialnames if name != "judge_dsn"]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo += [arg for fixturedef in info.name2fixturedefs.get(name, ()) for arg in fixturedef.argnames]
-    return seen
