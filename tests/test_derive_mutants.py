@@ -11,6 +11,7 @@ executable and types usable by PUBLIC unless the global defaults revoke it), and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,8 @@ from generator.derive import (
     identity_sql,
     index_key_sql,
     seed_fingerprint,
+    seed_key,
+    seed_key_text,
 )
 from generator.diagnostics import Pos
 from generator.load import load_spec
@@ -207,3 +210,43 @@ def test_the_names_suggested_for_depends_on_are_exactly_the_valid_ones(catalog: 
     names = catalog.raw_dependency_names()
     assert sorted(names) == sorted(ENTRIES)  # public needs no entry: the spec does not create it
     assert all(catalog.raw_dependency(n) is not None for n in names)
+
+
+# -- seed keys: which columns identify a seed row (README: the first primary key or unique constraint every row
+# gives, else every column the rows give) ----------------------------------------------------------------------------
+def _seeded(tmp_path: Path, table: dict[str, Any]) -> tuple[tuple[str, ...], Catalog]:
+    catalog = Catalog(load_spec(write_spec(tmp_path, {"01-seed.yaml": {"module": "Seed", "tables": {"t": table}}})))
+    (t,) = catalog.tables.values()
+    return seed_key(t, catalog.constraints(t)), catalog
+
+
+def test_seed_key_is_the_primary_key_in_its_own_column_order(tmp_path: Path) -> None:
+    key, _ = _seeded(tmp_path, {"columns": {"a": "integer", "b": "integer", "label": "text"},
+                                "primary_key": ["b", "a"],
+                                "seed": [{"a": 1, "b": 2, "label": "x"}, {"a": 1, "b": 3}]})
+    assert key == ("b", "a")
+
+
+def test_seed_key_is_a_unique_constraint_the_rows_give_when_they_leave_out_the_primary_key(tmp_path: Path) -> None:
+    key, _ = _seeded(tmp_path, {"columns": {"id": {"type": "integer", "primary_key": True},
+                                            "slug": {"type": "text", "unique": True}, "label": "text"},
+                                "seed": [{"slug": "a", "label": "x"}, {"slug": "b"}]})
+    assert key == ("slug",)
+
+
+def test_seed_key_is_every_column_the_rows_give_without_such_a_constraint(tmp_path: Path) -> None:
+    key, _ = _seeded(tmp_path, {"columns": {"id": {"type": "integer", "primary_key": True}, "label": "text",
+                                            "note": "text", "unused": "text"},
+                                "seed": [{"label": "x"}, {"note": "y"}]})
+    assert key == ("label", "note")
+
+
+def test_seed_key_text_is_the_key_s_values_as_json_with_sorted_keys() -> None:
+    import datetime
+    import json
+
+    values = {"b": 2, "a": datetime.date(2026, 1, 2), "c": "not in the key"}
+    text = seed_key_text(values, ("b", "a"))
+    assert json.loads(text) == {"a": "2026-01-02", "b": 2}
+    assert text == seed_key_text(dict(reversed(values.items())), ("a", "b"))
+    assert text.index('"a"') < text.index('"b"')

@@ -196,3 +196,9 @@ def test_a_kind_has_one_expectation_and_one_reader() -> None:
     finally:
         _EXPECT.pop("test kind", None)
         _HANDLERS.pop("TestStmt", None)
+
+
+def test_sql_that_does_not_parse_is_reported_under_its_file(spec_build: Build) -> None:
+    mismatch = verify_sql("03-x.sql", "CREATE TABLE (;", [], spec_build.catalog)
+    assert mismatch is not None and mismatch.file == "03-x.sql"
+    assert mismatch.lines()[0].startswith("03-x.sql: not in spec: does not parse")
