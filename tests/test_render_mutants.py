@@ -37,7 +37,7 @@ RENDERED: dict[str, dict[str, Any]] = {
             "columns": {"id": {"type": "integer", "primary_key": True},
                         "body": {"type": "text", "grants": {"public": ["select"], "b_role": ["update"],
                                                             "a_role": ["select", "update"]}}},
-            "grants": {"a_role": ["select"]}}},
+            "grants": {"public": ["select"], "a_role": ["select", "insert"]}}},
         "raw": {"notes_stats": {"sql": "CREATE STATISTICS public.notes_stats ON id, body FROM public.notes",
                                 "drop": "DROP STATISTICS public.notes_stats"}},
     },
@@ -51,7 +51,10 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 def test_column_grants_name_public_as_the_keyword_and_go_role_by_role(rendered: Build) -> None:
     """`TO "public"` would name a role called public (there is none); PUBLIC is the keyword for every role."""
+    assert rendered.mismatches == []
     text = sql_of(rendered.files, "02-notes.sql")
+    assert "GRANT SELECT, INSERT ON TABLE public.notes TO a_role;\nGRANT SELECT ON TABLE public.notes TO PUBLIC;" \
+        in text
     grants = [line for line in text.splitlines() if line.startswith("GRANT") and "(body)" in line]
     assert grants == ["GRANT SELECT (body), UPDATE (body) ON TABLE public.notes TO a_role;",
                       "GRANT UPDATE (body) ON TABLE public.notes TO b_role;",

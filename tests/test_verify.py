@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from specs import lost_clause, write_spec
 
-from generator.order import order
+from generator.diagnostics import Pos
+from generator.order import Item, Placed, order
 from generator.pipeline import Build, build
+from generator.render import render_item
 from generator.verify import (
     _EXPECT,
     _HANDLERS,
@@ -116,11 +118,13 @@ def test_each_module_file_verifies(spec_build: Build, module: str) -> None:
 CLAUSES: dict[str, Any] = {
     "module": "Clauses",
     "extensions": {"btree_gist": {}},
-    "types": {"code": {"domain": "text", "collation": "C"},
+    "schemas": {"app": {}},
+    "types": {"code": {"domain": "text", "collation": "C"}, "app.mood": {"enum": ["ok", "meh"]},
               "pair": {"attributes": {"label": {"type": "text", "collation": "C"}, "n": "integer"}}},
     "tables": {"things": {
         "columns": {"id": {"type": "integer", "primary_key": True, "identity": {"generated": "always", "min_value": 0}},
-                    "name": "text", "room": "integer", "during": "tsrange"},
+                    "name": "text", "room": "integer", "during": "tsrange", "mood": "app.mood",
+                    "amount": "numeric(10, 0)", "slug": {"type": "text", "collation": "C", "generated": "lower(name)"}},
         "indexes": {"things_name_idx": {"columns": ['name COLLATE "C" text_pattern_ops DESC NULLS LAST', "room"],
                                         "include": ["id", "during"]}},
         # the operator as OPERATOR(schema.op), in any case and spacing: the parser names it `pg_catalog.=`
@@ -150,6 +154,9 @@ def test_collations_operator_classes_orderings_and_zero_options_verify(clauses_d
     ('label text COLLATE "C"', "label text", "type"),
     ("operator( pg_catalog.= )", "operator(pg_catalog.<>)", "constraint"),
     ("MINVALUE 0", "MINVALUE 1", "column"),
+    ('slug   text COLLATE "C" GENERATED', "slug   text GENERATED", "column"),
+    ("mood   app.mood", "mood   public.mood", "column"),
+    ("amount numeric(10, 0)", "amount numeric(10, 1)", "column"),
 ])
 def test_a_clause_the_sql_lost_is_reported(clauses_dir: Path, old: str, new: str, object_line: str) -> None:
     mismatch = lost_clause(clauses_dir, old, new)  # which asks for the seed registry: this spec has no seed rows
@@ -198,7 +205,24 @@ def test_a_kind_has_one_expectation_and_one_reader() -> None:
         _HANDLERS.pop("TestStmt", None)
 
 
-def test_sql_that_does_not_parse_is_reported_under_its_file(spec_build: Build) -> None:
+def test_a_mismatch_is_reported_under_its_file(spec_build: Build) -> None:
     mismatch = verify_sql("03-x.sql", "CREATE TABLE (;", [], spec_build.catalog)
     assert mismatch is not None and mismatch.file == "03-x.sql"
-    assert mismatch.lines()[0].startswith("03-x.sql: not in spec: does not parse")
+    assert mismatch.lines() == ['03-x.sql: not in spec: does not parse: syntax error at or near "(", at index 13']
+    other = verify_sql("04-y.sql", "CREATE TABLE public.t (a integer);", [], spec_build.catalog)
+    assert other is not None and other.file == "04-y.sql" and other.missing == ()
+
+
+def test_a_grant_on_several_columns_reads_as_one_line_per_column() -> None:
+    """GRANT UPDATE (a, b) is GRANT UPDATE (a) and GRANT UPDATE (b): the inventory has a line per column."""
+    assert found("GRANT SELECT, UPDATE (a, b) ON TABLE public.t TO r;") == {
+        "grant select on table public.t to r", "grant update (a) on table public.t to r",
+        "grant update (b) on table public.t to r"}
+
+
+def test_an_item_kind_without_a_rule_fails_loudly(spec_build: Build) -> None:
+    bogus = Placed(Item("bogus", ("bogus", "x"), None, 0, Pos("spec/x.yaml", 1, 1)), 0)
+    with pytest.raises(RuntimeError, match="verify has no rule for item kind 'bogus'"):
+        expected([bogus], spec_build.catalog)
+    with pytest.raises(RuntimeError, match="no renderer for item kind 'bogus'"):
+        render_item(bogus, spec_build.catalog)
