@@ -250,3 +250,84 @@ def test_seed_key_text_is_the_key_s_values_as_json_with_sorted_keys() -> None:
     assert json.loads(text) == {"a": "2026-01-02", "b": 2}
     assert text == seed_key_text(dict(reversed(values.items())), ("a", "b"))
     assert text.index('"a"') < text.index('"b"')
+
+
+# -- the constraints a table declares, as derived: every field the spec gives, carried to render, verify and plans --
+CONSTRAINED = """\
+module: Constraints
+enums:
+  channel:
+    values: [email, phone]
+tables:
+  rooms:
+    columns:
+      id: integer
+      code: text
+    primary_key: [id, code]
+  bookings:
+    columns:
+      id: {type: integer, primary_key: true}
+      room_id: {type: integer, references: rooms(id), on_delete: set null, on_update: cascade}
+      room_code: text
+      during: tsrange
+      via: {type: text, enum: channel}
+    unique:
+      bookings_during_key: {columns: [during], renamed_from: bookings_when_key, deferrable: true}
+    foreign_keys:
+      bookings_room_fkey2:
+        columns: [room_id, room_code]
+        references: rooms(id, code)
+        on_delete: cascade
+        on_update: restrict
+        renamed_from: bookings_old_fkey
+        not_valid: true
+        deferrable: initially deferred
+    checks:
+      short_stay: {expr: upper(during) - lower(during) < interval '30 days', renamed_from: stay_check}
+    excludes:
+      no_overlap:
+        elements: {room_id: '=', during: '&&'}
+        note: one booking per room at a time
+        renamed_from: no_double_booking
+        deferrable: initially deferred
+"""
+
+
+def _where(text: str, needle: str) -> tuple[int, int]:
+    """Line and column (from 1) where `needle` starts in the YAML text."""
+    before = text[:text.index(needle)]
+    return before.count("\n") + 1, len(before.rsplit("\n", 1)[-1]) + 1
+
+
+@pytest.fixture(scope="module")
+def constrained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    spec = tmp_path_factory.mktemp("constraints") / "spec"
+    spec.mkdir()
+    (spec / "01-constraints.yaml").write_text(CONSTRAINED, encoding="utf-8")
+    catalog = Catalog(load_spec(spec))
+    return {table.name: {c.name: c for c in catalog.constraints(table)} for table in catalog.tables.values()}
+
+
+def test_a_table_level_primary_key_is_placed_at_its_key(constrained: dict[str, dict[str, Any]]) -> None:
+    pk = constrained["rooms"]["rooms_pkey"]
+    assert pk.columns == ("id", "code") and (pk.pos.line, pk.pos.col) == _where(CONSTRAINED, "[id, code]")
+
+
+def test_each_declared_constraint_field_is_derived(constrained: dict[str, dict[str, Any]]) -> None:
+    got = constrained["bookings"]
+    column_fk = got["bookings_room_id_fkey"]
+    assert (column_fk.on_delete, column_fk.on_update) == ("set null", "cascade")
+    fk = got["bookings_room_fkey2"]
+    assert (fk.columns, fk.ref_text, fk.on_delete, fk.on_update, fk.renamed_from, fk.not_valid, fk.deferrable,
+            fk.deferred) == (("room_id", "room_code"), "rooms(id, code)", "cascade", "restrict", "bookings_old_fkey",
+                             True, True, True)
+    unique = got["bookings_during_key"]
+    assert (unique.renamed_from, unique.deferrable, unique.deferred) == ("bookings_when_key", True, False)
+    check = got["short_stay"]
+    assert (check.renamed_from, check.not_valid) == ("stay_check", False)
+    exclude = got["no_overlap"]
+    assert (exclude.note, exclude.renamed_from, exclude.deferrable, exclude.deferred) == \
+        ("one booking per room at a time", "no_double_booking", True, True)
+    assert (exclude.pos.line, exclude.pos.col) == _where(CONSTRAINED, "elements: {room_id")
+    enum_check = got["valid_via"]
+    assert (enum_check.pos.line, enum_check.pos.col) == _where(CONSTRAINED, "channel}")
