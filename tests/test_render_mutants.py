@@ -88,6 +88,7 @@ def test_an_empty_module_is_its_header_alone_and_files_end_in_one_newline(render
     schema = sql_of(rendered.files, "schema.sql")
     section = schema.split("-- 01-empty: Nothing here yet\n", 1)[1].split("\n\n", 1)[0]
     assert section.startswith("-- ====") and section.count("\n") == 0  # the closing bar, then the next section
+    assert "\n\n\n" not in schema  # one blank line between sections, also after an empty one
 
 
 def test_each_line_of_a_module_title_is_a_comment_line_of_its_own(rendered: Build) -> None:

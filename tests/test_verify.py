@@ -166,7 +166,7 @@ def test_a_clause_the_sql_lost_is_reported(clauses_dir: Path, old: str, new: str
 
 @pytest.mark.parametrize("expr", [
     "x = 0", "x IN (1, 2.5, 'a')", "flag = false OR flag IS NOT TRUE", "b = B'101'", "y IS NULL",
-    "z = NULL::text", "a = ANY (ARRAY[0, -1])", "lower(name) LIKE 'a%' AND n BETWEEN 0 AND 10",
+    "z = NULL::text", "a = ANY (ARRAY[0, -1])", "lower(name) LIKE 'a%' AND n BETWEEN 0 AND 10", "name <> ''",
 ])
 def test_a_mismatch_shows_each_expression_as_sql_meaning_the_same(expr: str) -> None:
     """readable() prints an inventory line's parse trees as SQL: that SQL parses back to the same tree."""
