@@ -18,14 +18,24 @@ USERS: dict[str, Any] = {
     "default_privileges": [{"for_role": "owner_role", "schema": "app", "tables": {"reader": ["select"]}}],
     "materialized_views": {"app.totals": {"query": "SELECT 1 AS n", "indexes": {
         "totals_n": {"columns": ["(app.twice(n))"]}}}},
-    "tables": {"app.words": {"columns": {"id": {"type": "integer", "primary_key": True}, "word": "text"},
+    "tables": {"app.words": {"columns": {"id": {"type": "integer", "primary_key": True}, "word": "text",
+                                         "nick": "citext"},
                              "indexes": {"words_trgm": {"columns": ["word gin_trgm_ops"], "method": "gin"}}}},
+    "types": {"app.positive": {"domain": "integer", "default": "app.twice(1)",
+                               "checks": {"big": "app.twice(VALUE) > 0"}, "grants": {"reader": ["usage"]}}},
+    "functions": {"app.label": {"args": {"m": "app.mood", "n": {"type": "integer", "default": "app.twice(2)"}},
+                                "returns": "app.mood", "language": "sql", "body": "SELECT m",
+                                "owner": "owner_role", "grants": {"reader": ["execute"]}}},
+    "views": {"app.counted": {"query": "SELECT count(*) AS n FROM app.items", "owner": "owner_role",
+                              "grants": {"reader": ["select"]}}},
 }
 DECLARED_LATER: dict[str, Any] = {
     "module": "What they use",
     "roles": {"owner_role": {}, "reader": {}},
     "schemas": {"app": {}},
-    "extensions": {"pg_trgm": {}},
+    "extensions": {"pg_trgm": {}, "citext": {}},
+    "types": {"app.mood": {"enum": ["ok", "meh"]}},
+    "tables": {"app.items": {"columns": {"id": {"type": "integer", "primary_key": True}}}},
     "functions": {"app.twice": {"args": {"x": "integer"}, "returns": "integer", "language": "sql",
                                 "volatility": "immutable", "body": "SELECT x * 2"}},
 }
@@ -45,6 +55,11 @@ def schema_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     ("CREATE INDEX totals_n", ["CREATE MATERIALIZED VIEW app.totals", "CREATE FUNCTION app.twice"]),
     ("CREATE INDEX words_trgm", ["CREATE TABLE app.words", "CREATE EXTENSION IF NOT EXISTS pg_trgm"]),
     ("CREATE MATERIALIZED VIEW app.totals", ["CREATE SCHEMA app"]),
+    ("CREATE TABLE app.words", ["CREATE EXTENSION IF NOT EXISTS citext"]),
+    ("CREATE DOMAIN app.positive", ["CREATE FUNCTION app.twice", "ALTER ROLE reader"]),
+    ("CREATE FUNCTION app.label", ["CREATE TYPE app.mood", "CREATE FUNCTION app.twice", "ALTER ROLE reader",
+                                   "ALTER ROLE owner_role"]),
+    ("CREATE VIEW app.counted", ["CREATE TABLE app.items", "ALTER ROLE reader", "ALTER ROLE owner_role"]),
 ])
 def test_each_statement_comes_after_what_it_names(schema_sql: str, statement: str, needs: list[str]) -> None:
     at = schema_sql.index(statement)
