@@ -9,6 +9,11 @@ need no database and that cover the mutated function (mutmut selects them from a
   or explained as equivalent in bench/RESULTS.md;
 - the table between the `mutation:start` / `mutation:end` markers of bench/RESULTS.md.
 
+Results accumulate per module: `bench/mutation.py PATTERN...` (e.g. 'generator.derive.*', or the names of a
+module's survivors after adding tests) runs only the matching mutants, then rewrites the rows of the modules those
+patterns touch, each counted over all of that module's mutants in mutants/ (the ones not run yet show as "not
+checked"); the rows of other modules in score.json (from earlier runs, possibly in another checkout) are kept.
+
 `make mutation-smoke` (under 3 minutes) runs only the mutants named by the patterns given on the command line
 (default: generator.access.x_resolve_path*, 44 mutants) and reports them, without touching the committed
 results. `bench/mutation.py --report PATTERN...` writes the results of earlier runs without running mutmut.
@@ -37,8 +42,14 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 
 def run_mutmut(patterns: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "2", *patterns], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    log = ROOT / "mutants" / "run.log"  # mutmut's progress output; its last lines say why a run failed
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w", encoding="utf-8") as out:
+        done = subprocess.run(["nice", "-n", "19", *MUTMUT, "run", "--max-children", "2", *patterns], cwd=ROOT,
+                              check=False, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").replace("\r", "\n").splitlines()[-5:]
+        sys.exit(f"mutmut failed (exit {done.returncode}), end of {log}:\n" + "\n".join(tail))
     return time.perf_counter() - started
 
 
@@ -69,10 +80,10 @@ def summary(found: dict[str, str]) -> dict[str, dict[str, int | float]]:
 def markdown(table: dict[str, dict[str, int | float]], seconds: float) -> str:
     took = f", {seconds / 60:.0f} min" if seconds else ""
     lines = ["<!-- mutation:start -->", f"## Mutation score (mutmut, `make mutation`{took})", "",
-             "| module | killed | survived | timeout | no tests | score |", "|---|---|---|---|---|---|"]
+             "| module | killed | survived | timeout | no tests | not run | score |", "|---|---|---|---|---|---|---|"]
     for module, c in table.items():
         lines.append(f"| {module} | {c.get('killed', 0)} | {c.get('survived', 0)} | {c.get('timeout', 0)} | "
-                     f"{c.get('no tests', 0)} | {c['score']} % |")
+                     f"{c.get('no tests', 0)} | {c.get('not checked', 0)} | {c['score']} % |")
     lines += ["", "Survivors: bench/mutation/survivors-MODULE.txt (each a diff); see the notes below the table.",
               "<!-- mutation:end -->"]
     return "\n".join(lines)
@@ -91,9 +102,9 @@ def write_survivors(found: dict[str, str]) -> None:
 def main(argv: list[str]) -> int:
     smoke = argv[:1] == ["--smoke"]
     report_only = argv[:1] == ["--report"]  # write the results of earlier runs (e.g. one module at a time)
-    patterns = argv[1:] if smoke or report_only else ["generator.*"]
-    if smoke and not patterns:
-        patterns = ["generator.access.x_resolve_path*"]
+    patterns = argv[1:] if smoke or report_only else argv
+    if not patterns:
+        patterns = ["generator.access.x_resolve_path*"] if smoke else ["generator.*"]
     seconds = 0.0 if report_only else run_mutmut(patterns)
     found = statuses(patterns)
     table = summary(found)
@@ -101,11 +112,17 @@ def main(argv: list[str]) -> int:
     print(f"{len(found)} mutants in {seconds:.0f} s")
     if smoke:
         return 0 if found else 1
+    # every mutant of each module the patterns touch, so that a rerun of a few survivors keeps the module's row whole
+    found = statuses([f"generator.{module}.*" for module in table])
+    table = summary(found)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "score.json").write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    score = OUT / "score.json"
+    earlier = json.loads(score.read_text(encoding="utf-8")) if score.exists() else {}
+    table = dict(sorted({**earlier, **table}.items()))
+    score.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
     write_survivors(found)
     text = RESULTS.read_text(encoding="utf-8")
-    block = markdown(table, seconds)
+    block = markdown(table, seconds if patterns == ["generator.*"] else 0.0)  # a partial run's time is in the notes
     if "<!-- mutation:start -->" in text:
         text = re.sub(r"<!-- mutation:start -->.*?<!-- mutation:end -->", lambda _: block, text, flags=re.S)
     else:

@@ -80,9 +80,17 @@ def pg_server() -> live.Server:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def judge_dsn(pg_server: live.Server) -> Iterator[str]:
+def judge_dsn(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """Every `generate` and `check` the tests run (in this process or in a subprocess, which inherits the
-    environment) is judged on the suite's own server, in an empty database of its own, never on a second server."""
+    environment) is judged on the suite's own server, in an empty database of its own, never on a second server.
+
+    The server is requested here, not as an argument: an argument would put pg_server among every test's fixtures,
+    marking every test `live` (see pytest_collection_modifyitems). Under mutmut (each mutant a pytest session of
+    its own, tests not live) no server is started: the judge uses its own embedded server, started once and kept."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        yield None
+        return
+    pg_server: live.Server = request.getfixturevalue("pg_server")
     name = f"pgspec_judge_{os.getpid()}"
     dsn = live.create_database(pg_server, name)
     previous = os.environ.get(judge.ENV_DSN)

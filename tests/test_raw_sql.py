@@ -25,6 +25,7 @@ from generator.migrate.planner import plan
 from generator.migrate.snapshot import of_spec
 from generator.order import order
 from generator.pipeline import build
+from generator.render import raw_text
 from generator.verify import verify_sql
 
 BASE: dict[str, Any] = {
@@ -217,3 +218,17 @@ def test_the_judge_runs_the_drop_and_the_sql_again(tmp_path: Path) -> None:
     [error] = judge.judge(catalog, order(catalog)).errors
     assert str(error.pos).endswith("01-raw.yaml:12:11"), error
     assert 'publication "nope" does not exist' in error.message and "then the SQL again" in error.message
+
+
+@pytest.mark.parametrize(("sql", "rendered"), [
+    ("SELECT 1;", "SELECT 1;"),
+    ("  SELECT 1\n", "SELECT 1;"),
+    # `--` comments out the rest of its line: the closing semicolon goes on a line of its own
+    ("SELECT 1 -- the answer", "SELECT 1 -- the answer\n;"),
+    ("SELECT 1; -- one\nSELECT 2 -- two", "SELECT 1; -- one\nSELECT 2 -- two\n;"),
+    # a comment on an earlier line does not reach the end
+    ("-- first\nSELECT 1 -- mid\nSELECT 2", "-- first\nSELECT 1 -- mid\nSELECT 2;"),
+    ("SELECT 1 -- a b\n  + 1", "SELECT 1 -- a b\n  + 1;"),
+])
+def test_raw_sql_ends_in_a_semicolon_no_comment_swallows(sql: str, rendered: str) -> None:
+    assert raw_text(sql) == rendered
