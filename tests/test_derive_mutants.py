@@ -188,7 +188,7 @@ ENTRIES = {  # a depends_on entry -> the object it names (kind, name as the orde
     "raw stats": ("raw", "stats"), "items": ("table", "public.items"), "public.items": ("table", "public.items"),
     "app.things": ("table", "app.things"), "item_ids": ("view", "public.item_ids"),
     "public.item_ids": ("view", "public.item_ids"), "counter_seq": ("sequence", "public.counter_seq"),
-    "public.counter_seq": ("sequence", "public.counter_seq"), "app.answer": ("function", "app.answer"),
+    "public.counter_seq": ("sequence", "public.counter_seq"), "app.answer": ("function", "app.answer()"),
     "app.mood": ("type", "app.mood"),
 }
 
