@@ -633,15 +633,27 @@ def _defaults(fn: Function) -> str:
     return ", ".join(f"{a.name} DEFAULT {_flat(a.default)}" for a in fn.args if a.default is not None) or "none"
 
 
+def _bare(type_: SqlType) -> SqlType:
+    """A type without its modifiers: PostgreSQL discards them on a function's arguments and result (`varchar(10)`
+    is stored as character varying)."""
+    return SqlType(type_.base, (), type_.array_dims)
+
+
+def _unmodified(text: str) -> str:
+    try:
+        return str(_bare(parse_type(text)))
+    except TypeSyntaxError:
+        return text
+
+
 def _returns(text: str) -> str:
-    """A return type without type modifiers, which PostgreSQL does not keep (`table(code varchar(3))` is stored
-    as character varying)."""
+    """A return type without type modifiers (`table(code varchar(3))` is stored as character varying)."""
     try:
         returns = parse_returns(text)
     except TypeSyntaxError:
         return text
-    return str(Returns(returns.type and SqlType(returns.type.base, (), returns.type.array_dims), returns.setof,
-                       tuple((n, SqlType(t.base, (), t.array_dims)) for n, t in returns.columns)))
+    return str(Returns(returns.type and _bare(returns.type), returns.setof,
+                       tuple((n, _bare(t)) for n, t in returns.columns)))
 
 
 def _policy_name(table: QName, name: str) -> str:
@@ -960,7 +972,7 @@ class _Drift:
 
     def function(self, subject: str, spec: Function, db: Function) -> None:
         def args(fn: Function) -> tuple[str, ...]:
-            return tuple(("" if a.mode == "in" else f"{a.mode} ") + f"{a.name} {_type(a.type)}".strip()
+            return tuple(("" if a.mode == "in" else f"{a.mode} ") + f"{a.name} {_unmodified(a.type)}".strip()
                          for a in fn.args)
 
         if spec.KIND != db.KIND:

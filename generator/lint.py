@@ -625,7 +625,7 @@ def function_search_path_mutable(ctx: Context) -> Iterator[Hit]:
         if function.search_path is None:
             definer = function.security == "definer"
             yield Hit(str(name), function.loc("name"),
-                      f"{'SECURITY DEFINER ' if definer else ''}function {name} has no fixed search_path",
+                      f"{'SECURITY DEFINER ' if definer else ''}{function.KIND} {name} has no fixed search_path",
                       "pin it with `search_path: ''` (SET search_path = '') and qualify the names it uses",
                       (ctx.function_key(function),),
                       "error" if definer else None)
@@ -644,7 +644,7 @@ def security_definer_search_path_not_empty(ctx: Context) -> Iterator[Hit]:
     for name, function in ctx.functions:
         if function.security == "definer" and function.search_path:  # None: function_search_path_mutable's
             yield Hit(str(name), function.loc("search_path"),
-                      f"SECURITY DEFINER function {name} sets search_path to {', '.join(function.search_path)}",
+                      f"SECURITY DEFINER {function.KIND} {name} sets search_path to {', '.join(function.search_path)}",
                       "pin it with `search_path: ''` and qualify the names it uses", (ctx.function_key(function),))
 
 
@@ -685,7 +685,7 @@ def anon_security_definer_function_executable(ctx: Context) -> Iterator[Hit]:
         grants = [g for g in function.grants if g.role in ANONYMOUS_ROLES and {"execute", "all"} & set(g.privileges)]
         if grants:
             yield Hit(str(name), grants[0].loc("role"),
-                      f"SECURITY DEFINER function {name} is executable by {', '.join(g.role for g in grants)}",
+                      f"SECURITY DEFINER {function.KIND} {name} is executable by {', '.join(g.role for g in grants)}",
                       "grant EXECUTE to authenticated (or the roles that need it) only", (ctx.function_key(function),))
 
 
@@ -749,7 +749,7 @@ def name_needs_quoting(ctx: Context) -> Iterator[Hit]:
                       f"write it as {name.sql}", (ctx.view_key(name),))
     for name, function in ctx.functions:
         if odd(name):
-            yield Hit(str(name), function.loc("name"), f"function {name} needs double quotes in SQL",
+            yield Hit(str(name), function.loc("name"), f"{function.KIND} {name} needs double quotes in SQL",
                       f"write it as {name.sql}", (ctx.function_key(function),))
 
 

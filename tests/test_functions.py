@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from specs import sql_of, write_spec
+from specs import migrate, sql_of, write_spec
 
 from generator import introspect, live
 from generator.check import check
@@ -166,6 +166,27 @@ def test_introspection_reads_what_the_spec_says_and_there_is_no_drift(tmp_path: 
     assert [(a.name, a.mode) for a in split.args] == [("whole", "in"), ("first", "out"), ("last", "out")]
     assert split.returns == "record"
     assert [str(d) for d in verify(empty_db, result.catalog)] == []
+
+
+def test_type_modifiers_postgresql_discards_are_no_drift_and_no_plan(tmp_path: Path, empty_db: str) -> None:
+    """CREATE FUNCTION keeps an argument's or a result's type without its modifiers (PostgreSQL's docs, CREATE
+    FUNCTION: "parenthesized type modifiers ... are discarded"): a spec that writes them must still match."""
+    functions = {
+        "clip": {"args": {"s": "varchar(10)", "n": "numeric(10,2)"}, "returns": "varchar(20)", "language": "sql",
+                 "volatility": "immutable", "search_path": "", "body": "SELECT s || n"},
+        "rows_of": {"args": {"n": "numeric(4)"}, "returns": "table(code char(3))", "language": "sql",
+                    "volatility": "immutable", "search_path": "", "body": "SELECT 'abcdef'::text"}}
+    spec_dir = spec_of(tmp_path, functions)
+    result = build(spec_dir)
+    live.apply_sql(empty_db, sql_of(result.files, "schema.sql"))
+    with psycopg.connect(empty_db) as conn:
+        # the modifiers are gone: a longer text passes through unclipped
+        assert conn.execute("SELECT public.clip('more than ten chars', 1.234)").fetchone() == (
+            "more than ten chars1.234",)
+        assert conn.execute("SELECT pg_get_function_arguments('public.clip'::regproc)").fetchone() == (
+            "s character varying, n numeric",)
+    assert [str(d) for d in verify(empty_db, result.catalog)] == []
+    assert "Nothing to do" in migrate(empty_db, spec_dir)
 
 
 def test_schema_docs_show_modes_and_defaults(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from generator import judge, live
 from generator.check import check
 from generator.diagnostics import SpecError
 from generator.drift import verify
+from generator.lint import lint
 from generator.load import load_spec
 from generator.pipeline import build
 
@@ -196,6 +197,13 @@ def test_a_function_that_becomes_a_procedure_is_replaced(tmp_path: Path, empty_d
     script = migrate(empty_db, spec(tmp_path, BASE, "new"))
     assert script.index("DROP FUNCTION app.bump(integer);") < script.index("CREATE PROCEDURE app.bump(")
     assert rows(empty_db, "SELECT prokind::text FROM pg_proc WHERE proname = 'bump'") == [("p",)]
+
+
+def test_lint_names_a_procedure_a_procedure(tmp_path: Path) -> None:
+    """app.bump has no search_path: the finding calls it what it is (DROP PROCEDURE, not DROP FUNCTION, fixes it)."""
+    findings = lint(check(load_spec(spec(tmp_path, BASE))))
+    found = [f.message for f in findings if f.rule == "function_search_path_mutable"]
+    assert found == ["procedure app.bump has no fixed search_path", "procedure app.batch has no fixed search_path"]
 
 
 def test_schema_docs_list_procedures(tmp_path: Path) -> None:
