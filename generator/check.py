@@ -68,6 +68,7 @@ from .sqltext import (
     is_user_type,
     parse_returns,
     parse_type,
+    unknown_type,
     unquote_ident,
 )
 from .sqltext import qname as to_qname
@@ -571,8 +572,7 @@ class Checker:
             return True
         if to_qname(parsed.base).schema in self.catalog.extension_schemas:
             return True
-        self.err(pos, f"unknown type {text!r} (known: {', '.join(BUILTIN_TYPES)}, and the types declared under "
-                      "`types:`)")
+        self.err(pos, unknown_type(text))
         return False
 
     def check_type(self, type_def: TypeDef) -> None:

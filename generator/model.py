@@ -445,7 +445,10 @@ class Column(Node):
     renamed_from: str | None = spec_field(
         "Former name, for plans: the database's object of that name is renamed (keeping its data, oid and "
         "dependants) instead of dropped and created. Remove it once every database is migrated.")
-    type: str = spec_field("SQL type: text, varchar(n), integer, bigint, uuid, jsonb, timestamptz, text[], ..., or "
+    type: str = spec_field("SQL type: text, varchar(n), integer, bigint, uuid, jsonb, timestamptz, text[], ..., "
+                           "any built-in type of PostgreSQL's chapter 8 (timestamptz(3), time(3) with time zone, "
+                           "interval(0), bit(8), varbit, money, tsvector, tsquery, macaddr, point, xml, pg_lsn, "
+                           "regclass, int4multirange, ...), or "
                            "a type declared under `types:` (`ticket_status`, `app.mood[]`). `serial`, `bigserial` "
                            "and `smallserial` are sugar for integer, bigint and smallint with `identity: by "
                            "default` (not PostgreSQL's sequence plus nextval() default): the database holds, and "

@@ -5,6 +5,7 @@ Templates never concatenate quotes themselves; they call these functions (regist
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import textwrap
@@ -219,12 +220,31 @@ _TYPE_ALIASES = {
     "tstzrange": "tstzrange", "daterange": "daterange",
     # PostgreSQL's internal names, as they appear in parse trees and catalogs
     "bpchar": "char", "float4": "real",
+    # the rest of chapter 8 of PostgreSQL's documentation, "Data Types": time with a zone, bit strings, money,
+    # full-text search, network, geometric and object-identifier types, multiranges, xml, pg_lsn
+    "timetz": "timetz", "time with time zone": "timetz", "time without time zone": "time", "float": "double precision",
+    "bit": "bit", "varbit": "varbit", "bit varying": "varbit", "money": "money",
+    "tsvector": "tsvector", "tsquery": "tsquery", "regconfig": "regconfig", "regdictionary": "regdictionary",
+    "macaddr": "macaddr", "macaddr8": "macaddr8",
+    "point": "point", "line": "line", "lseg": "lseg", "box": "box", "path": "path", "polygon": "polygon",
+    "circle": "circle", "xml": "xml", "pg_lsn": "pg_lsn",
+    "regclass": "regclass", "regtype": "regtype", "regproc": "regproc", "regprocedure": "regprocedure",
+    "regrole": "regrole", "regnamespace": "regnamespace", "regoper": "regoper", "regoperator": "regoperator",
+    "regcollation": "regcollation",
+    "int4multirange": "int4multirange", "int8multirange": "int8multirange", "nummultirange": "nummultirange",
+    "tsmultirange": "tsmultirange", "tstzmultirange": "tstzmultirange", "datemultirange": "datemultirange",
 }
-_SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2)}
+# How many modifiers a type takes (at least, at most); the time types take a precision (seconds' digits).
+_SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2), "bit": (1, 1), "varbit": (1, 1),
+          "timestamp": (1, 1), "timestamptz": (1, 1), "time": (1, 1), "timetz": (1, 1), "interval": (1, 1)}
+_TIME_TYPES = frozenset({"timestamp", "timestamptz", "time", "timetz", "interval"})
+# SQL's character and bit without a length are one long (gram.y gives them the modifier 1); varying ones unlimited.
+_IMPLICIT_LENGTH = frozenset({"char", "bit"})
 # Matched against the text with its white space folded to single spaces: words separated by one space leave the
 # regex nothing to backtrack over (`[a-z0-9 ]*?\s*` took minutes on a long run of spaces).
-_TYPE_RE = re.compile(r"(?P<base>[a-z][a-z0-9]*(?: [a-z][a-z0-9]*)*) ?(?:\( ?(?P<args>[0-9 ,]*)\))? ?"
-                      r"(?P<array>(?:\[\])*)\Z")
+# SQL puts a time type's precision before its zone: `timestamp(3) with time zone`.
+_TYPE_RE = re.compile(r"(?P<base>[a-z][a-z0-9_]*(?: [a-z][a-z0-9_]*)*) ?(?:\( ?(?P<args>[0-9 ,]*)\))? ?"
+                      r"(?P<zone>with(?:out)? time zone)? ?(?P<array>(?:\[\])*)\Z")
 _MAX_TYPE_TEXT = 200
 # Schemas whose functions and relations PostgreSQL itself provides; references into them are not checked.
 SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema"})
@@ -269,15 +289,23 @@ def parse_type(text: str) -> SqlType:
     user = _USER_TYPE_RE.match(" ".join(text.split())) if len(text) <= _MAX_TYPE_TEXT else None
     if not m and not user:
         raise TypeSyntaxError(f"{text[:_MAX_TYPE_TEXT]!r} is not a type name")
-    base = _TYPE_ALIASES.get(m["base"]) if m else None
+    base = _TYPE_ALIASES.get(m["base"] if not m["zone"] else f"{m['base']} {m['zone']}") if m else None
+    if m and m["zone"] and base not in ("timestamp", "timestamptz", "time", "timetz"):
+        raise TypeSyntaxError(f"{text!r} is not a type name (only time and timestamp take `{m['zone']}`)")
     if base is None or m is None:
         if user is None:
-            raise TypeSyntaxError(f"unknown type {text!r} (known: {', '.join(BUILTIN_TYPES)}, and the types "
-                                  "declared under `types:`)")
+            raise TypeSyntaxError(unknown_type(text))
         schema = unquote_ident(user["schema"]) if user["schema"] else DEFAULT_SCHEMA
         return SqlType(str(QName(schema, unquote_ident(user["name"]))), (), user["array"].count("[]"))
-    args = _type_args(text, base, m["args"])
+    args = _type_args(text, base, m["args"]) or ((1,) if base in _IMPLICIT_LENGTH else ())
     return SqlType(base, args, len(m["array"]) // 2)
+
+
+def unknown_type(text: str) -> str:
+    """The message for a type that is neither built in nor declared, with the built-in names it may mistype."""
+    near = difflib.get_close_matches(" ".join(text.lower().split()), list(_TYPE_ALIASES), n=3, cutoff=0.75)
+    hint = f"; did you mean {' or '.join(dict.fromkeys(_TYPE_ALIASES[n] for n in near))}?" if near else ""
+    return f"unknown type {text!r} (not a built-in type of PostgreSQL, nor declared under `types:`{hint})"
 
 
 def is_user_type(base: str) -> bool:
@@ -344,6 +372,8 @@ def _split_top_level(text: str) -> list[str]:
 # accepted since PostgreSQL 15).
 MAX_CHAR_LENGTH = 10_485_760
 MAX_NUMERIC_PRECISION = 1000
+MAX_BIT_LENGTH = 83_886_080  # MaxAttrSize bits (varbit.c)
+MAX_TIME_PRECISION = 6  # MAX_TIMESTAMP_PRECISION, MAX_TIME_PRECISION, MAX_INTERVAL_PRECISION
 
 
 def _type_args(text: str, base: str, raw: str | None) -> tuple[int, ...]:
@@ -366,6 +396,10 @@ def _type_args(text: str, base: str, raw: str | None) -> tuple[int, ...]:
         raise TypeSyntaxError(f"{text!r}: {base} takes {hi or 'no'} argument(s)")
     if base in ("varchar", "char") and not 1 <= args[0] <= MAX_CHAR_LENGTH:
         raise TypeSyntaxError(f"{text!r}: length must be between 1 and {MAX_CHAR_LENGTH:,}")
+    if base in ("bit", "varbit") and not 1 <= args[0] <= MAX_BIT_LENGTH:
+        raise TypeSyntaxError(f"{text!r}: length must be between 1 and {MAX_BIT_LENGTH:,}")
+    if base in _TIME_TYPES and args[0] > MAX_TIME_PRECISION:  # PostgreSQL would store 6, and warn
+        raise TypeSyntaxError(f"{text!r}: precision must be between 0 and {MAX_TIME_PRECISION}")
     if base == "numeric" and not 1 <= args[0] <= MAX_NUMERIC_PRECISION:
         raise TypeSyntaxError(f"{text!r}: precision must be between 1 and {MAX_NUMERIC_PRECISION}")
     if base == "numeric" and len(args) == 2 and args[1] > MAX_NUMERIC_PRECISION:

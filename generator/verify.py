@@ -514,6 +514,9 @@ def _names(nodes: list[Json]) -> list[str]:
     return [n["String"]["sval"] for n in nodes if "String" in n]
 
 
+INTERVAL_FULL_RANGE = 0x7FFF  # datetime.h: an interval with no field restriction (no `day to second`)
+
+
 def _type(tn: Json) -> str:
     return str(SqlType(*_type_parts(tn)))
 
@@ -523,6 +526,8 @@ def _type_parts(tn: Json) -> tuple[str, tuple[int, ...], int]:
     # A built-in type may be spelled pg_catalog.int4; a declared one keeps its schema (`app.mood`).
     base = names[-1] if names[0] == "pg_catalog" else ".".join(ident(n) for n in names)
     args = tuple(m["A_Const"].get("ival", {}).get("ival", 0) for m in tn.get("typmods", ()) if "A_Const" in m)
+    if args[:1] == (INTERVAL_FULL_RANGE,):  # the parser's field mask of `interval(p)`, before the precision
+        args = args[1:]
     return parse_type(base).base, args, len(tn.get("arrayBounds", ()))
 
 

@@ -159,8 +159,9 @@ def test_round_trip_every_kind(pg_server: live.Server, tmp_path: Path, capsys: A
     names = sorted(p.name for p in spec.iterdir())
     if split:  # shop's tables are joined by foreign keys: one group (named by its first, complaints);
         # public's tables stand alone
-        assert names == ["00-platform.yaml", "01-public.yaml", "02-public-cache.yaml", "03-public-note-tags.yaml",
-                         "04-public-notes.yaml", "05-shop.yaml", "06-shop-complaints.yaml"]
+        assert names == ["00-platform.yaml", "01-public.yaml", "02-public-cache.yaml", "03-public-documents.yaml",
+                         "04-public-note-tags.yaml", "05-public-notes.yaml", "06-shop.yaml",
+                         "07-shop-complaints.yaml"]
     else:
         assert names == ["00-platform.yaml", "01-public.yaml", "02-shop.yaml"]
     if not split:  # owners other than the importing user are written (pg_dump --no-owner cannot tell)

@@ -192,6 +192,34 @@ ALTER TABLE shop.order_lines ADD CONSTRAINT order_lines_customer_fk FOREIGN KEY 
     REFERENCES shop.customers (id) NOT VALID;
 
 CREATE TABLE public.notes (body text);
+-- The rest of PostgreSQL's built-in types: precision on time types (as ORMs write timestamps), full-text search
+-- with a generated tsvector and its GIN index, bit strings, money, network, geometric and object-identifier types.
+CREATE TABLE public.documents (
+    id integer PRIMARY KEY,
+    title text NOT NULL DEFAULT '',
+    search tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, title)) STORED,
+    query tsquery,
+    created timestamp(3) with time zone NOT NULL DEFAULT now(),
+    local_at timestamp(0) without time zone,
+    opens time(2) with time zone,
+    closes timetz,
+    took interval(0),
+    flags bit(8) DEFAULT B'00000000',
+    flag bit,
+    mask bit varying(16),
+    code character,
+    price money,
+    mac macaddr,
+    spot point,
+    area box,
+    wal pg_lsn,
+    rel regclass,
+    spans int4multirange,
+    stamps timestamptz(3)[]
+);
+CREATE INDEX documents_search_idx ON public.documents USING gin (search);
+CREATE FUNCTION public.matches(doc tsvector, q tsquery, cfg regconfig DEFAULT 'simple') RETURNS boolean
+    LANGUAGE sql IMMUTABLE AS 'SELECT doc @@ q';
 -- A primary key with another name than TABLE_pkey (what a table keeps after ALTER TABLE ... RENAME), deferred.
 CREATE TABLE public.note_tags (note_id integer, tag text,
     CONSTRAINT tags_of_notes_pk PRIMARY KEY (note_id, tag) DEFERRABLE INITIALLY DEFERRED);
