@@ -59,6 +59,7 @@ from .sqltext import (
     BUILTIN_TYPES,
     INDEX_KEY,
     MAX_IDENTIFIER_BYTES,
+    POLYMORPHIC_TYPES,
     PSEUDO_TYPES,
     SYSTEM_SCHEMAS,
     QName,
@@ -489,7 +490,7 @@ class Checker:
         defaulted: str | None = None
         for n, arg in enumerate(function.args):
             self.plain_name(arg.name, arg.loc("name"), "argument")
-            arg_type = self.type_of(arg.type, arg.loc("type"), allow_pseudo=False)
+            arg_type = self.type_of(arg.type, arg.loc("type"), allow_pseudo=False, allow_polymorphic=True)
             if arg.mode == "out":
                 if arg.default is not None:
                     self.err(arg.loc("default"), f"OUT argument {arg.name} cannot have a default")
@@ -520,6 +521,7 @@ class Checker:
             if t is not None and not self.type_declared(t, str(t.element).removeprefix("public."),
                                                         function.loc("returns")):
                 return None
+        self.polymorphic_result(function, returns)
         pseudo = [t for t in (returns.type, *(t for _, t in returns.columns)) if t and t.base in PSEUDO_TYPES]
         if pseudo and (returns.columns or (returns.setof and pseudo[0].base != "record")):
             self.err(function.loc("returns"), f"{function.name}: {pseudo[0]} cannot be returned as a set")
@@ -540,6 +542,32 @@ class Checker:
                                                "argument (PostgreSQL refuses the function)")
         return returns
 
+    def polymorphic_result(self, function: Function, returns: Returns) -> None:
+        """PostgreSQL resolves a polymorphic result (or OUT argument) from the call's arguments, so it refuses one
+        without an input it can be resolved from: one of the same family (`anycompatible...`, or the other
+        `any...`), and for a range or multirange result a range or multirange input."""
+        def base(type_text: str) -> str:
+            try:
+                return parse_type(type_text).base
+            except TypeSyntaxError:
+                return ""
+
+        inputs = {base(a.type) for a in function.inputs} & POLYMORPHIC_TYPES
+        results = [str(t) for t in (returns.type, *(t for _, t in returns.columns)) if t is not None]
+        for text in (*results, *(a.type for a in function.args if a.mode == "out")):
+            result = base(text)
+            if result not in POLYMORPHIC_TYPES:
+                continue
+            family = "anycompatible" if "compatible" in result else "any"
+            ranged = result.endswith("range")
+            sources = {t for t in POLYMORPHIC_TYPES if ("compatible" in t) == (family == "anycompatible")
+                       and (not ranged or t.endswith("range"))}
+            if not inputs & sources:
+                self.err(function.loc("returns"), f"{function.name}: a result of type {text} needs an argument of "
+                                                   f"type {' or '.join(sorted(sources))} (PostgreSQL cannot "
+                                                   "determine the result's type)")
+                return
+
     def check_search_path(self, function: Function) -> None:
         """One schema per item: PostgreSQL would take `public, pg_temp` written as one item for ONE schema of that
         name (SET search_path = 'public, pg_temp'), silently leaving every name unresolvable."""
@@ -552,7 +580,8 @@ class Checker:
                 self.err(function.loc("search_path"), f"{function.name}: search_path has an empty schema name "
                                                        "(only `''` alone, or `[]`, pins it empty)")
 
-    def type_of(self, text: str, pos: Pos, *, allow_pseudo: bool) -> SqlType | None:
+    def type_of(self, text: str, pos: Pos, *, allow_pseudo: bool, allow_polymorphic: bool = False
+                ) -> SqlType | None:
         try:
             parsed = parse_type(text)
         except TypeSyntaxError as exc:
@@ -562,6 +591,9 @@ class Checker:
             return None
         if parsed.base in PSEUDO_TYPES and not allow_pseudo:
             self.err(pos, f"{parsed.base} is only a function return type")
+            return None
+        if parsed.base in POLYMORPHIC_TYPES and not allow_polymorphic:
+            self.err(pos, f"{parsed.base} is polymorphic: only a function's arguments and result may be")
             return None
         return parsed
 

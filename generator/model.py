@@ -287,7 +287,10 @@ class Sequence(Node):
 @dataclass(frozen=True)
 class Argument(Node):
     name: str = spec_field("Argument name.", key=True)
-    type: str = spec_field("Argument type.", shorthand=True, required=True)
+    type: str = spec_field(
+        "Argument type: a column's type (PostgreSQL discards its modifiers: varchar(10) is varchar), or a "
+        "polymorphic one (anyelement, anyarray, anynonarray, anyenum, anyrange, anymultirange, anycompatible, "
+        "anycompatiblearray, ...) that the call's types decide.", shorthand=True, required=True)
     default: Sql | None = spec_field(
         "DEFAULT: a SQL expression used when a call leaves the argument out, e.g. `10` or `'draft'` or `now()`. "
         "Every input argument after one with a default needs a default too (PostgreSQL's rule).")
@@ -313,7 +316,8 @@ class Function(Node):
     args: tuple[Argument, ...] = spec_field("Arguments in order, `name: type`.", (), keyed=True)
     returns: str = spec_field(
         "Return type (`trigger` for trigger functions); `setof TYPE` for a set of rows of one column, "
-        "`table(name type, ...)` for a set of rows with named columns.", required=True)
+        "`table(name type, ...)` for a set of rows with named columns. A polymorphic result needs an argument "
+        "it can be resolved from (anyelement from anyarray, anyelement, ...).", required=True)
     language: Literal["sql", "plpgsql"] = spec_field("Body language.", "plpgsql")
     volatility: Literal["volatile", "stable", "immutable"] = spec_field("Volatility class.", "volatile")
     security: Literal["invoker", "definer"] = spec_field("SECURITY INVOKER or DEFINER.", "invoker")

@@ -233,6 +233,10 @@ _TYPE_ALIASES = {
     "regcollation": "regcollation",
     "int4multirange": "int4multirange", "int8multirange": "int8multirange", "nummultirange": "nummultirange",
     "tsmultirange": "tsmultirange", "tstzmultirange": "tstzmultirange", "datemultirange": "datemultirange",
+    # polymorphic pseudo-types: a function's arguments and result only
+    **{t: t for t in ("anyelement", "anyarray", "anynonarray", "anyenum", "anyrange", "anymultirange",
+                      "anycompatible", "anycompatiblearray", "anycompatiblenonarray", "anycompatiblerange",
+                      "anycompatiblemultirange")},
 }
 # How many modifiers a type takes (at least, at most); the time types take a precision (seconds' digits).
 _SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2), "bit": (1, 1), "varbit": (1, 1),
@@ -256,6 +260,9 @@ _TYPE_PART = r'(?:[a-z_][a-z0-9_]*|"(?:[^"]|"")+")'
 _USER_TYPE_RE = re.compile(rf"(?:(?P<schema>{_TYPE_PART})\.)?(?P<name>{_TYPE_PART}) ?(?P<array>(?:\[\] ?)*)\Z")
 # Types a column may hold; `trigger`, `void` and `record` (several OUT arguments) are only return types.
 PSEUDO_TYPES = frozenset({"trigger", "void", "record"})
+# A function's arguments and result may be polymorphic (the type is the call's); no value is stored as one. A
+# polymorphic result is resolved from an argument of the same family (`anycompatible...` or the other `any...`).
+POLYMORPHIC_TYPES = frozenset(t for t in _TYPE_ALIASES if t.startswith("any"))
 
 
 @dataclass(frozen=True)
@@ -298,6 +305,8 @@ def parse_type(text: str) -> SqlType:
         schema = unquote_ident(user["schema"]) if user["schema"] else DEFAULT_SCHEMA
         return SqlType(str(QName(schema, unquote_ident(user["name"]))), (), user["array"].count("[]"))
     args = _type_args(text, base, m["args"]) or ((1,) if base in _IMPLICIT_LENGTH else ())
+    if m["array"] and base.startswith("any"):
+        raise TypeSyntaxError(f"{text!r}: a polymorphic type has no array type (anyarray, anycompatiblearray)")
     return SqlType(base, args, len(m["array"]) // 2)
 
 

@@ -81,6 +81,15 @@ BASE: dict[str, Any] = {
     },
     "types": {"flags8": {"domain": "bit(8)"}},
 }
+# Polymorphic functions: the call's argument types decide the types (PostgreSQL's docs, 38.2.5).
+POLYMORPHIC: dict[str, Any] = {
+    "first_of": {"args": {"items": "anyarray"}, "returns": "anyelement", "language": "sql",
+                 "volatility": "immutable", "search_path": "", "body": "SELECT items[1]"},
+    "larger": {"args": {"a": "anycompatible", "b": "anycompatible"}, "returns": "anycompatible", "language": "sql",
+               "volatility": "immutable", "search_path": "", "body": "SELECT CASE WHEN a > b THEN a ELSE b END"},
+    "low_of": {"args": {"r": "anyrange", "fallback": {"type": "anyelement", "mode": "out"}}, "language": "sql",
+               "returns": "anyelement", "volatility": "immutable", "search_path": "", "body": "SELECT lower(r)"},
+}
 
 
 def spec(tmp_path: Path, body: dict[str, Any], name: str = "s") -> Path:
@@ -131,6 +140,28 @@ def test_a_mistyped_built_in_type_is_named(tmp_path: Path) -> None:
                           "did you mean tsvector?)"), error
 
 
+@pytest.mark.parametrize(("edit", "message"), [
+    ({"tables": {"things": {"columns": {"id": {"type": "integer", "primary_key": True},
+                                       "any": {"type": "anyelement"}}}}},
+     "anyelement is polymorphic: only a function's arguments and result may be"),
+    ({"functions": {"f": {"args": {"x": "anyelement[]"}, "returns": "integer", "language": "sql",
+                          "body": "SELECT 1"}}},
+     "'anyelement[]': a polymorphic type has no array type (anyarray, anycompatiblearray)"),
+    ({"functions": {"f": {"args": {"x": "integer"}, "returns": "anyelement", "language": "sql", "body": "SELECT x"}}},
+     "f: a result of type anyelement needs an argument of type anyarray or anyelement or anyenum or anymultirange"
+     " or anynonarray or anyrange (PostgreSQL cannot determine the result's type)"),
+    ({"functions": {"f": {"args": {"x": "anyelement"}, "returns": "anyrange", "language": "sql",
+                          "body": "SELECT NULL"}}},
+     "f: a result of type anyrange needs an argument of type anymultirange or anyrange"),
+    ({"functions": {"f": {"args": {"x": "anyelement"}, "returns": "anycompatible", "language": "sql",
+                          "body": "SELECT x"}}},
+     "f: a result of type anycompatible needs an argument of type anycompatible or anycompatiblearray"),
+])
+def test_polymorphic_types_where_postgresql_refuses_them(tmp_path: Path, edit: dict[str, Any], message: str) -> None:
+    [error] = check_errors(spec(tmp_path, {"module": "Poly", **edit}))
+    assert message in error, error
+
+
 # -- live: apply, values, read back, drift, plan ---------------------------------------------------------------------
 def test_applied_types_are_postgresqls_and_hold_their_values(tmp_path: Path, empty_db: str) -> None:
     spec_dir = spec(tmp_path, BASE)
@@ -152,6 +183,17 @@ def test_applied_types_are_postgresqls_and_hold_their_values(tmp_path: Path, emp
             True, "2026-01-02 03:04:05.678912+00")
         with pytest.raises(psycopg.errors.StringDataLengthMismatch):  # bit(8) stores exactly 8 bits
             conn.execute("INSERT INTO public.things (id, flags) VALUES (2, B'101')")
+    assert [str(d) for d in verify(empty_db, check(load_spec(spec_dir)))] == []
+    assert "Nothing to do" in migrate(empty_db, spec_dir)
+
+
+def test_polymorphic_functions_take_the_call_s_types(tmp_path: Path, empty_db: str) -> None:
+    spec_dir = spec(tmp_path, {"module": "Poly", "functions": POLYMORPHIC})
+    live.apply_sql(empty_db, sql_of(build(spec_dir).files, "schema.sql"))
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT public.first_of(ARRAY['x', 'y']), public.first_of(ARRAY[7, 8]), "
+                            "public.larger(2, 3.5), public.low_of(int4range(4, 9))").fetchone() == ("x", 7, 3.5, 4)
+        assert conn.execute("SELECT pg_typeof(public.larger(2, 3.5))::text").fetchone() == ("numeric",)
     assert [str(d) for d in verify(empty_db, check(load_spec(spec_dir)))] == []
     assert "Nothing to do" in migrate(empty_db, spec_dir)
 

@@ -218,6 +218,9 @@ CREATE TABLE public.documents (
     stamps timestamptz(3)[]
 );
 CREATE INDEX documents_search_idx ON public.documents USING gin (search);
+CREATE FUNCTION public.first_of(items anyarray) RETURNS anyelement LANGUAGE sql IMMUTABLE AS 'SELECT items[1]';
+CREATE FUNCTION public.larger(a anycompatible, b anycompatible) RETURNS anycompatible LANGUAGE sql IMMUTABLE
+    AS 'SELECT CASE WHEN a > b THEN a ELSE b END';
 CREATE FUNCTION public.matches(doc tsvector, q tsquery, cfg regconfig DEFAULT 'simple') RETURNS boolean
     LANGUAGE sql IMMUTABLE AS 'SELECT doc @@ q';
 -- A primary key with another name than TABLE_pkey (what a table keeps after ALTER TABLE ... RENAME), deferred.
