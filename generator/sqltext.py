@@ -233,6 +233,10 @@ _TYPE_ALIASES = {
     "regcollation": "regcollation",
     "int4multirange": "int4multirange", "int8multirange": "int8multirange", "nummultirange": "nummultirange",
     "tsmultirange": "tsmultirange", "tstzmultirange": "tstzmultirange", "datemultirange": "datemultirange",
+    # an interval restricted to fields (`interval day to second(3)`: only SECOND takes a precision)
+    **{f"interval {f}": f"interval {f}" for f in ("year", "month", "day", "hour", "minute", "second",
+                                                   "year to month", "day to hour", "day to minute", "day to second",
+                                                   "hour to minute", "hour to second", "minute to second")},
     # polymorphic pseudo-types: a function's arguments and result only
     **{t: t for t in ("anyelement", "anyarray", "anynonarray", "anyenum", "anyrange", "anymultirange",
                       "anycompatible", "anycompatiblearray", "anycompatiblenonarray", "anycompatiblerange",
@@ -240,8 +244,9 @@ _TYPE_ALIASES = {
 }
 # How many modifiers a type takes (at least, at most); the time types take a precision (seconds' digits).
 _SIZED = {"varchar": (1, 1), "char": (1, 1), "numeric": (1, 2), "bit": (1, 1), "varbit": (1, 1),
-          "timestamp": (1, 1), "timestamptz": (1, 1), "time": (1, 1), "timetz": (1, 1), "interval": (1, 1)}
-_TIME_TYPES = frozenset({"timestamp", "timestamptz", "time", "timetz", "interval"})
+          "timestamp": (1, 1), "timestamptz": (1, 1), "time": (1, 1), "timetz": (1, 1), "interval": (1, 1),
+          **{t: (1, 1) for t in _TYPE_ALIASES if t.startswith("interval") and t.endswith("second")}}
+_TIME_TYPES = frozenset({"timestamp", "timestamptz", "time", "timetz", *(t for t in _SIZED if "interval" in t)})
 # SQL's character and bit without a length are one long (gram.y gives them the modifier 1); varying ones unlimited.
 _IMPLICIT_LENGTH = frozenset({"char", "bit"})
 # Matched against the text with its white space folded to single spaces: words separated by one space leave the

@@ -39,6 +39,7 @@ from .order import Item, Placed
 from .partitions import PartitionEntry, values_text
 from .sqlparse import ast
 from .sqltext import (
+    BUILTIN_TYPES,
     INDEX_KEY,
     QName,
     Returns,
@@ -514,7 +515,20 @@ def _names(nodes: list[Json]) -> list[str]:
     return [n["String"]["sval"] for n in nodes if "String" in n]
 
 
-INTERVAL_FULL_RANGE = 0x7FFF  # datetime.h: an interval with no field restriction (no `day to second`)
+# datetime.h: the typmod field mask of an interval (INTERVAL_MASK of YEAR 2, MONTH 1, DAY 3, HOUR 10, MINUTE 11,
+# SECOND 12), as the parser puts it before the precision; 0x7FFF is no restriction (INTERVAL_FULL_RANGE).
+_FIELD_BITS = {"year": 4, "month": 2, "day": 8, "hour": 1024, "minute": 2048, "second": 4096}
+
+
+def _field_mask(fields: str) -> int:
+    """`day to second` -> the bits of day, hour, minute and second."""
+    first, _, last = fields.partition(" to ")
+    names = list(_FIELD_BITS)
+    return sum(_FIELD_BITS[f] for f in names[names.index(first):names.index(last or first) + 1])
+
+
+INTERVAL_FIELDS = {0x7FFF: "interval", **{_field_mask(t.removeprefix("interval ")): t
+                                          for t in BUILTIN_TYPES if t.startswith("interval ")}}
 
 
 def _type(tn: Json) -> str:
@@ -526,7 +540,8 @@ def _type_parts(tn: Json) -> tuple[str, tuple[int, ...], int]:
     # A built-in type may be spelled pg_catalog.int4; a declared one keeps its schema (`app.mood`).
     base = names[-1] if names[0] == "pg_catalog" else ".".join(ident(n) for n in names)
     args = tuple(m["A_Const"].get("ival", {}).get("ival", 0) for m in tn.get("typmods", ()) if "A_Const" in m)
-    if args[:1] == (INTERVAL_FULL_RANGE,):  # the parser's field mask of `interval(p)`, before the precision
+    if base == "interval" and args:  # the parser's field mask comes first, then the precision
+        base = INTERVAL_FIELDS.get(args[0], base)
         args = args[1:]
     return parse_type(base).base, args, len(tn.get("arrayBounds", ()))
 

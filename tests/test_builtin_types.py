@@ -35,6 +35,9 @@ COLUMNS: dict[str, tuple[str, str, str | None, str | None]] = {
     "at_zone": ("timetz", "time with time zone", "10:11:12+02", "10:11:12+02"),
     "at_zone2": ("time(2) with time zone", "time(2) with time zone", None, None),
     "took": ("interval(0)", "interval(0)", "1.6 seconds", "00:00:02"),
+    "waited": ("interval day to second(1)", "interval day to second(1)", "1 day 02:03:04.56", "1 day 02:03:04.6"),
+    "term": ("interval year to month", "interval year to month", "1 year 2 months 3 days", "1 year 2 mons"),
+    "span": ("interval minute", "interval minute", None, None),
     "doc": ("tsvector", "tsvector", "a fat cat", "'a' 'cat' 'fat'"),
     "query": ("tsquery", "tsquery", "fat & cat", "'fat' & 'cat'"),
     "config": ("regconfig", "regconfig", "english", "english"),
@@ -101,7 +104,8 @@ def spec(tmp_path: Path, body: dict[str, Any], name: str = "s") -> Path:
     ("timestamptz(3)", "timestamptz(3)"), ("timestamp(3) with time zone", "timestamptz(3)"),
     ("TIMESTAMP (6) WITH TIME ZONE", "timestamptz(6)"), ("timestamp(0) without time zone", "timestamp(0)"),
     ("time with time zone", "timetz"), ("time(2) with time zone", "timetz(2)"), ("interval(3)", "interval(3)"),
-    ("bit varying(5)", "varbit(5)"), ("varbit", "varbit"), ("bit", "bit(1)"), ("character", "char(1)"),
+    ("INTERVAL  Day To Second (3)", "interval day to second(3)"), ("bit varying(5)", "varbit(5)"),
+    ("varbit", "varbit"), ("bit", "bit(1)"), ("character", "char(1)"),
     ("float", "double precision"),
     ("float8", "double precision"), ("tsvector[]", "tsvector[]"), ("macaddr8", "macaddr8"),
 ])
@@ -115,6 +119,8 @@ def test_spellings_are_one_type(text: str, canonical: str) -> None:
     ("bit(0)", "length must be between 1"),
     ("tsvector(3)", "takes no argument"),
     ("timestamp(3) with time", "not a type name"),
+    ("interval day(2)", "interval day takes no argument"),  # only SECOND takes a precision
+    ("interval second to day", "unknown type"),
 ])
 def test_what_postgresql_refuses_is_refused(text: str, reason: str) -> None:
     with pytest.raises(TypeSyntaxError, match=reason):

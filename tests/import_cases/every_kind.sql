@@ -204,6 +204,8 @@ CREATE TABLE public.documents (
     opens time(2) with time zone,
     closes timetz,
     took interval(0),
+    waited interval day to second(2),
+    term interval year to month,
     flags bit(8) DEFAULT B'00000000',
     flag bit,
     mask bit varying(16),
