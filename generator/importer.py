@@ -37,7 +37,7 @@ import yaml
 from . import introspect
 from .check import BOOTSTRAP_SUPERUSER, check
 from .decode import key_field, shorthand_field, spec_fields
-from .derive import SEED_REGISTRY_SCHEMA, function_id, identity_type, routine_id
+from .derive import function_id, identity_type, routine_id
 from .diagnostics import SpecError
 from .editorschema import modeline
 from .introspect import DatabaseError, Snapshot
@@ -84,12 +84,11 @@ from .report import emit, spec_error_records
 from .sqltext import DEFAULT_SCHEMA, QName, qname
 
 if TYPE_CHECKING:
-    import psycopg
+    pass
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 R = TypeVar("R", bound=Function)
 # Schemas of PostgreSQL itself, never imported unless named with --schema.
-SYSTEM_SCHEMA = re.compile(r"\A(pg_.*|information_schema)\Z")
 # The queries naming what the spec language cannot say (kind, name[, detail]).
 UNSUPPORTED_QUERIES = ("unmodelled", "import_unsupported")
 SCHEMA_FILE = "spec.schema.json"  # beside the spec directory, as `pgspec init` lays a project out
@@ -122,15 +121,6 @@ class Imported:
     unsupported: tuple[Unsupported, ...]
 
 
-def user_schemas(conn: psycopg.Connection[Any]) -> list[str]:
-    """Every schema but PostgreSQL's own, pgspec's (its seed registry) and those an extension created."""
-    rows = conn.execute("""SELECT n.nspname FROM pg_namespace n
-                           WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
-                                             AND d.objid = n.oid AND d.deptype = 'e')
-                           ORDER BY 1""").fetchall()
-    return [r[0] for r in rows if not SYSTEM_SCHEMA.match(r[0]) and r[0] != SEED_REGISTRY_SCHEMA]
-
-
 def referenced_roles(module: Module) -> list[str]:
     """The roles the spec's grants and policies name (roles are cluster-wide: only these are the spec's)."""
     names: set[str] = set()
@@ -154,7 +144,7 @@ def read(dsn: str, schemas: list[str] | None) -> Imported:
     import psycopg
 
     with introspect.connect(dsn) as conn:
-        chosen = schemas or user_schemas(conn)
+        chosen = schemas or introspect.user_schemas(conn)
         snapshot = introspect.read(conn, chosen)
         module, foreign_owners = owned_by_others(snapshot.module, snapshot.user)
         try:

@@ -138,6 +138,18 @@ def connect(dsn: str) -> psycopg.Connection[Any]:
     return conn
 
 
+SYSTEM_SCHEMA = re.compile(r"\A(pg_.*|information_schema)\Z")
+
+
+def user_schemas(conn: psycopg.Connection[Any]) -> list[str]:
+    """Every schema but PostgreSQL's own, pgspec's (its seed registry) and those an extension created."""
+    rows = conn.execute("""SELECT n.nspname FROM pg_namespace n
+                           WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                                             AND d.objid = n.oid AND d.deptype = 'e')
+                           ORDER BY 1""").fetchall()
+    return [r[0] for r in rows if not SYSTEM_SCHEMA.match(r[0]) and r[0] != SEED_REGISTRY_SCHEMA]
+
+
 def read_database(dsn: str, schemas: Sequence[str], roles: Sequence[str] = ()) -> Snapshot:
     """Connect, read, disconnect."""
     with connect(dsn) as conn:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pglast.enums.parsenodes import A_Expr_Kind
 from pglast.enums.primnodes import BoolExprType, NullTestType
@@ -33,23 +33,16 @@ from . import sqlparse
 from .check import check, declared_at
 from .derive import Catalog, Constraint, ReferenceSyntaxError, routine_id
 from .diagnostics import NOWHERE, Pos
-from .introspect import search_path_items
+from .introspect import DatabaseError, connect, read, user_schemas
 from .load import load_spec
 from .model import (
     Column,
-    ForeignKey,
     Function,
-    Grant,
     Index,
     Lint,
-    Module,
-    Partition,
     Policy,
-    PrimaryKey,
     Schema,
-    Sql,
     Table,
-    Unique,
     View,
 )
 from .partitions import partitions_of
@@ -966,6 +959,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rules", action="store_true", help="print the rule table (Markdown), then exit")
 
 
+def read_database(dsn: str, schemas: Sequence[str] = ()) -> Schema:
+    """A live database's objects as one module, read by introspect (every schema but PostgreSQL's own, pgspec's
+    and extensions' when none is named)."""
+    with connect(dsn) as conn:
+        return read(conn, schemas or user_schemas(conn)).schema
+
+
 def main(args: argparse.Namespace) -> int:
     """`python -m generator lint`: exit 1 on any error-severity finding, 0 otherwise, 2 on bad usage. SpecError
     (a spec that does not load or check) propagates to the CLI, which prints it and exits 2."""
@@ -1003,173 +1003,3 @@ def main(args: argparse.Namespace) -> int:
     emit([f.record() for f in shown], args.format)
     print(summary(findings, time.perf_counter() - started, what), file=sys.stderr)
     return 1 if any(f.severity == "error" for f in findings) else 0
-
-
-# -- reading a live database ----------------------------------------------------------------------------------------
-# Until generator/introspect.py lands, lint --db reads the catalog itself, into the same model classes, with only
-# what the rules look at (no defaults, checks, triggers, comments or table grants).
-class DatabaseError(Exception):
-    pass
-
-
-_SCHEMAS = """
-SELECT n.oid FROM pg_namespace n
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
-  AND (cardinality(%(schemas)s::text[]) = 0 OR n.nspname = ANY (%(schemas)s::text[]))"""
-# Objects an extension created belong to the extension, not to the schema being linted.
-_NOT_EXTENSION = """NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = '{catalog}'::regclass AND d.objid = {oid}
-                   AND d.deptype = 'e')"""
-_RELATIONS = f"""
-SELECT c.oid, n.nspname, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity,
-       coalesce(c.reloptions, '{{}}'), CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid, true) END
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition AND n.oid IN ({_SCHEMAS})
-  AND {_NOT_EXTENSION.format(catalog="pg_class", oid="c.oid")}
-ORDER BY n.nspname, c.relname"""
-# Partitions of the tables read, each under the table at the top of its tree, with the roles granted anything on
-# it (the owner aside).
-_PARTITIONS = """
-SELECT pg_partition_root(c.oid)::oid, n.nspname, c.relname,
-       ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END
-             FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner ORDER BY 1)
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relispartition AND pg_partition_root(c.oid) = ANY (%(oids)s)
-ORDER BY 2, 3"""
-_COLUMNS = """
-SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod)
-FROM pg_attribute a WHERE a.attrelid = ANY (%(oids)s) AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attrelid, a.attnum"""
-_CONSTRAINTS = """
-SELECT con.conrelid, con.conname, con.contype,
-       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
-       fn.nspname || '.' || fc.relname,
-       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
-       con.confdeltype
-FROM pg_constraint con
-LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE con.conrelid = ANY (%(oids)s) AND con.contype IN ('p', 'u', 'f') AND con.conparentid = 0
-ORDER BY con.conrelid, con.conname"""
-# Indexes a constraint owns are represented by the constraint (PRIMARY KEY, UNIQUE) or not at all (EXCLUDE).
-# pg_get_indexdef(..., k, true) spells one key without its ordering, which indoption holds (bit 0: DESC).
-_INDEXES = """
-SELECT i.indrelid, ic.relname, am.amname, i.indisunique, pg_get_expr(i.indpred, i.indrelid),
-       ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN '(' || pg_get_indexdef(i.indexrelid, k, true) || ')'
-                         ELSE pg_get_indexdef(i.indexrelid, k, true) END
-                    || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END
-             FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
-       ARRAY(SELECT a.attname FROM generate_series(i.indnkeyatts + 1, i.indnatts) k
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1] ORDER BY k),
-       i.indnullsnotdistinct
-FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
-WHERE i.indrelid = ANY (%(oids)s)
-  AND NOT EXISTS (SELECT FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x'))
-ORDER BY i.indrelid, ic.relname"""
-_POLICIES = """
-SELECT p.polrelid, p.polname, p.polcmd, p.polpermissive,
-       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END FROM unnest(p.polroles) r ORDER BY 1),
-       pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
-FROM pg_policy p WHERE p.polrelid = ANY (%(oids)s)
-ORDER BY p.polrelid, p.polname"""
-# A function with no ACL is executable by PUBLIC: acldefault() spells that out.
-_FUNCTIONS = f"""
-SELECT n.nspname, p.proname, pg_get_function_result(p.oid), l.lanname, p.prosecdef, p.provolatile,
-       coalesce(p.proconfig, '{{}}'), coalesce(p.prosrc, ''),
-       ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_get_userbyid(a.grantee) END
-             FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-             WHERE a.privilege_type = 'EXECUTE' ORDER BY 1)
-FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-WHERE p.prokind IN ('f', 'p') AND n.oid IN ({_SCHEMAS}) AND {_NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid")}
-ORDER BY n.nspname, p.proname, p.oid"""
-_COMMAND = {"r": "select", "a": "insert", "w": "update", "d": "delete", "*": "all"}
-_ON_DELETE = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
-_VOLATILITY = {"v": "volatile", "s": "stable", "i": "immutable"}
-_TRUE_OPTIONS = ("true", "on", "yes", "1")
-
-
-@dataclass
-class _Relation:
-    schema: str
-    name: str
-    kind: str
-    rls: str
-    options: list[str]
-    query: str | None
-    columns: list[Column] = field(default_factory=list)
-    primary_key: PrimaryKey | None = None
-    unique: list[Unique] = field(default_factory=list)
-    foreign_keys: list[ForeignKey] = field(default_factory=list)
-    indexes: list[Index] = field(default_factory=list)
-    policies: list[Policy] = field(default_factory=list)
-    partitions: list[Partition] = field(default_factory=list)  # every partition at any depth, named in full
-
-    def table(self) -> Table:
-        return Table(name=f"{self.schema}.{self.name}", columns=tuple(self.columns), primary_key=self.primary_key,
-                     unique=tuple(self.unique), foreign_keys=tuple(self.foreign_keys), indexes=tuple(self.indexes),
-                     rls=cast(Any, self.rls), policies=tuple(self.policies), partitions=tuple(self.partitions))
-
-    def view(self) -> View:
-        invoker = any(o.lower() in {f"security_invoker={v}" for v in _TRUE_OPTIONS} for o in self.options)
-        return View(name=f"{self.schema}.{self.name}", query=Sql(self.query or ""), security_invoker=invoker)
-
-
-def read_database(dsn: str, schemas: Sequence[str] = ()) -> Schema:
-    """The tables (columns, keys, indexes, RLS, policies), views and functions of a live database as one module."""
-    import psycopg  # only lint --db needs a driver
-
-    try:
-        with psycopg.connect(dsn) as conn:
-            return _read(conn, list(schemas))
-    except psycopg.Error as exc:
-        raise DatabaseError(str(exc).strip()) from None
-
-
-def _read(conn: Any, schemas: list[str]) -> Schema:
-    relations: dict[int, _Relation] = {}
-    for oid, schema, name, kind, rls, forced, options, query in conn.execute(_RELATIONS, {"schemas": schemas}):
-        relations[oid] = _Relation(schema, name, kind, "forced" if rls and forced else "enabled" if rls else "off",
-                                   list(options), query)
-    params = {"oids": list(relations)}
-    for oid, name, type_text in conn.execute(_COLUMNS, params):
-        relations[oid].columns.append(Column(name=name, type=type_text))
-    for oid, name, kind, cols, ref_table, ref_cols, on_delete in conn.execute(_CONSTRAINTS, params):
-        _add_constraint(relations[oid], name, kind, tuple(cols), ref_table, tuple(ref_cols), on_delete)
-    for oid, name, method, unique, predicate, keys, include, nulls_not_distinct in conn.execute(_INDEXES, params):
-        relations[oid].indexes.append(Index(name=name, columns=tuple(keys), method=method, unique=unique,
-                                            where=predicate, include=tuple(include),
-                                            nulls_not_distinct=nulls_not_distinct))
-    for oid, name, cmd, permissive, roles, using, with_check in conn.execute(_POLICIES, params):
-        relations[oid].policies.append(Policy(
-            name=name, command=cast(Any, _COMMAND[cmd]), mode="permissive" if permissive else "restrictive",
-            roles=tuple(roles), using=using, with_check=with_check))
-    for root, schema, name, roles in conn.execute(_PARTITIONS, params):
-        relations[root].partitions.append(Partition(
-            name=f"{schema}.{name}", grants=tuple(Grant(role=r, privileges=("all",)) for r in roles)))
-    functions = [_function(*row) for row in conn.execute(_FUNCTIONS, {"schemas": schemas})]
-    tables = tuple(r.table() for r in relations.values() if r.kind != "v")
-    views = tuple(r.view() for r in relations.values() if r.kind == "v")
-    return Schema((Module(module="database", tables=tables, views=views, functions=tuple(functions)),))
-
-
-def _add_constraint(rel: _Relation, name: str, kind: str, cols: tuple[str, ...], ref_table: str | None,
-                    ref_cols: tuple[str, ...], on_delete: str) -> None:
-    if kind == "p":
-        rel.primary_key = PrimaryKey(columns=cols)
-    elif kind == "u":
-        rel.unique.append(Unique(name=name, columns=cols))
-    else:
-        reference = f"{ref_table}({', '.join(ref_cols)})"
-        rel.foreign_keys.append(ForeignKey(name=name, columns=cols, references=reference,
-                                           on_delete=cast(Any, _ON_DELETE[on_delete])))
-
-
-def _function(schema: str, name: str, returns: str, language: str, definer: bool, volatility: str,
-              config: list[str], body: str, executors: list[str]) -> Function:
-    setting = next((c.split("=", 1)[1] for c in config if c.startswith("search_path=")), None)
-    search_path = None if setting is None else search_path_items(setting)
-    # language and volatility come from the catalog, beyond the spec's choices (c, internal, ...): cast.
-    return Function(name=f"{schema}.{name}", returns=returns, language=cast(Any, language),
-                    volatility=cast(Any, _VOLATILITY[volatility]), security="definer" if definer else "invoker",
-                    search_path=search_path, body=Sql(body),
-                    grants=tuple(Grant(role=r, privileges=("execute",)) for r in executors))
