@@ -106,17 +106,18 @@ class Rule:
     check: RuleCheck
     severity_note: str = ""
     after_suppressions: bool = False  # runs once suppressions are applied (it judges them)
+    spec_only: bool = False  # what it finds is not in a database's catalog: `lint --db` cannot see it
 
 
 RULES: dict[str, Rule] = {}
 
 
 def rule(rule_id: str, severity: Severity, title: str, *, why: str, fix: str, on: str, severity_note: str = "",
-         after_suppressions: bool = False) -> Callable[[RuleCheck], RuleCheck]:
+         after_suppressions: bool = False, spec_only: bool = False) -> Callable[[RuleCheck], RuleCheck]:
     """Register one rule; the registry's order is the order of the README's rule table."""
     def register(fn: RuleCheck) -> RuleCheck:
         RULES[rule_id] = Rule(rule_id, severity, title, " ".join(why.split()), " ".join(fix.split()), on, fn,
-                              severity_note, after_suppressions)
+                              severity_note, after_suppressions, spec_only)
         return fn
     return register
 
@@ -777,6 +778,31 @@ def varchar_length(ctx: Context) -> Iterator[Hit]:
                           (ctx.table_key(name),))
 
 
+# A type modifier written in a type's text: `(10)`, `(10, 2)`, `(3)` of a precision, or an interval's fields.
+_MODIFIER = re.compile(r"\(\s*\d|\binterval\s+(year|month|day|hour|minute|second)\b", re.IGNORECASE)
+
+
+@rule("function_type_modifier_discarded", "warning",
+      "function argument or result type with a modifier PostgreSQL discards (varchar(10), numeric(10,2))",
+      why="""PostgreSQL keeps only the type of a function's arguments and result, not its modifiers: an argument
+      declared varchar(10) accepts any length, a result declared numeric(10,2) is neither rounded nor checked, an
+      interval day argument keeps its months. The declaration promises a check that never happens. A database
+      keeps no trace of the modifier, so only a spec shows it.""",
+      fix="""Write the bare type (varchar, numeric, interval) and, where the limit matters, check or round the
+      value in the body (or take a domain, whose constraint PostgreSQL does enforce on arguments).""",
+      on="the function", spec_only=True)
+def function_type_modifier_discarded(ctx: Context) -> Iterator[Hit]:
+    for name, function in ctx.functions:
+        typed = [(f"argument {a.name or '(unnamed)'}", a.type, a.loc("type")) for a in function.args]
+        typed.append(("result", function.returns, function.loc("returns")))
+        for what, text, pos in typed:
+            if _MODIFIER.search(text):
+                yield Hit(str(name), pos, f"{what} of {function.KIND} {name} is {text}: PostgreSQL discards the "
+                          "type's modifiers there, so they are not enforced",
+                          "write the bare type and check the value in the body, or take a domain",
+                          (ctx.function_key(function),))
+
+
 @rule("policy_repeats_role_helper", "warning",
       "policy sub-query on a table a STABLE boolean helper function already reads",
       why="""When a role check lives in a helper (a STABLE SQL function returning boolean, such as has_any_role()
@@ -925,7 +951,8 @@ def explain(rule_id: str) -> str:
     suppress = ("It cannot be suppressed." if r.after_suppressions else
                 f'To keep a finding on purpose, suppress it on {r.on} with the reason: '
                 f'`lint: {{ignore: {{{r.id}: "why this is intended"}}}}`.')
-    return f"{r.id} ({severity}): {r.title}.\n\n{r.why} Fix: {r.fix} {suppress}\n"
+    where = " It finds this in a spec only (`lint --db` cannot)." if r.spec_only else ""
+    return f"{r.id} ({severity}): {r.title}.\n\n{r.why} Fix: {r.fix} {suppress}{where}\n"
 
 
 def rules_markdown() -> str:

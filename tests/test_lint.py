@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ ROLE = {"role_name": {"type": "text"}}
 INLINE = "EXISTS (SELECT 1 FROM public.roles r WHERE r.user_id = (SELECT auth.uid()) AND r.role_name = 'admin')"
 ADMIN = {"is_admin": {"returns": "boolean", "language": "sql", "volatility": "stable", "search_path": "",
                       "body": f"SELECT {INLINE}"}}
+SQL_FN = {"returns": "integer", "language": "sql", "search_path": "", "body": "SELECT 1"}
 ARRAY_OF_ROWS = {"returns": "integer", "language": "plpgsql", "search_path": "",
                  "body": "DECLARE v public.t[]; BEGIN RETURN cardinality(v); END"}
 CASES = [
@@ -227,6 +229,11 @@ CASES = [
          {"tables": {"t": table({"name": "varchar(20)"})}}, {"tables": {"t": table({"name": "text"})}},
          "ALTER TABLE public.t ADD COLUMN name varchar(20);", "ALTER TABLE public.t ALTER COLUMN name TYPE text;",
          "public.t.name"),
+    Case("function_type_modifier_discarded",
+         {"functions": {"code_of": {**SQL_FN, "args": {"code": "varchar(3)"}}}},
+         {"functions": {"code_of": {**SQL_FN, "args": {"code": "varchar"}}}},
+         "CREATE FUNCTION public.code_of(code varchar(3)) RETURNS numeric(4,1) LANGUAGE sql SET search_path = '' "
+         "AS $$ SELECT 123.45 $$;", "", "public.code_of"),
     Case("policy_repeats_role_helper",
          {"functions": ADMIN, "tables": {"roles": table(ROLE), "t": table(policies={"admins": policy(INLINE)})}},
          {"functions": ADMIN, "tables": {"roles": table(ROLE), "t": table(policies={
@@ -450,6 +457,20 @@ BOUNDARIES = [
     # "varchar(n) where text with a CHECK would do"
     Boundary("varchar_length", "spelt-out", {"tables": {"t": table({"n": "character varying(20)"})}}, True),
     Boundary("varchar_length", "without-length", {"tables": {"t": table({"n": "varchar"})}}, False),
+    # "function argument or result type with a modifier PostgreSQL discards"
+    Boundary("function_type_modifier_discarded", "bare-types-and-a-char",
+             {"functions": {"f": {**SQL_FN, "args": {"a": "varchar", "b": "numeric", "c": "char", "d": "interval"},
+                                  "returns": "table(x text, y varchar)"}}}, False),
+    Boundary("function_type_modifier_discarded", "result-precision",
+             {"functions": {"f": {**SQL_FN, "returns": "setof numeric(10, 2)", "body": "SELECT 1.5"}}}, True),
+    Boundary("function_type_modifier_discarded", "result-table-column",
+             {"functions": {"f": {**SQL_FN, "returns": "table(x text, y varchar(3))", "body": "SELECT 'a', 'b'"}}},
+             True),
+    Boundary("function_type_modifier_discarded", "interval-fields",
+             {"functions": {"f": {**SQL_FN, "args": {"span": "interval day"}}}}, True),
+    Boundary("function_type_modifier_discarded", "procedure-argument",
+             {"procedures": {"p": {"language": "sql", "search_path": "", "body": "SELECT 1",
+                                   "args": {"at": "timestamptz(3)"}}}}, True),
     # "policy sub-query on a table a STABLE boolean helper function already reads"
     Boundary("policy_repeats_role_helper", "helper-reads-another-table",
              {"functions": ADMIN, "tables": {"roles": table(ROLE), "other": table(ROLE), "t": table(policies={
@@ -527,7 +548,10 @@ def prelude_db(dsn: str) -> None:
     live.apply_sql(dsn, (OUTPUT / "00-platform.sql").read_text(encoding="utf-8") + BASE_SQL)
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_id)
+LIVE_CASES = [c for c in CASES if not RULES[c.rule].spec_only]
+
+
+@pytest.mark.parametrize("case", LIVE_CASES, ids=case_id)
 def test_rule_on_a_live_database(case: Case, empty_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     prelude_db(empty_db)
     _, before = lint_db(empty_db, capsys)
@@ -540,6 +564,25 @@ def test_rule_on_a_live_database(case: Case, empty_db: str, capsys: pytest.Captu
     live.apply_sql(empty_db, case.fix_sql)
     _, after = lint_db(empty_db, capsys)
     assert case.rule not in {f["rule"] for f in after}, after
+
+
+def test_discarded_modifiers_are_real_and_only_a_spec_shows_them(empty_db: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """What function_type_modifier_discarded warns of is real (PostgreSQL enforces neither modifier) and invisible
+    in the catalog (so `lint --db` cannot report it, and does not): the one spec-only rule."""
+    assert [r.id for r in RULES.values() if r.spec_only] == ["function_type_modifier_discarded"]
+    case = next(c for c in CASES if c.rule == "function_type_modifier_discarded")
+    prelude_db(empty_db)
+    live.apply_sql(empty_db, case.bad_sql)
+    _, found = lint_db(empty_db, capsys)
+    assert case.rule not in {f["rule"] for f in found}, found
+    with psycopg.connect(empty_db, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), "
+                           "public.code_of('a code far longer than three') "
+                           "FROM pg_proc p WHERE p.oid = 'public.code_of'::regproc").fetchone()
+    assert row is not None
+    assert row[:2] == ("code character varying", "numeric")  # the (3) and (4,1) are gone
+    assert row[2] == Decimal("123.45")  # neither rounded to one decimal nor refused for its length
 
 
 def test_security_definer_without_search_path_is_an_error(tmp_path: Path) -> None:
