@@ -435,6 +435,7 @@ CREATE FUNCTION public.own_ticket_ids()
     RETURNS uuid[]
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY DEFINER
     SET search_path = ''
 AS $function$

@@ -59,11 +59,13 @@ GRANT USAGE ON SCHEMA auth TO support_staff;
 -- Supabase semantics: the `sub` of the request.jwt.claims JSON setting, falling back to the legacy
 -- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL. search_path pinned empty (lint rule
 -- function_search_path_mutable): the body uses only pg_catalog. The SET keeps PostgreSQL from inlining it, which
--- costs nothing where it is called as (SELECT auth.uid()), once per statement.
+-- costs nothing where it is called as (SELECT auth.uid()), once per statement. PARALLEL SAFE: it only reads
+-- settings, which parallel workers share; policies calling it do not make plans serial.
 CREATE FUNCTION auth.uid()
     RETURNS uuid
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY INVOKER
     SET search_path = ''
 AS $function$
@@ -179,11 +181,15 @@ CREATE POLICY "Users can view their own roles" ON public.user_roles
 -- Deviation from SPEC-131: one STABLE helper instead of an EXISTS sub-query repeated in every policy. Policies
 -- call it as (SELECT public.has_any_role(...)) so PostgreSQL evaluates it once per statement, not per row.
 -- SECURITY DEFINER with an empty search_path: it reads user_roles whatever that table's RLS, and every name in
--- it is schema-qualified.
+-- it is schema-qualified. PARALLEL SAFE, as are the other policy helpers here, auth.uid() and own_ticket_ids():
+-- they only read (tables, and the request's settings, which parallel workers share). One PARALLEL UNSAFE
+-- function in a policy makes every query on its table serial (the SLA-breach list's scan of all tickets ran on
+-- one core under RLS and on three as the owner: bench/RESULTS.md, load notes).
 CREATE FUNCTION public.has_any_role(role_names text[])
     RETURNS boolean
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY DEFINER
     SET search_path = ''
 AS $function$
@@ -206,6 +212,7 @@ CREATE FUNCTION public.is_support_staff()
     RETURNS boolean
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY INVOKER
     SET search_path = ''
 AS $function$
@@ -386,6 +393,7 @@ CREATE FUNCTION public.escalated_priorities()
     RETURNS text[]
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY DEFINER
     SET search_path = ''
 AS $function$
@@ -835,6 +843,7 @@ CREATE FUNCTION public.own_ticket_ids()
     RETURNS uuid[]
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY DEFINER
     SET search_path = ''
 AS $function$
