@@ -56,11 +56,13 @@ GRANT USAGE ON SCHEMA auth TO support_staff;
 -- Supabase semantics: the `sub` of the request.jwt.claims JSON setting, falling back to the legacy
 -- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL. search_path pinned empty (lint rule
 -- function_search_path_mutable): the body uses only pg_catalog. The SET keeps PostgreSQL from inlining it, which
--- costs nothing where it is called as (SELECT auth.uid()), once per statement.
+-- costs nothing where it is called as (SELECT auth.uid()), once per statement. PARALLEL SAFE: it only reads
+-- settings, which parallel workers share; policies calling it do not make plans serial.
 CREATE FUNCTION auth.uid()
     RETURNS uuid
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY INVOKER
     SET search_path = ''
 AS $function$

@@ -8,11 +8,15 @@
 -- Deviation from SPEC-131: one STABLE helper instead of an EXISTS sub-query repeated in every policy. Policies
 -- call it as (SELECT public.has_any_role(...)) so PostgreSQL evaluates it once per statement, not per row.
 -- SECURITY DEFINER with an empty search_path: it reads user_roles whatever that table's RLS, and every name in
--- it is schema-qualified.
+-- it is schema-qualified. PARALLEL SAFE, as are the other policy helpers here, auth.uid() and own_ticket_ids():
+-- they only read (tables, and the request's settings, which parallel workers share). One PARALLEL UNSAFE
+-- function in a policy makes every query on its table serial (the SLA-breach list's scan of all tickets ran on
+-- one core under RLS and on three as the owner: bench/RESULTS.md, load notes).
 CREATE FUNCTION public.has_any_role(role_names text[])
     RETURNS boolean
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY DEFINER
     SET search_path = ''
 AS $function$
@@ -35,6 +39,7 @@ CREATE FUNCTION public.is_support_staff()
     RETURNS boolean
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY INVOKER
     SET search_path = ''
 AS $function$

@@ -82,6 +82,7 @@ CREATE FUNCTION public.escalated_priorities()
     RETURNS text[]
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY DEFINER
     SET search_path = ''
 AS $function$

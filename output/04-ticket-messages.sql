@@ -20,19 +20,20 @@ CREATE FUNCTION public.update_ticket_last_activity()
     SECURITY DEFINER
     SET search_path = ''
 AS $function$
-DECLARE
-    by_staff boolean := EXISTS (
-        SELECT 1 FROM public.user_roles ur
-        WHERE ur.user_id = NEW.user_id
-          AND ur.role_name IN ('platform_admin', 'support_admin', 'support_manager', 'support_lead',
-                               'support_agent')
-    );
 BEGIN
+    -- The staff test is the last condition: it reads user_roles only when the ticket awaits its first
+    -- response and the message could be it (not for a customer's messages, nor once answered).
     UPDATE public.support_tickets t
     SET last_activity_at = now(),
         first_response_at = CASE
-            WHEN t.first_response_at IS NULL AND by_staff AND NOT NEW.is_internal
-                AND t.customer_id IS DISTINCT FROM NEW.user_id THEN now()
+            WHEN t.first_response_at IS NULL AND NOT NEW.is_internal
+                AND t.customer_id IS DISTINCT FROM NEW.user_id
+                AND EXISTS (
+                    SELECT 1 FROM public.user_roles ur
+                    WHERE ur.user_id = NEW.user_id
+                      AND ur.role_name IN ('platform_admin', 'support_admin', 'support_manager',
+                                           'support_lead', 'support_agent')
+                ) THEN now()
             ELSE t.first_response_at
         END
     WHERE t.id = NEW.ticket_id;
@@ -124,14 +125,14 @@ CREATE POLICY "Customers can add comments to their own tickets" ON public.ticket
     WITH CHECK (user_id = (SELECT auth.uid())
         AND NOT is_internal
         AND message_type = 'comment'
-        AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
+        AND ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[]));
 
 CREATE POLICY "Customers can view non-internal messages on their tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR SELECT
     TO authenticated, support_staff
     USING (NOT is_internal
-        AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
+        AND ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[]));
 
 CREATE POLICY "Escalation targets can add messages to escalated tickets" ON public.ticket_messages
     AS PERMISSIVE

@@ -78,7 +78,7 @@ CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket
     AS PERMISSIVE
     FOR SELECT
     TO authenticated, support_staff
-    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+    USING (ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[])
         AND (message_id IS NULL
              OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)));
 
@@ -105,7 +105,7 @@ CREATE POLICY "Users can upload attachments to tickets" ON public.ticket_attachm
     TO authenticated, support_staff
     WITH CHECK (uploaded_by = (SELECT auth.uid())
         AND ((SELECT public.is_support_staff())
-             OR ((ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+             OR ((ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[])
                   OR (cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))))
                  AND (message_id IS NULL
                       OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)

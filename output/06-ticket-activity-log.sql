@@ -105,9 +105,20 @@ $function$;
 REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.log_ticket_activity() IS 'AFTER INSERT OR UPDATE trigger function on support_tickets writing the activity log.';
 
--- Declared with its table; emitted in 06 after its function, as in SPEC-131.
+-- Declared with its table; emitted in 06 after its function, as in SPEC-131. Deviation from SPEC-131 (AFTER
+-- INSERT OR UPDATE): updates only, and only those changing a column the function logs (its WHEN lists the
+-- function's own tests; with none of them true the function writes nothing), so the bump of last_activity_at
+-- that every new message makes queues no trigger event. Inserts: log_support_ticket_created.
 CREATE TRIGGER log_support_ticket_activity
-    AFTER INSERT OR UPDATE ON public.support_tickets
+    AFTER UPDATE ON public.support_tickets
+    FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.priority IS DISTINCT FROM NEW.priority OR OLD.category_id IS DISTINCT FROM NEW.category_id OR OLD.assigned_to IS DISTINCT FROM NEW.assigned_to OR OLD.tags IS DISTINCT FROM NEW.tags)
+    EXECUTE FUNCTION public.log_ticket_activity();
+
+-- Not in SPEC-131 by this name: the INSERT half of its log_support_ticket_activity (a WHEN that reads OLD, as
+-- the update half's does, cannot be given to an INSERT trigger).
+CREATE TRIGGER log_support_ticket_created
+    AFTER INSERT ON public.support_tickets
     FOR EACH ROW
     EXECUTE FUNCTION public.log_ticket_activity();
 
@@ -151,7 +162,7 @@ CREATE POLICY "Customers can view activity logs on their tickets" ON public.tick
     AS PERMISSIVE
     FOR SELECT
     TO authenticated, support_staff
-    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+    USING (ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[])
         AND activity_type <> 'note_added');
 
 -- The escalation test is guarded by cardinality(...) > 0 (same rows admitted): without escalated priorities, as

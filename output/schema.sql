@@ -59,11 +59,13 @@ GRANT USAGE ON SCHEMA auth TO support_staff;
 -- Supabase semantics: the `sub` of the request.jwt.claims JSON setting, falling back to the legacy
 -- request.jwt.claim.sub setting. nullif() turns an unset setting into NULL. search_path pinned empty (lint rule
 -- function_search_path_mutable): the body uses only pg_catalog. The SET keeps PostgreSQL from inlining it, which
--- costs nothing where it is called as (SELECT auth.uid()), once per statement.
+-- costs nothing where it is called as (SELECT auth.uid()), once per statement. PARALLEL SAFE: it only reads
+-- settings, which parallel workers share; policies calling it do not make plans serial.
 CREATE FUNCTION auth.uid()
     RETURNS uuid
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY INVOKER
     SET search_path = ''
 AS $function$
@@ -179,11 +181,15 @@ CREATE POLICY "Users can view their own roles" ON public.user_roles
 -- Deviation from SPEC-131: one STABLE helper instead of an EXISTS sub-query repeated in every policy. Policies
 -- call it as (SELECT public.has_any_role(...)) so PostgreSQL evaluates it once per statement, not per row.
 -- SECURITY DEFINER with an empty search_path: it reads user_roles whatever that table's RLS, and every name in
--- it is schema-qualified.
+-- it is schema-qualified. PARALLEL SAFE, as are the other policy helpers here, auth.uid() and own_ticket_ids():
+-- they only read (tables, and the request's settings, which parallel workers share). One PARALLEL UNSAFE
+-- function in a policy makes every query on its table serial (the SLA-breach list's scan of all tickets ran on
+-- one core under RLS and on three as the owner: bench/RESULTS.md, load notes).
 CREATE FUNCTION public.has_any_role(role_names text[])
     RETURNS boolean
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY DEFINER
     SET search_path = ''
 AS $function$
@@ -206,6 +212,7 @@ CREATE FUNCTION public.is_support_staff()
     RETURNS boolean
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY INVOKER
     SET search_path = ''
 AS $function$
@@ -386,6 +393,7 @@ CREATE FUNCTION public.escalated_priorities()
     RETURNS text[]
     LANGUAGE sql
     STABLE
+    PARALLEL SAFE
     SECURITY DEFINER
     SET search_path = ''
 AS $function$
@@ -678,13 +686,22 @@ GRANT SELECT, INSERT, UPDATE ON TABLE public.support_tickets TO support_staff;
 
 CREATE INDEX idx_support_tickets_assigned ON public.support_tickets (assigned_to);
 
+-- Not in SPEC-131: an agent's queue (their open tickets, most recent activity first, a page at a time) reads the
+-- agent's entries in order and stops after a page. Without it the planner walked
+-- idx_support_tickets_last_activity over every agent's tickets (6 ms at 1,000,000 tickets, slower than the
+-- seed's bitmap scan on (assigned_to, status) and a sort: bench/RESULTS.md, load).
+CREATE INDEX idx_support_tickets_assigned_activity ON public.support_tickets (assigned_to, last_activity_at DESC);
+
 CREATE INDEX idx_support_tickets_assigned_status ON public.support_tickets (assigned_to, status);
 
 CREATE INDEX idx_support_tickets_category ON public.support_tickets (category_id);
 
 CREATE INDEX idx_support_tickets_created_at ON public.support_tickets (created_at DESC);
 
-CREATE INDEX idx_support_tickets_customer ON public.support_tickets (customer_id);
+-- Deviation from SPEC-131: INCLUDE (id), so public.own_ticket_ids() (every customer policy on messages,
+-- attachments and activity) reads a customer's ticket ids from the index alone (an index-only scan) instead of
+-- fetching each ticket row. id and customer_id never change, so updates stay as HOT as before.
+CREATE INDEX idx_support_tickets_customer ON public.support_tickets (customer_id) INCLUDE (id);
 
 CREATE INDEX idx_support_tickets_last_activity ON public.support_tickets (last_activity_at DESC);
 
@@ -716,10 +733,13 @@ CREATE TRIGGER calculate_ticket_sla_targets
 
 -- Not in SPEC-131. Triggers fire in name order: this one runs after calculate_ticket_sla_targets (which only
 -- reacts to priority changes, themselves forbidden to customers) and before the triggers that stamp ticket
--- numbers, metrics and timestamps, so it sees exactly what the customer's statement changed.
+-- numbers, metrics and timestamps, so it sees exactly what the customer's statement changed. The WHEN is the
+-- function's own first test (API roles only): the statements of trigger functions, which run as their owner (a
+-- message's bump of last_activity_at), skip the call.
 CREATE TRIGGER enforce_customer_ticket_rules
     BEFORE INSERT OR UPDATE ON public.support_tickets
     FOR EACH ROW
+    WHEN (CURRENT_USER IN ('authenticated', 'support_staff'))
     EXECUTE FUNCTION public.enforce_customer_ticket_rules();
 
 -- Deviation from SPEC-131: no WHEN (NEW.ticket_number IS NULL); the number is always generated. Also fires on
@@ -730,10 +750,12 @@ CREATE TRIGGER generate_support_ticket_number
     EXECUTE FUNCTION public.generate_ticket_number();
 
 -- Not in SPEC-131. Fires after enforce_customer_ticket_rules and before update_support_ticket_metrics (name
--- order), so it sees what the caller's statement wrote, not what the metrics trigger computes.
+-- order), so it sees what the caller's statement wrote, not what the metrics trigger computes. The WHEN is the
+-- function's own first test: trusted callers (trigger functions as their owner, service jobs) skip it.
 CREATE TRIGGER protect_support_ticket_metrics
     BEFORE INSERT OR UPDATE ON public.support_tickets
     FOR EACH ROW
+    WHEN (CURRENT_USER IN ('authenticated', 'support_staff'))
     EXECUTE FUNCTION public.protect_ticket_metrics();
 
 CREATE TRIGGER update_support_ticket_metrics
@@ -809,6 +831,32 @@ CREATE POLICY "Support staff can view all tickets" ON public.support_tickets
     TO support_staff
     USING ((SELECT public.is_support_staff()));
 
+-- Not in SPEC-131, whose customer policies on messages, attachments and activity repeat a sub-query on
+-- support_tickets. Policies test `ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[])`: one init plan per
+-- statement, read through idx_support_tickets_customer alone (it includes id), where the sub-query was a hashed
+-- SubPlan over the customer's ticket rows, planned with support_tickets' own policy inside it (two more init
+-- plans): about 0.1 ms less per statement (bench/RESULTS.md, load notes), and the array is an index condition on
+-- ticket_id where a customer lists across tickets. SECURITY DEFINER: it reads support_tickets whatever its RLS,
+-- and returns only the caller's own tickets, which that RLS shows them anyway. The ::uuid[] cast in the policies
+-- makes ANY take the array, not a sub-query's rows.
+CREATE FUNCTION public.own_ticket_ids()
+    RETURNS uuid[]
+    LANGUAGE sql
+    STABLE
+    PARALLEL SAFE
+    SECURITY DEFINER
+    SET search_path = ''
+AS $function$
+SELECT coalesce(array_agg(t.id), '{}')
+FROM public.support_tickets t
+WHERE t.customer_id = (SELECT auth.uid())
+$function$;
+REVOKE ALL ON FUNCTION public.own_ticket_ids() FROM PUBLIC, anon, authenticated, service_role, support_staff;
+GRANT EXECUTE ON FUNCTION public.own_ticket_ids() TO authenticated;
+GRANT EXECUTE ON FUNCTION public.own_ticket_ids() TO service_role;
+GRANT EXECUTE ON FUNCTION public.own_ticket_ids() TO support_staff;
+COMMENT ON FUNCTION public.own_ticket_ids() IS 'The ids of the tickets whose customer is the calling user (empty when anonymous).';
+
 -- ===========================================================================================================
 -- 04-ticket-messages: Ticket messages
 -- ===========================================================================================================
@@ -829,19 +877,20 @@ CREATE FUNCTION public.update_ticket_last_activity()
     SECURITY DEFINER
     SET search_path = ''
 AS $function$
-DECLARE
-    by_staff boolean := EXISTS (
-        SELECT 1 FROM public.user_roles ur
-        WHERE ur.user_id = NEW.user_id
-          AND ur.role_name IN ('platform_admin', 'support_admin', 'support_manager', 'support_lead',
-                               'support_agent')
-    );
 BEGIN
+    -- The staff test is the last condition: it reads user_roles only when the ticket awaits its first
+    -- response and the message could be it (not for a customer's messages, nor once answered).
     UPDATE public.support_tickets t
     SET last_activity_at = now(),
         first_response_at = CASE
-            WHEN t.first_response_at IS NULL AND by_staff AND NOT NEW.is_internal
-                AND t.customer_id IS DISTINCT FROM NEW.user_id THEN now()
+            WHEN t.first_response_at IS NULL AND NOT NEW.is_internal
+                AND t.customer_id IS DISTINCT FROM NEW.user_id
+                AND EXISTS (
+                    SELECT 1 FROM public.user_roles ur
+                    WHERE ur.user_id = NEW.user_id
+                      AND ur.role_name IN ('platform_admin', 'support_admin', 'support_manager',
+                                           'support_lead', 'support_agent')
+                ) THEN now()
             ELSE t.first_response_at
         END
     WHERE t.id = NEW.ticket_id;
@@ -933,14 +982,14 @@ CREATE POLICY "Customers can add comments to their own tickets" ON public.ticket
     WITH CHECK (user_id = (SELECT auth.uid())
         AND NOT is_internal
         AND message_type = 'comment'
-        AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
+        AND ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[]));
 
 CREATE POLICY "Customers can view non-internal messages on their tickets" ON public.ticket_messages
     AS PERMISSIVE
     FOR SELECT
     TO authenticated, support_staff
     USING (NOT is_internal
-        AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid())));
+        AND ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[]));
 
 CREATE POLICY "Escalation targets can add messages to escalated tickets" ON public.ticket_messages
     AS PERMISSIVE
@@ -1049,7 +1098,7 @@ CREATE POLICY "Customers can view attachments on their tickets" ON public.ticket
     AS PERMISSIVE
     FOR SELECT
     TO authenticated, support_staff
-    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+    USING (ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[])
         AND (message_id IS NULL
              OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)));
 
@@ -1076,7 +1125,7 @@ CREATE POLICY "Users can upload attachments to tickets" ON public.ticket_attachm
     TO authenticated, support_staff
     WITH CHECK (uploaded_by = (SELECT auth.uid())
         AND ((SELECT public.is_support_staff())
-             OR ((ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+             OR ((ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[])
                   OR (cardinality((SELECT public.escalated_priorities())) > 0 AND ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.priority = ANY ((SELECT public.escalated_priorities())::text[]))))
                  AND (message_id IS NULL
                       OR message_id IN (SELECT m.id FROM public.ticket_messages m WHERE NOT m.is_internal)
@@ -1186,9 +1235,20 @@ $function$;
 REVOKE ALL ON FUNCTION public.log_ticket_activity() FROM PUBLIC, anon, authenticated, service_role, support_staff;
 COMMENT ON FUNCTION public.log_ticket_activity() IS 'AFTER INSERT OR UPDATE trigger function on support_tickets writing the activity log.';
 
--- Declared with its table; emitted in 06 after its function, as in SPEC-131.
+-- Declared with its table; emitted in 06 after its function, as in SPEC-131. Deviation from SPEC-131 (AFTER
+-- INSERT OR UPDATE): updates only, and only those changing a column the function logs (its WHEN lists the
+-- function's own tests; with none of them true the function writes nothing), so the bump of last_activity_at
+-- that every new message makes queues no trigger event. Inserts: log_support_ticket_created.
 CREATE TRIGGER log_support_ticket_activity
-    AFTER INSERT OR UPDATE ON public.support_tickets
+    AFTER UPDATE ON public.support_tickets
+    FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.priority IS DISTINCT FROM NEW.priority OR OLD.category_id IS DISTINCT FROM NEW.category_id OR OLD.assigned_to IS DISTINCT FROM NEW.assigned_to OR OLD.tags IS DISTINCT FROM NEW.tags)
+    EXECUTE FUNCTION public.log_ticket_activity();
+
+-- Not in SPEC-131 by this name: the INSERT half of its log_support_ticket_activity (a WHEN that reads OLD, as
+-- the update half's does, cannot be given to an INSERT trigger).
+CREATE TRIGGER log_support_ticket_created
+    AFTER INSERT ON public.support_tickets
     FOR EACH ROW
     EXECUTE FUNCTION public.log_ticket_activity();
 
@@ -1232,7 +1292,7 @@ CREATE POLICY "Customers can view activity logs on their tickets" ON public.tick
     AS PERMISSIVE
     FOR SELECT
     TO authenticated, support_staff
-    USING (ticket_id IN (SELECT t.id FROM public.support_tickets t WHERE t.customer_id = (SELECT auth.uid()))
+    USING (ticket_id = ANY ((SELECT public.own_ticket_ids())::uuid[])
         AND activity_type <> 'note_added');
 
 -- The escalation test is guarded by cardinality(...) > 0 (same rows admitted): without escalated priorities, as
