@@ -46,6 +46,7 @@ from .model import (
     View,
 )
 from .order import Placed
+from .output import GENERATOR, OutputFile
 from .partitions import PartitionEntry, bound_sql, partition_by_sql
 from .sqlparse import fingerprint
 from .sqltext import (
@@ -62,7 +63,6 @@ from .sqltext import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
-GENERATOR = "pgspec"
 # How a project regenerates its output: the installed command, which works with or without a Makefile.
 REGENERATE = "pgspec generate"
 
@@ -405,12 +405,6 @@ def render_template(name: str, context: dict[str, Any]) -> str:
 @cache
 def _template(name: str) -> jinja2.Template:
     return _ENV.get_template(name)  # Jinja's own cache is a locked LRU checked on every call
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    name: str  # file name inside output/
-    text: str
 
 
 def header(file_name: str, sources: list[str], title: str, description: str | None) -> str:
