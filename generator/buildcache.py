@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -27,16 +28,19 @@ import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from . import lint as linting
-from .check import check
-from .derive import Catalog
-from .lint import Finding
+from .diagnostics import Mismatch
 from .load import display_path, load_spec, spec_files
-from .pipeline import Build, build
-from .render import OutputFile
-from .verify import Mismatch
+from .output import OutputFile
+from .report import Finding
+
+if TYPE_CHECKING:
+    from .derive import Catalog
+    from .pipeline import Build
+
+# The pipeline, the checks and lint are imported where a build is made, not here: `check` after `generate` reads
+# the remembered outputs and needs none of them (loading them was most of its time).
 
 T = TypeVar("T")
 
@@ -61,14 +65,19 @@ def cache_dir() -> Path:
 @cache
 def generator_digest() -> bytes:
     """What the generator's own behaviour depends on: its files and the libraries that shape its results."""
-    import jinja2
-    import pglast
-    import yaml
+    import yaml  # loaded by every command (the spec's reader)
 
     h = hashlib.sha256(FORMAT)
-    for part in (sys.version, pglast.__version__, jinja2.__version__, yaml.__version__,
-                 str(getattr(yaml, "__with_libyaml__", False))):
+    for part in (sys.version, yaml.__version__, str(getattr(yaml, "__with_libyaml__", False))):
         h.update(part.encode() + b"\0")
+    # pglast's and Jinja's versions, read from the file that declares them (`__version__` in the package's
+    # __init__.py) without importing them: `check` with a warm cache uses neither, and importing both cost more
+    # than the rest of it.
+    for library in ("pglast", "jinja2"):
+        spec = importlib.util.find_spec(library)
+        h.update(library.encode() + b"\0")
+        if spec is not None and spec.origin is not None:
+            h.update(hashlib.sha256(Path(spec.origin).read_bytes()).digest())
     for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -117,6 +126,8 @@ class Cache:
     def build(self, *, keep: bool = False) -> Build:
         """`build(spec_dir)`: the whole build from the cache when a run kept it, else built (and kept when
         `keep`: the caller judges it)."""
+        from .pipeline import Build, build
+
         found = _read(self.entry, Build)
         if found is not None:
             return found
@@ -134,7 +145,9 @@ class Cache:
         found = self.outputs()
         if found is not None:
             return found.findings
-        findings = linting.lint(result.catalog)
+        from .lint import lint
+
+        findings = lint(result.catalog)
         if self._unchanged():
             _write(self._outputs_entry, Outputs(result.files, result.mismatches, findings))
         return findings
@@ -151,6 +164,9 @@ class Cache:
     def catalog(self) -> Catalog:
         """The checked catalog: the cached build's, else `check(load_spec(spec_dir))` (not cached: a command that
         needs no SQL does not pay for rendering it)."""
+        from .check import check
+        from .pipeline import Build
+
         found = _read(self.entry, Build)
         return found.catalog if found is not None else check(load_spec(self.spec_dir))
 

@@ -16,20 +16,19 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from . import lint as linting
-from .access import access_markdown
 from .buildcache import Cache
-from .check import check
-from .diagnostics import SpecError
+from .diagnostics import Mismatch, SpecError
 from .editorschema import stale_schemas
 from .jsonschema import json_schema_text, reference_markdown
 from .load import load_spec
 from .output import Staleness, staleness, write_atomically, write_text_atomically
-from .outputdiff import ObjectChanges, object_changes
-from .pipeline import Build
 from .report import Record, add_format_argument, emit, spec_error_records
-from .verify import Mismatch
+
+if TYPE_CHECKING:
+    from .outputdiff import ObjectChanges
+    from .pipeline import Build
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
 ENV_OFFLINE = "PGSPEC_OFFLINE"  # set (1, true, yes, on): `generate` and `check` skip the PostgreSQL judge
@@ -52,10 +51,11 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "default: an embedded PostgreSQL 18 started on first use and kept running)")
 
 
-# The modules of the commands that generate and check never use (the database, plans, import, docs): imported by
+# The modules of the commands other than generate and check (lint, the database, plans, import, docs): imported by
 # the command that needs them, as loading them all would add a fifth to a small `check` (the model of plans and
-# drift builds many classes at import).
-_COMMAND_MODULES = {"verify": "drift", "plan": "migrate.command", "apply": "migrate.command",
+# drift builds many classes at import). The build itself (pipeline, check, render, verify, lint) is imported only
+# when a build runs: `check` after `generate` reads the remembered outputs instead (buildcache.py).
+_COMMAND_MODULES = {"lint": "lint", "verify": "drift", "plan": "migrate.command", "apply": "migrate.command",
                     "migration": "migrate.command", "init": "scaffold", "import": "importer"}
 
 
@@ -120,7 +120,8 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                         description="Run the lint rules over the spec, or over a live database with --db. Findings "
                                     "print as FILE:LINE:COL (spec) or schema.object (database): RULE-ID severity: "
                                     "message (hint). Exit 1 on an error-severity finding.")
-    linting.add_arguments(li)
+    if (m := options("lint")) is not None:
+        m.add_arguments(li)
     ve = sub.add_parser("verify", help="compare a live database with the spec (drift detection)",
                         description="Read a live database's catalog back into the model and compare it with the "
                                     "spec: one line per difference, naming the object (`index public.x: missing "
@@ -182,10 +183,21 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # A large spec keeps hundreds of thousands of objects alive (model, parse trees, inventories) and the default
-    # thresholds run the cycle collector over all of them again and again: ~10 % of `generate` at 1,000 tables.
-    # Rarer collections keep the same peak memory (bench/scale.py measures it).
-    gc.set_threshold(100_000, 50, 100)
+    # A large spec allocates millions of objects (YAML nodes, model, parse trees, inventories), and the cycle
+    # collector walks the young ones every 700 allocations by default (~10 % of `generate` at 1,000 tables), still
+    # ~6 % with rarer collections. What a command builds is freed by reference counting: it leaves almost no
+    # cycles, so the collector is off while a command runs, with the same peak memory (bench/scale.py measures
+    # it; 168 MB at 1,000 tables either way).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # The command is the first word that is no option (the top level has none but --help).
     args = parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
@@ -197,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             return cmd_schema(args)
         if args.command == "lint":
-            return linting.main(args)
+            return int(_module("lint").main(args))
         if args.command == "verify":
             return int(_module("drift").main(args))
         if args.command == "plan":
@@ -211,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return int(_module("importer").main(args))
         if args.command == "access":
+            from .access import access_markdown
+            from .check import check
+
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK
         if args.command == "docs":
@@ -247,6 +262,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         write_atomically(args.out, result.files)
         cache.findings(result)  # for the `check` that usually follows
         return EXIT_OK
+    from .outputdiff import object_changes
+
     objects = object_changes(args.out, result.files)
     changes = write_atomically(args.out, result.files)
     cache.findings(result)
@@ -359,6 +376,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from .check import check
     from .readme import refresh
     from .schemadocs import write_docs
 

@@ -21,10 +21,10 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pglast.enums.parsenodes import A_Expr_Kind
 from pglast.enums.primnodes import BoolExprType, NullTestType
@@ -32,7 +32,7 @@ from pglast.enums.primnodes import BoolExprType, NullTestType
 from . import sqlparse
 from .check import check, declared_at
 from .derive import Catalog, Constraint, ReferenceSyntaxError, routine_id
-from .diagnostics import NOWHERE, Pos
+from .diagnostics import Pos
 from .introspect import DatabaseError, connect, read, user_schemas
 from .load import load_spec
 from .model import (
@@ -46,11 +46,10 @@ from .model import (
     View,
 )
 from .partitions import partitions_of
-from .report import Record, add_format_argument, emit
+from .report import Finding, Severity, add_format_argument, emit
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import INDEX_KEY, PLAIN_NAME, QName, ident, qname, qualified_parts, unquote_ident
 
-Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 # Schemas an API (PostgREST, Supabase) serves by default: their tables are reachable by anon and authenticated.
 API_SCHEMAS = ("public",)
@@ -70,26 +69,6 @@ class Hit:
     hint: str
     subjects: tuple[str, ...]  # keys of the objects whose `lint: ignore` may suppress it (see Context.*_key)
     severity: Severity | None = None
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    pos: Pos
-    where: str
-    rule: str
-    severity: Severity
-    message: str
-    hint: str
-    subjects: tuple[str, ...] = field(compare=False)
-
-    def text(self) -> str:
-        place = self.where if self.pos == NOWHERE else str(self.pos)
-        return f"{place}: {self.rule} {self.severity}: {self.message} ({self.hint})"
-
-    def record(self) -> Record:
-        """The finding for report.emit (text, json, github)."""
-        return Record.at("lint", self.pos, self.message, severity=self.severity, rule=self.rule, object=self.where,
-                         hint=self.hint)
 
 
 RuleCheck = Callable[["Context"], Iterable[Hit]]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .derive import RAW_REGISTRY_TABLE, SEED_REGISTRY_SCHEMA
-from .render import OutputFile
+from .output import OutputFile
 from .sqlparse import SqlSyntaxError, split_json
 from .sqltext import QName
 

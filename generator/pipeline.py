@@ -7,10 +7,11 @@ from pathlib import Path
 
 from .check import check
 from .derive import Catalog
+from .diagnostics import Mismatch
 from .load import load_spec
 from .order import Placed, order
+from .output import OutputFile
 from .render import (
-    OutputFile,
     Piece,
     kept_modules,
     module_pieces,
@@ -18,7 +19,7 @@ from .render import (
     registry_module,
     render_outputs,
 )
-from .verify import Memo, Mismatch, verify_sql
+from .verify import Memo, verify_sql
 
 
 @dataclass(frozen=True)

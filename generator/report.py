@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TextIO
 
 from .diagnostics import NOWHERE, Diagnostic, Pos
@@ -103,3 +103,26 @@ def emit(records: Iterable[Record], fmt: str, *, text_stream: TextIO | None = No
             print(record.text(), file=text_stream or sys.stdout)
     else:
         raise ValueError(f"unknown format {fmt!r}")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A lint rule's finding (lint.py makes them). Here, with nothing heavy imported, as `check` and `lint` read
+    them back from the build cache without loading the generator."""
+
+    pos: Pos
+    where: str
+    rule: str
+    severity: Severity
+    message: str
+    hint: str
+    subjects: tuple[str, ...] = field(compare=False)
+
+    def text(self) -> str:
+        place = self.where if self.pos == NOWHERE else str(self.pos)
+        return f"{place}: {self.rule} {self.severity}: {self.message} ({self.hint})"
+
+    def record(self) -> Record:
+        """The finding for report.emit (text, json, github)."""
+        return Record.at("lint", self.pos, self.message, severity=self.severity, rule=self.rule, object=self.where,
+                         hint=self.hint)

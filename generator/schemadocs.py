@@ -15,9 +15,8 @@ from .access import object_access_markdown
 from .derive import Catalog, routine_id
 from .erd import dot, graphviz_missing, mermaid, render_image
 from .model import Argument, Function, Grant, Index, MaterializedView, Module, Table, Trigger, View
-from .output import write_atomically, write_bytes_atomically
+from .output import GENERATOR, OutputFile, write_atomically, write_bytes_atomically
 from .partitions import bound_sql, partitions_of
-from .render import GENERATOR, OutputFile
 from .sqltext import literal, parse_type, qname, routine_name, value_literal
 
 INDEX = "index.md"

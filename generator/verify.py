@@ -18,6 +18,7 @@ from typing import Any
 
 from . import sqlparse
 from .derive import RAW_REGISTRY_TABLE, SEED_REGISTRY_SCHEMA, Catalog, default_acls, parse_reference
+from .diagnostics import Mismatch
 from .model import (
     DefaultPrivileges,
     Extension,
@@ -52,18 +53,6 @@ from .sqltext import (
     routine_name,
     unquote_ident,
 )
-
-
-@dataclass(frozen=True)
-class Mismatch:
-    file: str
-    missing: tuple[str, ...]  # declared by the spec, absent from the SQL
-    unexpected: tuple[str, ...]  # in the SQL, not declared by the spec
-
-    def lines(self) -> list[str]:
-        return ([f"{self.file}: missing from SQL: {m}" for m in self.missing]
-                + [f"{self.file}: not in spec: {u}" for u in self.unexpected])
-
 
 # An expression or query inside an inventory line: its parse tree as compact JSON without positions, between
 # markers, so that lines compare by parse tree. Mismatch lines show it as SQL again (`readable`).

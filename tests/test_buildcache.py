@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import OUTPUT, ROOT, SPEC
 
-from generator import buildcache, cli
+from generator import buildcache, cli, pipeline
 from generator.buildcache import Cache
 from generator.lint import lint
 from generator.pipeline import build
@@ -71,7 +73,7 @@ def test_only_a_judged_run_keeps_the_whole_build(cache_dir: Path, project: Path,
     def no_build(*args: object, **kwargs: object) -> None:
         raise AssertionError("built again")
 
-    monkeypatch.setattr(buildcache, "build", no_build)
+    monkeypatch.setattr(pipeline, "build", no_build)
     assert cli.main(["check", "--offline", "-q"]) == cli.EXIT_OK  # from the outputs alone
     assert cli.main(["lint"]) == 0
     monkeypatch.undo()
@@ -80,7 +82,7 @@ def test_only_a_judged_run_keeps_the_whole_build(cache_dir: Path, project: Path,
     monkeypatch.chdir(project)
     assert cli.main(["check", "-q"]) == cli.EXIT_OK  # judged: needs and keeps the whole build
     assert _entries(cache_dir) == ["build", "out"]
-    monkeypatch.setattr(buildcache, "build", no_build)
+    monkeypatch.setattr(pipeline, "build", no_build)
     assert cli.main(["check", "-q"]) == cli.EXIT_OK
 
 
@@ -181,20 +183,38 @@ def test_check_after_generate_sees_every_change(cache_dir: Path, project: Path,
     assert cli.main(["check", "--offline", "-q"]) == cli.EXIT_OK
 
 
+def test_check_from_the_cache_loads_nothing_of_the_build(cache_dir: Path, project: Path) -> None:
+    """`check` after `generate` compares the remembered outputs with output/: the parser, the templates, the checks
+    and lint stay unloaded in its process (importing them was most of its time). Run in a process of its own, as
+    this one has loaded everything."""
+    assert cli.main(["generate", "--offline", "-q"]) == cli.EXIT_OK
+    heavy = ("pglast", "jinja2", "generator.check", "generator.lint", "generator.pipeline", "generator.render",
+             "generator.verify")
+    code = (f"import sys; from generator import cli; code = cli.main(['check', '--offline', '-q']); "
+            f"print(code, [m for m in {heavy!r} if m in sys.modules])")
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert ran.stdout.splitlines() == ["0 []"], ran.stderr
+    (project / "output" / "schema.sql").write_text("-- edited\n", encoding="utf-8")  # and it still finds staleness
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert ran.stdout.splitlines() == ["1 []"], ran.stderr
+
+
 def test_a_spec_changed_during_the_build_is_not_filed(cache_dir: Path, project: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A file saved while the build reads the spec: its result belongs to neither text, so nothing is kept."""
     module = project / "spec" / "03-support-tickets.yaml"
     original = module.read_text(encoding="utf-8")
     cache = Cache(Path("spec"))  # the key: the text before the save
-    real_build = buildcache.build
+    real_build = pipeline.build
 
     def build_during_a_save(spec_dir: Path, **kwargs: bool) -> object:
         module.write_text(original.replace("Source of ticket numbers", "Where ticket numbers come from", 1),
                           encoding="utf-8")
         return real_build(spec_dir, **kwargs)
 
-    monkeypatch.setattr(buildcache, "build", build_during_a_save)
+    monkeypatch.setattr(pipeline, "build", build_during_a_save)
     result = cache.build(keep=True)
     cache.findings(result)
     assert not cache_dir.exists() or not any(cache_dir.iterdir())
