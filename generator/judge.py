@@ -407,28 +407,45 @@ def _plpgsql_check(conn: psycopg.Connection[Any], functions: list[Function], cal
     return errors, warnings
 
 
+# Probes tried together in one savepoint and one round trip: nearly every probe passes, and one by one the round
+# trips were most of the judge's time at 1,000 tables (4,800 probes, 5.3 s). A batch that fails is tried again
+# probe by probe, to name the ones the server refuses.
+PROBE_BATCH = 100
+
+
 def _prepared(conn: psycopg.Connection[Any], functions: list[Function], callers: dict[str, list[str]]) \
         -> list[Record]:
     """Without plpgsql_check: each statement of each body analysed with PREPARE (plpgsql_probe); what the server
     refuses is a warning at the body (an approximation of PL/pgSQL's own resolution, so never an error)."""
-    warnings: list[Record] = []
+    tried: list[tuple[Function, str | None, plpgsql_probe.Probe]] = []
     for function in functions:
         create = sqlparse.function_probe(qname(function.name).sql, ", ".join(a.sql for a in function.args),
                                          function.result, "plpgsql", function.body)
         args = [plpgsql_probe.Arg(a.name, a.type, a.mode) for a in function.args]
-        said: set[str] = set()
         for relation in _relations(function, callers):
-            for probe in plpgsql_probe.probes(create, function.body, args, relation):
-                exc = _execute(conn, f"PREPARE pgspec_probe AS {probe.sql}\n;DEALLOCATE pgspec_probe")
-                if exc is None:
-                    continue
-                text = one_line(f"line {probe.line} of the body: {exc.diag.message_primary or exc}"
-                                + (f" (as the trigger on {relation} runs it)" if relation else ""))
-                if text not in said:
-                    said.add(text)
-                    warnings.append(Record.at("judge", function.loc("body"), text, severity="warning",
-                                              rule="plpgsql_names", hint=exc.diag.message_hint or None))
+            tried += [(function, relation, probe)
+                      for probe in plpgsql_probe.probes(create, function.body, args, relation)]
+    warnings: list[Record] = []
+    said: set[tuple[int, str]] = set()
+    for start in range(0, len(tried), PROBE_BATCH):
+        batch = tried[start:start + PROBE_BATCH]
+        if _execute(conn, "\n;".join(_probe_sql(probe) for _, _, probe in batch)) is None:
+            continue
+        for function, relation, probe in batch:
+            exc = _execute(conn, _probe_sql(probe))
+            if exc is None:
+                continue
+            text = one_line(f"line {probe.line} of the body: {exc.diag.message_primary or exc}"
+                            + (f" (as the trigger on {relation} runs it)" if relation else ""))
+            if (id(function), text) not in said:
+                said.add((id(function), text))
+                warnings.append(Record.at("judge", function.loc("body"), text, severity="warning",
+                                          rule="plpgsql_names", hint=exc.diag.message_hint or None))
     return warnings
+
+
+def _probe_sql(probe: plpgsql_probe.Probe) -> str:
+    return f"PREPARE pgspec_probe AS {probe.sql}\n;DEALLOCATE pgspec_probe"
 
 
 def verdict_or_raise(verdict: Verdict) -> tuple[Record, ...]:

