@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -302,6 +302,29 @@ def index_key(elem: Any) -> str:
     return text
 
 
+def _index_shape(definition: str, printed_name: str, printed_table: str) -> str:
+    """pg_get_indexdef's `CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING ...` with the two names replaced
+    by `i` and `t`: what is left (method, keys, INCLUDE, WHERE) names columns only, so tables that index alike
+    share one shape. The prefix is matched exactly as PostgreSQL writes it (`printed_*` quoted by the server), so
+    a name holding ` ON ` or ` USING ` cannot mislead; a definition of another form is returned unchanged."""
+    for head in ("CREATE INDEX ", "CREATE UNIQUE INDEX "):
+        for only in ("", "ONLY "):
+            prefix = f"{head}{printed_name} ON {only}{printed_table} USING "
+            if definition.startswith(prefix):
+                return f"{head}i ON {only}t USING {definition[len(prefix):]}"
+    return definition
+
+
+@lru_cache(maxsize=4096)
+def _index_parts(definition: str) -> tuple[tuple[str, ...], tuple[str, ...], str, bool, bool]:
+    """Keys, INCLUDE columns, method, UNIQUE and NULLS NOT DISTINCT of a CREATE INDEX statement, once per distinct
+    text (an index's keys are printed from the parse tree, which costs more than the parse)."""
+    stmt = _statement(definition)
+    return (tuple(index_key(e) for e in stmt.indexParams),
+            tuple(e.name for e in stmt.indexIncludingParams or ()),
+            stmt.accessMethod or "btree", bool(stmt.unique), bool(stmt.nulls_not_distinct))
+
+
 def constraint(name: str, kind: str, definition: str, deferrable: bool = False, deferred: bool = False,
                validated: bool = True, where: str | None = None) -> Constraint:
     """A constraint from its pg_get_constraintdef text and pg_constraint's flags, as derive.Constraint (the spec
@@ -532,14 +555,14 @@ class _Reader:
                                                               validated, where))
 
     def read_indexes(self, oids: list[int]) -> None:
-        for oid, name, definition, predicate, comment, unsaid in self.rows("indexes", oids=oids):
-            stmt = _statement(definition)
+        for oid, name, definition, predicate, comment, unsaid, printed_name, printed_table in \
+                self.rows("indexes", oids=oids):
+            columns, include, method, unique, nulls_not_distinct = _index_parts(
+                _index_shape(definition, printed_name, printed_table))
             self.index_unsaid[(self.relations[oid].name, name)] = tuple((opc, coll) for opc, coll in unsaid)
             self.relations[oid].indexes.append(Index(
-                name=name, columns=tuple(index_key(e) for e in stmt.indexParams),
-                include=tuple(e.name for e in stmt.indexIncludingParams or ()),
-                method=cast(Any, stmt.accessMethod or "btree"), unique=bool(stmt.unique),
-                nulls_not_distinct=bool(stmt.nulls_not_distinct),
+                name=name, columns=columns, include=include, method=cast(Any, method), unique=unique,
+                nulls_not_distinct=nulls_not_distinct,
                 where=Sql(predicate) if predicate is not None else None, comment=comment))
 
     def read_triggers(self, oids: list[int]) -> None:
