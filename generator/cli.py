@@ -28,7 +28,7 @@ from .load import load_spec
 from .output import Staleness, staleness, write_atomically, write_text_atomically
 from .outputdiff import ObjectChanges, object_changes
 from .pipeline import Build
-from .report import Record, add_format_argument, emit, spec_error_records
+from .report import FORMATS, Record, add_format_argument, emit, spec_error_records
 from .verify import Mismatch
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
@@ -219,7 +219,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pgspec {args.command}: {exc}", file=sys.stderr)
         return EXIT_SPEC
     except SpecError as exc:
-        emit(spec_error_records(exc.diagnostics), getattr(args, "format", "text"), text_stream=sys.stderr)
+        # A command's own formats (plan's `sql`: the script) say nothing of how errors are shown: as text.
+        fmt = getattr(args, "format", "text")
+        emit(spec_error_records(exc.diagnostics), fmt if fmt in FORMATS else "text", text_stream=sys.stderr)
         n = len(exc.diagnostics)
         print(f"{n} error{'s' if n != 1 else ''} in the spec; nothing written.", file=sys.stderr)
         return EXIT_SPEC

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 from conftest import OUTPUT, ROOT, SPEC, record
@@ -178,6 +179,24 @@ def test_unreadable_database_exits_2() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("plan: cannot read the database:")
     assert "Traceback" not in result.stderr
+
+
+def test_spec_mistakes_come_first_and_leave_no_connection(base_db: tuple[str, Path], tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """plan and apply read the database while the spec is checked: a spec with a mistake is still reported as
+    such (exit 2, nothing planned), whether or not the database can be read, and the reading session is closed."""
+    from generator import cli
+
+    dsn, _ = base_db
+    spec = edited(tmp_path, {"tables/projects/indexes/idx_projects_owner": ["no_such_column"]})
+    for command, db in (("plan", dsn), ("apply", dsn), ("plan", "host=/nonexistent-socket-dir dbname=x")):
+        assert cli.main([command, "--db", db, "--spec", str(spec)]) == 2
+        err = capsys.readouterr().err
+        assert "no_such_column" in err and "cannot read the database" not in err, err
+    with psycopg.connect(dsn) as conn:
+        sessions = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid()").fetchone()
+    assert sessions == (0,)
 
 
 def test_usage_errors_exit_2() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,10 +18,12 @@ import psycopg
 from psycopg import sql
 
 from .. import introspect, sqlparse
+from ..check import check
 from ..derive import SEED_REGISTRY_SCHEMA, Catalog, seed_fingerprint, seed_key, seed_key_text
 from ..drift import Constant, platform_children
 from ..introspect import DatabaseError, Snapshot, one_line
-from ..model import Table
+from ..model import Schema, Table
+from ..order import Placed, order
 from ..sqltext import QName, parse_type, qname, value_literal
 from .planner import Options, Plan, plan
 from .script import Rendered, rendered
@@ -111,10 +114,52 @@ def plan_database(dsn: str, catalog: Catalog, *, options: Options | None = None,
                   include_platform: bool = True) -> Plan:
     """The plan from the database at `dsn` to the spec; raises DatabaseError when it cannot be read."""
     with introspect.connect(dsn) as conn:
-        db = read(conn, catalog, include_platform=include_platform)
-        return plan(catalog, db.snapshot, options=options or Options(), rows=db.rows, constant=constants(conn),
-                    skip=db.skip, notes=[f"not modelled by the spec language: {u}" for u in db.unmodelled],
-                    partial=db.partial)
+        return _plan(conn, read(conn, catalog, include_platform=include_platform), catalog, options)
+
+
+def check_and_plan(dsn: str, schema: Schema, *, options: Options | None = None,
+                   include_platform: bool = True) -> tuple[Catalog, Plan]:
+    """`check(schema)` and the plan from the database at `dsn` to it (plan_database), with the database read in a
+    thread of its own while the spec is checked: the server's work on the catalog queries and the waiting for it
+    overlap check's. Raises SpecError (first: a spec with mistakes is reported as without a database) or
+    DatabaseError."""
+    done: dict[str, Any] = {}
+
+    def reading() -> None:
+        try:
+            done["conn"] = introspect.connect(dsn)
+            # The catalog check builds is Catalog(schema) too: reading needs no more than its names and seed rows.
+            done["db"] = read(done["conn"], Catalog(schema), include_platform=include_platform)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread, after check
+            done["error"] = exc
+
+    reader = threading.Thread(target=reading, name="pgspec read", daemon=True)
+    reader.start()
+    try:
+        catalog = check(schema)
+        placed = order(catalog)  # the plan's order of the spec: computed while the reader waits for the server
+    except BaseException:
+        reader.join()  # its connection closed before the spec's mistakes are reported
+        _close(done)
+        raise
+    reader.join()
+    if "error" in done:
+        _close(done)
+        raise done["error"]
+    with done["conn"] as conn:
+        return catalog, _plan(conn, done["db"], catalog, options, placed)
+
+
+def _close(done: dict[str, Any]) -> None:
+    if "conn" in done:
+        done["conn"].close()
+
+
+def _plan(conn: psycopg.Connection[Any], db: Database, catalog: Catalog, options: Options | None,
+          placed: list[Placed] | None = None) -> Plan:
+    return plan(catalog, db.snapshot, options=options or Options(), rows=db.rows, constant=constants(conn),
+                skip=db.skip, notes=[f"not modelled by the spec language: {u}" for u in db.unmodelled],
+                partial=db.partial, placed=placed)
 
 
 class ApplyError(Exception):
