@@ -464,6 +464,10 @@ def main(argv: list[str]) -> int:
     tools: list[Tool] = [Ours()] if "pgspec" in wanted else []
     tools += [PgDelta(pg_delta)] if pg_delta is not None else []
     tools += [Migra(migra)] if migra is not None else []
+    # Bytecode written once, as an installed package has it (bench/scale.py does the same): with
+    # PYTHONDONTWRITEBYTECODE set, every `pgspec plan` would compile the package again, which the peers, installed
+    # with their bytecode, never do.
+    run([sys.executable, "-m", "compileall", "-q", str(ROOT / "generator")])
     log("starting PostgreSQL")
     server = live.start_server()
     meta: dict[str, object] = {

@@ -240,6 +240,13 @@ def canonical_returns(text: str) -> Returns:
 
 def grants(rows: Sequence[Sequence[str]]) -> tuple[Grant, ...]:
     """ACL rows (role, privilege) as one Grant per role, privileges in PostgreSQL's order."""
+    return _grants(tuple((role, privilege) for role, privilege in rows))
+
+
+@lru_cache(maxsize=4096)
+def _grants(rows: tuple[tuple[str, str], ...]) -> tuple[Grant, ...]:
+    """grants(), once per distinct ACL: tables share theirs (the same roles and privileges on every table), and the
+    Grants are frozen, so one tuple serves them all."""
     by_role: dict[str, set[str]] = {}
     for role, privilege in rows:
         by_role.setdefault(role, set()).add(privilege)
@@ -285,6 +292,11 @@ def _statement(text: str) -> Any:
 
 def _names(nodes: Any) -> tuple[str, ...]:
     return tuple(n.sval for n in nodes or () if isinstance(n, ast.String))
+
+
+def _json_names(nodes: list[dict[str, Any]] | None) -> tuple[str, ...]:
+    """_names of a JSON parse tree's list of String nodes."""
+    return tuple(n["String"]["sval"] for n in nodes or () if "String" in n)
 
 
 def index_key(elem: Any) -> str:
@@ -333,21 +345,25 @@ def constraint(name: str, kind: str, definition: str, deferrable: bool = False, 
     if kind == "c":
         m = _CHECK.match(definition)
         return Constraint(name, label, (), NOWHERE, expr=m["expr"] if m else definition, not_valid=not validated)
+    if kind in ("f", "p", "u"):  # read from libpg_query's JSON tree, built in C (no Python nodes for thousands)
+        tree = sqlparse.parse_json(f"ALTER TABLE t ADD CONSTRAINT c {definition}")
+        con = tree[0]["AlterTableStmt"]["cmds"][0]["AlterTableCmd"]["def"]["Constraint"]
+        if kind == "f":
+            pktable = con["pktable"]
+            target = QName(pktable.get("schemaname") or DEFAULT_SCHEMA, pktable["relname"])
+            reference = f"{target}({', '.join(_json_names(con.get('pk_attrs')))})"
+            return Constraint(name, label, _json_names(con.get("fk_attrs")), NOWHERE, reference,
+                              _FK_ACTION[con.get("fk_del_action", "a")], _FK_ACTION[con.get("fk_upd_action", "a")],
+                              deferrable=deferrable, deferred=deferred, not_valid=not validated)
+        return Constraint(name, label, _json_names(con.get("keys")), NOWHERE, deferrable=deferrable,
+                          deferred=deferred, nulls_not_distinct=bool(con.get("nulls_not_distinct")))
+    # An exclusion constraint: its elements are index keys, printed from pglast's tree.
     node = _statement(f"ALTER TABLE t ADD CONSTRAINT c {definition}").cmds[0].def_
-    if kind == "x":
-        elements = tuple((index_key(elem), _operator(_names(op))) for elem, op in node.exclusions)
-        if where is None and node.where_clause:
-            where = sqlparse.deparse(node.where_clause)
-        return Constraint(name, label, (), NOWHERE, using=node.access_method, elements=elements, where=where,
-                          deferrable=deferrable, deferred=deferred)
-    if kind == "f":
-        target = QName(node.pktable.schemaname or DEFAULT_SCHEMA, node.pktable.relname)
-        reference = f"{target}({', '.join(_names(node.pk_attrs))})"
-        return Constraint(name, label, _names(node.fk_attrs), NOWHERE, reference,
-                          _FK_ACTION[node.fk_del_action], _FK_ACTION[node.fk_upd_action], deferrable=deferrable,
-                          deferred=deferred, not_valid=not validated)
-    return Constraint(name, label, _names(node.keys), NOWHERE, deferrable=deferrable, deferred=deferred,
-                      nulls_not_distinct=bool(node.nulls_not_distinct))
+    elements = tuple((index_key(elem), _operator(_names(op))) for elem, op in node.exclusions)
+    if where is None and node.where_clause:
+        where = sqlparse.deparse(node.where_clause)
+    return Constraint(name, label, (), NOWHERE, using=node.access_method, elements=elements, where=where,
+                      deferrable=deferrable, deferred=deferred)
 
 
 def _operator(names: tuple[str, ...]) -> str:

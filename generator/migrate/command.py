@@ -12,6 +12,8 @@ be read.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import io
 import json
 import re
@@ -20,6 +22,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -178,7 +181,26 @@ def _report_refusals(refusals: list[str]) -> None:
           + " ".join(f"--allow-hazard {k}" for k in kinds), file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cycle collector off while a plan is made: nearly everything a plan allocates (the spec's model, the
+    database's snapshot, both graphs) lives until the plan is printed, so the collections cli.main's thresholds
+    still run (60 at 1,000 tables) find almost nothing: 0.3 s of 2.5 s CPU, for 5 % more peak memory."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def plan_main(args: argparse.Namespace) -> int:
+    with _no_cycle_collection():
+        return _plan_main(args)
+
+
+def _plan_main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     spec_dir = Path(args.spec) if Path(args.spec).is_dir() else Path("spec")
     schema, new_label = resolve_schema(args.spec, spec_dir)
@@ -216,11 +238,12 @@ def apply_main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     args.source = None
     spec_dir = Path(args.spec) if Path(args.spec).is_dir() else Path("spec")
-    schema, new_label = resolve_schema(args.spec, spec_dir)
     include_platform = args.target == "postgres"
     try:
-        new, p = _database().check_and_plan(args.db, schema, options=_options(args),
-                                            include_platform=include_platform)
+        with _no_cycle_collection():
+            schema, new_label = resolve_schema(args.spec, spec_dir)
+            new, p = _database().check_and_plan(args.db, schema, options=_options(args),
+                                                include_platform=include_platform)
     except DatabaseError as exc:
         print(f"apply: cannot read the database: {exc}", file=sys.stderr)
         return EXIT_USAGE
