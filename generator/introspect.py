@@ -18,6 +18,7 @@ One catalog query per object kind lives in ``generator/sql/*.sql``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -454,13 +455,40 @@ class _Reader:
         self.schemas = schemas
         self.relations: dict[int, _Relation] = {}
         self.index_unsaid: dict[tuple[QName, str], tuple[tuple[str, str], ...]] = {}
+        self.sent: dict[str, Any] = {}  # kind -> the cursor of its query, sent ahead
 
     def rows(self, kind: str, **params: Any) -> list[tuple[Any, ...]]:
-        return self.conn.execute(query(kind), params).fetchall()
+        """The rows of one kind's query: the answer to the query sent ahead (send), or asked now."""
+        sent = self.sent.pop(kind, None)
+        return (sent if sent is not None else self.conn.execute(query(kind), params)).fetchall()
+
+    def send(self, requests: Mapping[str, Mapping[str, Any]]) -> None:
+        """Send the queries of `requests` (kind -> parameters) ahead, for rows() to take."""
+        for kind, params in requests.items():
+            self.sent[kind] = self.conn.execute(query(kind), params)
+
+    def pipeline(self) -> Any:
+        """Pipeline mode where libpq has it: the queries sent ahead run one after another on the server while the
+        answers already in are turned into model objects (and while the caller's other threads hold the
+        interpreter), instead of the server waiting for each next query."""
+        import psycopg
+
+        return self.conn.pipeline() if psycopg.Pipeline.is_supported() else contextlib.nullcontext()
 
     def read(self, roles: list[str]) -> Snapshot:
         self.read_relations()
         oids = list(self.relations)
+        with self.pipeline():
+            schemas = {"schemas": self.schemas}
+            self.send({"columns": {"oids": oids}, "constraints": {"oids": oids}, "indexes": {"oids": oids},
+                       "triggers": {"oids": oids}, "policies": {"oids": oids}, "partitions": schemas,
+                       "functions": schemas, "roles": {"roles": roles}, "schemas": schemas, "extensions": {},
+                       "default_privileges": schemas, "type_acls": schemas, "enum_types": schemas,
+                       "composite_types": schemas, "domains": schemas, "sequences": schemas, "privileges": {},
+                       "other_schemas": schemas})
+            return self._read(roles, oids)
+
+    def _read(self, roles: list[str], oids: list[int]) -> Snapshot:
         self.read_columns(oids)
         self.read_constraints(oids)
         self.read_indexes(oids)
