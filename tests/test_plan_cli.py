@@ -325,3 +325,24 @@ def test_not_null_column_without_default_is_refused_while_the_table_has_rows(bas
     live.apply_sql(dsn, "TRUNCATE public.projects CASCADE")
     empty = run("apply", "--db", dsn, "--spec", str(spec))  # an emptied table has no data pages left
     assert empty.returncode == 0, empty.stderr
+
+
+def test_output_to_a_fifo_writes_into_it_and_leaves_it_one(tmp_path: Path) -> None:
+    """`-o /dev/null` (or /dev/stdout, a FIFO) is written to: the temp-file-and-rename that keeps a regular file
+    whole would put a file in place of the device (as root, /dev/null itself)."""
+    import stat
+    import threading
+
+    from generator.output import write_text_atomically
+
+    fifo = tmp_path / "plan.sql"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    writer = threading.Thread(target=write_text_atomically, args=(fifo, "BEGIN;\n"), daemon=True)
+    writer.start()
+    writer.join(timeout=10)
+    reader.join(timeout=10)
+    assert not writer.is_alive() and received == [b"BEGIN;\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
