@@ -20,6 +20,7 @@ bench/RESULTS.md. Run with `make bench-peers`; progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -352,19 +353,33 @@ def pg_url(dsn: str) -> str:
     return f"postgresql://{user}{password}@{host}:{parts.get('port', '5432')}/{parts.get('dbname', '')}{query}"
 
 
-def measure(tool: Tool, server: live.Server, pair: str, source: str, target: str, new_spec: Path, work: Path,
-            repeat: int) -> Outcome:
-    outcome = Outcome(tool.name)
-    out = work / f"{pair}-{tool.name}"
-    out.mkdir(parents=True, exist_ok=True)
+def time_plans(tools: Sequence[Tool], pair: str, source: str, target: str, new_spec: Path, work: Path,
+               repeat: int) -> list[Outcome]:
+    """Each tool's plan `repeat` times, the tools taking turns (run 1 of each, then run 2 of each, ...): on a
+    machine whose load drifts, each tool's runs meet the same load, so the ratios within a run hold."""
+    outcomes = [Outcome(tool.name) for tool in tools]
     for i in range(repeat):
-        seconds, done = timed(lambda: tool.plan(source, target, new_spec, out))
-        if not tool.succeeded(done):
-            outcome.failure = f"plan failed: {short(done.stderr or done.stdout)}"
-            log(f"  {tool.name}: {outcome.failure}")
-            return outcome
-        outcome.seconds.append(seconds)
-        log(f"  {tool.name}: plan run {i + 1}/{repeat}: {seconds:.2f} s")
+        for tool, outcome in zip(tools, outcomes, strict=True):
+            if outcome.failure:
+                continue
+            out = work / f"{pair}-{tool.name}"
+            out.mkdir(parents=True, exist_ok=True)
+            seconds, done = timed(functools.partial(tool.plan, source, target, new_spec, out))
+            if not tool.succeeded(done):
+                outcome.failure = f"plan failed: {short(done.stderr or done.stdout)}"
+                log(f"  {tool.name}: {outcome.failure}")
+                continue
+            outcome.seconds.append(seconds)
+            log(f"  {tool.name}: plan run {i + 1}/{repeat}: {seconds:.2f} s")
+    return outcomes
+
+
+def converge(tool: Tool, outcome: Outcome, server: live.Server, pair: str, source: str, target: str,
+             new_spec: Path, work: Path) -> Outcome:
+    """The statement count of the tool's plan (from its last timed run), and whether it converges."""
+    out = work / f"{pair}-{tool.name}"
+    if outcome.failure:
+        return outcome
     try:
         outcome.statements = count_statements(tool.script(out))
     except Exception as exc:  # noqa: BLE001 - a script our parser refuses is a result, not a crash
@@ -421,7 +436,8 @@ def markdown(results: dict[str, list[Outcome]], meta: dict[str, object]) -> str:
              "copy with a column added, an index changed, an index added, a policy rewritten (same rows) and a "
              "function body changed; B is bench/scale.py's synthetic spec whose 1 % of tables gain a column, a "
              "changed index and a rewritten insert policy. Time: wall seconds of one plan from the source database "
-             f"(median of {meta['repeat']}, range in brackets): ours is `plan --db SOURCE --spec TARGET-SPEC`, "
+             f"(median of {meta['repeat']}, range in brackets; the tools take turns, run 1 of each, then run 2, "
+             "...): ours is `plan --db SOURCE --spec TARGET-SPEC`, "
              "pg-delta is `plan --source --desired` plus `render`, migra is `migra --unsafe --with-privileges "
              "SOURCE TARGET`, each in its own process with its start-up. Statements: the plan's SQL statements "
              "counted by PostgreSQL's parser (BEGIN/COMMIT and SET left out). Converges: the plan applied to a "
@@ -464,6 +480,10 @@ def main(argv: list[str]) -> int:
     tools: list[Tool] = [Ours()] if "pgspec" in wanted else []
     tools += [PgDelta(pg_delta)] if pg_delta is not None else []
     tools += [Migra(migra)] if migra is not None else []
+    # Bytecode written once, as an installed package has it (bench/scale.py does the same): with
+    # PYTHONDONTWRITEBYTECODE set, every `pgspec plan` would compile the package again, which the peers, installed
+    # with their bytecode, never do.
+    run([sys.executable, "-m", "compileall", "-q", str(ROOT / "generator")])
     log("starting PostgreSQL")
     server = live.start_server()
     meta: dict[str, object] = {
@@ -480,10 +500,12 @@ def main(argv: list[str]) -> int:
             old, new = spec131_pair(work) if pair == "A" else scale_pair(work, args.tables)
             source = build_database(server, old, f"peers_{pair.lower()}_source_{tag}")
             target = build_database(server, new, f"peers_{pair.lower()}_target_{tag}")
+            log(f"pair {pair}: timing {', '.join(t.name for t in tools)} in turn")
+            timings = time_plans(tools, pair.lower(), source, target, new, work, args.repeat)
             results[pair] = []
-            for tool in tools:
-                log(f"pair {pair}: {tool.name}")
-                results[pair].append(measure(tool, server, pair.lower(), source, target, new, work, args.repeat))
+            for tool, outcome in zip(tools, timings, strict=True):
+                log(f"pair {pair}: {tool.name}: applying and re-diffing")
+                results[pair].append(converge(tool, outcome, server, pair.lower(), source, target, new, work))
             for dsn in (source, target):
                 live.drop_database(server, live.database_name(dsn))
     block = markdown(results, meta)

@@ -24,7 +24,7 @@ from .editorschema import stale_schemas
 from .jsonschema import json_schema_text, reference_markdown
 from .load import load_spec
 from .output import Staleness, staleness, write_atomically, write_text_atomically
-from .report import Record, add_format_argument, emit, spec_error_records
+from .report import FORMATS, Record, add_format_argument, emit, spec_error_records
 
 if TYPE_CHECKING:
     from .outputdiff import ObjectChanges
@@ -234,7 +234,9 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"pgspec {args.command}: {exc}", file=sys.stderr)
         return EXIT_SPEC
     except SpecError as exc:
-        emit(spec_error_records(exc.diagnostics), getattr(args, "format", "text"), text_stream=sys.stderr)
+        # A command's own formats (plan's `sql`: the script) say nothing of how errors are shown: as text.
+        fmt = getattr(args, "format", "text")
+        emit(spec_error_records(exc.diagnostics), fmt if fmt in FORMATS else "text", text_stream=sys.stderr)
         n = len(exc.diagnostics)
         print(f"{n} error{'s' if n != 1 else ''} in the spec; nothing written.", file=sys.stderr)
         return EXIT_SPEC

@@ -181,12 +181,6 @@ _MEMO: dict[tuple[Any, ...], str] = {}
 _STAND_IN = "\x01pgspec row\x02"
 
 
-@functools.cache
-def _printed_name(name: str) -> str:
-    """How the printer spells `name` as the qualifier of a column reference (quoted when it must be)."""
-    printed = sqlparse.deparse(ast.ColumnRef(fields=(_string(name), _string("c"))))
-    assert printed.endswith(".c"), printed
-    return printed[:-2]
 _MEMO_SIZE = 100_000
 
 
@@ -226,7 +220,8 @@ class Canon:
             columns = self._known(self.columns(table))
             shared = self._remembered(("expression of a row", text, columns, cast_to),
                                       lambda: self._expression(text, table, cast_to, refname=_STAND_IN))
-            return shared.replace(_printed_name(_STAND_IN), _printed_name(table.name))
+            # The printer spells a qualifier as ident does (pglast's maybe_double_quote_name, both).
+            return shared.replace(ident(_STAND_IN), ident(table.name))
         return self._remembered(("expression", text, table, cast_to), lambda: self._expression(text, table, cast_to))
 
     def _remembered(self, key: tuple[Any, ...], compute: Callable[[], str]) -> str:
@@ -575,6 +570,30 @@ D = TypeVar("D")
 
 def _flat(text: str) -> str:
     return " ".join(text.split())
+
+
+# An index key as index_keys reads it: the column's name, or '' and the expression as printed; collation and
+# operator class names, DESC, NULLS FIRST.
+_IndexElement = tuple[str, str, tuple[str, ...], tuple[str, ...], bool, bool]
+
+
+@functools.lru_cache(maxsize=4096)
+def _index_elements(listed: str) -> tuple[_IndexElement, ...] | None:
+    """The keys of an index (one a line) parsed and their expressions printed, once per distinct text: tables
+    repeat their key lists (`(lower(email))` on every table), and printing a tree costs more than the comparison
+    that uses it. None when the keys do not parse."""
+    try:
+        stmt = sqlparse.split_statements(f"CREATE INDEX i ON t ({listed}\n)")[0][0]
+    except SqlSyntaxError:
+        return None
+    out = []
+    for elem in stmt.indexParams:
+        desc = elem.ordering == enums.SortByDir.SORTBY_DESC
+        nulls_first = {enums.SortByNulls.SORTBY_NULLS_FIRST: True,
+                       enums.SortByNulls.SORTBY_NULLS_LAST: False}.get(elem.nulls_ordering, desc)
+        out.append((elem.name or "", "" if elem.name else sqlparse.deparse(elem.expr), _names(elem.collation),
+                    _names(elem.opclass), desc, nulls_first))
+    return tuple(out)
 
 
 def _quoted(value: str | None) -> str:
@@ -1204,23 +1223,18 @@ class _Drift:
         """Index keys in one spelling: `col`, `col DESC`, `(expression)`, NULLS only where not the default; an
         operator class or collation left out where `unsaid` (per key) says the database's index uses it by
         default, as PostgreSQL's printed definition does."""
-        try:
-            listed = ",\n".join(keys)  # one key a line: a key's trailing `-- comment` ends there
-            stmt = sqlparse.split_statements(f"CREATE INDEX i ON t ({listed}\n)")[0][0]
-        except SqlSyntaxError:
+        elements = _index_elements(",\n".join(keys))  # one key a line: a key's trailing `-- comment` ends there
+        if elements is None:
             return tuple(_flat(k) for k in keys)
         out = []
-        for n, elem in enumerate(stmt.indexParams):
+        for n, (name, expr, collation_names, opclass_names, desc, nulls_first) in enumerate(elements):
             opclass, collation = unsaid[n] if n < len(unsaid) else ("", "")
-            text = elem.name if elem.name else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
-            if elem.collation and _names(elem.collation)[-1] != collation:
-                text += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}"
-            if elem.opclass and _names(elem.opclass)[-1] != opclass:
-                text += f" {'.'.join(map(ident, _names(elem.opclass)))}"
-            desc = elem.ordering == enums.SortByDir.SORTBY_DESC
+            text = name if name else f"({canon.expression(expr, table)})"
+            if collation_names and collation_names[-1] != collation:
+                text += f" COLLATE {'.'.join(map(ident, collation_names))}"
+            if opclass_names and opclass_names[-1] != opclass:
+                text += f" {'.'.join(map(ident, opclass_names))}"
             text += " DESC" if desc else ""
-            nulls_first = {enums.SortByNulls.SORTBY_NULLS_FIRST: True,
-                           enums.SortByNulls.SORTBY_NULLS_LAST: False}.get(elem.nulls_ordering, desc)
             text += "" if nulls_first == desc else " NULLS FIRST" if nulls_first else " NULLS LAST"
             out.append(text)
         return tuple(out)

@@ -18,10 +18,11 @@ One catalog query per object kind lives in ``generator/sql/*.sql``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -240,6 +241,13 @@ def canonical_returns(text: str) -> Returns:
 
 def grants(rows: Sequence[Sequence[str]]) -> tuple[Grant, ...]:
     """ACL rows (role, privilege) as one Grant per role, privileges in PostgreSQL's order."""
+    return _grants(tuple((role, privilege) for role, privilege in rows))
+
+
+@lru_cache(maxsize=4096)
+def _grants(rows: tuple[tuple[str, str], ...]) -> tuple[Grant, ...]:
+    """grants(), once per distinct ACL: tables share theirs (the same roles and privileges on every table), and the
+    Grants are frozen, so one tuple serves them all."""
     by_role: dict[str, set[str]] = {}
     for role, privilege in rows:
         by_role.setdefault(role, set()).add(privilege)
@@ -287,6 +295,11 @@ def _names(nodes: Any) -> tuple[str, ...]:
     return tuple(n.sval for n in nodes or () if isinstance(n, ast.String))
 
 
+def _json_names(nodes: list[dict[str, Any]] | None) -> tuple[str, ...]:
+    """_names of a JSON parse tree's list of String nodes."""
+    return tuple(n["String"]["sval"] for n in nodes or () if "String" in n)
+
+
 def index_key(elem: Any) -> str:
     """One key of an index as the spec writes it: `col`, `col DESC`, `(expression)`, with collation, operator
     class and NULLS."""
@@ -302,6 +315,29 @@ def index_key(elem: Any) -> str:
     return text
 
 
+def _index_shape(definition: str, printed_name: str, printed_table: str) -> str:
+    """pg_get_indexdef's `CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING ...` with the two names replaced
+    by `i` and `t`: what is left (method, keys, INCLUDE, WHERE) names columns only, so tables that index alike
+    share one shape. The prefix is matched exactly as PostgreSQL writes it (`printed_*` quoted by the server), so
+    a name holding ` ON ` or ` USING ` cannot mislead; a definition of another form is returned unchanged."""
+    for head in ("CREATE INDEX ", "CREATE UNIQUE INDEX "):
+        for only in ("", "ONLY "):
+            prefix = f"{head}{printed_name} ON {only}{printed_table} USING "
+            if definition.startswith(prefix):
+                return f"{head}i ON {only}t USING {definition[len(prefix):]}"
+    return definition
+
+
+@lru_cache(maxsize=4096)
+def _index_parts(definition: str) -> tuple[tuple[str, ...], tuple[str, ...], str, bool, bool]:
+    """Keys, INCLUDE columns, method, UNIQUE and NULLS NOT DISTINCT of a CREATE INDEX statement, once per distinct
+    text (an index's keys are printed from the parse tree, which costs more than the parse)."""
+    stmt = _statement(definition)
+    return (tuple(index_key(e) for e in stmt.indexParams),
+            tuple(e.name for e in stmt.indexIncludingParams or ()),
+            stmt.accessMethod or "btree", bool(stmt.unique), bool(stmt.nulls_not_distinct))
+
+
 def constraint(name: str, kind: str, definition: str, deferrable: bool = False, deferred: bool = False,
                validated: bool = True, where: str | None = None) -> Constraint:
     """A constraint from its pg_get_constraintdef text and pg_constraint's flags, as derive.Constraint (the spec
@@ -310,21 +346,25 @@ def constraint(name: str, kind: str, definition: str, deferrable: bool = False, 
     if kind == "c":
         m = _CHECK.match(definition)
         return Constraint(name, label, (), NOWHERE, expr=m["expr"] if m else definition, not_valid=not validated)
+    if kind in ("f", "p", "u"):  # read from libpg_query's JSON tree, built in C (no Python nodes for thousands)
+        tree = sqlparse.parse_json(f"ALTER TABLE t ADD CONSTRAINT c {definition}")
+        con = tree[0]["AlterTableStmt"]["cmds"][0]["AlterTableCmd"]["def"]["Constraint"]
+        if kind == "f":
+            pktable = con["pktable"]
+            target = QName(pktable.get("schemaname") or DEFAULT_SCHEMA, pktable["relname"])
+            reference = f"{target}({', '.join(_json_names(con.get('pk_attrs')))})"
+            return Constraint(name, label, _json_names(con.get("fk_attrs")), NOWHERE, reference,
+                              _FK_ACTION[con.get("fk_del_action", "a")], _FK_ACTION[con.get("fk_upd_action", "a")],
+                              deferrable=deferrable, deferred=deferred, not_valid=not validated)
+        return Constraint(name, label, _json_names(con.get("keys")), NOWHERE, deferrable=deferrable,
+                          deferred=deferred, nulls_not_distinct=bool(con.get("nulls_not_distinct")))
+    # An exclusion constraint: its elements are index keys, printed from pglast's tree.
     node = _statement(f"ALTER TABLE t ADD CONSTRAINT c {definition}").cmds[0].def_
-    if kind == "x":
-        elements = tuple((index_key(elem), _operator(_names(op))) for elem, op in node.exclusions)
-        if where is None and node.where_clause:
-            where = sqlparse.deparse(node.where_clause)
-        return Constraint(name, label, (), NOWHERE, using=node.access_method, elements=elements, where=where,
-                          deferrable=deferrable, deferred=deferred)
-    if kind == "f":
-        target = QName(node.pktable.schemaname or DEFAULT_SCHEMA, node.pktable.relname)
-        reference = f"{target}({', '.join(_names(node.pk_attrs))})"
-        return Constraint(name, label, _names(node.fk_attrs), NOWHERE, reference,
-                          _FK_ACTION[node.fk_del_action], _FK_ACTION[node.fk_upd_action], deferrable=deferrable,
-                          deferred=deferred, not_valid=not validated)
-    return Constraint(name, label, _names(node.keys), NOWHERE, deferrable=deferrable, deferred=deferred,
-                      nulls_not_distinct=bool(node.nulls_not_distinct))
+    elements = tuple((index_key(elem), _operator(_names(op))) for elem, op in node.exclusions)
+    if where is None and node.where_clause:
+        where = sqlparse.deparse(node.where_clause)
+    return Constraint(name, label, (), NOWHERE, using=node.access_method, elements=elements, where=where,
+                      deferrable=deferrable, deferred=deferred)
 
 
 def _operator(names: tuple[str, ...]) -> str:
@@ -415,13 +455,40 @@ class _Reader:
         self.schemas = schemas
         self.relations: dict[int, _Relation] = {}
         self.index_unsaid: dict[tuple[QName, str], tuple[tuple[str, str], ...]] = {}
+        self.sent: dict[str, Any] = {}  # kind -> the cursor of its query, sent ahead
 
     def rows(self, kind: str, **params: Any) -> list[tuple[Any, ...]]:
-        return self.conn.execute(query(kind), params).fetchall()
+        """The rows of one kind's query: the answer to the query sent ahead (send), or asked now."""
+        sent = self.sent.pop(kind, None)
+        return (sent if sent is not None else self.conn.execute(query(kind), params)).fetchall()
+
+    def send(self, requests: Mapping[str, Mapping[str, Any]]) -> None:
+        """Send the queries of `requests` (kind -> parameters) ahead, for rows() to take."""
+        for kind, params in requests.items():
+            self.sent[kind] = self.conn.execute(query(kind), params)
+
+    def pipeline(self) -> Any:
+        """Pipeline mode where libpq has it: the queries sent ahead run one after another on the server while the
+        answers already in are turned into model objects (and while the caller's other threads hold the
+        interpreter), instead of the server waiting for each next query."""
+        import psycopg
+
+        return self.conn.pipeline() if psycopg.Pipeline.is_supported() else contextlib.nullcontext()
 
     def read(self, roles: list[str]) -> Snapshot:
         self.read_relations()
         oids = list(self.relations)
+        with self.pipeline():
+            schemas = {"schemas": self.schemas}
+            self.send({"columns": {"oids": oids}, "constraints": {"oids": oids}, "indexes": {"oids": oids},
+                       "triggers": {"oids": oids}, "policies": {"oids": oids}, "partitions": schemas,
+                       "functions": schemas, "roles": {"roles": roles}, "schemas": schemas, "extensions": {},
+                       "default_privileges": schemas, "type_acls": schemas, "enum_types": schemas,
+                       "composite_types": schemas, "domains": schemas, "sequences": schemas, "privileges": {},
+                       "other_schemas": schemas})
+            return self._read(roles, oids)
+
+    def _read(self, roles: list[str], oids: list[int]) -> Snapshot:
         self.read_columns(oids)
         self.read_constraints(oids)
         self.read_indexes(oids)
@@ -532,14 +599,14 @@ class _Reader:
                                                               validated, where))
 
     def read_indexes(self, oids: list[int]) -> None:
-        for oid, name, definition, predicate, comment, unsaid in self.rows("indexes", oids=oids):
-            stmt = _statement(definition)
+        for oid, name, definition, predicate, comment, unsaid, printed_name, printed_table in \
+                self.rows("indexes", oids=oids):
+            columns, include, method, unique, nulls_not_distinct = _index_parts(
+                _index_shape(definition, printed_name, printed_table))
             self.index_unsaid[(self.relations[oid].name, name)] = tuple((opc, coll) for opc, coll in unsaid)
             self.relations[oid].indexes.append(Index(
-                name=name, columns=tuple(index_key(e) for e in stmt.indexParams),
-                include=tuple(e.name for e in stmt.indexIncludingParams or ()),
-                method=cast(Any, stmt.accessMethod or "btree"), unique=bool(stmt.unique),
-                nulls_not_distinct=bool(stmt.nulls_not_distinct),
+                name=name, columns=columns, include=include, method=cast(Any, method), unique=unique,
+                nulls_not_distinct=nulls_not_distinct,
                 where=Sql(predicate) if predicate is not None else None, comment=comment))
 
     def read_triggers(self, oids: list[int]) -> None:

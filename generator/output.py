@@ -99,7 +99,13 @@ def write_text_atomically(path: Path, text: str) -> bool:
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> bool:
-    """Write one file (text or an image) atomically when its content differs; returns whether it changed."""
+    """Write one file (text or an image) atomically when its content differs; returns whether it changed. What is
+    there and is no regular file (`-o /dev/null`, /dev/stdout, a FIFO) is written to, never replaced: a rename over
+    it would, as root, put a file in place of the device."""
+    if path.exists() and not path.is_file():
+        with path.open("wb") as fh:
+            fh.write(data)
+        return True
     if path.exists() and path.read_bytes() == data:
         return False
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -8,6 +8,7 @@ fresh database, `verify` finds no drift, pg_dump of both equal), so `verify` is 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,29 @@ def test_odd_names_lint_and_plan(pg_server: live.Server, tmp_path: Path, capsys:
     assert code == 0, err
     code, out, err = run(["verify", "--spec", str(tmp_path / "spec"), "--db", empty], capsys)
     assert (code, out.strip()) == (0, "no drift"), out + err
+
+
+def test_index_definitions_read_by_shape_are_read_as_written(pg_server: live.Server) -> None:
+    """The reader parses each index definition with its two names taken out (one parse per shape, shared between
+    tables): on quoted names that hold ` ON ` and quotes, and on every kind of key, the shape must be found and
+    read the same as the whole definition."""
+    from generator import introspect
+
+    every_kind = (CASES / "every_kind.sql").read_text(encoding="utf-8")
+    odd_on = ('CREATE SCHEMA "x ON y";\nCREATE TABLE "x ON y"."t USING btree (a)" ("ON" int, b text);\n'
+              'CREATE UNIQUE INDEX "i ON x ON y.t USING" ON "x ON y"."t USING btree (a)" ("ON", lower(b));\n')
+    for sql in (ODD, every_kind, odd_on):
+        dsn = fresh_database(pg_server, sql)
+        with introspect.connect(dsn) as conn:
+            rows = conn.execute(introspect.query("indexes"), {"oids": [r[0] for r in conn.execute(
+                "SELECT oid FROM pg_class WHERE relkind IN ('r', 'p', 'm') AND relnamespace::regnamespace::text "
+                "NOT IN ('pg_catalog', 'information_schema', 'pg_toast')")]}).fetchall()
+        assert rows
+        for row in rows:
+            definition, printed_name, printed_table = row[2], row[6], row[7]
+            shape = introspect._index_shape(definition, printed_name, printed_table)
+            assert re.match(r"CREATE (UNIQUE )?INDEX i ON (ONLY )?t USING ", shape), shape
+            assert introspect._index_parts(shape) == introspect._index_parts(definition), definition
 
 
 # -- many objects ----------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 from conftest import OUTPUT, ROOT, SPEC, record
@@ -180,6 +181,24 @@ def test_unreadable_database_exits_2() -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_spec_mistakes_come_first_and_leave_no_connection(base_db: tuple[str, Path], tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """plan and apply read the database while the spec is checked: a spec with a mistake is still reported as
+    such (exit 2, nothing planned), whether or not the database can be read, and the reading session is closed."""
+    from generator import cli
+
+    dsn, _ = base_db
+    spec = edited(tmp_path, {"tables/projects/indexes/idx_projects_owner": ["no_such_column"]})
+    for command, db in (("plan", dsn), ("apply", dsn), ("plan", "host=/nonexistent-socket-dir dbname=x")):
+        assert cli.main([command, "--db", db, "--spec", str(spec)]) == 2
+        err = capsys.readouterr().err
+        assert "no_such_column" in err and "cannot read the database" not in err, err
+    with psycopg.connect(dsn) as conn:
+        sessions = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid()").fetchone()
+    assert sessions == (0,)
+
+
 def test_usage_errors_exit_2() -> None:
     assert run("plan").returncode == 2  # neither --db nor --from
     assert run("plan", "--db", "x", "--from", "HEAD").returncode == 2
@@ -306,3 +325,24 @@ def test_not_null_column_without_default_is_refused_while_the_table_has_rows(bas
     live.apply_sql(dsn, "TRUNCATE public.projects CASCADE")
     empty = run("apply", "--db", dsn, "--spec", str(spec))  # an emptied table has no data pages left
     assert empty.returncode == 0, empty.stderr
+
+
+def test_output_to_a_fifo_writes_into_it_and_leaves_it_one(tmp_path: Path) -> None:
+    """`-o /dev/null` (or /dev/stdout, a FIFO) is written to: the temp-file-and-rename that keeps a regular file
+    whole would put a file in place of the device (as root, /dev/null itself)."""
+    import stat
+    import threading
+
+    from generator.output import write_text_atomically
+
+    fifo = tmp_path / "plan.sql"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    writer = threading.Thread(target=write_text_atomically, args=(fifo, "BEGIN;\n"), daemon=True)
+    writer.start()
+    writer.join(timeout=10)
+    reader.join(timeout=10)
+    assert not writer.is_alive() and received == [b"BEGIN;\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)

@@ -88,15 +88,21 @@ def _psycopg() -> ModuleType:
 def resolve_spec(text: str, spec_dir: Path | None = None) -> tuple[Catalog, str]:
     """A checked spec from a directory, or from a git revision (the copy of `spec_dir` at that revision; a
     revision without it is an empty spec, so a project's first migration creates everything)."""
+    schema, label = resolve_schema(text, spec_dir)
+    return check(schema), label
+
+
+def resolve_schema(text: str, spec_dir: Path | None = None) -> tuple[Schema, str]:
+    """resolve_spec before check: the spec as loaded."""
     path = Path(text)
     if path.is_dir() and not spec_files(path):  # nothing declared yet: a first plan creates everything
-        return check(Schema(())), str(path)
+        return Schema(()), str(path)
     if path.is_dir() or spec_dir is None:
-        return check(load_spec(path)), str(path)
+        return load_spec(path), str(path)
     return _spec_at_revision(text, spec_dir)
 
 
-def _spec_at_revision(rev: str, spec_dir: Path) -> tuple[Catalog, str]:
+def _spec_at_revision(rev: str, spec_dir: Path) -> tuple[Schema, str]:
     errors = Collector()
     base = spec_dir.resolve()
     top = _git(["rev-parse", "--show-toplevel"], base if base.is_dir() else Path.cwd())
@@ -112,14 +118,14 @@ def _spec_at_revision(rev: str, spec_dir: Path) -> tuple[Catalog, str]:
     archive = _git(["archive", "--format=tar", rev, "--", relative], root)
     label = f"{rev}:{relative}"
     if archive is None:  # the revision has no spec directory yet
-        return check(Schema(())), label
+        return Schema(()), label
     with tempfile.TemporaryDirectory(prefix="pgspec-rev-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
         extracted = Path(tmp) / relative
         if not extracted.is_dir() or not spec_files(extracted):
-            return check(Schema(())), label
-        return check(load_spec(extracted)), label
+            return Schema(()), label
+        return load_spec(extracted), label
 
 
 def _git(args: list[str], cwd: Path) -> bytes | None:
@@ -173,11 +179,13 @@ def _report_refusals(refusals: list[str]) -> None:
 
 
 def plan_main(args: argparse.Namespace) -> int:
+    # The cycle collector is off here: cli.main turns it off for every command.
     started = time.perf_counter()
     spec_dir = Path(args.spec) if Path(args.spec).is_dir() else Path("spec")
-    new, new_label = resolve_spec(args.spec, spec_dir)
+    schema, new_label = resolve_schema(args.spec, spec_dir)
     include_platform = args.target == "postgres"
     if args.source is not None:
+        new = check(schema)
         old_catalog, old_label = resolve_spec(args.source, spec_dir)
         skip = drift.scope(new, include_platform=include_platform)[2] | \
             drift.scope(old_catalog, include_platform=include_platform)[2]
@@ -186,7 +194,8 @@ def plan_main(args: argparse.Namespace) -> int:
         title = f"pgspec plan from {old_label} to {new_label}"
     else:
         try:
-            p = _database().plan_database(args.db, new, options=_options(args), include_platform=include_platform)
+            p = _database().check_and_plan(args.db, schema, options=_options(args),
+                                           include_platform=include_platform)[1]
         except DatabaseError as exc:
             print(f"plan: cannot read the database: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -208,10 +217,11 @@ def apply_main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     args.source = None
     spec_dir = Path(args.spec) if Path(args.spec).is_dir() else Path("spec")
-    new, new_label = resolve_spec(args.spec, spec_dir)
     include_platform = args.target == "postgres"
     try:
-        p = _database().plan_database(args.db, new, options=_options(args), include_platform=include_platform)
+        schema, new_label = resolve_schema(args.spec, spec_dir)
+        new, p = _database().check_and_plan(args.db, schema, options=_options(args),
+                                            include_platform=include_platform)
     except DatabaseError as exc:
         print(f"apply: cannot read the database: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -37,7 +37,7 @@ from ..diagnostics import Collector, Pos
 from ..drift import Constant, Difference, same_constant
 from ..introspect import Snapshot
 from ..model import Column, MaterializedView, Policy, TypeDef, View
-from ..order import Item, Key, build_items, order
+from ..order import Item, Key, Placed, build_items, order
 from ..partitions import bound_sql
 from ..render import attribute_sql, raw_text, routine_target
 from ..sqltext import QName, TypeSyntaxError, ident, parse_type, qname, value_literal
@@ -197,10 +197,11 @@ class _Planner:
     notes: list[str] = field(default_factory=list)
     replaced: set[Key] = field(default_factory=set)  # graph keys dropped and created again
     created: set[Key] = field(default_factory=set)
+    placed: list[Placed] | None = None  # order(new), when the caller has it
 
     def __post_init__(self) -> None:
         self.old_catalog = Catalog(self.old.schema)
-        placed = order(self.new)
+        placed = order(self.new) if self.placed is None else self.placed
         self.new_items = {p.item.key: p.item for p in placed}
         self.new_rank = {p.item.key: n for n, p in enumerate(placed)}
         self.old_items = {i.key: i for i in build_items(self.old_catalog)}
@@ -1108,14 +1109,16 @@ _CREATE: dict[str, type[ch.Create]] = {
 def plan(new: Catalog, old: Snapshot, *, options: Options = Options(), rows: Mapping[QName, int] | None = None,
          constant: Constant = same_constant, skip: frozenset[str] = frozenset(),
          renames: list[Declared] | None = None, notes: Iterable[str] = (),
-         partial: Mapping[QName, frozenset[tuple[str, str]]] | None = None) -> Plan:
+         partial: Mapping[QName, frozenset[tuple[str, str]]] | None = None,
+         placed: list[Placed] | None = None) -> Plan:
     """The plan that brings `old` (a database snapshot, or an older spec's) to the spec `new`. `renames`: the
     renames to look for (default: what `new` declares; a down migration passes the forward ones inverted).
-    `partial`: children of skipped (platform) tables that are planned all the same (drift.platform_children)."""
+    `partial`: children of skipped (platform) tables that are planned all the same (drift.platform_children).
+    `placed`: order(new), when the caller computed it already (while the database was being read)."""
     renamed, found = apply_renames(new, old, renames)
     differences = drift.compare(new, renamed, constant, skip=skip, partial=partial)
     new_tables = frozenset(d.key for d in differences if d.kind == "table" and d.what == "missing")
-    planner = _Planner(new, renamed, options, Facts(rows, new_tables), skip)
+    planner = _Planner(new, renamed, options, Facts(rows, new_tables), skip, placed=placed)
     planner.renames = [ch.Rename(r.kind, r.old, r.new, r.table, r.schema, r.args) for r in found]
     planner.notes = list(notes)
     return planner.run(differences)

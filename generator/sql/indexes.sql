@@ -3,7 +3,8 @@
 -- constraint owns is that constraint's business, not an index of its own. Per key, what pg_get_indexdef leaves
 -- unsaid: the operator class when it is the default for the key's type (as ruleutils.c decides it: the type's
 -- default class for the method, or one of a type it is binary-coercible to), and the collation when it is the
--- key column's own (the type's default for an expression); '' where it is said.
+-- key column's own (the type's default for an expression); '' where it is said. Last, the index's and the table's
+-- names as pg_get_indexdef quotes them (the reader parses each shape of definition once, names taken out).
 SELECT i.indrelid, ic.relname, pg_get_indexdef(i.indexrelid), pg_get_expr(i.indpred, i.indrelid),
        obj_description(i.indexrelid, 'pg_class'),
        ARRAY(SELECT ARRAY[
@@ -25,9 +26,12 @@ SELECT i.indrelid, ic.relname, pg_get_indexdef(i.indexrelid), pg_get_expr(i.indp
              JOIN pg_type t ON t.oid = kt.oid
              LEFT JOIN pg_collation co ON co.oid = k.coll
              WHERE k.n <= i.indnkeyatts
-             ORDER BY k.n)
+             ORDER BY k.n),
+       quote_ident(ic.relname), quote_ident(tn.nspname) || '.' || quote_ident(tc.relname)
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class tc ON tc.oid = i.indrelid
+JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 WHERE i.indrelid = ANY (%(oids)s::oid[])
   AND NOT EXISTS (SELECT FROM pg_constraint con
                   WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))
