@@ -51,7 +51,7 @@ def built(factory: pytest.TempPathFactory, first: dict[str, Any], later: dict[st
     return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut maps a test to the code it runs, a shared fixture only to its first user
 def schema_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     return sql_of(built(tmp_path_factory, USERS, DECLARED_LATER).files, "schema.sql")
 
@@ -131,7 +131,7 @@ LATER: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut maps a test to the code it runs, a shared fixture only to its first user
 def single_edges(tmp_path_factory: pytest.TempPathFactory) -> Build:
     return built(tmp_path_factory, USES, LATER)
 
@@ -200,7 +200,7 @@ ROLES_LATER: dict[str, Any] = {"module": "Roles later", "roles": {"later_owner":
                                "schemas": {"ext": {}}}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut maps a test to the code it runs, a shared fixture only to its first user
 def roles_later_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     return sql_of(built(tmp_path_factory, BEFORE_ROLES, ROLES_LATER).files, "schema.sql")
 
