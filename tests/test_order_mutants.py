@@ -80,7 +80,8 @@ def test_each_statement_comes_after_what_it_names(schema_sql: str, statement: st
 USES: dict[str, Any] = {
     "module": "Uses one later object each",
     "roles": {"writer": {}},
-    "types": {"d_default": {"domain": "integer", "default": "public.later_fn(1)"},
+    "types": {"later_s.in_later_schema": {"enum": ["a"]},
+              "d_default": {"domain": "integer", "default": "public.later_fn(1)"},
               "d_check": {"domain": "integer", "checks": {"positive": "public.later_fn(VALUE) > 0"}}},
     "tables": {
         "t_check": {"columns": {"n": "integer"}, "checks": {"n_ok": "public.later_fn(n) > 0"}},
@@ -102,6 +103,13 @@ USES: dict[str, Any] = {
                    "seed": [{"id": 1}, {"id": 2, "parent_id": 1}]},
         "t_part_seeded": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
                           "partitions": {"later_s.p_low": {"values": "from (0) to (10)"}}, "seed": [{"n": 1}]},
+        "t_part_late": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
+                        "checks": {"n_ok": "public.later_fn(n) > 0"},
+                        "partitions": {"p_late": {"values": "from (0) to (10)"}}},
+        # a sub-partition whose name sorts before its parent partition's
+        "t_nested": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
+                     "partitions": {"z_outer": {"values": "from (0) to (10)", "partition_by": "range (n)",
+                                                "partitions": {"a_inner": {"values": "from (0) to (5)"}}}}},
         "t_pol": {"columns": {"n": "integer"}, "rls": "enabled", "policies": {
             "p_using": {"command": "select", "roles": ["writer"], "using": "public.later_fn(n) > 0"},
             "p_check": {"command": "insert", "roles": ["writer"], "with_check": "public.later_fn(n) > 0"}}},
@@ -149,6 +157,10 @@ def single_edges(tmp_path_factory: pytest.TempPathFactory) -> Build:
     ("INSERT INTO public.t_trig_seeded", "CREATE TRIGGER stamp"),
     ("INSERT INTO public.t_child_seeded", "INSERT INTO public.t_trig_seeded"),
     ("INSERT INTO public.t_part_seeded", "CREATE TABLE later_s.p_low PARTITION OF"),
+    ("CREATE TABLE later_s.p_low PARTITION OF", "CREATE SCHEMA later_s"),
+    ("CREATE TABLE public.p_late PARTITION OF", "CREATE TABLE public.t_part_late"),
+    ("CREATE TABLE public.a_inner PARTITION OF", "CREATE TABLE public.z_outer PARTITION OF"),
+    ("CREATE TYPE later_s.in_later_schema", "CREATE SCHEMA later_s"),
     ('CREATE POLICY p_using', "CREATE FUNCTION public.later_fn"),
     ('CREATE POLICY p_check', "CREATE FUNCTION public.later_fn"),
     ("CREATE VIEW public.v_seq", "CREATE SEQUENCE public.later_seq"),
@@ -239,3 +251,14 @@ def test_a_cycle_names_each_waiting_object_what_it_waits_for_and_where(tmp_path:
         ("ring_b:", "dependency cycle: type public.ring_b waits for type public.ring_a"),
         ("ring_c:", "dependency cycle: type public.ring_c waits for type public.ring_a, type public.ring_b"),
     ]
+
+
+def test_default_privileges_of_two_roles_in_one_schema_are_both_altered(tmp_path: Path) -> None:
+    """ALTER DEFAULT PRIVILEGES FOR ROLE applies to the objects that role creates: one statement per role."""
+    module = {"module": "Defaults", "roles": {"maker": {}, "other_maker": {}, "reader": {}},
+              "default_privileges": [{"for_role": "maker", "tables": {"reader": ["select"]}},
+                                     {"for_role": "other_maker", "tables": {"reader": ["select"]}},
+                                     {"tables": {"reader": ["select"]}}]}
+    text = sql_of(build(write_spec(tmp_path, {"01-defaults.yaml": module})).files, "schema.sql")
+    assert "ALTER DEFAULT PRIVILEGES FOR ROLE maker" in text and "ALTER DEFAULT PRIVILEGES FOR ROLE other_maker" in text
+    assert "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO reader" in text
