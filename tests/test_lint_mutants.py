@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import ROOT
 from specs import run_in_process, write_spec
-from test_lint import CASES, PRELUDE, READ_ALL, spec_catalog, table
+from test_lint import CASES, PRELUDE, READ_ALL, spec_catalog, table, with_lint
 
 from generator.diagnostics import NOWHERE
 from generator.lint import lint as lint_spec
@@ -90,6 +91,35 @@ def test_the_api_schemas_are_those_named(project: Path) -> None:
     assert (code, found, summary["error"]) == (0, [], "0")  # warnings and info alone exit 0
 
 
+def test_the_api_schemas_count_after_generate_remembered_the_findings(project: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`generate` keeps its findings (for the default API schemas) in the build cache so that `lint` need not run
+    again; asked about other API schemas, lint judges those."""
+    monkeypatch.setenv("PGSPEC_CACHE", "1")  # the suite turns the cache off (tests/conftest.py)
+    monkeypatch.setenv("PGSPEC_CACHE_DIR", str(project / "cache"))
+    assert run_in_process(project, ["generate", "--offline", "--quiet"]).returncode in (0, 1)
+    _, found, _ = lint(project, "--api-schema", "api")
+    assert [where for where, rule, _ in found if rule == "rls_disabled_in_public"] == [place(project, "api.hidden")]
+    _, found, _ = lint(project)
+    assert [where for where, rule, _ in found if rule == "rls_disabled_in_public"] == [place(project, "open")]
+
+
+def test_the_time_reported_is_the_commands(project: Path) -> None:
+    started = time.perf_counter()
+    result = run_in_process(project, ["lint"])
+    took = time.perf_counter() - started
+    seconds = float(result.stderr.splitlines()[-1].rsplit("(", 1)[1].split(" s)")[0])
+    assert 0 <= seconds <= took + 0.01
+
+
+def test_a_policy_finding_is_suppressed_on_its_table(tmp_path: Path) -> None:
+    """README: a policy rule's finding is suppressed on the policy or its table."""
+    initplan = next(c for c in CASES if c.rule == "auth_rls_initplan")
+    module = with_lint(initplan, {"auth_rls_initplan": "measured: the table holds ten rows"})
+    assert "auth_rls_initplan" not in {f.rule for f in lint_spec(spec_catalog(tmp_path / "ignored", module))}
+    assert "auth_rls_initplan" in {f.rule for f in lint_spec(spec_catalog(tmp_path / "kept", initplan.bad))}
+
+
 def test_rules_prints_the_readme_table() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     start = readme.index("| rule | severity | finds | suppress on |")
@@ -115,7 +145,8 @@ def test_explain_names_the_severity_and_how_to_suppress(rule: str, severity: str
 
 def test_bad_suppression_cannot_be_suppressed() -> None:
     result = run_in_process(ROOT, ["lint", "--explain", "bad_suppression"])
-    assert result.returncode == 0 and "It cannot be suppressed." in result.stdout and "ignore:" not in result.stdout
+    assert result.returncode == 0 and result.stdout.endswith(" It cannot be suppressed.\n")
+    assert "ignore:" not in result.stdout
 
 
 def test_a_database_that_cannot_be_reached_is_reported_in_one_line(tmp_path: Path) -> None:
