@@ -31,7 +31,10 @@ def run_in_process(cwd: Path, args: list[str]) -> subprocess.CompletedProcess[st
     os.chdir(cwd)
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = cli.main(args)
+            try:
+                code = cli.main(args)
+            except SystemExit as done:  # argparse's --help and usage errors
+                code = done.code if isinstance(done.code, int) else 2
     finally:
         os.chdir(before)
     return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
