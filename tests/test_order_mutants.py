@@ -80,6 +80,7 @@ def test_each_statement_comes_after_what_it_names(schema_sql: str, statement: st
 USES: dict[str, Any] = {
     "module": "Uses one later object each",
     "roles": {"writer": {}},
+    "default_privileges": [{"for_role": "writer", "tables": {"writer": ["select"]}}],
     "types": {"later_s.in_later_schema": {"enum": ["a"]},
               "d_default": {"domain": "integer", "default": "public.later_fn(1)"},
               "d_check": {"domain": "integer", "checks": {"positive": "public.later_fn(VALUE) > 0"}}},
@@ -102,14 +103,19 @@ USES: dict[str, Any] = {
                                "parent_id": {"type": "integer", "references": "t_tree(id)"}},
                    "seed": [{"id": 1}, {"id": 2, "parent_id": 1}]},
         "t_part_seeded": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
-                          "partitions": {"later_s.p_low": {"values": "from (0) to (10)"}}, "seed": [{"n": 1}]},
+                          "partitions": {"later_s.p_low": {"comment": "values under 10", "values": "from (0) to (10)"}},
+                          "seed": [{"n": 1}]},
         "t_part_late": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
                         "checks": {"n_ok": "public.later_fn(n) > 0"},
                         "partitions": {"p_late": {"values": "from (0) to (10)"}}},
-        # a sub-partition whose name sorts before its parent partition's
+        # a sub-partition whose parent partition waits for its schema; a partition whose own key calls a function
         "t_nested": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
-                     "partitions": {"z_outer": {"values": "from (0) to (10)", "partition_by": "range (n)",
-                                                "partitions": {"a_inner": {"values": "from (0) to (5)"}}}}},
+                     "partitions": {"later_s.z_outer": {"values": "from (0) to (10)", "partition_by": "range (n)",
+                                                        "partitions": {"public.a_inner": {"values": "from (0) to (5)"}}}}},
+        "t_keyed": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
+                    "partitions": {"p_keyed": {"values": "from (0) to (10)",
+                                               "partition_by": "range ((public.later_fn(n)))",
+                                               "partitions": {"p_keyed_a": {"values": "from (0) to (100)"}}}}},
         "t_pol": {"columns": {"n": "integer"}, "rls": "enabled", "policies": {
             "p_using": {"command": "select", "roles": ["writer"], "using": "public.later_fn(n) > 0"},
             "p_check": {"command": "insert", "roles": ["writer"], "with_check": "public.later_fn(n) > 0"}}},
@@ -159,7 +165,8 @@ def single_edges(tmp_path_factory: pytest.TempPathFactory) -> Build:
     ("INSERT INTO public.t_part_seeded", "CREATE TABLE later_s.p_low PARTITION OF"),
     ("CREATE TABLE later_s.p_low PARTITION OF", "CREATE SCHEMA later_s"),
     ("CREATE TABLE public.p_late PARTITION OF", "CREATE TABLE public.t_part_late"),
-    ("CREATE TABLE public.a_inner PARTITION OF", "CREATE TABLE public.z_outer PARTITION OF"),
+    ("CREATE TABLE public.a_inner PARTITION OF", "CREATE TABLE later_s.z_outer PARTITION OF"),
+    ("CREATE TABLE public.p_keyed PARTITION OF", "CREATE FUNCTION public.later_fn"),
     ("CREATE TYPE later_s.in_later_schema", "CREATE SCHEMA later_s"),
     ('CREATE POLICY p_using', "CREATE FUNCTION public.later_fn"),
     ('CREATE POLICY p_check', "CREATE FUNCTION public.later_fn"),
@@ -183,7 +190,7 @@ def test_a_seeded_table_referencing_itself_is_seeded(single_edges: Build) -> Non
 def test_each_item_points_at_its_place_in_the_spec(single_edges: Build) -> None:
     """The judge maps PostgreSQL's errors back through each item's position: where the object is declared (the
     value under its name, or for those statements its `rls:`, its `seed:` rows or a partition's `values:`)."""
-    key = {"rls": "rls", "seed": "seed", "partition": "values"}
+    key = {"rls": "rls", "seed": "seed", "partition": "values", "default_privileges": "for_role"}
     for placed in single_edges.placed:
         item = placed.item
         lines = Path(item.pos.file).read_text(encoding="utf-8").splitlines()
@@ -262,3 +269,23 @@ def test_default_privileges_of_two_roles_in_one_schema_are_both_altered(tmp_path
     text = sql_of(build(write_spec(tmp_path, {"01-defaults.yaml": module})).files, "schema.sql")
     assert "ALTER DEFAULT PRIVILEGES FOR ROLE maker" in text and "ALTER DEFAULT PRIVILEGES FOR ROLE other_maker" in text
     assert "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO reader" in text
+
+
+# ALTER DEFAULT PRIVILEGES needs its FOR ROLE, its IN SCHEMA and its grantees to exist; it comes after the extensions
+# (default privileges apply to every object created afterwards: an extension's own objects keep what its script
+# gives them). One need at a time in the later module, so that no other need moves it there.
+@pytest.mark.parametrize(("later", "need"), [
+    ({"schemas": {"later_s": {}}}, "CREATE SCHEMA later_s"),
+    ({"roles": {"maker": {}}}, "CREATE ROLE maker;"),
+    ({"roles": {"reader": {}}}, "CREATE ROLE reader;"),
+    ({"extensions": {"pg_trgm": {}}}, "CREATE EXTENSION IF NOT EXISTS pg_trgm"),
+])
+def test_default_privileges_wait_for_each_thing_they_need(tmp_path_factory: pytest.TempPathFactory,
+                                                          later: dict[str, Any], need: str) -> None:
+    everything = {"roles": {"maker": {}, "reader": {}}, "schemas": {"later_s": {}}}
+    first = {"module": "Defaults", **{kind: {name: body for name, body in objects.items()
+                                             if name not in later.get(kind, {})}
+                                      for kind, objects in everything.items()},
+             "default_privileges": [{"for_role": "maker", "schema": "later_s", "tables": {"reader": ["select"]}}]}
+    text = sql_of(built(tmp_path_factory, first, {"module": "Later", **later}).files, "schema.sql")
+    assert text.index(need) < text.index("ALTER DEFAULT PRIVILEGES FOR ROLE maker IN SCHEMA later_s")
