@@ -373,6 +373,18 @@ BOUNDARIES = [
     Boundary("duplicate_index", "gin-beside-btree",
              {"tables": {"t": table({"tags": "text[]"}, indexes={"i_gin": {"columns": ["tags"], "method": "gin"},
                                                                  "i_btree": ["tags"]})}}, False),
+    # keys compare as PostgreSQL reads them: DESC sorts NULLS FIRST unless told otherwise, a collation makes another
+    # index
+    Boundary("duplicate_index", "desc-and-its-default-nulls-first",
+             {"tables": {"t": table(PAIR, indexes={"i_a": ["a DESC"], "i_ab": ["a DESC NULLS FIRST", "b"]})}}, True),
+    Boundary("duplicate_index", "desc-and-nulls-last",
+             {"tables": {"t": table(PAIR, indexes={"i_a": ["a DESC"], "i_ab": ["a DESC NULLS LAST", "b"]})}}, False),
+    Boundary("duplicate_index", "the-same-collation",
+             {"tables": {"t": table({"code": "text"}, indexes={"i_c": ['code COLLATE "C"'],
+                                                               "i_ci": ['code COLLATE "C"', "id"]})}}, True),
+    Boundary("duplicate_index", "another-collation",
+             {"tables": {"t": table({"code": "text"}, indexes={"i_c": ["code"], "i_ci": ['code COLLATE "C"', "id"]})}},
+             False),
     Boundary("duplicate_index", "index-on-the-primary-key", {"tables": {"t": table(indexes={"i_id": ["id"]})}}, True),
     # "calling auth.uid(), current_setting() or a STABLE function with no column argument once per row"
     Boundary("auth_rls_initplan", "in-with-check-only",

@@ -183,3 +183,12 @@ def test_a_duplicate_index_finding_names_both_indexes_and_their_keys(case_id: st
     case = next(c for c in CASES if c.rule == "duplicate_index" and c.id == case_id)
     [finding] = [f for f in lint_spec(spec_catalog(tmp_path, case.bad)) if f.rule == "duplicate_index"]
     assert all(name in finding.message for name in names), finding.message
+
+
+def test_a_call_key_read_from_a_database_is_the_parenthesised_one(tmp_path: Path) -> None:
+    """pg_get_indexdef writes an expression key that is a function call without its own parentheses, as CREATE INDEX
+    allows (`(lower(code))` in a spec): the two spell one key."""
+    indexes = {"i_l": ["lower(code)"], "i_li": ["(lower(code))", "id"]}
+    module = {"tables": {"t": table({"code": "text"}, indexes=indexes)}}
+    found = [f for f in lint_spec(spec_catalog(tmp_path, module, checked=False)) if f.rule == "duplicate_index"]
+    assert [f.where for f in found] == ["public.i_l"]

@@ -110,8 +110,9 @@ USES: dict[str, Any] = {
                         "partitions": {"p_late": {"values": "from (0) to (10)"}}},
         # a sub-partition whose parent partition waits for its schema; a partition whose own key calls a function
         "t_nested": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
-                     "partitions": {"later_s.z_outer": {"values": "from (0) to (10)", "partition_by": "range (n)",
-                                                        "partitions": {"public.a_inner": {"values": "from (0) to (5)"}}}}},
+                     "partitions": {"later_s.z_outer": {
+                         "values": "from (0) to (10)", "partition_by": "range (n)",
+                         "partitions": {"public.a_inner": {"values": "from (0) to (5)"}}}}},
         "t_keyed": {"columns": {"n": {"type": "integer", "not_null": True}}, "partition_by": "range (n)",
                     "partitions": {"p_keyed": {"values": "from (0) to (10)",
                                                "partition_by": "range ((public.later_fn(n)))",
