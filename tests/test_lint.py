@@ -377,6 +377,8 @@ BOUNDARIES = [
     # index
     Boundary("duplicate_index", "desc-and-its-default-nulls-first",
              {"tables": {"t": table(PAIR, indexes={"i_a": ["a DESC"], "i_ab": ["a DESC NULLS FIRST", "b"]})}}, True),
+    Boundary("duplicate_index", "desc-before-asc",
+             {"tables": {"t": table(PAIR, indexes={"i_a": ["a DESC"], "i_ab": ["a", "b"]})}}, False),
     Boundary("duplicate_index", "desc-and-nulls-last",
              {"tables": {"t": table(PAIR, indexes={"i_a": ["a DESC"], "i_ab": ["a DESC NULLS LAST", "b"]})}}, False),
     Boundary("duplicate_index", "the-same-collation",
