@@ -98,7 +98,7 @@ def build_items(catalog: Catalog) -> list[Item]:
         for seq in module.sequences:
             name = qname(seq.name)
             items.append(Item("sequence", ("sequence", str(name)), seq, index, seq.pos,
-                              deps=_schema_dep(name) | _acl_deps(catalog, seq.grants, seq.owner)))
+                              deps=_schema_dep(name) | _acl_deps(catalog)))
         for function in (*module.functions, *module.procedures):
             items.append(_function_item(catalog, function, index))
         for table in module.tables:
@@ -119,9 +119,9 @@ def _type_item(catalog: Catalog, type_def: TypeDef, module: int) -> Item:
     the functions its domain's default and CHECKs call (all resolved at CREATE time)."""
     name = qname(type_def.name)
     key: Key = ("type", str(name))
-    deps = set(_schema_dep(name) | _grant_deps(type_def.grants, type_def.owner))
+    deps = set(_schema_dep(name) | _grant_deps((), type_def.owner))
     if "grants" in type_def.at:  # its privileges (and their REVOKE ALL) are written only when the spec gives grants
-        deps |= _acl_deps(catalog, type_def.grants)
+        deps |= _acl_deps(catalog)
     deps |= _type_deps(catalog, *(a.type for a in type_def.attributes), *([type_def.domain] if type_def.domain else []))
     deps |= _expr_deps(catalog, type_def.default, *(c.expr for c in type_def.checks))
     deps.discard(key)  # a type naming itself is refused by check
@@ -153,10 +153,11 @@ def _grant_deps(grants: tuple[Grant, ...], owner: str | None = None) -> frozense
         {("role", owner)} if owner else frozenset())
 
 
-def _acl_deps(catalog: Catalog, grants: tuple[Grant, ...], owner: str | None = None) -> frozenset[Key]:
-    """The roles an object with exact privileges needs: its owner and grantees, and every role the spec declares,
-    which its REVOKE ALL names (render.acl); REVOKE from a role that does not exist yet fails."""
-    return _grant_deps(grants, owner) | frozenset(("role", r) for r in catalog.roles)
+def _acl_deps(catalog: Catalog) -> frozenset[Key]:
+    """The roles an object with exact privileges needs: every role the spec declares, which its REVOKE ALL names
+    (render.acl; REVOKE from a role that does not exist yet fails). Its owner and grantees are among them (check
+    refuses any other, but PUBLIC and the bootstrap superuser, which exist before the output runs)."""
+    return frozenset(("role", r) for r in catalog.roles)
 
 
 def _type_deps(catalog: Catalog, *texts: str) -> frozenset[Key]:
@@ -223,7 +224,7 @@ def _expr_deps(catalog: Catalog, *texts: str | None) -> frozenset[Key]:
 
 def _function_item(catalog: Catalog, function: Function, module: int) -> Item:
     name = qname(function.name)
-    deps = _schema_dep(name) | _acl_deps(catalog, function.grants, function.owner)
+    deps = _schema_dep(name) | _acl_deps(catalog)
     deps |= _expr_deps(catalog, *(a.default for a in function.args))  # resolved at CREATE time
     deps |= _type_deps(catalog, function.returns, *(a.type for a in function.args))
     if function.language == "sql":  # resolved at CREATE time; PL/pgSQL bodies only when they run
@@ -239,7 +240,7 @@ def _function_item(catalog: Catalog, function: Function, module: int) -> Item:
 def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
     name = qname(table.name)
     tkey: Key = ("table", str(name))
-    deps = set(_schema_dep(name) | _acl_deps(catalog, table.grants, table.owner))
+    deps = set(_schema_dep(name) | _acl_deps(catalog))
     for con in catalog.constraints(table):
         if con.kind == "foreign key" and con.ref_text:
             target = parse_reference(con.ref_text)[0]
@@ -301,7 +302,7 @@ def _partition_item(catalog: Catalog, entry: PartitionEntry, module: int) -> Ite
     p = entry.partition
     parent: Key = ("table", str(entry.parent)) if entry.parent == qname(entry.table.name) \
         else ("partition", str(entry.parent))
-    deps = {parent} | _schema_dep(entry.name) | _acl_deps(catalog, p.grants, p.owner) | \
+    deps = {parent} | _schema_dep(entry.name) | _acl_deps(catalog) | \
         _partition_key_deps(catalog, p.partition_by)
     # a statement PostgreSQL refuses is most often refused for its bounds (an overlap): the judge points there
     return Item("partition", ("partition", str(entry.name)), entry, module, p.loc("values"), entry.table,
@@ -350,8 +351,7 @@ def _view_item(catalog: Catalog, view: View | MaterializedView, module: int, kin
     """A view or (kind `matview`) a materialized view: after what its query reads."""
     name = qname(view.name)
     refs = sqlparse.references(sqlparse.parse_query(view.query))
-    deps = set(_schema_dep(name) | _acl_deps(catalog, view.grants, getattr(view, "owner", None)) |
-               _ref_deps(catalog, refs))
+    deps = set(_schema_dep(name) | _acl_deps(catalog) | _ref_deps(catalog, refs))
     deps.discard((kind, str(name)))
     return Item(kind, (kind, str(name)), view, module, view.pos, deps=frozenset(deps))
 
