@@ -117,6 +117,12 @@ USES: dict[str, Any] = {
                     "partitions": {"p_keyed": {"values": "from (0) to (10)",
                                                "partition_by": "range ((public.later_fn(n)))",
                                                "partitions": {"p_keyed_a": {"values": "from (0) to (100)"}}}}},
+        "t_indexed": {"columns": {"n": "integer"}, "indexes": {
+            "i_expression": ["(public.later_fn(n))"],
+            "i_partial": {"columns": ["n"], "where": "public.later_fn(n) > 0"},
+            "i_gist": {"columns": ["n"], "method": "gist"}}},  # gist has no integer operator class but btree_gist's
+        "t_triggered": {"columns": {"n": "integer"}, "triggers": {
+            "t_overloaded": {"timing": "before", "events": ["insert"], "function": "later_overloaded()"}}},
         "t_pol": {"columns": {"n": "integer"}, "rls": "enabled", "policies": {
             "p_using": {"command": "select", "roles": ["writer"], "using": "public.later_fn(n) > 0"},
             "p_check": {"command": "insert", "roles": ["writer"], "with_check": "public.later_fn(n) > 0"}}},
@@ -142,6 +148,10 @@ LATER: dict[str, Any] = {
                         "volatility": "immutable", "body": "SELECT r"},
         "later_trg": {"returns": "trigger", "body": "BEGIN RETURN NEW; END"},
         "later_s.other_fn": {"returns": "integer", "language": "sql", "body": "SELECT 1"},
+        # a trigger names the overload without arguments
+        "later_overloaded()": {"returns": "trigger", "body": "BEGIN RETURN NEW; END"},
+        "later_overloaded(integer)": {"args": {"x": "integer"}, "returns": "integer", "language": "sql",
+                                      "body": "SELECT x"},
     },
 }
 
@@ -161,6 +171,10 @@ def single_edges(tmp_path_factory: pytest.TempPathFactory) -> Build:
     ("CREATE TABLE public.t_excl_expr", "CREATE FUNCTION public.later_range"),
     ("CREATE TABLE public.t_excl_ext", "CREATE EXTENSION IF NOT EXISTS btree_gist"),  # `=` under gist
     # seed rows fire the table's triggers and go into its partitions; a row referencing a seeded row follows it
+    ("CREATE INDEX i_expression", "CREATE FUNCTION public.later_fn"),
+    ("CREATE INDEX i_partial", "CREATE FUNCTION public.later_fn"),
+    ("CREATE INDEX i_gist", "CREATE EXTENSION IF NOT EXISTS btree_gist"),
+    ("CREATE TRIGGER t_overloaded", "CREATE FUNCTION public.later_overloaded()"),
     ("INSERT INTO public.t_trig_seeded", "CREATE TRIGGER stamp"),
     ("INSERT INTO public.t_child_seeded", "INSERT INTO public.t_trig_seeded"),
     ("INSERT INTO public.t_part_seeded", "CREATE TABLE later_s.p_low PARTITION OF"),
@@ -197,8 +211,8 @@ def test_each_item_points_at_its_place_in_the_spec(single_edges: Build) -> None:
         lines = Path(item.pos.file).read_text(encoding="utf-8").splitlines()
         name = key.get(item.kind, item.key[1].split("(")[0].rsplit(".", 1)[-1])
         # the name is on the line of the position (`name: {}`) or on the line above (a block under it)
-        assert any(re.match(rf"\s*(- )?([\w.]*\.)?{name}:", line) for line in lines[item.pos.line - 2:item.pos.line]), \
-            (item.key, item.pos)
+        declared = re.compile(rf"\s*(- )?'?([\w.]*\.)?{name}(\([\w, ]*\))?'?:")  # `name:`, `'f(integer)':`
+        assert any(declared.match(line) for line in lines[item.pos.line - 2:item.pos.line]), (item.key, item.pos)
 
 
 # -- roles declared after what names them ---------------------------------------------------------------------------
@@ -290,3 +304,12 @@ def test_default_privileges_wait_for_each_thing_they_need(tmp_path_factory: pyte
              "default_privileges": [{"for_role": "maker", "schema": "later_s", "tables": {"reader": ["select"]}}]}
     text = sql_of(built(tmp_path_factory, first, {"module": "Later", **later}).files, "schema.sql")
     assert text.index(need) < text.index("ALTER DEFAULT PRIVILEGES FOR ROLE maker IN SCHEMA later_s")
+
+
+def test_what_needs_nothing_later_stays_in_its_module(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Placement: an item goes to the module declaring it unless something it needs comes later; a btree index with
+    the built-in operator classes needs no extension."""
+    first = {"module": "Plain", "tables": {"t": {"columns": {"n": "integer"}, "indexes": {"i_plain": ["n"]}}}}
+    text = sql_of(built(tmp_path_factory, first, {"module": "Later", "extensions": {"btree_gist": {}}}).files,
+                  "schema.sql")
+    assert text.index("CREATE INDEX i_plain") < text.index("CREATE EXTENSION IF NOT EXISTS btree_gist")
