@@ -123,11 +123,21 @@ USES: dict[str, Any] = {
             "i_gist": {"columns": ["n"], "method": "gist"}}},  # gist has no integer operator class but btree_gist's
         "t_triggered": {"columns": {"n": "integer"}, "triggers": {
             "t_overloaded": {"timing": "before", "events": ["insert"], "function": "later_overloaded()"}}},
+        "t_part_key": {"columns": {"n": {"type": "integer", "not_null": True}},
+                       "partition_by": "range ((public.later_fn(n)))"},
+        # a table that waits for a function, with its policies (RLS on and off)
+        "t_pol_late": {"columns": {"n": "integer"}, "checks": {"n_ok": "public.later_fn(n) > 0"}, "rls": "enabled",
+                       "policies": {"p_late": {"command": "select", "roles": ["writer"], "using": "true"}}},
+        "t_pol_off": {"columns": {"n": "integer"}, "checks": {"n_ok": "public.later_fn(n) > 0"},
+                      "policies": {"p_off": {"command": "select", "roles": ["writer"], "using": "true"}}},
         "t_pol": {"columns": {"n": "integer"}, "rls": "enabled", "policies": {
             "p_using": {"command": "select", "roles": ["writer"], "using": "public.later_fn(n) > 0"},
             "p_check": {"command": "insert", "roles": ["writer"], "with_check": "public.later_fn(n) > 0"}}},
     },
+    "functions": {"f_returns": {"returns": "later_mood", "body": "BEGIN RETURN 'ok'; END"},
+                  "f_takes": {"args": {"m": "later_mood"}, "returns": "integer", "body": "BEGIN RETURN 1; END"}},
     "views": {"v_seq": {"query": "SELECT last_value FROM public.later_seq"},
+              "v_relation": {"query": "SELECT id FROM later_s.other_t"},
               "v_qualified": {"query": "SELECT later_s.other_fn() AS x"},
               "v_type": {"query": "SELECT NULL::later_mood AS m"},
               "v_extension": {"query": "SELECT public.similarity('a', 'b') AS s"}},
@@ -140,7 +150,7 @@ LATER: dict[str, Any] = {
     "extensions": {"btree_gist": {}, "pg_trgm": {}},
     "types": {"later_mood": {"enum": ["ok"]}},
     "sequences": {"later_seq": {}},
-    "tables": {"later_t": {"columns": {"id": "integer"}}},
+    "tables": {"later_t": {"columns": {"id": "integer"}}, "later_s.other_t": {"columns": {"id": "integer"}}},
     "functions": {
         "later_fn": {"args": {"x": "integer"}, "returns": "integer", "language": "sql", "volatility": "immutable",
                      "body": "SELECT x * 2"},
@@ -175,6 +185,12 @@ def single_edges(tmp_path_factory: pytest.TempPathFactory) -> Build:
     ("CREATE INDEX i_partial", "CREATE FUNCTION public.later_fn"),
     ("CREATE INDEX i_gist", "CREATE EXTENSION IF NOT EXISTS btree_gist"),
     ("CREATE TRIGGER t_overloaded", "CREATE FUNCTION public.later_overloaded()"),
+    ("CREATE TABLE public.t_part_key", "CREATE FUNCTION public.later_fn"),
+    ("CREATE POLICY p_late", "CREATE TABLE public.t_pol_late"),
+    ("CREATE POLICY p_off", "CREATE TABLE public.t_pol_off"),
+    ("CREATE FUNCTION public.f_returns", "CREATE TYPE public.later_mood"),
+    ("CREATE FUNCTION public.f_takes", "CREATE TYPE public.later_mood"),
+    ("CREATE VIEW public.v_relation", "CREATE TABLE later_s.other_t"),
     ("INSERT INTO public.t_trig_seeded", "CREATE TRIGGER stamp"),
     ("INSERT INTO public.t_child_seeded", "INSERT INTO public.t_trig_seeded"),
     ("INSERT INTO public.t_part_seeded", "CREATE TABLE later_s.p_low PARTITION OF"),
@@ -313,3 +329,15 @@ def test_what_needs_nothing_later_stays_in_its_module(tmp_path_factory: pytest.T
     text = sql_of(built(tmp_path_factory, first, {"module": "Later", "extensions": {"btree_gist": {}}}).files,
                   "schema.sql")
     assert text.index("CREATE INDEX i_plain") < text.index("CREATE EXTENSION IF NOT EXISTS btree_gist")
+
+
+# An exclusion constraint waits for every extension (its operator classes may be one's): with none declared later,
+# what decides is the function its predicate or an expression element calls.
+@pytest.mark.parametrize("exclude", [{"elements": {"r": "&&"}, "where": "public.later_fn(1) > 0"},
+                                     {"elements": {"(public.later_range(r))": "&&"}}])
+def test_an_exclusion_constraint_waits_for_the_functions_it_calls(tmp_path_factory: pytest.TempPathFactory,
+                                                                   exclude: dict[str, Any]) -> None:
+    first = {"module": "Excludes", "tables": {"t": {"columns": {"r": "int4range"}, "excludes": {"apart": exclude}}}}
+    later = {"module": "Later", "functions": {name: LATER["functions"][name] for name in ("later_fn", "later_range")}}
+    text = sql_of(built(tmp_path_factory, first, later).files, "schema.sql")
+    assert text.index("CREATE FUNCTION public.later_") < text.index("CREATE TABLE public.t")
