@@ -138,6 +138,7 @@ USES: dict[str, Any] = {
                   "f_takes": {"args": {"m": "later_mood"}, "returns": "integer", "body": "BEGIN RETURN 1; END"}},
     "views": {"v_seq": {"query": "SELECT last_value FROM public.later_seq"},
               "v_relation": {"query": "SELECT id FROM later_s.other_t"},
+              "v_partition": {"query": "SELECT n FROM later_s.p_low"},
               "v_qualified": {"query": "SELECT later_s.other_fn() AS x"},
               "v_type": {"query": "SELECT NULL::later_mood AS m"},
               "v_extension": {"query": "SELECT public.similarity('a', 'b') AS s"}},
@@ -191,6 +192,7 @@ def single_edges(tmp_path_factory: pytest.TempPathFactory) -> Build:
     ("CREATE FUNCTION public.f_returns", "CREATE TYPE public.later_mood"),
     ("CREATE FUNCTION public.f_takes", "CREATE TYPE public.later_mood"),
     ("CREATE VIEW public.v_relation", "CREATE TABLE later_s.other_t"),
+    ("CREATE VIEW public.v_partition", "CREATE TABLE later_s.p_low PARTITION OF"),  # a partition read directly
     ("INSERT INTO public.t_trig_seeded", "CREATE TRIGGER stamp"),
     ("INSERT INTO public.t_child_seeded", "INSERT INTO public.t_trig_seeded"),
     ("INSERT INTO public.t_part_seeded", "CREATE TABLE later_s.p_low PARTITION OF"),
@@ -341,3 +343,11 @@ def test_an_exclusion_constraint_waits_for_the_functions_it_calls(tmp_path_facto
     later = {"module": "Later", "functions": {name: LATER["functions"][name] for name in ("later_fn", "later_range")}}
     text = sql_of(built(tmp_path_factory, first, later).files, "schema.sql")
     assert text.index("CREATE FUNCTION public.later_") < text.index("CREATE TABLE public.t")
+
+
+@pytest.mark.parametrize("cast", ["NULL::later_mood", "NULL::public.later_mood"])
+def test_a_view_waits_for_the_type_it_casts_to(tmp_path_factory: pytest.TempPathFactory, cast: str) -> None:
+    first = {"module": "Casts", "views": {"v": {"query": f"SELECT {cast} AS m"}}}
+    later = {"module": "Later", "types": {"later_mood": {"enum": ["ok"]}}}
+    text = sql_of(built(tmp_path_factory, first, later).files, "schema.sql")
+    assert text.index("CREATE TYPE public.later_mood") < text.index("CREATE VIEW public.v")
