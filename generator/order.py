@@ -373,48 +373,52 @@ def order(catalog: Catalog) -> list[Placed]:
     """
     items = build_items(catalog)
     by_key = {item.key: item for item in items}
-    waiting = {item.key: {d for d in item.deps if d in by_key} for item in items}
-    dependents: dict[Key, list[Key]] = {}
-    for key, deps in waiting.items():
+    # by position, not key: a spec check refuses may hold two items of one key, and the judge still orders it
+    waiting = [{d for d in item.deps if d in by_key} for item in items]
+    dependents: dict[Key, list[int]] = {}
+    for i, deps in enumerate(waiting):
         for dep in deps:
-            dependents.setdefault(dep, []).append(key)
+            dependents.setdefault(dep, []).append(i)
     out: list[Placed] = []
-    placed: set[Key] = set()
+    placed: set[int] = set()
     emitted_tables: dict[str, int] = {}  # table key -> emission number
     ready: list[tuple[Any, ...]] = []
 
-    def push(item: Item) -> None:
+    def push(i: int) -> None:
         # Children (indexes, triggers, RLS, policies, seed rows) of a table already emitted go first, grouped by
         # that table and in its emission order, so each table reads as one block; everything else by sort key.
+        item = items[i]
         owner = ("table", str(qname(item.table.name))) if item.table is not None else None
         if owner is not None and owner[1] in emitted_tables:
             key: tuple[Any, ...] = (0, emitted_tables[owner[1]], *item.sort_key[2:])
         else:
             key = (1, *item.sort_key)
-        heapq.heappush(ready, (key, item.key))
+        heapq.heappush(ready, (key, item.key, i))
 
-    declared_in: dict[int, list[Item]] = {}  # grouped once: one pass over the items, not one per module
-    for item in items:
-        declared_in.setdefault(item.module, []).append(item)
+    declared_in: dict[int, list[int]] = {}  # grouped once: one pass over the items, not one per module
+    for i, item in enumerate(items):
+        declared_in.setdefault(item.module, []).append(i)
     for module in range(len(catalog.schema.modules)):
-        for item in declared_in.get(module, []):
-            if not waiting[item.key]:
-                push(item)
+        for i in declared_in.get(module, []):
+            if not waiting[i]:
+                push(i)
         while ready:
-            _, key = heapq.heappop(ready)
-            placed.add(key)
-            out.append(Placed(by_key[key], module))
+            *_, i = heapq.heappop(ready)
+            placed.add(i)
+            key = items[i].key
+            out.append(Placed(items[i], module))
             if key[0] == "table":
                 emitted_tables[key[1]] = len(emitted_tables)
             for dependent in dependents.get(key, []):
                 waiting[dependent].discard(key)
-                if not waiting[dependent] and by_key[dependent].module <= module:
-                    push(by_key[dependent])
+                if not waiting[dependent] and dependent not in placed and items[dependent].module <= module:
+                    push(dependent)
     if len(out) != len(items):
         errors = Collector()
-        for key, deps in sorted(waiting.items()):
-            if key not in placed:
-                names = ", ".join(f"{k} {n}" for k, n in sorted(deps))
-                errors.error(by_key[key].pos, f"dependency cycle: {key[0]} {key[1]} waits for {names}")
+        for i in sorted(range(len(items)), key=lambda i: items[i].key):
+            if i not in placed:
+                key = items[i].key
+                names = ", ".join(f"{k} {n}" for k, n in sorted(waiting[i]))
+                errors.error(items[i].pos, f"dependency cycle: {key[0]} {key[1]} waits for {names}")
         errors.raise_if_any()
     return out
