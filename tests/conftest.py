@@ -8,6 +8,7 @@ test summary.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -180,3 +181,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.live)
         if "venv" in fixtures:
             item.add_marker(pytest.mark.xdist_group("installed"))
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        quickest_files_first(items)
+
+
+def quickest_files_first(items: list[pytest.Item]) -> None:
+    """Under mutmut: the test files in order of their tests' total time (from its stats run), each file's tests in
+    their own order. mutmut hands a mutant's tests over as a set (in no order) and stops at the first failure, so a
+    killed mutant costs what ran before the failing test; the tests and what `killed` means are unchanged."""
+    stats = ROOT / "mutmut-stats.json"  # mutmut runs the tests in its mutants/ copy, where it keeps its stats
+    durations: dict[str, float] = json.loads(stats.read_text(encoding="utf-8"))["duration_by_test"] \
+        if stats.exists() else {}
+    cost: dict[str, float] = {}
+    for item in items:
+        cost[item.location[0]] = cost.get(item.location[0], 0.0) + durations.get(item.nodeid, 1.0)
+    items.sort(key=lambda item: (cost[item.location[0]], item.location[0]))  # stable: keeps each file's order

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from generator import cli
 
 
 def write_spec(root: Path, modules: dict[str, dict[str, Any]]) -> Path:
@@ -15,6 +21,23 @@ def write_spec(root: Path, modules: dict[str, dict[str, Any]]) -> Path:
     for name, module in modules.items():
         (spec / name).write_text(yaml.safe_dump(module, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return spec
+
+
+def run_in_process(cwd: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """`python -m generator ARGS` in `cwd`, run in this process: under mutmut (MUTANT_UNDER_TEST set) a subprocess
+    would import the unmutated package, so a command's test could not kill a mutant."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = cli.main(args)
+            except SystemExit as done:  # argparse's --help and usage errors
+                code = done.code if isinstance(done.code, int) else 2
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
 
 
 def sql_of(files: list[Any], name: str) -> str:

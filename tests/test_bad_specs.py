@@ -7,8 +7,6 @@ in its message. Cases run with the case directory as working directory, so diagn
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import shutil
@@ -18,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from specs import run_in_process
 
 from generator import cli
 
@@ -47,23 +46,11 @@ def expected_diagnostics(case: Path) -> list[tuple[str, str]]:
 def run_check(case: Path, out: Path) -> subprocess.CompletedProcess[str]:
     args = ["check", "--spec", str(case / "spec"), "--out", str(out)]
     if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
-        return _run_in_process(case, args)
+        return run_in_process(case, args)
     # PYTHONPATH: the case directory is the working directory, yet `generator` must be this checkout's.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=case, env=env, capture_output=True,
                           text=True, check=False)
-
-
-def _run_in_process(case: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    before = Path.cwd()
-    os.chdir(case)
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = cli.main(args)
-    finally:
-        os.chdir(before)
-    return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
 
 
 @pytest.mark.parametrize("case", case_dirs(), ids=lambda p: p.name)

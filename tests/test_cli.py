@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 from conftest import OUTPUT, ROOT, SPEC
-from specs import write_spec
+from specs import run_in_process, write_spec
 
 from generator.editorschema import PACKAGED_SCHEMA as SCHEMA_FILE
 from generator.jsonschema import json_schema_text
@@ -20,6 +21,8 @@ from generator.pipeline import build
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
+        return run_in_process(cwd, list(args))
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
                           check=False)
 

@@ -8,6 +8,7 @@ spec's text as in spec/, the database's as PostgreSQL prints it), not copied fro
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import OUTPUT, ROOT, SPEC, record
-from specs import sql_of, write_spec
+from specs import run_in_process, sql_of, write_spec
 
 from generator import cli, introspect, live
 from generator.check import check
@@ -38,6 +39,8 @@ def drift(dsn: str, catalog: Catalog, *, include_platform: bool = True) -> list[
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
+    if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
+        return run_in_process(ROOT, list(args))
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=ROOT, capture_output=True, text=True,
                           check=False)
 

@@ -9,6 +9,7 @@ empty database, run `lint --db`, apply the fix and run it again.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import psycopg
 import pytest
 from conftest import OUTPUT, ROOT, SEED_DOC, SPEC, record
 from seed_doc import schema_sql_blocks
-from specs import write_spec
+from specs import run_in_process, write_spec
 
 from generator import cli, live
 from generator.check import check
@@ -325,6 +326,14 @@ def mine(using: str = "owner = (SELECT auth.uid())", **extra: Any) -> dict[str, 
                                   policies={"mine": policy(using)}, **extra)}}
 
 
+def composite_key(indexes: dict[str, Any]) -> dict[str, Any]:
+    """A child whose two-column foreign key (a, b) has the given indexes."""
+    return {"tables": {"parent": table(PAIR, unique={"parent_a_b_key": ["a", "b"]}),
+                       "child": table(PAIR, foreign_keys={"child_ab_fkey": {
+                           "columns": ["a", "b"], "references": "parent(a, b)", "on_delete": "cascade"}},
+                           indexes=indexes)}}
+
+
 BOUNDARIES = [
     # "no index whose leading columns are its columns"
     Boundary("unindexed_foreign_keys", "fk-column-second-in-its-index", child({"i": ["a", "parent_id"]}), True),
@@ -335,6 +344,20 @@ BOUNDARIES = [
     Boundary("unindexed_foreign_keys", "partial-index-keeping-every-referencing-row",
              child({"i": {"columns": ["parent_id"], "where": "parent_id IS NOT NULL"}}), False),
     Boundary("unindexed_foreign_keys", "gin-index", child({"i": {"columns": ["parent_id"], "method": "gin"}}), True),
+    # a hash index finds the rows equal to one key value (PostgreSQL's hash indexes handle only `=`), which is the
+    # lookup of a one-column key; a partial index keeps every referencing row when it only drops NULL keys
+    Boundary("unindexed_foreign_keys", "hash-index",
+             child({"i": {"columns": ["parent_id"], "method": "hash"}}), False),
+    Boundary("unindexed_foreign_keys", "hash-index-on-another-column",
+             child({"i": {"columns": ["a"], "method": "hash"}}), True),
+    Boundary("unindexed_foreign_keys", "partial-index-dropping-rows-null-elsewhere",
+             child({"i": {"columns": ["parent_id"], "where": "a IS NOT NULL"}}), True),
+    Boundary("unindexed_foreign_keys", "composite-key-hash-index-on-its-first-column",
+             composite_key({"i": {"columns": ["a"], "method": "hash"}}), True),
+    Boundary("unindexed_foreign_keys", "composite-key-partial-index-without-null-keys",
+             composite_key({"i": {"columns": ["a", "b"], "where": "a IS NOT NULL AND b IS NOT NULL"}}), False),
+    Boundary("unindexed_foreign_keys", "composite-key-partial-index-on-another-condition-too",
+             composite_key({"i": {"columns": ["a", "b"], "where": "a IS NOT NULL AND id IS NOT NULL"}}), True),
     Boundary("unindexed_foreign_keys", "composite-key-indexed-in-other-order",
              {"tables": {"parent": table(PAIR, unique={"parent_a_b_key": ["a", "b"]}),
                          "child": table(PAIR, foreign_keys={"child_ab_fkey": {
@@ -357,6 +380,20 @@ BOUNDARIES = [
     Boundary("duplicate_index", "gin-beside-btree",
              {"tables": {"t": table({"tags": "text[]"}, indexes={"i_gin": {"columns": ["tags"], "method": "gin"},
                                                                  "i_btree": ["tags"]})}}, False),
+    # keys compare as PostgreSQL reads them: DESC sorts NULLS FIRST unless told otherwise, a collation makes another
+    # index
+    Boundary("duplicate_index", "desc-and-its-default-nulls-first",
+             {"tables": {"t": table(PAIR, indexes={"i_a": ["a DESC"], "i_ab": ["a DESC NULLS FIRST", "b"]})}}, True),
+    Boundary("duplicate_index", "desc-before-asc",
+             {"tables": {"t": table(PAIR, indexes={"i_a": ["a DESC"], "i_ab": ["a", "b"]})}}, False),
+    Boundary("duplicate_index", "desc-and-nulls-last",
+             {"tables": {"t": table(PAIR, indexes={"i_a": ["a DESC"], "i_ab": ["a DESC NULLS LAST", "b"]})}}, False),
+    Boundary("duplicate_index", "the-same-collation",
+             {"tables": {"t": table({"code": "text"}, indexes={"i_c": ['code COLLATE "C"'],
+                                                               "i_ci": ['code COLLATE "C"', "id"]})}}, True),
+    Boundary("duplicate_index", "another-collation",
+             {"tables": {"t": table({"code": "text"}, indexes={"i_c": ["code"], "i_ci": ['code COLLATE "C"', "id"]})}},
+             False),
     Boundary("duplicate_index", "index-on-the-primary-key", {"tables": {"t": table(indexes={"i_id": ["id"]})}}, True),
     # "calling auth.uid(), current_setting() or a STABLE function with no column argument once per row"
     Boundary("auth_rls_initplan", "in-with-check-only",
@@ -520,6 +557,10 @@ BOUNDARIES = [
     Boundary("duplicate_index", "another-operator-class",
              {"tables": {"t": table({"a": {"type": "text", "unique": True}},
                                     indexes={"i": ["a text_pattern_ops"]})}}, False),
+    Boundary("unindexed_policy_column", "hash-index", mine(indexes={"i": {"columns": ["owner"], "method": "hash"}}),
+             False),
+    Boundary("unindexed_policy_column", "column-named-with-its-table", mine("t.owner = (SELECT auth.uid())"), True),
+    Boundary("unindexed_policy_column", "compared-with-another-column", mine("owner = id"), False),
     Boundary("unindexed_policy_column", "user-id-on-the-left", mine("(SELECT auth.uid()) = owner"), True),
     Boundary("unindexed_policy_column", "column-of-a-sub-query",
              mine("id IN (SELECT u.id FROM auth.users u WHERE u.id = (SELECT auth.uid()))"), False),
@@ -648,6 +689,8 @@ LINE = re.compile(r"(?P<where>\S+): (?P<rule>[a-z_]+) (?P<severity>error|warning
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
+        return run_in_process(cwd, list(args))
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
                           check=False, env={"PYTHONPATH": str(ROOT)})
 

@@ -388,6 +388,7 @@ def test_plan_from_an_older_spec_detaches_and_attaches(tmp_path: Path) -> None:
 
 
 # -- what only PostgreSQL sees: refused by the judge of generate, at the partition ----------------------------------
+@pytest.mark.live  # the judge of `generate` starts a PostgreSQL server (as every test of test_judge.py, marked alike)
 def test_overlapping_bounds_the_offline_checks_cannot_order_are_refused_by_the_judge(tmp_path: Path) -> None:
     from test_bad_specs import DIAGNOSTIC
     from test_judge import project, run

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from conftest import OUTPUT, ROOT, SPEC, record
 from evolution import BASE, ROWS
-from specs import sql_of, write_spec
+from specs import run_in_process, sql_of, write_spec
 
 from generator import live, sqlparse
 from generator.check import check
@@ -29,6 +29,8 @@ NOTES_APP = ROOT / "examples" / "notes-app"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
+        return run_in_process(cwd, list(args))
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
                           check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 from conftest import ROOT
+from specs import run_in_process
 
 from generator.pipeline import Build
 from generator.readme import refresh
@@ -24,6 +26,8 @@ def _block(after: str, lang: str) -> str:
 def _pgspec(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """`pgspec ARGS` as the README shows it, run from the sources (the installed command is tested in
     test_install.py)."""
+    if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
+        return run_in_process(cwd, list(args))
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
                           check=False, env={"PYTHONPATH": str(ROOT)})
 
