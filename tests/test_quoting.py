@@ -66,6 +66,7 @@ def _parsed_values(sql: str) -> dict[str, Any]:
 @given(value=TEXT, comment=TEXT.filter(bool), default=TEXT, policy=NAME)
 @example(value="'; DROP TABLE t; --", comment="$$", default="\\", policy='a "quoted" name')
 @example(value="\n\t", comment="it's", default="$function$", policy="select")
+@example(value="", comment="0", default="", policy="_\n")  # a name ending in a newline (pglast left it bare)
 def test_text_round_trips_through_pglast(tmp_path_factory: Any, value: str, comment: str, default: str,
                                          policy: str) -> None:
     spec = _spec(tmp_path_factory.mktemp("q"), value, comment, default, policy)
