@@ -220,7 +220,8 @@ class Canon:
             columns = self._known(self.columns(table))
             shared = self._remembered(("expression of a row", text, columns, cast_to),
                                       lambda: self._expression(text, table, cast_to, refname=_STAND_IN))
-            # The printer spells a qualifier as ident does (pglast's maybe_double_quote_name, both).
+            # The qualifier spelt by ident on both sides of a comparison (the printer quotes as ident does, but
+            # for a name ending in a newline, which ident quotes and pglast's printer leaves bare).
             return shared.replace(ident(_STAND_IN), ident(table.name))
         return self._remembered(("expression", text, table, cast_to), lambda: self._expression(text, table, cast_to))
 

@@ -772,7 +772,7 @@ _MODIFIER = re.compile(r"\(\s*\d|\binterval\s+(year|month|day|hour|minute|second
       on="the function", spec_only=True)
 def function_type_modifier_discarded(ctx: Context) -> Iterator[Hit]:
     for name, function in ctx.functions:
-        typed = [(f"argument {a.name or '(unnamed)'}", a.type, a.loc("type")) for a in function.args]
+        typed = [(f"argument {a.name}", a.type, a.loc("type")) for a in function.args]
         typed.append(("result", function.returns, function.loc("returns")))
         for what, text, pos in typed:
             if _MODIFIER.search(text):

