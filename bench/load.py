@@ -17,8 +17,10 @@ role (README, "RLS design"; the seed's staff act as authenticated), + the JWT cl
 the owner with the access predicate written out (the no-RLS limit). Staff queries carry their own filter, so
 their two RLS forms are one. Inserts run as the real role through every trigger, and with the table's user
 triggers disabled. The forms of a query are interleaved round by round, each timed run after an untimed one
-(warm); median and p95 of wall time per statement (planning included, no prepared statements). Ratios compare
-within this run only. EXPLAIN (ANALYZE, BUFFERS) of every form is saved under bench/plans/.
+(warm); median and p95 of wall time per statement (planning included). Then the same statements again as
+server-side prepared statements (prepared once per connection, as PostgREST does by default), where the plan is
+cached. Ratios compare within this run only. EXPLAIN (ANALYZE, BUFFERS) of every form of the first pass is saved
+under bench/plans/.
 
 `make bench` runs the full scale and rewrites the `load` section of bench/RESULTS.md; `make bench-smoke` runs a
 small scale, prints the table and writes nothing (it fails on any error, never on a timing).
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import statistics
 import sys
@@ -36,7 +39,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -379,11 +382,32 @@ def staff_role(conn: psycopg.Connection[Any]) -> str:
     return "support_staff" if row and row[0] else "authenticated"
 
 
+PARAM = re.compile(r"%\((\w+)\)s")
+PREPARED: dict[tuple[int, str], tuple[str, list[str]]] = {}  # (connection, statement) -> (name, its parameters)
+
+
+def prepared(conn: psycopg.Connection[Any], sql: str) -> tuple[str, list[str]]:
+    """`sql` as a named prepared statement of the session (SQL PREPARE, once per connection), its parameters in
+    order. psycopg's own prepare=True does not fit: it deallocates every statement it prepared at each rollback,
+    and every timed run is rolled back."""
+    key = (id(conn), sql)
+    if key not in PREPARED:
+        names = list(dict.fromkeys(PARAM.findall(sql)))
+        name = f"bench_{len(PREPARED)}"
+        conn.execute(f"PREPARE {name} AS " + PARAM.sub(lambda m: f"${names.index(m[1]) + 1}", sql))
+        PREPARED[key] = (name, names)
+    return PREPARED[key]
+
+
 def run_once(conn: psycopg.Connection[Any], user: str | None, sql: str, params: dict[str, Any],
-             role: str = "authenticated") -> tuple[float, int]:
+             role: str = "authenticated", prepare: bool = False) -> tuple[float, int]:
+    if prepare:  # EXECUTE with the values inlined (a utility statement takes no bind parameters)
+        name, names = prepared(conn, sql)
+        cursor = psycopg.ClientCursor(conn)
+        sql = f"EXECUTE {name}(" + ", ".join(f"%({n})s" for n in names) + ")" if names else f"EXECUTE {name}"
     with as_user(conn, user, role):
         started = time.perf_counter()
-        rows = len(conn.execute(sql, params).fetchall())
+        rows = len((cursor if prepare else conn).execute(sql, params).fetchall())
         return (time.perf_counter() - started) * 1000, rows
 
 
@@ -396,6 +420,7 @@ class Form:
     params: dict[str, Any]
     disable: str | None = None  # a table whose user triggers are disabled while this form runs
     role: str = "authenticated"  # the database role `user` acts as
+    prepare: bool = False  # a server-side prepared statement, kept per connection (PostgREST's default)
 
 
 def measure(forms: list[Form], repeat: int, budget: float, warmup: int = 1) -> dict[str, Timing]:
@@ -410,8 +435,8 @@ def measure(forms: list[Form], repeat: int, budget: float, warmup: int = 1) -> d
     while rounds < warmup + repeat and (rounds < warmup + 5 or time.perf_counter() - started < budget):
         for form in forms:
             with triggers_disabled(form):
-                run_once(form.conn, form.user, form.sql, form.params, form.role)
-                ms, rows = run_once(form.conn, form.user, form.sql, form.params, form.role)
+                run_once(form.conn, form.user, form.sql, form.params, form.role, form.prepare)
+                ms, rows = run_once(form.conn, form.user, form.sql, form.params, form.role, form.prepare)
             if rounds >= warmup:
                 timings[form.name].samples.append(ms)
             timings[form.name].rows = rows
@@ -544,6 +569,10 @@ def main(argv: list[str]) -> int:
             seed.execute(SEED_PATCH)
             reads = run_reads(ours, seed, actors, args, plans, log)
             writes = run_inserts(ours, seed, actors, args, plans, log)
+            # The same statements again, prepared once per connection and executed (PostgREST's default, as
+            # db-prepared-statements): planning, most of RLS's fixed cost on a sub-millisecond query, is cached.
+            prepared = (run_reads(ours, seed, actors, args, None, log, prepare=True),
+                        run_inserts(ours, seed, actors, args, None, log, prepare=True))
     finally:
         for dsn in (ours_dsn, seed_dsn):
             live.drop_database(server, live.database_name(dsn))
@@ -551,9 +580,13 @@ def main(argv: list[str]) -> int:
            "sizes": asdict(sizes), "counts": counts, "load_seconds": loads, "actors": actors,
            "seed_error": seed_error, "minutes": (time.perf_counter() - run_started) / 60,
            "loadavg": [load_before, os.getloadavg()[0]],
-           "reads": {q.slug: {n: asdict(t) for n, t in timings.items()} for q, timings in reads},
-           "writes": {i.slug: {n: asdict(t) for n, t in timings.items()} for i, timings in writes}}
+           **as_raw(reads, writes), "prepared": as_raw(*prepared)}
     return report(raw, write=not args.no_write)
+
+
+def as_raw(reads: Reads, writes: Writes) -> dict[str, Any]:
+    return {"reads": {q.slug: {n: asdict(t) for n, t in timings.items()} for q, timings in reads},
+            "writes": {i.slug: {n: asdict(t) for n, t in timings.items()} for i, timings in writes}}
 
 
 def report(raw: dict[str, Any], write: bool, section: str = "load",
@@ -577,7 +610,8 @@ def role_of(conn: psycopg.Connection[Any]) -> dict[str, str]:
 
 
 def run_reads(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], actors: dict[str, Any],
-              args: argparse.Namespace, plans: Path | None, log: Callable[[str], None]) -> Reads:
+              args: argparse.Namespace, plans: Path | None, log: Callable[[str], None],
+              prepare: bool = False) -> Reads:
     results: Reads = []
     roles = {"ours": role_of(ours), "seed": role_of(seed)}
     for q in QUERIES:
@@ -590,6 +624,7 @@ def run_reads(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], acto
         forms.append(Form("seed_rls", seed, user, q.rls, actors, role=seed_role))
         if q.filtered:
             forms.append(Form("seed_filtered", seed, user, q.filtered, actors, role=seed_role))
+        forms = [replace(f, prepare=prepare) for f in forms]
         timings = measure(forms, args.repeat, args.budget)
         ours_rows = {timings[f.name].rows for f in forms if not f.name.startswith("seed")}
         if len(ours_rows) != 1:  # RLS must return what the access predicate written out returns
@@ -597,13 +632,15 @@ def run_reads(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], acto
                              f"{ {f.name: timings[f.name].rows for f in forms} }")
         for form in forms:
             explain(form, plans / f"{q.slug}.{form.name}.txt" if plans else None)
-        log(f"{q.slug}: " + ", ".join(f"{n} {t.median:.2f} ms ({t.rows} rows)" for n, t in timings.items()))
+        log(f"{q.slug}{' (prepared)' if prepare else ''}: "
+            + ", ".join(f"{n} {t.median:.2f} ms ({t.rows} rows)" for n, t in timings.items()))
         results.append((q, timings))
     return results
 
 
 def run_inserts(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], actors: dict[str, Any],
-                args: argparse.Namespace, plans: Path | None, log: Callable[[str], None]) -> Writes:
+                args: argparse.Namespace, plans: Path | None, log: Callable[[str], None],
+                prepare: bool = False) -> Writes:
     results: Writes = []
     roles = {"ours": role_of(ours), "seed": role_of(seed)}
     for ins in INSERTS:
@@ -612,20 +649,59 @@ def run_inserts(ours: psycopg.Connection[Any], seed: psycopg.Connection[Any], ac
         forms = [Form("triggers", ours, user, ins.sql, actors, role=ours_role),
                  Form("no_triggers", ours, user, ins.without_triggers, actors, disable=ins.table, role=ours_role),
                  Form("seed_triggers", seed, user, ins.sql, actors, role=seed_role)]
+        forms = [replace(f, prepare=prepare) for f in forms]
         timings = measure(forms, args.repeat, args.budget)
         for form in forms:
             explain(form, plans / f"{ins.slug}.{form.name}.txt" if plans else None)
-        log(f"{ins.slug}: " + ", ".join(f"{n} {t.median:.2f} ms" for n, t in timings.items()))
+        log(f"{ins.slug}{' (prepared)' if prepare else ''}: "
+            + ", ".join(f"{n} {t.median:.2f} ms" for n, t in timings.items()))
         results.append((ins, timings))
     return results
+
+
+def timings_of(part: dict[str, Any]) -> tuple[dict[str, dict[str, Timing]], dict[str, dict[str, Timing]]]:
+    """The reads and writes of one pass of raw numbers (load.json), as Timings."""
+    return tuple({slug: {form: Timing(**t) for form, t in forms.items()}  # type: ignore[return-value]
+                  for slug, forms in part[kind].items()} for kind in ("reads", "writes"))
+
+
+def cell(t: Timing | None) -> str:
+    return f"{ms(t.median)} (p95 {ms(t.p95)})" if t else "same"
+
+
+def tables(reads: dict[str, dict[str, Timing]], writes: dict[str, dict[str, Timing]]) -> list[str]:
+    """The reads table and the inserts table of one pass."""
+    lines = [
+        "| query | rows | RLS alone | filtered | no RLS | RLS alone / no RLS | filtered / no RLS | seed RLS alone "
+        "| seed filtered | ours / seed, RLS alone | ours / seed, filtered |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for q in QUERIES:
+        t = reads[q.slug]
+        filtered, seed_filtered = t.get("filtered"), t.get("seed_filtered")
+        rows = f"{t['rls'].rows}" + (f" (seed {t['seed_rls'].rows})" if t["seed_rls"].rows != t["rls"].rows else "")
+        lines.append(
+            f"| {q.label} | {rows} | {cell(t['rls'])} | {cell(filtered)} | {cell(t['owner'])} "
+            f"| {ratio(t['rls'].median, t['owner'].median)} "
+            f"| {ratio(filtered.median, t['owner'].median) if filtered else 'same'} "
+            f"| {cell(t['seed_rls'])} | {cell(seed_filtered)} | {ratio(t['rls'].median, t['seed_rls'].median)} "
+            f"| {ratio(filtered.median, seed_filtered.median) if filtered and seed_filtered else 'same'} |")
+    lines += ["", "| insert (as the user, rolled back) | all triggers | user triggers disabled | trigger overhead "
+                  "| seed, its triggers | ours / seed |", "|---|---|---|---|---|---|"]
+    for ins in INSERTS:
+        t = writes[ins.slug]
+        lines.append(f"| {ins.label} | {cell(t['triggers'])} | {cell(t['no_triggers'])} "
+                     f"| {ratio(t['triggers'].median, t['no_triggers'].median)} | {cell(t['seed_triggers'])} "
+                     f"| {ratio(t['triggers'].median, t['seed_triggers'].median)} |")
+    return lines
 
 
 def markdown(raw: dict[str, Any]) -> str:
     n = "{:,}".format
     sizes = raw["sizes"]
-    reads = {slug: {form: Timing(**t) for form, t in forms.items()} for slug, forms in raw["reads"].items()}
-    writes = {slug: {form: Timing(**t) for form, t in forms.items()} for slug, forms in raw["writes"].items()}
-    fewest = min(len(t.samples) for forms in (*reads.values(), *writes.values()) for t in forms.values())
+    passes = [timings_of(raw)] + ([timings_of(raw["prepared"])] if "prepared" in raw else [])
+    fewest = min(len(t.samples) for reads, writes in passes
+                 for forms in (*reads.values(), *writes.values()) for t in forms.values())
     lines = [
         "<!-- load:start -->",
         "## The generated schema under load (`make bench`)", "",
@@ -644,31 +720,15 @@ def markdown(raw: dict[str, Any]) -> str:
         "limit. Staff queries carry their own filter: one RLS form. **Seed** is SPEC-131's own SQL on the same "
         "data (patched: see below), same user, same statement. Below 1 in an ours / seed column: ours is faster.",
         "",
-        "| query | rows | RLS alone | filtered | no RLS | RLS alone / no RLS | filtered / no RLS | seed RLS alone "
-        "| seed filtered | ours / seed, RLS alone | ours / seed, filtered |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "**Each statement planned at every run** (a simple query, as psql or a pooler in transaction mode sends it):",
+        "",
+        *tables(*passes[0]),
     ]
-
-    def cell(t: Timing | None) -> str:
-        return f"{ms(t.median)} (p95 {ms(t.p95)})" if t else "same"
-
-    for q in QUERIES:
-        t = reads[q.slug]
-        filtered, seed_filtered = t.get("filtered"), t.get("seed_filtered")
-        rows = f"{t['rls'].rows}" + (f" (seed {t['seed_rls'].rows})" if t["seed_rls"].rows != t["rls"].rows else "")
-        lines.append(
-            f"| {q.label} | {rows} | {cell(t['rls'])} | {cell(filtered)} | {cell(t['owner'])} "
-            f"| {ratio(t['rls'].median, t['owner'].median)} "
-            f"| {ratio(filtered.median, t['owner'].median) if filtered else 'same'} "
-            f"| {cell(t['seed_rls'])} | {cell(seed_filtered)} | {ratio(t['rls'].median, t['seed_rls'].median)} "
-            f"| {ratio(filtered.median, seed_filtered.median) if filtered and seed_filtered else 'same'} |")
-    lines += ["", "| insert (as the user, rolled back) | all triggers | user triggers disabled | trigger overhead "
-                  "| seed, its triggers | ours / seed |", "|---|---|---|---|---|---|"]
-    for ins in INSERTS:
-        t = writes[ins.slug]
-        lines.append(f"| {ins.label} | {cell(t['triggers'])} | {cell(t['no_triggers'])} "
-                     f"| {ratio(t['triggers'].median, t['no_triggers'].median)} | {cell(t['seed_triggers'])} "
-                     f"| {ratio(t['triggers'].median, t['seed_triggers'].median)} |")
+    if len(passes) > 1:
+        lines += ["", "**Prepared statements** (the same statements on the same data, each prepared once per "
+                      "connection and executed again, as PostgREST does by default: the plan is cached, so "
+                      "planning, most of RLS's fixed cost on a sub-millisecond query, leaves both sides):", "",
+                  *tables(*passes[1])]
     lines += ["", f"Seed as written: a customer opening a ticket gets `{raw['seed_error']}`; patch: `{SEED_PATCH}` "
                   "(plus Supabase's default grants on its tables and sequence, which the seed relies on).",
               "<!-- load:end -->"]

@@ -14,6 +14,10 @@ module's survivors after adding tests) runs only the matching mutants, then rewr
 patterns touch, each counted over all of that module's mutants in mutants/ (the ones not run yet show as "not
 checked"); the rows of other modules in score.json (from earlier runs, possibly in another checkout) are kept.
 
+`bench/mutation.py --sample N PATTERN...` runs N mutants of each module the patterns match, drawn at random
+(seeded by the module's name), and reports the score with its margin (95 %): check and drift have ~4,000
+mutants each, hours on this machine.
+
 `make mutation-smoke` (under 3 minutes) runs only the mutants named by the patterns given on the command line
 (default: generator.access.x_resolve_path*, 44 mutants) and reports them, without touching the committed
 results. `bench/mutation.py --report PATTERN...` writes the results of earlier runs without running mutmut.
@@ -25,6 +29,8 @@ killed (mutmut's convention) and leaves out mutants no test reaches ("no tests")
 from __future__ import annotations
 
 import json
+import math
+import random
 import re
 import subprocess
 import sys
@@ -83,7 +89,8 @@ def markdown(table: dict[str, dict[str, int | float]], seconds: float) -> str:
              "| module | killed | survived | timeout | no tests | not run | score |", "|---|---|---|---|---|---|---|"]
     for module, c in table.items():
         lines.append(f"| {module} | {c.get('killed', 0)} | {c.get('survived', 0)} | {c.get('timeout', 0)} | "
-                     f"{c.get('no tests', 0)} | {c.get('not checked', 0)} | {c['score']} % |")
+                     f"{c.get('no tests', 0)} | {c.get('not checked', 0)} | {c['score']} %"
+                     + (f" (random sample, ± {c['margin']} at 95 %)" if "margin" in c else "") + " |")
     lines += ["", "Survivors: bench/mutation/survivors-MODULE.txt (each a diff); see the notes below the table.",
               "<!-- mutation:end -->"]
     return "\n".join(lines)
@@ -99,12 +106,36 @@ def write_survivors(found: dict[str, str]) -> None:
         (OUT / f"survivors-{module}.txt").write_text("\n".join(parts), encoding="utf-8")
 
 
+def sample(patterns: list[str], size: int) -> list[str]:
+    """`size` mutants of each module the patterns match, drawn at random (seeded by the module's name, so a rerun
+    draws the same ones) among those matched: the modules too large for a full run on this machine (check,
+    drift: 4,000 mutants each, hours) get a score estimated from a sample, with its margin."""
+    matched = statuses(patterns)
+    chosen: list[str] = []
+    for module in sorted({module_of(m) for m in matched}):
+        names = sorted(m for m in matched if module_of(m) == module)
+        chosen += sorted(random.Random(module).sample(names, min(size, len(names))))
+    return chosen
+
+
+def margin(score: float, run: int, population: int) -> float:
+    """Half the width of the 95 % confidence interval of a score measured on `run` mutants drawn at random among
+    `population` (normal approximation, finite-population correction), in points."""
+    p = score / 100
+    if run < 2 or population < 2:
+        return 0.0
+    return round(100 * 1.96 * math.sqrt(p * (1 - p) / run) * math.sqrt((population - run) / (population - 1)), 1)
+
+
 def main(argv: list[str]) -> int:
     smoke = argv[:1] == ["--smoke"]
     report_only = argv[:1] == ["--report"]  # write the results of earlier runs (e.g. one module at a time)
-    patterns = argv[1:] if smoke or report_only else argv
+    sampled = argv[:1] == ["--sample"]  # --sample N PATTERN...: N random mutants of each module
+    patterns = argv[2:] if sampled else argv[1:] if smoke or report_only else argv
     if not patterns:
         patterns = ["generator.access.x_resolve_path*"] if smoke else ["generator.*"]
+    if sampled:
+        patterns = sample(patterns, int(argv[1]))
     seconds = 0.0 if report_only else run_mutmut(patterns)
     found = statuses(patterns)
     table = summary(found)
@@ -115,6 +146,10 @@ def main(argv: list[str]) -> int:
     # every mutant of each module the patterns touch, so that a rerun of a few survivors keeps the module's row whole
     found = statuses([f"generator.{module}.*" for module in table])
     table = summary(found)
+    if sampled:  # the score of a sample is an estimate: its margin goes with it
+        for c in table.values():
+            run = int(c.get("killed", 0) + c.get("timeout", 0) + c.get("survived", 0))
+            c["margin"] = margin(float(c["score"]), run, run + int(c.get("not checked", 0)))
     OUT.mkdir(parents=True, exist_ok=True)
     score = OUT / "score.json"
     earlier = json.loads(score.read_text(encoding="utf-8")) if score.exists() else {}
