@@ -738,6 +738,20 @@ CASES: list[Case] = [
     Case("rename_policy", _rename_key("tables/projects/policies", "Owners see their projects", "owner_reads"),
          [(AS_ANN_COUNT, 2), ("SELECT count(*) FROM pg_policies WHERE policyname = 'owner_reads'", 1)],
          not_changes=frozenset({"DropPolicy"})),
+    # Renamed and rebuilt in the same plan (a change PostgreSQL cannot make in place): dropped by the old name,
+    # without a rename of what is dropped next.
+    Case("rename_index_rebuilt", _chain(
+        _rename_key("tables/projects/indexes", "idx_projects_owner", "projects_owner_idx"),
+        _set("tables/projects/indexes/projects_owner_idx/columns", ["owner_id", "title"])),
+         [("SELECT indexdef LIKE '%(owner_id, title)' FROM pg_indexes WHERE indexname = 'projects_owner_idx'", True),
+          ("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_projects_owner'", 0)],
+         changes=frozenset({"DropIndex", "CreateIndex"}), not_changes=frozenset({"Rename"})),
+    Case("rename_policy_rebuilt", _chain(
+        _rename_key("tables/projects/policies", "Owners see their projects", "owner_reads"),
+        _set("tables/projects/policies/owner_reads/command", "all")),
+         [(AS_ANN_COUNT, 2), ("SELECT cmd FROM pg_policies WHERE policyname = 'owner_reads'", "ALL"),
+          ("SELECT count(*) FROM pg_policies WHERE policyname = 'Owners see their projects'", 0)],
+         changes=frozenset({"DropPolicy", "CreatePolicy"}), not_changes=frozenset({"Rename"})),
     Case("rename_view", _rename_key("views", "v_projects", "project_list"),
          [("SELECT count(*) FROM public.project_list", 3)], not_changes=frozenset({"DropView"})),
     Case("rename_function", _chain(
@@ -802,7 +816,8 @@ CASES: list[Case] = [
         _set("tables/projects/primary_key", {"columns": ["id"], "name": "projects_key", "renamed_from": "projects_pkey",
                                              "deferrable": True})),
          [("SELECT conname || ' ' || condeferrable FROM pg_constraint WHERE contype = 'p' "
-           "AND conrelid = 'public.projects'::regclass", "projects_key true")]),
+           "AND conrelid = 'public.projects'::regclass", "projects_key true")],
+         changes=frozenset({"DropConstraint", "AddConstraint"}), not_changes=frozenset({"Rename"})),
     Case("trigger_arguments", _set("tables/projects/triggers/projects_touch/args", ["projects", "it's"]),
          [("SELECT tgnargs FROM pg_trigger WHERE tgname = 'projects_touch'", 2)],
          changes=frozenset({"DropTrigger", "CreateTrigger"})),

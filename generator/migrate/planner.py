@@ -268,7 +268,29 @@ class _Planner:
             handler(key, diffs)
         self.seeds()
         self.raw_registry()
+        self.drop_before_rename()
         return Plan(self.new, tuple(self.ordered()), tuple(self.notes), self.options.online, tuple(differences))
+
+    def drop_before_rename(self) -> None:
+        """A constraint, index or policy renamed and then dropped (its change needs a DROP and a CREATE: a key's
+        deferral, an index's keys, a policy's command) is dropped by its old name, without the rename: renaming
+        what is dropped next is a wasted statement (and a lock) a reviewer has to read."""
+        for r in list(self.renames):
+            for n, s in enumerate(self.steps):
+                c = s.change
+                if r.kind == "constraint" and isinstance(c, ch.DropConstraint) and c.table == r.table \
+                        and c.name == r.new:
+                    dropped: ch.Change = replace(c, name=r.old)
+                elif r.kind == "index" and isinstance(c, ch.DropIndex) and c.name == QName(r.schema, r.new):
+                    dropped = replace(c, name=QName(r.schema, r.old))
+                elif r.kind == "policy" and isinstance(c, ch.DropPolicy) and c.table == r.table and c.name == r.new:
+                    dropped = replace(c, name=r.old)
+                else:
+                    continue
+                self.steps[n] = replace(s, change=dropped)
+                self.steps = [t for t in self.steps if t.change is not r]
+                self.renames.remove(r)
+                break
 
     def needs_replacement(self, kind: str, key: Any, what: set[str]) -> bool:
         """Whether PostgreSQL cannot make this object's change in place (it is then dropped and created)."""
