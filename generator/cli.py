@@ -167,13 +167,14 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                         description="Read a live database's catalog and write a readable spec: one YAML file per "
                                     "schema (or per group of tables joined by foreign keys with --split), a "
                                     "platform module with the roles the schemas grant to, and the editor schema. "
-                                    "Every kind the spec language has is imported (schemas, roles, sequences, "
-                                    "functions, tables with columns, constraints, indexes, triggers, RLS, "
-                                    "policies, grants and comments, views). Seed rows (data) are not imported. "
+                                    "Every kind the spec language has is imported (schemas, roles, extensions, "
+                                    "types, sequences, functions, procedures, tables with columns, constraints, "
+                                    "indexes, partitions, triggers, RLS, policies, grants, default privileges "
+                                    "and comments, views, materialized views). Seed rows (data) are not imported. "
                                     "No access matrix is written (it states intent, to be proven against the "
                                     "policies): the spec declares no actors until you add them. Whatever the "
-                                    "spec language cannot say (enum types, identity columns, extensions, ...) "
-                                    "is named on stderr, one line each.",
+                                    "spec language cannot say (a serial column's sequence, storage parameters, "
+                                    "rules, event triggers, ...) is named on stderr, one line each.",
                         epilog="Exit codes: 0 written and complete; 1 written, but objects were left out (each "
                                "named) or the written spec does not pass check; 2 bad usage, a DIR that already "
                                "holds spec files, or a database that cannot be read (nothing written).")

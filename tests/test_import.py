@@ -179,6 +179,7 @@ def test_round_trip_every_kind(pg_server: live.Server, tmp_path: Path, capsys: A
 # What unsupported.sql adds, as import must name it (kind and qualified name).
 EXPECTED_UNSUPPORTED = [
     "serial column shop.gadgets.serial_no",
+    "sequence option shop.gadget_batches (OWNED BY shop.gadgets.price)",
     "partition's own object shop.visits_2026 (index visits_2026_alone)",
     "index option shop.scratch_x_idx (WITH (fillfactor=70))",
     "function shop.on_ddl() (RETURNS event_trigger)",
@@ -206,6 +207,8 @@ def test_unsupported_kinds_are_named(pg_server: live.Server, tmp_path: Path, cap
     assert shop["procedures"]["shop.reset_credit"]["language"] == "sql"
     gadgets = shop["tables"]["shop.gadgets"]["columns"]
     assert gadgets["serial_no"] == {"type": "integer", "not_null": True}  # without the owned sequence's default
+    # a sequence merely owned by a column is a sequence of its own, and the column keeps what it had
+    assert "shop.gadget_batches" in shop["sequences"] and gadgets["price"] == {"type": "numeric", "not_null": True}
     # identity, generated and collated columns are the spec's now (every_kind.sql's round trip proves them)
     assert gadgets["id"] == {"type": "bigint", "identity": "always"}
     # a DEFERRABLE primary key is written on the table's level, where its options go
