@@ -395,6 +395,9 @@ BOUNDARIES = [
              {"tables": {"t": table({"code": "text"}, indexes={"i_c": ["code"], "i_ci": ['code COLLATE "C"', "id"]})}},
              False),
     Boundary("duplicate_index", "index-on-the-primary-key", {"tables": {"t": table(indexes={"i_id": ["id"]})}}, True),
+    Boundary("duplicate_index", "two-identical-unique-indexes",
+             {"tables": {"t": table({"a": "text"}, indexes={"u1": {"columns": ["a"], "unique": True},
+                                                            "u2": {"columns": ["a"], "unique": True}})}}, True),
     # "calling auth.uid(), current_setting() or a STABLE function with no column argument once per row"
     Boundary("auth_rls_initplan", "in-with-check-only",
              {"tables": {"t": table({"owner": {"type": "uuid"}}, policies={
@@ -403,6 +406,18 @@ BOUNDARIES = [
     Boundary("auth_rls_initplan", "current-setting-per-row",
              {"tables": {"t": table(policies={"mine": policy("current_setting('app.x', true) = 'y'")})}}, True),
     Boundary("auth_rls_initplan", "wrapped", mine(indexes={"i": ["owner"]}), False),
+    Boundary("auth_rls_initplan", "qualified-current-setting-per-row",  # pg_catalog.current_setting is the same
+             mine("owner::text = pg_catalog.current_setting('app.user', true)", indexes={"i": ["owner"]}), True),
+    Boundary("auth_rls_initplan", "current-setting-of-a-column",  # another setting per row: not one per statement
+             mine("owner::text = current_setting(code, true)", indexes={"i": ["owner"]}), False),
+    Boundary("auth_rls_initplan", "per-row-call-in-an-and",
+             mine("code <> '' AND owner = auth.uid()", indexes={"i": ["owner"]}), True),
+    Boundary("auth_rls_initplan", "per-row-call-left-of-in",  # the tested expression of a sub-query link
+             mine("auth.uid() IN (SELECT u.id FROM auth.users u)", indexes={"i": ["owner"]}), True),
+    Boundary("auth_rls_initplan", "wrapped-call-left-of-in",
+             mine("(SELECT auth.uid()) IN (SELECT u.id FROM auth.users u)", indexes={"i": ["owner"]}), False),
+    Boundary("auth_rls_initplan", "in-inside-a-wrapper",  # the whole test runs once, in the wrapper's init plan
+             mine("(SELECT auth.uid() IN (SELECT u.id FROM auth.users u))", indexes={"i": ["owner"]}), False),
     Boundary("auth_rls_initplan", "stable-helper-in-a-sub-query",
              {"functions": STAFF, "tables": {"t": table(policies={"staff": policy(
                  "EXISTS (SELECT 1 FROM auth.users u WHERE public.is_staff())")})}}, True),
@@ -562,6 +577,8 @@ BOUNDARIES = [
     Boundary("unindexed_policy_column", "column-named-with-its-table", mine("t.owner = (SELECT auth.uid())"), True),
     Boundary("unindexed_policy_column", "compared-with-another-column", mine("owner = id"), False),
     Boundary("unindexed_policy_column", "user-id-on-the-left", mine("(SELECT auth.uid()) = owner"), True),
+    Boundary("unindexed_policy_column", "after-another-condition",
+             mine("code <> '' AND owner = (SELECT auth.uid())"), True),
     Boundary("unindexed_policy_column", "column-of-a-sub-query",
              mine("id IN (SELECT u.id FROM auth.users u WHERE u.id = (SELECT auth.uid()))"), False),
 ]
