@@ -842,3 +842,32 @@ def test_spec_131_original_sql(empty_db: str, capsys: pytest.CaptureFixture[str]
         row = conn.execute("SELECT count(*) FROM pg_policies WHERE concat(qual, with_check) ~ 'auth\\.uid\\(\\)' "
                            "AND concat(qual, with_check) !~ 'SELECT auth\\.uid\\(\\) AS uid'").fetchone()
     assert row is not None and row[0] == SEED_FINDINGS["auth_rls_initplan"]
+
+
+def test_a_per_row_finding_names_the_calls(tmp_path: Path) -> None:
+    """The message shows what to wrap: each call, as pglast prints it."""
+    catalog = spec_catalog(tmp_path, mine("owner = auth.uid() OR code = current_setting('app.code', true)",
+                                          indexes={"i": ["owner"]}))
+    [found] = [f for f in lint(catalog) if f.rule == "auth_rls_initplan"]
+    assert "auth.uid()" in found.message and "current_setting('app.code', TRUE)" in found.message, found.message
+
+
+def test_the_duplicate_of_a_unique_index_is_the_plain_one(tmp_path: Path) -> None:
+    """Of a UNIQUE index and a plain index on the same keys, the plain one is the duplicate (the unique one also
+    enforces something); a declared index beside a unique constraint's own index is one, whatever the names."""
+    catalog = spec_catalog(tmp_path, {"tables": {"t": table(
+        {"a": "text", "b": {"type": "text", "unique": True}},
+        indexes={"a_plain": ["a"], "z_unique": {"columns": ["a"], "unique": True},
+                 "a_b_idx": {"columns": ["b"], "unique": True}})}})
+    found = sorted(f.where for f in lint(catalog) if f.rule == "duplicate_index")
+    assert found == ["public.a_b_idx", "public.a_plain"], found
+
+
+def test_a_column_of_the_same_name_in_a_sub_query_is_not_the_row_s(tmp_path: Path) -> None:
+    """`user_id` inside the sub-query is members.user_id (the inner scope first), not the policy's row: the
+    row's own unindexed user_id is not what the policy compares."""
+    catalog = spec_catalog(tmp_path, {"tables": {
+        "members": table({"user_id": {"type": "uuid"}}, indexes={"i": ["user_id"]}),
+        "t": table({"user_id": {"type": "uuid"}}, policies={"m": policy(
+            "EXISTS (SELECT 1 FROM public.members m WHERE user_id = (SELECT auth.uid()))")})}})
+    assert [f.text() for f in lint(catalog) if f.rule == "unindexed_policy_column"] == []
