@@ -497,6 +497,40 @@ CASES: list[Case] = [
          [("SELECT nextval('public.order_seq')", 5)]),
     Case("drop_sequence", _drop("sequences"), [("SELECT to_regclass('public.invoice_number_seq') IS NULL", True)],
          hazards=frozenset({"data-loss"})),
+    # -- sequences owned by a column (`owned_by:`), PostgreSQL's serial columns ------------------------------------
+    # pg_get_serial_sequence: PostgreSQL's own answer to which sequence a column owns.
+    Case("owned_by_added", _set("sequences/invoice_number_seq/owned_by", "projects.budget"),
+         [("SELECT pg_get_serial_sequence('public.projects', 'budget')", "public.invoice_number_seq")],
+         changes=frozenset({"SetOwnedBy"})),
+    Case("owned_by_moved", _set("sequences/invoice_number_seq/owned_by", "projects.budget"),
+         [("SELECT pg_get_serial_sequence('public.projects', 'budget')", "public.invoice_number_seq"),
+          ("SELECT pg_get_serial_sequence('public.accounts', 'name')", None)],
+         changes=frozenset({"SetOwnedBy"}),
+         before=_set("sequences/invoice_number_seq/owned_by", "accounts.name")),
+    # a serial table and its sequence: created before the table, owned after it; dropped with it on the way back
+    # (PostgreSQL drops the sequence with its table: the plan must not drop it again)
+    Case("serial_table_added", _chain(
+        _set("sequences/tickets_id_seq", {"type": "integer", "owned_by": "tickets.id"}),
+        _set("tables/tickets", {"columns": {
+            "id": {"type": "integer", "primary_key": True, "default_sql": "nextval('public.tickets_id_seq'::regclass)"},
+            "title": "text"}})),
+         [("WITH t AS (INSERT INTO public.tickets (title) VALUES ('a') RETURNING id) SELECT id FROM t", 1),
+          ("SELECT pg_get_serial_sequence('public.tickets', 'id')", "public.tickets_id_seq")],
+         changes=frozenset({"CreateSequence", "CreateTable", "SetOwnedBy"})),
+    Case("serial_table_dropped", _chain(_drop("sequences/tickets_id_seq"), _drop("tables/tickets")),
+         [("SELECT to_regclass('public.tickets_id_seq') IS NULL", True)],
+         hazards=frozenset({"data-loss"}), not_changes=frozenset({"DropSequence"}),
+         before=_chain(
+             _set("sequences/tickets_id_seq", {"type": "integer", "owned_by": "tickets.id"}),
+             _set("tables/tickets", {"columns": {
+                 "id": {"type": "integer", "default_sql": "nextval('public.tickets_id_seq'::regclass)"}}}))),
+    Case("serial_column_dropped", _chain(_drop("sequences/projects_n_seq"), _drop("tables/projects/columns/n")),
+         [("SELECT to_regclass('public.projects_n_seq') IS NULL", True)],
+         hazards=frozenset({"data-loss"}), not_changes=frozenset({"DropSequence"}),
+         before=_chain(
+             _set("sequences/projects_n_seq", {"type": "integer", "owned_by": "projects.n"}),
+             _set("tables/projects/columns/n", {"type": "integer", "not_null": True,
+                                                 "default_sql": "nextval('public.projects_n_seq'::regclass)"}))),
     Case("add_schema_with_table", _chain(
         _set("schemas", {"billing": {"comment": "Money", "grants": {"authenticated": ["usage"]}}}),
         _set("tables/billing.invoices", {"columns": {"id": {"type": "bigint", "primary_key": True,
