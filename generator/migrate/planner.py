@@ -613,10 +613,13 @@ class _Planner:
                 else:
                     self.notes.append(f"sequence {name} is dropped with {dropped_with}, which owns it")
             elif d.what == "owned_by":  # after the table and column it names; NONE before they may go
-                if self.new.sequences[name].owned_by is not None:
-                    self.create(("owned_by", str(name)), ch.SetOwnedBy)
-                else:
+                owned = self.new.sequences[name].owned_by is not None
+                if not owned or self.dropped_with_owner(name) is not None:
+                    # the column owning it now is dropped with the table's changes, which come after the
+                    # sequence's: without NONE first, DROP COLUMN would take the sequence with it
                     self.add(ch.AlterSequence(name, ("OWNED BY NONE",)), CHANGE, key)
+                if owned:
+                    self.create(("owned_by", str(name)), ch.SetOwnedBy)
             elif d.what == "comment":
                 self.add(ch.Comment(f"SEQUENCE {name.sql}", self.new.sequences[name].comment), CHANGE, key)
             elif d.what == "owner":
