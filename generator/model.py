@@ -473,8 +473,9 @@ class Column(Node):
                            "regclass, int4multirange, ...), or "
                            "a type declared under `types:` (`ticket_status`, `app.mood[]`). `serial`, `bigserial` "
                            "and `smallserial` are sugar for integer, bigint and smallint with `identity: by "
-                           "default` (not PostgreSQL's sequence plus nextval() default): the database holds, and "
-                           "`verify` and `import` read back, an identity column.",
+                           "default` (not PostgreSQL's sequence plus nextval() default, which is a sequence with "
+                           "`owned_by:` and this column's `default_sql:`): the database holds, and `verify` and "
+                           "`import` read back, an identity column.",
                            required=True, shorthand=True)
     not_null: bool = spec_field("NOT NULL (implied by `primary_key` and `identity`).", False)
     default: Json | None = spec_field("Literal default value (string, number, boolean, or a mapping for json).")
