@@ -179,6 +179,7 @@ def test_round_trip_every_kind(pg_server: live.Server, tmp_path: Path, capsys: A
 # What unsupported.sql adds, as import must name it (kind and qualified name).
 EXPECTED_UNSUPPORTED = [
     "sequence option shop.visit_numbers (OWNED BY shop.visits_2026.region)",
+    "sequence option shop.scratch_n_seq (UNLOGGED)",
     "partition's own object shop.visits_2026 (index visits_2026_alone)",
     "index option shop.scratch_x_idx (WITH (fillfactor=70))",
     "function shop.on_ddl() (RETURNS event_trigger)",

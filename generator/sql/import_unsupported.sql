@@ -16,6 +16,15 @@ SELECT kind, name, detail FROM (
     WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass AND dep.deptype = 'a'
       AND sn.nspname = ANY (%(schemas)s::text[]) AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)
     UNION ALL
+    -- An unlogged sequence (CREATE UNLOGGED SEQUENCE, or a serial column's on an UNLOGGED table, which PostgreSQL
+    -- makes unlogged): imported as a sequence, which the output creates logged. An identity column's goes with
+    -- its table.
+    SELECT 'sequence option', format('%%I.%%I', n.nspname, c.relname), 'UNLOGGED', c.oid, 'pg_class'::regclass
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'S' AND c.relpersistence = 'u' AND n.nspname = ANY (%(schemas)s::text[])
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype IN ('i', 'e'))
+    UNION ALL
     SELECT 'table inheritance', format('%%I.%%I', n.nspname, c.relname), 'INHERITS ' || i.inhparent::regclass::text,
            c.oid, 'pg_class'::regclass
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
