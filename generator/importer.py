@@ -386,9 +386,11 @@ def sequence_defaults(seq: Sequence) -> Sequence:
     """MINVALUE/MAXVALUE are left out when they are the type's (what CREATE SEQUENCE picks without them)."""
     bits = {"smallint": 16, "integer": 32, "bigint": 64}.get(seq.type, 64)
     low, high = (1, 2 ** (bits - 1) - 1) if seq.increment > 0 else (-(2 ** (bits - 1)), -1)
+    owning = seq.owning_column
     return dataclasses.replace(seq, name=spec_name(seq.name),
                                min_value=None if seq.min_value == low else seq.min_value,
-                               max_value=None if seq.max_value == high else seq.max_value)
+                               max_value=None if seq.max_value == high else seq.max_value,
+                               owned_by=f"{spec_name(owning[0])}.{owning[1]}" if owning else None)
 
 
 # -- the writer registry -----------------------------------------------------------------------------------------------

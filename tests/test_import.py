@@ -215,6 +215,12 @@ def test_unsupported_kinds_are_named(pg_server: live.Server, tmp_path: Path, cap
     # a sequence owned by a column that takes no default from it is owned all the same; the column keeps its own
     assert shop["sequences"]["shop.gadget_batches"]["owned_by"] == "shop.gadgets.price"
     assert gadgets["price"] == {"type": "numeric", "not_null": True}
+    # in public, named as the spec names public's tables (every_kind.sql's serial and bigserial columns)
+    public = yaml.safe_load((tmp_path / "spec" / "01-public.yaml").read_text(encoding="utf-8"))
+    assert [public["sequences"][s]["owned_by"] for s in ("documents_number_seq", "documents_big_number_seq")] == \
+        ["documents.number", "documents.big_number"]
+    assert public["tables"]["documents"]["columns"]["number"]["default_sql"] == \
+        "nextval('documents_number_seq'::regclass)"
     # one owned by a partition's column is imported without the ownership (named above)
     assert "owned_by" not in shop["sequences"]["shop.visit_numbers"]
     # identity, generated and collated columns are the spec's now (every_kind.sql's round trip proves them)
