@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 from specs import assert_verify_reports, check_errors, drift_after, lost_clause, one, sql_of, write_spec
 
-from generator import live
+from generator import live, sqlparse
+from generator.check import check
+from generator.load import load_spec
+from generator.migrate.planner import plan
+from generator.migrate.snapshot import of_spec
 from generator.pipeline import build
 from generator.verify import SEED_REGISTRY, TOOL_SCHEMA
 
@@ -142,3 +146,26 @@ def test_check_refuses_what_postgresql_refuses(tmp_path: Path, empty_db: str) ->
 def test_a_lost_owned_by_is_reported_by_its_line(spec_dir: Path) -> None:
     assert_verify_reports(spec_dir, "OWNED BY app.events.id", "OWNED BY app.events.kind",
                           "sequence app.events_id_seq owned by")
+
+
+@pytest.mark.parametrize(("expr", "names"), [
+    ("nextval('s')", {(None, "s")}),
+    ("nextval('app.s'::regclass)", {("app", "s")}),
+    ("""nextval('"Odd Schema"."Seq $"'::regclass)""", {("Odd Schema", "Seq $")}),
+    ("nextval('App.S')", {("app", "s")}),  # folded, as regclass input folds an unquoted name
+    ("currval('a') + setval('b', 1)", {(None, "a"), (None, "b")}),
+    ("lower('s')", set()),
+    ("nextval(some_text_column::regclass)", set()),  # not a constant: nothing to order by
+])
+def test_the_sequences_a_default_calls(expr: str, names: set[tuple[str | None, str]]) -> None:
+    assert sqlparse.sequence_names(sqlparse.parse_expression(expr)) == names
+
+
+def test_a_plan_does_not_drop_a_sequence_its_table_took_along(spec_dir: Path, tmp_path: Path) -> None:
+    """Without the table, its owned sequence goes with it: the plan drops the table and says so of the sequence."""
+    fewer = {**TABLES, "tables": {"app.events": TABLES["tables"]["app.events"]}}
+    sequences = {**SEQUENCES, "sequences": {"app.events_id_seq": SEQUENCES["sequences"]["app.events_id_seq"]}}
+    new_dir = write_spec(tmp_path, {"01-tables.yaml": fewer, "02-sequences.yaml": sequences})
+    p = plan(check(load_spec(new_dir)), of_spec(check(load_spec(spec_dir))))
+    assert [s.change.describe() for s in p.steps] == ["drop table public.tickets"]
+    assert "sequence public.tickets_id_seq is dropped with table public.tickets, which owns it" in p.notes
