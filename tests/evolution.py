@@ -563,6 +563,17 @@ CASES: list[Case] = [
          [("SELECT relowner::regrole::text FROM pg_class WHERE oid = 'public.tickets_id_seq'::regclass",
            "authenticated")],
          before=_TICKETS),
+    # moved to a table of another owner, the sequence's owner with it: OWNED BY NONE, OWNER TO, then OWNED BY
+    Case("owned_by_moved_to_another_owner", _chain(
+        _set("tables/issues", {"owner": "authenticated", "columns": {
+            "id": {"type": "integer", "default_sql": "nextval('public.tickets_id_seq'::regclass)"}}}),
+        _set("sequences/tickets_id_seq", {"type": "integer", "owned_by": "issues.id", "owner": "authenticated"})),
+         [("SELECT pg_get_serial_sequence('public.issues', 'id')", "public.tickets_id_seq"),
+          ("SELECT relowner::regrole::text FROM pg_class WHERE oid = 'public.tickets_id_seq'::regclass",
+           "authenticated")],
+         before=_chain(_TICKETS, _set("tables/tickets/owner", "anon"),
+                       _set("sequences/tickets_id_seq", {"type": "integer", "owned_by": "tickets.id",
+                                                         "owner": "anon"}))),
     Case("add_schema_with_table", _chain(
         _set("schemas", {"billing": {"comment": "Money", "grants": {"authenticated": ["usage"]}}}),
         _set("tables/billing.invoices", {"columns": {"id": {"type": "bigint", "primary_key": True,

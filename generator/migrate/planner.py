@@ -614,10 +614,11 @@ class _Planner:
                     self.notes.append(f"sequence {name} is dropped with {dropped_with}, which owns it")
             elif d.what == "owned_by":  # after the table and column it names; NONE before they may go
                 owned = self.new.sequences[name].owned_by is not None
-                if not owned or self.dropped_with_owner(name) is not None:
-                    # the column owning it now is dropped with the table's changes, which come after the
-                    # sequence's: without NONE first, DROP COLUMN would take the sequence with it
-                    self.add(ch.AlterSequence(name, ("OWNED BY NONE",)), CHANGE, key)
+                # NONE first (step -1, before the sequence's other changes) when the column owning it now is
+                # dropped with the table's changes, which come after the sequence's (DROP COLUMN would take the
+                # sequence along), or when it gets another owner (PostgreSQL refuses OWNER TO while it is owned)
+                if not owned or self.dropped_with_owner(name) is not None or "owner" in {x.what for x in diffs}:
+                    self.add(ch.AlterSequence(name, ("OWNED BY NONE",)), CHANGE, key, -1)
                 if owned:
                     self.create(("owned_by", str(name)), ch.SetOwnedBy)
             elif d.what == "comment":
@@ -640,7 +641,7 @@ class _Planner:
             self.add(ch.AlterSequence(name, tuple(spelled[o] for o in spelled if o in options)), CHANGE, key)
 
     def owned_by_kept(self, name: QName) -> bool:
-        """Whether a sequence is owned by the same table in the old side and in the spec."""
+        """Whether a sequence is owned by the same column in the old side and in the spec."""
         old = next((s for s in self.old.module.sequences if qname(s.name) == name), None)
         new = self.new.sequences.get(name)
         return old is not None and new is not None and old.owning_column is not None \
