@@ -47,6 +47,7 @@ from .model import (
     RawSql,
     Referencing,
     Schema,
+    Sequence,
     Table,
     Trigger,
     TypeDef,
@@ -271,6 +272,7 @@ class Checker:
                 self.err(seq.loc("min_value"), "sequence min_value must be below max_value")
             if seq.max_value is not None and seq.start > seq.max_value:
                 self.err(seq.loc("start"), "sequence start is above max_value")
+            self.check_owned_by(seq)
         for function in (*module.functions, *module.procedures):
             self.check_function(function)
         for table in module.tables:
@@ -279,6 +281,35 @@ class Checker:
             self.check_view(view)
         for matview in module.materialized_views:
             self.check_matview(matview)
+
+    def check_owned_by(self, seq: Sequence) -> None:
+        """ALTER SEQUENCE ... OWNED BY names a column of a declared table in the sequence's schema, with the
+        sequence's owner: PostgreSQL refuses a table in another schema or of another owner."""
+        if seq.owned_by is None:
+            return
+        pos = seq.loc("owned_by")
+        parts = seq.owning_column
+        if parts is None or parts[0].count(".") > 1:
+            self.err(pos, f"sequence {seq.name}: owned_by {seq.owned_by!r} is not `TABLE.COLUMN` "
+                          "(`schema.table.column`, or `table.column` in public)")
+            return
+        table_name, column = to_qname(parts[0]), parts[1]
+        table = self.catalog.tables.get(table_name)
+        if table is None:
+            self.err(pos, f"sequence {seq.name}: owned_by names table {table_name}, which is not declared under "
+                          "`tables:`")
+            return
+        if column not in {c.name for c in table.columns}:
+            self.err(pos, f"sequence {seq.name}: owned_by names column {column!r}, which table {table_name} does "
+                          "not have")
+        name = to_qname(seq.name)
+        if table_name.schema != name.schema:
+            self.err(pos, f"sequence {seq.name}: owned_by names table {table_name} of schema {table_name.schema!r}; "
+                          f"PostgreSQL requires the table in the sequence's schema ({name.schema!r})")
+        if seq.owner != table.owner:
+            self.err(pos, f"sequence {seq.name}: owned_by names table {table_name}, owned by "
+                          f"{table.owner or '(the role running the SQL)'}, but the sequence is owned by "
+                          f"{seq.owner or '(the role running the SQL)'}; PostgreSQL requires the same owner")
 
     def check_raw(self, raw: RawSql) -> None:
         """Its SQL and drop parse, run inside the transaction the output and plans run in, and its `depends_on`

@@ -173,7 +173,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                                     "and comments, views, materialized views). Seed rows (data) are not imported. "
                                     "No access matrix is written (it states intent, to be proven against the "
                                     "policies): the spec declares no actors until you add them. Whatever the "
-                                    "spec language cannot say (a serial column's sequence, storage parameters, "
+                                    "spec language cannot say (storage parameters, range types, "
                                     "rules, event triggers, ...) is named on stderr, one line each.",
                         epilog="Exit codes: 0 written and complete; 1 written, but objects were left out (each "
                                "named) or the written spec does not pass check; 2 bad usage, a DIR that already "

@@ -963,6 +963,7 @@ class _Drift:
                                  ("max_value", high, db.max_value), ("cache", spec.cache, db.cache),
                                  ("cycle", spec.cycle, db.cycle)):
             self.value(subject, what, want, have)
+        self.value(subject, "owned_by", owning_column(spec), owning_column(db))
         self.grants(subject, f"sequence {qname(spec.name)}", "sequence", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
         self.owner(subject, spec.owner, db.owner)
@@ -1303,6 +1304,12 @@ class _Drift:
         self.grants(subject, str(name), "table", spec.grants, db.grants)
         self.comment(subject, spec.comment, db.comment)
         self.owner(subject, spec.owner, db.owner)
+
+
+def owning_column(seq: model.Sequence) -> str | None:
+    """`owned_by:` as `schema.table.column` (the table's schema spelt out), or None."""
+    parts = seq.owning_column
+    return None if parts is None else f"{qname(parts[0])}.{parts[1]}"
 
 
 def sequence_bounds(seq: model.Sequence) -> tuple[int, int]:

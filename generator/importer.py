@@ -262,17 +262,6 @@ def overloaded_triggers(table: Table, overloaded: set[QName]) -> Table:
         for t in table.triggers))
 
 
-# Columns whose default belongs to something the spec cannot say (an owned sequence): the column is imported
-# without it.
-DEFAULT_OWNERS = ("serial column",)
-
-
-def without_foreign_defaults(table: Table, unsupported: Iterable[Unsupported]) -> Table:
-    owned = {_unquote(u.name) for u in unsupported if u.kind in DEFAULT_OWNERS}
-    return dataclasses.replace(table, columns=tuple(
-        dataclasses.replace(c, default_sql=None) if f"{table.name}.{c.name}" in owned else c for c in table.columns))
-
-
 def _unquote(name: str) -> str:
     """`public."My fn"` (format('%I')) -> `public.My fn`, the model's spelling."""
     return ".".join(part[1:-1].replace('""', '"') if part.startswith('"') else part
@@ -397,9 +386,11 @@ def sequence_defaults(seq: Sequence) -> Sequence:
     """MINVALUE/MAXVALUE are left out when they are the type's (what CREATE SEQUENCE picks without them)."""
     bits = {"smallint": 16, "integer": 32, "bigint": 64}.get(seq.type, 64)
     low, high = (1, 2 ** (bits - 1) - 1) if seq.increment > 0 else (-(2 ** (bits - 1)), -1)
+    owning = seq.owning_column
     return dataclasses.replace(seq, name=spec_name(seq.name),
                                min_value=None if seq.min_value == low else seq.min_value,
-                               max_value=None if seq.max_value == high else seq.max_value)
+                               max_value=None if seq.max_value == high else seq.max_value,
+                               owned_by=f"{spec_name(owning[0])}.{owning[1]}" if owning else None)
 
 
 # -- the writer registry -----------------------------------------------------------------------------------------------
@@ -606,7 +597,7 @@ def modules(imported: Imported, split: bool) -> list[SpecFile]:
         def mine(objs: Iterable[Any], schema: str = schema) -> tuple[Any, ...]:
             return tuple(o for o in objs if _schema_of(o.name) == schema)
 
-        tables = [overloaded_triggers(without_foreign_defaults(t, imported.unsupported), overloaded)
+        tables = [overloaded_triggers(t, overloaded)
                   for t in mine(db.tables)]
         base = Module(module=f"Schema {schema}",
                       schemas=tuple(s for s in db.schemas if s.name == schema != DEFAULT_SCHEMA),

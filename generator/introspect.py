@@ -695,8 +695,9 @@ class _Reader:
     @staticmethod
     def sequence(schema: str, name: str, type_text: str, start: int, increment: int, min_value: int,
                  max_value: int, cache_size: int, cycle: bool, comment: str | None,
-                 acl: list[list[str]], owner: str) -> model.Sequence:
+                 acl: list[list[str]], owner: str, owned_by: list[str] | None) -> model.Sequence:
         return model.Sequence(name=str(QName(schema, name)), type=cast(Any, canonical_type(type_text)),
                               start=start, increment=increment, min_value=min_value, max_value=max_value,
-                              cache=cache_size, cycle=cycle, grants=grants(acl), comment=comment, owner=owner)
+                              cache=cache_size, cycle=cycle, grants=grants(acl), comment=comment, owner=owner,
+                              owned_by=".".join(owned_by) if owned_by else None)
 

@@ -281,7 +281,25 @@ class Sequence(Node):
         "then leaves alone.")
     grants: tuple[Grant, ...] = spec_field("Privileges on the sequence.", (), keyed=True)
     comment: str | None = spec_field("COMMENT ON SEQUENCE.")
+    owned_by: str | None = spec_field(
+        "The column owning the sequence, `TABLE.COLUMN` (`schema.table.column`, or `table.column` in public): ALTER "
+        "SEQUENCE ... OWNED BY, after the table. Dropping the table or the column drops the sequence. PostgreSQL's "
+        "serial column is such a sequence plus the column's `default_sql: nextval('schema.seq'::regclass)`. The "
+        "table must be in the sequence's schema and have its owner.")
     note: str | None = spec_field("Reviewer note, rendered as a SQL comment above the statement.")
+
+    @property
+    def owning_column(self) -> tuple[str, str] | None:
+        """`owned_by:` as (table, column), the table as written (`schema.table` or `table`); None without it."""
+        return owning_column(self.owned_by)
+
+
+def owning_column(text: str | None) -> tuple[str, str] | None:
+    """`schema.table.column` or `table.column` -> (table, column); None for None or a text without a dot."""
+    if text is None:
+        return None
+    table, dot, column = text.rpartition(".")
+    return (table, column) if dot and table else None
 
 
 @dataclass(frozen=True)
@@ -455,8 +473,9 @@ class Column(Node):
                            "regclass, int4multirange, ...), or "
                            "a type declared under `types:` (`ticket_status`, `app.mood[]`). `serial`, `bigserial` "
                            "and `smallserial` are sugar for integer, bigint and smallint with `identity: by "
-                           "default` (not PostgreSQL's sequence plus nextval() default): the database holds, and "
-                           "`verify` and `import` read back, an identity column.",
+                           "default` (not PostgreSQL's sequence plus nextval() default, which is a sequence with "
+                           "`owned_by:` and this column's `default_sql:`): the database holds, and `verify` and "
+                           "`import` read back, an identity column.",
                            required=True, shorthand=True)
     not_null: bool = spec_field("NOT NULL (implied by `primary_key` and `identity`).", False)
     default: Json | None = spec_field("Literal default value (string, number, boolean, or a mapping for json).")

@@ -26,6 +26,7 @@ from .model import (
     MaterializedView,
     Policy,
     RawSql,
+    Sequence,
     Table,
     Trigger,
     TypeDef,
@@ -47,7 +48,8 @@ Key = tuple[str, str]  # (kind, identity)
 
 _GROUP = {"role": 0, "schema": 1, "extension": 2, "default_privileges": 3, "type": 4, "sequence": 5, "function": 6,
           "table": 7, "view": 8, "matview": 9, "raw": 10}
-_TABLE_CHILD = {"table": 0, "partition": 1, "index": 2, "trigger": 3, "rls": 4, "policy": 5, "seed": 6}
+_TABLE_CHILD = {"table": 0, "partition": 1, "owned_by": 2, "index": 3, "trigger": 4, "rls": 5, "policy": 6,
+                "seed": 7}
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ def build_items(catalog: Catalog) -> list[Item]:
             name = qname(seq.name)
             items.append(Item("sequence", ("sequence", str(name)), seq, index, seq.pos,
                               deps=_schema_dep(name) | _acl_deps(catalog)))
+            owned = _owned_by_item(catalog, seq, index)
+            if owned is not None:
+                items.append(owned)
         for function in (*module.functions, *module.procedures):
             items.append(_function_item(catalog, function, index))
         for table in module.tables:
@@ -112,6 +117,36 @@ def build_items(catalog: Catalog) -> list[Item]:
         for raw in module.raw:
             items.append(_raw_item(catalog, raw, index))
     return items
+
+
+def _owned_by_item(catalog: Catalog, seq: Sequence, module: int) -> Item | None:
+    """ALTER SEQUENCE ... OWNED BY: after the sequence and its table (whose column default may well call the
+    sequence, so the sequence comes before the table and its ownership after), in the table's block. None without
+    `owned_by:`, or when it names no declared table (check says so)."""
+    parts = seq.owning_column
+    table = catalog.tables.get(qname(parts[0])) if parts is not None else None
+    if table is None:
+        return None
+    name = qname(seq.name)
+    return Item("owned_by", ("owned_by", str(name)), seq, module, seq.loc("owned_by"), table,
+                frozenset({("sequence", str(name)), ("table", str(qname(table.name)))}))
+
+
+def _sequence_deps(catalog: Catalog, *texts: str | None) -> frozenset[Key]:
+    """The declared sequences that expressions name in nextval('s') (and currval, setval)."""
+    deps: set[Key] = set()
+    for text in texts:
+        if text is not None:
+            for schema, name in _sequence_refs(text):
+                key = QName(schema or "public", name)
+                if key in catalog.sequences:
+                    deps.add(("sequence", str(key)))
+    return frozenset(deps)
+
+
+@functools.lru_cache(maxsize=65536)
+def _sequence_refs(text: str) -> frozenset[tuple[str | None, str]]:
+    return frozenset(sqlparse.sequence_names(sqlparse.parse_expression(text)))
 
 
 def _type_item(catalog: Catalog, type_def: TypeDef, module: int) -> Item:
@@ -252,6 +287,7 @@ def _table_items(catalog: Catalog, table: Table, module: int) -> list[Item]:
             deps |= _expr_deps(catalog, con.where, *(k for k, _ in con.elements if k.startswith("(")))
             deps |= _extension_deps(catalog, None)
     deps |= _expr_deps(catalog, *(c.default_sql for c in table.columns), *(c.generated for c in table.columns))
+    deps |= _sequence_deps(catalog, *(c.default_sql for c in table.columns))
     deps |= _type_deps(catalog, *(c.type for c in table.columns))
     deps |= _partition_key_deps(catalog, table.partition_by)
     deps.discard(tkey)

@@ -236,6 +236,18 @@ def _sequence(seq: Sequence, placed: Placed, catalog: Catalog) -> dict[str, Any]
             "acl": acl(f"SEQUENCE {name}", seq.grants, catalog), "owner": owner_sql(f"SEQUENCE {name}", seq.owner)}
 
 
+@renders("owned_by")
+def _owned_by(seq: Sequence, placed: Placed, catalog: Catalog) -> dict[str, Any]:
+    return {"name": qname(seq.name).sql, "column": owned_by_sql(seq)}
+
+
+def owned_by_sql(seq: Sequence) -> str:
+    """The column of `owned_by:` as OWNED BY spells it (`schema.table.column`, quoted where needed)."""
+    parts = seq.owning_column
+    assert parts is not None, seq.name
+    return f"{qname(parts[0]).sql}.{ident(parts[1])}"
+
+
 @renders("function")
 def _function(function: Function, placed: Placed, catalog: Catalog) -> dict[str, Any]:
     return {

@@ -21,7 +21,7 @@ from pglast import parse_sql, split
 from pglast.parser import ParseError, parse_plpgsql_json, parse_sql_json, scan
 from pglast.stream import RawStream
 
-from .sqltext import dollar_quote, fragment
+from .sqltext import dollar_quote, fragment, qualified_parts
 
 # pglast's AST declares every attribute Optional, which would bury tree walks in None checks; the rest of the
 # generator uses its nodes through this untyped alias.
@@ -232,6 +232,27 @@ def walk(node: Any, *, into_subqueries: bool = True) -> Iterator[Any]:
             stack.extend(c for c in reversed(children) if isinstance(c, ast.Node | list | tuple))
         elif isinstance(item, list | tuple):
             stack.extend(c for c in reversed(item) if isinstance(c, ast.Node | list | tuple))
+
+
+# The functions that take a sequence as a regclass, usually written as a string constant (`nextval('s')`).
+SEQUENCE_FUNCTIONS = frozenset({"nextval", "currval", "setval"})
+
+
+def sequence_names(node: Any) -> set[tuple[str | None, str]]:
+    """The sequences `nextval('s')`, `currval` and `setval` name by a constant (`'s'`, `'app.s'::regclass`): a
+    default taking its values from one is resolved when it runs, yet the sequence must exist by then."""
+    out: set[tuple[str | None, str]] = set()
+    for n in walk(node):
+        if not isinstance(n, ast.FuncCall) or n.funcname[-1].sval not in SEQUENCE_FUNCTIONS or not n.args:
+            continue
+        arg = n.args[0]
+        if isinstance(arg, ast.TypeCast):
+            arg = arg.arg
+        if isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String):
+            parts = qualified_parts(arg.val.sval)
+            if len(parts) in (1, 2):
+                out.add((parts[0] if len(parts) == 2 else None, parts[-1]))
+    return out
 
 
 def deparse(node: Any) -> str:

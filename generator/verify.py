@@ -241,6 +241,17 @@ def _expect_sequence(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
             | _owned("sequence", name, seq.owner))
 
 
+@expects("owned_by")
+def _expect_owned_by(seq: Sequence, item: Item, catalog: Catalog) -> set[str]:
+    parts = seq.owning_column
+    assert parts is not None, seq.name
+    return {_owned_by_line(qname(seq.name), str(qname(parts[0])), parts[1])}
+
+
+def _owned_by_line(name: QName, table: str, column: str) -> str:
+    return f"sequence {name} owned by {table}.{column}"
+
+
 def _with_acl(line: str, kind: str, obj: Sequence | View | MaterializedView, catalog: Catalog) -> set[str]:
     """The statement's line, its grants (a view's are a table's) and its comment."""
     name = qname(obj.name)
@@ -672,6 +683,24 @@ def _create_seq_stmt(stmt: Json, text: str) -> set[str]:
     opts = _options(stmt)
     maxv = _int(opts["maxvalue"]) if "maxvalue" in opts else None
     return {f"sequence {_rv(stmt['sequence'])} start={_int(opts['start'])} max={maxv}"}
+
+
+@handles("AlterSeqStmt")
+def _alter_seq_stmt(stmt: Json, text: str) -> set[str]:
+    """ALTER SEQUENCE ... OWNED BY (the output alters a sequence for nothing else)."""
+    name = QName(stmt["sequence"].get("schemaname") or "public", stmt["sequence"]["relname"])
+    out = set()
+    for option, arg in _options(stmt).items():
+        if option != "owned_by":
+            out.add(f"sequence {name} altered: {option}")
+            continue
+        parts = _names(arg["List"]["items"])
+        if len(parts) == 1:  # OWNED BY NONE
+            out.add(f"sequence {name} owned by none")
+        else:
+            table = QName(parts[0], parts[1]) if len(parts) == 3 else QName("public", parts[0])
+            out.add(_owned_by_line(name, str(table), parts[-1]))
+    return out
 
 
 @handles("CreateFunctionStmt")

@@ -212,6 +212,17 @@ EVENTS = {"columns": {"id": {"type": "bigint", "not_null": True}, "at": {"type":
           "partitions": {"events_2026": {"values": "from ('2026-01-01') to ('2027-01-01')"},
                          "events_old": {"default": True}}}
 WHERE_EVENT = "INSERT INTO public.events VALUES ({}, '{}', 'x') RETURNING tableoid::regclass::text"
+# PostgreSQL's serial columns as the spec writes them: a sequence owned by the column, and the column's nextval()
+# default. A table of its own, and a column of projects.
+_TICKETS = _chain(
+    _set("sequences/tickets_id_seq", {"type": "integer", "owned_by": "tickets.id"}),
+    _set("tables/tickets", {"columns": {
+        "id": {"type": "integer", "default_sql": "nextval('public.tickets_id_seq'::regclass)"}}}))
+_PROJECTS_N = _chain(
+    _set("sequences/projects_n_seq", {"type": "integer", "owned_by": "projects.n"}),
+    _set("tables/projects/columns/n", {"type": "integer", "not_null": True,
+                                        "default_sql": "nextval('public.projects_n_seq'::regclass)"}))
+
 CASES: list[Case] = [
     # -- columns --------------------------------------------------------------------------------------------------
     Case("add_nullable_column", _set("tables/accounts/columns/phone", "text"),
@@ -497,6 +508,72 @@ CASES: list[Case] = [
          [("SELECT nextval('public.order_seq')", 5)]),
     Case("drop_sequence", _drop("sequences"), [("SELECT to_regclass('public.invoice_number_seq') IS NULL", True)],
          hazards=frozenset({"data-loss"})),
+    # -- sequences owned by a column (`owned_by:`), PostgreSQL's serial columns ------------------------------------
+    # pg_get_serial_sequence: PostgreSQL's own answer to which sequence a column owns.
+    Case("owned_by_added", _set("sequences/invoice_number_seq/owned_by", "projects.budget"),
+         [("SELECT pg_get_serial_sequence('public.projects', 'budget')", "public.invoice_number_seq")],
+         changes=frozenset({"SetOwnedBy"})),
+    Case("owned_by_moved", _set("sequences/invoice_number_seq/owned_by", "projects.budget"),
+         [("SELECT pg_get_serial_sequence('public.projects', 'budget')", "public.invoice_number_seq"),
+          ("SELECT pg_get_serial_sequence('public.accounts', 'name')", None)],
+         changes=frozenset({"SetOwnedBy"}),
+         before=_set("sequences/invoice_number_seq/owned_by", "accounts.name")),
+    # a serial table and its sequence: created before the table, owned after it; dropped with it on the way back
+    # (PostgreSQL drops the sequence with its table: the plan must not drop it again)
+    Case("serial_table_added", _chain(
+        _set("sequences/tickets_id_seq", {"type": "integer", "owned_by": "tickets.id"}),
+        _set("tables/tickets", {"columns": {
+            "id": {"type": "integer", "primary_key": True, "default_sql": "nextval('public.tickets_id_seq'::regclass)"},
+            "title": "text"}})),
+         [("WITH t AS (INSERT INTO public.tickets (title) VALUES ('a') RETURNING id) SELECT id FROM t", 1),
+          ("SELECT pg_get_serial_sequence('public.tickets', 'id')", "public.tickets_id_seq")],
+         changes=frozenset({"CreateSequence", "CreateTable", "SetOwnedBy"})),
+    Case("serial_table_dropped", _chain(_drop("sequences/tickets_id_seq"), _drop("tables/tickets")),
+         [("SELECT to_regclass('public.tickets_id_seq') IS NULL", True)],
+         hazards=frozenset({"data-loss"}), not_changes=frozenset({"DropSequence"}),
+         before=_TICKETS),
+    Case("serial_column_dropped", _chain(_drop("sequences/projects_n_seq"), _drop("tables/projects/columns/n")),
+         [("SELECT to_regclass('public.projects_n_seq') IS NULL", True)],
+         hazards=frozenset({"data-loss"}), not_changes=frozenset({"DropSequence"}),
+         before=_PROJECTS_N),
+    # the owning column replaced by another: the sequence lives on, owned by the new one
+    Case("owned_by_column_replaced", _chain(
+        _drop("tables/projects/columns/n"),
+        _set("tables/projects/columns/m", {"type": "integer", "default_sql":
+                                           "nextval('public.projects_n_seq'::regclass)"}),
+        _set("sequences/projects_n_seq/owned_by", "projects.m")),
+         [("SELECT pg_get_serial_sequence('public.projects', 'm')", "public.projects_n_seq"),
+          ("SELECT array_agg(m ORDER BY m) FROM public.projects", [4, 5, 6])],
+         hazards=frozenset({"data-loss"}), not_changes=frozenset({"DropSequence", "CreateSequence"}),
+         before=_PROJECTS_N),
+    # renames: PostgreSQL's OWNED BY follows the table and the column, so the plan only renames
+    Case("serial_table_renamed", _chain(
+        _drop("tables/tickets"),
+        _set("tables/issues", {"renamed_from": "tickets", "columns": {
+            "number": {"type": "integer", "renamed_from": "id",
+                       "default_sql": "nextval('public.tickets_id_seq'::regclass)"}}}),
+        _set("sequences/tickets_id_seq/owned_by", "issues.number")),
+         [("SELECT pg_get_serial_sequence('public.issues', 'number')", "public.tickets_id_seq")],
+         changes=frozenset({"Rename"}), not_changes=frozenset({"SetOwnedBy", "AlterSequence"}),
+         before=_TICKETS),
+    # a table's new owner is its sequence's too: PostgreSQL refuses OWNER TO on an owned sequence, and ALTER TABLE
+    # ... OWNER TO carries it along
+    Case("serial_table_owner_changed", _chain(_set("tables/tickets/owner", "authenticated"),
+                                              _set("sequences/tickets_id_seq/owner", "authenticated")),
+         [("SELECT relowner::regrole::text FROM pg_class WHERE oid = 'public.tickets_id_seq'::regclass",
+           "authenticated")],
+         before=_TICKETS),
+    # moved to a table of another owner, the sequence's owner with it: OWNED BY NONE, OWNER TO, then OWNED BY
+    Case("owned_by_moved_to_another_owner", _chain(
+        _set("tables/issues", {"owner": "authenticated", "columns": {
+            "id": {"type": "integer", "default_sql": "nextval('public.tickets_id_seq'::regclass)"}}}),
+        _set("sequences/tickets_id_seq", {"type": "integer", "owned_by": "issues.id", "owner": "authenticated"})),
+         [("SELECT pg_get_serial_sequence('public.issues', 'id')", "public.tickets_id_seq"),
+          ("SELECT relowner::regrole::text FROM pg_class WHERE oid = 'public.tickets_id_seq'::regclass",
+           "authenticated")],
+         before=_chain(_TICKETS, _set("tables/tickets/owner", "anon"),
+                       _set("sequences/tickets_id_seq", {"type": "integer", "owned_by": "tickets.id",
+                                                         "owner": "anon"}))),
     Case("add_schema_with_table", _chain(
         _set("schemas", {"billing": {"comment": "Money", "grants": {"authenticated": ["usage"]}}}),
         _set("tables/billing.invoices", {"columns": {"id": {"type": "bigint", "primary_key": True,

@@ -656,6 +656,11 @@ CHANGES = [
         ("partition.add 1", "an index of a partition alone", "CREATE INDEX readings_old_at ON public.readings_old (at)",
          "partition public.readings_old: index readings_old_at of its own in database (the spec gives a partition "
          "only its parent's)"))),
+    *(Change("sequence.owned_by", label, statement, expected, spec="small") for label, statement, expected in (
+        ("a sequence no longer owned by its column", "ALTER SEQUENCE public.tickets_n_seq OWNED BY NONE",
+         "sequence public.tickets_n_seq: owned_by public.tickets.n in spec, none in database"),
+        ("a sequence owned by another column", "ALTER SEQUENCE public.tickets_n_seq OWNED BY public.readings.region",
+         "sequence public.tickets_n_seq: owned_by public.tickets.n in spec, public.readings.region in database"))),
     Change("view.security_barrier", "make a view a security barrier",
            "ALTER VIEW public.v_agent_ticket_stats SET (security_barrier = true)",
            "view public.v_agent_ticket_stats: security_barrier false in spec, true in database"),
@@ -676,7 +681,8 @@ SMALL_SPEC = {"01-small.yaml": {
     "module": "Small", "roles": {SMALL_ROLE: {}, SMALL_OWNER: {}}, "schemas": {"scratch": {}},
     "extensions": {"hstore": {"schema": "public", "version": "1.8"}},
     "default_privileges": [{"schema": "public", "tables": {"public": ["select"]}}],
-    "sequences": {"s": {"max_value": 1000}}, "types": {
+    "sequences": {"s": {"max_value": 1000}, "tickets_n_seq": {"type": "integer", "owned_by": "tickets.n"}},
+    "types": {
         "mood": {"enum": ["happy", "sad"]}, "address": {"attributes": {"street": "text", "zip": "varchar(10)"}},
         "email": {"domain": "text", "not_null": True, "default": "'a@b'", "checks": {"shape": "VALUE ~ '@'"}},
         "label": {"domain": "text"}},
@@ -698,6 +704,9 @@ SMALL_SPEC = {"01-small.yaml": {
         "triggers": {"counted": {"timing": "after", "events": ["update"], "function": "tg"},
                      "settled": {"timing": "after", "events": ["insert"], "function": "tg", "constraint": True,
                                  "deferrable": True}}},
+               # PostgreSQL's serial column: a sequence OWNED BY the column, and its nextval() default
+               "tickets": {"columns": {"n": {"type": "integer", "not_null": True,
+                                             "default_sql": "nextval('public.tickets_n_seq'::regclass)"}}},
                "readings": {"columns": {"at": {"type": "date", "not_null": True},
                                         "region": {"type": "text", "not_null": True}},
                             "partition_by": "range (at)", "partitions": {

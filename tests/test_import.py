@@ -178,8 +178,8 @@ def test_round_trip_every_kind(pg_server: live.Server, tmp_path: Path, capsys: A
 
 # What unsupported.sql adds, as import must name it (kind and qualified name).
 EXPECTED_UNSUPPORTED = [
-    "serial column shop.gadgets.serial_no",
-    "sequence option shop.gadget_batches (OWNED BY shop.gadgets.price)",
+    "sequence option shop.visit_numbers (OWNED BY shop.visits_2026.region)",
+    "sequence option shop.scratch_n_seq (UNLOGGED)",
     "partition's own object shop.visits_2026 (index visits_2026_alone)",
     "index option shop.scratch_x_idx (WITH (fillfactor=70))",
     "function shop.on_ddl() (RETURNS event_trigger)",
@@ -206,9 +206,23 @@ def test_unsupported_kinds_are_named(pg_server: live.Server, tmp_path: Path, cap
     assert {"shop.twice(integer)", "shop.twice(text)"} <= set(shop["functions"])
     assert shop["procedures"]["shop.reset_credit"]["language"] == "sql"
     gadgets = shop["tables"]["shop.gadgets"]["columns"]
-    assert gadgets["serial_no"] == {"type": "integer", "not_null": True}  # without the owned sequence's default
-    # a sequence merely owned by a column is a sequence of its own, and the column keeps what it had
-    assert "shop.gadget_batches" in shop["sequences"] and gadgets["price"] == {"type": "numeric", "not_null": True}
+    # a serial column: its sequence (named as PostgreSQL names it, integer as serial makes it) owned by the column,
+    # and the column's default calling it
+    assert gadgets["serial_no"] == {"type": "integer", "not_null": True,
+                                    "default_sql": "nextval('shop.gadgets_serial_no_seq'::regclass)"}
+    assert shop["sequences"]["shop.gadgets_serial_no_seq"]["owned_by"] == "shop.gadgets.serial_no"
+    assert shop["sequences"]["shop.gadgets_serial_no_seq"]["type"] == "integer"
+    # a sequence owned by a column that takes no default from it is owned all the same; the column keeps its own
+    assert shop["sequences"]["shop.gadget_batches"]["owned_by"] == "shop.gadgets.price"
+    assert gadgets["price"] == {"type": "numeric", "not_null": True}
+    # in public, named as the spec names public's tables (every_kind.sql's serial and bigserial columns)
+    public = yaml.safe_load((tmp_path / "spec" / "01-public.yaml").read_text(encoding="utf-8"))
+    assert [public["sequences"][s]["owned_by"] for s in ("documents_number_seq", "documents_big_number_seq")] == \
+        ["documents.number", "documents.big_number"]
+    assert public["tables"]["documents"]["columns"]["number"]["default_sql"] == \
+        "nextval('documents_number_seq'::regclass)"
+    # one owned by a partition's column is imported without the ownership (named above)
+    assert "owned_by" not in shop["sequences"]["shop.visit_numbers"]
     # identity, generated and collated columns are the spec's now (every_kind.sql's round trip proves them)
     assert gadgets["id"] == {"type": "bigint", "identity": "always"}
     # a DEFERRABLE primary key is written on the table's level, where its options go

@@ -115,6 +115,15 @@ class CreateSequence(Create):
 
 @renders()
 @dataclass(frozen=True)
+class SetOwnedBy(Create):
+    """ALTER SEQUENCE ... OWNED BY the column the spec names (OWNED BY NONE is an AlterSequence)."""
+
+    def describe(self) -> str:
+        return f"sequence {self.item.key[1]} owned by {self.item.obj.owned_by}"
+
+
+@renders()
+@dataclass(frozen=True)
 class CreateFunction(Create):
     def describe(self) -> str:
         return f"create {self.item.obj.KIND} {self.item.key[1]}"  # a function or a procedure

@@ -90,7 +90,7 @@ def _lock(table: QName, facts: Facts, what: str) -> list[Hazard]:
 # -- rules ------------------------------------------------------------------------------------------------------
 @rule(ch.Comment, ch.AlterRole, ch.CreateRole, ch.CreateSchema, ch.DropSchema, ch.DropView, ch.DropFunction,
       ch.CreateType, ch.AddEnumValue, ch.CreateExtension, ch.AlterExtension,
-      ch.AlterSequence, ch.ValidateConstraint, ch.SetTriggerMode, ch.InsertSeedRows, ch.UpdateSeedRow,
+      ch.AlterSequence, ch.SetOwnedBy, ch.ValidateConstraint, ch.SetTriggerMode, ch.InsertSeedRows, ch.UpdateSeedRow,
       ch.CreateSeedRegistry, ch.SeedRegistryRows, ch.CreateRaw, ch.CreateRawRegistry)
 def _none(change: Any, facts: Facts) -> list[Hazard]:
     return []

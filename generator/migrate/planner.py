@@ -604,11 +604,30 @@ class _Planner:
         for d in diffs:
             if d.what == "missing":
                 self.create(key, ch.CreateSequence)
+                if self.new.sequences[name].owned_by is not None:
+                    self.create(("owned_by", str(name)), ch.SetOwnedBy)
             elif d.what == "extra":
-                self.add(ch.DropSequence(name), DROP, key)
+                dropped_with = self.dropped_with_owner(name)
+                if dropped_with is None:
+                    self.add(ch.DropSequence(name), DROP, key)
+                else:
+                    self.notes.append(f"sequence {name} is dropped with {dropped_with}, which owns it")
+            elif d.what == "owned_by":  # after the table and column it names; NONE before they may go
+                owned = self.new.sequences[name].owned_by is not None
+                # NONE first (step -1, before the sequence's other changes) when the column owning it now is
+                # dropped with the table's changes, which come after the sequence's (DROP COLUMN would take the
+                # sequence along), or when it gets another owner (PostgreSQL refuses OWNER TO while it is owned)
+                if not owned or self.dropped_with_owner(name) is not None or "owner" in {x.what for x in diffs}:
+                    self.add(ch.AlterSequence(name, ("OWNED BY NONE",)), CHANGE, key, -1)
+                if owned:
+                    self.create(("owned_by", str(name)), ch.SetOwnedBy)
             elif d.what == "comment":
                 self.add(ch.Comment(f"SEQUENCE {name.sql}", self.new.sequences[name].comment), CHANGE, key)
             elif d.what == "owner":
+                if self.owned_by_kept(name):
+                    # PostgreSQL refuses OWNER TO on an owned sequence: its table's OWNER TO (check keeps the two
+                    # owners one) carries it along
+                    continue
                 self.owner(f"SEQUENCE {name.sql}", self.new.sequences[name], key)
             else:
                 options.append(d.what)
@@ -620,6 +639,27 @@ class _Planner:
                        "max_value": f"MAXVALUE {high}", "cache": f"CACHE {seq.cache}",
                        "cycle": "CYCLE" if seq.cycle else "NO CYCLE"}
             self.add(ch.AlterSequence(name, tuple(spelled[o] for o in spelled if o in options)), CHANGE, key)
+
+    def owned_by_kept(self, name: QName) -> bool:
+        """Whether a sequence is owned by the same column in the old side and in the spec."""
+        old = next((s for s in self.old.module.sequences if qname(s.name) == name), None)
+        new = self.new.sequences.get(name)
+        return old is not None and new is not None and old.owning_column is not None \
+            and drift.owning_column(old) == drift.owning_column(new)
+
+    def dropped_with_owner(self, name: QName) -> str | None:
+        """The table or column owning a sequence of the old side that this plan drops (PostgreSQL then drops the
+        sequence with it), as `table T` or `column T.C`; None when its owner stays or it has none."""
+        old = next((s for s in self.old.module.sequences if qname(s.name) == name), None)
+        parts = old.owning_column if old is not None else None
+        if parts is None:
+            return None
+        table, column = qname(parts[0]), parts[1]
+        if table not in self.new.tables:
+            return f"table {table}"
+        if column not in {c.name for c in self.new.tables[table].columns}:
+            return f"column {table}.{column}"
+        return None
 
     def on_function(self, key: tuple[QName, tuple[str, ...]], diffs: list[Difference]) -> None:
         name, types = key

@@ -165,6 +165,7 @@ class _Renamer:
         self.views = {qname(v.name): v for v in module.views}
         self.functions = [*module.functions, *module.procedures]
         self.types = {qname(t.name): t for t in module.types}
+        self.sequences = list(module.sequences)
         self.constraints = {k: list(v) for k, v in snapshot.constraints.items()}
         self.relation_columns = dict(snapshot.relation_columns)
         self.rls_forced = set(snapshot.rls_forced)
@@ -190,7 +191,7 @@ class _Renamer:
         module = replace(self.snapshot.module, tables=tuple(self.tables.values()), views=tuple(self.views.values()),
                          functions=tuple(f for f in self.functions if not isinstance(f, Procedure)),
                          procedures=tuple(f for f in self.functions if isinstance(f, Procedure)),
-                         types=tuple(self.types.values()))
+                         types=tuple(self.types.values()), sequences=tuple(self.sequences))
         return dataclasses.replace(
             self.snapshot, schema=Schema((module,)), constraints={k: tuple(v) for k, v in self.constraints.items()},
             rls_forced=frozenset(self.rls_forced),
@@ -234,7 +235,13 @@ class _Renamer:
             self.rls_forced.add(new)
 
     def _retarget_references(self, old: QName, new: QName, column: tuple[str, str] | None = None) -> None:
-        """Foreign keys name their target table and columns: PostgreSQL follows a rename, so does the snapshot."""
+        """Foreign keys name their target table and columns, sequences the column owning them: PostgreSQL follows a
+        rename, so does the snapshot."""
+        for i, seq in enumerate(self.sequences):
+            parts = seq.owning_column
+            if parts is not None and qname(parts[0]) == old:
+                owner = column[1] if column is not None and parts[1] == column[0] else parts[1]
+                self.sequences[i] = replace(seq, owned_by=f"{new}.{owner}")
         for cons in self.constraints.values():
             for i, con in enumerate(cons):
                 if con.kind != "foreign key" or not con.ref_text:

@@ -1,35 +1,29 @@
 -- What `import` reads but the spec language cannot say, beyond unmodelled.sql's whole objects: properties of
--- objects it does model (a column owning a sequence is imported without its default, and this names it), and
--- database-wide settings of the covered schemas. One row per (kind, qualified name, detail). When the spec
--- language learns one of these, its branch goes and the importer's writer registry gets the entry.
+-- objects it does model, and database-wide settings of the covered schemas. One row per (kind, qualified name,
+-- detail). When the spec language learns one of these, its branch goes and the importer's writer registry gets
+-- the entry.
 -- Extension members are left out (unmodelled.sql names the extension).
 SELECT kind, name, detail FROM (
-    -- A column default taking its value from a sequence the column owns (PostgreSQL's serial; the spec's `serial`
-    -- is an identity column): the sequence is the column's, and the column is imported without the default.
-    SELECT 'serial column' AS kind, format('%%I.%%I.%%I', n.nspname, c.relname, a.attname) AS name,
-           'owns sequence ' || s.oid::regclass::text AS detail, c.oid AS oid, 'pg_class'::regclass AS catalog
-    FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
-    JOIN pg_class c ON c.oid = dep.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = dep.refobjsubid
-    WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass AND dep.deptype = 'a'
-      AND n.nspname = ANY (%(schemas)s::text[]) AND a.attidentity = ''
-      AND EXISTS (SELECT FROM pg_attrdef ad JOIN pg_depend dd ON dd.classid = 'pg_attrdef'::regclass
-                  AND dd.objid = ad.oid AND dd.refclassid = 'pg_class'::regclass AND dd.refobjid = s.oid
-                  WHERE ad.adrelid = c.oid AND ad.adnum = a.attnum)
-    UNION ALL
-    -- A sequence owned by a column that does not take its default from it (ALTER SEQUENCE ... OWNED BY): the
-    -- sequence is imported (sequences.sql), without the ownership.
-    SELECT 'sequence option', format('%%I.%%I', sn.nspname, s.relname),
-           format('OWNED BY %%I.%%I.%%I', n.nspname, c.relname, a.attname), s.oid, 'pg_class'::regclass
+    -- A sequence owned by a column of what is not a table of its own (a view, a foreign table, a partition):
+    -- `owned_by:` names a table's column (sequences.sql reads those), so the sequence is imported without it.
+    SELECT 'sequence option' AS kind, format('%%I.%%I', sn.nspname, s.relname) AS name,
+           format('OWNED BY %%I.%%I.%%I', n.nspname, c.relname, a.attname) AS detail, s.oid AS oid,
+           'pg_class'::regclass AS catalog
     FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
     JOIN pg_namespace sn ON sn.oid = s.relnamespace
     JOIN pg_class c ON c.oid = dep.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = dep.refobjsubid
     WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass AND dep.deptype = 'a'
-      AND sn.nspname = ANY (%(schemas)s::text[])
-      AND NOT EXISTS (SELECT FROM pg_attrdef ad JOIN pg_depend dd ON dd.classid = 'pg_attrdef'::regclass
-                      AND dd.objid = ad.oid AND dd.refclassid = 'pg_class'::regclass AND dd.refobjid = s.oid
-                      WHERE ad.adrelid = c.oid AND ad.adnum = a.attnum)
+      AND sn.nspname = ANY (%(schemas)s::text[]) AND (c.relkind NOT IN ('r', 'p') OR c.relispartition)
+    UNION ALL
+    -- An unlogged sequence (CREATE UNLOGGED SEQUENCE, or a serial column's on an UNLOGGED table, which PostgreSQL
+    -- makes unlogged): imported as a sequence, which the output creates logged. An identity column's goes with
+    -- its table.
+    SELECT 'sequence option', format('%%I.%%I', n.nspname, c.relname), 'UNLOGGED', c.oid, 'pg_class'::regclass
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'S' AND c.relpersistence = 'u' AND n.nspname = ANY (%(schemas)s::text[])
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype IN ('i', 'e'))
     UNION ALL
     SELECT 'table inheritance', format('%%I.%%I', n.nspname, c.relname), 'INHERITS ' || i.inhparent::regclass::text,
            c.oid, 'pg_class'::regclass

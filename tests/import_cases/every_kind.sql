@@ -196,6 +196,8 @@ CREATE TABLE public.notes (body text);
 -- with a generated tsvector and its GIN index, bit strings, money, network, geometric and object-identifier types.
 CREATE TABLE public.documents (
     id integer PRIMARY KEY,
+    number serial,  -- PostgreSQL's serial columns: a sequence OWNED BY the column, and a nextval() default
+    big_number bigserial,
     title text NOT NULL DEFAULT '',
     search tsvector GENERATED ALWAYS AS (to_tsvector('english'::regconfig, title)) STORED,
     query tsquery,
