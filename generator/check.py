@@ -962,10 +962,15 @@ class Checker:
             else:
                 known.append((p, lo, hi))
         known.sort(key=lambda r: r[1])
-        for (first, _, first_hi), (second, second_lo, _) in zip(known, known[1:], strict=False):
-            if second_lo < first_hi:
-                self.err(second.loc("values"), f"partition {second.name} overlaps partition {first.name} "
-                                               "(PostgreSQL refuses overlapping partitions)")
+        # Each against the partition reaching highest so far, not merely the one before it: [0, 100), [10, 20)
+        # and [30, 40) overlap twice, both times the first.
+        reach: tuple[Partition, tuple[int, Any]] | None = None
+        for p, lo, hi in known:
+            if reach is not None and lo < reach[1]:
+                self.err(p.loc("values"), f"partition {p.name} overlaps partition {reach[0].name} "
+                                          "(PostgreSQL refuses overlapping partitions)")
+            if reach is None or hi > reach[1]:
+                reach = (p, hi)
 
     def check_duplicate_keys(self, table: Table) -> None:
         """A UNIQUE constraint on exactly the columns (in the same order) of the primary key or of an earlier UNIQUE
