@@ -926,8 +926,9 @@ class Checker:
 
     def bounds_disjoint(self, table: Table, key: PartitionKey, bounds: list[tuple[Partition, Bound]],
                         parent: QName) -> None:
-        """Overlaps the spec can see: a list value in two partitions, hash moduli that do not divide each other,
-        and range bounds of one integer or date column (empty or overlapping)."""
+        """Overlaps the spec can see: a list value in two partitions, hash moduli that do not divide each other
+        and remainders one partition shares with another of a smaller modulus, and range bounds of one integer or
+        date column (empty or overlapping)."""
         if key.strategy == "hash":
             moduli = sorted({b.modulus for _, b in bounds if b.modulus > 0})
             for smaller, larger in zip(moduli, moduli[1:], strict=False):
@@ -941,6 +942,16 @@ class Checker:
                 other = seen_hash.setdefault((b.modulus, b.remainder), p)
                 if other is not p:
                     self.err(p.loc("values"), f"partition {p.name} has the bounds of partition {other.name}")
+            # A row of remainder r under modulus m has remainder r % k under each factor k of m: the partition
+            # (k, r % k) takes it too.
+            for p, b in bounds:
+                if not 0 <= b.remainder < b.modulus:
+                    continue  # reported by bound_shape
+                for smaller in (k for k in moduli if k < b.modulus and b.modulus % k == 0):
+                    shared = seen_hash.get((smaller, b.remainder % smaller))
+                    if shared is not None:
+                        self.err(p.loc("values"), f"partition {p.name} overlaps partition {shared.name} "
+                                                  "(PostgreSQL refuses overlapping partitions)")
             return
         if key.strategy == "list":
             seen: dict[tuple[str, str], Partition] = {}
