@@ -957,8 +957,9 @@ class Checker:
 
     def bounds_disjoint(self, table: Table, key: PartitionKey, bounds: list[tuple[Partition, Bound]],
                         parent: QName) -> None:
-        """Overlaps the spec can see: a list value in two partitions, hash moduli that do not divide each other,
-        and range bounds of one integer or date column (empty or overlapping)."""
+        """Overlaps the spec can see: a list value in two partitions, hash moduli that do not divide each other
+        and remainders one partition shares with another of a smaller modulus, and range bounds of one integer or
+        date column (empty or overlapping)."""
         if key.strategy == "hash":
             moduli = sorted({b.modulus for _, b in bounds if b.modulus > 0})
             for smaller, larger in zip(moduli, moduli[1:], strict=False):
@@ -972,6 +973,16 @@ class Checker:
                 other = seen_hash.setdefault((b.modulus, b.remainder), p)
                 if other is not p:
                     self.err(p.loc("values"), f"partition {p.name} has the bounds of partition {other.name}")
+            # A row of remainder r under modulus m has remainder r % k under each factor k of m: the partition
+            # (k, r % k) takes it too.
+            for p, b in bounds:
+                if not 0 <= b.remainder < b.modulus:
+                    continue  # reported by bound_shape
+                for smaller in (k for k in moduli if k < b.modulus and b.modulus % k == 0):
+                    shared = seen_hash.get((smaller, b.remainder % smaller))
+                    if shared is not None:
+                        self.err(p.loc("values"), f"partition {p.name} overlaps partition {shared.name} "
+                                                  "(PostgreSQL refuses overlapping partitions)")
             return
         if key.strategy == "list":
             seen: dict[tuple[str, str], Partition] = {}
@@ -993,10 +1004,15 @@ class Checker:
             else:
                 known.append((p, lo, hi))
         known.sort(key=lambda r: r[1])
-        for (first, _, first_hi), (second, second_lo, _) in zip(known, known[1:], strict=False):
-            if second_lo < first_hi:
-                self.err(second.loc("values"), f"partition {second.name} overlaps partition {first.name} "
-                                               "(PostgreSQL refuses overlapping partitions)")
+        # Each against the partition reaching highest so far, not merely the one before it: [0, 100), [10, 20)
+        # and [30, 40) overlap twice, both times the first.
+        reach: tuple[Partition, tuple[int, Any]] | None = None
+        for p, lo, hi in known:
+            if reach is not None and lo < reach[1]:
+                self.err(p.loc("values"), f"partition {p.name} overlaps partition {reach[0].name} "
+                                          "(PostgreSQL refuses overlapping partitions)")
+            if reach is None or hi > reach[1]:
+                reach = (p, hi)
 
     def check_duplicate_keys(self, table: Table) -> None:
         """A UNIQUE constraint on exactly the columns (in the same order) of the primary key or of an earlier UNIQUE
