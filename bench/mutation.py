@@ -32,6 +32,7 @@ import json
 import math
 import random
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -46,7 +47,23 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
           24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "killed", None: "not checked"}
 
 
+def sync_data_files() -> None:
+    """Copy generator/'s files that are not Python (templates, catalog queries, the editor schema) into an existing
+    mutants/generator/: mutmut refreshes the .py files it mutates and nothing else, so after a change to a template
+    or a .sql file every test of the old copy fails its clean run ("Failed to run clean test")."""
+    target = ROOT / "mutants" / "generator"
+    if not target.is_dir():
+        return  # mutmut copies everything when it creates mutants/
+    for source in (ROOT / "generator").rglob("*"):
+        if source.is_file() and source.suffix not in (".py", ".pyc", ".meta"):
+            copy = target / source.relative_to(ROOT / "generator")
+            if not copy.exists() or copy.read_bytes() != source.read_bytes():
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, copy)
+
+
 def run_mutmut(patterns: list[str]) -> float:
+    sync_data_files()
     started = time.perf_counter()
     log = ROOT / "mutants" / "run.log"  # mutmut's progress output; its last lines say why a run failed
     log.parent.mkdir(exist_ok=True)
