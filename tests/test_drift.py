@@ -8,6 +8,8 @@ spec's text as in spec/, the database's as PostgreSQL prints it), not copied fro
 from __future__ import annotations
 
 import ast
+import copy
+import dataclasses
 import os
 import re
 import subprocess
@@ -15,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -22,12 +25,16 @@ from conftest import OUTPUT, ROOT, SPEC, record
 from specs import run_in_process, sql_of, write_spec
 
 from generator import cli, introspect, live
+from generator import drift as drift_module
 from generator.check import check
 from generator.derive import Catalog
-from generator.drift import Canon, excerpt, scope, verify
+from generator.drift import Canon, Difference, compare, excerpt, platform_children, scope, verify
+from generator.introspect import Snapshot
 from generator.load import load_spec
 from generator.migrate.database import plan_database
 from generator.migrate.script import rendered
+from generator.migrate.snapshot import of_spec
+from generator.model import Grant, Schema, SchemaDef
 from generator.pipeline import Build, build
 from generator.sqltext import QName
 
@@ -897,12 +904,20 @@ SAME = [
     ("a = (SELECT auth.uid())", "(a = ( SELECT auth.uid() AS uid))"),
     ("(SELECT public.f(a))", "( SELECT f(t.a) AS f)"),
     ("a IN (SELECT a FROM public.u WHERE id = b)", "(a IN ( SELECT u.a FROM u WHERE (u.id = t.b)))"),
+    # the right-hand forms below are PostgreSQL 18's pg_get_expr of the left-hand ones
+    ("a IN (b, 1, 2)", "((a = ANY (ARRAY[1, 2])) OR (a = b))"),
+    # a table whose columns are not known (another schema, not read): `a` is still the row's column
+    ("EXISTS (SELECT 1 FROM other.gone z WHERE z.k = a)", "(EXISTS ( SELECT 1 FROM other.gone z WHERE (z.k = t.a)))"),
+    ("a = (VALUES (b))", "(a = ( VALUES (t.b)))"),
+    ("'yes'::boolean", "true"),
 ]
 DIFFERENT = [
     ("a BETWEEN 1 AND 5", "((a >= 1) AND (a <= 6))"),
     ("status IN ('x', 'y')", "((status)::text = ANY (ARRAY['x'::text, 'z'::text]))"),
     ("a = (SELECT auth.uid())", "(b = ( SELECT auth.uid() AS uid))"),
     ("a IN (SELECT a FROM public.u WHERE id = b)", "(a IN ( SELECT u.a FROM u WHERE (u.id = t.a)))"),
+    ("a > 0 OR false", "((a > 0) OR true)"),
+    ("'1 day'::interval", "'2 days'::interval"),
 ]
 
 
@@ -950,6 +965,363 @@ def test_view_star_and_positions() -> None:
         "SELECT t.a, t.b, t.status, count(*) AS n FROM t GROUP BY t.a, t.b, t.status ORDER BY t.a")
 
 
+# (a view's query as written in a spec, PostgreSQL 18's pg_get_viewdef of it): each pair must compare equal.
+SAME_QUERIES = [
+    ("SELECT a AS x, count(*) AS n FROM public.t GROUP BY x", "SELECT a AS x, count(*) AS n FROM t GROUP BY a"),
+    ("SELECT count(*) AS b FROM public.t JOIN public.u ON u.id = t.b GROUP BY b",  # GROUP BY: input columns first
+     "SELECT count(*) AS b FROM (t JOIN u ON ((u.id = t.b))) GROUP BY t.b"),
+    ("SELECT EXISTS (SELECT 1 FROM public.u) FROM public.t", 'SELECT (EXISTS ( SELECT 1 FROM u)) AS "exists" FROM t'),
+    ("SELECT (SELECT id FROM public.u LIMIT 1) FROM public.t", "SELECT ( SELECT u.id FROM u LIMIT 1) AS id FROM t"),
+    ("SELECT x.a FROM (SELECT a FROM public.t UNION SELECT id FROM public.u) x",
+     "SELECT a FROM ( SELECT t.a FROM t UNION SELECT u.id FROM u) x"),
+    ("SELECT * FROM (VALUES (1, 2)) v", "SELECT column1, column2 FROM ( VALUES (1,2)) v"),
+    ("SELECT a FROM public.t WHERE a IN (b, 1, 2)", "SELECT a FROM t WHERE ((a = ANY (ARRAY[1, 2])) OR (a = b))"),
+    ("SELECT (string_to_array(status, ','))[1] FROM public.t",
+     "SELECT (string_to_array((status)::text, ','::text))[1] AS string_to_array FROM t"),
+    ("SELECT CASE WHEN a > 0 THEN 'p' ELSE 'n'::text END FROM public.t",
+     "SELECT CASE WHEN (a > 0) THEN 'p'::text ELSE 'n'::text END AS \"case\" FROM t"),
+    ("SELECT x.a FROM (SELECT ROW(a, b), a FROM public.t) x",
+     'SELECT a FROM ( SELECT ROW(t.a, t.b) AS "row", t.a FROM t) x'),
+    ("SELECT '1'::integer, lower(status) FROM public.t", "SELECT 1 AS int4, lower((status)::text) AS lower FROM t"),
+    ("SELECT public.t.a FROM public.t", "SELECT a FROM t"),
+    ("SELECT t.a FROM public.t JOIN (public.u JOIN public.u u2 ON u2.id = u.id) ON u.a = t.a",
+     "SELECT t.a FROM (t JOIN (u JOIN u u2 ON ((u2.id = u.id))) ON ((u.a = t.a)))"),
+]
+
+
+@pytest.mark.parametrize(("spec", "database"), SAME_QUERIES)
+def test_normal_form_of_queries_undoes_postgresql_rewrites(spec: str, database: str) -> None:
+    canon = Canon(COLUMNS.get)
+    assert canon.query(spec) == canon.query(database)
+
+
+def test_normal_form_of_a_query_follows_the_columns_it_is_read_with() -> None:
+    """The same text read against other columns (the spec's and the database's) expands `*` to each one's own."""
+    wider = {**COLUMNS, QName("public", "t"): ("a", "b", "status", "extra")}
+    assert Canon(COLUMNS.get).query("SELECT * FROM public.t") == Canon(COLUMNS.get).query(
+        "SELECT t.a, t.b, t.status FROM t")
+    assert Canon(wider.get).query("SELECT * FROM public.t") == Canon(wider.get).query(
+        "SELECT t.a, t.b, t.status, t.extra FROM t")
+
+
+def _server_constant(type_sql: str, value: str) -> str:
+    """A few constants as PostgreSQL 18 prints them (what introspect.Constants asks the server)."""
+    printed = {("regclass", "public.s"): "s", ("text[]", "{ a , b }"): "{a,b}"}
+    return printed.get((type_sql, value), value)
+
+
+def test_normal_form_respells_constants_as_the_server_prints_them() -> None:
+    canon = Canon(COLUMNS.get, _server_constant)
+    table = QName("public", "t")
+    assert canon.expression("nextval('public.s')", table) == canon.expression("nextval('s'::regclass)", table)
+    assert canon.expression("nextval('s')", table) != canon.expression("nextval('other'::regclass)", table)
+    # a column default of a text array (PostgreSQL prints '{ a , b }' as '{a,b}'); a boolean default 't' as true
+    assert canon.expression("'{ a , b }'::text[]", table) == canon.expression("'{a,b}'::text[]", table)
+    assert canon.expression("'t'", table, cast_to="boolean") == canon.expression("true", table, cast_to="boolean")
+
+
 def test_excerpt_shows_where_texts_differ() -> None:
     a, b = excerpt("x" * 80 + "open" + "y" * 80, "x" * 80 + "closed" + "y" * 80, width=5)
     assert (a, b) == ("…xxxxxopenyyyyy…", "…xxxxxclosedyyyyy…")
+
+
+# -- comparing two specs, without a database ---------------------------------------------------------------------------
+# drift.compare of SMALL_SPEC against the snapshot another spec gives (migrate/snapshot.of_spec: what a database
+# built from it reads back as): one field changed on the database's side, and the one difference it must make,
+# worded as the module docstring words them (`<object>: <what> <spec's> in spec, <database's> in database`).
+@dataclass(frozen=True)
+class OfflineChange:
+    id: str
+    change: Any  # Callable[[dict], None]: edits the database's copy of SMALL_SPEC's module
+    expected: list[tuple[str, str, object]]  # (line, what, detail) of each difference
+    both: Any = None  # an edit made to both sides first (what SMALL_SPEC lacks for the case)
+    snapshot: Any = None  # Callable[[Snapshot], Snapshot]: what the database reports beyond a spec's objects
+
+
+def _small_catalog(tmp: Path, module: dict[str, Any]) -> Catalog:
+    return check(load_spec(write_spec(tmp, {"01-small.yaml": module})))
+
+
+def offline_drift(tmp: Path, case: OfflineChange, *, changed: bool = True) -> list[Difference]:
+    spec_module, db_module = copy.deepcopy(SMALL_SPEC["01-small.yaml"]), copy.deepcopy(SMALL_SPEC["01-small.yaml"])
+    for module in (spec_module, db_module):
+        for edit in _edits(case.both):
+            edit(module)
+    if changed:
+        for edit in _edits(case.change):
+            edit(db_module)
+    snapshot = of_spec(_small_catalog(tmp / "db", db_module))
+    if changed and case.snapshot is not None:
+        snapshot = case.snapshot(snapshot)
+    return compare(_small_catalog(tmp / "spec", spec_module), snapshot)
+
+
+def _edits(edit: Any) -> list[Any]:
+    return [] if edit is None else list(edit) if isinstance(edit, list | tuple) else [edit]
+
+
+def _set(path: str, value: object) -> Any:
+    """Set SMALL_SPEC[...path...] = value (path: keys separated by '/'); None deletes the key."""
+    def change(module: dict[str, Any]) -> None:
+        *parents, last = path.split("/")
+        for key in parents:
+            module = module[key]
+        if value is None:
+            del module[last]
+        else:
+            module[last] = copy.deepcopy(value)
+    return change
+
+
+OFFLINE_CHANGES = [
+    OfflineChange("a function body", _set("functions/f/body", "SELECT a + 1"),
+                  [("function public.f(integer): body differs at line 1: spec 'SELECT a' database 'SELECT a + 1'",
+                    "body", None)]),
+    OfflineChange("an argument default dropped", _set("functions/g/args/n", "integer"),
+                  [("function public.g(integer): argument defaults n DEFAULT 1 in spec, none in database",
+                    "argument defaults", None)]),
+    OfflineChange("a composite type's first attribute dropped, another retyped",
+                  _set("types/address/attributes", {"zip": "varchar(20)"}),
+                  [("type public.address: attribute street missing in database", "attribute missing", "street"),
+                   ("type public.address: attribute zip: type varchar(10) in spec, varchar(20) in database",
+                    "attribute type", "zip")]),
+    OfflineChange("a domain check changed", _set("types/email/checks/shape", "VALUE ~ '@.'"),
+                  [("type public.email: CHECK shape differs: spec (VALUE ~ '@') database (VALUE ~ '@.')", "check",
+                    "shape")]),
+    OfflineChange("a domain collated", _set("types/label/collation", "C"),
+                  [("type public.label: collation none in spec, C in database", "collation", None)]),
+    OfflineChange("a domain nullable", _set("types/email/not_null", None),
+                  [("type public.email: not_null true in spec, false in database", "not_null", None)]),
+    OfflineChange("a domain default dropped", _set("types/email/default", None),
+                  [("type public.email: default 'a@b' in spec, none in database", "default", None)]),
+    OfflineChange("a domain default changed", _set("types/email/default", "'b@c'"),
+                  [("type public.email: default 'a@b' in spec, 'b@c' in database", "default", None)]),
+    OfflineChange("another extension version", _set("extensions/hstore/version", "1.4"),
+                  [("extension hstore: version 1.8 in spec, 1.4 in database", "version", None)]),
+]
+
+
+_COUNTERS = "tables/counters"
+_POLICY = {"p": {"command": "select", "roles": ["public"], "using": "label <> ''"}}
+_TABLE_ALL = ("insert", "select", "update", "delete", "truncate", "references", "trigger", "maintain")  # GRANT ALL
+OFFLINE_CHANGES += [
+    OfflineChange("a materialized view's owner", _set("materialized_views/counter_totals/owner", SMALL_ROLE),
+                  [(f"materialized view public.counter_totals: owner {SMALL_OWNER} in spec, {SMALL_ROLE} in database",
+                    "owner", None)], both=_set("materialized_views/counter_totals/owner", SMALL_OWNER)),
+    OfflineChange("a partition's ALL, all but MAINTAIN in the database",
+                  _set("tables/readings/partitions/readings_2026/grants", {SMALL_ROLE: list(_TABLE_ALL[:-1])}),
+                  [(f"grant MAINTAIN on public.readings_2026 to {SMALL_ROLE}: missing in database", "missing",
+                    (SMALL_ROLE, "maintain"))],
+                  both=_set("tables/readings/partitions/readings_2026/grants", {SMALL_ROLE: ["all"]})),
+    OfflineChange("a partition's owner", _set("tables/readings/partitions/readings_2026/owner", SMALL_ROLE),
+                  [(f"partition public.readings_2026: owner {SMALL_OWNER} in spec, {SMALL_ROLE} in database", "owner",
+                    None)], both=_set("tables/readings/partitions/readings_2026/owner", SMALL_OWNER)),
+    OfflineChange("an index of a partition's own", lambda m: None,
+                  [("partition public.readings_old: index readings_old_at of its own in database (the spec gives a "
+                    "partition only its parent's)", "own", "index readings_old_at")],
+                  snapshot=lambda s: dataclasses.replace(s, partition_own={
+                      QName("public", "readings_old"): ("index readings_old_at",)})),
+    OfflineChange("a policy's USING", _set(f"{_COUNTERS}/policies/p/using", "label <> 'x'"),
+                  [("policy public.counters.\"p\": USING differs: spec (label <> '') database (label <> 'x')",
+                    "USING", None)], both=_set(f"{_COUNTERS}/policies", _POLICY)),
+    OfflineChange("a policy's WITH CHECK as PostgreSQL prints it (the row's column qualified in a sub-query)",
+                  _set(f"{_COUNTERS}/policies/p/with_check",
+                       "(EXISTS ( SELECT 1 FROM readings r WHERE (r.region = counters.label)))"), [],
+                  both=_set(f"{_COUNTERS}/policies", {"p": {"command": "insert", "roles": ["public"],
+                       "with_check": "EXISTS (SELECT 1 FROM public.readings r WHERE r.region = label)"}})),
+    OfflineChange("a policy's comment", _set(f"{_COUNTERS}/policies/p/comment", "Labelled."),
+                  [("policy public.counters.\"p\": comment none in spec, 'Labelled.' in database", "comment", None)],
+                  both=_set(f"{_COUNTERS}/policies", _POLICY)),
+    OfflineChange("a policy named with a double quote", _set(f"{_COUNTERS}/policies", {}),
+                  [('policy public.counters."say ""hi""": missing in database', "missing", None)],
+                  both=_set(f"{_COUNTERS}/policies", {'say "hi"': _POLICY["p"]})),
+    OfflineChange("a schema's ALL as USAGE and CREATE",
+                  _set("schemas/scratch/grants", {SMALL_ROLE: ["usage", "create"]}), [],
+                  both=_set("schemas/scratch/grants", {SMALL_ROLE: ["all"]})),
+    OfflineChange("a schema's owner", _set("schemas/scratch/owner", SMALL_ROLE),
+                  [(f"schema scratch: owner {SMALL_OWNER} in spec, {SMALL_ROLE} in database", "owner", None)],
+                  both=_set("schemas/scratch/owner", SMALL_OWNER)),
+    OfflineChange("a constraint trigger no longer deferrable", _set(f"{_COUNTERS}/triggers/settled/deferrable", None),
+                  [("trigger public.counters.settled: deferrable true in spec, false in database", "deferrable",
+                    None)]),
+    OfflineChange("a transition table", _set(f"{_COUNTERS}/triggers/counted/referencing", {"old_table": "old_rows"}),
+                  [("trigger public.counters.counted: old_table none in spec, old_rows in database", "old_table",
+                    None)]),
+    OfflineChange("a transition table dropped", _set(f"{_COUNTERS}/triggers/counted/referencing", None),
+                  [("trigger public.counters.counted: new_table new_rows in spec, none in database", "new_table",
+                    None)], both=_set(f"{_COUNTERS}/triggers/counted/referencing", {"new_table": "new_rows"})),
+    OfflineChange("a trigger's timing", _set(f"{_COUNTERS}/triggers/counted/timing", "before"),
+                  [("trigger public.counters.counted: timing after in spec, before in database", "timing", None)]),
+    OfflineChange("a trigger's function", _set(f"{_COUNTERS}/triggers/counted/function", "tg2"),
+                  [("trigger public.counters.counted: function public.tg in spec, public.tg2 in database", "function",
+                    None)], both=_set("functions/tg2", {"returns": "trigger", "body": "BEGIN RETURN NULL; END"})),
+    OfflineChange("a view's security_invoker", _set("views/positive_counters/security_invoker", False),
+                  [("view public.positive_counters: security_invoker true in spec, false in database",
+                    "security_invoker", None)]),
+    OfflineChange("a view's security_barrier", _set("views/positive_counters/security_barrier", True),
+                  [("view public.positive_counters: security_barrier false in spec, true in database",
+                    "security_barrier", None)]),
+]
+
+_FK = f"{_COUNTERS}/foreign_keys/counters_parent_fkey"
+_IDX = f"{_COUNTERS}/indexes/counters_tag_label_idx"
+_EXCLUDE = f"{_COUNTERS}/excludes/counters_no_overlap"
+_R2027 = "tables/readings/partitions/readings_2027"
+OFFLINE_CHANGES += [
+    OfflineChange("a function's result type", _set("functions/f/returns", "bigint"),
+                  [("function public.f(integer): returns integer in spec, bigint in database", "returns", None)]),
+    OfflineChange("a column's type", _set(f"{_COUNTERS}/columns/label", "varchar(10)"),
+                  [("column public.counters.label: type text in spec, varchar(10) in database", "type", None)]),
+    OfflineChange("a column's comment", _set(f"{_COUNTERS}/columns/label", {"type": "text", "comment": "Name."}),
+                  [("column public.counters.label: comment none in spec, 'Name.' in database", "comment", None)]),
+    OfflineChange("a column made nullable", _set(f"{_COUNTERS}/columns/label", "text"),
+                  [("column public.counters.label: NOT NULL in spec, nullable in database", "not_null", None)],
+                  both=_set(f"{_COUNTERS}/columns/label", {"type": "text", "not_null": True})),
+    OfflineChange("a column's default", _set(f"{_COUNTERS}/columns/label", {"type": "text", "default": "b"}),
+                  [("column public.counters.label: default 'a' in spec, 'b' in database", "default", None)],
+                  both=_set(f"{_COUNTERS}/columns/label", {"type": "text", "default": "a"})),
+    # integer's largest value is an integer identity's default MAXVALUE (CREATE SEQUENCE): stated or not, the same
+    OfflineChange("an identity's MAXVALUE left to its default",
+                  _set(f"{_COUNTERS}/columns/id/identity/max_value", None), [],
+                  both=_set(f"{_COUNTERS}/columns/id/identity/max_value", 2147483647)),
+    OfflineChange("an identity's start", _set(f"{_COUNTERS}/columns/id/identity/start", 7),
+                  [("column public.counters.id: identity start 10 in spec, 7 in database", "identity start", None)]),
+    OfflineChange("a foreign key's ON DELETE", _set(f"{_FK}/on_delete", "cascade"),
+                  [("constraint public.counters.counters_parent_fkey: ON DELETE no action in spec, cascade in "
+                    "database", "ON DELETE", None)]),
+    OfflineChange("a foreign key's ON UPDATE", _set(f"{_FK}/on_update", "cascade"),
+                  [("constraint public.counters.counters_parent_fkey: ON UPDATE no action in spec, cascade in "
+                    "database", "ON UPDATE", None)]),
+    OfflineChange("a foreign key validated", _set(f"{_FK}/not_valid", None),
+                  [("constraint public.counters.counters_parent_fkey: not_valid true in spec, false in database",
+                    "not_valid", None)]),
+    OfflineChange("a CHECK", _set(f"{_COUNTERS}/checks/positive", "id > 1"),
+                  [("constraint public.counters.positive: CHECK differs: spec (id > 0) database (id > 1)", "CHECK",
+                    None)], both=_set(f"{_COUNTERS}/checks", {"positive": "id > 0"})),
+    OfflineChange("an exclusion constraint's WHERE", _set(f"{_COUNTERS}/excludes/counters_no_overlap/where", "id > 1"),
+                  [("constraint public.counters.counters_no_overlap: WHERE differs: spec (id > 0) database (id > 1)",
+                    "WHERE", None)], both=_set(f"{_COUNTERS}/excludes/counters_no_overlap/where", "id > 0")),
+    OfflineChange("an exclusion constraint on an expression",
+                  _set(f"{_EXCLUDE}/elements", {"during": "&&", "(upper(label))": "<>"}),
+                  [("constraint public.counters.counters_no_overlap: elements (during WITH &&, "
+                    "(upper(counters.label)) WITH =) in spec, (during WITH &&, (upper(counters.label)) WITH <>) in "
+                    "database", "elements", None)],
+                  both=_set(f"{_EXCLUDE}/elements", {"during": "&&", "(upper(label))": "="})),
+    OfflineChange("a function's search_path of two schemas", _set("functions/f/search_path", ["public"]),
+                  [("function public.f(integer): search_path 'public, pg_temp' in spec, 'public' in database",
+                    "search_path", None)], both=_set("functions/f/search_path", ["public", "pg_temp"])),
+    OfflineChange("a function granted", _set("functions/f/grants", {SMALL_ROLE: ["execute"]}),
+                  [(f"grant EXECUTE on function public.f(integer) to {SMALL_ROLE}: in database, not in spec", "extra",
+                    (SMALL_ROLE, "execute"))]),
+    OfflineChange("a function granted to PUBLIC", _set("functions/f/grants", {"public": ["execute"]}),
+                  [("grant EXECUTE on function public.f(integer) to PUBLIC: in database, not in spec", "extra",
+                    ("public", "execute"))]),
+    OfflineChange("a function's ALL as EXECUTE", _set("functions/f/grants", {SMALL_ROLE: ["execute"]}), [],
+                  both=_set("functions/f/grants", {SMALL_ROLE: ["all"]})),
+    OfflineChange("a function dropped", _set("functions/f", None),
+                  [("function public.f(integer): missing in database", "missing", None)]),
+    OfflineChange("an index's keys", _set(f"{_IDX}/columns", ["tag"]),
+                  [("index public.counters_tag_label_idx: keys (label) in spec, (tag) in database", "keys", None)]),
+    OfflineChange("an index's expression", _set(f"{_IDX}/columns", ["(lower(label))"]),
+                  [("index public.counters_tag_label_idx: keys ((upper(counters.label))) in spec, "
+                    "((lower(counters.label))) in database",
+                    "keys", None)], both=_set(f"{_IDX}/columns", ["(upper(label))"])),
+    OfflineChange("an index's collation", _set(f"{_IDX}/columns", ['label COLLATE "POSIX"']),
+                  [('index public.counters_tag_label_idx: keys (label COLLATE "C") in spec, (label COLLATE "POSIX") in '
+                    "database", "keys", None)], both=_set(f"{_IDX}/columns", ['label COLLATE "C"'])),
+    OfflineChange("an index's NULLS FIRST", _set(f"{_IDX}/columns", ["label"]),
+                  [("index public.counters_tag_label_idx: keys (label NULLS FIRST) in spec, (label) in database",
+                    "keys", None)], both=_set(f"{_IDX}/columns", ["label NULLS FIRST"])),
+    OfflineChange("a partition's key", _set(f"{_R2027}/partition_by", "list (lower(region))"),
+                  [("partition public.readings_2027: partition_by list (upper(region)) in spec, list (lower(region)) "
+                    "in database", "partition_by", None)],
+                  both=_set(f"{_R2027}/partition_by", "list  (upper(region))")),
+    OfflineChange("a partition key the parser cannot read (a newer server's)", lambda m: None,
+                  [("table public.readings: partition_by range (at) in spec, range (at) USING FUTURE in database",
+                    "partition_by", None)],
+                  snapshot=lambda s: _with_table(s, "readings", partition_by="range (at) USING FUTURE")),
+    OfflineChange("a generated column's expression", _set(f"{_COUNTERS}/columns/shout/generated", "lower(label)"),
+                  [("column public.counters.shout: generated differs: spec (upper(label)) database (lower(label))",
+                    "generated", None)]),
+    OfflineChange("a role that logs in", _set(f"roles/{SMALL_ROLE}", {"login": True}),
+                  [(f"role {SMALL_ROLE}: login false in spec, true in database", "login", None)]),
+    OfflineChange("a table made unlogged", _set(f"{_COUNTERS}/unlogged", True),
+                  [("table public.counters: unlogged false in spec, true in database", "unlogged", None)]),
+    OfflineChange("RLS enabled", _set(f"{_COUNTERS}/rls", "enabled"),
+                  [("table public.counters: RLS disabled in spec, enabled in database", "rls", None)]),
+    OfflineChange("a column granted, of a column the spec does not have",
+                  _set(f"{_COUNTERS}/columns/extra", {"type": "text", "grants": {SMALL_ROLE: ["select"]}}),
+                  [("column public.counters.extra: in database, not in spec", "extra", None),
+                   (f"grant SELECT (extra) on public.counters to {SMALL_ROLE}: in database, not in spec", "extra",
+                    (SMALL_ROLE, "select"))]),
+    OfflineChange("a primary key column without NOT NULL (PRIMARY KEY makes it one)", lambda m: None, [],
+                  both=_set("tables/plain", {"columns": {"k": {"type": "integer", "primary_key": True}}})),
+    # PostgreSQL's defaults: 1 .. 2^63-1 ascending, -2^63 .. -1 descending (bigint)
+    OfflineChange("a sequence's bounds as the database states them", [
+        _set("sequences/up", {"min_value": 1, "max_value": 9223372036854775807}),
+        _set("sequences/down", {"increment": -1, "start": -1, "min_value": -9223372036854775808, "max_value": -1})],
+        [], both=[_set("sequences/up", {}), _set("sequences/down", {"increment": -1, "start": -1})]),
+    OfflineChange("CREATE on schema public granted (undeclared: PostgreSQL's defaults hold)", lambda m: None,
+                  [(f"grant CREATE on schema public to {SMALL_ROLE}: in database, not in spec", "extra",
+                    (SMALL_ROLE, "create"))],
+                  snapshot=lambda s: dataclasses.replace(s, schema=Schema((dataclasses.replace(s.module, schemas=(
+                      *s.module.schemas, SchemaDef(name="public", grants=(
+                          Grant(role=SMALL_ROLE, privileges=("usage", "create")),)))),)))),
+]
+
+
+def _with_table(snapshot: Snapshot, name: str, **fields: Any) -> Snapshot:
+    tables = tuple(dataclasses.replace(t, **fields) if t.name == name else t for t in snapshot.module.tables)
+    return dataclasses.replace(snapshot, schema=Schema((dataclasses.replace(snapshot.module, tables=tables),)))
+
+
+@pytest.mark.parametrize("case", OFFLINE_CHANGES, ids=lambda c: c.id)
+def test_one_change_is_one_difference_without_a_database(case: OfflineChange, tmp_path: Path) -> None:
+    assert offline_drift(tmp_path, case, changed=False) == []  # the snapshot of the spec itself
+    found = offline_drift(tmp_path, case)
+    assert [(str(d), d.what, d.detail) for d in found] == case.expected
+
+
+def test_supabase_target_without_a_database(tmp_path: Path) -> None:
+    """--target supabase, on a snapshot: of a platform table only the children the spec puts there are compared
+    (on_user_created); the platform's own objects (its function, type, trigger) are not."""
+    spec = copy.deepcopy(PLATFORM_WITH_APP_TRIGGER)
+    spec["00-platform.yaml"]["types"] = {"auth.level": {"enum": ["low"]}, "tier": {"enum": ["free"]}}  # tier: public
+    db = copy.deepcopy(spec)
+    platform, users = db["00-platform.yaml"], db["00-platform.yaml"]["tables"]["auth.users"]
+    platform["functions"]["auth.audit"]["body"] = "BEGIN RETURN NULL; END"
+    platform["types"]["auth.level"]["enum"] = ["low", "high"]
+    platform["types"]["tier"]["enum"] = ["free", "pro"]
+    users["triggers"]["on_user_created"]["timing"] = "before"
+    users["triggers"]["platform_audit"]["timing"] = "before"
+    catalog = check(load_spec(write_spec(tmp_path / "spec", spec)))
+    snapshot = of_spec(check(load_spec(write_spec(tmp_path / "db", db))))
+    app_trigger = "trigger auth.users.on_user_created: timing after in spec, before in database"
+    _, _, skip = scope(catalog, include_platform=False)
+    partial = platform_children(catalog, include_platform=False)
+    assert [str(d) for d in compare(catalog, snapshot, skip=skip, partial=partial)] == [app_trigger]
+    assert [str(d) for d in compare(catalog, snapshot)] == [
+        "type auth.level: values (low) in spec, (low, high) in database",
+        "type public.tier: values (free) in spec, (free, pro) in database",
+        "function auth.audit(): body differs at line 1: spec 'BEGIN RETURN NEW; END' database 'BEGIN RETURN NULL; END'",
+        app_trigger, "trigger auth.users.platform_audit: timing after in spec, before in database"]
+
+
+def test_cli_without_a_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`verify` with the database read replaced: one line per difference, the count (singular for one), and the
+    platform compared unless --target supabase (the documented default: postgres, everything)."""
+    spec = write_spec(tmp_path, SMALL_SPEC)
+    targets: list[bool] = []
+
+    def read(dsn: str, catalog: Catalog, *, include_platform: bool = True) -> tuple[list[Difference], list[str]]:
+        targets.append(include_platform)
+        return [Difference("table public.t", "missing in database")], []
+
+    monkeypatch.setattr(drift_module, "verify_named", read)
+    assert cli.main(["verify", "--db", "x", "--spec", str(spec)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "table public.t: missing in database\n"
+    assert err.startswith(f"1 difference between {spec} and the database (")
+    assert cli.main(["verify", "--db", "x", "--spec", str(spec), "--target", "supabase"]) == 1
+    assert targets == [True, False]
