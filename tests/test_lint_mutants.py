@@ -143,6 +143,20 @@ def test_explain_names_the_severity_and_how_to_suppress(rule: str, severity: str
     assert f'`lint: {{ignore: {{{rule}: "' in result.stdout and "Fix: " in result.stdout
 
 
+def test_explain_says_when_only_a_spec_shows_a_rule() -> None:
+    """A spec-only rule (a type modifier PostgreSQL discards leaves no trace in the catalog) is explained as one;
+    a rule lint --db also finds is not."""
+    spec_only = run_in_process(ROOT, ["lint", "--explain", "function_type_modifier_discarded"])
+    both = run_in_process(ROOT, ["lint", "--explain", "auth_rls_initplan"])
+    assert "in a spec only" in spec_only.stdout and "in a spec only" not in both.stdout
+
+
+def test_an_unknown_severity_is_bad_usage() -> None:
+    """--min-severity takes info, warning or error (its help); anything else is refused before any work."""
+    result = run_in_process(ROOT, ["lint", "--min-severity", "fatal"])
+    assert result.returncode == 2 and "invalid choice: 'fatal'" in result.stderr and result.stdout == ""
+
+
 def test_bad_suppression_cannot_be_suppressed() -> None:
     result = run_in_process(ROOT, ["lint", "--explain", "bad_suppression"])
     assert result.returncode == 0 and result.stdout.endswith(" It cannot be suppressed.\n")
