@@ -15,8 +15,9 @@ patterns touch, each counted over all of that module's mutants in mutants/ (the 
 checked"); the rows of other modules in score.json (from earlier runs, possibly in another checkout) are kept.
 
 `bench/mutation.py --sample N PATTERN...` runs N mutants of each module the patterns match, drawn at random
-(seeded by the module's name), and reports the score with its margin (95 %): check and drift have ~4,000
-mutants each, hours on this machine.
+(seeded by the module's name), and reports the score of those N only, with its margin (95 %): check and drift
+have ~4,000 mutants each, hours on this machine. `--sample N --report PATTERN...` reports the same sample again
+without running it.
 
 `make mutation-smoke` (under 3 minutes) runs only the mutants named by the patterns given on the command line
 (default: generator.access.x_resolve_path*, 44 mutants) and reports them, without touching the committed
@@ -146,9 +147,9 @@ def margin(score: float, run: int, population: int) -> float:
 
 def main(argv: list[str]) -> int:
     smoke = argv[:1] == ["--smoke"]
-    report_only = argv[:1] == ["--report"]  # write the results of earlier runs (e.g. one module at a time)
-    sampled = argv[:1] == ["--sample"]  # --sample N PATTERN...: N random mutants of each module
-    patterns = argv[2:] if sampled else argv[1:] if smoke or report_only else argv
+    report_only = "--report" in argv[:3]  # write the results of earlier runs (e.g. one module at a time)
+    sampled = argv[:1] == ["--sample"]  # --sample N [--report] PATTERN...: N random mutants of each module
+    patterns = [a for a in (argv[2:] if sampled else argv[1:] if smoke or report_only else argv) if a != "--report"]
     if not patterns:
         patterns = ["generator.access.x_resolve_path*"] if smoke else ["generator.*"]
     if sampled:
@@ -162,6 +163,8 @@ def main(argv: list[str]) -> int:
         return 0 if found else 1
     # every mutant of each module the patterns touch, so that a rerun of a few survivors keeps the module's row whole
     found = statuses([f"generator.{module}.*" for module in table])
+    if sampled:  # only the sample counts: results of an earlier sample (kept by mutmut for unchanged code) do not
+        found = {m: s if m in patterns else "not checked" for m, s in found.items()}
     table = summary(found)
     if sampled:  # the score of a sample is an estimate: its margin goes with it
         for c in table.values():
