@@ -955,6 +955,10 @@ class Checker:
                 self.err(pos, f"partition {p.name}: remainder must be at least 0 and below the modulus "
                               f"({bound.modulus})")
 
+    def overlap(self, p: Partition, other: Partition) -> None:
+        self.err(p.loc("values"), f"partition {p.name} overlaps partition {other.name} "
+                                  "(PostgreSQL refuses overlapping partitions)")
+
     def bounds_disjoint(self, table: Table, key: PartitionKey, bounds: list[tuple[Partition, Bound]],
                         parent: QName) -> None:
         """Overlaps the spec can see: a list value in two partitions, hash moduli that do not divide each other
@@ -981,8 +985,7 @@ class Checker:
                 for smaller in (k for k in moduli if k < b.modulus and b.modulus % k == 0):
                     shared = seen_hash.get((smaller, b.remainder % smaller))
                     if shared is not None:
-                        self.err(p.loc("values"), f"partition {p.name} overlaps partition {shared.name} "
-                                                  "(PostgreSQL refuses overlapping partitions)")
+                        self.overlap(p, shared)
             return
         if key.strategy == "list":
             seen: dict[tuple[str, str], Partition] = {}
@@ -1009,8 +1012,7 @@ class Checker:
         reach: tuple[Partition, tuple[int, Any]] | None = None
         for p, lo, hi in known:
             if reach is not None and lo < reach[1]:
-                self.err(p.loc("values"), f"partition {p.name} overlaps partition {reach[0].name} "
-                                          "(PostgreSQL refuses overlapping partitions)")
+                self.overlap(p, reach[0])
             if reach is None or hi > reach[1]:
                 reach = (p, hi)
 

@@ -211,6 +211,7 @@ class _Planner:
             for dep in item.deps:
                 self.dependants.setdefault(dep, set()).add(item.key)
         self.old_tables = {qname(t.name): t for t in self.old.module.tables}
+        self.old_sequences = {qname(s.name): s for s in self.old.module.sequences}
         self.old_views = {qname(v.name): v for v in self.old.module.views}
 
     # -- emitting ---------------------------------------------------------------------------------------------------
@@ -642,7 +643,7 @@ class _Planner:
 
     def owned_by_kept(self, name: QName) -> bool:
         """Whether a sequence is owned by the same column in the old side and in the spec."""
-        old = next((s for s in self.old.module.sequences if qname(s.name) == name), None)
+        old = self.old_sequences.get(name)
         new = self.new.sequences.get(name)
         return old is not None and new is not None and old.owning_column is not None \
             and drift.owning_column(old) == drift.owning_column(new)
@@ -650,7 +651,7 @@ class _Planner:
     def dropped_with_owner(self, name: QName) -> str | None:
         """The table or column owning a sequence of the old side that this plan drops (PostgreSQL then drops the
         sequence with it), as `table T` or `column T.C`; None when its owner stays or it has none."""
-        old = next((s for s in self.old.module.sequences if qname(s.name) == name), None)
+        old = self.old_sequences.get(name)
         parts = old.owning_column if old is not None else None
         if parts is None:
             return None
