@@ -553,7 +553,8 @@ def test_matrix_holds_in_random_worlds(schema_db: str, spec_build: Build, monkey
     @settings(max_examples=WORLDS, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(world=worlds())
-    @example(world=FIXED_WORLD)  # the fixed world first: its probes (an agent reading a canned response, ...) do not rest on chance
+    # The fixed world too: its probes (an agent reading a canned response, ...) do not rest on chance.
+    @example(world=FIXED_WORLD)
     def run(world: World) -> None:
         check_world(schema_db, catalog, world)
 
