@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from generator import judge, live
+from generator import drift, judge, live
 from generator.pipeline import Build, build
 
 # The build cache (generator/buildcache.py) is off for the suite, CLI subprocesses included: tests replace parts of
@@ -170,6 +170,16 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
                               "--quiet", wheel], cwd=root)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return root / "bin"
+
+
+@pytest.fixture(autouse=True)
+def forget_normal_forms() -> None:
+    """Under mutmut each mutant runs in a process forked from the one that ran the unmutated tests, so drift's
+    cache of normal forms (module-level, kept across comparisons) would hand the mutant the unmutated code's
+    answers: a mutant of the normaliser would survive every test. The cache is emptied before each test there;
+    in a normal run it stays, as in the tool."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        drift._MEMO.clear()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
