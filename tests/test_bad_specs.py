@@ -43,9 +43,12 @@ def expected_diagnostics(case: Path) -> list[tuple[str, str]]:
     return parsed
 
 
-def run_check(case: Path, out: Path) -> subprocess.CompletedProcess[str]:
+def run_check(case: Path, out: Path, *, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """`pgspec check` on a case, in this process (a subprocess per case cost half a second of interpreter start
+    for nothing the case tests; under mutmut it must be this process anyway), or in a real one (`process=True`:
+    what a user runs, exit status and streams included)."""
     args = ["check", "--spec", str(case / "spec"), "--out", str(out)]
-    if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
+    if not process:
         return run_in_process(case, args)
     # PYTHONPATH: the case directory is the working directory, yet `generator` must be this checkout's.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -55,9 +58,23 @@ def run_check(case: Path, out: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("case", case_dirs(), ids=lambda p: p.name)
 def test_bad_spec_is_reported(case: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
-    result = run_check(case, out)
+    out = _empty(tmp_path / "out")
+    assert_reported(case, out, run_check(case, out))
+
+
+def test_bad_spec_is_reported_by_a_real_process(tmp_path: Path) -> None:
+    """The corpus runs in this process; one case, with errors in several files, as a user's shell runs it."""
+    case = CASES / "several_mistakes_two_files"
+    out = _empty(tmp_path / "out")
+    assert_reported(case, out, run_check(case, out, process=True))
+
+
+def _empty(directory: Path) -> Path:
+    directory.mkdir()
+    return directory
+
+
+def assert_reported(case: Path, out: Path, result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 2, f"exit code {result.returncode}\n{result.stdout}{result.stderr}"
     assert "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.splitlines()
