@@ -51,7 +51,22 @@ def start_server() -> Server:
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="pgspec-xdg-"))
     # As root, the package runs the server as its own system user and opens up the parent folders: keep the data
     # directory under /tmp, never under a home directory.
-    return embedded_server(Path(tempfile.mkdtemp(prefix="pgspec-pg-", dir="/tmp")), keep=False, started=started)
+    server = embedded_server(Path(tempfile.mkdtemp(prefix="pgspec-pg-", dir="/tmp")), keep=False, started=started)
+    _throwaway(server)
+    return server
+
+
+# The suite's own server lives for one run and is deleted after: nothing on it has to survive a crash, so it skips
+# the flushes that make data durable (every CREATE DATABASE, and there is one per test, waits for them otherwise).
+# Never set on a server the tests are pointed at ($PGSPEC_TEST_DSN) nor on the judge's kept server.
+THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def _throwaway(server: Server) -> None:
+    with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
+        for name, value in THROWAWAY_SETTINGS.items():
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def embedded_server(data_dir: Path, *, keep: bool, started: float | None = None) -> Server:

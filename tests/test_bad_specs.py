@@ -46,9 +46,10 @@ def expected_diagnostics(case: Path) -> list[tuple[str, str]]:
 def run_check(case: Path, out: Path, *, process: bool = False) -> subprocess.CompletedProcess[str]:
     """`pgspec check` on a case, in this process (a subprocess per case cost half a second of interpreter start
     for nothing the case tests; under mutmut it must be this process anyway), or in a real one (`process=True`:
-    what a user runs, exit status and streams included)."""
+    what a user runs, exit status and streams included; not under mutmut, whose mutants a subprocess would not
+    import)."""
     args = ["check", "--spec", str(case / "spec"), "--out", str(out)]
-    if not process:
+    if not process or os.environ.get("MUTANT_UNDER_TEST"):
         return run_in_process(case, args)
     # PYTHONPATH: the case directory is the working directory, yet `generator` must be this checkout's.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
