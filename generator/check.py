@@ -641,7 +641,7 @@ class Checker:
     def check_type(self, type_def: TypeDef) -> None:
         name = self.qualified_name(type_def.name, type_def.loc("name"), "type")
         self.check_owner(type_def)
-        self.not_reserved(name.name, type_def.loc("name"), "type", {})
+        # A type may start with pg_ (PostgreSQL reserves the prefix for roles and schemas only).
         if name.name in BUILTIN_TYPES:
             self.err(type_def.loc("name"), f"type {type_def.name!r} has the name of a built-in type")
         written = [k for k in TYPE_KINDS if k in type_def.at]

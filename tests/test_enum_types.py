@@ -70,6 +70,18 @@ def test_a_type_in_a_later_module_is_created_before_the_table_that_uses_it(tmp_p
 
 
 # -- live: apply, introspect, drift ----------------------------------------------------------------------------------
+def test_a_type_named_with_the_pg_prefix_is_accepted(tmp_path: Path, empty_db: str) -> None:
+    """PostgreSQL reserves the pg_ prefix for roles and schemas, not for types: `CREATE TYPE public.pg_mood` works,
+    so an existing schema holding one can be written down as it is."""
+    body = copy.deepcopy(BASE)
+    body["types"]["pg_mood"] = {"enum": ["calm", "cross"]}
+    body["tables"]["tickets"]["columns"]["mood"] = {"type": "pg_mood"}
+    spec = write_spec(tmp_path / "s", {"01-base.yaml": body})
+    live.apply_sql(empty_db, sql_of(build(spec).files, "schema.sql"))
+    assert labels(empty_db, "public.pg_mood") == ["calm", "cross"]
+    assert [str(d) for d in verify(empty_db, check(load_spec(spec)))] == []
+
+
 def test_example_applies_and_reads_back_without_drift(empty_db: str) -> None:
     live.apply_sql(empty_db, (EXAMPLE / "output" / "schema.sql").read_text(encoding="utf-8"))
     assert [str(d) for d in verify(empty_db, check(load_spec(EXAMPLE / "spec")))] == []
