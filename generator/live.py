@@ -35,13 +35,17 @@ class Server:
     # An embedded server stops and deletes its data directory when the Python process exits (the package's own
     # atexit hook); this reference keeps it alive until then.
     handle: Any = None
+    copy_strategy: str | None = None  # CREATE DATABASE's STRATEGY (None: the server's default, WAL_LOG)
 
     def dsn(self, database: str) -> str:
         return make_conninfo(self.admin_dsn, dbname=database)
 
 
-def start_server() -> Server:
-    """Connect to $PGSPEC_TEST_DSN, or start an embedded PostgreSQL 18 in a fresh directory under /tmp."""
+def start_server(*, throwaway: bool = False) -> Server:
+    """Connect to $PGSPEC_TEST_DSN, or start an embedded PostgreSQL 18 in a fresh directory under /tmp.
+
+    throwaway=True (the test suite's server): the embedded server skips durability (see THROWAWAY_SETTINGS);
+    benchmarks keep PostgreSQL's defaults, so their timings are those of a durable server."""
     started = time.perf_counter()
     external = os.environ.get(ENV_DSN)
     if external:
@@ -52,13 +56,16 @@ def start_server() -> Server:
     # As root, the package runs the server as its own system user and opens up the parent folders: keep the data
     # directory under /tmp, never under a home directory.
     server = embedded_server(Path(tempfile.mkdtemp(prefix="pgspec-pg-", dir="/tmp")), keep=False, started=started)
-    _throwaway(server)
+    if throwaway:
+        _throwaway(server)
     return server
 
 
 # The suite's own server lives for one run and is deleted after: nothing on it has to survive a crash, so it skips
-# the flushes that make data durable (every CREATE DATABASE, and there is one per test, waits for them otherwise).
-# Never set on a server the tests are pointed at ($PGSPEC_TEST_DSN) nor on the judge's kept server.
+# the flushes that make data durable, and copies a template database file by file (a database per test: the
+# default strategy writes every page of the copy to the WAL, which a server without fsync does not need; with
+# fsync, FILE_COPY's checkpoints cost more). Never set on a server the tests are pointed at ($PGSPEC_TEST_DSN),
+# on the judge's kept server, or on a benchmark's.
 THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
@@ -67,6 +74,7 @@ def _throwaway(server: Server) -> None:
         for name, value in THROWAWAY_SETTINGS.items():
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
         conn.execute("SELECT pg_reload_conf()")
+    server.copy_strategy = "FILE_COPY"
 
 
 def embedded_server(data_dir: Path, *, keep: bool, started: float | None = None) -> Server:
@@ -135,11 +143,12 @@ def create_database(server: Server, name: str, template: str | None = None) -> s
     """Create (replacing) a database; returns its DSN."""
     with psycopg.connect(server.admin_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
-                                                                          sql.Identifier(template)))
-        else:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        if server.copy_strategy:
+            statement += sql.SQL(" STRATEGY {}").format(sql.SQL(server.copy_strategy))
+        conn.execute(statement)
     return server.dsn(name)
 
 

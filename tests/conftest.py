@@ -75,7 +75,7 @@ def spec_build() -> Build:
 
 @pytest.fixture(scope="session")
 def pg_server() -> live.Server:
-    server = live.start_server()
+    server = live.start_server(throwaway=True)
     record(f"server start (PostgreSQL {server.version})", server.start_seconds)
     return server
 
