@@ -45,8 +45,8 @@ migration: $(STAMP)  ## write migrations/NNNN_$$NAME.sql and .down.sql from the 
 clean:  ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants
 
-docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, access matrix)
-	$(PY) -m generator docs --readme README.md
+docs: $(STAMP)  ## refresh the README's generated sections (YAML key reference, access matrix) and docs/cli.md
+	$(PY) -m generator docs --readme README.md --cli docs/cli.md
 
 bench: $(STAMP)  ## SPEC-131 under load, 1,000,000 tickets, beside the seed's SQL (long: ~15 min); bench/RESULTS.md, bench/plans/
 	$(PY) bench/load.py

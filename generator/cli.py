@@ -108,14 +108,17 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                        description="--out DIR: write one Markdown page per module (Mermaid ER diagram, columns, "
                                    "constraints, indexes, triggers, policies, access matrix) and index.md with the "
                                    "whole diagram; `check --docs DIR` fails when they are stale. --readme FILE "
-                                   "(the default when --out is not given: README.md): rewrite the README's "
-                                   "generated sections (YAML key reference, access matrix).")
+                                   "(the default when neither --out nor --cli is given: README.md): rewrite the "
+                                   "README's generated sections (YAML key reference, access matrix). --cli FILE: "
+                                   "write the command line reference (every command's usage and options).")
     d.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
     d.add_argument("--out", type=Path, metavar="DIR", help="write the schema docs into DIR")
     d.add_argument("--images", action="store_true",
                    help="with --out: also draw the whole diagram as schema.svg and schema.png with Graphviz "
                         "(needs pip graphviz and the `dot` program; skipped with a note when missing)")
     d.add_argument("--readme", type=Path, metavar="FILE", help="rewrite the generated sections of FILE")
+    d.add_argument("--cli", type=Path, metavar="FILE",
+                   help="write the command line reference (Markdown, from these parsers) to FILE")
     li = sub.add_parser("lint", help="report likely mistakes (unindexed foreign keys, per-row auth.uid(), ...)",
                         description="Run the lint rules over the spec, or over a live database with --db. Findings "
                                     "print as FILE:LINE:COL (spec) or schema.object (database): RULE-ID severity: "
@@ -379,16 +382,23 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from .check import check
-    from .readme import refresh
-    from .schemadocs import write_docs
+    readme = args.readme if args.readme is not None or args.out is not None or args.cli is not None \
+        else Path("README.md")
+    if args.out is not None or readme is not None:  # the command line reference needs no spec
+        from .check import check
+        from .readme import refresh
+        from .schemadocs import write_docs
 
-    catalog = check(load_spec(args.spec))
-    if args.out is not None:
-        for line in write_docs(catalog, args.out, images=args.images):
-            print(line)
-    readme = args.readme if args.readme is not None or args.out is not None else Path("README.md")
-    if readme is not None:
-        changed = write_text_atomically(readme, refresh(readme.read_text(encoding="utf-8"), catalog))
-        print(f"{readme}: {'updated' if changed else 'up to date'}")
+        catalog = check(load_spec(args.spec))
+        if args.out is not None:
+            for line in write_docs(catalog, args.out, images=args.images):
+                print(line)
+        if readme is not None:
+            changed = write_text_atomically(readme, refresh(readme.read_text(encoding="utf-8"), catalog))
+            print(f"{readme}: {'updated' if changed else 'up to date'}")
+    if args.cli is not None:
+        from .clidocs import cli_markdown
+
+        changed = write_text_atomically(args.cli, cli_markdown(parser()))
+        print(f"{args.cli}: {'updated' if changed else 'up to date'}")
     return EXIT_OK

@@ -15,6 +15,8 @@ import yaml
 from conftest import OUTPUT, ROOT, SPEC
 from specs import run_in_process, write_spec
 
+from generator.cli import parser
+from generator.clidocs import cli_markdown
 from generator.editorschema import PACKAGED_SCHEMA as SCHEMA_FILE
 from generator.jsonschema import json_schema_text
 from generator.pipeline import build
@@ -131,6 +133,54 @@ def test_json_schema_is_current_and_accepts_every_spec() -> None:
         modeline_target = (path.parent / text.split("$schema=", 1)[1].split()[0]).resolve()
         assert modeline_target == SCHEMA_FILE.resolve(), f"{path}: modeline points at {modeline_target}"
         jsonschema.validate(yaml.safe_load(text), schema)
+
+
+CLI_REFERENCE = ROOT / "docs" / "cli.md"
+
+
+def test_cli_reference_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/cli.md is what the parsers say, whatever the terminal's width: a changed usage, help text, metavar or
+    choice of any command fails here, in this process (under mutmut, where the parsers are the mutated ones)."""
+    assert CLI_REFERENCE.read_text(encoding="utf-8") == cli_markdown(parser()), "docs/cli.md is stale: run `make docs`"
+    monkeypatch.setenv("COLUMNS", "40")
+    assert cli_markdown(parser()) == CLI_REFERENCE.read_text(encoding="utf-8")
+
+
+def _sections(markdown: str) -> dict[str, str]:
+    """docs/cli.md's sections by heading (`pgspec lint`), in their order."""
+    parts = markdown.split("\n## `")[1:]
+    return {part.split("`", 1)[0]: part for part in parts}
+
+
+def test_cli_reference_shows_what_help_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each command's section has the usage `pgspec COMMAND --help` prints in a terminal of 102 columns, and every
+    help text it prints; the sections follow the command table's order."""
+    monkeypatch.setenv("COLUMNS", "102")
+    sections = _sections(CLI_REFERENCE.read_text(encoding="utf-8"))
+    commands = next(a for a in parser()._actions if a.dest == "command").choices
+    assert commands is not None
+    assert list(sections) == ["pgspec", *(f"pgspec {name}" for name in commands)]
+    for heading, section in sections.items():
+        shown = run_in_process(ROOT, [*heading.split()[1:], "--help"])
+        assert shown.returncode == 0, shown.stderr
+        usage = shown.stdout.split("\n\n", 1)[0]
+        assert f"```text\n{usage}\n```" in section, heading
+        # help texts as --help wraps them (at spaces, and after hyphens: yaml-language-server), whitespace aside
+        rows = ["".join(line.split(" | ", 1)[1].removesuffix(" |").replace("\\|", "|").split())
+                for line in section.splitlines() if line.startswith("| `")]
+        printed = "".join(shown.stdout.split())
+        assert rows and all(row in printed for row in rows), heading
+
+
+def test_docs_cli_writes_the_reference_without_a_spec(tmp_path: Path) -> None:
+    """`pgspec docs --cli FILE` (what `make docs` runs) writes docs/cli.md and needs no spec: tmp_path has none."""
+    written = run_in_process(tmp_path, ["docs", "--cli", "cli.md"])
+    assert written.returncode == 0 and written.stdout == "cli.md: updated\n", written.stderr
+    assert (tmp_path / "cli.md").read_text(encoding="utf-8") == CLI_REFERENCE.read_text(encoding="utf-8")
+    assert run_in_process(tmp_path, ["docs", "--cli", "cli.md"]).stdout == "cli.md: up to date\n"
+    assert not (tmp_path / "README.md").exists()
+    recipe = (ROOT / "Makefile").read_text().split("\ndocs:", 1)[1].split("\n\n", 1)[0]
+    assert "--readme README.md --cli docs/cli.md" in recipe
 
 
 def test_json_schema_rejects_a_typo() -> None:
