@@ -86,6 +86,23 @@ def test_only_a_judged_run_keeps_the_whole_build(cache_dir: Path, project: Path,
     assert cli.main(["check", "-q"]) == cli.EXIT_OK
 
 
+def test_lint_after_generate_prints_the_remembered_findings(cache_dir: Path, project: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`lint` after `generate` lints nothing (README: the cache skips loading, checking and linting the spec): it
+    prints the findings generate remembered, the same as linting the spec now."""
+    expected = [f.record().text() for f in lint(build(Path("spec")).catalog)]
+    assert cli.main(["generate", "--offline", "-q"]) == cli.EXIT_OK
+    capsys.readouterr()
+
+    def no_model(*args: object) -> None:
+        raise AssertionError("loaded and linted again")
+
+    monkeypatch.setattr(Cache, "catalog", no_model)
+    assert cli.main(["lint"]) == 0
+    assert capsys.readouterr().out.splitlines() == expected
+
+
 def test_a_changed_spec_file_is_built_again(cache_dir: Path, project: Path) -> None:
     before = Cache(Path("spec")).build(keep=True)
     module = project / "spec" / "03-support-tickets.yaml"

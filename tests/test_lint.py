@@ -772,6 +772,9 @@ def test_spec_and_live_database_agree(spec_build: Build, schema_db: str, capsys:
     assert Counter((f.rule, f.where) for f in live_findings) == Counter((f.rule, f.where) for f in unsuppressed)
     code, suppressed = lint_db(schema_db, capsys, "--spec", str(SPEC), "--min-severity", "warning")
     assert (code, suppressed) == (0, [])
+    assert cli.main(["lint", "--db", schema_db, "--spec", str(SPEC), "--min-severity", "warning"]) == 0
+    out, err = capsys.readouterr()  # the summary names what was linted: the database, not the spec's directory
+    assert out == "" and re.fullmatch(r"database: 0 error\(s\), 0 warning\(s\), \d+ info \(\d+\.\d\d s\)\n", err), err
 
 
 def seed_database(dsn: str) -> None:
