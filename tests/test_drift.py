@@ -1292,6 +1292,119 @@ OFFLINE_CHANGES += [
                           Grant(role=SMALL_ROLE, privileges=("usage", "create")),)))),)))),
 ]
 
+# -- drift mutation survivors (A1)
+# Each case kills a survivor of the drift mutation sample (bench/mutation/drift-survivors-A1.md); the expected lines
+# follow the wording of the module docstring, and the values PostgreSQL's rules (defaults, what it stores alike).
+_ADDRESS = "types/address/attributes"
+_TOTALS_IDX = "materialized_views/counter_totals/indexes/counter_totals_label"
+_RESERVED = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
+_NOT_RESERVED = " AND ".join(f"label <> '{w}'" for w in _RESERVED)  # 165 characters: shown as an excerpt
+
+
+def _bounds_of_a_newer_server(snapshot: Snapshot) -> Snapshot:
+    """readings_2026's bounds in a syntax the parser does not know (as a newer server might print them)."""
+    readings = next(t for t in snapshot.module.tables if t.name == "readings")
+    return _with_table(snapshot, "readings", partitions=tuple(
+        dataclasses.replace(p, values="FROM ('2026-01-01') TO ('2027-01-01') WITH (future)")
+        if p.name == "readings_2026" else p for p in readings.partitions))
+
+
+OFFLINE_CHANGES += [
+    OfflineChange("a composite type's attribute collated",
+                  _set(f"{_ADDRESS}/zip", {"type": "varchar(10)", "collation": "C"}),
+                  [("type public.address: attribute zip: collation none in spec, C in database", "attribute collation",
+                    "zip")]),
+    OfflineChange("a composite type's attribute added", _set(f"{_ADDRESS}/note", "text"),
+                  [("type public.address: attribute note in database, not in spec", "attribute extra", "note")]),
+    OfflineChange("a column's collation", _set(f"{_COUNTERS}/columns/tag/collation", "POSIX"),
+                  [("column public.counters.tag: collation C in spec, POSIX in database", "collation", None)]),
+    OfflineChange("a foreign key no longer initially deferred", _set(f"{_FK}/deferrable", True),
+                  [("constraint public.counters.counters_parent_fkey: deferrable initially deferred in spec, true in "
+                    "database", "deferrable", None)]),
+    OfflineChange("an exclusion constraint's index method", _set(f"{_EXCLUDE}/using", "spgist"),
+                  [("constraint public.counters.counters_no_overlap: using gist in spec, spgist in database", "using",
+                    None)]),
+    OfflineChange("an identity's increment", _set(f"{_COUNTERS}/columns/id/identity/increment", 3),
+                  [("column public.counters.id: identity increment 2 in spec, 3 in database", "identity increment",
+                    None)]),
+    # an ascending sequence's default MINVALUE is 1 (CREATE SEQUENCE)
+    OfflineChange("an identity's MINVALUE", _set(f"{_COUNTERS}/columns/id/identity/min_value", 5),
+                  [("column public.counters.id: identity min_value 1 in spec, 5 in database", "identity min_value",
+                    None)]),
+    OfflineChange("a materialized view's index no longer unique", _set(f"{_TOTALS_IDX}/unique", False),
+                  [("index public.counter_totals_label: unique true in spec, false in database", "unique", None)]),
+    OfflineChange("a materialized view's index dropped", _set("materialized_views/counter_totals/indexes", {}),
+                  [("index public.counter_totals_label: missing in database", "missing", None)]),
+    # PostgreSQL takes a column qualified with the relation's name in an index expression, and prints it bare
+    # (pg_get_indexdef: `((n + 1))`): the same index.
+    OfflineChange("a materialized view's index expression naming the view", _set(f"{_TOTALS_IDX}/columns", ["(n + 1)"]),
+                  [], both=_set(f"{_TOTALS_IDX}/columns", ["(counter_totals.n + 1)"])),
+    OfflineChange("an index's INCLUDE", _set(f"{_IDX}/include", ["tag", "parent"]),
+                  [("index public.counters_tag_label_idx: include (tag) in spec, (tag, parent) in database", "include",
+                    None)]),
+    OfflineChange("an index's NULLS NOT DISTINCT", _set(f"{_IDX}/nulls_not_distinct", None),
+                  [("index public.counters_tag_label_idx: nulls_not_distinct true in spec, false in database",
+                    "nulls_not_distinct", None)]),
+    OfflineChange("an index's comment", _set(f"{_IDX}/comment", "Tags."),
+                  [("index public.counters_tag_label_idx: comment 'Labels.' in spec, 'Tags.' in database", "comment",
+                    None)], both=_set(f"{_IDX}/comment", "Labels.")),
+    OfflineChange("an index's schema-qualified operator class",
+                  _set(f"{_IDX}/columns", ["label pg_catalog.varchar_pattern_ops"]),
+                  [("index public.counters_tag_label_idx: keys (label pg_catalog.text_pattern_ops) in spec, "
+                    "(label pg_catalog.varchar_pattern_ops) in database", "keys", None)],
+                  both=_set(f"{_IDX}/columns", ["label pg_catalog.text_pattern_ops"])),
+    OfflineChange("a function's argument renamed", _set("functions/f/args", {"b": "integer"}),
+                  [("function public.f(integer): arguments (a integer) in spec, (b integer) in database", "arguments",
+                    None)], both=_set("functions/f/body", "SELECT $1")),
+    OfflineChange("a function a procedure in the database",
+                  [_set("functions/f", None),
+                   _set("procedures", {"f": {"args": {"a": "integer"}, "language": "sql", "body": "SELECT a"}})],
+                  [("function public.f(integer): kind function in spec, procedure in database", "kind", None)]),
+    OfflineChange("a unique constraint a CHECK of the same name in the database",
+                  [_set(f"{_COUNTERS}/unique", None),
+                   _set(f"{_COUNTERS}/checks", {"counters_label_key": "label <> ''"})],
+                  [("constraint public.counters.counters_label_key: unique in spec, check in database", "kind",
+                    None)]),
+    OfflineChange("a primary key of one more column", _set("tables/plain/primary_key", ["k", "j"]),
+                  [("constraint public.plain.plain_pkey: columns (k) in spec, (k, j) in database", "columns", None)],
+                  both=_set("tables/plain", {"columns": {"k": "integer", "j": {"type": "integer", "not_null": True}},
+                                             "primary_key": ["k"]})),
+    # a long CHECK is shown in normal form (columns qualified with the table) from 40 characters before the first
+    # character that differs
+    OfflineChange("a long CHECK", _set(f"{_COUNTERS}/checks/not_reserved", _NOT_RESERVED.replace("hotel", "india")),
+                  [("constraint public.counters.not_reserved: CHECK differs: spec (….label <> 'golf' AND "
+                    "counters.label <> 'hotel') database (….label <> 'golf' AND counters.label <> 'india')", "CHECK",
+                    None)], both=_set(f"{_COUNTERS}/checks", {"not_reserved": _NOT_RESERVED})),
+    # its bounds do not change where a partition is attached (FOR VALUES of another strategy under readings)
+    OfflineChange("a partition moved to another parent",
+                  [_set(f"{_R2027}/partitions", {}),
+                   _set("tables/readings/partitions/readings_2027_eu",
+                        {"values": "from ('2029-01-01') to ('2030-01-01')"})],
+                  [("partition public.readings_2027_eu: parent public.readings_2027 in spec, public.readings in "
+                    "database", "parent", None)]),
+    OfflineChange("a partition's bounds the parser cannot read (a newer server's)", lambda m: None,
+                  [("partition public.readings_2026: bounds FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') in spec, "
+                    "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') WITH (future) in database", "bounds", None)],
+                  snapshot=_bounds_of_a_newer_server),
+    # the database's default privileges in a schema the spec does not declare are not the spec's to check
+    OfflineChange("default privileges in a schema the spec does not declare",
+                  [_set("schemas/other", {}),
+                   lambda m: m["default_privileges"].append({"schema": "other", "tables": {"public": ["select"]}})],
+                  []),
+    # objects of one kind in the order of their names as shown ('$' sorts before '.')
+    OfflineChange("tables of two schemas, one's name the other's and more",
+                  [_set("tables/sales.t", None), _set("tables/sales$eu.t", None)],
+                  [("table sales$eu.t: missing in database", "missing", None),
+                   ("table sales.t: missing in database", "missing", None)],
+                  both=[_set("schemas/sales", {}), _set("schemas/sales$eu", {}),
+                        _set("tables/sales.t", {"columns": {"a": "integer"}}),
+                        _set("tables/sales$eu.t", {"columns": {"a": "integer"}})]),
+    # a name ending in a newline: ident quotes it, pglast's printer does not (see Canon.expression); both sides of a
+    # comparison must spell the table alike
+    OfflineChange("a CHECK of a table whose name ends in a newline", lambda m: None, [],
+                  both=_set("tables/t\n", {"columns": {"a": "integer"}, "checks": {"positive": "a > 0"}})),
+]
+
 
 def _with_table(snapshot: Snapshot, name: str, **fields: Any) -> Snapshot:
     tables = tuple(dataclasses.replace(t, **fields) if t.name == name else t for t in snapshot.module.tables)
