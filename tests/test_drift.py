@@ -8,9 +8,11 @@ spec's text as in spec/, the database's as PostgreSQL prints it), not copied fro
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import dataclasses
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -26,7 +28,7 @@ import pytest
 from conftest import OUTPUT, ROOT, SPEC, record
 from specs import run_in_process, sql_of, write_spec
 
-from generator import cli, introspect, live
+from generator import cli, introspect, live, model
 from generator import drift as drift_module
 from generator.check import check
 from generator.derive import Catalog
@@ -1290,6 +1292,10 @@ OFFLINE_CHANGES += [
                   snapshot=lambda s: dataclasses.replace(s, schema=Schema((dataclasses.replace(s.module, schemas=(
                       *s.module.schemas, SchemaDef(name="public", grants=(
                           Grant(role=SMALL_ROLE, privileges=("usage", "create")),)))),)))),
+    # -- drift mutation survivors (B)
+    OfflineChange("a foreign key no longer deferrable", _set(f"{_FK}/deferrable", None),
+                  [("constraint public.counters.counters_parent_fkey: deferrable initially deferred in spec, false in "
+                    "database", "deferrable", None)]),
 ]
 
 # -- drift mutation survivors (A1)
@@ -1461,3 +1467,166 @@ def test_cli_without_a_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert err.startswith(f"1 difference between {spec} and the database (")
     assert cli.main(["verify", "--db", "x", "--spec", str(spec), "--target", "supabase"]) == 1
     assert targets == [True, False]
+
+
+# -- drift mutation survivors (B) ---------------------------------------------------------------------------------
+# (as written in a spec, PostgreSQL 18's pg_get_expr of it as a CHECK on t(a integer, b integer, status varchar)).
+SAME_B = [
+    ("a NOT BETWEEN 1 AND 5", "((a < 1) OR (a > 5))"),
+    ("pg_catalog.lower(status) = 'x'", "(lower((status)::text) = 'x'::text)"),  # pg_catalog is never printed
+    ("a > '1.5'::numeric", "((a)::numeric > 1.5)"),  # a numeric constant, typed or not
+    ("(a IN (b)) = false", "((a = b) = false)"),  # a one-element IN is an `=`, bracketed as an operator's operand
+]
+DIFFERENT_B = [
+    ("a > 1.5", "((a)::numeric > 2.5)"),
+    ("a NOT BETWEEN 1 AND 5", "((a < 1) OR (a > 6))"),
+]
+# (a view's query as written in a spec, PostgreSQL 18's pg_get_viewdef of it; other.gone has a column k that the
+# normal form does not know): each pair must compare equal.
+SAME_QUERIES_B = [
+    # an ANY sub-query names its column ?column? (FigureColname: no name), LEAST and GREATEST after themselves
+    ("SELECT a IN (SELECT id FROM public.u) FROM public.t", 'SELECT (a IN ( SELECT u.id FROM u)) AS "?column?" FROM t'),
+    ("SELECT least(a, b), greatest(a, b) FROM public.t",
+     'SELECT LEAST(a, b) AS "least", GREATEST(a, b) AS "greatest" FROM t'),
+    # x is the only FROM item, so k is x's whatever x's columns are: both spellings are stored alike
+    ("SELECT k FROM (SELECT z.* FROM other.gone z) x", "SELECT x.k FROM (SELECT z.* FROM other.gone z) x"),
+    ("SELECT k FROM (SELECT * FROM other.gone z) x", "SELECT x.k FROM (SELECT * FROM other.gone z) x"),
+]
+# Queries PostgreSQL stores differently.
+DIFFERENT_QUERIES_B = [
+    ("SELECT a FROM public.t GROUP BY a", "SELECT a FROM t"),
+    ("SELECT count(*) AS n FROM public.t GROUP BY a", "SELECT count(*) AS n FROM t GROUP BY b"),
+    ("SELECT count(*) AS n FROM public.t GROUP BY 1", "SELECT count(*) AS n FROM t GROUP BY 2"),
+    # a star of a table of unknown columns is not an empty list, nor only the known table's columns
+    ("SELECT z.* FROM other.gone z", "SELECT FROM other.gone z"),
+    ("SELECT * FROM public.t, other.gone z", "SELECT t.a, t.b, t.status FROM t, other.gone z"),
+]
+_MEMOS = [None, "remembered"]  # each comparison made fresh and with normal forms remembered
+
+
+def _canons(memo: str | None, key: object) -> tuple[Canon, Canon]:
+    """The spec's and the database's Canon, as _Drift makes them (remembering, each side its own key)."""
+    if memo is None:
+        return Canon(COLUMNS.get), Canon(COLUMNS.get)
+    return Canon(COLUMNS.get, memo=("spec", memo, key)), Canon(COLUMNS.get, memo=("db", memo, key))
+
+
+@pytest.mark.parametrize("memo", _MEMOS)
+@pytest.mark.parametrize(("spec", "database"), SAME_B)
+def test_normal_form_undoes_more_postgresql_rewrites(spec: str, database: str, memo: str | None) -> None:
+    ours, theirs = _canons(memo, spec)
+    table = QName("public", "t")
+    for _ in range(2):  # the second time from memory, when remembered
+        assert ours.expression(spec, table) == theirs.expression(database, table)
+
+
+@pytest.mark.parametrize("memo", _MEMOS)
+@pytest.mark.parametrize(("spec", "database"), DIFFERENT_B)
+def test_normal_form_keeps_more_real_differences(spec: str, database: str, memo: str | None) -> None:
+    ours, theirs = _canons(memo, spec)
+    table = QName("public", "t")
+    for _ in range(2):
+        assert ours.expression(spec, table) != theirs.expression(database, table)
+
+
+@pytest.mark.parametrize("memo", _MEMOS)
+@pytest.mark.parametrize(("spec", "database"), SAME_QUERIES_B)
+def test_normal_form_of_more_queries_undoes_postgresql_rewrites(spec: str, database: str, memo: str | None) -> None:
+    ours, theirs = _canons(memo, spec)
+    for _ in range(2):
+        assert ours.query(spec) == theirs.query(database)
+
+
+@pytest.mark.parametrize("memo", _MEMOS)
+@pytest.mark.parametrize(("spec", "database"), DIFFERENT_QUERIES_B)
+def test_normal_form_of_queries_keeps_real_differences(spec: str, database: str, memo: str | None) -> None:
+    ours, theirs = _canons(memo, spec)
+    for _ in range(2):
+        assert ours.query(spec) != theirs.query(database)
+
+
+UNNAMED_SOURCES = ["SELECT k FROM (SELECT z.* FROM other.gone z)", "SELECT k FROM generate_series(1, 3)"]
+
+
+@pytest.mark.parametrize("query", [*UNNAMED_SOURCES, "SELECT k FROM other.gone z, other.lost w",
+                                   *(q for pair in SAME_QUERIES_B for q in pair)])
+def test_normal_form_of_a_normal_form_is_itself(query: str) -> None:
+    """A normal form is SQL again, and normal: a FROM item without a name (a sub-query or a function without an
+    alias) qualifies no column, as SQL has no spelling for that qualifier."""
+    canon = Canon(COLUMNS.get)
+    normal = canon.query(query)
+    assert canon.query(normal) == normal
+
+
+def test_excerpt_keeps_short_texts_whole() -> None:
+    """Two texts that differ from their first character, or where one ends (a prefix of the other), are shown
+    whole when the difference is within the context width."""
+    assert excerpt("open door", "closed door") == ("open door", "closed door")
+    assert excerpt("x = 1", "x = 10") == ("x = 1", "x = 10")
+    assert excerpt("x = 10", "x = 1") == ("x = 10", "x = 1")
+
+
+def test_sequence_bounds_are_postgresqls_defaults() -> None:
+    """CREATE SEQUENCE's defaults: ascending 1 .. the type's largest value, descending the type's smallest .. -1;
+    a stated bound as stated."""
+    bounds = drift_module.sequence_bounds
+    assert bounds(model.Sequence(name="s")) == (1, 2**63 - 1)
+    assert bounds(model.Sequence(name="s", type="integer")) == (1, 2**31 - 1)
+    assert bounds(model.Sequence(name="s", type="smallint", increment=-2)) == (-2**15, -1)
+    assert bounds(model.Sequence(name="s", type="integer", min_value=5, max_value=10)) == (5, 10)
+
+
+def test_scope_leaves_out_every_platform_module(tmp_path: Path) -> None:
+    """--target supabase leaves out the objects of every module marked platform, wherever it comes in the spec
+    (here after the app's module), its schemas and roles first."""
+    platform = copy.deepcopy(PLATFORM_WITH_APP_TRIGGER["00-platform.yaml"])
+    platform["roles"] = {"pgspec_platform_admin": {}}
+    catalog = check(load_spec(write_spec(tmp_path, {"01-app.yaml": PLATFORM_WITH_APP_TRIGGER["01-app.yaml"],
+                                                    "02-platform.yaml": platform})))
+    assert scope(catalog) == (["auth", "public"], ["pgspec_platform_admin"], frozenset())
+    assert scope(catalog, include_platform=False) == (["public"], [], frozenset({
+        "schema auth", "role pgspec_platform_admin", "function auth.audit", "table auth.users"}))
+
+
+def test_verify_named_leaves_the_platform_alone_without_a_database(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify --target supabase, the database read replaced by a snapshot: a changed platform function is not
+    drift; the app's trigger on a platform table is compared."""
+    db = copy.deepcopy(PLATFORM_WITH_APP_TRIGGER)
+    db["00-platform.yaml"]["functions"]["auth.audit"]["body"] = "BEGIN RETURN NULL; END"
+    db["00-platform.yaml"]["tables"]["auth.users"]["triggers"]["on_user_created"]["timing"] = "before"
+    snapshot = of_spec(check(load_spec(write_spec(tmp_path / "db", db))))
+    catalog = check(load_spec(write_spec(tmp_path / "spec", PLATFORM_WITH_APP_TRIGGER)))
+    monkeypatch.setattr(introspect, "connect", lambda dsn: contextlib.nullcontext(None))
+    monkeypatch.setattr(introspect, "read", lambda conn, schemas, roles: snapshot)
+    monkeypatch.setattr(introspect, "Constants", lambda conn: drift_module.same_constant)
+    differences, _ = drift_module.verify_named("x", catalog, include_platform=False)
+    assert [str(d) for d in differences] == [
+        "trigger auth.users.on_user_created: timing after in spec, before in database"]
+
+
+def test_cli_formats_and_other_schemas_without_a_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`verify --format json`: each difference a record of kind drift (report.Record's kinds); a database schema
+    the spec does not declare is named on stderr (one: `schema`, singular)."""
+    spec = write_spec(tmp_path, SMALL_SPEC)
+    found: list[Difference] = [Difference("table public.t", "missing in database")]
+    monkeypatch.setattr(drift_module, "verify_named", lambda dsn, catalog, **kw: (found, ["reports"]))
+    assert cli.main(["verify", "--db", "x", "--spec", str(spec), "--format", "json"]) == 1
+    out, err = capsys.readouterr()
+    assert [(r["kind"], r["object"], r["message"]) for r in json.loads(out)] == [
+        ("drift", "table public.t", "missing in database")]
+    assert err.splitlines()[0] == "not compared (the spec does not declare them): schema reports"
+    found.clear()
+    assert cli.main(["verify", "--db", "x", "--spec", str(spec)]) == 0
+    assert capsys.readouterr() == ("no drift\n", "not compared (the spec does not declare them): schema reports\n")
+
+
+def test_normal_form_of_a_text_naming_its_table_is_its_own_remembered_or_not() -> None:
+    """A text naming its table is normalised for that table alone, remembered or not, also when the printer spells
+    the table's name otherwise than ident does (a name ending in a newline, which the printer leaves bare)."""
+    table = QName("public", "t\n")
+    columns = {table: ("a", "b")}
+    for text in ('a > 0 AND "t\n".b < 5', 'EXISTS (SELECT 1 FROM public."t\n" x WHERE x.a = a)'):
+        assert Canon(columns.get, memo=("naming its table", text)).expression(text, table) == Canon(
+            columns.get).expression(text, table)
