@@ -1417,6 +1417,79 @@ def _with_table(snapshot: Snapshot, name: str, **fields: Any) -> Snapshot:
     return dataclasses.replace(snapshot, schema=Schema((dataclasses.replace(snapshot.module, tables=tables),)))
 
 
+# -- drift mutation survivors (A2)
+_COUNTED_TRIGGER = f"{_COUNTERS}/triggers/counted"
+OFFLINE_CHANGES += [
+    # PostgreSQL takes the table's name on a key's column (CREATE TABLE r (at date) PARTITION BY RANGE ((r.at + 0)))
+    # and prints it bare; either spelling is the same key
+    OfflineChange("a partition key's column qualified by its table", lambda m: None, [],
+                  both=_set("tables/readings/partition_by", "range ((at + 0))"),
+                  snapshot=lambda s: _with_table(s, "readings", partition_by="range ((readings.at + 0))")),
+    # a no-break space after the strategy (text pasted from a web page): the checker and the output take it, and
+    # PostgreSQL prints the key it made of it as `RANGE (at)`
+    OfflineChange("a partition key written with a no-break space", _set("tables/readings/partition_by", "RANGE (at)"),
+                  [], both=_set("tables/readings/partition_by", "range\u00a0(at)")),
+    OfflineChange("a policy's command", _set(f"{_COUNTERS}/policies/p/command", "update"),
+                  [("policy public.counters.\"p\": command select in spec, update in database", "command", None)],
+                  both=_set(f"{_COUNTERS}/policies", _POLICY)),
+    OfflineChange("a policy's roles", _set(f"{_COUNTERS}/policies/p/roles", [SMALL_ROLE]),
+                  [(f"policy public.counters.\"p\": roles (public) in spec, ({SMALL_ROLE}) in database", "roles",
+                    None)], both=_set(f"{_COUNTERS}/policies", _POLICY)),
+    # PostgreSQL takes USING (counters.label <> '') and pg_policies prints it `(label <> ''::text)`
+    OfflineChange("a policy's USING with the row's column qualified by its table in the spec, bare in the database",
+                  _set(f"{_COUNTERS}/policies/p/using", "(label <> ''::text)"), [],
+                  both=_set(f"{_COUNTERS}/policies", {"p": {**_POLICY["p"], "using": "counters.label <> ''"}})),
+    OfflineChange("a policy's WITH CHECK", _set(f"{_COUNTERS}/policies/p/with_check", "label <> 'x'"),
+                  [("policy public.counters.\"p\": WITH CHECK differs: spec (label <> '') database (label <> 'x')",
+                    "WITH CHECK", None)],
+                  both=_set(f"{_COUNTERS}/policies", {"p": {"command": "insert", "roles": ["public"],
+                                                            "with_check": "label <> ''"}})),
+    OfflineChange("a raw object's SQL",
+                  _set("raw/small_stats/sql",
+                       "CREATE STATISTICS public.counters_stats ON label, shout FROM public.counters"),
+                  [("raw small_stats: SQL changed since applied (the database recorded another fingerprint)", "sql",
+                    None)]),
+    OfflineChange("RLS disabled", _set(f"{_COUNTERS}/rls", None),
+                  [("table public.counters: RLS enabled in spec, disabled in database", "rls", None)],
+                  both=_set(f"{_COUNTERS}/rls", "enabled")),
+    OfflineChange("RLS forced", _set(f"{_COUNTERS}/rls", "forced"),
+                  [("table public.counters: RLS not forced in spec, forced in database", "force", None)],
+                  both=_set(f"{_COUNTERS}/rls", "enabled")),
+    OfflineChange("RLS no longer forced", _set(f"{_COUNTERS}/rls", "enabled"),
+                  [("table public.counters: RLS forced in spec, not forced in database", "force", None)],
+                  both=_set(f"{_COUNTERS}/rls", "forced")),
+    OfflineChange("a schema's comment", _set("schemas/scratch/comment", "Scratch."),
+                  [("schema scratch: comment 'Scratch space.' in spec, 'Scratch.' in database", "comment", None)],
+                  both=_set("schemas/scratch/comment", "Scratch space.")),
+    OfflineChange("a sequence's comment", _set("sequences/s/comment", "Counts."),
+                  [("sequence public.s: comment none in spec, 'Counts.' in database", "comment", None)]),
+    OfflineChange("a granted column the database does not have",
+                  _set(f"{_COUNTERS}/columns/extra", None),
+                  [("column public.counters.extra: missing in database", "missing", None),
+                   (f"grant SELECT (extra) on public.counters to {SMALL_ROLE}: missing in database", "missing",
+                    (SMALL_ROLE, "select"))],
+                  both=_set(f"{_COUNTERS}/columns/extra", {"type": "text", "grants": {SMALL_ROLE: ["select"]}})),
+    OfflineChange("a trigger made a constraint trigger", _set(f"{_COUNTED_TRIGGER}/constraint", True),
+                  [("trigger public.counters.counted: constraint false in spec, true in database", "constraint",
+                    None)]),
+    OfflineChange("a trigger's arguments", _set(f"{_COUNTED_TRIGGER}/args", ["a", "c"]),
+                  [("trigger public.counters.counted: arguments ('a', 'b') in spec, ('a', 'c') in database",
+                    "arguments", None)], both=_set(f"{_COUNTED_TRIGGER}/args", ["a", "b"])),
+    OfflineChange("a trigger's WHEN", _set(f"{_COUNTED_TRIGGER}/when", "NEW.label IS NOT NULL"),
+                  [("trigger public.counters.counted: WHEN differs: spec (OLD.label IS DISTINCT FROM NEW.label) "
+                    "database (NEW.label IS NOT NULL)", "WHEN", None)],
+                  both=_set(f"{_COUNTED_TRIGGER}/when", "OLD.label IS DISTINCT FROM NEW.label")),
+    OfflineChange("a type's comment", _set("types/mood/comment", "Feelings."),
+                  [("type public.mood: comment none in spec, 'Feelings.' in database", "comment", None)]),
+    OfflineChange("a view's check_option", _set("views/positive_counters/check_option", "cascaded"),
+                  [("view public.positive_counters: check_option local in spec, cascaded in database", "check_option",
+                    None)]),
+    OfflineChange("a view granted", _set("views/positive_counters/grants", {SMALL_ROLE: ["select"]}),
+                  [(f"grant SELECT on public.positive_counters to {SMALL_ROLE}: in database, not in spec", "extra",
+                    (SMALL_ROLE, "select"))]),
+]
+
+
 @pytest.mark.parametrize("case", OFFLINE_CHANGES, ids=lambda c: c.id)
 def test_one_change_is_one_difference_without_a_database(case: OfflineChange, tmp_path: Path) -> None:
     assert offline_drift(tmp_path, case, changed=False) == []  # the snapshot of the spec itself
@@ -1630,3 +1703,25 @@ def test_normal_form_of_a_text_naming_its_table_is_its_own_remembered_or_not() -
     for text in ('a > 0 AND "t\n".b < 5', 'EXISTS (SELECT 1 FROM public."t\n" x WHERE x.a = a)'):
         assert Canon(columns.get, memo=("naming its table", text)).expression(text, table) == Canon(
             columns.get).expression(text, table)
+
+
+# -- drift mutation survivors (A2)
+def test_a_platform_table_missing_in_the_database_without_a_database(tmp_path: Path) -> None:
+    """--target supabase: a platform table the spec puts a trigger on, absent from the database, is one difference
+    of kind `table`, keyed by its name, `missing` (what the planner reads to create it); the next platform table's
+    children are compared all the same."""
+    spec = copy.deepcopy(PLATFORM_WITH_APP_TRIGGER)
+    spec["00-platform.yaml"]["tables"]["auth.sessions"] = {
+        "columns": {"id": {"type": "uuid", "primary_key": True}},
+        "triggers": {"on_session": {"timing": "after", "events": ["insert"], "function": "public.handle_new_user"}}}
+    db = copy.deepcopy(spec)
+    del db["00-platform.yaml"]["tables"]["auth.sessions"]
+    db["00-platform.yaml"]["tables"]["auth.users"]["triggers"]["on_user_created"]["timing"] = "before"
+    catalog = check(load_spec(write_spec(tmp_path / "spec", spec)))
+    snapshot = of_spec(check(load_spec(write_spec(tmp_path / "db", db))))
+    _, _, skip = scope(catalog, include_platform=False)
+    found = compare(catalog, snapshot, skip=skip, partial=platform_children(catalog, include_platform=False))
+    assert [(str(d), d.kind, d.key, d.what) for d in found] == [
+        ("table auth.sessions: missing in database", "table", QName("auth", "sessions"), "missing"),
+        ("trigger auth.users.on_user_created: timing after in spec, before in database", "trigger",
+         (QName("auth", "users"), "on_user_created"), "timing")]
