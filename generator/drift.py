@@ -653,6 +653,14 @@ def _defaults(fn: Function) -> str:
     return ", ".join(f"{a.name} DEFAULT {_flat(a.default)}" for a in fn.args if a.default is not None) or "none"
 
 
+def _column_key(expr: Any) -> str | None:
+    """The column an expression key is, if it is one: PostgreSQL stores `((at))` or `((readings.at))` as the column
+    key `at` (and prints it so)."""
+    if isinstance(expr, ast.ColumnRef) and not any(isinstance(f, ast.A_Star) for f in expr.fields):
+        return _names(expr.fields)[-1]
+    return None
+
+
 def _bare(type_: SqlType) -> SqlType:
     """A type without its modifiers: PostgreSQL discards them on a function's arguments and result (`varchar(10)`
     is stored as character varying)."""
@@ -1073,12 +1081,15 @@ class _Drift:
             return None
         try:
             key = parse_partition_by(text)
-            stmt = sqlparse.split_statements(f"CREATE TABLE t () PARTITION BY {text}")[0][0]
+            # Parsed from the key as read (the strategy apart), not the raw text: whatever separates the strategy
+            # from the keys in the spec (a no-break space: the checker and the output take it) is gone.
+            stmt = sqlparse.split_statements(f"CREATE TABLE t () PARTITION BY {key.strategy} {key.text}")[0][0]
         except (PartitionSyntaxError, SqlSyntaxError):
             return _flat(text).lower()
         keys = []
         for elem in stmt.partspec.partParams:
-            item = ident(elem.name) if elem.name else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
+            column = elem.name or _column_key(elem.expr)
+            item = ident(column) if column else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
             item += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}" if elem.collation else ""
             item += f" {'.'.join(map(ident, _names(elem.opclass)))}" if elem.opclass else ""
             keys.append(item)

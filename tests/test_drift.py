@@ -1429,6 +1429,14 @@ OFFLINE_CHANGES += [
     # PostgreSQL prints the key it made of it as `RANGE (at)`
     OfflineChange("a partition key written with a no-break space", _set("tables/readings/partition_by", "RANGE (at)"),
                   [], both=_set("tables/readings/partition_by", "range\u00a0(at)")),
+    # PostgreSQL stores an expression key that is only a column as that column, and prints it bare (pg_get_partkeydef
+    # of PARTITION BY RANGE ((at)) is `RANGE (at)`); and a no-break space before an expression key is taken too
+    OfflineChange("a partition key written as a column in parentheses", lambda m: None, [],
+                  both=_set("tables/readings/partition_by", "range ((at))"),
+                  snapshot=lambda s: _with_table(s, "readings", partition_by="RANGE (at)")),
+    OfflineChange("a partition key of an expression after a no-break space", lambda m: None, [],
+                  both=_set("tables/readings/partition_by", "range\u00a0((at + 0))"),
+                  snapshot=lambda s: _with_table(s, "readings", partition_by="RANGE ((at + 0))")),
     OfflineChange("a policy's command", _set(f"{_COUNTERS}/policies/p/command", "update"),
                   [("policy public.counters.\"p\": command select in spec, update in database", "command", None)],
                   both=_set(f"{_COUNTERS}/policies", _POLICY)),
