@@ -220,9 +220,10 @@ class Canon:
             columns = self._known(self.columns(table))
             shared = self._remembered(("expression of a row", text, columns, cast_to),
                                       lambda: self._expression(text, table, cast_to, refname=_STAND_IN))
-            # The qualifier spelt by ident on both sides of a comparison (the printer quotes as ident does, but
-            # for a name ending in a newline, which ident quotes and pglast's printer leaves bare).
-            return shared.replace(ident(_STAND_IN), ident(table.name))
+            # The qualifier spelt as the printer spells it on the general path below, which the other side of a
+            # comparison may take (the path is chosen per text): the printer quotes as ident does, but for a name
+            # ending in a newline, which ident quotes and pglast's printer leaves bare.
+            return shared.replace(ident(_STAND_IN), _printed_qualifier(table.name))
         return self._remembered(("expression", text, table, cast_to), lambda: self._expression(text, table, cast_to))
 
     def _remembered(self, key: tuple[Any, ...], compute: Callable[[], str]) -> str:
@@ -651,6 +652,12 @@ def _held(defaults: model.DefaultPrivileges | None, schema: str | None, kind: st
 
 def _defaults(fn: Function) -> str:
     return ", ".join(f"{a.name} DEFAULT {_flat(a.default)}" for a in fn.args if a.default is not None) or "none"
+
+
+@functools.lru_cache(maxsize=4096)
+def _printed_qualifier(name: str) -> str:
+    """`name` as pglast's printer spells it qualifying a column."""
+    return sqlparse.deparse(ast.ColumnRef(fields=(_string(name), _string("x"))))[:-len(".x")]
 
 
 def _column_key(expr: Any) -> str | None:

@@ -1713,6 +1713,16 @@ def test_normal_form_of_a_text_naming_its_table_is_its_own_remembered_or_not() -
             columns.get).expression(text, table)
 
 
+def test_a_text_that_happens_to_hold_its_tables_name_normalises_as_one_that_does_not() -> None:
+    """Canon takes one of two paths per text (does the text hold the table's name?). A CHECK on table `t\n`
+    written over lines, its first ending in `t`, holds `t\n`; PostgreSQL's one-line text of it does not. The two
+    must still have one normal form, or `verify` reports a CHECK that did not change."""
+    table = QName("public", "t\n")
+    columns = {table: ("a", "b")}
+    canon = Canon(columns.get, memo=("server", "database"))
+    assert canon.expression("a > 0 AND b IS NOT\nNULL", table) == canon.expression("(a > 0) AND (b IS NOT NULL)", table)
+
+
 # -- drift mutation survivors (A2)
 def test_a_platform_table_missing_in_the_database_without_a_database(tmp_path: Path) -> None:
     """--target supabase: a platform table the spec puts a trigger on, absent from the database, is one difference
