@@ -35,7 +35,6 @@ class Server:
     # An embedded server stops and deletes its data directory when the Python process exits (the package's own
     # atexit hook); this reference keeps it alive until then.
     handle: Any = None
-    copy_strategy: str | None = None  # CREATE DATABASE's STRATEGY (None: the server's default, WAL_LOG)
 
     def dsn(self, database: str) -> str:
         return make_conninfo(self.admin_dsn, dbname=database)
@@ -62,10 +61,9 @@ def start_server(*, throwaway: bool = False) -> Server:
 
 
 # The suite's own server lives for one run and is deleted after: nothing on it has to survive a crash, so it skips
-# the flushes that make data durable, and copies a template database file by file (a database per test: the
-# default strategy writes every page of the copy to the WAL, which a server without fsync does not need; with
-# fsync, FILE_COPY's checkpoints cost more). Never set on a server the tests are pointed at ($PGSPEC_TEST_DSN),
-# on the judge's kept server, or on a benchmark's.
+# the flushes that make data durable (commits and CREATE DATABASE wait for them otherwise; cheap on this machine's
+# disk, not on every CI's). Never set on a server the tests are pointed at ($PGSPEC_TEST_DSN), on the judge's kept
+# server, or on a benchmark's.
 THROWAWAY_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
@@ -74,7 +72,6 @@ def _throwaway(server: Server) -> None:
         for name, value in THROWAWAY_SETTINGS.items():
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
         conn.execute("SELECT pg_reload_conf()")
-    server.copy_strategy = "FILE_COPY"
 
 
 def embedded_server(data_dir: Path, *, keep: bool, started: float | None = None) -> Server:
@@ -146,8 +143,6 @@ def create_database(server: Server, name: str, template: str | None = None) -> s
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        if server.copy_strategy:
-            statement += sql.SQL(" STRATEGY {}").format(sql.SQL(server.copy_strategy))
         conn.execute(statement)
     return server.dsn(name)
 
