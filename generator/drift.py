@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pglast import enums
 
@@ -70,6 +70,9 @@ from .sqltext import (
     routine_name,
     value_literal,
 )
+
+if TYPE_CHECKING:
+    import psycopg
 
 # (schema, relation) -> its column names, or None when unknown.
 Columns = Callable[[QName], Sequence[str] | None]
@@ -1434,12 +1437,20 @@ def verify(dsn: str, catalog: Catalog, *, include_platform: bool = True) -> list
 def verify_named(dsn: str, catalog: Catalog, *, include_platform: bool = True) \
         -> tuple[list[Difference], list[str]]:
     """verify, and the database's schemas that the spec does not declare (not compared)."""
+    with introspect.connect(dsn) as conn:
+        return verify_connection(conn, catalog, include_platform=include_platform)
+
+
+def verify_connection(conn: psycopg.Connection[Any], catalog: Catalog, *, include_platform: bool = True) \
+        -> tuple[list[Difference], list[str]]:
+    """verify_named over a session introspect.connect opened. Inside a transaction of the caller's, what that
+    transaction sees is compared, its own uncommitted changes included: a migration can be verified before it
+    commits (and a test can change a database, verify it and roll the change back)."""
     schemas, roles, skip = scope(catalog, include_platform=include_platform)
     partial = platform_children(catalog, include_platform=include_platform)
     schemas = sorted(set(schemas) | {name.schema for name in partial})
-    with introspect.connect(dsn) as conn:
-        snapshot = introspect.read(conn, schemas, roles)
-        differences = compare(catalog, snapshot, introspect.Constants(conn), skip=skip, partial=partial)
+    snapshot = introspect.read(conn, schemas, roles)
+    differences = compare(catalog, snapshot, introspect.Constants(conn), skip=skip, partial=partial)
     return differences, [s for s in snapshot.other_schemas if s not in catalog.schemas]
 
 

@@ -139,6 +139,13 @@ def connect(dsn: str) -> psycopg.Connection[Any]:
     return conn
 
 
+def in_transaction(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the session is inside a transaction block (of its own or of a caller's)."""
+    from psycopg import pq
+
+    return conn.info.transaction_status != pq.TransactionStatus.IDLE
+
+
 SYSTEM_SCHEMA = re.compile(r"\A(pg_.*|information_schema)\Z")
 
 
@@ -158,12 +165,15 @@ def read_database(dsn: str, schemas: Sequence[str], roles: Sequence[str] = ()) -
 
 
 def read(conn: psycopg.Connection[Any], schemas: Sequence[str], roles: Sequence[str] = ()) -> Snapshot:
-    """Everything in `schemas`, and the `roles` that exist, from one consistent snapshot of the catalog."""
+    """Everything in `schemas`, and the `roles` that exist, from one consistent snapshot of the catalog. Inside a
+    transaction of the caller's, what that transaction sees (its isolation is the caller's to choose)."""
     import psycopg
 
     try:
+        idle = not in_transaction(conn)
         with conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if idle:
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             return _Reader(conn, list(schemas)).read(list(roles))
     except psycopg.Error as exc:
         raise DatabaseError(one_line(exc)) from None
@@ -193,7 +203,9 @@ class Constants:
         if key not in self.cache:
             statement = sql.SQL("SELECT CAST(%s::text AS {})::text").format(sql.SQL(type_sql))
             try:
-                row = self.conn.execute(statement, (value,)).fetchone()
+                # A savepoint inside a caller's transaction: a value its type refuses must not abort that.
+                with self.conn.transaction() if in_transaction(self.conn) else contextlib.nullcontext():
+                    row = self.conn.execute(statement, (value,)).fetchone()
             except psycopg.Error:
                 row = None
             self.cache[key] = str(row[0]) if row and row[0] is not None else value

@@ -11,7 +11,6 @@ import ast
 import contextlib
 import copy
 import dataclasses
-import itertools
 import json
 import os
 import re
@@ -32,7 +31,16 @@ from generator import cli, introspect, live, model
 from generator import drift as drift_module
 from generator.check import check
 from generator.derive import Catalog
-from generator.drift import Canon, Difference, compare, excerpt, platform_children, scope, verify
+from generator.drift import (
+    Canon,
+    Difference,
+    compare,
+    excerpt,
+    platform_children,
+    scope,
+    verify,
+    verify_connection,
+)
 from generator.introspect import Snapshot
 from generator.load import load_spec
 from generator.migrate.database import plan_database
@@ -755,15 +763,23 @@ def small_template(pg_server: live.Server, small_build: Build) -> Iterator[str]:
     live.drop_database(pg_server, name)
 
 
-_SMALL_DBS = itertools.count()
-
-
-@pytest.fixture
-def small_db(pg_server: live.Server, small_template: str) -> Iterator[str]:
-    name = f"pgspec_s{os.getpid()}_{next(_SMALL_DBS)}"
-    dsn = live.create_database(pg_server, name, template=small_template)
-    yield dsn
-    live.drop_database(pg_server, name)
+@pytest.fixture(scope="module")
+def case_sessions(pg_server: live.Server, schema_template: str, small_template: str) \
+        -> Iterator[dict[str, psycopg.Connection[Any]]]:
+    """Per spec (SPEC-131, small): a database from its template and a session on it as verify opens one
+    (introspect.connect). Each one-line case changes the database inside a transaction, verifies what that
+    transaction sees and rolls back: one database and one warm session for all the cases, not one each."""
+    sessions: dict[str, psycopg.Connection[Any]] = {}
+    names = {spec: f"pgspec_cases_{spec.replace('-', '')}_{os.getpid()}" for spec in ("SPEC-131", "small")}
+    try:
+        for spec, template in (("SPEC-131", schema_template), ("small", small_template)):
+            sessions[spec] = introspect.connect(live.create_database(pg_server, names[spec], template=template))
+        yield sessions
+    finally:
+        for conn in sessions.values():
+            conn.close()
+        for name in names.values():
+            live.drop_database(pg_server, name)
 
 
 DRIFT_SOURCE = Path(introspect.__file__).with_name("drift.py")
@@ -817,18 +833,16 @@ def test_every_compared_field_has_a_changed_database_case() -> None:
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=lambda c: f"{c.field}: {c.id}")
-def test_one_change_is_one_line(change: Change, spec_build: Build, small_build: Build, pg_server: live.Server,
-                                request: pytest.FixtureRequest) -> None:
-    dsn = request.getfixturevalue("schema_db" if change.spec == "SPEC-131" else "small_db")
+def test_one_change_is_one_line(change: Change, spec_build: Build, small_build: Build,
+                                case_sessions: dict[str, psycopg.Connection[Any]]) -> None:
+    conn = case_sessions[change.spec]
     catalog = spec_build.catalog if change.spec == "SPEC-131" else small_build.catalog
-    try:
-        live.apply_sql(dsn, change.sql)
-        assert drift(dsn, catalog) == [change.expected]
-    finally:  # roles outlive the database: leave the small spec's role as the spec declares it (a case drops it)
-        if change.spec == "small":
-            live.apply_sql(dsn, f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{SMALL_ROLE}') "
-                                f"THEN CREATE ROLE {SMALL_ROLE}; END IF; END $$; "
-                                f"ALTER ROLE {SMALL_ROLE} NOLOGIN NOBYPASSRLS")
+    # Rolled back: roles outlive a database, and the next case starts from the template's state again.
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET TRANSACTION READ WRITE")  # the reading session's transactions are read-only by default
+        conn.execute(change.sql.encode())  # bytes: one simple-protocol query, as apply_sql sends it
+        differences, _ = verify_connection(conn, catalog)
+    assert [str(d) for d in differences] == [change.expected]
 
 
 def test_a_changed_view_query_names_the_view_and_the_difference(schema_db: str, spec_build: Build) -> None:
@@ -1091,6 +1105,18 @@ def test_normal_form_respells_constants_as_the_server_prints_them() -> None:
     # a column default of a text array (PostgreSQL prints '{ a , b }' as '{a,b}'); a boolean default 't' as true
     assert canon.expression("'{ a , b }'::text[]", table) == canon.expression("'{a,b}'::text[]", table)
     assert canon.expression("'t'", table, cast_to="boolean") == canon.expression("true", table, cast_to="boolean")
+
+
+def test_a_constant_its_type_refuses_leaves_a_callers_transaction_usable(
+        case_sessions: dict[str, psycopg.Connection[Any]]) -> None:
+    """verify inside a caller's transaction: a literal the server cannot convert stays as written (as in a session
+    of its own), and the transaction goes on (the conversion ran in a savepoint)."""
+    conn = case_sessions["small"]
+    with conn.transaction(force_rollback=True):
+        constant = introspect.Constants(conn)
+        assert constant("integer", "not a number") == "not a number"
+        assert constant("interval", "15 minutes") == "00:15:00"
+        assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
 def test_excerpt_shows_where_texts_differ() -> None:
