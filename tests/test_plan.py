@@ -1,12 +1,12 @@
 """Plans, proven live: each step of the evolution corpus (tests/evolution.py) migrates a database built from the
 old spec's output, with rows in it, to the new spec and back again.
 
-For every step, both ways: the plan applies; `verify` finds no drift against the spec planned to; planning again
-finds nothing to do; the step's own expectations hold (data kept, defaults filled, a changed policy admitting and
-denying the right user); the hazards and change kinds the step must (not) use are checked from the plan's typed
-changes. Forward plans are planned against the live database (`plan --db`); the way back is planned between the
-two specs without a database (`plan --from`), as `make migration` writes a down migration, and applied to the
-same database.
+For every step, both ways: the plan applies; then one read of the database finds no drift against the spec planned
+to (drift.compare, what `verify` reports) and nothing left to plan; the step's own expectations hold (data kept,
+defaults filled, a changed policy admitting and denying the right user); the hazards and change kinds the step
+must (not) use are checked from the plan's typed changes. Forward plans are planned against the live database
+(`plan --db`); the way back is planned between the two specs without a database (`plan --from`), as
+`make migration` writes a down migration, and applied to the same database.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ from evolution import CASES, KEPT, USERS, Case
 from psycopg import errors
 from specs import sql_of, write_spec
 
-from generator import live
+from generator import introspect, live
 from generator.check import check
 from generator.derive import Catalog
 from generator.diagnostics import SpecError
-from generator.drift import verify
 from generator.load import load_spec
 from generator.migrate import database
 from generator.migrate.planner import Options, Plan, plan
@@ -38,15 +37,16 @@ from generator.pipeline import build
 _counter = iter(range(1_000_000))
 
 
-def plan_db(dsn: str, catalog: Catalog, options: Options | None = None) -> Plan:
-    return database.plan_database(dsn, catalog, options=options)
+def plan_db(reader: psycopg.Connection[Any], catalog: Catalog, options: Options | None = None) -> Plan:
+    return database.plan_connection(reader, catalog, options=options)
 
 
-def converge(dsn: str, catalog: Catalog, p: Plan) -> None:
-    """Apply a plan; then the database must match the spec, and a new plan must be empty."""
+def converge(dsn: str, reader: psycopg.Connection[Any], catalog: Catalog, p: Plan) -> None:
+    """Apply a plan; then one read of the database: no drift (the differences `verify` reports, drift.compare of
+    the same read) and a new plan must be empty."""
     database.apply(dsn, p)
-    assert [str(d) for d in verify(dsn, catalog)] == []
-    again = plan_db(dsn, catalog)
+    again = plan_db(reader, catalog)
+    assert [str(d) for d in again.differences] == []
     assert [s.change.describe() for s in again.steps] == []
 
 
@@ -61,13 +61,13 @@ def condition(expected: Any) -> type[Exception] | None:
         return None
 
 
-def run_check(dsn: str, query: str, expected: Any) -> None:
+def run_check(conn: psycopg.Connection[Any], query: str, expected: Any) -> None:
     """One expectation: a value, or the name of the SQLSTATE condition the statement must raise."""
     who = None
     if query.startswith("AS "):
         who, query = query[3:].split(":", 1)
     failure = condition(expected)
-    with psycopg.connect(dsn) as conn, conn.transaction(force_rollback=True):
+    with conn.transaction(force_rollback=True):
         if who is not None:
             conn.execute("SELECT set_config('app.user_id', %s, true)", (USERS[who.strip()],))
             conn.execute("SET LOCAL ROLE authenticated")
@@ -101,31 +101,33 @@ def test_evolution_step(case: Case, pg_server: live.Server, tmp_path: Path) -> N
     old, new = check(load_spec(old_dir)), check(load_spec(new_dir))
     dsn = fresh_db(pg_server, old_dir, case.rows)
     try:
-        started = time.perf_counter()
-        forward = plan_db(dsn, new)
-        record("plan --db (evolution step)", time.perf_counter() - started)
-        assert not forward.empty, "the edit must change something"
-        hazard_kinds, change_kinds = kinds(forward)
-        assert case.hazards <= hazard_kinds, forward
-        assert not case.not_hazards & hazard_kinds
-        assert case.changes <= change_kinds
-        assert not case.not_changes & change_kinds
-        converge(dsn, new, forward)
-        for query, expected in case.checks:
-            run_check(dsn, query, expected)
-        if case.kept:
-            for query, expected in KEPT:
-                run_check(dsn, query, expected)
-        # Back, as a down migration: planned between the specs, without looking at the database.
-        if case.down_refused:  # what PostgreSQL cannot undo (an enum value) is refused, at the spec's line
-            with pytest.raises(SpecError, match=re.escape(case.down_refused)):
-                plan(old, of_spec(new), renames=inverted(declared(new)))
-            return
-        back = plan(old, of_spec(new), renames=inverted(declared(new)))
-        converge(dsn, old, back)
-        if case.kept:
-            for query, expected in KEPT:
-                run_check(dsn, query, expected)
+        # One reading session (as plan --db opens it) and one for the checks, each reused through the step.
+        with introspect.connect(dsn) as reader, psycopg.connect(dsn, autocommit=True) as checker:
+            started = time.perf_counter()
+            forward = plan_db(reader, new)
+            record("plan --db (evolution step)", time.perf_counter() - started)
+            assert not forward.empty, "the edit must change something"
+            hazard_kinds, change_kinds = kinds(forward)
+            assert case.hazards <= hazard_kinds, forward
+            assert not case.not_hazards & hazard_kinds
+            assert case.changes <= change_kinds
+            assert not case.not_changes & change_kinds
+            converge(dsn, reader, new, forward)
+            for query, expected in case.checks:
+                run_check(checker, query, expected)
+            if case.kept:
+                for query, expected in KEPT:
+                    run_check(checker, query, expected)
+            # Back, as a down migration: planned between the specs, without looking at the database.
+            if case.down_refused:  # what PostgreSQL cannot undo (an enum value) is refused, at the spec's line
+                with pytest.raises(SpecError, match=re.escape(case.down_refused)):
+                    plan(old, of_spec(new), renames=inverted(declared(new)))
+                return
+            back = plan(old, of_spec(new), renames=inverted(declared(new)))
+            converge(dsn, reader, old, back)
+            if case.kept:
+                for query, expected in KEPT:
+                    run_check(checker, query, expected)
     finally:
         live.drop_database(pg_server, live.database_name(dsn))
 

@@ -153,7 +153,14 @@ def plan_database(dsn: str, catalog: Catalog, *, options: Options | None = None,
                   include_platform: bool = True) -> Plan:
     """The plan from the database at `dsn` to the spec; raises DatabaseError when it cannot be read."""
     with introspect.connect(dsn) as conn:
-        return _plan(conn, read(conn, catalog, include_platform=include_platform), catalog, options)
+        return plan_connection(conn, catalog, options=options, include_platform=include_platform)
+
+
+def plan_connection(conn: psycopg.Connection[Any], catalog: Catalog, *, options: Options | None = None,
+                    include_platform: bool = True) -> Plan:
+    """plan_database over a session introspect.connect opened (one session may read the database again and
+    again, its catalog caches warm: the evolution tests plan, apply and plan again)."""
+    return _plan(conn, read(conn, catalog, include_platform=include_platform), catalog, options)
 
 
 def check_and_plan(dsn: str, schema: Schema, *, options: Options | None = None,
