@@ -421,7 +421,7 @@ def _prepared(conn: psycopg.Connection[Any], functions: list[Function], callers:
     for function in functions:
         create = sqlparse.function_probe(qname(function.name).sql, ", ".join(a.sql for a in function.args),
                                          function.result, "plpgsql", function.body)
-        args = [plpgsql_probe.Arg(a.name, a.type, a.mode) for a in function.args]
+        args = tuple(plpgsql_probe.Arg(a.name, a.type, a.mode) for a in function.args)
         for relation in _relations(function, callers):
             tried += [(function, relation, probe)
                       for probe in plpgsql_probe.probes(create, function.body, args, relation)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pglast.visitors import Visitor
@@ -51,16 +52,19 @@ class _Unknown(Exception):
     """The statement names a variable whose type has no stand-in."""
 
 
-def probes(create_function_sql: str, body: str, args: Sequence[Arg], row_type: str | None) -> list[Probe]:
+# A pure function of its texts, remembered: a process that judges again and again (a watch, the test suite's
+# hundreds of generates) parses and prints each body's statements once (pglast's printer is slow: ~1 ms each).
+@lru_cache(maxsize=4096)
+def probes(create_function_sql: str, body: str, args: tuple[Arg, ...], row_type: str | None) -> tuple[Probe, ...]:
     """The statements of a PL/pgSQL function's body with its variables replaced by values of their types.
     `row_type`: the table whose row NEW and OLD are (a trigger function, for one table that calls it)."""
     if "#variable_conflict" in body.lower():
-        return []
+        return ()
     try:
         statements = sqlparse.plpgsql_statements(create_function_sql, targets=True)
         datums = sqlparse.plpgsql_datums(create_function_sql)
     except SqlSyntaxError:
-        return []
+        return ()
     stand_ins = _stand_ins(datums, body, args, row_type)
     positional = [f"NULL::{a.type}" for a in args if a.mode != "out"]
     parsed = [(line, raw.stmt) for line, text in statements for raw in sqlparse.parse_statements(text, fresh=True)]
@@ -79,7 +83,7 @@ def probes(create_function_sql: str, body: str, args: Sequence[Arg], row_type: s
             out.append(Probe(line, sqlparse.deparse(stmt)))
         except (_Unknown, SqlSyntaxError):
             continue
-    return out
+    return tuple(out)
 
 
 def _stand_ins(datums: list[tuple[str, str, str | None]], body: str, args: Sequence[Arg],

@@ -80,7 +80,7 @@ def refused(dsn: str, sql: str) -> str | None:
 
 def test_valid_code_is_analysed_and_accepted(empty_db: str) -> None:
     live.apply_sql(empty_db, TABLES)
-    args = [Arg("p_customer", "uuid", "in"), Arg("p_limit", "integer", "in")]
+    args = (Arg("p_customer", "uuid", "in"), Arg("p_limit", "integer", "in"))
     create = function_probe("app.stats", "p_customer uuid, p_limit integer",
                             "table(item_id integer, item_label text)", "plpgsql", VALID)
     found = probes(create, VALID, args, None)
@@ -96,17 +96,17 @@ def test_valid_code_is_analysed_and_accepted(empty_db: str) -> None:
 def test_each_wrong_name_is_refused_on_its_line(empty_db: str) -> None:
     live.apply_sql(empty_db, TABLES)
     create = function_probe("app.touch", "", "trigger", "plpgsql", WRONG)
-    found = probes(create, WRONG, [], "app.items")
+    found = probes(create, WRONG, (), "app.items")
     verdicts = {(p.line, refused(empty_db, p.sql)) for p in found}
     wrong = {line for line, said in verdicts if said is not None}
     assert wrong == {line_of(WRONG, text) for text in ("app.itemz", "'sleepy'", "NEW.prise", "no_such_function")}
     assert (line_of(WRONG, "app.itemz"), 'relation "app.itemz" does not exist') in verdicts
     assert (line_of(WRONG, "NEW.label"), None) in verdicts  # NEW is the row of app.items: label exists
     # Without the table whose trigger calls it, NEW has no shape: its statements are left out, the rest analysed.
-    alone = {p.line for p in probes(create, WRONG, [], None)}
+    alone = {p.line for p in probes(create, WRONG, (), None)}
     assert line_of(WRONG, "NEW.label") not in alone and line_of(WRONG, "app.itemz") in alone
 
 
 def test_a_body_that_changes_name_resolution_is_left_alone() -> None:
     body = "#variable_conflict use_column\nBEGIN\n  RETURN (SELECT count(*) FROM app.itemz);\nEND"
-    assert probes(function_probe("app.f", "", "bigint", "plpgsql", body), body, [], None) == []
+    assert probes(function_probe("app.f", "", "bigint", "plpgsql", body), body, (), None) == ()
