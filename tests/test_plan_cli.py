@@ -29,6 +29,12 @@ NOTES_APP = ROOT / "examples" / "notes-app"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`python -m generator ARGS` run in this process: the command's own work, without an interpreter's start-up
+    each time. The tests about the process itself (exit codes and output of a real one) use run_process."""
+    return run_in_process(cwd, list(args))
+
+
+def run_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
         return run_in_process(cwd, list(args))
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
@@ -52,7 +58,7 @@ def psql(server: live.Server, dsn: str, script: str, tmp_path: Path) -> subproce
 def test_spec131_from_empty_database_with_psql_then_nothing_to_do(empty_db: str, pg_server: live.Server,
                                                                   tmp_path: Path) -> None:
     started = time.perf_counter()
-    first = run("plan", "--db", empty_db)
+    first = run_process("plan", "--db", empty_db)
     record("plan SPEC-131 against an empty database (CLI)", time.perf_counter() - started)
     assert first.returncode == 0, first.stderr
     assert statements(first.stdout)[0].strip() == "BEGIN"
@@ -60,7 +66,7 @@ def test_spec131_from_empty_database_with_psql_then_nothing_to_do(empty_db: str,
     assert applied.returncode == 0, applied.stderr
     assert [str(d) for d in verify(empty_db, check(load_spec(SPEC)))] == []
     started = time.perf_counter()
-    second = run("plan", "--db", empty_db)
+    second = run_process("plan", "--db", empty_db)
     record("plan SPEC-131 against itself (CLI)", time.perf_counter() - started)
     assert second.returncode == 0, second.stderr
     assert statements(second.stdout) == []  # comments only: not even BEGIN or SET
@@ -177,7 +183,7 @@ def test_apply_then_verify(base_db: tuple[str, Path], tmp_path: Path) -> None:
 
 
 def test_unreadable_database_exits_2() -> None:
-    result = run("plan", "--db", "host=/nonexistent-socket-dir dbname=x user=nobody")
+    result = run_process("plan", "--db", "host=/nonexistent-socket-dir dbname=x user=nobody")
     assert result.returncode == 2
     assert result.stderr.startswith("plan: cannot read the database:")
     assert "Traceback" not in result.stderr
@@ -202,7 +208,7 @@ def test_spec_mistakes_come_first_and_leave_no_connection(base_db: tuple[str, Pa
 
 
 def test_usage_errors_exit_2() -> None:
-    assert run("plan").returncode == 2  # neither --db nor --from
+    assert run_process("plan").returncode == 2  # neither --db nor --from
     assert run("plan", "--db", "x", "--from", "HEAD").returncode == 2
     assert run("plan", "--from", "HEAD", "--allow-hazard", "bogus").returncode == 2
 
