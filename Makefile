@@ -28,11 +28,16 @@ check: $(STAMP)  ## validate spec/, verify the SQL, have PostgreSQL judge it (em
 	$(PY) -m generator check --docs docs/schema
 	@for d in $(EXAMPLES); do $(PY) -m generator check --spec $$d --out $${d%/spec}/output || exit $$?; done
 
+# The tests keep bytecode between runs, outside the tree (.venv/pycache), even where the environment sets
+# PYTHONDONTWRITEBYTECODE (some CI images do): else each of the suite's `python -m generator` processes and each
+# worker compiles the package and the tests again.
+TEST_ENV := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache
+
 test: $(STAMP)  ## all tests, against an embedded PostgreSQL 18 the suite starts (or $$PGSPEC_TEST_DSN)
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup
+	$(TEST_ENV) $(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 test-live: $(STAMP)  ## only the tests that need a database
-	$(PY) -m pytest -m live -n $(JOBS) --dist loadgroup
+	$(TEST_ENV) $(PY) -m pytest -m live -n $(JOBS) --dist loadgroup
 
 lint: $(STAMP)  ## ruff and mypy over the code
 	$(PY) -m ruff check generator tests bench
