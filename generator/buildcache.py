@@ -165,9 +165,14 @@ class Cache:
         """The checked catalog: the cached build's, else `check(load_spec(spec_dir))` (not cached: a command that
         needs no SQL does not pay for rendering it)."""
         from .check import check
-        from .pipeline import Build
 
-        found = _read(self.entry, Build)
+        found: Build | None = None
+        # Reading a build loads the pipeline (the renderer with Jinja, the verifier), which `lint` of the spec does
+        # not use otherwise: loaded only when a build was kept.
+        if self.entry is not None and self.entry.is_file():
+            from .pipeline import Build
+
+            found = _read(self.entry, Build)
         return found.catalog if found is not None else check(load_spec(self.spec_dir))
 
 

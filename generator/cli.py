@@ -18,19 +18,21 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .buildcache import Cache
+# Every command's options are declared here, and only what the parser and the error handling need is imported:
+# each command imports its own modules when it runs, so that `--help`, a command's --help and a usage error load
+# neither the model (its many classes are a fifth of a small `check`) nor pglast, Jinja or psycopg
+# (tests/test_cli.py names the modules they must not load).
 from .diagnostics import Mismatch, SpecError
-from .editorschema import stale_schemas
-from .jsonschema import json_schema_text, reference_markdown
-from .load import load_spec
-from .output import Staleness, staleness, write_atomically, write_text_atomically
-from .report import FORMATS, Record, add_format_argument, emit, spec_error_records
+from .migrate import KINDS, Timeouts
+from .report import FORMATS, SEVERITIES, Record, add_format_argument, emit, spec_error_records
 
 if TYPE_CHECKING:
+    from .output import Staleness
     from .outputdiff import ObjectChanges
     from .pipeline import Build
 
 EXIT_OK, EXIT_FAILED, EXIT_SPEC = 0, 1, 2
+TARGETS = ("postgres", "supabase")
 ENV_OFFLINE = "PGSPEC_OFFLINE"  # set (1, true, yes, on): `generate` and `check` skip the PostgreSQL judge
 
 
@@ -41,7 +43,7 @@ def offline_requested() -> bool:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
     p.add_argument("--out", type=Path, default=Path("output"), help="output directory (default: output)")
-    p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
+    p.add_argument("--target", choices=TARGETS, default="postgres",
                    help="postgres: include the platform prelude (default); supabase: leave out modules marked "
                         "`platform: true`, which Supabase already provides")
     p.add_argument("--offline", action="store_true",
@@ -51,26 +53,44 @@ def _common(p: argparse.ArgumentParser) -> None:
                         "default: an embedded PostgreSQL 18 started on first use and kept running)")
 
 
-# The modules of the commands other than generate and check (lint, the database, plans, import, docs): imported by
-# the command that needs them, as loading them all would add a fifth to a small `check` (the model of plans and
-# drift builds many classes at import). The build itself (pipeline, check, render, verify, lint) is imported only
-# when a build runs: `check` after `generate` reads the remembered outputs instead (buildcache.py).
-_COMMAND_MODULES = {"lint": "lint", "verify": "drift", "plan": "migrate.command", "apply": "migrate.command",
-                    "migration": "migrate.command", "init": "scaffold", "import": "importer"}
+def _plan_options(p: argparse.ArgumentParser, *, apply: bool) -> None:
+    """The options of `plan` and (without --from) `apply`."""
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db", metavar="DSN",
+                       help="the live database to bring to the spec (libpq connection string or URI)")
+    if not apply:
+        where.add_argument("--from", dest="source", metavar="DIR|GIT-REV",
+                           help="plan from another spec instead of a database: a spec directory, or a git "
+                                "revision whose copy of the --spec directory is used (e.g. HEAD, main)")
+    p.add_argument("--spec", default="spec", metavar="DIR|GIT-REV",
+                   help="the spec to plan towards (default: spec); a git revision takes that revision's copy")
+    p.add_argument("--target", choices=TARGETS, default="postgres",
+                   help="supabase: leave alone the objects of modules marked `platform: true`")
+    p.add_argument("--allow-hazard", action="append", default=[], metavar="KIND",
+                   choices=(*KINDS, "all"),
+                   help=f"accept a hazard kind ({', '.join(KINDS)}, or all); repeatable. Only data-loss is "
+                        "refused unless allowed; the others are named in the plan")
+    p.add_argument("--online", action="store_true",
+                   help="prefer online operations: CREATE/DROP INDEX CONCURRENTLY, constraints added NOT VALID "
+                        "and validated after the transaction, SET NOT NULL through a validated CHECK, "
+                        "lock_timeout and statement_timeout set first")
+    p.add_argument("--lock-timeout", default=Timeouts.lock, metavar="DURATION",
+                   help=f"with --online: lock_timeout (default {Timeouts.lock})")
+    p.add_argument("--statement-timeout", default=Timeouts.statement, metavar="DURATION",
+                   help=f"with --online: statement_timeout (default {Timeouts.statement})")
+    p.add_argument("--format", choices=("sql", "json", "github"), default="sql",
+                   help="sql (default: the script), json (changes, SQL and hazards), or github (one workflow "
+                        "annotation per hazard, ::warning or ::error for a refused one, for a pull request)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the plan to FILE instead of stdout")
 
 
 def _module(name: str) -> ModuleType:
+    """A command's module, imported when the command runs."""
     return importlib.import_module(f".{name}", __package__)
 
 
-def parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The command line; with `command`, the options of the other commands whose modules are not loaded yet are
-    left out (they are not parsed), so that a command loads only what it uses."""
-
-    def options(name: str) -> ModuleType | None:
-        """The module adding `name`'s options, unless another command is being parsed."""
-        return None if command is not None and command != name else _module(_COMMAND_MODULES[name])
-
+def parser() -> argparse.ArgumentParser:
+    """The command line: every command with its options (docs/cli.md is written from it)."""
     p = argparse.ArgumentParser(
         prog="pgspec",
         description="Schema-as-data for PostgreSQL: validate YAML specs and generate verified DDL.",
@@ -123,16 +143,32 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                         description="Run the lint rules over the spec, or over a live database with --db. Findings "
                                     "print as FILE:LINE:COL (spec) or schema.object (database): RULE-ID severity: "
                                     "message (hint). Exit 1 on an error-severity finding.")
-    if (m := options("lint")) is not None:
-        m.add_arguments(li)
+    li.add_argument("--spec", type=Path, default=None,
+                    help="spec directory (default: spec); with --db, the spec whose suppressions apply")
+    li.add_argument("--db", metavar="DSN", help="lint this live database instead of the spec")
+    li.add_argument("--schema", action="append", metavar="NAME",
+                    help="with --db: lint only this schema (repeatable; default: every non-system schema)")
+    li.add_argument("--api-schema", action="append", metavar="NAME",
+                    help="schema the API exposes (repeatable; default: public)")
+    add_format_argument(li)
+    li.add_argument("--min-severity", choices=SEVERITIES, default="info",
+                    help="print findings of at least this severity (default: info, everything)")
+    li.add_argument("--explain", metavar="RULE-ID", help="explain one rule and its fix, then exit")
+    li.add_argument("--rules", action="store_true", help="print the rule table (Markdown), then exit")
     ve = sub.add_parser("verify", help="compare a live database with the spec (drift detection)",
                         description="Read a live database's catalog back into the model and compare it with the "
                                     "spec: one line per difference, naming the object (`index public.x: missing "
                                     "in database`). SQL fragments are compared by parse tree, not by spelling.",
                         epilog="Exit codes: 0 no drift (prints `no drift`), 1 drift, 2 spec errors or the database "
                                "cannot be read.")
-    if (m := options("verify")) is not None:
-        m.add_arguments(ve)
+    ve.add_argument("--db", metavar="DSN", required=True,
+                    help="the database to verify: a libpq connection string or URI, e.g. "
+                         "'host=localhost dbname=app user=postgres' or postgresql://user@host/app")
+    ve.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
+    ve.add_argument("--target", choices=TARGETS, default="postgres",
+                    help="supabase: leave out the objects of modules marked `platform: true`, which Supabase "
+                         "provides (default: postgres, everything)")
+    add_format_argument(ve)
     pl = sub.add_parser("plan", help="print the SQL that brings a database (or an older spec) to the spec",
                         description="Compare a live database (--db) or another spec (--from DIR|GIT-REV) with the "
                                     "spec and print the migration script: ordered by dependencies, each statement "
@@ -140,32 +176,42 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                                     "`psql -X -v ON_ERROR_STOP=1 -f FILE`.",
                         epilog="Exit codes: 0 plan printed, 1 the plan needs a hazard that was not allowed "
                                "(--allow-hazard), 2 spec errors, bad usage or the database cannot be read.")
-    if (m := options("plan")) is not None:
-        m.add_arguments(pl, apply=False)
+    _plan_options(pl, apply=False)
     ap = sub.add_parser("apply", help="plan, print, apply to a live database, then verify",
                         description="Plan against the database, print the plan, apply it (its transactional part "
                                     "in one transaction: on failure nothing is applied and the failing statement "
                                     "is named), then verify that the database matches the spec.",
                         epilog="Exit codes: 0 applied and verified (or nothing to do), 1 refused hazard, failed "
                                "statement or remaining drift, 2 spec errors, bad usage or unreadable database.")
-    if (m := options("apply")) is not None:
-        m.add_arguments(ap, apply=True)
+    _plan_options(ap, apply=True)
     mi = sub.add_parser("migration", help="write migrations/NNNN_NAME.sql and its .down.sql from a YAML change",
                         description="Plan from an earlier spec (--from, default HEAD: the last commit) to the "
                                     "spec, and back, without a database; write both scripts, numbered after the "
                                     "last migration in --dir.",
                         epilog="Exit codes: 0 written (or nothing to migrate), 1 the migration needs a hazard "
                                "that was not allowed, 2 spec errors or bad usage.")
-    if (m := options("migration")) is not None:
-        m.add_migration_arguments(mi)
+    mi.add_argument("name", help="what the migration does, in lower-case words joined by _ (add_ticket_tags)")
+    mi.add_argument("--from", dest="source", default="HEAD", metavar="DIR|GIT-REV",
+                    help="the spec the migration starts from (default: HEAD, the last commit)")
+    mi.add_argument("--spec", default="spec", metavar="DIR", help="the spec it migrates to (default: spec)")
+    mi.add_argument("--dir", type=Path, default=Path("migrations"), help="where to write (default: migrations)")
+    mi.add_argument("--target", choices=TARGETS, default="postgres",
+                    help="supabase: leave alone the objects of modules marked `platform: true`")
+    mi.add_argument("--allow-hazard", action="append", default=[], metavar="KIND", choices=(*KINDS, "all"),
+                    help="accept a hazard kind of the up migration (the down migration undoes it and may lose "
+                         "what the up migration added: that is named in its comments, never refused)")
+    mi.add_argument("--online", action="store_true", help="prefer online operations (see `plan --help`)")
     ini = sub.add_parser("init", help="start a new project: spec/ with a platform and an example module, ...",
                          description="Write a starter project into DIR: spec/ with the platform module for plain "
                                      "PostgreSQL and one example module, spec.schema.json for editors (named by "
                                      "each spec file's modeline), a Makefile, a README and a .gitignore. Refuses "
                                      "to overwrite anything.",
                          epilog="Exit codes: 0 written, 2 DIR already holds a project (nothing written).")
-    if (m := options("init")) is not None:
-        m.add_arguments(ini)
+    ini.add_argument("directory", nargs="?", type=Path, default=Path("."),
+                     help="project directory, created if missing (default: the current directory)")
+    ini.add_argument("--target", choices=TARGETS, default="postgres",
+                     help="postgres: the generated schema includes the platform module (default); supabase: the "
+                          "project's Makefile generates with --target supabase, leaving it out")
     im = sub.add_parser("import", help="write a spec from a live database (adopt an existing schema)",
                         description="Read a live database's catalog and write a readable spec: one YAML file per "
                                     "schema (or per group of tables joined by foreign keys with --split), a "
@@ -181,8 +227,17 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
                         epilog="Exit codes: 0 written and complete; 1 written, but objects were left out (each "
                                "named) or the written spec does not pass check; 2 bad usage, a DIR that already "
                                "holds spec files, or a database that cannot be read (nothing written).")
-    if (m := options("import")) is not None:
-        m.add_arguments(im)
+    im.add_argument("--db", metavar="DSN", required=True,
+                    help="the database to read: a libpq connection string or URI")
+    im.add_argument("--out", type=Path, required=True, metavar="DIR",
+                    help="spec directory to write (created if missing; refused when it already holds *.yaml); "
+                         "the editor schema goes beside it, DIR/../spec.schema.json, as `pgspec init` lays it out")
+    im.add_argument("--schema", action="append", metavar="S", dest="schemas",
+                    help="a schema to import (repeatable; default: every schema but PostgreSQL's own and "
+                         "extensions')")
+    im.add_argument("--split", action="store_true",
+                    help="one file per group of tables joined by foreign keys (and one per schema for its "
+                         "sequences, functions and views), instead of one file per schema")
     return p
 
 
@@ -203,8 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    # The command is the first word that is no option (the top level has none but --help).
-    args = parser(next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         if args.command == "generate":
             return cmd_generate(args)
@@ -229,6 +283,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "access":
             from .access import access_markdown
             from .check import check
+            from .load import load_spec
 
             sys.stdout.write(access_markdown(check(load_spec(args.spec))))
             return EXIT_OK
@@ -254,6 +309,9 @@ def _print_mismatches(mismatches: list[Mismatch]) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from .buildcache import Cache
+    from .output import write_atomically
+
     started = time.perf_counter()
     cache = Cache(args.spec, include_platform=args.target == "postgres")
     result = cache.build(keep=not offline(args))
@@ -301,6 +359,10 @@ def _change_records(out_dir: Path, files: Staleness, objects: ObjectChanges) -> 
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .buildcache import Cache
+    from .editorschema import stale_schemas
+    from .output import staleness
+
     started = time.perf_counter()
     cache = Cache(args.spec, include_platform=args.target == "postgres")
     # Without the judge and the docs, nothing needs the model: the remembered outputs do, when there are some.
@@ -371,6 +433,9 @@ def _stale_records(stale: Staleness, out_dir: Path, fix: str | None = None) -> l
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from .jsonschema import json_schema_text, reference_markdown
+    from .output import write_text_atomically
+
     if args.markdown:
         sys.stdout.write(reference_markdown())
     elif args.write:
@@ -382,10 +447,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    from .output import write_text_atomically
+
     readme = args.readme if args.readme is not None or args.out is not None or args.cli is not None \
         else Path("README.md")
     if args.out is not None or readme is not None:  # the command line reference needs no spec
         from .check import check
+        from .load import load_spec
         from .readme import refresh
         from .schemadocs import write_docs
 

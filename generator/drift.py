@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pglast import enums
@@ -54,7 +53,7 @@ from .partitions import (
     parse_partition_by,
     partitions_of,
 )
-from .report import Record, add_format_argument, emit
+from .report import Record, emit
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import (
     DEFAULT_SCHEMA,
@@ -1455,17 +1454,6 @@ def verify_connection(conn: psycopg.Connection[Any], catalog: Catalog, *, includ
 
 
 # -- command line ---------------------------------------------------------------------------------------------------
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="DSN", required=True,
-                   help="the database to verify: a libpq connection string or URI, e.g. "
-                        "'host=localhost dbname=app user=postgres' or postgresql://user@host/app")
-    p.add_argument("--spec", type=Path, default=Path("spec"), help="spec directory (default: spec)")
-    p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
-                   help="supabase: leave out the objects of modules marked `platform: true`, which Supabase "
-                        "provides (default: postgres, everything)")
-    add_format_argument(p)
-
-
 def main(args: argparse.Namespace) -> int:
     """`python -m generator verify`: 0 no drift, 1 drift (one line each on stdout), 2 the database cannot be
     read. A SpecError propagates to the CLI, which prints it and exits 2."""

@@ -667,20 +667,6 @@ def spec_texts(files: list[SpecFile], spec_dir: Path) -> dict[str, str]:
 
 
 # -- command -----------------------------------------------------------------------------------------------------------
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="DSN", required=True,
-                   help="the database to read: a libpq connection string or URI")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="spec directory to write (created if missing; refused when it already holds *.yaml); "
-                        f"the editor schema goes beside it, DIR/../{SCHEMA_FILE}, as `pgspec init` lays it out")
-    p.add_argument("--schema", action="append", metavar="S", dest="schemas",
-                   help="a schema to import (repeatable; default: every schema but PostgreSQL's own and "
-                        "extensions')")
-    p.add_argument("--split", action="store_true",
-                   help="one file per group of tables joined by foreign keys (and one per schema for its "
-                        "sequences, functions and views), instead of one file per schema")
-
-
 def main(args: argparse.Namespace) -> int:
     """Exit 0 written; 1 written, but objects the spec language cannot say were left out or the written spec does
     not pass `check` (each named on stderr); 2 bad usage or an unreadable database (nothing written)."""

@@ -46,11 +46,10 @@ from .model import (
     View,
 )
 from .partitions import partitions_of
-from .report import Finding, Severity, add_format_argument, emit
+from .report import SEVERITIES, Finding, Severity, emit
 from .sqlparse import SqlSyntaxError, ast
 from .sqltext import INDEX_KEY, PLAIN_NAME, QName, ident, qname, qualified_parts, unquote_ident
 
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 # Schemas an API (PostgREST, Supabase) serves by default: their tables are reachable by anon and authenticated.
 API_SCHEMAS = ("public",)
 # Roles whose EXECUTE on a SECURITY DEFINER function lets a caller who never signed in run it.
@@ -950,21 +949,6 @@ def summary(findings: Sequence[Finding], seconds: float, what: str) -> str:
 
 
 # -- command line ---------------------------------------------------------------------------------------------------
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--spec", type=Path, default=None,
-                   help="spec directory (default: spec); with --db, the spec whose suppressions apply")
-    p.add_argument("--db", metavar="DSN", help="lint this live database instead of the spec")
-    p.add_argument("--schema", action="append", metavar="NAME",
-                   help="with --db: lint only this schema (repeatable; default: every non-system schema)")
-    p.add_argument("--api-schema", action="append", metavar="NAME",
-                   help="schema the API exposes (repeatable; default: public)")
-    add_format_argument(p)
-    p.add_argument("--min-severity", choices=SEVERITIES, default="info",
-                   help="print findings of at least this severity (default: info, everything)")
-    p.add_argument("--explain", metavar="RULE-ID", help="explain one rule and its fix, then exit")
-    p.add_argument("--rules", action="store_true", help="print the rule table (Markdown), then exit")
-
-
 def read_database(dsn: str, schemas: Sequence[str] = ()) -> Schema:
     """A live database's objects as one module, read by introspect (every schema but PostgreSQL's own, pgspec's
     and extensions' when none is named)."""

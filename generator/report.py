@@ -21,6 +21,7 @@ from typing import Any, Literal, TextIO
 from .diagnostics import NOWHERE, Diagnostic, Pos
 
 Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")  # the most severe first
 FORMATS = ("text", "json", "github")
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 

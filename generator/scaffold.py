@@ -16,7 +16,6 @@ from .jsonschema import json_schema_text
 from .output import write_text_atomically
 
 STARTER = Path(__file__).parent / "starter"
-TARGETS = ("postgres", "supabase")
 # starter file (package data) -> path in the new project
 LAYOUT = {
     "spec/00-platform.yaml": "spec/00-platform.yaml",
@@ -56,14 +55,6 @@ def init(directory: Path, target: str = "postgres") -> list[Path]:
         write_text_atomically(path, text)
         written.append(path)
     return written
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("directory", nargs="?", type=Path, default=Path("."),
-                   help="project directory, created if missing (default: the current directory)")
-    p.add_argument("--target", choices=TARGETS, default="postgres",
-                   help="postgres: the generated schema includes the platform module (default); supabase: the "
-                        "project's Makefile generates with --target supabase, leaving it out")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -38,6 +39,51 @@ def test_help(command: list[str]) -> None:
 
 def test_no_command_is_a_usage_error() -> None:
     assert run().returncode == 2
+
+
+# What the CLI's start-up must not pay for when it does not use it: the model (creating its many classes takes a
+# fifth of a small `check`), the parsers and templates (pglast, Jinja, PyYAML), the database driver, the build,
+# drift and the plans.
+HEAVY = {"yaml", "pglast", "jinja2", "psycopg", "generator.model", "generator.buildcache", "generator.check",
+         "generator.pipeline", "generator.render", "generator.lint", "generator.drift", "generator.migrate.changes",
+         "generator.migrate.planner"}
+# Runs the command as `python -m generator` does, then prints the names of the modules it loaded, whatever the
+# exit (help and usage errors exit through SystemExit).
+_LOADED = ("import sys\nfrom generator.cli import main\ntry:\n    main(sys.argv[1:])\n"
+           "finally:\n    print('loaded:', *sorted(sys.modules), file=sys.stderr)\n")
+
+
+def loaded_modules(*args: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running the command (a subprocess even under mutmut: the
+    point is what a new process imports)."""
+    result = subprocess.run([sys.executable, "-c", _LOADED, *args], cwd=ROOT, capture_output=True, text=True,
+                            check=False)
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("loaded: "), result.stderr
+    return set(last.split()[1:])
+
+
+COMMANDS = ("generate", "check", "schema", "access", "docs", "lint", "verify", "plan", "apply", "migration", "init",
+            "import")
+
+
+@pytest.mark.parametrize("command", [["--help"], [], ["lint", "--no-such-option"],
+                                     *([name, "--help"] for name in COMMANDS)])
+def test_help_and_usage_errors_load_no_heavy_module(command: list[str]) -> None:
+    assert loaded_modules(*command) & HEAVY == set()
+
+
+def test_every_command_is_probed() -> None:
+    """A command added later joins COMMANDS, so that its --help is probed too."""
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(COMMANDS)
+
+
+def test_lint_of_the_spec_loads_neither_renderer_nor_templates() -> None:
+    """Without a kept build (the suite runs with the cache off), lint needs the checked model, not the pipeline."""
+    loaded = loaded_modules("lint", "--min-severity", "error")
+    assert {"generator.lint", "generator.check", "pglast", "yaml"} <= loaded  # the probe sees what it loads
+    assert loaded & {"jinja2", "generator.render", "generator.pipeline", "generator.verify", "psycopg"} == set()
 
 
 def test_committed_output_is_current() -> None:

@@ -12,3 +12,18 @@ The pipeline, top to bottom:
 
 The differences are the ones `verify --db` prints, so a plan is empty exactly when `verify` finds no drift.
 """
+
+from dataclasses import dataclass
+
+# The hazard kinds (hazards.py says what each means) and the settings of an --online plan: here, not in hazards.py
+# and script.py, so that the command line declares its options without loading the planner.
+KINDS = ("data-loss", "rewrite", "lock", "index-build", "authz")
+REFUSED_BY_DEFAULT = frozenset({"data-loss"})
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Session settings an --online plan starts with, so a blocked lock fails fast instead of queueing."""
+
+    lock: str = "5s"
+    statement: str = "15min"

@@ -32,42 +32,12 @@ from ..load import load_spec, spec_files
 from ..model import Schema
 from ..output import write_text_atomically
 from ..report import Record, emit
-from .hazards import KINDS, REFUSED_BY_DEFAULT
+from . import KINDS, REFUSED_BY_DEFAULT, Timeouts
 from .planner import Options, Plan, plan
-from .script import Timeouts, as_json, script
+from .script import as_json, script
 from .snapshot import declared, inverted, of_spec
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def add_arguments(p: argparse.ArgumentParser, *, apply: bool) -> None:
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--db", metavar="DSN",
-                       help="the live database to bring to the spec (libpq connection string or URI)")
-    if not apply:
-        where.add_argument("--from", dest="source", metavar="DIR|GIT-REV",
-                           help="plan from another spec instead of a database: a spec directory, or a git "
-                                "revision whose copy of the --spec directory is used (e.g. HEAD, main)")
-    p.add_argument("--spec", default="spec", metavar="DIR|GIT-REV",
-                   help="the spec to plan towards (default: spec); a git revision takes that revision's copy")
-    p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
-                   help="supabase: leave alone the objects of modules marked `platform: true`")
-    p.add_argument("--allow-hazard", action="append", default=[], metavar="KIND",
-                   choices=(*KINDS, "all"),
-                   help=f"accept a hazard kind ({', '.join(KINDS)}, or all); repeatable. Only data-loss is "
-                        "refused unless allowed; the others are named in the plan")
-    p.add_argument("--online", action="store_true",
-                   help="prefer online operations: CREATE/DROP INDEX CONCURRENTLY, constraints added NOT VALID "
-                        "and validated after the transaction, SET NOT NULL through a validated CHECK, "
-                        "lock_timeout and statement_timeout set first")
-    p.add_argument("--lock-timeout", default=Timeouts.lock, metavar="DURATION",
-                   help=f"with --online: lock_timeout (default {Timeouts.lock})")
-    p.add_argument("--statement-timeout", default=Timeouts.statement, metavar="DURATION",
-                   help=f"with --online: statement_timeout (default {Timeouts.statement})")
-    p.add_argument("--format", choices=("sql", "json", "github"), default="sql",
-                   help="sql (default: the script), json (changes, SQL and hazards), or github (one workflow "
-                        "annotation per hazard, ::warning or ::error for a refused one, for a pull request)")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the plan to FILE instead of stdout")
 
 
 def _database() -> ModuleType:
@@ -260,20 +230,6 @@ def apply_main(args: argparse.Namespace) -> int:
 # -- migration files --------------------------------------------------------------------------------------------
 _MIGRATION_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\Z")
 _NUMBERED = re.compile(r"(\d{4})_.*\.sql\Z")
-
-
-def add_migration_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name", help="what the migration does, in lower-case words joined by _ (add_ticket_tags)")
-    p.add_argument("--from", dest="source", default="HEAD", metavar="DIR|GIT-REV",
-                   help="the spec the migration starts from (default: HEAD, the last commit)")
-    p.add_argument("--spec", default="spec", metavar="DIR", help="the spec it migrates to (default: spec)")
-    p.add_argument("--dir", type=Path, default=Path("migrations"), help="where to write (default: migrations)")
-    p.add_argument("--target", choices=("postgres", "supabase"), default="postgres",
-                   help="supabase: leave alone the objects of modules marked `platform: true`")
-    p.add_argument("--allow-hazard", action="append", default=[], metavar="KIND", choices=(*KINDS, "all"),
-                   help="accept a hazard kind of the up migration (the down migration undoes it and may lose "
-                        "what the up migration added: that is named in its comments, never refused)")
-    p.add_argument("--online", action="store_true", help="prefer online operations (see `plan --help`)")
 
 
 def next_number(directory: Path) -> int:

@@ -19,8 +19,6 @@ from typing import Any, TypeVar
 from ..sqltext import QName, SqlType, TypeSyntaxError, parse_type, qname
 from . import changes as ch
 
-KINDS = ("data-loss", "rewrite", "lock", "index-build", "authz")
-REFUSED_BY_DEFAULT = frozenset({"data-loss"})
 # Functions whose default makes ADD COLUMN rewrite the table (a volatile default is evaluated per row).
 VOLATILE_DEFAULTS = frozenset({"gen_random_uuid", "random", "nextval", "clock_timestamp", "timeofday",
                                "uuid_generate_v4", "uuid_generate_v1", "txid_current"})

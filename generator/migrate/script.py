@@ -11,16 +11,9 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
+from . import Timeouts
 from . import changes as ch
 from .planner import Plan, Step
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Session settings an --online plan starts with, so a blocked lock fails fast instead of queueing."""
-
-    lock: str = "5s"
-    statement: str = "15min"
 
 
 @dataclass(frozen=True)
