@@ -24,6 +24,12 @@ from generator.pipeline import build
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`python -m generator ARGS` run in this process: the command's own work, without an interpreter's start-up
+    each time. The tests about the process itself (help, usage errors, exit codes, no traceback) use run_process."""
+    return run_in_process(cwd, list(args))
+
+
+def run_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     if os.environ.get("MUTANT_UNDER_TEST"):  # under mutmut (bench/mutation.py): in this process, where it mutates
         return run_in_process(cwd, list(args))
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
@@ -33,12 +39,12 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("command", [[], ["generate"], ["check"], ["schema"], ["init"], ["lint"], ["verify"],
                                      ["access"], ["docs"]])
 def test_help(command: list[str]) -> None:
-    result = run(*command, "--help")
+    result = run_process(*command, "--help")
     assert result.returncode == 0 and "usage:" in result.stdout
 
 
 def test_no_command_is_a_usage_error() -> None:
-    assert run().returncode == 2
+    assert run_process().returncode == 2
 
 
 # What the CLI's start-up must not pay for when it does not use it: the model (creating its many classes takes a
@@ -88,7 +94,7 @@ def test_lint_of_the_spec_loads_neither_renderer_nor_templates() -> None:
 
 def test_committed_output_is_current() -> None:
     """`make check` in CI: the committed output/ is exactly what the spec generates."""
-    result = run("check")
+    result = run_process("check")
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
 
@@ -134,7 +140,7 @@ def test_supabase_target_leaves_out_the_platform(tmp_path: Path) -> None:
 
 def test_spec_error_exits_2_without_traceback(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, {"01-x.yaml": {"module": "x", "tables": {"t": {"columns": {"a": {"typ": "text"}}}}}})
-    result = run("generate", "--spec", str(spec), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    result = run_process("generate", "--spec", str(spec), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 2
     assert "spec/01-x.yaml:6:9: column 'a': unknown key 'typ' (did you mean 'type'?)" in result.stderr
     assert "Traceback" not in result.stderr
@@ -258,7 +264,7 @@ def test_schema_write_and_check_keep_the_editor_schema_current(tmp_path: Path) -
 
 
 def test_unwritable_path_is_a_clean_usage_error(tmp_path: Path) -> None:
-    result = run("schema", "--write", str(tmp_path / "no-such-dir" / "spec.schema.json"))
+    result = run_process("schema", "--write", str(tmp_path / "no-such-dir" / "spec.schema.json"))
     assert result.returncode == 2
     assert "No such file or directory" in result.stderr and "Traceback" not in result.stderr
 
@@ -271,7 +277,7 @@ def test_output_header_names_the_installed_command() -> None:
 
 
 def test_outside_a_project_points_at_init(tmp_path: Path) -> None:
-    result = run("generate", cwd=tmp_path)
+    result = run_process("generate", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "spec:1:1: spec directory not found (run pgspec in a project's directory, or start one with `pgspec init`)" \
         in result.stderr
