@@ -182,6 +182,9 @@ def forget_normal_forms() -> None:
         drift._MEMO.clear()
 
 
+# tryfirst: xdist's own hook (its worker plugin, registered after this file) reads the xdist_group markers to
+# group the tests; run after it, the markers came too late and each worker built the wheel and venv (~12 s each).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests using a database fixture are marked `live` (so `pytest -m live` runs exactly those). Tests of the
     installed wheel run on one xdist worker (`--dist loadgroup`), so the wheel and its virtualenv are built once."""
