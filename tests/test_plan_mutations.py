@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from specs import sql_of
 
-from generator import live
+from generator import introspect, live
 from generator.check import check
 from generator.diagnostics import SpecError
 from generator.load import load_spec
@@ -284,10 +284,10 @@ def originals(pg_server: live.Server) -> dict[str, tuple[Spec, str]]:
         live.drop_database(pg_server, name)
 
 
-def converge(dsn: str, catalog: Any, p: Any) -> None:
+def converge(dsn: str, reader: Any, catalog: Any, p: Any) -> None:
     """Apply; then one read of the database: no drift (the differences `verify` reports) and nothing to plan."""
     database.apply(dsn, p)
-    again = database.plan_database(dsn, catalog)
+    again = database.plan_connection(reader, catalog)
     assert [str(d) for d in again.differences] == []
     assert [s.change.describe() for s in again.steps] == []
 
@@ -324,10 +324,11 @@ def test_random_mutations_migrate_both_ways(pg_server: live.Server, originals: d
         dsn = live.create_database(pg_server, name, template=template)
         try:
             note = f"{source}: {'; '.join(a for a in applied if a)}"
-            forward = database.plan_database(dsn, new)
-            converge(dsn, new, forward)
-            back = plan(old, of_spec(new), renames=inverted(declared(new)))
-            converge(dsn, old, back)
+            with introspect.connect(dsn) as reader:  # one reading session through the example, as plan --db's
+                forward = database.plan_connection(reader, new)
+                converge(dsn, reader, new, forward)
+                back = plan(old, of_spec(new), renames=inverted(declared(new)))
+                converge(dsn, reader, old, back)
             MUTATIONS_RUN.extend(applied)
         except AssertionError as exc:
             raise AssertionError(f"{note}\n{exc}") from None
