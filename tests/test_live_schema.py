@@ -232,3 +232,15 @@ def test_every_column_deviation_is_documented_beside_the_column(spec_build: Buil
         if "SPEC-131" not in note:
             undocumented.append(f"{table}.{column}")
     assert undocumented == [], "deviating from SPEC-131 without a note saying so"
+
+
+def test_the_suites_server_keeps_its_data_in_memory_only_where_there_is_room(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live, "MEMORY_DIR", tmp_path)
+    monkeypatch.setattr(live, "MEMORY_DIR_MIN_FREE", 1)
+    assert live._memory_dir() == str(tmp_path)
+    monkeypatch.setattr(live, "MEMORY_DIR_MIN_FREE", 1 << 62)  # a container's small /dev/shm
+    assert live._memory_dir() == "/tmp"
+    monkeypatch.setattr(live, "MEMORY_DIR", tmp_path / "missing")
+    monkeypatch.setattr(live, "MEMORY_DIR_MIN_FREE", 1)
+    assert live._memory_dir() == "/tmp"
