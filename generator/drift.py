@@ -1080,12 +1080,16 @@ class _Drift:
 
     def partition_by(self, subject: str, table: QName, spec: str | None, db: str | None) -> None:
         """A partition key, compared in normal form and shown as written (the database's as it prints it)."""
-        if self.partition_key(self.spec_sql, table, spec) != self.partition_key(self.db_sql, table, db):
+        if self.partition_key(self.spec_sql, table, spec, self.db.partition_unsaid.get(table, ())) \
+                != self.partition_key(self.db_sql, table, db):
             self.value(subject, "partition_by", spec and _flat(spec), db and _flat(db))
 
     @staticmethod
-    def partition_key(canon: Canon, table: QName, text: str | None) -> str | None:
-        """A partition key in one spelling: `range (created_at, (lower(region)))`, expressions in normal form."""
+    def partition_key(canon: Canon, table: QName, text: str | None,
+                      unsaid: Sequence[tuple[str, str]] = ()) -> str | None:
+        """A partition key in one spelling: `range (created_at, (lower(region)))`, expressions in normal form; an
+        operator class or collation left out where `unsaid` (per key) says the database's key uses it by default,
+        as pg_get_partkeydef leaves it out."""
         if text is None:
             return None
         try:
@@ -1096,11 +1100,14 @@ class _Drift:
         except (PartitionSyntaxError, SqlSyntaxError):
             return _flat(text).lower()
         keys = []
-        for elem in stmt.partspec.partParams:
+        for n, elem in enumerate(stmt.partspec.partParams):
+            opclass, collation = unsaid[n] if n < len(unsaid) else ("", "")
             column = elem.name or _column_key(elem.expr)
             item = ident(column) if column else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
-            item += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}" if elem.collation else ""
-            item += f" {'.'.join(map(ident, _names(elem.opclass)))}" if elem.opclass else ""
+            item += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}" \
+                if elem.collation and _names(elem.collation)[-1] != collation else ""
+            item += f" {'.'.join(map(ident, _names(elem.opclass)))}" \
+                if elem.opclass and _names(elem.opclass)[-1] != opclass else ""
             keys.append(item)
         return f"{key.strategy} ({', '.join(keys)})"
 

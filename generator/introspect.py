@@ -107,6 +107,9 @@ class Snapshot:
     # these types), and what a partition holds of its own (`index name`, `trigger name`, ...), not its parent's.
     partition_key_types: Mapping[QName, tuple[str, ...]] = field(default_factory=dict)
     partition_own: Mapping[QName, tuple[str, ...]] = field(default_factory=dict)
+    # Per partitioned table or partition, per key of its partition key: what its printed key leaves unsaid, as
+    # index_unsaid below.
+    partition_unsaid: Mapping[QName, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     # Per index (table, name), per key: the operator class and collation its definition leaves unsaid because they
     # are the defaults ('' where it says them): a spec naming them says the same thing.
     index_unsaid: Mapping[tuple[QName, str], tuple[tuple[str, str], ...]] = field(default_factory=dict)
@@ -559,22 +562,25 @@ class _Reader:
     def read_partitions(self) -> dict[str, Any]:
         """Partitioned tables' keys and their partitions, as the spec nests them (a partition in its parent's
         schema by its name alone); the keys' value types and each partition's objects of its own for the
-        Snapshot (partition_key_types, partition_own)."""
+        Snapshot (partition_key_types, partition_own, partition_unsaid)."""
         rows = self.rows("partitions", schemas=self.schemas)
         children: dict[int, list[tuple[Any, ...]]] = {}
         key_types: dict[QName, tuple[str, ...]] = {}
         own: dict[QName, tuple[str, ...]] = {}
+        unsaid: dict[QName, tuple[tuple[str, str], ...]] = {}
         for row in rows:
             oid, schema, name, parent = row[:4]
             children.setdefault(parent, []).append(row)
             key_types[QName(schema, name)] = tuple(row[8])
             if row[12]:
                 own[QName(schema, name)] = tuple(row[12])
+            if row[13]:
+                unsaid[QName(schema, name)] = tuple((opc, coll) for opc, coll in row[13])
 
         def partitions(oid: int) -> tuple[model.Partition, ...]:
             out = []
             for (child, schema, name, _, parent_schema, _, bound, keydef, _, comment, acl, owner,
-                 _) in children.get(oid, ()):
+                 _, _) in children.get(oid, ()):
                 default = bound.strip().upper() == "DEFAULT"
                 values = None if default else re.sub(r"\AFOR VALUES\s+", "", bound.strip())
                 out.append(model.Partition(
@@ -589,7 +595,7 @@ class _Reader:
             if rel is not None:
                 rel.partition_by = _partition_by(row[7])
                 rel.partitions = partitions(row[0])
-        return {"partition_key_types": key_types, "partition_own": own}
+        return {"partition_key_types": key_types, "partition_own": own, "partition_unsaid": unsaid}
 
     def read_columns(self, oids: list[int]) -> None:
         for (oid, name, type_text, not_null, default, comment, acl, generated, identity, options, cycle,

@@ -301,6 +301,22 @@ def test_a_changed_partition_key_is_reported(empty_db: str, tmp_path: Path) -> N
     assert "table public.tickets: partition_by hash (id) in spec, hash (id, kind) in database" in lines
 
 
+def test_a_partition_key_naming_its_default_operator_class_or_collation_has_no_drift(empty_db: str,
+                                                                                      tmp_path: Path) -> None:
+    """PostgreSQL prints a key's operator class and collation only where they are not the key type's defaults
+    (ruleutils.c, as for an index): a spec that names the defaults says the same thing; another class does not."""
+    events = copy.deepcopy(BASE["tables"]["events"])
+    events["partition_by"] = "range (created_at date_ops)"
+    events["partitions"]["events_2027"]["partition_by"] = 'list (region COLLATE "default" text_ops)'
+    d = spec(tmp_path, "s", changed(events=events))
+    live.apply_sql(empty_db, sql_of(build(d).files, "schema.sql"))
+    assert [str(x) for x in verify(empty_db, check(load_spec(d)))] == []
+    events["partitions"]["events_2027"]["partition_by"] = "list (region text_pattern_ops)"
+    lines = [str(x) for x in verify(empty_db, check(load_spec(spec(tmp_path, "other", changed(events=events)))))]
+    assert lines == ["partition public.events_2027: partition_by list (region text_pattern_ops) in spec, "
+                     "list (region) in database"]
+
+
 # -- plans -----------------------------------------------------------------------------------------------------------
 def applied(dsn: str, tmp_path: Path, body: dict[str, Any]) -> None:
     live.apply_sql(dsn, sql_of(build(spec(tmp_path, "old", body)).files, "schema.sql"))
