@@ -72,9 +72,15 @@ class DatabaseError(Exception):
 
 
 @cache
+@cache
 def query(kind: str) -> str:
-    """The catalog query of one object kind (`generator/sql/KIND.sql`)."""
-    return resources.files("generator").joinpath("sql", f"{kind}.sql").read_text(encoding="utf-8")
+    """The catalog query of one object kind (`generator/sql/KIND.sql`), each line `-- include: PART` replaced by
+    generator/sql/parts/PART.sql (an expression two queries share)."""
+    sql_dir = resources.files("generator").joinpath("sql")
+    text = sql_dir.joinpath(f"{kind}.sql").read_text(encoding="utf-8")
+    return re.sub(r"^[ \t]*-- include: (\w+)[ \t]*$",
+                  lambda m: sql_dir.joinpath("parts", f"{m.group(1)}.sql").read_text(encoding="utf-8").rstrip(),
+                  text, flags=re.M)
 
 
 @dataclass(frozen=True)

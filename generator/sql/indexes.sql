@@ -7,13 +7,8 @@
 -- names as pg_get_indexdef quotes them (the reader parses each shape of definition once, names taken out).
 SELECT i.indrelid, ic.relname, pg_get_indexdef(i.indexrelid), pg_get_expr(i.indpred, i.indrelid),
        obj_description(i.indexrelid, 'pg_class'),
-       ARRAY(SELECT ARRAY[
-                 CASE WHEN opc.opcdefault AND (opc.opcintype = kt.oid OR EXISTS (
-                          SELECT FROM pg_cast c WHERE c.castsource = kt.oid AND c.casttarget = opc.opcintype
-                            AND c.castmethod = 'b'))
-                      THEN opc.opcname::text ELSE '' END,
-                 CASE WHEN k.coll <> 0 AND k.coll = coalesce(ta.attcollation, t.typcollation)
-                      THEN co.collname::text ELSE '' END]
+       ARRAY(SELECT
+             -- include: key_unsaid
              FROM unnest(i.indclass::oid[], i.indcollation::oid[], i.indkey::int2[])
                   WITH ORDINALITY k(opclass, coll, attnum, n)
              JOIN pg_opclass opc ON opc.oid = k.opclass

@@ -4,9 +4,8 @@
 -- column's type; for an expression, the input type of its operator class), comment, privileges (the owner's own
 -- left out), owner, and what it holds of its own rather than from its parent (an index, constraint, trigger,
 -- policy or row-level security it was given alone, which the spec cannot declare on a partition), and per key
--- what pg_get_partkeydef leaves unsaid as ruleutils.c decides it for an index (indexes.sql): the operator class
--- when it is the default for the key's type, the collation when it is the key's own ('' where it is said). A
--- top-level partitioned table has a NULL parent. Extension members are left out.
+-- what pg_get_partkeydef leaves unsaid (parts/key_unsaid.sql; an expression's type stands in as its operator
+-- class's input type). A top-level partitioned table has a NULL parent. Extension members are left out.
 SELECT c.oid, n.nspname, c.relname, p.oid, pn.nspname, p.relname,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -39,20 +38,15 @@ SELECT c.oid, n.nspname, c.relname, p.oid, pn.nspname, p.relname,
              UNION ALL
              SELECT 'row-level security' WHERE c.relispartition AND (c.relrowsecurity OR c.relforcerowsecurity)
              ORDER BY 1),
-       ARRAY(SELECT ARRAY[
-                 CASE WHEN o.opcdefault AND (o.opcintype = kt.oid OR EXISTS (
-                          SELECT FROM pg_cast cc WHERE cc.castsource = kt.oid AND cc.casttarget = o.opcintype
-                            AND cc.castmethod = 'b'))
-                      THEN o.opcname::text ELSE '' END,
-                 CASE WHEN k.coll <> 0 AND k.coll = coalesce(a.attcollation, t.typcollation)
-                      THEN co.collname::text ELSE '' END]
+       ARRAY(SELECT
+             -- include: key_unsaid
              FROM pg_partitioned_table pt
              CROSS JOIN LATERAL unnest(pt.partattrs::int2[], pt.partclass::oid[], pt.partcollation::oid[])
-                  WITH ORDINALITY k(attnum, opc, coll, ord)
-             JOIN pg_opclass o ON o.oid = k.opc
-             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum AND k.attnum <> 0
+                  WITH ORDINALITY k(attnum, opclass, coll, ord)
+             JOIN pg_opclass opc ON opc.oid = k.opclass
+             LEFT JOIN pg_attribute ta ON ta.attrelid = c.oid AND ta.attnum = k.attnum AND k.attnum <> 0
              -- the key's type: the column's; an expression's stands in as its class's input type
-             CROSS JOIN LATERAL (SELECT coalesce(a.atttypid, o.opcintype) AS oid) kt
+             CROSS JOIN LATERAL (SELECT coalesce(ta.atttypid, opc.opcintype) AS oid) kt
              JOIN pg_type t ON t.oid = kt.oid
              LEFT JOIN pg_collation co ON co.oid = k.coll
              WHERE pt.partrelid = c.oid ORDER BY k.ord)
