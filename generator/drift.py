@@ -389,7 +389,9 @@ class Canon:
             quals.append(item.quals)
         elif isinstance(item, ast.RangeFunction):
             self._scope(item.functions, [sources, *levels] if item.lateral else levels)
-            sources.append(_Source(alias or "", aliased_columns or None))
+            # A lone function is known by its name when it has no alias, as PostgreSQL names it.
+            sources.append(_Source(alias or _lone_function_name(item) or "", aliased_columns or None))
+            _drop_repeated_column_list(item)
 
     def _relation(self, rv: Any) -> tuple[str, ...] | None:
         if rv.schemaname is None and rv.relname in self.ctes:
@@ -468,6 +470,30 @@ def _expand_stars(targets: Any, sources: list[_Source]) -> Any:
         out += [ast.ResTarget(name=c, val=ast.ColumnRef(fields=(_string(s.refname), _string(c))))
                 for s in chosen for c in s.columns or ()]
     return tuple(out)
+
+
+def _lone_function_name(item: Any) -> str | None:
+    """The name of the one function of a FROM item (`generate_series(1, 3)`), not ROWS FROM nor WITH ORDINALITY
+    nor with a column definition list; else None."""
+    if item.is_rowsfrom or item.ordinality or item.coldeflist or len(item.functions) != 1:
+        return None
+    call, coldefs = item.functions[0]
+    return _names(call.funcname)[-1] if isinstance(call, ast.FuncCall) and not coldefs else None
+
+
+def _drop_repeated_column_list(item: Any) -> None:
+    """PostgreSQL prints a function in FROM with its column list, which for a function of one unnamed column
+    repeats the alias (`generate_series(1, 3) n(n)`), or the function's name where there was no alias
+    (`generate_series(1, 3) generate_series(generate_series)`). The normal form says neither: a list that only
+    repeats the alias is left out, and an alias that is the function's own name. A list naming another column
+    (`f() n(y)`) stays: it may rename the function's column."""
+    name = _lone_function_name(item)
+    if name is None:
+        return
+    alias = item.alias.aliasname if item.alias is not None else name
+    if _names(item.alias.colnames if item.alias is not None else None) not in ((), (alias,)):
+        return
+    item.alias = None if alias == name else ast.Alias(aliasname=alias)
 
 
 def _qualify(ref: Any, levels: list[list[_Source]]) -> None:
