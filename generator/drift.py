@@ -264,7 +264,9 @@ class Canon:
     def _rewrite(self, node: Any) -> Any:
         if isinstance(node, tuple | list):
             return tuple(self._rewrite(n) for n in node)
-        if not isinstance(node, ast.Node):
+        if not isinstance(node, ast.Node) or isinstance(node, ast.TypeName):
+            # A type's modifiers (`timestamp(3)`) are part of its name, not constants of the expression: as
+            # text they would spell a type the server refuses (`timestamp('3')`) when it converts a literal.
             return node
         for slot in node.__slots__:
             value = getattr(node, slot, None)

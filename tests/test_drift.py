@@ -86,6 +86,18 @@ def test_views_over_functions_in_from_have_no_drift(empty_db: str, tmp_path: Pat
     assert drift(empty_db, check(load_spec(spec_dir))) == []
 
 
+def test_a_literal_cast_to_a_type_with_a_modifier_has_no_drift(empty_db: str, tmp_path: Path) -> None:
+    """PostgreSQL stores a literal cast to `timestamp(3)` or `numeric(10, 2)` converted (rounded to the modifier):
+    the spec's literal is converted by the server the same way before it is compared."""
+    spec_dir = write_spec(tmp_path, {"01-t.yaml": {"module": "t", "tables": {"stamps": {"columns": {
+        "id": {"type": "integer", "primary_key": True},
+        "at": {"type": "timestamp(3)", "default_sql": "'2026-01-01 10:00'::timestamp(3)"},
+        "price": {"type": "numeric(10, 2)", "default_sql": "'1.50'::numeric(10, 2)"},
+    }}}}})
+    live.apply_sql(empty_db, sql_of(build(spec_dir).files, "schema.sql"))
+    assert drift(empty_db, check(load_spec(spec_dir))) == []
+
+
 def test_introspection_reads_every_table(schema_db: str, spec_build: Build) -> None:
     """Its time is recorded here; the budget (under 1 s) is checked by bench/tool_timings.py, not by a test."""
     schemas, roles, _ = scope(spec_build.catalog)
