@@ -698,6 +698,12 @@ def _column_key(expr: Any) -> str | None:
     return None
 
 
+def _said(names: Sequence[str], unsaid: str) -> str:
+    """A key's collation or operator class as written, or '' when the key names none or names the one the
+    database leaves unsaid (its default: index_unsaid, partition_unsaid)."""
+    return ".".join(map(ident, names)) if names and names[-1] != unsaid else ""
+
+
 def _bare(type_: SqlType) -> SqlType:
     """A type without its modifiers: PostgreSQL discards them on a function's arguments and result (`varchar(10)`
     is stored as character varying)."""
@@ -1132,10 +1138,10 @@ class _Drift:
             opclass, collation = unsaid[n] if n < len(unsaid) else ("", "")
             column = elem.name or _column_key(elem.expr)
             item = ident(column) if column else f"({canon.expression(sqlparse.deparse(elem.expr), table)})"
-            item += f" COLLATE {'.'.join(map(ident, _names(elem.collation)))}" \
-                if elem.collation and _names(elem.collation)[-1] != collation else ""
-            item += f" {'.'.join(map(ident, _names(elem.opclass)))}" \
-                if elem.opclass and _names(elem.opclass)[-1] != opclass else ""
+            if said := _said(_names(elem.collation), collation):
+                item += f" COLLATE {said}"
+            if said := _said(_names(elem.opclass), opclass):
+                item += f" {said}"
             keys.append(item)
         return f"{key.strategy} ({', '.join(keys)})"
 
@@ -1287,10 +1293,10 @@ class _Drift:
         for n, (name, expr, collation_names, opclass_names, desc, nulls_first) in enumerate(elements):
             opclass, collation = unsaid[n] if n < len(unsaid) else ("", "")
             text = name if name else f"({canon.expression(expr, table)})"
-            if collation_names and collation_names[-1] != collation:
-                text += f" COLLATE {'.'.join(map(ident, collation_names))}"
-            if opclass_names and opclass_names[-1] != opclass:
-                text += f" {'.'.join(map(ident, opclass_names))}"
+            if said := _said(collation_names, collation):
+                text += f" COLLATE {said}"
+            if said := _said(opclass_names, opclass):
+                text += f" {said}"
             text += " DESC" if desc else ""
             text += "" if nulls_first == desc else " NULLS FIRST" if nulls_first else " NULLS LAST"
             out.append(text)

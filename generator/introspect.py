@@ -72,7 +72,6 @@ class DatabaseError(Exception):
 
 
 @cache
-@cache
 def query(kind: str) -> str:
     """The catalog query of one object kind (`generator/sql/KIND.sql`), each line `-- include: PART` replaced by
     generator/sql/parts/PART.sql (an expression two queries share)."""

@@ -41,7 +41,7 @@ class Server:
 
 
 def start_server(*, throwaway: bool = False) -> Server:
-    """Connect to $PGSPEC_TEST_DSN, or start an embedded PostgreSQL 18 in a fresh directory under /tmp.
+    """Connect to $PGSPEC_TEST_DSN, or start an embedded PostgreSQL 18 in a fresh directory (under /tmp).
 
     throwaway=True (the test suite's server): the embedded server skips durability (see THROWAWAY_SETTINGS) and
     keeps its data in memory when it can (MEMORY_DIR); benchmarks keep PostgreSQL's defaults on disk, so their

@@ -87,8 +87,10 @@ def test_views_over_functions_in_from_have_no_drift(empty_db: str, tmp_path: Pat
 
 
 def test_a_literal_cast_to_a_type_with_a_modifier_has_no_drift(empty_db: str, tmp_path: Path) -> None:
-    """PostgreSQL stores a literal cast to `timestamp(3)` or `numeric(10, 2)` converted (rounded to the modifier):
-    the spec's literal is converted by the server the same way before it is compared."""
+    """PostgreSQL stores the literal of a cast to `timestamp(3)` as its type prints it ('2026-01-01 10:00' as
+    '2026-01-01 10:00:00'; the modifier applies when it runs): the spec's literal is converted by the server
+    before it is compared, which needs the type spelt with its modifier (`timestamp(3)`, not `timestamp('3')`,
+    which the server refuses). A numeric(10, 2) literal beside it."""
     spec_dir = write_spec(tmp_path, {"01-t.yaml": {"module": "t", "tables": {"stamps": {"columns": {
         "id": {"type": "integer", "primary_key": True},
         "at": {"type": "timestamp(3)", "default_sql": "'2026-01-01 10:00'::timestamp(3)"},
@@ -1079,14 +1081,15 @@ SAME_QUERIES = [
     ("SELECT k FROM (SELECT z.* FROM other.gone z) x", "SELECT x.k FROM (SELECT z.* FROM other.gone z) x"),
     ("SELECT k FROM (SELECT * FROM other.gone z) x", "SELECT x.k FROM (SELECT * FROM other.gone z) x"),
     # a function in FROM: PostgreSQL prints its column list, which for a function of one unnamed column is the
-    # alias (or the function's name, standing in for an alias); PostgreSQL 18's pg_get_viewdef of each
+    # alias (or the function's name, standing in for an alias); each database side is what PostgreSQL 18's
+    # pg_get_viewdef printed for the spec side (tried live; line breaks left out)
     ("SELECT n FROM generate_series(1, 3) n", "SELECT n FROM generate_series(1, 3) n(n)"),
     ("SELECT n FROM generate_series(1, 3) AS n(n)", "SELECT n FROM generate_series(1, 3) n(n)"),
     ("SELECT generate_series FROM generate_series(1, 3)",
      "SELECT generate_series FROM generate_series(1, 3) generate_series(generate_series)"),
     ("SELECT s.n FROM generate_series(1, 3) s(n)", "SELECT n FROM generate_series(1, 3) s(n)"),
     ("SELECT n.n + t.a FROM public.t, generate_series(1, 3) n",
-     "SELECT (n.n + t.a) FROM t, generate_series(1, 3) n(n)"),
+     'SELECT (n.n + t.a) AS "?column?" FROM t, generate_series(1, 3) n(n)'),
 ]
 
 
